@@ -1,0 +1,42 @@
+# The two commands a new user needs are `make book` and `make test`; CI runs `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help book test bench release clean lock data
+
+help: ## Show the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+# Reinstall only when the dependency declarations change.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+book: $(STAMP) ## Set up, run every notebook on the bundled data and build the book
+	$(PY) -m analysis build --jobs $(JOBS)
+
+test: $(STAMP) ## Run the test suite
+	$(PY) -m pytest
+
+bench: $(STAMP) ## Time clean, no-op and one-file rebuilds; writes _build/bench.json
+	$(PY) -m analysis bench
+
+release: $(STAMP) ## Archive the built book as releases/<version>/
+	$(PY) -m analysis release
+
+data: $(STAMP) ## Regenerate data_synthetic/ from the default seed
+	$(PY) -m analysis synth --seed 20201215 --out data_synthetic
+
+lock: $(STAMP) ## Rewrite requirements.lock from the installed environment
+	@{ echo "# Full lock of the environment the book is built and tested in (pip constraints)."; \
+	   echo "# Regenerate with: make lock"; \
+	   $(PY) -m pip freeze --exclude-editable | grep -v -E '^(pip|setuptools)=='; } > requirements.lock
+
+clean: ## Remove the build output (keeps .venv and releases/)
+	rm -rf _build

@@ -1,0 +1,58 @@
+"""Every location the project uses, in one place.
+
+Importing this module has no side effects: nothing is created or read. Functions
+that take a ``root`` let tests point the whole layout at a temporary folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+DATA_CONTRACT = PACKAGE / "data_contract.json"
+PUBLISHED_FACTS = PACKAGE / "published_facts.csv"
+
+DATA_SYNTHETIC = ROOT / "data_synthetic"
+BOOK = ROOT / "book"
+NOTEBOOKS = BOOK / "notebooks"
+PAGES = BOOK / "pages.yml"
+CONFIG = ROOT / "_config.yml"
+PYPROJECT = ROOT / "pyproject.toml"
+LOCK = ROOT / "requirements.lock"
+RELEASES = ROOT / "releases"
+
+DATAPACKAGE_NAME = "datapackage.json"
+
+
+def build_dir(root: Path | None = None) -> Path:
+    """Folder of every build artefact (``_build`` beside ``_config.yml``)."""
+    return (root or ROOT) / "_build"
+
+
+def html_dir(root: Path | None = None) -> Path:
+    """The published book: only ever replaced whole, by a successful build."""
+    return build_dir(root) / "html"
+
+
+def executed_dir(root: Path | None = None) -> Path:
+    """Executed notebooks (build artefacts) and their cache keys."""
+    return build_dir(root) / "executed"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """Turn a ``data_dir`` parameter into an absolute folder.
+
+    A relative path is taken from the working directory when it exists there and
+    otherwise from the project root, so that the notebooks' default
+    (``"data_synthetic"``) works from any working directory.
+    """
+    if data_dir is None or str(data_dir) == "":
+        return DATA_SYNTHETIC
+    path = Path(data_dir).expanduser()
+    if path.is_absolute():
+        return path
+    if path.exists():
+        return path.resolve()
+    return (ROOT / path).resolve()

@@ -1,0 +1,229 @@
+"""Cross-table rules of the data contract.
+
+Column types, allowed values, ranges and keys are declared in the contract and checked
+in :mod:`analysis.datapackage`. The rules here relate rows and tables to each other
+(the PRISMA arithmetic must close, a CASP rating set must be complete, ...). Each rule
+has a sentence that the Data dictionary page prints, so the rules a user's data must
+meet are documented from the same list that enforces them.
+
+Rules receive tables whose index is the CSV line number, so every problem can point
+at the row to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.datapackage import DataPackage, Problem
+
+CASP_ITEMS = range(1, 11)
+CONSENSUS = "consensus"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named cross-table rule with the sentence that documents it."""
+
+    name: str
+    description: str
+    check: Callable[[DataPackage], Iterator[Problem]]
+
+
+def _first_row(table: pd.DataFrame, mask) -> int | None:
+    rows = table.index[mask]
+    return int(rows[0]) if len(rows) else None
+
+
+def _ethnicity_consistent(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["participants"]
+    for row in t.index[(t["ethnicity"] == "White British") & t["ethnic_minority"]]:
+        yield Problem("participants.csv", int(row), "ethnic_minority",
+                      "is true but ethnicity is 'White British'; set it to false "
+                      "or correct the ethnicity")
+
+
+def _interview_order(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["participants"]
+    expected = set(range(1, len(t) + 1))
+    missing = sorted(expected - set(t["interview_order"]))
+    if missing:
+        yield Problem("participants.csv", None, "interview_order",
+                      f"must number the interviews 1 to {len(t)} without gaps; "
+                      f"missing: {', '.join(map(str, missing[:10]))}")
+        return
+    by_order = t.sort_values("interview_order")
+    earlier = by_order["interview_date"].diff() < pd.Timedelta(0)
+    for row in by_order.index[earlier]:
+        yield Problem("participants.csv", int(row), "interview_order",
+                      f"interview {t.at[row, 'interview_order']} is dated "
+                      f"{t.at[row, 'interview_date']:%Y-%m-%d}, before the interview "
+                      "ordered just ahead of it; order must follow the dates")
+
+
+def _fieldwork_dates(pkg: DataPackage) -> Iterator[Problem]:
+    fw = pkg.fieldwork
+    if not fw:
+        return
+    t = pkg["participants"]
+    start, end = pd.Timestamp(fw["start"]), pd.Timestamp(fw["end"])
+    for row in t.index[(t["interview_date"] < start) | (t["interview_date"] > end)]:
+        yield Problem("participants.csv", int(row), "interview_date",
+                      f"{t.at[row, 'interview_date']:%Y-%m-%d} is outside the fieldwork "
+                      f"period {fw['start']} to {fw['end']} declared in datapackage.json")
+    if "suspension_start" not in fw:
+        return
+    s0, s1 = pd.Timestamp(fw["suspension_start"]), pd.Timestamp(fw["suspension_end"])
+    in_gap = (t["interview_date"] >= s0) & (t["interview_date"] <= s1)
+    for row in t.index[in_gap]:
+        yield Problem("participants.csv", int(row), "interview_date",
+                      f"{t.at[row, 'interview_date']:%Y-%m-%d} falls in the suspension "
+                      f"{fw['suspension_start']} to {fw['suspension_end']}, when no "
+                      "interviews were held")
+    remote = fw.get("remote_modes_after_suspension")
+    if remote:
+        late = (t["interview_date"] > s1) & ~t["interview_mode"].isin(remote)
+        for row in t.index[late]:
+            yield Problem("participants.csv", int(row), "interview_mode",
+                          f"'{t.at[row, 'interview_mode']}' after the suspension; "
+                          f"only {', '.join(remote)} were used then")
+
+
+def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["casp_ratings"]
+    for (study, reviewer), items in t.groupby(["study_id", "reviewer"])["item"]:
+        missing = sorted(set(CASP_ITEMS) - set(items))
+        if missing:
+            row = _first_row(t, (t["study_id"] == study) & (t["reviewer"] == reviewer))
+            yield Problem("casp_ratings.csv", row, "item",
+                          f"paper {study}, reviewer '{reviewer}' has no rating for "
+                          f"item{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}; "
+                          "each reviewer rates all 10 items")
+    rated = set(t.loc[t["reviewer"] == CONSENSUS, "study_id"])
+    for row in pkg["studies"].index[~pkg["studies"]["study_id"].isin(rated)]:
+        yield Problem("studies.csv", int(row), "study_id",
+                      f"paper {pkg['studies'].at[row, 'study_id']} has no '{CONSENSUS}' "
+                      "rows in casp_ratings.csv; add the agreed rating of each item")
+
+
+def _framework_consistent(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["framework"]
+    for column in ("theme", "review"):
+        counts = t.groupby("theme_id")[column].nunique()
+        for theme_id in counts.index[counts > 1]:
+            row = _first_row(t, t["theme_id"] == theme_id)
+            yield Problem("framework.csv", row, column,
+                          f"theme {theme_id} has more than one {column}; "
+                          "every row of a theme must give the same one")
+    prefix_ok = [s.split(".")[0] == th for s, th in zip(t["subtheme_id"], t["theme_id"])]
+    for row in t.index[[not ok for ok in prefix_ok]]:
+        yield Problem("framework.csv", int(row), "subtheme_id",
+                      f"'{t.at[row, 'subtheme_id']}' must start with its theme_id "
+                      f"'{t.at[row, 'theme_id']}' (e.g. {t.at[row, 'theme_id']}.1)")
+
+
+def _codes_in_their_review(pkg: DataPackage) -> Iterator[Problem]:
+    review = pkg["framework"].set_index("subtheme_id")["review"]
+    for table, file, wanted in (("study_codes", "study_codes.csv", "meta_synthesis"),
+                                ("participant_codes", "participant_codes.csv", "interview_study")):
+        t = pkg[table]
+        wrong = t["subtheme_id"].map(review) != wanted
+        for row in t.index[wrong]:
+            yield Problem(file, int(row), "subtheme_id",
+                          f"'{t.at[row, 'subtheme_id']}' is a sub-theme of the "
+                          f"{review[t.at[row, 'subtheme_id']]}; this table takes "
+                          f"sub-themes of the {wanted} only")
+    t = pkg["participant_codes"]
+    n_sub = t.groupby("code_id")["subtheme_id"].nunique()
+    for code in n_sub.index[n_sub > 1]:
+        row = _first_row(t, t["code_id"] == code)
+        yield Problem("participant_codes.csv", row, "subtheme_id",
+                      f"code {code} is grouped under more than one sub-theme; "
+                      "each initial code belongs to one sub-theme")
+
+
+def _cases_within_n(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["prevalence_studies"]
+    for row in t.index[t["cases"] > t["n"]]:
+        yield Problem("prevalence_studies.csv", int(row), "cases",
+                      f"{t.at[row, 'cases']} cases out of n = {t.at[row, 'n']}; "
+                      "cases cannot exceed n")
+
+
+def _search_flow_closes(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["search_flow"]
+    total = t.groupby("stage")["count"].sum()
+
+    def get(stage: str) -> int:
+        return int(total.get(stage, 0))
+
+    steps = [
+        ("screened", get("identified") - get("duplicates_removed"),
+         "records identified minus duplicates removed"),
+        ("full_text_assessed", get("screened") - get("excluded_title_abstract"),
+         "records screened minus those excluded on title and abstract"),
+        ("included", get("full_text_assessed") - get("excluded_full_text"),
+         "full texts assessed minus full texts excluded"),
+    ]
+    for stage, expected, how in steps:
+        if get(stage) != expected:
+            row = _first_row(t, t["stage"] == stage)
+            yield Problem("search_flow.csv", row, "count",
+                          f"'{stage}' is {get(stage)} but {how} is {expected}; "
+                          "the PRISMA arithmetic must close")
+    n_papers = len(pkg["studies"])
+    if get("included") != n_papers:
+        row = _first_row(t, t["stage"] == "included")
+        yield Problem("search_flow.csv", row, "count",
+                      f"'included' is {get('included')} but studies.csv lists {n_papers} papers")
+
+
+def _cerqual_complete(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["cerqual"]
+    fw = pkg["framework"]
+    themes = set(fw.loc[fw["review"] == "meta_synthesis", "theme_id"])
+    for row in t.index[~t["theme_id"].isin(themes)]:
+        yield Problem("cerqual.csv", int(row), "theme_id",
+                      f"'{t.at[row, 'theme_id']}' is not a theme of the meta-synthesis "
+                      "in framework.csv")
+    components = {"methodological_limitations", "coherence", "adequacy", "relevance"}
+    for theme_id, group in t.groupby("theme_id"):
+        missing = sorted(components - set(group["component"]))
+        if missing:
+            yield Problem("cerqual.csv", int(group.index[0]), "component",
+                          f"theme {theme_id} lacks {', '.join(missing)}; "
+                          "GRADE-CERQual judges all four components")
+        if group["overall"].nunique() > 1:
+            yield Problem("cerqual.csv", int(group.index[0]), "overall",
+                          f"theme {theme_id} has more than one overall confidence; "
+                          "give the same one on each of its rows")
+
+
+RULES: list[Rule] = [
+    Rule("ethnicity", "A participant whose ethnicity is 'White British' is not marked as "
+         "from a minority ethnic background.", _ethnicity_consistent),
+    Rule("interview order", "interview_order numbers the interviews 1 to n without gaps, "
+         "in date order.", _interview_order),
+    Rule("fieldwork", "Interview dates lie within the fieldwork period declared in "
+         "datapackage.json, none falls in a declared suspension, and after it only the "
+         "declared remote modes are used.", _fieldwork_dates),
+    Rule("CASP complete", "Every paper has a 'consensus' rating, and every reviewer who rates "
+         "a paper answers all ten CASP items.", _casp_complete),
+    Rule("framework", "Each theme has one name and belongs to one review; sub-theme "
+         "identifiers start with their theme's identifier.", _framework_consistent),
+    Rule("codes", "Paper codes use meta-synthesis sub-themes, participant codes use "
+         "interview-study sub-themes, and each initial code sits under one sub-theme.",
+         _codes_in_their_review),
+    Rule("prevalence counts", "A prevalence study's cases do not exceed its n.", _cases_within_n),
+    Rule("PRISMA", "The PRISMA arithmetic closes (identified - duplicates = screened, and so "
+         "on) and the number included equals the rows of studies.csv.", _search_flow_closes),
+    Rule("CERQual", "Each meta-synthesis theme assessed has all four GRADE-CERQual "
+         "components and one overall confidence.", _cerqual_complete),
+]
+
+
+def check(package: DataPackage) -> list[Problem]:
+    """Run every cross-table rule on a typed package and return the problems found."""
+    return [problem for rule in RULES for problem in rule.check(package)]
