@@ -382,3 +382,16 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
                     table[col] = table[col].astype("int64")
         return report, package
     return report, None
+
+
+def category_labels(table: str, column: str) -> dict[str, str]:
+    """Allowed values of a column in declared order, mapped to their display labels.
+
+    Columns without declared labels map each allowed value to itself.
+    """
+    for fdef in contract_resources()[table]["schema"]["fields"]:
+        if fdef["name"] == column:
+            allowed = fdef.get("constraints", {}).get("enum", [])
+            labels = fdef.get("categoryLabels", {})
+            return {value: labels.get(value, value) for value in allowed}
+    raise KeyError(f"{table} has no column {column!r}")

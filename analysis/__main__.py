@@ -1,0 +1,102 @@
+"""Command line: a thin layer over the Python API.
+
+    python -m analysis validate DATA_DIR
+    python -m analysis synth --seed N --out DIR [--scale K]
+    python -m analysis build [--data-dir DIR] [--jobs N] [--force]
+
+Exit codes: 0 success, 2 invalid data or arguments, 1 any other failed build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis import __version__
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from analysis.datapackage import validate
+
+    report = validate(args.data_dir)
+    print(report.format(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 2
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from analysis.synth import generate
+
+    if args.scale < 1:
+        print(f"synth: --scale must be a whole number of at least 1, not {args.scale}",
+              file=sys.stderr)
+        return 2
+    result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+    print(f"wrote {len(result.files)} files to {result.out_dir} "
+          f"(seed {result.seed}, scale {result.scale})")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from analysis.datapackage import DataPackageError
+    from analysis.runner import BuildError, build
+
+    try:
+        build(data_dir=args.data_dir, jobs=args.jobs, force=args.force)
+    except DataPackageError as exc:
+        print(exc.report.format(), file=sys.stderr)
+        print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
+        return 2
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from analysis.synth import DEFAULT_SEED
+
+    top = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Build and check the CEN evidence-synthesis book.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a data package against the data contract",
+                       description="Check a data package folder against the data contract. "
+                       "Prints every problem as file:row:column and exits 2 when there are any.")
+    p.add_argument("data_dir", metavar="DATA_DIR", help="folder with datapackage.json and the CSVs")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("synth", help="write a synthetic data package",
+                       description="Write a synthetic data package calibrated to the "
+                       "published figures. The same seed gives byte-identical files.")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                   help=f"random seed (default {DEFAULT_SEED}, which made data_synthetic/)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--scale", type=int, default=1, metavar="K",
+                   help="multiply participants, papers, codes and prevalence studies by K")
+    p.set_defaults(run=_synth)
+
+    p = sub.add_parser("build", help="execute the notebooks and build the book",
+                       description="Validate the data, run every notebook with papermill "
+                       "(reusing unchanged pages) and build the book into _build/html.")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="data package to build on (default: data_synthetic)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="notebooks executed at once (default 2)")
+    p.add_argument("--force", action="store_true", help="re-execute every notebook")
+    p.set_defaults(run=_build)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

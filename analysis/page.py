@@ -1,0 +1,62 @@
+"""What every chapter notebook does first and how it shows tables.
+
+``start_page`` loads and validates the data package and shows the page's own
+parameters, so a reader always sees what produced the numbers below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analysis import paths
+from analysis.datapackage import DataPackage, fingerprint, load_package
+
+
+@dataclass
+class Page:
+    """The data and parameters a chapter page is computed from."""
+
+    package: DataPackage
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def parameters_table(self) -> pd.DataFrame:
+        rows = [{"parameter": k, "value": _show(v)} for k, v in self.parameters.items()]
+        rows.append({"parameter": "data fingerprint", "value": fingerprint(self.package.data_dir)})
+        return pd.DataFrame(rows).set_index("parameter")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def start_page(**parameters: Any) -> Page:
+    """Load the page's data package and show its parameters.
+
+    Parameters
+    ----------
+    **parameters
+        The notebook's parameters, ``data_dir`` among them.
+    """
+    from IPython.display import display
+
+    data_dir = paths.resolve_data_dir(parameters.get("data_dir"))
+    page = Page(load_package(data_dir), dict(parameters))
+    page.parameters["data_dir"] = (data_dir.name if data_dir == paths.DATA_SYNTHETIC
+                                   else str(data_dir))
+    display(page.parameters_table().style.set_caption("Parameters of this page"))
+    return page
+
+
+def show_table(table: pd.DataFrame, caption: str | None = None,
+               index: list[str] | None = None, precision: int = 1):
+    """A table ready to display: grouped index, fixed decimals, optional caption."""
+    shown = table.set_index(index) if index else table
+    styler = shown.style.format(precision=precision, na_rep="–")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler

@@ -1,0 +1,447 @@
+"""From parameter sets to a published book.
+
+``book/pages.yml`` lists the pages of the book in order. A page is either a Markdown
+file of ``book/`` or a notebook template run with one set of parameters; one template
+can serve several pages (a main analysis and its sensitivity analyses). ``build``:
+
+1. validates the data package (stops with ``file:row:column`` messages);
+2. checks every parameter set against its notebook's ``parameters`` cell;
+3. executes with papermill the pages whose cache key changed (template without
+   outputs, parameters, bytes of the data files, ``analysis`` source, dependency
+   lock), in parallel;
+4. assembles the book source, stamps the edition (version, commit, data fingerprint,
+   synthetic-data banner) into the configuration, and runs ``jupyter-book build``
+   with warnings as errors;
+5. only when all of that succeeded, replaces ``_build/html`` with the new book and
+   writes ``manifest.json`` beside it. A failed build leaves the last good book as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis import __version__, paths
+from analysis.datapackage import DataPackageError, file_hashes, validate
+from analysis.provenance import code_hash, data_provenance, edition, package_versions
+
+BUILD_COMMAND = ["-W", "-n", "--keep-going"]
+
+
+class BuildError(Exception):
+    """A build stopped; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the book: a Markdown file or a notebook run with parameters."""
+
+    name: str
+    part: str
+    notebook: str | None = None
+    title: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def template(self) -> Path | None:
+        return paths.NOTEBOOKS / f"{self.notebook}.ipynb" if self.notebook else None
+
+
+def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
+    """Read the parameter sets; the first page is the book's landing page."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BuildError(f"{path}: not valid YAML ({exc})") from exc
+    pages: list[PageSpec] = []
+    for part in spec.get("parts", []):
+        for entry in part.get("pages", []):
+            unknown = set(entry) - {"page", "notebook", "title", "parameters"}
+            if unknown or "page" not in entry:
+                raise BuildError(f"{path}: entry {entry} needs 'page' and may have only "
+                                 "'notebook', 'title' and 'parameters'")
+            pages.append(PageSpec(name=entry["page"], part=part["caption"],
+                                  notebook=entry.get("notebook"), title=entry.get("title"),
+                                  parameters=dict(entry.get("parameters") or {})))
+    names = [p.name for p in pages]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise BuildError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
+    return pages
+
+
+def check_parameters(pages: list[PageSpec]) -> list[str]:
+    """Every parameter set against its notebook's ``parameters`` cell.
+
+    papermill only warns about a parameter the notebook does not declare; a typo would
+    then silently leave the default in force, so here it is an error.
+    """
+    import papermill
+
+    problems = []
+    for page in pages:
+        if page.notebook is None:
+            if not (paths.BOOK / f"{page.name}.md").exists():
+                problems.append(f"pages.yml: page '{page.name}' has no notebook and "
+                                f"book/{page.name}.md does not exist")
+            continue
+        if not page.template.exists():
+            problems.append(f"pages.yml: page '{page.name}': notebook "
+                            f"book/notebooks/{page.notebook}.ipynb does not exist")
+            continue
+        declared = papermill.inspect_notebook(str(page.template))
+        if "data_dir" not in declared:
+            problems.append(f"book/notebooks/{page.notebook}.ipynb: its parameters cell "
+                            "must declare data_dir")
+        for name in page.parameters:
+            if name not in declared:
+                problems.append(
+                    f"pages.yml: page '{page.name}': parameter '{name}' is not in the "
+                    f"parameters cell of book/notebooks/{page.notebook}.ipynb; it takes: "
+                    f"{', '.join(sorted(declared))}")
+    return problems
+
+
+# ------------------------------------------------------------------------ the cache
+
+
+def template_hash(template: Path) -> str:
+    """SHA-256 of a notebook's sources only: outputs and metadata do not count."""
+    nb = json.loads(template.read_text(encoding="utf-8"))
+    cells = [(c["cell_type"], "".join(c.get("source", [])), sorted(c.get("metadata", {})
+                                                                   .get("tags", [])))
+             for c in nb.get("cells", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str) -> dict[str, Any]:
+    """What a page's executed notebook depends on, part by part."""
+    return {
+        "template": template_hash(page.template),
+        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters},
+                                                sort_keys=True).encode()).hexdigest(),
+        "data": data_hashes,
+        "code": code,
+    }
+
+
+def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """A short reason for re-executing a page, naming what changed."""
+    if old is None:
+        return "not executed before"
+    reasons = []
+    if old.get("template") != new["template"]:
+        reasons.append("notebook changed")
+    if old.get("parameters") != new["parameters"]:
+        reasons.append("parameters changed")
+    old_data, new_data = old.get("data", {}), new["data"]
+    changed = sorted(f for f in set(old_data) | set(new_data) if old_data.get(f) != new_data.get(f))
+    if changed:
+        reasons.append("data changed: " + ", ".join(changed))
+    if old.get("code") != new["code"]:
+        reasons.append("analysis code or dependencies changed")
+    return "; ".join(reasons) or "forced"
+
+
+# ------------------------------------------------------------------- execution
+
+
+@dataclass
+class PageResult:
+    """How one page was produced in this build."""
+
+    name: str
+    status: str  # "executed", "reused" or "markdown"
+    reason: str = ""
+    seconds: float = 0.0
+    parameters: dict[str, Any] = field(default_factory=dict)
+    notebook: str | None = None
+
+
+def _finish_page(nb_path: Path, title: str | None) -> None:
+    """Give the page its own title and hide papermill's injected cell.
+
+    The page shows its parameters as a table (``analysis.page.start_page``), so the
+    injected code cell would only repeat them.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    for cell in nb.cells if title else []:
+        if cell.cell_type == "markdown" and re.search(r"^# ", cell.source, flags=re.M):
+            cell.source = re.sub(r"^# .*$", f"# {title}", cell.source, count=1, flags=re.M)
+            break
+    nbformat.write(nb, str(nb_path))
+
+
+def execute_page(template: str, output: str, parameters: dict[str, Any],
+                 title: str | None) -> float:
+    """Run one notebook with papermill; returns the seconds it took.
+
+    Runs in a worker process. The kernel is shut down immediately after the last
+    cell: a graceful shutdown sometimes stalls for seconds.
+    """
+    import papermill
+
+    # The kernel inherits this worker's stderr; its start-up chatter goes to a log
+    # beside the executed notebook instead of the user's terminal.
+    with open(Path(output).with_suffix(".log"), "w") as log:
+        os.dup2(log.fileno(), 2)
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        template, output, parameters=parameters, kernel_name="python3",
+        progress_bar=False, log_output=False, cwd=str(paths.NOTEBOOKS),
+        shutdown_kernel="immediate",
+    )
+    _finish_page(Path(output), title)
+    return time.perf_counter() - start
+
+
+def _failure_message(page: PageSpec, exc: BaseException, artefact: Path) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    lines = [f"page '{page.name}' (book/notebooks/{page.notebook}.ipynb) failed: {ename}: {evalue}"]
+    if artefact.exists():
+        lines.append(f"  the executed notebook, with the failing cell, is at {artefact}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- the book
+
+
+def toc(pages: list[PageSpec]) -> dict[str, Any]:
+    """The Jupyter Book table of contents, in the order of pages.yml."""
+    parts: list[dict[str, Any]] = []
+    for page in pages[1:]:
+        if not parts or parts[-1]["caption"] != page.part:
+            parts.append({"caption": page.part, "chapters": []})
+        parts[-1]["chapters"].append({"file": page.name})
+    return {"format": "jb-book", "root": pages[0].name, "parts": parts}
+
+
+def book_config(stamp) -> dict[str, Any]:
+    """``_config.yml`` with the edition stamped into every page."""
+    config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
+    # Jupyter Book maps these two html keys to theme options on every page.
+    html = config.setdefault("html", {})
+    html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
+    if stamp.synthetic:
+        html["announcement"] = (
+            "Synthetic data: every number in this edition is computed from invented rows "
+            "calibrated to published figures, not from the studies' real data.")
+    return config
+
+
+def _jupyter_book() -> list[str]:
+    local = Path(sys.executable).parent / "jupyter-book"
+    return [str(local)] if local.exists() else ["jupyter-book"]
+
+
+def _sphinx_problems(log: str) -> list[str]:
+    """The lines of a Sphinx log that say what went wrong (colour codes removed)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log.splitlines()]
+    found = []
+    for i, line in enumerate(lines):
+        if "WARNING" in line or "ERROR" in line:
+            found.append(line)
+        elif line.startswith("Sphinx error") and i + 1 < len(lines):
+            found.append(f"{line} {lines[i + 1]}")
+    return found
+
+
+@dataclass
+class BuildResult:
+    """What a successful build produced."""
+
+    html: Path
+    manifest: Path
+    pages: list[PageResult]
+    seconds: float
+
+
+def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,
+          build_root: Path | None = None, pages_file: Path = paths.PAGES,
+          say: Callable[[str], None] = print) -> BuildResult:
+    """Execute the notebooks and build the book.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Data package to build on; the bundled synthetic data by default.
+    jobs : int
+        Notebooks executed at once (two suit a 2-core machine).
+    force : bool
+        Re-execute every notebook even when its cache key is unchanged.
+    build_root : Path, optional
+        Folder that receives ``_build`` (the project root by default; tests use a
+        temporary one).
+    pages_file : Path
+        The parameter sets.
+    say : callable
+        Where progress lines go.
+
+    Raises
+    ------
+    DataPackageError
+        The data package does not meet the contract.
+    BuildError
+        A parameter set, a notebook or the book build failed. In every failure the
+        previously published book is left untouched.
+    """
+    started = time.perf_counter()
+    data_dir = paths.resolve_data_dir(data_dir)
+    build_dir = paths.build_dir(build_root)
+    html_dir = paths.html_dir(build_root)
+    untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
+                 if html_dir.exists() else "No book was published.")
+
+    report = validate(data_dir)
+    if not report.ok:
+        raise DataPackageError(report)
+    package_descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+    synthetic = bool(package_descriptor.get("synthetic", False))
+    say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
+
+    pages = load_pages(pages_file)
+    problems = check_parameters(pages)
+    if problems:
+        raise BuildError("\n".join(problems) + f"\n{untouched}")
+
+    executed_dir = paths.executed_dir(build_root)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    data_hashes = file_hashes(data_dir)
+    code = code_hash()
+    results: dict[str, PageResult] = {}
+    pending: list[tuple[PageSpec, dict[str, Any], str]] = []
+    for page in pages:
+        if page.notebook is None:
+            results[page.name] = PageResult(page.name, "markdown")
+            continue
+        parts = key_parts(page, data_hashes, code)
+        key_file = executed_dir / f"{page.name}.key.json"
+        old = json.loads(key_file.read_text()) if key_file.exists() else None
+        nb_file = executed_dir / f"{page.name}.ipynb"
+        if not force and old == parts and nb_file.exists():
+            results[page.name] = PageResult(page.name, "reused", parameters=page.parameters,
+                                            notebook=page.notebook)
+            say(f"  reused    {page.name}")
+        else:
+            pending.append((page, parts, "forced" if force and old == parts
+                            else why_changed(old, parts)))
+
+    if pending:
+        _execute(pending, data_dir, executed_dir, jobs, results, say, untouched)
+
+    staging = build_dir / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    source = staging / "book"
+    source.mkdir(parents=True)
+    for item in paths.BOOK.iterdir():
+        if item.suffix in (".md", ".bib") or item.name == "_static":
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, source / item.name)
+    for page in pages:
+        if page.notebook:
+            shutil.copy2(executed_dir / f"{page.name}.ipynb", source / f"{page.name}.ipynb")
+    (source / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
+    stamp = edition(data_dir, synthetic)
+    config_file = staging / "_config.yml"
+    config_file.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
+
+    say("book: jupyter-book build (warnings are errors)")
+    t0 = time.perf_counter()
+    command = _jupyter_book() + ["build", str(source), "--config", str(config_file),
+                                 "--toc", str(source / "_toc.yml"), "--path-output",
+                                 str(staging), *BUILD_COMMAND]
+    proc = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    log = proc.stdout + proc.stderr
+    (build_dir / "jupyter-book.log").write_text(log)
+    new_html = staging / "_build" / "html"
+    if proc.returncode != 0 or not (new_html / "index.html").exists():
+        shown = "\n".join(f"  {line}" for line in _sphinx_problems(log)[:30])
+        raise BuildError(f"jupyter-book build failed:\n{shown}\n  full log: "
+                         f"{build_dir / 'jupyter-book.log'}\n{untouched}")
+    book_seconds = time.perf_counter() - t0
+
+    manifest = {
+        "book": "CEN evidence-synthesis book",
+        "version": __version__,
+        "edition": stamp.as_dict(),
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": {**data_provenance(data_dir), "synthetic": synthetic},
+        "packages": package_versions(),
+        "code_sha256": code,
+        "jupyter_book_seconds": round(book_seconds, 2),
+        "pages": [asdict(results[p.name]) for p in pages],
+    }
+    (new_html / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    _publish(new_html, html_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
+    return BuildResult(html_dir, html_dir / "manifest.json", [results[p.name] for p in pages],
+                       seconds)
+
+
+def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
+             results: dict[str, PageResult], say, untouched: str) -> None:
+    """Execute pages in worker processes; the first failure stops the build."""
+    failures = []
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending)))) as pool:
+        futures = {}
+        for page, parts, reason in pending:
+            out = executed_dir / f"{page.name}.run.ipynb"
+            params = {**page.parameters, "data_dir": _portable(data_dir)}
+            futures[pool.submit(execute_page, str(page.template), str(out), params,
+                                page.title)] = (page, parts, reason, out)
+        for future, (page, parts, reason, out) in futures.items():
+            try:
+                seconds = future.result()
+            except Exception as exc:  # papermill re-raises the cell's error
+                failures.append(_failure_message(page, exc, out))
+                continue
+            out.replace(executed_dir / f"{page.name}.ipynb")
+            (executed_dir / f"{page.name}.key.json").write_text(json.dumps(parts, indent=1))
+            results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
+                                            page.parameters, page.notebook)
+            say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
+    if failures:
+        raise BuildError("\n".join(failures) + f"\n{untouched}")
+
+
+def _portable(data_dir: Path) -> str:
+    """The data folder as the notebook should record it: relative to the project when
+    inside it, so executed notebooks carry no machine-specific paths."""
+    try:
+        return str(data_dir.relative_to(paths.ROOT))
+    except ValueError:
+        return str(data_dir)
+
+
+def _publish(new_html: Path, html_dir: Path) -> None:
+    """Swap the new book into place; the old one is removed only after the swap."""
+    html_dir.parent.mkdir(parents=True, exist_ok=True)
+    old = html_dir.with_name("html.previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if html_dir.exists():
+        html_dir.rename(old)
+    shutil.move(str(new_html), str(html_dir))
+    shutil.rmtree(old, ignore_errors=True)
