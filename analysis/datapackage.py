@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ import pandas as pd
 
 from analysis import paths
 
+# When set, every table a notebook reads is logged to this file, so the build can
+# re-execute a page only when a file it actually reads has changed.
+TABLE_LOG_ENV = "CEN_BOOK_TABLE_LOG"
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
 HEADER_ROW = 1
@@ -89,8 +93,13 @@ class DataPackage:
     data_dir: Path
     descriptor: dict[str, Any]
     tables: dict[str, pd.DataFrame]
+    log_reads: bool = False  # switched on once validation is over
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        log = os.environ.get(TABLE_LOG_ENV)
+        if log and self.log_reads:
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"{name}\n")
         return self.tables[name]
 
     @property
@@ -349,6 +358,7 @@ def load_package(data_dir: str | Path | None = None) -> DataPackage:
     report, package = _validate(paths.resolve_data_dir(data_dir))
     if not report.ok:
         raise DataPackageError(report)
+    package.log_reads = True
     return package
 
 

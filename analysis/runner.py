@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from analysis import __version__, paths
-from analysis.datapackage import DataPackageError, file_hashes, validate
+from analysis.datapackage import TABLE_LOG_ENV, DataPackageError, file_hashes, validate
 from analysis.provenance import code_hash, data_provenance, edition, package_versions
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
@@ -128,15 +128,30 @@ def template_hash(template: Path) -> str:
     return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
 
 
-def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str) -> dict[str, Any]:
-    """What a page's executed notebook depends on, part by part."""
+def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
+              reads: list[str] | None = None) -> dict[str, Any]:
+    """What a page's executed notebook depends on, part by part.
+
+    ``reads`` names the data files the page read when it last ran (None: all of them);
+    ``datapackage.json`` always counts, since it declares the tables.
+    """
+    data = {name: sha for name, sha in data_hashes.items()
+            if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
     return {
         "template": template_hash(page.template),
         "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters},
                                                 sort_keys=True).encode()).hexdigest(),
-        "data": data_hashes,
+        "data": data,
         "code": code,
     }
+
+
+def tables_read(log: Path) -> list[str]:
+    """Data files a notebook read, from the table log its kernel wrote."""
+    if not log.exists():
+        return []
+    names = {line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return sorted(f"{name}.csv" for name in names)
 
 
 def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
@@ -193,7 +208,7 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
 
 
 def execute_page(template: str, output: str, parameters: dict[str, Any],
-                 title: str | None) -> float:
+                 title: str | None, table_log: str) -> float:
     """Run one notebook with papermill; returns the seconds it took.
 
     Runs in a worker process. The kernel is shut down immediately after the last
@@ -205,6 +220,7 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     # beside the executed notebook instead of the user's terminal.
     with open(Path(output).with_suffix(".log"), "w") as log:
         os.dup2(log.fileno(), 2)
+    os.environ[TABLE_LOG_ENV] = table_log  # inherited by the kernel
     start = time.perf_counter()
     papermill.execute_notebook(
         template, output, parameters=parameters, kernel_name="python3",
@@ -335,9 +351,10 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         if page.notebook is None:
             results[page.name] = PageResult(page.name, "markdown")
             continue
-        parts = key_parts(page, data_hashes, code)
         key_file = executed_dir / f"{page.name}.key.json"
-        old = json.loads(key_file.read_text()) if key_file.exists() else None
+        stored = json.loads(key_file.read_text()) if key_file.exists() else {}
+        old, reads = stored.get("parts"), stored.get("reads")
+        parts = key_parts(page, data_hashes, code, reads)
         nb_file = executed_dir / f"{page.name}.ipynb"
         if not force and old == parts and nb_file.exists():
             results[page.name] = PageResult(page.name, "reused", parameters=page.parameters,
@@ -348,7 +365,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                             else why_changed(old, parts)))
 
     if pending:
-        _execute(pending, data_dir, executed_dir, jobs, results, say, untouched)
+        _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
+                 data_hashes, code)
 
     staging = build_dir / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
@@ -402,7 +420,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
 
 
 def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
-             results: dict[str, PageResult], say, untouched: str) -> None:
+             results: dict[str, PageResult], say, untouched: str,
+             data_hashes: dict[str, str], code: str) -> None:
     """Execute pages in worker processes; the first failure stops the build."""
     failures = []
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending)))) as pool:
@@ -410,8 +429,10 @@ def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
         for page, parts, reason in pending:
             out = executed_dir / f"{page.name}.run.ipynb"
             params = {**page.parameters, "data_dir": _portable(data_dir)}
+            log = executed_dir / f"{page.name}.reads"
+            log.unlink(missing_ok=True)
             futures[pool.submit(execute_page, str(page.template), str(out), params,
-                                page.title)] = (page, parts, reason, out)
+                                page.title, str(log))] = (page, parts, reason, out)
         for future, (page, parts, reason, out) in futures.items():
             try:
                 seconds = future.result()
@@ -419,7 +440,9 @@ def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
                 failures.append(_failure_message(page, exc, out))
                 continue
             out.replace(executed_dir / f"{page.name}.ipynb")
-            (executed_dir / f"{page.name}.key.json").write_text(json.dumps(parts, indent=1))
+            reads = tables_read(executed_dir / f"{page.name}.reads")
+            stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads}
+            (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
             results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
                                             page.parameters, page.notebook)
             say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")

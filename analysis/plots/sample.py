@@ -1,31 +1,16 @@
-"""Figures of the book.
-
-Each function draws on the Axes it is given (a new one when ``ax`` is None) and
-returns that Axes; the statistics come from the analysis modules, so a plot never
-computes what a table does not also show. One colour-blind-safe palette
-(seaborn's ``colorblind``, after Okabe and Ito) is used throughout.
-"""
+"""Figures of the Sample characteristics chapter."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
 from analysis.datapackage import DataPackage, category_labels
-
-PALETTE = sns.color_palette("colorblind")
-
-
-def _axes(ax, figsize=(7, 3.5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return ax
+from analysis.plots import PALETTE, axes_or_new
 
 
 def interview_timeline(package: DataPackage, ax=None):
     """Interview dates against length, coloured by mode, with the suspension shaded."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     people = package["participants"]
     labels = category_labels("participants", "interview_mode")
     for colour, (mode, label) in zip(PALETTE, labels.items()):
@@ -46,7 +31,7 @@ def interview_timeline(package: DataPackage, ax=None):
 
 def papers_by_year(package: DataPackage, ax=None):
     """Included papers per publication year, stacked by setting."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     papers = package["studies"]
     labels = category_labels("studies", "setting")
     counts = (pd.crosstab(papers["year"], papers["setting"])
