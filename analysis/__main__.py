@@ -3,6 +3,9 @@
     python -m analysis validate DATA_DIR
     python -m analysis synth --seed N --out DIR [--scale K]
     python -m analysis build [--data-dir DIR] [--jobs N] [--force]
+    python -m analysis release
+    python -m analysis diff EDITION_A [EDITION_B]
+    python -m analysis bench [--scales K ...]
 
 Exit codes: 0 success, 2 invalid data or arguments, 1 any other failed build.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from analysis import __version__
 
@@ -41,7 +45,8 @@ def _build(args: argparse.Namespace) -> int:
     from analysis.runner import BuildError, build
 
     try:
-        build(data_dir=args.data_dir, jobs=args.jobs, force=args.force)
+        build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
+              build_root=args.build_root)
     except DataPackageError as exc:
         print(exc.report.format(), file=sys.stderr)
         print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
@@ -49,6 +54,38 @@ def _build(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from analysis.editions import EditionError, release
+
+    try:
+        made = release()
+    except EditionError as exc:
+        print(f"release: {exc}", file=sys.stderr)
+        return 2
+    print(f"released edition {made.version} (commit {made.commit}) in {made.folder}\n"
+          f"  book.tar.gz sha256 {made.archive_sha256}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from analysis.editions import EditionError, diff
+
+    try:
+        result = diff(args.a, args.b)
+    except EditionError as exc:
+        print(f"diff: {exc}", file=sys.stderr)
+        return 2
+    print(result.format())
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from analysis.bench import run_benchmark
+
+    run_benchmark(scales=args.scales, jobs=args.jobs)
     return 0
 
 
@@ -85,7 +122,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="notebooks executed at once (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every notebook")
+    p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
+                   help="folder that receives _build/ (default: the project folder)")
     p.set_defaults(run=_build)
+
+    p = sub.add_parser("release", help="archive the built book as releases/<version>/",
+                       description="Archive the current build (HTML tarball, its SHA-256, "
+                       "the manifest and every table as CSV) as releases/<version>/.")
+    p.set_defaults(run=_release)
+
+    p = sub.add_parser("diff", help="compare two editions",
+                       description="Compare two editions: a version under releases/ or "
+                       "'build' for the current build. Lists the inputs that differ and "
+                       "every table cell that changed.")
+    p.add_argument("a", metavar="EDITION_A")
+    p.add_argument("b", metavar="EDITION_B", nargs="?", default="build",
+                   help="default: build (the current build)")
+    p.set_defaults(run=_diff)
+
+    p = sub.add_parser("bench", help="time clean, no-op and one-file rebuilds",
+                       description="Time a clean build, a no-op rebuild and a rebuild after "
+                       "one data file changes, at several data scales, against the floor "
+                       "(kernel start-ups plus jupyter-book alone). Writes _build/bench.json.")
+    p.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100], metavar="K")
+    p.add_argument("--jobs", type=int, default=2, metavar="N")
+    p.set_defaults(run=_bench)
     return top
 
 

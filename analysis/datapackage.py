@@ -386,10 +386,11 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
         report.problems.extend(rules.check(package))
         # Analyses see plain 0-based tables; line numbers were only for messages.
         for name, table in typed_tables.items():
-            table.reset_index(drop=True, inplace=True)
+            table = table.reset_index(drop=True)
             for col in table.columns:
                 if str(table[col].dtype) == "Int64" and not table[col].isna().any():
                     table[col] = table[col].astype("int64")
+            typed_tables[name] = table
         return report, package
     return report, None
 

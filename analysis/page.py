@@ -6,13 +6,20 @@ parameters, so a reader always sees what produced the numbers below.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis import paths
 from analysis.datapackage import DataPackage, fingerprint, load_package
+
+# Set by the build: every table a page shows is also written here as CSV, so that an
+# edition can publish its tables and ``diff`` can compare them cell by cell.
+TABLES_DIR_ENV = "CEN_BOOK_TABLES_DIR"
 
 
 @dataclass
@@ -52,9 +59,36 @@ def start_page(**parameters: Any) -> Page:
     return page
 
 
+def table_slug(caption: str | None, table: pd.DataFrame) -> str:
+    """A file name for a table: from its caption, else from its columns."""
+    text = caption or "_".join(map(str, table.columns[:3]))
+    text = re.sub(r"^Table \d+\.\s*", "", text)
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "table"
+
+
+def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None:
+    """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``)."""
+    folder = os.environ.get(TABLES_DIR_ENV)
+    if not folder:
+        return None
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{table_slug(caption, table)}.csv"
+    n = 2
+    while path.exists():  # two tables with one caption on a page keep both
+        path = out / f"{table_slug(caption, table)}_{n}.csv"
+        n += 1
+    table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex), lineterminator="\n")
+    return path
+
+
 def show_table(table: pd.DataFrame, caption: str | None = None,
                index: list[str] | None = None, precision: int = 1):
-    """A table ready to display: grouped index, fixed decimals, optional caption."""
+    """A table ready to display: grouped index, fixed decimals, optional caption.
+
+    The table is also exported as CSV during a build (:func:`export_table`).
+    """
+    export_table(table, caption)
     shown = table.set_index(index) if index else table
     styler = shown.style.format(precision=precision, na_rep="–")
     if caption:

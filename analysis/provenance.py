@@ -88,3 +88,75 @@ def data_provenance(data_dir: Path) -> dict:
     """Folder, fingerprint and SHA-256 of every data file."""
     return {"data_dir": str(data_dir), "fingerprint": fingerprint(data_dir),
             "files": file_hashes(data_dir)}
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    def cell(value) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_provenance_page(record: dict) -> str:
+    """The Provenance page (MyST Markdown) from a build record.
+
+    Only what identifies the inputs goes on the page (not this build's timings), so an
+    unchanged rebuild produces the same page and the book need not be rebuilt.
+    """
+    ed = record["edition"]
+    pages = [p for p in record["pages"] if p.get("notebook")]
+    releases = record.get("releases", [])
+    parts = [
+        "# Provenance",
+        "",
+        "What produced this edition of the book: the data, the parameters of every page, "
+        "the code and the software. The same record is published as "
+        "<a href=\"manifest.json\"><code>manifest.json</code></a> beside the HTML (with this build's timings), and "
+        "`python -m analysis diff` compares two editions from it.",
+        "",
+        "## This edition",
+        "",
+        _md_table(["", ""], [["Book version", ed["version"]], ["Git commit", ed["commit"]],
+                             ["Data fingerprint", ed["data_fingerprint"]],
+                             ["Data folder", Path(record["data"]["data_dir"]).name],
+                             ["Synthetic data", "yes" if ed["synthetic"] else "no"],
+                             ["Analysis code (SHA-256)", record["code_sha256"][:16]]]),
+        "",
+        "## Data files",
+        "",
+        _md_table(["File", "SHA-256"], [[f"`{n}`", f"`{h}`"] for n, h in
+                                        sorted(record["data"]["files"].items())]),
+        "",
+        "## Pages and their parameters",
+        "",
+        "Each page's notebook is re-executed only when one of its inputs changes: the "
+        "notebook, its parameters, a data file it reads, or the analysis code.",
+        "",
+        _md_table(["Page", "Notebook", "Parameters", "Last executed because", "Seconds"],
+                  [[f"[{p['name']}]({p['name']})", f"`{p['notebook']}.ipynb`",
+                    ", ".join(f"{k} = {v}" for k, v in p["parameters"].items()) or "defaults",
+                    p["reason"], f"{p['seconds']:.1f}"] for p in pages]),
+        "",
+        "## Software",
+        "",
+        _md_table(["Package", "Version"], [[k, v] for k, v in record["packages"].items()]),
+        "",
+        "## Editions",
+        "",
+    ]
+    if releases:
+        parts.append(_md_table(["Version", "Built", "Commit", "Data", "Archive SHA-256"],
+                               [[r["version"], r["built_at"], r["commit"], r["data"],
+                                 f"`{r['sha256'][:16]}`"] for r in releases]))
+        parts.append("")
+        parts.append("Each edition is archived in `releases/<version>/` with its HTML, "
+                     "checksum, manifest and tables; `python -m analysis diff A B` lists "
+                     "what changed between two of them.")
+    else:
+        parts.append("No edition has been archived yet: `make release` archives the "
+                     "current build as `releases/<version>/`.")
+    return "\n".join(parts) + "\n"
+
+
+GENERATED_PAGES = {"provenance": render_provenance_page}

@@ -37,7 +37,10 @@ import yaml
 
 from analysis import __version__, paths
 from analysis.datapackage import TABLE_LOG_ENV, DataPackageError, file_hashes, validate
-from analysis.provenance import code_hash, data_provenance, edition, package_versions
+from analysis.page import TABLES_DIR_ENV
+from analysis.editions import list_releases
+from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
+                                 package_versions)
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
 
@@ -95,7 +98,7 @@ def check_parameters(pages: list[PageSpec]) -> list[str]:
     problems = []
     for page in pages:
         if page.notebook is None:
-            if not (paths.BOOK / f"{page.name}.md").exists():
+            if page.name not in GENERATED_PAGES and not (paths.BOOK / f"{page.name}.md").exists():
                 problems.append(f"pages.yml: page '{page.name}' has no notebook and "
                                 f"book/{page.name}.md does not exist")
             continue
@@ -208,7 +211,7 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
 
 
 def execute_page(template: str, output: str, parameters: dict[str, Any],
-                 title: str | None, table_log: str) -> float:
+                 title: str | None, table_log: str, tables_dir: str) -> float:
     """Run one notebook with papermill; returns the seconds it took.
 
     Runs in a worker process. The kernel is shut down immediately after the last
@@ -220,7 +223,8 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     # beside the executed notebook instead of the user's terminal.
     with open(Path(output).with_suffix(".log"), "w") as log:
         os.dup2(log.fileno(), 2)
-    os.environ[TABLE_LOG_ENV] = table_log  # inherited by the kernel
+    os.environ[TABLE_LOG_ENV] = table_log  # both inherited by the kernel
+    os.environ[TABLES_DIR_ENV] = tables_dir
     start = time.perf_counter()
     papermill.execute_notebook(
         template, output, parameters=parameters, kernel_name="python3",
@@ -285,12 +289,77 @@ def _sphinx_problems(log: str) -> list[str]:
 
 @dataclass
 class BuildResult:
-    """What a successful build produced."""
+    """What a build produced (``book_rebuilt`` is False when nothing had changed)."""
 
     html: Path
     manifest: Path
     pages: list[PageResult]
     seconds: float
+    book_rebuilt: bool = True
+
+
+def _plan(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str], code: str,
+          force: bool, say) -> tuple[dict[str, PageResult], list]:
+    """Which pages can reuse their executed notebook and which must run, and why."""
+    results: dict[str, PageResult] = {}
+    pending = []
+    for page in pages:
+        if page.notebook is None:
+            results[page.name] = PageResult(page.name, "markdown")
+            continue
+        key_file = executed_dir / f"{page.name}.key.json"
+        stored = json.loads(key_file.read_text()) if key_file.exists() else {}
+        old, reads = stored.get("parts"), stored.get("reads")
+        parts = key_parts(page, data_hashes, code, reads)
+        if not force and old == parts and (executed_dir / f"{page.name}.ipynb").exists():
+            results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
+                                            stored.get("seconds", 0.0), page.parameters,
+                                            page.notebook)
+            say(f"  reused    {page.name}")
+        else:
+            reason = "forced" if force and old == parts else why_changed(old, parts)
+            pending.append((page, reason))
+    return results, pending
+
+
+def _assemble(pages: list[PageSpec], executed_dir: Path, source: Path,
+              generated: dict[str, str]) -> None:
+    """Lay out the book source: Markdown pages, executed notebooks, generated pages."""
+    source.mkdir(parents=True)
+    for item in paths.BOOK.iterdir():
+        if item.suffix in (".md", ".bib") or item.name == "_static":
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, source / item.name)
+    for page in pages:
+        if page.notebook:
+            shutil.copy2(executed_dir / f"{page.name}.ipynb", source / f"{page.name}.ipynb")
+    for name, text in generated.items():
+        (source / f"{name}.md").write_text(text, encoding="utf-8")
+    (source / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
+
+
+def tree_hash(folder: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file below ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run_jupyter_book(source: Path, config_file: Path, staging: Path, log_file: Path,
+                      untouched: str) -> Path:
+    command = _jupyter_book() + ["build", str(source), "--config", str(config_file),
+                                 "--toc", str(source / "_toc.yml"), "--path-output",
+                                 str(staging), *BUILD_COMMAND]
+    proc = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    log = proc.stdout + proc.stderr
+    log_file.write_text(log)
+    html = staging / "_build" / "html"
+    if proc.returncode != 0 or not (html / "index.html").exists():
+        shown = "\n".join(f"  {line}" for line in _sphinx_problems(log)[:30])
+        raise BuildError(f"jupyter-book build failed:\n{shown}\n  full log: {log_file}\n"
+                         f"{untouched}")
+    return html
 
 
 def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,
@@ -305,7 +374,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     jobs : int
         Notebooks executed at once (two suit a 2-core machine).
     force : bool
-        Re-execute every notebook even when its cache key is unchanged.
+        Re-execute every notebook and rebuild the book even when nothing changed.
     build_root : Path, optional
         Folder that receives ``_build`` (the project root by default; tests use a
         temporary one).
@@ -332,8 +401,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     report = validate(data_dir)
     if not report.ok:
         raise DataPackageError(report)
-    package_descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
-    synthetic = bool(package_descriptor.get("synthetic", False))
+    descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+    synthetic = bool(descriptor.get("synthetic", False))
     say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
 
     pages = load_pages(pages_file)
@@ -345,70 +414,52 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     executed_dir.mkdir(parents=True, exist_ok=True)
     data_hashes = file_hashes(data_dir)
     code = code_hash()
-    results: dict[str, PageResult] = {}
-    pending: list[tuple[PageSpec, dict[str, Any], str]] = []
-    for page in pages:
-        if page.notebook is None:
-            results[page.name] = PageResult(page.name, "markdown")
-            continue
-        key_file = executed_dir / f"{page.name}.key.json"
-        stored = json.loads(key_file.read_text()) if key_file.exists() else {}
-        old, reads = stored.get("parts"), stored.get("reads")
-        parts = key_parts(page, data_hashes, code, reads)
-        nb_file = executed_dir / f"{page.name}.ipynb"
-        if not force and old == parts and nb_file.exists():
-            results[page.name] = PageResult(page.name, "reused", parameters=page.parameters,
-                                            notebook=page.notebook)
-            say(f"  reused    {page.name}")
-        else:
-            pending.append((page, parts, "forced" if force and old == parts
-                            else why_changed(old, parts)))
-
+    results, pending = _plan(pages, executed_dir, data_hashes, code, force, say)
     if pending:
         _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
                  data_hashes, code)
 
-    staging = build_dir / ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    source = staging / "book"
-    source.mkdir(parents=True)
-    for item in paths.BOOK.iterdir():
-        if item.suffix in (".md", ".bib") or item.name == "_static":
-            (shutil.copytree if item.is_dir() else shutil.copy2)(item, source / item.name)
-    for page in pages:
-        if page.notebook:
-            shutil.copy2(executed_dir / f"{page.name}.ipynb", source / f"{page.name}.ipynb")
-    (source / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
     stamp = edition(data_dir, synthetic)
-    config_file = staging / "_config.yml"
-    config_file.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
-
-    say("book: jupyter-book build (warnings are errors)")
-    t0 = time.perf_counter()
-    command = _jupyter_book() + ["build", str(source), "--config", str(config_file),
-                                 "--toc", str(source / "_toc.yml"), "--path-output",
-                                 str(staging), *BUILD_COMMAND]
-    proc = subprocess.run(command, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    log = proc.stdout + proc.stderr
-    (build_dir / "jupyter-book.log").write_text(log)
-    new_html = staging / "_build" / "html"
-    if proc.returncode != 0 or not (new_html / "index.html").exists():
-        shown = "\n".join(f"  {line}" for line in _sphinx_problems(log)[:30])
-        raise BuildError(f"jupyter-book build failed:\n{shown}\n  full log: "
-                         f"{build_dir / 'jupyter-book.log'}\n{untouched}")
-    book_seconds = time.perf_counter() - t0
-
-    manifest = {
+    record = {
         "book": "CEN evidence-synthesis book",
         "version": __version__,
         "edition": stamp.as_dict(),
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "data": {**data_provenance(data_dir), "synthetic": synthetic},
         "packages": package_versions(),
         "code_sha256": code,
-        "jupyter_book_seconds": round(book_seconds, 2),
         "pages": [asdict(results[p.name]) for p in pages],
+        "releases": list_releases(),
+    }
+    generated = {name: render(record) for name, render in GENERATED_PAGES.items()
+                 if name in {p.name for p in pages}}
+    staging = build_dir / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    source = staging / "book"
+    _assemble(pages, executed_dir, source, generated)
+    config_file = staging / "_config.yml"
+    config_file.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
+    source_sha = tree_hash(staging)
+
+    previous = _read_manifest(html_dir)
+    if not force and not pending and previous.get("book_source_sha256") == source_sha:
+        shutil.rmtree(staging, ignore_errors=True)
+        seconds = time.perf_counter() - started
+        say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
+        return BuildResult(html_dir, html_dir / "manifest.json",
+                           [results[p.name] for p in pages], seconds, book_rebuilt=False)
+
+    say("book: jupyter-book build (warnings are errors)")
+    t0 = time.perf_counter()
+    new_html = _run_jupyter_book(source, config_file, staging, build_dir / "jupyter-book.log",
+                                 untouched)
+    tables = _copy_tables(pages, executed_dir, new_html / "tables")
+    manifest = {
+        **record,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "book_source_sha256": source_sha,
+        "jupyter_book_seconds": round(time.perf_counter() - t0, 2),
+        "build_seconds": round(time.perf_counter() - started, 2),
+        "tables": tables,
     }
     (new_html / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     _publish(new_html, html_dir)
@@ -419,29 +470,55 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                        seconds)
 
 
+def _read_manifest(html_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((html_dir / "manifest.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> list[str]:
+    """Publish every table a page showed as CSV under ``tables/<page>/``."""
+    written = []
+    for page in pages:
+        folder = executed_dir / f"{page.name}.tables"
+        if page.notebook and folder.is_dir():
+            shutil.copytree(folder, target / page.name)
+            written += [f"{page.name}/{p.name}" for p in sorted(folder.glob("*.csv"))]
+    return written
+
+
 def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
              results: dict[str, PageResult], say, untouched: str,
              data_hashes: dict[str, str], code: str) -> None:
-    """Execute pages in worker processes; the first failure stops the build."""
+    """Execute pages in worker processes; any failure stops the build."""
     failures = []
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending)))) as pool:
         futures = {}
-        for page, parts, reason in pending:
+        for page, reason in pending:
             out = executed_dir / f"{page.name}.run.ipynb"
             params = {**page.parameters, "data_dir": _portable(data_dir)}
             log = executed_dir / f"{page.name}.reads"
             log.unlink(missing_ok=True)
+            tables = executed_dir / f"{page.name}.run.tables"
+            shutil.rmtree(tables, ignore_errors=True)
             futures[pool.submit(execute_page, str(page.template), str(out), params,
-                                page.title, str(log))] = (page, parts, reason, out)
-        for future, (page, parts, reason, out) in futures.items():
+                                page.title, str(log), str(tables))] = (page, reason, out, tables)
+        for future, (page, reason, out, tables) in futures.items():
             try:
                 seconds = future.result()
             except Exception as exc:  # papermill re-raises the cell's error
                 failures.append(_failure_message(page, exc, out))
                 continue
             out.replace(executed_dir / f"{page.name}.ipynb")
+            final_tables = executed_dir / f"{page.name}.tables"
+            shutil.rmtree(final_tables, ignore_errors=True)
+            if tables.exists():
+                tables.rename(final_tables)
             reads = tables_read(executed_dir / f"{page.name}.reads")
-            stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads}
+            stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads,
+                      "reason": reason, "seconds": round(seconds, 2),
+                      "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
             results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
                                             page.parameters, page.notebook)

@@ -1,0 +1,138 @@
+"""Benchmark of the build: clean, no-op and one-file rebuilds, against their floor.
+
+The floor of a clean build is what no cache can avoid: one kernel start-up per
+executed notebook, spread over the worker processes, plus ``jupyter-book build`` on the
+executed notebooks. Each build is reported as a ratio to that floor. Builds run through
+the command line, as a user runs them, each in a fresh temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+from analysis import paths
+from analysis.synth import DEFAULT_SEED, generate
+
+CHANGED_FILE = "prevalence_studies.csv"
+
+
+@dataclass
+class ScaleBenchmark:
+    """Timings of one data scale (seconds)."""
+
+    scale: int
+    clean: float
+    noop: float
+    one_file: float
+    one_file_changed: str
+    one_file_executed: list[str]
+    executions: int
+    kernel_start: float
+    jupyter_book: float
+    floor: float
+    clean_over_floor: float
+
+
+def kernel_start_seconds(repeats: int = 3) -> float:
+    """Median seconds to execute an empty notebook with papermill in-process."""
+    import papermill
+
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty.ipynb"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, empty)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            papermill.execute_notebook(str(empty), str(Path(tmp) / "out.ipynb"),
+                                       kernel_name="python3", progress_bar=False,
+                                       shutdown_kernel="immediate")
+            times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def _timed_build(data_dir: Path, build_root: Path, jobs: int) -> tuple[float, list[str]]:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--data-dir",
+                           str(data_dir), "--build-root", str(build_root), "--jobs", str(jobs)],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark build failed:\n{proc.stderr[-3000:]}")
+    executed = [line.split()[1] for line in proc.stdout.splitlines()
+                if line.strip().startswith("executed")]
+    return seconds, executed
+
+
+def _change_one_cell(data_dir: Path) -> None:
+    """Add one case to the first prevalence study (the package stays valid)."""
+    path = data_dir / CHANGED_FILE
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    i = header.index("cases")
+    cells[i] = str(int(cells[i]) + 1)
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def benchmark_scale(scale: int, jobs: int, kernel_start: float) -> ScaleBenchmark:
+    """Clean, no-op and one-file rebuilds on synthetic data of one scale."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir, root = Path(tmp) / "data", Path(tmp) / "root"
+        generate(seed=DEFAULT_SEED, out_dir=data_dir, scale=scale)
+        clean, executed = _timed_build(data_dir, root, jobs)
+        manifest = json.loads((paths.html_dir(root) / "manifest.json").read_text())
+        noop, _ = _timed_build(data_dir, root, jobs)
+        _change_one_cell(data_dir)
+        one_file, one_executed = _timed_build(data_dir, root, jobs)
+    book = manifest["jupyter_book_seconds"]
+    floor = kernel_start * len(executed) / jobs + book
+    return ScaleBenchmark(scale, round(clean, 2), round(noop, 2), round(one_file, 2),
+                          CHANGED_FILE, one_executed, len(executed), round(kernel_start, 2),
+                          book, round(floor, 2), round(clean / floor, 2))
+
+
+def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
+                  say=print) -> list[ScaleBenchmark]:
+    """Run the benchmark at each scale, write ``_build/bench.json`` and print a table."""
+    kernel = kernel_start_seconds()
+    results = []
+    for scale in scales:
+        say(f"scale {scale}: clean build, no-op rebuild, rebuild after one data file ...")
+        results.append(benchmark_scale(scale, jobs, kernel))
+    out = out or paths.build_dir() / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    base = results[0].clean
+    payload = {"jobs": jobs, "machine_cores": _cores(), "scales": [asdict(r) for r in results],
+               "scale_over_first_clean": {r.scale: round(r.clean / base, 2) for r in results}}
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    say(format_table(results))
+    say(f"written to {out}")
+    return results
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def format_table(results: list[ScaleBenchmark]) -> str:
+    """The benchmark as a plain-text table."""
+    head = (f"{'scale':>5} {'clean s':>8} {'floor s':>8} {'clean/floor':>11} {'no-op s':>8} "
+            f"{'one-file s':>10}  re-executed after one file")
+    rows = [f"{r.scale:>5} {r.clean:>8.1f} {r.floor:>8.1f} {r.clean_over_floor:>11.2f} "
+            f"{r.noop:>8.1f} {r.one_file:>10.1f}  {', '.join(r.one_file_executed) or 'none'}"
+            for r in results]
+    return "\n".join([head, *rows])

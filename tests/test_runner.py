@@ -1,0 +1,89 @@
+"""Parameter sets, cache keys and the table of contents (no notebook is executed)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import papermill
+import pytest
+import yaml
+
+from analysis import paths
+from analysis.runner import (BuildError, check_parameters, load_pages, template_hash, toc,
+                             why_changed)
+
+TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_pages_file_lists_existing_pages():
+    pages = load_pages()
+    assert pages[0].name == "intro" and pages[0].notebook is None
+    assert check_parameters(pages) == []
+    assert {"data_dictionary", "sample_characteristics"} <= {p.name for p in pages}
+
+
+def test_unknown_parameter_is_an_error(tmp_path):
+    spec = {"parts": [{"caption": "A", "pages": [
+        {"page": "intro"},
+        {"page": "sample", "notebook": "sample_characteristics",
+         "parameters": {"year_period": [2003]}}]}]}
+    path = tmp_path / "pages.yml"
+    path.write_text(yaml.safe_dump(spec))
+    problems = check_parameters(load_pages(path))
+    assert len(problems) == 1
+    assert "parameter 'year_period' is not in the parameters cell" in problems[0]
+    assert "it takes: data_dir, year_periods" in problems[0]
+
+
+def test_duplicate_page_names_are_an_error(tmp_path):
+    path = tmp_path / "pages.yml"
+    path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
+        {"page": "intro"}, {"page": "intro"}]}]}))
+    with pytest.raises(BuildError, match="repeated: intro"):
+        load_pages(path)
+
+
+def test_toc_follows_pages_file():
+    pages = load_pages()
+    spec = toc(pages)
+    assert spec["root"] == "intro"
+    files = [c["file"] for part in spec["parts"] for c in part["chapters"]]
+    assert files == [p.name for p in pages[1:]]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_template_committed_without_outputs(template):
+    nb = nbformat.read(template, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_template_has_a_parameters_cell_with_working_default(template):
+    declared = papermill.inspect_notebook(str(template))
+    assert declared["data_dir"]["default"].strip("'\"") == "data_synthetic"
+
+
+def test_template_hash_ignores_outputs(tmp_path):
+    template = TEMPLATES[0]
+    nb = json.loads(template.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+            cell["execution_count"] = 3
+    copy = tmp_path / template.name
+    copy.write_text(json.dumps(nb))
+    assert template_hash(copy) == template_hash(template)
+    nb["cells"][0]["source"] = "# changed"
+    copy.write_text(json.dumps(nb))
+    assert template_hash(copy) != template_hash(template)
+
+
+def test_why_changed_names_the_input():
+    old = {"template": "a", "parameters": "p", "data": {"x.csv": "1", "y.csv": "2"}, "code": "c"}
+    assert why_changed(None, old) == "not executed before"
+    new = {**old, "data": {"x.csv": "1", "y.csv": "3"}}
+    assert why_changed(old, new) == "data changed: y.csv"
+    new = {**old, "parameters": "q", "code": "d"}
+    assert why_changed(old, new) == "parameters changed; analysis code or dependencies changed"
