@@ -1,0 +1,195 @@
+"""End to end: notebooks under papermill, the whole book, the cache, failures, editions.
+
+These tests execute notebooks and run jupyter-book, so they take a few minutes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analysis import __version__, paths
+from analysis.datapackage import DataPackageError, fingerprint
+from analysis.editions import diff, release
+from analysis.runner import BuildError, build, load_pages, tree_hash
+from analysis.synth import generate
+from tests.conftest import edit_cell
+
+pytestmark = pytest.mark.book
+TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
+
+
+def page_text(html_dir: Path, page: str) -> str:
+    """The visible text of a page, whitespace folded."""
+    raw = (html_dir / f"{page}.html").read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", raw, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
+
+
+def small_pages(tmp_path: Path, year_periods=(2003, 2010, 2015)) -> Path:
+    spec = {"parts": [
+        {"caption": "About", "pages": [{"page": "intro"},
+                                       {"page": "data_dictionary", "notebook": "data_dictionary"}]},
+        {"caption": "Analyses", "pages": [
+            {"page": "sample_characteristics", "notebook": "sample_characteristics",
+             "parameters": {"year_periods": list(year_periods)}}]},
+        {"caption": "Edition", "pages": [{"page": "provenance"}]},
+    ]}
+    path = tmp_path / "pages.yml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_notebook_runs_with_plain_papermill(template, tmp_path):
+    out = tmp_path / "out.ipynb"
+    for extra in ([], ["-p", "data_dir", "data_synthetic"]):
+        proc = subprocess.run([sys.executable, "-m", "papermill", str(template), str(out),
+                               "--no-progress-bar", *extra], capture_output=True, text=True,
+                              cwd=paths.ROOT)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert json.loads(out.read_text())["cells"]
+
+
+@pytest.fixture(scope="module")
+def full_book(tmp_path_factory):
+    root = tmp_path_factory.mktemp("full")
+    result = build(build_root=root, say=lambda line: None)
+    return result
+
+
+def test_full_book_has_every_page(full_book):
+    assert (full_book.html / "index.html").exists()
+    for page in load_pages():
+        assert (full_book.html / f"{page.name}.html").exists(), page.name
+
+
+def test_sample_page_shows_computed_published_counts(full_book):
+    text = page_text(full_book.html, "sample_characteristics")
+    assert "The interview study spoke with 30 adults" in text
+    assert "6 men" in text
+    assert "12 participants ( 40.0 %) were from minority ethnic backgrounds" in text
+    assert "Lived-experience researchers held 24 interviews and a health researcher 6" in text
+    assert "regions with nobody sampled: East of England" in text
+    assert "The meta-synthesis included 29 papers" in text
+    assert "{glue" not in text
+
+
+def test_every_page_is_stamped_with_the_edition(full_book):
+    stamp = f"Edition {__version__} · commit "
+    data = f"data {fingerprint(paths.DATA_SYNTHETIC)}"
+    for page in load_pages():
+        text = page_text(full_book.html, page.name)
+        assert stamp in text and data in text, page.name
+        assert "Synthetic data: every number in this edition is computed" in text, page.name
+
+
+def test_manifest_and_provenance(full_book):
+    manifest = json.loads(full_book.manifest.read_text())
+    assert manifest["version"] == __version__
+    assert manifest["data"]["synthetic"] is True
+    assert set(manifest["data"]["files"]) >= {"participants.csv", "datapackage.json"}
+    assert {p["name"] for p in manifest["pages"]} == {p.name for p in load_pages()}
+    assert any(t.startswith("sample_characteristics/") for t in manifest["tables"])
+    text = page_text(full_book.html, "provenance")
+    assert "participants.csv" in text and "year_periods = [2003, 2010, 2015]" in text
+
+
+def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
+    pages = small_pages(tmp_path)
+    root = tmp_path / "root"
+    first = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    assert {p.name for p in first.pages if p.status == "executed"} == {
+        "data_dictionary", "sample_characteristics"}
+
+    again = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    assert {p.status for p in again.pages if p.notebook} == {"reused"}
+    assert again.book_rebuilt is False
+
+    # cerqual.csv is read only by the data dictionary (it counts every table's rows).
+    edit_cell(data_copy, "cerqual.csv", 2, "explanation", "Changed explanation")
+    third = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    executed = {p.name: p.reason for p in third.pages if p.status == "executed"}
+    assert executed == {"data_dictionary": "data changed: cerqual.csv"}
+
+    changed = small_pages(tmp_path, year_periods=(2003, 2012))
+    fourth = build(data_dir=data_copy, build_root=root, pages_file=changed, say=lambda s: None)
+    executed = {p.name: p.reason for p in fourth.pages if p.status == "executed"}
+    assert executed == {"sample_characteristics": "parameters changed"}
+    assert "2012-" in page_text(fourth.html, "sample_characteristics")
+
+
+def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
+    pages = small_pages(tmp_path)
+    root = tmp_path / "root"
+    good = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    before = tree_hash(good.html)
+
+    # A notebook that fails: papers were published before the first period.
+    failing = small_pages(tmp_path, year_periods=(2019,))
+    with pytest.raises(BuildError) as caught:
+        build(data_dir=data_copy, build_root=root, pages_file=failing, say=lambda s: None)
+    message = str(caught.value)
+    assert "page 'sample_characteristics'" in message and "ValueError" in message
+    assert "before the first period starts" in message and "is untouched" in message
+    assert tree_hash(good.html) == before
+
+    # Bad data: nothing runs.
+    pages = small_pages(tmp_path)
+    edit_cell(data_copy, "participants.csv", 4, "gender", "mal")
+    with pytest.raises(DataPackageError, match="participants.csv:4:gender"):
+        build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    assert tree_hash(good.html) == before
+
+
+def test_cli_build_on_bad_data_gives_one_clear_message(data_copy):
+    edit_cell(data_copy, "studies.csv", 3, "year", "1999")
+    proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--data-dir",
+                           str(data_copy), "--build-root", str(data_copy.parent / "root")],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 2
+    assert "studies.csv:3:year: 1999 is below the minimum of 2003" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_another_seed_builds_a_different_book_with_the_same_published_counts(tmp_path):
+    data = tmp_path / "s7"
+    generate(seed=7, out_dir=data)
+    pages = small_pages(tmp_path)
+    result = build(data_dir=data, build_root=tmp_path / "root", pages_file=pages,
+                   say=lambda s: None)
+    text = page_text(result.html, "sample_characteristics")
+    assert "spoke with 30 adults" in text and "6 men" in text and "held 24 interviews" in text
+    assert f"data {fingerprint(data)}" in text
+    table = "sample_characteristics/characteristics_of_the_interview_sample_n_of_participants.csv"
+    bundled = tmp_path / "bundled"
+    build(build_root=bundled, pages_file=pages, say=lambda s: None)
+    assert ((result.html / "tables" / table).read_text()
+            != (paths.html_dir(bundled) / "tables" / table).read_text())
+
+
+def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy):
+    pages = small_pages(tmp_path)
+    root = tmp_path / "root"
+    build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    made = release(build_root=root, root=tmp_path, version="1.0.0")
+    assert (made.folder / "book.tar.gz").exists() and len(made.archive_sha256) == 64
+    assert (made.folder / "tables" / "sample_characteristics").is_dir()
+
+    # One row differs: the first participant becomes a man.
+    edit_cell(data_copy, "participants.csv", 2, "gender", "male")
+    build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    result = diff("1.0.0", "build", build_root=root, root=tmp_path)
+    assert any(line.startswith("data file participants.csv") for line in result.inputs)
+    table = "sample_characteristics/characteristics_of_the_interview_sample_n_of_participants.csv"
+    assert table in result.tables_changed
+    male = [c for c in result.cells if c.table == table and c.row == "Gender"
+            and c.column == "n" and int(c.new) == int(c.old) + 1]
+    assert male, result.format()
