@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ from analysis import paths
 # When set, every table a notebook reads is logged to this file, so the build can
 # re-execute a page only when a file it actually reads has changed.
 TABLE_LOG_ENV = "CEN_BOOK_TABLE_LOG"
+# When set, names a pickle of the package the build has already validated; a notebook
+# loading the same bytes (same fingerprint) takes it instead of validating again.
+VALIDATED_PACKAGE_ENV = "CEN_BOOK_VALIDATED_PACKAGE"
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
 HEADER_ROW = 1
@@ -299,7 +303,12 @@ def _check_keys(raw: pd.DataFrame, res: dict[str, Any], report: ValidationReport
         return  # single-field keys are checked as unique fields
     file = res["path"]
     dup = raw.duplicated(subset=key, keep="first")
-    first = {tuple(row): r for r, row in raw.loc[~dup, key].iterrows()}
+    if not dup.any():
+        return
+    keys = list(zip(*(raw[k] for k in key)))
+    first: dict[tuple, int] = {}
+    for row, value in zip(raw.index, keys):
+        first.setdefault(value, row)
     _add(report, file, raw.index[dup], key[-1],
          lambda r: f"the combination ({', '.join(key)}) = "
                    f"({', '.join(raw.loc[r, key])}) is already on row {first[tuple(raw.loc[r, key])]}; "
@@ -355,11 +364,32 @@ def load_package(data_dir: str | Path | None = None) -> DataPackage:
     DataPackageError
         With every problem found, when the package does not meet the contract.
     """
-    report, package = _validate(paths.resolve_data_dir(data_dir))
-    if not report.ok:
-        raise DataPackageError(report)
+    data_dir = paths.resolve_data_dir(data_dir)
+    package = _validated_by_build(data_dir)
+    if package is None:
+        report, package = _validate(data_dir)
+        if not report.ok:
+            raise DataPackageError(report)
     package.log_reads = True
     return package
+
+
+def save_validated(package: DataPackage, path: Path) -> None:
+    """Store a validated package for the notebooks of one build (see ``load_package``)."""
+    with open(path, "wb") as handle:
+        pickle.dump({"data_dir": str(package.data_dir),
+                     "fingerprint": fingerprint(package.data_dir), "package": package}, handle)
+
+
+def _validated_by_build(data_dir: Path) -> DataPackage | None:
+    path = os.environ.get(VALIDATED_PACKAGE_ENV)
+    if not path or not Path(path).exists():
+        return None
+    with open(path, "rb") as handle:
+        stored = pickle.load(handle)
+    if stored["data_dir"] != str(data_dir) or stored["fingerprint"] != fingerprint(data_dir):
+        return None  # other data, or changed since the build validated it
+    return stored["package"]
 
 
 def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:

@@ -36,7 +36,8 @@ from typing import Any
 import yaml
 
 from analysis import __version__, paths
-from analysis.datapackage import TABLE_LOG_ENV, DataPackageError, file_hashes, validate
+from analysis.datapackage import (TABLE_LOG_ENV, VALIDATED_PACKAGE_ENV, file_hashes,
+                                  load_package, save_validated)
 from analysis.page import TABLES_DIR_ENV
 from analysis.editions import list_releases
 from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
@@ -225,6 +226,7 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
         os.dup2(log.fileno(), 2)
     os.environ[TABLE_LOG_ENV] = table_log  # both inherited by the kernel
     os.environ[TABLES_DIR_ENV] = tables_dir
+    os.environ[VALIDATED_PACKAGE_ENV] = str(Path(table_log).with_name("package.pickle"))
     start = time.perf_counter()
     papermill.execute_notebook(
         template, output, parameters=parameters, kernel_name="python3",
@@ -398,11 +400,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
                  if html_dir.exists() else "No book was published.")
 
-    report = validate(data_dir)
-    if not report.ok:
-        raise DataPackageError(report)
-    descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
-    synthetic = bool(descriptor.get("synthetic", False))
+    package = load_package(data_dir)  # raises DataPackageError with every problem
+    synthetic = package.synthetic
     say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
 
     pages = load_pages(pages_file)
@@ -416,6 +415,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     code = code_hash()
     results, pending = _plan(pages, executed_dir, data_hashes, code, force, say)
     if pending:
+        save_validated(package, executed_dir / "package.pickle")
         _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
                  data_hashes, code)
 
