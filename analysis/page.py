@@ -37,7 +37,7 @@ class Page:
 
 def _show(value: Any) -> str:
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
+        return ", ".join(map(str, value)) if value else "none"
     return str(value)
 
 

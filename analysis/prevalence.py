@@ -1,112 +1,1264 @@
 """Random-effects meta-analysis of prevalence.
 
-Proportions are pooled on the logit scale by inverse-variance weighting, with the
-between-study variance estimated by DerSimonian and Laird (1986) or Paule and Mandel
-(1982), using :func:`statsmodels.stats.meta_analysis.combine_effects`.
+Each study's proportion ``cases / n`` is moved to a scale on which it is roughly normal
+with a known sampling variance (logit by default), the studies are pooled by
+inverse-variance weighting with :func:`statsmodels.stats.meta_analysis.combine_effects`,
+and every estimate is moved back to the proportion scale for reporting.
+
+What is computed, and where it comes from:
+
+- **Effect sizes** (:func:`study_effects`): logit, Freeman-Tukey double arcsine, arcsine
+  and the untransformed proportion, defined as in metafor's ``escalc`` (measures
+  ``PLO``, ``PFT``, ``PAS``, ``PR``). A continuity correction of 0.5 is added only to
+  studies with no cases or only cases, and only where the scale needs it (logit and
+  raw proportion); the result says how many studies were corrected.
+- **Pooling** (:func:`pool`): fixed effect and random effects, the between-study variance
+  tau² by DerSimonian and Laird (1986) or Paule and Mandel (1982); Cochran's Q; I² and
+  H² from tau² and the "typical" within-study variance (Higgins and Thompson 2002),
+  which is what metafor reports; the 95% prediction interval of Higgins, Thompson and
+  Spiegelhalter (2009), with a t distribution on k - 2 degrees of freedom.
+- **Subgroups** (:func:`subgroups`): a separate random-effects model per subgroup and
+  the between-subgroup Q test on the subgroup estimates (Borenstein et al. 2009, ch. 19).
+- **Meta-regression** (:func:`meta_regression`): a mixed-effects model fitted by weighted
+  least squares with weights ``1 / (v_i + tau²)`` and the residual tau² estimated by the
+  same method as the pooled model, with z tests as in metafor's default.
 
 References
 ----------
+Borenstein M, Hedges LV, Higgins JPT, Rothstein HR (2009). Introduction to
+Meta-Analysis. Chichester: Wiley.
 DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical
 Trials 7:177-188.
+Freeman MF, Tukey JW (1950). Transformations related to the angular and the square root.
+Annals of Mathematical Statistics 21:607-611.
+Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis.
+Statistics in Medicine 21:1539-1558.
+Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects
+meta-analysis. Journal of the Royal Statistical Society A 172:137-159.
+Miller JJ (1978). The inverse of the Freeman-Tukey double arcsine transformation. The
+American Statistician 32:138.
 Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of
 the National Bureau of Standards 87:377-385.
+Raudenbush SW (2009). Analyzing effect sizes: random-effects models. In Cooper H, Hedges
+LV, Valentine JC (eds), The Handbook of Research Synthesis and Meta-Analysis, 2nd ed.
 Schwarzer G, Chemaitelly H, Abu-Raddad LJ, Rucker G (2019). Seriously misleading results
 using inverse of Freeman-Tukey double arcsine transformation in meta-analysis of single
 proportions. Research Synthesis Methods 10:476-483.
+Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of
+Statistical Software 36(3):1-48.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, stats
 from scipy.special import expit
 from statsmodels.stats.meta_analysis import combine_effects
 
+from analysis.datapackage import DataPackage, category_labels
+from analysis.published import published_facts
+
 CONTINUITY = 0.5
-TAU2_METHODS = {"dl": "dl", "pm": "iterated"}
+LEVEL = 0.95
+TRANSFORMS = {
+    "logit": "logit",
+    "freeman_tukey": "Freeman-Tukey double arcsine",
+    "arcsine": "arcsine square root",
+    "proportion": "untransformed proportion",
+}
+TAU2_METHODS = {  # our name: (statsmodels' method_re, label)
+    "dl": ("dl", "DerSimonian-Laird"),
+    "pm": ("iterated", "Paule-Mandel"),
+}
+TAU2_ALIASES = {"iterated": "pm", "paule_mandel": "pm", "dersimonian_laird": "dl"}
+# Scales on which a proportion of 0 or 1 has no finite effect or no positive variance.
+NEEDS_CORRECTION = {"logit", "proportion"}
 
 
-@dataclass(frozen=True)
-class LogitEffects:
-    """Study proportions on the logit scale with their sampling variances."""
+class FreemanTukeyWarning(UserWarning):
+    """The Freeman-Tukey back-transformation can mislead; see :data:`FREEMAN_TUKEY_CAVEAT`."""
 
-    logit: np.ndarray
+
+FREEMAN_TUKEY_CAVEAT = (
+    "The Freeman-Tukey double arcsine has no single inverse: a pooled value is turned back "
+    "into a proportion with Miller's (1978) formula evaluated at one sample size, here the "
+    "harmonic mean of the studies' sample sizes. Schwarzer et al. (2019) showed that this "
+    "can give seriously misleading results when the sample sizes differ a lot: the "
+    "back-transformed estimate and its interval can move far from the study proportions, "
+    "even outside their range, and depend on which sample size is plugged in. Use it as a "
+    "sensitivity analysis beside the logit analysis, never as the only one.")
+
+
+# ------------------------------------------------------------------ effect sizes
+
+
+def _check_counts(cases, n) -> tuple[np.ndarray, np.ndarray]:
+    """Counts as float arrays, or a ValueError that says which study is wrong."""
+    cases = np.atleast_1d(np.asarray(cases, dtype=float))
+    n = np.atleast_1d(np.asarray(n, dtype=float))
+    if cases.shape != n.shape or cases.ndim != 1:
+        raise ValueError(f"cases and n must be two lists of the same length; got "
+                         f"{cases.size} case counts and {n.size} sample sizes")
+    if cases.size == 0:
+        raise ValueError("no studies to analyse: supply at least one (cases, n) pair")
+    problems = []
+    for i, (x, m) in enumerate(zip(cases, n)):
+        if not (np.isfinite(x) and np.isfinite(m)):
+            problems.append(f"study {i + 1}: cases={x}, n={m} must both be given")
+        elif m < 1 or m != round(m):
+            problems.append(f"study {i + 1}: n={m:g} must be a whole number of at least 1")
+        elif x < 0 or x > m or x != round(x):
+            problems.append(f"study {i + 1}: cases={x:g} must be a whole number from 0 to n={m:g}")
+    if problems:
+        raise ValueError("invalid counts; correct them in prevalence_studies.csv: "
+                         + "; ".join(problems[:5])
+                         + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""))
+    return cases, n
+
+
+def _transform_name(transform: str) -> str:
+    if transform not in TRANSFORMS:
+        raise ValueError(f"unknown transform {transform!r}; use one of: "
+                         f"{', '.join(TRANSFORMS)}")
+    return transform
+
+
+def _tau2_name(method: str) -> str:
+    method = TAU2_ALIASES.get(method, method)
+    if method not in TAU2_METHODS:
+        raise ValueError(f"unknown tau2_method {method!r}; use 'dl' (DerSimonian-Laird) "
+                         "or 'pm' (Paule-Mandel)")
+    return method
+
+
+@dataclass(frozen=True, eq=False)
+class StudyEffects:
+    """Study proportions on the analysis scale, with their sampling variances.
+
+    ``corrected`` marks the studies to which ``continuity`` was added (those with no
+    cases or only cases, on a scale that needs it).
+    """
+
+    transform: str
+    cases: np.ndarray
+    n: np.ndarray
+    effect: np.ndarray
     variance: np.ndarray
-    corrected: np.ndarray  # True where a continuity correction was added
+    corrected: np.ndarray
+    continuity: float
+
+    @property
+    def k(self) -> int:
+        return int(self.effect.size)
+
+    @property
+    def n_corrected(self) -> int:
+        return int(self.corrected.sum())
+
+    @property
+    def harmonic_n(self) -> float:
+        """Harmonic mean of the sample sizes (Miller's n for the pooled value)."""
+        return float(stats.hmean(self.n))
 
 
-def logit_effects(cases, n, continuity: float = CONTINUITY) -> LogitEffects:
-    """Logit-transformed proportions and their variances.
+def study_effects(cases, n, transform: str = "logit",
+                  continuity: float = CONTINUITY) -> StudyEffects:
+    """Proportions on the analysis scale and their sampling variances.
 
-    ``var = 1/x + 1/(n - x)``; a study with no cases or all cases gets ``continuity``
-    added to its events and non-events, and only that study.
+    ============== ================================================ ===================
+    transform      effect ``y``                                     variance ``v``
+    ============== ================================================ ===================
+    logit          ``log(x / (n - x))``                             ``1/x + 1/(n - x)``
+    freeman_tukey  ``(asin sqrt(x/(n+1)) + asin sqrt((x+1)/(n+1)))/2``  ``1/(4n + 2)``
+    arcsine        ``asin sqrt(x/n)``                               ``1/(4n)``
+    proportion     ``x / n``                                        ``p(1 - p)/n``
+    ============== ================================================ ===================
 
     Parameters
     ----------
     cases, n : array-like of int
-        Events and sample sizes.
+        Events and sample sizes, one per study (``0 <= cases <= n``, ``n >= 1``).
+    transform : {"logit", "freeman_tukey", "arcsine", "proportion"}
+        Scale of the analysis. The Freeman-Tukey effect is half the original double
+        arcsine, as in metafor's ``PFT``.
     continuity : float
-        Added to both cells of a study with zero or n events.
+        Added to the events and the non-events of a study with no cases or only cases,
+        on the logit and proportion scales only (where such a study has an infinite
+        effect or zero variance). The arcsine scales need no correction.
+
+    Returns
+    -------
+    StudyEffects
+
+    Raises
+    ------
+    ValueError
+        Counts that are missing, negative, not whole, or with more cases than people.
+
+    References
+    ----------
+    Freeman and Tukey (1950); Viechtbauer (2010), ``escalc`` measures PLO, PFT, PAS, PR.
     """
-    cases = np.asarray(cases, dtype=float)
-    n = np.asarray(n, dtype=float)
-    corrected = (cases == 0) | (cases == n)
-    x = np.where(corrected, cases + continuity, cases)
-    m = np.where(corrected, n + 2 * continuity, n)
-    return LogitEffects(np.log(x / (m - x)), 1 / x + 1 / (m - x), corrected)
+    transform = _transform_name(transform)
+    x, m = _check_counts(cases, n)
+    extreme = (x == 0) | (x == m)
+    corrected = extreme if transform in NEEDS_CORRECTION else np.zeros_like(extreme)
+    xc = np.where(corrected, x + continuity, x)
+    mc = np.where(corrected, m + 2 * continuity, m)
+    if transform == "logit":
+        effect = np.log(xc / (mc - xc))
+        variance = 1 / xc + 1 / (mc - xc)
+    elif transform == "proportion":
+        effect = xc / mc
+        variance = effect * (1 - effect) / mc
+    elif transform == "arcsine":
+        effect = np.arcsin(np.sqrt(x / m))
+        variance = 1 / (4 * m)
+    else:
+        effect = freeman_tukey(x, m)
+        variance = 1 / (4 * m + 2)
+    return StudyEffects(transform, x, m, effect, variance, corrected, continuity)
+
+
+def freeman_tukey(cases, n) -> np.ndarray:
+    """Freeman-Tukey double arcsine, halved as in metafor (range 0 to pi/2)."""
+    x, m = np.asarray(cases, dtype=float), np.asarray(n, dtype=float)
+    return 0.5 * (np.arcsin(np.sqrt(x / (m + 1))) + np.arcsin(np.sqrt((x + 1) / (m + 1))))
+
+
+def inverse_freeman_tukey(values, n) -> np.ndarray:
+    """Miller's (1978) inverse of the (halved) double arcsine at sample size ``n``.
+
+    ``p = (1 - sgn(cos t) sqrt(1 - (sin t + (sin t - 1/sin t)/n)^2)) / 2`` with
+    ``t = 2y``. Values below the transform of 0 events (or above that of n events)
+    have no inverse and are returned as 0 (or 1), as metafor's ``transf.ipft`` does.
+
+    References
+    ----------
+    Miller (1978); Schwarzer et al. (2019) on the consequences of choosing ``n``.
+    """
+    y = np.asarray(values, dtype=float)
+    m = np.broadcast_to(np.asarray(n, dtype=float), y.shape)
+    t = 2 * y
+    s = np.sin(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = np.clip(1 - (s + (s - 1 / s) / m) ** 2, 0, 1)
+        p = 0.5 * (1 - np.sign(np.cos(t)) * np.sqrt(inner))
+    p = np.where(y <= freeman_tukey(0, m), 0.0, p)
+    p = np.where(y >= freeman_tukey(m, m), 1.0, p)
+    return np.clip(np.nan_to_num(p), 0, 1)
+
+
+def back_transform(values, transform: str, n=None) -> np.ndarray:
+    """Values on the analysis scale as proportions in [0, 1].
+
+    Parameters
+    ----------
+    values : array-like
+        Estimates or interval limits on the scale of ``transform``.
+    transform : str
+        One of :data:`TRANSFORMS`.
+    n : float or array-like, optional
+        Sample size for the Freeman-Tukey inverse: a study's own n for a study, the
+        harmonic mean of the sample sizes for a pooled value.
+    """
+    y = np.asarray(values, dtype=float)
+    transform = _transform_name(transform)
+    if transform == "logit":
+        return expit(y)
+    if transform == "proportion":
+        # A pooled proportion's normal interval can cross 0 or 1; a prevalence cannot.
+        return np.clip(y, 0, 1)
+    if transform == "arcsine":
+        return np.sin(np.clip(y, 0, np.pi / 2)) ** 2
+    if n is None:
+        raise ValueError("the Freeman-Tukey back-transformation needs a sample size n")
+    return inverse_freeman_tukey(y, n)
+
+
+# ----------------------------------------------------------------------- pooling
 
 
 @dataclass(frozen=True)
 class PooledPrevalence:
-    """Pooled prevalence on the proportion scale (random effects)."""
+    """A pooled prevalence, fixed and random effects, with its heterogeneity.
+
+    Proportions (``prevalence``, limits) are in [0, 1]; ``effect``, ``se`` and ``tau2``
+    are on the analysis scale ``transform``. ``i2_percent`` is I² as a percentage.
+    For a single study (``k == 1``, only from :func:`estimate`) the heterogeneity
+    fields and the prediction interval are NaN: they do not exist for one study.
+    """
 
     k: int
+    cases: int
+    n: int
+    transform: str
+    tau2_method: str
+    level: float
     prevalence: float
     ci_low: float
     ci_high: float
+    pi_low: float
+    pi_high: float
+    fixed_prevalence: float
+    fixed_ci_low: float
+    fixed_ci_high: float
+    effect: float
+    se: float
+    fixed_effect: float
+    fixed_se: float
     tau2: float
-    method: str
+    i2_percent: float
+    h2: float
+    q: float
+    q_df: int
+    q_p: float
+    n_corrected: int
+    continuity: float
+    harmonic_n: float
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def method(self) -> str:
+        """Between-study variance estimator (kept for older callers)."""
+        return self.tau2_method
+
+    @property
+    def tau(self) -> float:
+        return float(np.sqrt(self.tau2))
 
 
-def pool_logit(cases, n, method: str = "dl") -> PooledPrevalence:
-    """Pool proportions on the logit scale under a random-effects model.
+def typical_variance(variance) -> float:
+    """Higgins and Thompson's (2002) 'typical' within-study variance.
+
+    ``s² = (k - 1) Σw / ((Σw)² - Σw²)`` with ``w = 1/v``; I² = tau²/(tau² + s²).
+    """
+    w = 1 / np.asarray(variance, dtype=float)
+    return float((w.size - 1) * w.sum() / (w.sum() ** 2 - (w ** 2).sum()))
+
+
+def prediction_interval(mean: float, se: float, tau2: float, k: int,
+                        level: float = LEVEL) -> tuple[float, float]:
+    """Approximate prediction interval for the effect in a new study.
+
+    ``mean ± t_{k-2} sqrt(tau² + se²)``: Higgins, Thompson and Spiegelhalter (2009),
+    eq. 12. With fewer than three studies there are no degrees of freedom left and the
+    interval is (NaN, NaN).
+
+    Parameters
+    ----------
+    mean, se : float
+        Random-effects estimate and its standard error, on the analysis scale.
+    tau2 : float
+        Between-study variance.
+    k : int
+        Number of studies.
+    level : float
+        Coverage (0.95 for a 95% interval).
+    """
+    if k < 3:
+        return float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, k - 2) * np.sqrt(tau2 + se ** 2)
+    return float(mean - half), float(mean + half)
+
+
+@dataclass(frozen=True)
+class RandomEffects:
+    """Fixed- and random-effects pooling on the analysis scale (any effect size).
+
+    ``i2_percent`` is I² in %; ``pi_low``/``pi_high`` the prediction interval (NaN for
+    fewer than three studies).
+    """
+
+    k: int
+    tau2_method: str
+    level: float
+    effect: float
+    se: float
+    ci_low: float
+    ci_high: float
+    fixed_effect: float
+    fixed_se: float
+    fixed_ci_low: float
+    fixed_ci_high: float
+    tau2: float
+    i2_percent: float
+    h2: float
+    q: float
+    q_df: int
+    q_p: float
+    pi_low: float
+    pi_high: float
+
+
+def random_effects(effect, variance, tau2_method: str = "dl",
+                   level: float = LEVEL) -> RandomEffects:
+    """Inverse-variance pooling of effects with known variances.
+
+    Fixed effect and random effects by :func:`statsmodels.stats.meta_analysis.combine_effects`;
+    tau² by DerSimonian-Laird (truncated at 0) or Paule-Mandel; Q with its chi² p-value;
+    I² = 100 tau²/(tau² + s²) and H² = (tau² + s²)/s² with ``s²`` the typical
+    within-study variance (equal to (Q - df)/Q for DerSimonian-Laird; metafor reports
+    the same); normal-theory confidence intervals; the prediction interval of
+    :func:`prediction_interval`.
+
+    Parameters
+    ----------
+    effect, variance : array-like of float
+        One effect and its sampling variance per study; at least two studies.
+    tau2_method : {"dl", "pm"}
+        Between-study variance estimator.
+    level : float
+        Coverage of the intervals.
+
+    References
+    ----------
+    DerSimonian and Laird (1986); Paule and Mandel (1982); Higgins and Thompson (2002);
+    Higgins, Thompson and Spiegelhalter (2009).
+    """
+    y = np.asarray(effect, dtype=float)
+    v = np.asarray(variance, dtype=float)
+    method = _tau2_name(tau2_method)
+    if y.size < 2:
+        raise ValueError("pooling needs at least two studies")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
+        raise ValueError("every effect must be finite and every variance positive")
+    # With an untruncated negative tau² (below) statsmodels divides by zero or takes
+    # square roots of negatives in statistics we then discard; keep that off the page.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = combine_effects(y, v, method_re=TAU2_METHODS[method][0], alpha=1 - level)
+    tau2 = float(res.tau2)
+    if tau2 > 0:
+        mean, se = float(res.mean_effect_re), float(res.sd_eff_w_re)
+    else:
+        # statsmodels 0.15 does not truncate the DerSimonian-Laird estimate at zero:
+        # a negative tau² would give the random-effects model *more* weight than the
+        # fixed-effect one. tau² = 0 makes the two models identical.
+        tau2, mean, se = 0.0, float(res.mean_effect_fe), float(res.sd_eff_w_fe)
+    fe, fe_se = float(res.mean_effect_fe), float(res.sd_eff_w_fe)
+    z = stats.norm.ppf(0.5 + level / 2)
+    s2 = typical_variance(v)
+    q, df = float(res.q), y.size - 1
+    pi_low, pi_high = prediction_interval(mean, se, tau2, y.size, level)
+    return RandomEffects(
+        k=y.size, tau2_method=method, level=level, effect=mean, se=se,
+        ci_low=mean - z * se, ci_high=mean + z * se, fixed_effect=fe, fixed_se=fe_se,
+        fixed_ci_low=fe - z * fe_se, fixed_ci_high=fe + z * fe_se, tau2=tau2,
+        i2_percent=100 * tau2 / (tau2 + s2), h2=(tau2 + s2) / s2, q=q, q_df=df,
+        q_p=float(stats.chi2.sf(q, df)), pi_low=pi_low, pi_high=pi_high)
+
+
+def _correction_note(eff: StudyEffects) -> list[str]:
+    if not eff.n_corrected:
+        return []
+    return [f"{eff.n_corrected} of {eff.k} studies had no cases or only cases; "
+            f"{eff.continuity:g} was added to their cases and non-cases "
+            f"({TRANSFORMS[eff.transform]} scale), and to no other study."]
+
+
+def _freeman_tukey_note(eff: StudyEffects, effect: float | None = None) -> list[str]:
+    """The Freeman-Tukey caveat, with how much the choice of n moves this estimate."""
+    if eff.transform != "freeman_tukey":
+        return []
+    note = (f"{FREEMAN_TUKEY_CAVEAT} Here the harmonic mean is {eff.harmonic_n:,.0f} and "
+            f"the sample sizes run from {eff.n.min():,.0f} to {eff.n.max():,.0f}")
+    if effect is not None:
+        at_min, at_max = inverse_freeman_tukey([effect, effect], [eff.n.min(), eff.n.max()])
+        note += (f"; back-transformed at those two sizes instead, the same pooled value "
+                 f"would read {100 * at_min:.2f}% and {100 * at_max:.2f}%")
+    return [note + "."]
+
+
+def _notes(eff: StudyEffects, k: int, effect: float | None = None) -> tuple[str, ...]:
+    notes = _correction_note(eff) + _freeman_tukey_note(eff, effect)
+    if k < 3:
+        notes.append("A prediction interval needs at least three studies.")
+    return tuple(notes)
+
+
+def _summary(eff: StudyEffects, tau2_method: str, level: float) -> PooledPrevalence:
+    """Pool the studies of ``eff`` (k >= 2), or describe the one study (k == 1)."""
+    hn = eff.harmonic_n
+
+    def back(*values):
+        return [float(v) for v in back_transform(values, eff.transform, hn)]
+
+    common = dict(cases=int(eff.cases.sum()), n=int(eff.n.sum()), transform=eff.transform,
+                  tau2_method=tau2_method, level=level, n_corrected=eff.n_corrected,
+                  continuity=eff.continuity, harmonic_n=hn)
+    if eff.k == 1:
+        z = stats.norm.ppf(0.5 + level / 2)
+        y, se = float(eff.effect[0]), float(np.sqrt(eff.variance[0]))
+        p, lo, hi = back(y, y - z * se, y + z * se)
+        nan = float("nan")
+        return PooledPrevalence(
+            k=1, prevalence=p, ci_low=lo, ci_high=hi, pi_low=nan, pi_high=nan,
+            fixed_prevalence=p, fixed_ci_low=lo, fixed_ci_high=hi, effect=y, se=se,
+            fixed_effect=y, fixed_se=se, tau2=nan, i2_percent=nan, h2=nan, q=nan, q_df=0,
+            q_p=nan, notes=(*_notes(eff, 1),
+                            "A single study: its own estimate, not a pooled one."),
+            **common)
+    re = random_effects(eff.effect, eff.variance, tau2_method, level)
+    p, lo, hi = back(re.effect, re.ci_low, re.ci_high)
+    pi_lo, pi_hi = back(re.pi_low, re.pi_high) if eff.k >= 3 else (float("nan"),) * 2
+    fp, flo, fhi = back(re.fixed_effect, re.fixed_ci_low, re.fixed_ci_high)
+    return PooledPrevalence(
+        k=eff.k, prevalence=p, ci_low=lo, ci_high=hi, pi_low=pi_lo, pi_high=pi_hi,
+        fixed_prevalence=fp, fixed_ci_low=flo, fixed_ci_high=fhi, effect=re.effect,
+        se=re.se, fixed_effect=re.fixed_effect, fixed_se=re.fixed_se, tau2=re.tau2,
+        i2_percent=re.i2_percent, h2=re.h2, q=re.q, q_df=re.q_df, q_p=re.q_p,
+        notes=_notes(eff, eff.k, re.effect), **common)
+
+
+def pool(cases, n, transform: str = "logit", tau2_method: str = "dl",
+         level: float = LEVEL, continuity: float = CONTINUITY) -> PooledPrevalence:
+    """Pool study prevalences under a random-effects model.
 
     Parameters
     ----------
     cases, n : array-like of int
-        Events and sample sizes, one per study.
-    method : {"dl", "pm"}
-        Between-study variance estimator: DerSimonian-Laird or Paule-Mandel.
+        Events and sample sizes, one per study; at least two studies.
+    transform : {"logit", "freeman_tukey", "arcsine", "proportion"}
+        Scale of the analysis (see :func:`study_effects`). Logit is the default: its
+        back-transformation is exact and its estimates can never leave (0, 1).
+    tau2_method : {"dl", "pm"}
+        Between-study variance: DerSimonian-Laird (1986) or Paule-Mandel (1982)
+        (statsmodels' ``"iterated"``, also accepted here).
+    level : float
+        Coverage of the confidence and prediction intervals.
+    continuity : float
+        Continuity correction for studies with no cases or only cases (logit and raw
+        proportion scales only).
 
     Returns
     -------
     PooledPrevalence
+        Random- and fixed-effect estimates on the proportion scale; tau², I² (%), H²,
+        Q with its degrees of freedom and p-value; the prediction interval; notes that
+        state any continuity correction and, for Freeman-Tukey, its caveat.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two studies (use :func:`estimate` to report a single study), invalid
+        counts, or an unknown transform or estimator.
+
+    Warns
+    -----
+    FreemanTukeyWarning
+        When ``transform="freeman_tukey"``.
+
+    References
+    ----------
+    DerSimonian and Laird (1986); Paule and Mandel (1982); Higgins and Thompson (2002);
+    Higgins, Thompson and Spiegelhalter (2009); Miller (1978); Schwarzer et al. (2019).
     """
-    eff = logit_effects(cases, n)
-    if len(eff.logit) == 1:
-        se = np.sqrt(eff.variance[0])
-        est = eff.logit[0]
-        return PooledPrevalence(1, float(expit(est)), float(expit(est - 1.959964 * se)),
-                                float(expit(est + 1.959964 * se)), 0.0, method)
-    res = combine_effects(eff.logit, eff.variance, method_re=TAU2_METHODS[method])
-    summary = res.summary_frame()
-    row = summary.loc["random effect"]
-    return PooledPrevalence(
-        k=len(eff.logit),
-        prevalence=float(expit(row["eff"])),
-        ci_low=float(expit(row["ci_low"])),
-        ci_high=float(expit(row["ci_upp"])),
-        tau2=float(res.tau2),
-        method=method,
+    eff = study_effects(cases, n, transform, continuity)
+    tau2_method = _tau2_name(tau2_method)
+    if eff.k < 2:
+        raise ValueError(
+            "pooling needs at least two studies and got one; report the single study's "
+            "own prevalence and confidence interval instead "
+            "(analysis.prevalence.estimate does this), or add studies")
+    if eff.transform == "freeman_tukey":
+        warnings.warn(FREEMAN_TUKEY_CAVEAT, FreemanTukeyWarning, stacklevel=2)
+    return _summary(eff, tau2_method, level)
+
+
+def estimate(cases, n, transform: str = "logit", tau2_method: str = "dl",
+             level: float = LEVEL, continuity: float = CONTINUITY) -> PooledPrevalence:
+    """Like :func:`pool`, but one study is allowed: it is reported as it is.
+
+    Tables use this so that a subgroup with a single study still gets a row (its own
+    prevalence and interval) while its heterogeneity statistics stay empty.
+    """
+    eff = study_effects(cases, n, transform, continuity)
+    return _summary(eff, _tau2_name(tau2_method), level)
+
+
+def pool_logit(cases, n, method: str = "dl") -> PooledPrevalence:
+    """Random-effects pooled prevalence on the logit scale (the main analysis).
+
+    Kept for :mod:`analysis.synth`, which calibrates the synthetic studies with it.
+    """
+    return pool(cases, n, transform="logit", tau2_method=method)
+
+
+# ---------------------------------------------------------------- study tables
+
+
+def _labels(by: str) -> dict[str, str]:
+    try:
+        return category_labels("prevalence_studies", by)
+    except KeyError:
+        return {}
+
+
+def study_table(studies: pd.DataFrame, by: str = "setting", transform: str = "logit",
+                tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
+    """One row per study, ready for a forest plot.
+
+    Each study's prevalence and interval come from its own effect on the analysis scale
+    (so a forest plot shows what was pooled); ``weight_percent`` is its random-effects
+    weight within its subgroup ``by``. Studies are sorted by subgroup (declared order),
+    then by prevalence.
+    """
+    z = stats.norm.ppf(0.5 + level / 2)
+    frames = []
+    labels = _labels(by)
+    order = [v for v in labels if v in set(studies[by])] or sorted(studies[by].unique())
+    for value in order:
+        group = studies[studies[by] == value]
+        eff = study_effects(group["cases"], group["n"], transform)
+        tau2 = 0.0 if eff.k == 1 else _summary(eff, _tau2_name(tau2_method), level).tau2
+        w = 1 / (eff.variance + tau2)
+        se = np.sqrt(eff.variance)
+        frame = group.assign(
+            subgroup=labels.get(value, str(value)),
+            prevalence=back_transform(eff.effect, transform, eff.n),
+            ci_low=back_transform(eff.effect - z * se, transform, eff.n),
+            ci_high=back_transform(eff.effect + z * se, transform, eff.n),
+            weight_percent=100 * w / w.sum(),
+            corrected=eff.corrected,
+        )
+        frames.append(frame.sort_values(["prevalence", "study_id"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+# -------------------------------------------------------------------- subgroups
+
+
+def format_p(p: float) -> str:
+    """A p-value as prose writes it: '< 0.001' or '= 0.042'."""
+    if not np.isfinite(p):
+        return "not applicable"
+    # A no-break space keeps '< 0.001' on one line in prose and in table cells.
+    return "<\u00a00.001" if p < 0.001 else f"=\u00a0{p:.3f}"
+
+
+@dataclass(frozen=True, eq=False)
+class SubgroupAnalysis:
+    """A random-effects model per subgroup and the test of subgroup differences.
+
+    ``table`` has one row per subgroup (prevalence and interval limits in %, tau² on the
+    analysis scale, I² in %; NaN where a one-study subgroup has no such statistic).
+    ``q_between`` tests whether the subgroup estimates differ by more than their
+    standard errors allow (chi² on ``df_between`` degrees of freedom).
+    """
+
+    by: str
+    transform: str
+    tau2_method: str
+    table: pd.DataFrame
+    pooled: Mapping[str, PooledPrevalence]
+    q_between: float
+    df_between: int
+    p_between: float
+
+
+SUBGROUP_COLUMNS = ["subgroup", "k", "n", "prevalence", "ci_low", "ci_high", "pi_low",
+                    "pi_high", "tau2", "i2_percent", "q", "q_df", "q_p"]
+
+
+def _pct(value: float) -> float:
+    return 100 * value
+
+
+def _estimate_text(value: float, low: float, high: float, digits: int = 1) -> str:
+    """'7.9 (7.0–8.9)' from percentages; '–' when there is no estimate."""
+    if not np.isfinite(value):
+        return "–"
+    return f"{value:.{digits}f} ({_range_text(low, high, digits)})"
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    """'+0.06', '-0.01', and '0.00' rather than '-0.00' for a difference that rounds away."""
+    if not np.isfinite(value):
+        return "–"
+    rounded = round(value, digits)
+    return f"{0.0:.{digits}f}" if rounded == 0 else f"{rounded:+.{digits}f}"
+
+
+def _range_text(low: float, high: float, digits: int = 1) -> str:
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "–"
+    # A word joiner after the dash stops a narrow table cell from breaking a range.
+    return f"{low:.{digits}f}–\u2060{high:.{digits}f}"
+
+
+def subgroups(studies: pd.DataFrame, by: str = "setting", transform: str = "logit",
+              tau2_method: str = "dl", level: float = LEVEL) -> SubgroupAnalysis:
+    """Pooled prevalence per level of a study characteristic, and the Q test between.
+
+    Each subgroup has its own tau² (no common between-study variance is assumed).
+    The between-subgroup statistic is ``Q_b = Σ_g w_g (θ_g - θ̄)²`` with
+    ``w_g = 1/SE(θ_g)²`` and ``θ̄`` their weighted mean, referred to chi² with G - 1
+    degrees of freedom (Borenstein et al. 2009, ch. 19; the default of R's meta). A
+    subgroup of one study enters with its own estimate and standard error.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        Rows of ``prevalence_studies``.
+    by : str
+        Column defining the subgroups (``setting``, ``income_group``, ...).
+    transform, tau2_method, level
+        As in :func:`pool`.
+    """
+    if studies.empty:
+        raise ValueError("no prevalence studies to analyse: prevalence_studies.csv is "
+                         "empty, or no study matches the selection")
+    labels = _labels(by)
+    order = [v for v in labels if v in set(studies[by])] or sorted(studies[by].unique())
+    pooled: dict[str, PooledPrevalence] = {}
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)  # stated once, by the page
+        for value in order:
+            group = studies[studies[by] == value]
+            result = estimate(group["cases"], group["n"], transform, tau2_method, level)
+            pooled[value] = result
+            rows.append({
+                "subgroup": labels.get(value, str(value)), "k": result.k, "n": result.n,
+                "prevalence": _pct(result.prevalence), "ci_low": _pct(result.ci_low),
+                "ci_high": _pct(result.ci_high), "pi_low": _pct(result.pi_low),
+                "pi_high": _pct(result.pi_high), "tau2": result.tau2,
+                "i2_percent": result.i2_percent, "q": result.q, "q_df": result.q_df,
+                "q_p": result.q_p,
+            })
+    table = pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
+    if len(pooled) < 2:
+        q_b, df_b, p_b = float("nan"), 0, float("nan")
+    else:
+        theta = np.array([r.effect for r in pooled.values()])
+        w = 1 / np.array([r.se for r in pooled.values()]) ** 2
+        q_b = float((w * (theta - (w * theta).sum() / w.sum()) ** 2).sum())
+        df_b = len(pooled) - 1
+        p_b = float(stats.chi2.sf(q_b, df_b))
+    return SubgroupAnalysis(by, transform, _tau2_name(tau2_method), table, pooled, q_b,
+                            df_b, p_b)
+
+
+def _fixed(values, digits: int) -> list[str]:
+    return [f"{v:.{digits}f}" if np.isfinite(v) else "–" for v in values]
+
+
+def _p_cells(values) -> list[str]:
+    """p-values for a table column: '< 0.001', '0.042', or '–'."""
+    return [format_p(v).removeprefix("=\u00a0") if np.isfinite(v) else "–" for v in values]
+
+
+def subgroup_display(analysis: SubgroupAnalysis) -> pd.DataFrame:
+    """The subgroup table as a reader sees it: short columns, one text cell each.
+
+    k studies, prevalence % (95% CI), 95% prediction interval (PI), tau², I² %,
+    Cochran's Q and its p-value (participants are in :attr:`SubgroupAnalysis.table`).
+    """
+    t = analysis.table
+    index = COVARIATE_LABELS.get(analysis.by, analysis.by)
+    return pd.DataFrame({
+        index: t["subgroup"],
+        "k": t["k"],
+        "% (95% CI)": [_estimate_text(*r) for r in
+                       zip(t["prevalence"], t["ci_low"], t["ci_high"])],
+        "95% PI": [_range_text(lo, hi) for lo, hi in zip(t["pi_low"], t["pi_high"])],
+        "τ²": _fixed(t["tau2"], 3),
+        "I² %": _fixed(t["i2_percent"], 1),
+        "Q": _fixed(t["q"], 1),
+        "p": _p_cells(t["q_p"]),
+    }).set_index(index)
+
+
+# -------------------------------------------------------------- meta-regression
+
+
+@dataclass(frozen=True, eq=False)
+class MetaRegression:
+    """A univariable mixed-effects meta-regression.
+
+    ``table`` has one row per coefficient on the analysis scale (for the logit scale
+    also as odds ratios). ``qm`` tests all moderator coefficients at once; ``qe`` tests
+    the heterogeneity the moderator leaves unexplained; ``r2_percent`` is the share of
+    tau² it explains (Raudenbush 2009), 0 when there was no tau² to explain.
+    """
+
+    covariate: str
+    covariate_label: str
+    setting: str | None
+    transform: str
+    tau2_method: str
+    k: int
+    table: pd.DataFrame
+    tau2_residual: float
+    tau2_total: float
+    r2_percent: float
+    qm: float
+    qm_df: int
+    qm_p: float
+    qe: float
+    qe_df: int
+    qe_p: float
+
+
+COVARIATE_LABELS = {"design": "Case-finding design", "interviewer": "Interviewer",
+                    "year": "Year of publication", "income_group": "Income group",
+                    "country": "Country", "setting": "Setting"}
+YEAR_UNIT = 10  # a decade is a readable step for a publication-year slope
+
+
+def _design(studies: pd.DataFrame, covariate: str) -> tuple[pd.DataFrame, str]:
+    """Intercept plus the covariate: treatment coding for a category, centred slope
+    per decade for the publication year (so the intercept is the prevalence at the
+    mean year)."""
+    values = studies[covariate]
+    if pd.api.types.is_numeric_dtype(values):
+        if values.nunique() < 2:
+            raise ValueError(f"the meta-regression on {covariate!r} needs at least two "
+                             f"different values among the studies; all have "
+                             f"{values.iloc[0]}. Choose another covariate (design, "
+                             "interviewer or year).")
+        centre = float(values.mean())
+        unit = YEAR_UNIT if covariate == "year" else 1
+        name = (f"per {unit} years (centred at {centre:.0f})" if covariate == "year"
+                else f"per unit (centred at {centre:.3g})")
+        X = pd.DataFrame({"Intercept": 1.0, name: (values - centre) / unit})
+        return X, name
+    labels = _labels(covariate)
+    levels = [v for v in labels if v in set(values)] or sorted(values.unique())
+    if len(levels) < 2:
+        raise ValueError(f"the meta-regression on {covariate!r} needs at least two "
+                         f"different values among the studies; all have {levels[0]!r}. "
+                         "Choose another covariate (design, interviewer or year).")
+    X = pd.DataFrame({"Intercept": 1.0}, index=studies.index)
+    for level in levels[1:]:
+        X[f"{labels.get(level, level)} vs {labels.get(levels[0], levels[0])}"] = (
+            (values == level).astype(float))
+    return X, f"reference: {labels.get(levels[0], levels[0])}"
+
+
+def _residual_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> float:
+    """Residual between-study variance of a meta-regression.
+
+    DL: the method-of-moments estimator generalised to moderators,
+    ``(Q_E - (k - p)) / (tr W - tr((X'WX)^-1 X'W²X))`` truncated at 0 (Raudenbush 2009;
+    metafor ``method="DL"``). PM: the tau² at which the generalised Q statistic equals
+    its degrees of freedom ``k - p`` (metafor ``method="PM"``), 0 if Q_E(0) < k - p.
+    """
+    k, p = X.shape
+
+    def q_stat(tau2: float) -> float:
+        w = 1 / (v + tau2)
+        beta = np.linalg.solve(X.T @ (w[:, None] * X), X.T @ (w * y))
+        return float((w * (y - X @ beta) ** 2).sum())
+
+    if method == "dl":
+        w = 1 / v
+        xtwx_inv = np.linalg.inv(X.T @ (w[:, None] * X))
+        denom = w.sum() - np.trace(xtwx_inv @ (X.T @ ((w ** 2)[:, None] * X)))
+        return float(max(0.0, (q_stat(0.0) - (k - p)) / denom))
+    if q_stat(0.0) <= k - p:
+        return 0.0
+    upper = 10 * (np.var(y) + v.max())
+    while q_stat(upper) > k - p:
+        upper *= 10
+    return float(optimize.brentq(lambda t: q_stat(t) - (k - p), 0.0, upper, xtol=1e-12))
+
+
+def meta_regression(studies: pd.DataFrame, covariate: str = "design",
+                    transform: str = "logit", tau2_method: str = "dl",
+                    setting: str | None = "community",
+                    level: float = LEVEL) -> MetaRegression:
+    """Univariable mixed-effects meta-regression of prevalence on a study covariate.
+
+    The model ``y_i = x_i'β + u_i + e_i``, ``u_i ~ N(0, tau²)``, ``e_i ~ N(0, v_i)`` is
+    fitted by weighted least squares (statsmodels ``WLS``) with weights
+    ``1/(v_i + tau²)`` and the scale fixed at 1, so standard errors and z tests are
+    those of metafor's ``rma(yi, vi, mods = ~ covariate)``.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        Rows of ``prevalence_studies``.
+    covariate : str
+        A column of ``prevalence_studies``: ``design``, ``interviewer``, ``year`` (slope
+        per 10 years, centred), or another category such as ``income_group``.
+    transform, tau2_method, level
+        As in :func:`pool`.
+    setting : str or None
+        Restrict to one setting (community by default: settings differ far more than
+        any covariate could explain); None uses every study.
+
+    Raises
+    ------
+    ValueError
+        Unknown covariate, fewer studies than coefficients plus one, or a covariate
+        with a single value.
+
+    References
+    ----------
+    Raudenbush (2009); Viechtbauer (2010).
+    """
+    if covariate not in studies.columns or covariate in ("study_id", "n", "cases"):
+        raise ValueError(f"unknown covariate {covariate!r}; use a column of "
+                         "prevalence_studies such as design, interviewer or year")
+    rows = studies if setting is None else studies[studies["setting"] == setting]
+    method = _tau2_name(tau2_method)
+    X, _ = _design(rows, covariate)
+    k, p = X.shape
+    if k < p + 1:
+        raise ValueError(f"the meta-regression on {covariate!r} has {p} coefficients but "
+                         f"only {k} studies; it needs at least {p + 1}")
+    eff = study_effects(rows["cases"], rows["n"], transform)
+    y, v, Xa = eff.effect, eff.variance, X.to_numpy()
+    tau2 = _residual_tau2(y, v, Xa, method)
+    fit = sm.WLS(y, Xa, weights=1 / (v + tau2)).fit(cov_type="fixed scale",
+                                                    cov_kwds={"scale": 1.0})
+    z = stats.norm.ppf(0.5 + level / 2)
+    beta, se = np.asarray(fit.params), np.asarray(fit.bse)
+    zval = beta / se
+    table = pd.DataFrame({
+        "term": X.columns, "estimate": beta, "se": se, "z": zval,
+        "p": 2 * stats.norm.sf(np.abs(zval)),
+        "ci_low": beta - z * se, "ci_high": beta + z * se,
+    })
+    if transform == "logit":
+        table["odds_ratio"] = np.exp(beta)
+        table["or_ci"] = [f"{np.exp(lo):.2f}–{np.exp(hi):.2f}"
+                          for lo, hi in zip(table["ci_low"], table["ci_high"])]
+        table.loc[0, ["odds_ratio", "or_ci"]] = [np.nan, "–"]  # the intercept is no ratio
+    mods = beta[1:]
+    cov = np.asarray(fit.cov_params())[1:, 1:]
+    qm = float(mods @ np.linalg.solve(cov, mods))
+    w0 = 1 / v
+    fe = sm.WLS(y, Xa, weights=w0).fit()
+    qe = float((w0 * (y - Xa @ np.asarray(fe.params)) ** 2).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        total = _summary(eff, method, level).tau2 if k > 1 else 0.0
+    r2 = 0.0 if total <= 0 else max(0.0, 100 * (total - tau2) / total)
+    return MetaRegression(
+        covariate=covariate, covariate_label=COVARIATE_LABELS.get(covariate, covariate),
+        setting=setting, transform=transform, tau2_method=method, k=k, table=table,
+        tau2_residual=tau2, tau2_total=total, r2_percent=r2, qm=qm, qm_df=p - 1,
+        qm_p=float(stats.chi2.sf(qm, p - 1)), qe=qe, qe_df=k - p,
+        qe_p=float(stats.chi2.sf(qe, k - p)) if k > p else float("nan"))
+
+
+def regression_display(regression: MetaRegression) -> pd.DataFrame:
+    """The meta-regression table with reader-facing column names."""
+    scale = TRANSFORMS[regression.transform]
+    table = regression.table.assign(
+        ci=[f"{lo:.3f}\u00a0to\u00a0{hi:.3f}" for lo, hi in
+            zip(regression.table["ci_low"], regression.table["ci_high"])],
+        estimate=_fixed(regression.table["estimate"], 3), se=_fixed(regression.table["se"], 3),
+        z=_fixed(regression.table["z"], 2), p=_p_cells(regression.table["p"]))
+    if "odds_ratio" in table:
+        table["odds_ratio"] = [f"{o:.2f} ({ci})" if np.isfinite(o) else "–"
+                               for o, ci in zip(regression.table["odds_ratio"],
+                                                regression.table["or_ci"])]
+    names = {"term": "Term", "estimate": f"Coefficient ({scale})", "se": "SE",
+             "ci": "95% CI", "z": "z", "p": "p", "odds_ratio": "Odds ratio (95% CI)"}
+    columns = [c for c in names if c in table]
+    return table[columns].rename(columns=names).set_index("Term")
+
+
+# ---------------------------------------------- published figures and the chapter
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A published figure and the part of the data package that re-analyses it."""
+
+    fact_id: str
+    population: str
+    where: tuple[tuple[str, str], ...]
+
+
+COMPARISONS = (
+    Comparison("prevalence_community", "Community", (("setting", "community"),)),
+    Comparison("prevalence_high_income", "Community, high-income countries",
+               (("setting", "community"), ("income_group", "high"))),
+    Comparison("prevalence_low_middle_income", "Community, low- and middle-income countries",
+               (("setting", "community"), ("income_group", "low_middle"))),
+    Comparison("prevalence_primary_care", "Primary care attenders",
+               (("setting", "primary_care"),)),
+    Comparison("prevalence_outpatient", "Psychiatric outpatients",
+               (("setting", "outpatient"),)),
+    Comparison("prevalence_great_britain", "Community, UK studies",
+               (("setting", "community"), ("country", "UK"))),
+)
+
+
+def _select(studies: pd.DataFrame, where) -> pd.DataFrame:
+    mask = np.ones(len(studies), dtype=bool)
+    for column, value in where:
+        mask &= (studies[column] == value).to_numpy()
+    return studies[mask]
+
+
+def _short_source(source: str) -> str:
+    """'Winsper et al. 2020, Br J ...' -> 'Winsper et al. 2020'."""
+    return source.split(",")[0].strip()
+
+
+def published_comparison(studies: pd.DataFrame, transform: str = "logit",
+                         tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
+    """Each published prevalence beside the re-analysis of the matching studies.
+
+    ``difference_pp`` is re-analysis minus published, in percentage points. A
+    population with no studies in the package gets an empty re-analysis; one with a
+    single study gets that study's own estimate.
+    """
+    facts = published_facts()
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        for comp in COMPARISONS:
+            fact = facts.loc[comp.fact_id]
+            chosen = _select(studies, comp.where)
+            nan = float("nan")
+            value = low = high = nan
+            if len(chosen):
+                res = estimate(chosen["cases"], chosen["n"], transform, tau2_method, level)
+                value, low, high = _pct(res.prevalence), _pct(res.ci_low), _pct(res.ci_high)
+            rows.append({
+                "fact_id": comp.fact_id, "population": comp.population,
+                "published": float(fact["number"]), "published_ci_low": float(fact["ci_low"]),
+                "published_ci_high": float(fact["ci_high"]),
+                "published_kind": str(fact["kind"]), "source": _short_source(fact["source"]),
+                "k": len(chosen), "reanalysis": value, "reanalysis_ci_low": low,
+                "reanalysis_ci_high": high, "difference_pp": value - float(fact["number"]),
+            })
+    return pd.DataFrame(rows)
+
+
+def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The published-versus-re-analysis table as a reader sees it."""
+    published_text = []
+    for v, lo, hi, kind in zip(table["published"], table["published_ci_low"],
+                               table["published_ci_high"], table["published_kind"]):
+        if np.isfinite(lo):
+            published_text.append(_estimate_text(v, lo, hi))
+        else:
+            published_text.append(f"{v:.1f} ({'approx.; ' if kind == 'approximate' else ''}"
+                                  "no CI)")
+    return pd.DataFrame({
+        "Population": table["population"],
+        "Published, % (95% CI)": published_text,
+        "Source": table["source"],
+        "Studies": table["k"],
+        "Re-analysis, % (95% CI)": [_estimate_text(*r, digits=2) for r in zip(
+            table["reanalysis"], table["reanalysis_ci_low"], table["reanalysis_ci_high"])],
+        "Difference, pp": [_signed(d) for d in table["difference_pp"]],
+    }).set_index("Population")
+
+
+def sensitivity_table(studies: pd.DataFrame, setting: str = "community",
+                      transform: str = "logit", tau2_method: str = "dl",
+                      level: float = LEVEL) -> pd.DataFrame:
+    """The pooled prevalence of one setting under every transform and tau² estimator.
+
+    ``this_page`` marks the combination the page was run with. tau² is on each
+    transform's own scale, so only I² and the percentages compare across rows.
+    """
+    rows_ = studies[studies["setting"] == setting]
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        for t in TRANSFORMS:
+            for m in TAU2_METHODS:
+                res = estimate(rows_["cases"], rows_["n"], t, m, level)
+                rows.append({
+                    "Transform": TRANSFORMS[t], "tau² estimator": TAU2_METHODS[m][1],
+                    "Prevalence, % (95% CI)": _estimate_text(
+                        _pct(res.prevalence), _pct(res.ci_low), _pct(res.ci_high), 2),
+                    "95% prediction interval": _range_text(_pct(res.pi_low),
+                                                           _pct(res.pi_high)),
+                    "I², %": f"{res.i2_percent:.1f}",
+                    "This page": "✓" if (t, m) == (transform, _tau2_name(tau2_method))
+                    else "",
+                })
+    return pd.DataFrame(rows).set_index(["Transform", "tau² estimator"])
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Every number the chapter's prose quotes: percentages unless named otherwise.
+
+    ``*_i2`` are I² in %; ``*_tau2`` are on the analysis scale; ``*_p`` are p-values
+    written for prose ('< 0.001'); ``diff_*`` are re-analysis minus published, in
+    percentage points.
+    """
+
+    transform_label: str
+    tau2_method_label: str
+    k_studies: int
+    n_participants: int
+    k_community: int
+    k_high_income: int
+    k_low_middle_income: int
+    k_primary_care: int
+    k_outpatient: int
+    n_corrected: int
+    community: float
+    community_ci_low: float
+    community_ci_high: float
+    community_pi_low: float
+    community_pi_high: float
+    community_fixed: float
+    community_tau2: float
+    community_i2: float
+    community_q: float
+    community_q_df: int
+    community_q_p: str
+    community_harmonic_n: float
+    high_income: float
+    high_income_ci_low: float
+    high_income_ci_high: float
+    low_middle_income: float
+    low_middle_income_ci_low: float
+    low_middle_income_ci_high: float
+    primary_care: float
+    primary_care_ci_low: float
+    primary_care_ci_high: float
+    outpatient: float
+    outpatient_ci_low: float
+    outpatient_ci_high: float
+    setting_q_between: float
+    setting_df_between: int
+    setting_p_between: str
+    income_q_between: float
+    income_df_between: int
+    income_p_between: str
+    published_community: float
+    diff_community: float
+    max_abs_diff_calibrated: float
+    regression_covariate: str
+    regression_qm: float
+    regression_qm_df: int
+    regression_qm_p: str
+    regression_r2: float
+    regression_tau2_residual: float
+
+
+@dataclass(frozen=True, eq=False)
+class PrevalenceContext:
+    """Everything the Prevalence context chapter shows, computed once."""
+
+    transform: str
+    tau2_method: str
+    studies: pd.DataFrame
+    by_setting: SubgroupAnalysis
+    by_income: SubgroupAnalysis
+    overall: PooledPrevalence
+    regression: MetaRegression
+    comparison: pd.DataFrame
+    sensitivity: pd.DataFrame
+    headline: Headline
+    notes: tuple[str, ...]
+
+
+# The published figures the bundled synthetic data were calibrated to (analysis.synth).
+CALIBRATED = ("prevalence_community", "prevalence_high_income",
+              "prevalence_low_middle_income", "prevalence_primary_care",
+              "prevalence_outpatient")
+
+
+def _require(pooled: Mapping[str, PooledPrevalence], key: str, what: str) -> PooledPrevalence:
+    if key not in pooled:
+        raise ValueError(f"the chapter needs {what} in prevalence_studies.csv and found "
+                         "none; add them, or drop the prevalence page from book/pages.yml")
+    return pooled[key]
+
+
+def prevalence_context(package: DataPackage, transform: str = "logit",
+                       tau2_method: str = "dl", covariate: str = "design",
+                       level: float = LEVEL) -> PrevalenceContext:
+    """The whole Prevalence context chapter from one data package.
+
+    Parameters
+    ----------
+    package : DataPackage
+        A validated data package.
+    transform, tau2_method, level
+        As in :func:`pool`.
+    covariate : str
+        Covariate of the meta-regression on the community studies.
+    """
+    transform, method = _transform_name(transform), _tau2_name(tau2_method)
+    studies = package["prevalence_studies"]
+    by_setting = subgroups(studies, "setting", transform, method, level)
+    community_rows = studies[studies["setting"] == "community"]
+    by_income = subgroups(community_rows, "income_group", transform, method, level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        overall = estimate(studies["cases"], studies["n"], transform, method, level)
+    regression = meta_regression(studies, covariate, transform, method, "community", level)
+    comparison = published_comparison(studies, transform, method, level)
+    c = _require(by_setting.pooled, "community", "community studies")
+    hi = _require(by_income.pooled, "high", "high-income community studies")
+    lm = _require(by_income.pooled, "low_middle", "low- and middle-income community studies")
+    pc = _require(by_setting.pooled, "primary_care", "primary care studies")
+    op = _require(by_setting.pooled, "outpatient", "outpatient studies")
+    diffs = comparison.set_index("fact_id")["difference_pp"]
+    eff = study_effects(studies["cases"], studies["n"], transform)
+    headline = Headline(
+        transform_label=TRANSFORMS[transform], tau2_method_label=TAU2_METHODS[method][1],
+        k_studies=len(studies), n_participants=int(studies["n"].sum()),
+        k_community=c.k, k_high_income=hi.k, k_low_middle_income=lm.k,
+        k_primary_care=pc.k, k_outpatient=op.k, n_corrected=eff.n_corrected,
+        community=_pct(c.prevalence), community_ci_low=_pct(c.ci_low),
+        community_ci_high=_pct(c.ci_high), community_pi_low=_pct(c.pi_low),
+        community_pi_high=_pct(c.pi_high), community_fixed=_pct(c.fixed_prevalence),
+        community_tau2=c.tau2, community_i2=c.i2_percent, community_q=c.q,
+        community_q_df=c.q_df, community_q_p=format_p(c.q_p),
+        community_harmonic_n=c.harmonic_n,
+        high_income=_pct(hi.prevalence), high_income_ci_low=_pct(hi.ci_low),
+        high_income_ci_high=_pct(hi.ci_high),
+        low_middle_income=_pct(lm.prevalence), low_middle_income_ci_low=_pct(lm.ci_low),
+        low_middle_income_ci_high=_pct(lm.ci_high),
+        primary_care=_pct(pc.prevalence), primary_care_ci_low=_pct(pc.ci_low),
+        primary_care_ci_high=_pct(pc.ci_high),
+        outpatient=_pct(op.prevalence), outpatient_ci_low=_pct(op.ci_low),
+        outpatient_ci_high=_pct(op.ci_high),
+        setting_q_between=by_setting.q_between, setting_df_between=by_setting.df_between,
+        setting_p_between=format_p(by_setting.p_between),
+        income_q_between=by_income.q_between, income_df_between=by_income.df_between,
+        income_p_between=format_p(by_income.p_between),
+        published_community=float(comparison.set_index("fact_id")
+                                   .loc["prevalence_community", "published"]),
+        diff_community=float(diffs["prevalence_community"]),
+        max_abs_diff_calibrated=float(diffs[list(CALIBRATED)].abs().max()),
+        regression_covariate=regression.covariate_label.lower(),
+        regression_qm=regression.qm, regression_qm_df=regression.qm_df,
+        regression_qm_p=format_p(regression.qm_p), regression_r2=regression.r2_percent,
+        regression_tau2_residual=float(regression.tau2_residual),
+    )
+    return PrevalenceContext(
+        transform=transform, tau2_method=method,
+        studies=study_table(studies, "setting", transform, method, level),
+        by_setting=by_setting, by_income=by_income, overall=overall,
+        regression=regression, comparison=comparison,
+        sensitivity=sensitivity_table(studies, "community", transform, method, level),
+        headline=headline, notes=tuple(_correction_note(eff) + _freeman_tukey_note(
+            study_effects(community_rows["cases"], community_rows["n"], transform), c.effect)),
     )
 
 
-def pooled_by(table: pd.DataFrame, by: str, method: str = "dl") -> pd.DataFrame:
-    """Pooled prevalence per level of a study characteristic."""
-    rows = []
-    for level, group in table.groupby(by, sort=True):
-        pooled = pool_logit(group["cases"], group["n"], method)
-        rows.append({by: level, **pooled.__dict__})
-    return pd.DataFrame(rows)
+def method_notes(context: PrevalenceContext):
+    """The analysis's own caveats (continuity corrections, Freeman-Tukey) as Markdown.
+
+    Displays nothing visible when there is nothing to say.
+    """
+    from IPython.display import Markdown
+
+    if not context.notes:
+        return Markdown("*No study needed a continuity correction, and the analysis scale "
+                        "has an exact back-transformation.*")
+    return Markdown("\n\n".join(f"> **Note.** {note}" for note in context.notes))

@@ -55,10 +55,11 @@ def package_versions() -> dict[str, str]:
 def code_hash() -> str:
     """SHA-256 over the source of the ``analysis`` package and the dependency lock."""
     digest = hashlib.sha256()
-    files = sorted(paths.PACKAGE.glob("*.py")) + sorted(paths.PACKAGE.glob("*.json"))
+    files = sorted(p for p in paths.PACKAGE.rglob("*")
+                   if p.suffix in (".py", ".json", ".csv") and "__pycache__" not in p.parts)
     files += [p for p in (paths.PYPROJECT, paths.LOCK) if p.exists()]
     for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(paths.ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

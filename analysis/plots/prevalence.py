@@ -1,0 +1,168 @@
+"""Figures of the Prevalence context chapter."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.patches import Polygon
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.transforms import blended_transform_factory
+
+from analysis.plots import PALETTE, axes_or_new
+from analysis.prevalence import PooledPrevalence, PrevalenceContext, format_p
+
+ROW_INCHES = 0.21  # one study row; 9-point text needs about this much
+FONT = 9
+FIGURE_WIDTH = 7.4  # about the book's text column, so text is shown near its point size
+EDGE = 1e-4  # a logit axis cannot show 0 or 1; limits are drawn at the edge instead
+TICKS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95]
+# The plotting area takes the middle of a new figure; text columns sit either side of
+# it, placed in fractions of the Axes width (so they follow an Axes passed in).
+LEFT, RIGHT = 0.351, 0.745
+COL_STUDY, COL_COUNTS, COL_ESTIMATE, COL_WEIGHT = -0.87, -0.017, 1.027, 1.629
+
+
+def _pct_interval(p: float, low: float, high: float) -> str:
+    return f"{100 * p:.1f} ({100 * low:.1f}–{100 * high:.1f})"
+
+
+def _diamond(ax, pooled: PooledPrevalence, y: float, colour, height: float = 0.38) -> None:
+    xs = np.clip([pooled.ci_low, pooled.prevalence, pooled.ci_high, pooled.prevalence],
+                 EDGE, 1 - EDGE)
+    ax.add_patch(Polygon(np.column_stack([xs, [y, y + height, y, y - height]]),
+                         closed=True, facecolor=colour, edgecolor="black", linewidth=0.6,
+                         zorder=4))
+
+
+def _prediction_bar(ax, pooled: PooledPrevalence, y: float, colour) -> None:
+    low, high = np.clip([pooled.pi_low, pooled.pi_high], EDGE, 1 - EDGE)
+    ax.plot([low, high], [y, y], color=colour, linewidth=4, alpha=0.45,
+            solid_capstyle="butt", zorder=3)
+    ax.plot([pooled.prevalence] * 2, [y - 0.25, y + 0.25], color="black", linewidth=0.8,
+            zorder=4)
+
+
+def forest_plot(context: PrevalenceContext, ax=None):
+    """Forest plot of every study, by setting, with pooled and prediction intervals.
+
+    Studies are grouped by setting and sorted by prevalence within it. Each study is a
+    square (area proportional to its random-effects weight within its setting) with its
+    95% confidence interval; each setting ends with its pooled estimate (diamond, whose
+    width is the 95% confidence interval) and its 95% prediction interval (bar). The
+    last rows pool all studies and give the test of subgroup differences. The x axis is
+    on the logit scale, labelled in percent. The figure's height follows the number of
+    rows, so that 60 or more studies stay legible.
+
+    Parameters
+    ----------
+    context : PrevalenceContext
+        From :func:`analysis.prevalence.prevalence_context`.
+    ax : matplotlib Axes, optional
+        Drawn on when given; otherwise a figure sized to the rows is created.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    studies = context.studies
+    groups = list(context.by_setting.pooled.items())
+    n_rows = len(studies) + 4 * len(groups) + 5
+    new = ax is None
+    height = 1.0 + ROW_INCHES * n_rows
+    ax = axes_or_new(ax, figsize=(FIGURE_WIDTH, height))
+    if new:
+        # Constrained layout ignores text outside the Axes; the columns need fixed margins.
+        ax.figure.set_layout_engine("none")
+        bottom, top = 0.6 / height, 1 - 0.4 / height
+        ax.set_position([LEFT, bottom, RIGHT - LEFT, top - bottom])
+    text = blended_transform_factory(ax.transAxes, ax.transData)
+    small = dict(fontsize=FONT, transform=text, va="center")
+
+    y = 0.0
+    for colour, (value, pooled) in zip(PALETTE, groups):
+        rows = studies[studies["setting"] == value]
+        label = rows["subgroup"].iloc[0]
+        ax.text(COL_STUDY, y, f"{label} ({pooled.k} {'study' if pooled.k == 1 else 'studies'})",
+                fontweight="bold", ha="left", **small)
+        top = y
+        for row in rows.itertuples():
+            y -= 1
+            low, p, high = np.clip([row.ci_low, row.prevalence, row.ci_high], EDGE, 1 - EDGE)
+            ax.plot([low, high], [y, y], color="0.25", linewidth=0.8, zorder=2)
+            ax.scatter([p], [y], marker="s", s=8 + 9 * row.weight_percent, color=colour,
+                       edgecolor="black", linewidth=0.3, zorder=3)
+            ax.text(COL_STUDY, y, f"{row.study_id}  {row.country}, {row.year}", ha="left",
+                    **small)
+            ax.text(COL_COUNTS, y, f"{row.cases:,}/{row.n:,}", ha="right", **small)
+            ax.text(COL_ESTIMATE, y, _pct_interval(row.prevalence, row.ci_low, row.ci_high),
+                    ha="left", **small)
+            ax.text(COL_WEIGHT, y, f"{row.weight_percent:.1f}", ha="right", **small)
+        y -= 1
+        _diamond(ax, pooled, y, colour)
+        ax.vlines(pooled.prevalence, y, top - 0.5, color=colour, linewidth=0.8,
+                  linestyle=":", zorder=1)
+        if pooled.k > 1:
+            heterogeneity = (f"I² {pooled.i2_percent:.0f}%, τ² {pooled.tau2:.3f}, "
+                             f"p(Q) {format_p(pooled.q_p)}")
+            ax.text(COL_STUDY, y, heterogeneity, ha="left", fontstyle="italic", **small)
+        else:
+            ax.text(COL_STUDY, y, "Single study: not pooled", ha="left", fontstyle="italic",
+                    **small)
+        ax.text(COL_ESTIMATE, y, _pct_interval(pooled.prevalence, pooled.ci_low,
+                                               pooled.ci_high), ha="left", fontweight="bold",
+                **small)
+        ax.text(COL_WEIGHT, y, "100", ha="right", **small)
+        if np.isfinite(pooled.pi_low):
+            y -= 1
+            _prediction_bar(ax, pooled, y, colour)
+            ax.text(COL_STUDY, y, "95% prediction interval", ha="left", fontstyle="italic",
+                    **small)
+            ax.text(COL_ESTIMATE, y, f"({100 * pooled.pi_low:.1f}–{100 * pooled.pi_high:.1f})",
+                    ha="left", **small)
+        y -= 1.5
+
+    overall = context.overall
+    ax.text(COL_STUDY, y, f"All settings ({overall.k} studies; reference)",
+            fontweight="bold", ha="left", **small)
+    y -= 1
+    _diamond(ax, overall, y, "0.6")
+    ax.text(COL_STUDY, y, f"I² {overall.i2_percent:.0f}%",
+            ha="left", fontstyle="italic", **small)
+    ax.text(COL_ESTIMATE, y, _pct_interval(overall.prevalence, overall.ci_low,
+                                           overall.ci_high), ha="left", fontweight="bold",
+            **small)
+    if np.isfinite(overall.pi_low):
+        y -= 1
+        _prediction_bar(ax, overall, y, "0.4")
+        ax.text(COL_STUDY, y, "95% prediction interval", ha="left", fontstyle="italic",
+                **small)
+        ax.text(COL_ESTIMATE, y, f"({100 * overall.pi_low:.1f}–{100 * overall.pi_high:.1f})",
+                ha="left", **small)
+    sub = context.by_setting
+    if sub.df_between:
+        y -= 1.2
+        ax.text(COL_STUDY, y, f"Test for subgroup differences: Q = {sub.q_between:.1f}, "
+                f"df = {sub.df_between}, p {format_p(sub.p_between)}", ha="left", **small)
+
+    header = dict(fontsize=FONT, transform=text, va="bottom", fontweight="bold")
+    ax.text(COL_STUDY, 1.0, "Study, country, year", ha="left", **header)
+    ax.text(COL_COUNTS, 1.0, "Cases/n", ha="right", **header)
+    ax.text(COL_ESTIMATE, 1.0, "% (95% CI)", ha="left", **header)
+    ax.text(COL_WEIGHT, 1.0, "Weight %", ha="right", **header)
+
+    values = np.concatenate([studies["ci_low"], studies["ci_high"],
+                             [overall.pi_low, overall.pi_high]])
+    values = values[np.isfinite(values)]
+    low = max(EDGE, min(values.min(), 0.01) * 0.8)
+    high = min(1 - EDGE, 1 - (1 - max(values.max(), 0.5)) * 0.8)
+    ax.set_xscale("logit", nonpositive="clip")
+    ax.set_xlim(low, high)
+    ax.xaxis.set_major_locator(FixedLocator([t for t in TICKS if low <= t <= high]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}"))
+    ax.set_xlabel("Prevalence, % (logit scale)")
+    ax.set_ylim(y - 0.8, 1.6)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.grid(axis="x", color="0.92", linewidth=0.6, zorder=0)
+    return ax

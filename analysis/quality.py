@@ -1,0 +1,1235 @@
+"""Quality ratings: critical appraisal by two reviewers, their agreement, bands, GRADE-CERQual.
+
+Every included paper is appraised with a checklist (by default the CASP Qualitative
+Checklist, whose questions are kept as data in ``analysis/appraisal_tools.json``) by
+independent reviewers, whose answers are then reconciled into a ``consensus`` answer.
+This module turns those answers into what a review reports and an auditor checks:
+
+- the ratings themselves, per paper, item and reviewer;
+- agreement between the independent reviewers: percent agreement and Cohen's kappa with
+  its asymptotic 95% confidence interval per item and over all items (Fleiss' kappa when
+  there are more than two reviewers), with the cases where kappa is undefined or fixed
+  at zero said in words;
+- every disagreement, with the consensus answer that resolved it;
+- an overall band per paper (high / moderate / low) by a declared :class:`BandingRule`
+  (CASP itself gives no score, so the rule is the reviewers' own and is a parameter),
+  the distribution of bands and the review-level judgement it implies;
+- the GRADE-CERQual Summary of Qualitative Findings and evidence profile, assembled
+  from the reviewers' judgements with the papers that contribute to each finding, and a
+  check of the methodological-limitations judgement against the papers' bands.
+
+No summed score is computed: CASP advises against scoring its checklist, and a sum
+would weigh a missing ethics statement the same as an unsound analysis.
+
+References
+----------
+Critical Appraisal Skills Programme (2018). CASP Qualitative Checklist. Oxford: CASP UK.
+Cohen J (1960). A coefficient of agreement for nominal scales. Educational and
+Psychological Measurement 20:37-46.
+Fleiss JL, Cohen J, Everitt BS (1969). Large sample standard errors of kappa and weighted
+kappa. Psychological Bulletin 72:323-327.
+Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
+Bulletin 76:378-382.
+Landis JR, Koch GG (1977). The measurement of observer agreement for categorical data.
+Biometrics 33:159-174.
+Feinstein AR, Cicchetti DV (1990). High agreement but low kappa: I. The problems of two
+paradoxes. Journal of Clinical Epidemiology 43:543-549.
+Lewin S, Bohren M, Rashidian A, et al. (2018). Applying GRADE-CERQual to qualitative
+evidence synthesis findings - paper 2: how to make an overall CERQual assessment of
+confidence and create a Summary of Qualitative Findings table. Implementation Science
+13(Suppl 1):10.
+Munthe-Kaas H, Bohren MA, Glenton C, et al. (2018). Applying GRADE-CERQual to
+qualitative evidence synthesis findings - paper 3: how to assess methodological
+limitations. Implementation Science 13(Suppl 1):9.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
+
+from analysis import paths
+from analysis.datapackage import DataPackage, category_labels
+from analysis.published import published
+
+TOOLS_FILE = paths.PACKAGE / "appraisal_tools.json"
+DEFAULT_TOOL = "casp_qualitative"
+CONSENSUS = "consensus"  # the reviewer code of the agreed answers (see analysis.rules)
+
+BANDS = ("high", "moderate", "low")  # best first
+BAND_LABELS = {"high": "High", "moderate": "Moderate", "low": "Low"}
+ALL_ITEMS = "All items"
+
+# Landis and Koch (1977, p. 165) offered these labels "as benchmarks"; they are
+# conventions, not properties of the data, and the chapter says so.
+# Upper bound of each label; below 0 is "poor".
+LANDIS_KOCH = [(0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"),
+               (1.0, "almost perfect")]
+
+COMPONENTS = ("methodological_limitations", "coherence", "adequacy", "relevance")
+
+_NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten"]
+
+
+def _words(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ----------------------------------------------------------------- the appraisal tool
+
+
+@dataclass(frozen=True, eq=False)
+class AppraisalTool:
+    """A critical appraisal checklist: its identity, questions and allowed answers.
+
+    Attributes
+    ----------
+    tool_id, name, version, publisher, url : str
+        Which checklist, in which version, from whom.
+    reference : str
+        Key of the checklist in ``book/references.bib``.
+    answers : tuple of str
+        Allowed answers, most favourable first (for CASP: yes, cant_tell, no).
+    items : DataFrame
+        One row per question: ``item`` (number), ``code`` ("Q1"), ``section``,
+        ``section_title``, ``short_label``, ``question``, ``screening``.
+    notes : tuple of str
+        What the checklist's users should know (e.g. that it gives no score).
+    """
+
+    tool_id: str
+    name: str
+    version: str
+    publisher: str
+    url: str
+    reference: str
+    answers: tuple[str, ...]
+    items: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """Name and version, as cited in a methods section."""
+        return f"{self.name} ({self.version})"
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def codes(self) -> dict[int, str]:
+        """Item number to its short code ("Q1", ...)."""
+        return dict(zip(self.items["item"], self.items["code"]))
+
+    def labels(self) -> dict[int, str]:
+        """Item number to "Q1 Aims" style labels, for tables and figures."""
+        return {i: f"{c} {s}" for i, c, s in zip(self.items["item"], self.items["code"],
+                                                  self.items["short_label"])}
+
+    def answer_labels(self) -> dict[str, str]:
+        """Allowed answers in the tool's order, with the data contract's display labels."""
+        declared = category_labels("casp_ratings", "rating")
+        return {a: declared.get(a, a) for a in self.answers}
+
+    def questions_table(self) -> pd.DataFrame:
+        """The checklist as a reader sees it: one row per question, grouped by section."""
+        table = self.items.assign(
+            Section=[f"{s}. {t}" for s, t in zip(self.items["section"],
+                                                 self.items["section_title"])],
+            Question=[q + (" (screening question)" if s else "")
+                      for q, s in zip(self.items["question"], self.items["screening"])])
+        table = table.rename(columns={"code": "Item", "short_label": "Short label"})
+        return table.set_index(["Section", "Item"])[["Short label", "Question"]]
+
+
+@dataclass(frozen=True)
+class ToolDescription:
+    """What the chapter's prose says about the checklist."""
+
+    title: str
+    name: str
+    version: str
+    publisher: str
+    n_items: int
+    n_screening: int
+    answers: str
+
+
+def describe_tool(tool: AppraisalTool) -> ToolDescription:
+    """The checklist's identity and size, for the prose."""
+    labels = list(tool.answer_labels().values())
+    return ToolDescription(title=tool.title, name=tool.name, version=tool.version,
+                           publisher=tool.publisher, n_items=tool.n_items,
+                           n_screening=int(tool.items["screening"].sum()),
+                           answers=", ".join(labels[:-1]) + f" or {labels[-1]}")
+
+
+def load_tool(tool_id: str = DEFAULT_TOOL, path: Path = TOOLS_FILE) -> AppraisalTool:
+    """Read one appraisal checklist from the tools file.
+
+    Parameters
+    ----------
+    tool_id : str
+        The tool's ``tool_id`` in the file (``"casp_qualitative"`` by default).
+    path : Path
+        The tools file (``analysis/appraisal_tools.json``).
+
+    Raises
+    ------
+    KeyError
+        No tool with that identifier.
+    ValueError
+        The tool's questions are not numbered 1 to n, or it allows an answer the data
+        contract does not.
+
+    References
+    ----------
+    Critical Appraisal Skills Programme (2018). CASP Qualitative Checklist.
+    """
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    tools = {t["tool_id"]: t for t in spec["tools"]}
+    if tool_id not in tools:
+        raise KeyError(f"{path.name} has no tool '{tool_id}'; it has: {', '.join(tools)}")
+    t = tools[tool_id]
+    sections = {s["section"]: s["title"] for s in t["sections"]}
+    items = pd.DataFrame(t["items"])
+    numbers = items["item"].tolist()
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"{path.name}: the items of '{tool_id}' must be numbered 1 to "
+                         f"{len(numbers)} in order; found {numbers}")
+    allowed = set(category_labels("casp_ratings", "rating"))
+    unknown = [a for a in t["answers"] if a not in allowed]
+    if unknown:
+        raise ValueError(f"{path.name}: '{tool_id}' allows answers {unknown} that the data "
+                         f"contract does not ({', '.join(sorted(allowed))})")
+    items.insert(1, "code", [f"Q{i}" for i in numbers])
+    items["section_title"] = items["section"].map(sections)
+    return AppraisalTool(tool_id=tool_id, name=t["name"], version=str(t["version"]),
+                         publisher=t["publisher"], url=t["url"], reference=t["reference"],
+                         answers=tuple(t["answers"]), items=items,
+                         notes=tuple(t.get("notes", [])))
+
+
+# ---------------------------------------------------------------------- the ratings
+
+
+def ratings(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
+    """The appraisal answers, checked against the tool.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``study_id``, ``reviewer``, ``item``, ``rating``, one row per paper,
+        reviewer and item (the consensus is the reviewer ``"consensus"``).
+
+    Raises
+    ------
+    ValueError
+        An item number or an answer the tool does not have.
+    """
+    table = package["casp_ratings"][["study_id", "reviewer", "item", "rating"]].copy()
+    bad_items = sorted(set(table["item"]) - set(tool.items["item"]))
+    if bad_items:
+        raise ValueError(f"casp_ratings has items {bad_items} that {tool.title} does not have")
+    bad_answers = sorted(set(table["rating"]) - set(tool.answers))
+    if bad_answers:
+        raise ValueError(f"casp_ratings has answers {bad_answers} that {tool.title} does not "
+                         f"allow ({', '.join(tool.answers)})")
+    return table
+
+
+def independent_reviewers(rated: pd.DataFrame) -> list[str]:
+    """The reviewers who rated independently (everyone but the consensus), sorted."""
+    return sorted(set(rated["reviewer"]) - {CONSENSUS})
+
+
+def answers_wide(rated: pd.DataFrame, reviewer: str = CONSENSUS) -> pd.DataFrame:
+    """One reviewer's answers: papers in rows (sorted), item numbers in columns."""
+    mine = rated[rated["reviewer"] == reviewer]
+    if mine.empty:
+        raise ValueError(f"no ratings by reviewer '{reviewer}'; reviewers: "
+                         f"{', '.join(sorted(set(rated['reviewer'])))}")
+    wide = mine.pivot(index="study_id", columns="item", values="rating").sort_index()
+    wide.columns.name = "item"
+    return wide
+
+
+def paper_labels(package: DataPackage) -> pd.Series:
+    """"S01 Invented author 01 (2015)" for each paper, indexed by ``study_id``."""
+    papers = package["studies"].set_index("study_id")
+    return pd.Series([f"{i} {a} ({y})" for i, a, y in zip(papers.index, papers["first_author"],
+                                                           papers["year"])],
+                     index=papers.index)
+
+
+def ratings_table(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
+    """Every answer of every reviewer, for audit.
+
+    Returns
+    -------
+    DataFrame
+        Index (Paper, Reviewer): the independent reviewers in order, then the consensus;
+        one column per item ("Q1" ...), holding display labels ("Yes", "Can't tell", "No").
+    """
+    rated = ratings(package, tool)
+    order = independent_reviewers(rated) + [CONSENSUS]
+    labels = tool.answer_labels()
+    wide = rated.pivot(index=["study_id", "reviewer"], columns="item", values="rating")
+    wide = wide.reindex(columns=list(tool.items["item"]))
+    wide.columns = list(tool.items["code"])
+    wide = wide.apply(lambda col: col.map(labels))
+    rank = {r: i for i, r in enumerate(order)}
+    wide = wide.reset_index()
+    wide["_order"] = wide["reviewer"].map(rank)
+    wide = wide.sort_values(["study_id", "_order"]).drop(columns="_order")
+    # Identifiers only: the long audit table stays narrow (names are in the bands table).
+    wide["Paper"] = wide["study_id"]
+    wide["Reviewer"] = wide["reviewer"].replace({CONSENSUS: "Consensus"})
+    return wide.set_index(["Paper", "Reviewer"]).drop(columns=["study_id", "reviewer"])
+
+
+# ------------------------------------------------------------------------ agreement
+
+
+def landis_koch(kappa: float) -> str:
+    """The Landis and Koch (1977) label for a kappa ("slight", ..., "almost perfect").
+
+    References
+    ----------
+    Landis JR, Koch GG (1977). Biometrics 33:159-174, p. 165.
+    """
+    if kappa is None or not math.isfinite(kappa):
+        return "not defined"
+    if kappa < 0:
+        return "poor"
+    for upper, label in LANDIS_KOCH:
+        if kappa <= upper + 1e-12:
+            return label
+    return "almost perfect"
+
+
+@dataclass(frozen=True)
+class KappaEstimate:
+    """A kappa with its interval, or the reason there is none.
+
+    Attributes
+    ----------
+    statistic : str
+        "Cohen's kappa" or "Fleiss' kappa".
+    n : int
+        Papers (subjects) compared.
+    observed, expected : float
+        Observed agreement and agreement expected by chance (proportions).
+    kappa, ci_low, ci_high, se : float
+        NaN when kappa is undefined; the interval is NaN for Fleiss' kappa, for which
+        statsmodels gives no standard error.
+    defined : bool
+    note : str
+        In words, what a reader must know about this kappa ("" when nothing).
+    """
+
+    statistic: str
+    n: int
+    observed: float
+    expected: float
+    kappa: float
+    ci_low: float
+    ci_high: float
+    se: float
+    defined: bool
+    note: str = ""
+
+
+def cohen_kappa(table, raters: tuple[str, str] = ("the first reviewer", "the second reviewer"),
+                categories: Iterable[str] | None = None) -> KappaEstimate:
+    """Cohen's kappa of a square table of two raters' answers, with its 95% CI.
+
+    Kappa and its asymptotic standard error are statsmodels'
+    :func:`~statsmodels.stats.inter_rater.cohens_kappa` (standard error of Fleiss, Cohen
+    and Everitt 1969). When chance agreement is 100% (both raters gave one and the same
+    answer to every subject) kappa is 0/0: it is returned as undefined, with the reason
+    in ``note``, rather than as NaN alone.
+
+    Parameters
+    ----------
+    table : array_like, shape (k, k)
+        Counts: first rater's answers in rows, the second's in columns.
+    raters : tuple of str
+        Names of the two raters, for the note.
+    categories : iterable of str, optional
+        Display labels of the k answers, for the note.
+
+    References
+    ----------
+    Cohen J (1960). Educational and Psychological Measurement 20:37-46.
+    Fleiss JL, Cohen J, Everitt BS (1969). Psychological Bulletin 72:323-327.
+    """
+    counts = np.asarray(table, dtype=float)
+    labels = list(categories) if categories is not None else [str(i) for i in range(len(counts))]
+    n = int(counts.sum())
+    if n == 0:
+        return KappaEstimate("Cohen's kappa", 0, math.nan, math.nan, math.nan, math.nan,
+                             math.nan, math.nan, False, "undefined: no paper was rated by both")
+    rows, cols = counts.sum(axis=1) / n, counts.sum(axis=0) / n
+    observed = float(np.trace(counts) / n)
+    expected = float((rows * cols).sum())
+    if math.isclose(expected, 1.0):
+        answer = labels[int(np.argmax(rows))]
+        return KappaEstimate(
+            "Cohen's kappa", n, observed, expected, math.nan, math.nan, math.nan, math.nan,
+            False, f"undefined: {raters[0]} and {raters[1]} both answered {answer} for every "
+                   "paper (chance agreement 100%, kappa 0/0)")
+    # When one reviewer gives one answer throughout, the standard error under H0 is 0 and
+    # statsmodels' z statistic (not used here) is 0/0; the kappa and its interval are fine.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        res = cohens_kappa(counts)
+    low, high, se = float(res.kappa_low), float(res.kappa_upp), float(res.std_kappa)
+    note = ""
+    for name, margin in zip(raters, (rows, cols)):
+        if np.isclose(margin.max(), 1.0):
+            # Kappa is then exactly 0 whatever the agreement, and its standard error 0:
+            # an interval of zero width would look like certainty, so none is given.
+            note = (f"0 by construction: {name} answered {labels[int(np.argmax(margin))]} for "
+                    "every paper; no interval")
+            low = high = se = math.nan
+    if not note and math.isclose(res.kappa, 1.0):
+        note = "perfect agreement; the asymptotic interval has no width"
+    return KappaEstimate("Cohen's kappa", n, observed, expected, float(res.kappa),
+                         low, high, se, True, note)
+
+
+def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
+    """Fleiss' kappa of a subjects-by-answers table of counts (every subject rated by m raters).
+
+    Computed with statsmodels' :func:`~statsmodels.stats.inter_rater.fleiss_kappa`, which
+    gives no standard error, so no interval is reported. Undefined (with the reason in
+    words) when every rating is the same answer.
+
+    References
+    ----------
+    Fleiss JL (1971). Psychological Bulletin 76:378-382.
+    """
+    counts = np.asarray(counts, dtype=float)
+    labels = (list(categories) if categories is not None
+              else [str(i) for i in range(counts.shape[1])])
+    n = counts.shape[0]
+    if n == 0:
+        return KappaEstimate("Fleiss' kappa", 0, math.nan, math.nan, math.nan, math.nan,
+                             math.nan, math.nan, False, "undefined: no paper was rated by all")
+    m = counts.sum(axis=1)[0]
+    share = counts.sum(axis=0) / counts.sum()
+    expected = float((share ** 2).sum())
+    observed = float(((counts * counts).sum(axis=1) - m).mean() / (m * (m - 1)))
+    if math.isclose(expected, 1.0):
+        return KappaEstimate(
+            "Fleiss' kappa", n, observed, expected, math.nan, math.nan, math.nan, math.nan,
+            False, f"undefined: every reviewer answered {labels[int(np.argmax(share))]} for "
+                   "every paper (chance agreement 100%, kappa 0/0)")
+    kappa = float(fleiss_kappa(counts))
+    return KappaEstimate("Fleiss' kappa", n, observed, expected, kappa, math.nan, math.nan,
+                         math.nan, True, "no interval: no standard error is computed")
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _kappa_text(est: KappaEstimate) -> str:
+    if not est.defined:
+        return est.note
+    if math.isfinite(est.ci_low):
+        return f"{est.kappa:.2f} (95% CI {est.ci_low:.2f} to {est.ci_high:.2f})"
+    return f"{est.kappa:.2f}"
+
+
+def _estimate(wide: pd.DataFrame, reviewers: list[str], tool: AppraisalTool) -> KappaEstimate:
+    """Kappa for the answers in ``wide`` (one column per reviewer, one row per rating)."""
+    answers = list(tool.answers)
+    labels = list(tool.answer_labels().values())
+    codes = wide[reviewers].apply(lambda col: col.map({a: i for i, a in enumerate(answers)}))
+    if len(reviewers) == 2:
+        table = pd.crosstab(codes[reviewers[0]], codes[reviewers[1]]).reindex(
+            index=range(len(answers)), columns=range(len(answers)), fill_value=0)
+        return cohen_kappa(table.to_numpy(), (reviewers[0], reviewers[1]), labels)
+    counts = np.stack([(codes == i).sum(axis=1).to_numpy() for i in range(len(answers))], axis=1)
+    return fleiss(counts, labels)
+
+
+@dataclass(frozen=True, eq=False)
+class Agreement:
+    """Agreement between the independent reviewers, per item and over all items.
+
+    Scalar fields are glued into the chapter's prose; ``table`` holds one row per item
+    plus an "All items" row (index "Q1" ... "All items") with columns ``label``,
+    ``papers``, ``agreed``, ``percent_agreement``, ``statistic``, ``kappa``, ``ci_low``,
+    ``ci_high``, ``se``, ``strength`` and ``note``.
+    """
+
+    n_reviewers: int
+    reviewers: str
+    statistic: str
+    n_papers: int
+    n_ratings: int
+    n_agreed: int
+    percent_agreement: float
+    kappa: float
+    kappa_ci_low: float
+    kappa_ci_high: float
+    kappa_text: str
+    strength: str
+    n_items_undefined: int
+    n_items_zero_by_construction: int
+    lowest_item: str
+    summary: str
+    table: pd.DataFrame = field(repr=False)
+
+
+def agreement(package: DataPackage, tool: AppraisalTool,
+              reviewers: list[str] | None = None) -> Agreement:
+    """Percent agreement and kappa between the independent reviewers.
+
+    Two reviewers: Cohen's kappa with its asymptotic 95% confidence interval. More than
+    two: Fleiss' kappa (no interval). Only papers rated by every reviewer compared are
+    used. The "All items" row pools every paper-item pair into one table, as reviews
+    usually report it.
+
+    Parameters
+    ----------
+    package : DataPackage
+    tool : AppraisalTool
+    reviewers : list of str, optional
+        Reviewers to compare; every independent reviewer by default.
+
+    Returns
+    -------
+    Agreement
+
+    References
+    ----------
+    Cohen J (1960); Fleiss JL (1971); Landis JR, Koch GG (1977); Feinstein AR,
+    Cicchetti DV (1990), on high agreement with low kappa.
+    """
+    rated = ratings(package, tool)
+    reviewers = list(reviewers) if reviewers is not None else independent_reviewers(rated)
+    columns = ["label", "papers", "agreed", "percent_agreement", "statistic", "kappa",
+               "ci_low", "ci_high", "se", "strength", "note"]
+    if len(reviewers) < 2:
+        who = "no independent reviewer" if not reviewers else f"one reviewer ({reviewers[0]})"
+        message = f"Agreement cannot be computed: the data record {who} besides the consensus."
+        empty = pd.DataFrame(columns=columns, index=pd.Index([], name="item"))
+        return Agreement(len(reviewers), _joined(reviewers) if reviewers else "none", "none",
+                         0, 0, 0, math.nan, math.nan, math.nan, math.nan, message,
+                         "not defined", 0, 0, "none", message, empty)
+    by_item = (rated[rated["reviewer"].isin(reviewers)]
+               .pivot(index=["study_id", "item"], columns="reviewer", values="rating")
+               .dropna())  # papers rated by every reviewer compared
+    papers = by_item.index.get_level_values("study_id").unique()
+    rows = {}
+    codes, labels = tool.codes(), dict(zip(tool.items["item"], tool.items["short_label"]))
+    parts = [(codes[i], labels[i], by_item.xs(i, level="item")) for i in tool.items["item"]
+             if i in by_item.index.get_level_values("item")]
+    parts.append((ALL_ITEMS, "", by_item))
+    for code, label, wide in parts:
+        est = _estimate(wide, reviewers, tool)
+        agreed = int((wide[reviewers].nunique(axis=1) == 1).sum())
+        rows[code] = {"label": label, "papers": int(wide.index.get_level_values(0).nunique()),
+                      "agreed": agreed, "percent_agreement": 100 * agreed / len(wide),
+                      "statistic": est.statistic, "kappa": est.kappa, "ci_low": est.ci_low,
+                      "ci_high": est.ci_high, "se": est.se,
+                      "strength": ("not applicable" if est.note.startswith("0 by construction")
+                                   else landis_koch(est.kappa)),
+                      "note": est.note}
+    table = pd.DataFrame.from_dict(rows, orient="index")[columns]
+    table.index.name = "item"
+    items = table.drop(index=ALL_ITEMS)
+    overall = table.loc[ALL_ITEMS]
+    undefined = int(items["kappa"].isna().sum())
+    zero = int(items["note"].str.startswith("0 by construction").sum())
+    defined = items.dropna(subset=["kappa"])
+    if len(defined):
+        low = defined["kappa"].idxmin()
+        lowest = f"{low} {defined.at[low, 'label']} (kappa {defined.at[low, 'kappa']:.2f})"
+    else:
+        lowest = "none (kappa is undefined for every item)"
+    est_overall = KappaEstimate(overall["statistic"], int(overall["papers"]), math.nan,
+                                math.nan, overall["kappa"], overall["ci_low"],
+                                overall["ci_high"], overall["se"],
+                                bool(math.isfinite(overall["kappa"])), overall["note"])
+    summary = (f"{_joined(reviewers)} gave the same answer to {int(overall['agreed'])} of "
+               f"{len(by_item)} paper-item pairs ({overall['percent_agreement']:.1f}%); "
+               f"{overall['statistic']} over all items: {_kappa_text(est_overall)}.")
+    return Agreement(
+        n_reviewers=len(reviewers), reviewers=_joined(reviewers),
+        statistic=str(overall["statistic"]), n_papers=len(papers), n_ratings=len(by_item),
+        n_agreed=int(overall["agreed"]), percent_agreement=float(overall["percent_agreement"]),
+        kappa=float(overall["kappa"]), kappa_ci_low=float(overall["ci_low"]),
+        kappa_ci_high=float(overall["ci_high"]), kappa_text=_kappa_text(est_overall),
+        strength=str(overall["strength"]), n_items_undefined=undefined,
+        n_items_zero_by_construction=zero, lowest_item=lowest, summary=summary, table=table)
+
+
+def agreement_view(result: Agreement) -> pd.DataFrame:
+    """The agreement table as the chapter shows it: numbers rounded, intervals cut at the
+    limits of kappa, undefined cases in words (never "nan")."""
+    t = result.table
+    kappa, interval, notes = [], [], []
+    for k, lo, hi, note in zip(t["kappa"], t["ci_low"], t["ci_high"], t["note"]):
+        kappa.append(f"{k:.2f}" if math.isfinite(k) else "undefined")
+        if not math.isfinite(lo):
+            interval.append("–")
+        else:
+            # Kappa cannot pass 1 (or -1); the asymptotic interval can, with few papers.
+            # No-break spaces keep an interval on one line in a narrow column.
+            interval.append(f"{max(lo, -1):.2f}\u00a0to\u00a0{min(hi, 1):.2f}")
+            if hi > 1 or lo < -1:
+                cut = "interval cut at 1" if hi > 1 else "interval cut at -1"
+                note = "; ".join(filter(None, [note, cut]))
+        notes.append(note)
+    statistic = t["statistic"].iloc[0] if len(t) else "Kappa"
+    view = pd.DataFrame({
+        "Item": [f"{i} {lab}".strip() for i, lab in zip(t.index, t["label"])],
+        "Papers": t["papers"].astype(int),
+        "Agreement (%)": t["percent_agreement"].round(1),
+        statistic: kappa,
+        "95% CI": interval,
+        "Strength (Landis and Koch)": t["strength"],
+        "Note": notes,
+    })
+    return view.set_index("Item")
+
+
+# -------------------------------------------------------------------- disagreements
+
+
+def disagreements(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
+    """Every rating on which the reviewers did not all give the consensus answer.
+
+    A row is either a *disagreement* (the independent reviewers gave different answers)
+    or an *agreed answer changed* (they agreed, but the consensus differs: worth an
+    auditor's question).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``study_id``, ``item``, ``code``, ``label``, one column per independent
+        reviewer (answer codes), ``consensus``, ``kind`` and ``resolution`` (whose answer
+        the consensus took: "R1's answer", "R1's and R3's answer", "neither reviewer's
+        answer").
+    """
+    rated = ratings(package, tool)
+    reviewers = independent_reviewers(rated)
+    wide = rated.pivot(index=["study_id", "item"], columns="reviewer", values="rating")
+    columns = (["study_id", "item", "code", "label"] + reviewers
+               + [CONSENSUS, "kind", "resolution"])
+    if not reviewers or CONSENSUS not in wide.columns:
+        return pd.DataFrame(columns=columns)
+    wide = wide[wide[CONSENSUS].notna()]
+    given = wide[reviewers]
+    n_given = given.notna().sum(axis=1)
+    differ = given.nunique(axis=1) > 1
+    same_but_changed = (~differ & (n_given > 0)
+                        & given.bfill(axis=1).iloc[:, 0].ne(wide[CONSENSUS]))
+    rows = wide[differ | same_but_changed].reset_index()
+    kind = np.where(differ[differ | same_but_changed].to_numpy(), "reviewers disagreed",
+                    "agreed answer changed")
+
+    def resolution(row) -> str:
+        took = [r for r in reviewers if row[r] == row[CONSENSUS]]
+        if not took:
+            return "neither reviewer's answer" if len(reviewers) == 2 else "no reviewer's answer"
+        return _joined([f"{r}'s" for r in took]) + " answer"
+
+    rows["kind"] = kind
+    rows["resolution"] = rows.apply(resolution, axis=1) if len(rows) else []
+    rows["code"] = rows["item"].map(tool.codes())
+    rows["label"] = rows["item"].map(dict(zip(tool.items["item"], tool.items["short_label"])))
+    rows.columns.name = None
+    return rows[columns].sort_values(["study_id", "item"]).reset_index(drop=True)
+
+
+def disagreements_view(table: pd.DataFrame, package: DataPackage,
+                       tool: AppraisalTool) -> pd.DataFrame:
+    """The disagreements for audit: paper, item, each reviewer's answer, the consensus."""
+    labels = tool.answer_labels()
+    reviewers = [c for c in table.columns
+                 if c not in {"study_id", "item", "code", "label", CONSENSUS, "kind", "resolution"}]
+    view = pd.DataFrame({
+        "Paper": table["study_id"],
+        "Item": [f"{c} {lab}" for c, lab in zip(table["code"], table["label"])],
+        **{r: table[r].map(labels).fillna("not rated") for r in reviewers},
+        "Consensus": table[CONSENSUS].map(labels),
+        "Consensus took": table["resolution"],
+    })
+    if (table["kind"] == "agreed answer changed").any():
+        view["What happened"] = table["kind"]
+    return view.set_index(["Paper", "Item"])
+
+
+@dataclass(frozen=True, eq=False)
+class DisagreementSummary:
+    """How often the reviewers disagreed and how the consensus resolved it."""
+
+    n_ratings: int
+    n_disagreements: int
+    pct_disagreements: float
+    n_papers_with_disagreement: int
+    n_agreed_changed: int
+    resolution_text: str
+    counts: pd.DataFrame = field(repr=False)
+
+
+def summarise_disagreements(table: pd.DataFrame, result: Agreement) -> DisagreementSummary:
+    """Counts of disagreements and of each way they were resolved.
+
+    ``counts`` has one row per resolution (index) with ``n`` and ``percent`` of the
+    disagreements.
+    """
+    split = table[table["kind"] == "reviewers disagreed"]
+    counts = split["resolution"].value_counts().rename("n").to_frame()
+    counts["percent"] = 100 * counts["n"] / max(len(split), 1)
+    counts.index.name = "Consensus took"
+    text = "; ".join(f"{res} in {_plural(int(n), 'case')}" for res, n in counts["n"].items())
+    return DisagreementSummary(
+        n_ratings=result.n_ratings, n_disagreements=len(split),
+        pct_disagreements=100 * len(split) / result.n_ratings if result.n_ratings else math.nan,
+        n_papers_with_disagreement=int(split["study_id"].nunique()),
+        n_agreed_changed=int((table["kind"] == "agreed answer changed").sum()),
+        resolution_text=text or "there was nothing to resolve", counts=counts)
+
+
+# ---------------------------------------------------------------------------- bands
+
+
+@dataclass(frozen=True)
+class BandingRule:
+    """The declared rule that turns a paper's answers into an overall band.
+
+    A paper is *high* when it has at most ``high_max_cant_tell`` answers "Can't tell"
+    and at most ``high_max_no`` answers "No"; otherwise *moderate* when within the
+    ``moderate_*`` limits; otherwise *low*. CASP gives no such rule; it is the
+    reviewers' own, which is why it is a parameter of the chapter and is printed on it.
+
+    Parameters
+    ----------
+    name : str
+        How the chapter names the rule.
+    high_max_cant_tell, high_max_no, moderate_max_cant_tell, moderate_max_no : int
+        Limits, each at least 0; the moderate limits are at least the high ones.
+    """
+
+    name: str
+    high_max_cant_tell: int = 0
+    high_max_no: int = 0
+    moderate_max_cant_tell: int = 2
+    moderate_max_no: int = 0
+
+    def __post_init__(self) -> None:
+        limits = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
+        for key, value in limits.items():
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"banding rule '{self.name}': {key} must be a whole number "
+                                 f"of at least 0, not {value!r}")
+        if (self.moderate_max_cant_tell < self.high_max_cant_tell
+                or self.moderate_max_no < self.high_max_no):
+            raise ValueError(f"banding rule '{self.name}': the limits for moderate must be at "
+                             "least those for high, or a paper could be high but not moderate")
+
+    @classmethod
+    def from_parameter(cls, value: str | Mapping[str, Any] | BandingRule) -> BandingRule:
+        """Read the ``banding_rule`` parameter of a page.
+
+        Parameters
+        ----------
+        value : str, mapping or BandingRule
+            The name of a declared rule (a key of :data:`BANDING_RULES`), or a mapping
+            such as ``{"name": "strict", "high": {"max_cant_tell": 0, "max_no": 0},
+            "moderate": {"max_cant_tell": 1, "max_no": 0}}``.
+        """
+        if isinstance(value, BandingRule):
+            return value
+        if isinstance(value, str):
+            if value not in BANDING_RULES:
+                raise ValueError(f"unknown banding rule '{value}'; declared rules: "
+                                 f"{', '.join(BANDING_RULES)}, or give the limits as a mapping")
+            return BANDING_RULES[value]
+        if not isinstance(value, Mapping):
+            raise ValueError(f"banding_rule must be a rule's name or a mapping, not {value!r}")
+        unknown = set(value) - {"name", "high", "moderate"}
+        if unknown or not {"high", "moderate"} <= set(value):
+            raise ValueError("banding_rule takes 'name', 'high' and 'moderate' (each "
+                             "{max_cant_tell: n, max_no: n}); got: " + ", ".join(map(str, value)))
+        limits = {}
+        for band in ("high", "moderate"):
+            spec = value[band]
+            bad = set(spec) - {"max_cant_tell", "max_no"}
+            if bad or not isinstance(spec, Mapping):
+                raise ValueError(f"banding_rule '{band}' takes max_cant_tell and max_no; got "
+                                 f"{spec!r}")
+            limits[f"{band}_max_cant_tell"] = spec.get("max_cant_tell", 0)
+            limits[f"{band}_max_no"] = spec.get("max_no", 0)
+        return cls(name=str(value.get("name", "custom")), **limits)
+
+    def limits(self) -> tuple[int, int, int, int]:
+        return (self.high_max_cant_tell, self.high_max_no, self.moderate_max_cant_tell,
+                self.moderate_max_no)
+
+    def band(self, n_cant_tell: int, n_no: int) -> str:
+        """The band of a paper with these numbers of "Can't tell" and "No" answers."""
+        if n_cant_tell <= self.high_max_cant_tell and n_no <= self.high_max_no:
+            return "high"
+        if n_cant_tell <= self.moderate_max_cant_tell and n_no <= self.moderate_max_no:
+            return "moderate"
+        return "low"
+
+    @staticmethod
+    def _condition(max_cant_tell: int, max_no: int) -> str:
+        if max_cant_tell == 0 and max_no == 0:
+            return "every item answered Yes"
+        no = ("no item answered No" if max_no == 0
+              else f"at most {_words(max_no)} answered No")
+        cant = ("none answered Can't tell" if max_cant_tell == 0
+                else f"at most {_words(max_cant_tell)} answered Can't tell")
+        return f"{no} and {cant}"
+
+    def describe(self) -> str:
+        """The rule in words, as the chapter prints it."""
+        return (f"High: {self._condition(self.high_max_cant_tell, self.high_max_no)}. "
+                f"Moderate: {self._condition(self.moderate_max_cant_tell, self.moderate_max_no)}. "
+                "Low: any other paper.")
+
+
+BANDING_RULES: dict[str, BandingRule] = {
+    # What the chapter uses unless a page says otherwise.
+    "default": BandingRule("default", 0, 0, 2, 0),
+    # One unclear item is tolerated above low, not two.
+    "strict": BandingRule("strict", 0, 0, 1, 0),
+    # One unclear item still counts as high; one "No" only caps a paper at moderate.
+    "lenient": BandingRule("lenient", 1, 0, 3, 1),
+}
+
+
+def _items_list(items: Iterable[int]) -> str:
+    items = list(items)
+    return ", ".join(f"Q{i}" for i in items) if items else "none"
+
+
+def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
+    """The band of every paper under a rule, with the answers that decided it.
+
+    Parameters
+    ----------
+    consensus : DataFrame
+        Consensus answers, papers in rows and item numbers in columns
+        (:func:`answers_wide`).
+    rule : BandingRule
+
+    Returns
+    -------
+    DataFrame
+        Index ``study_id``; columns ``cant_tell_items`` and ``no_items`` (e.g. "Q4, Q6"),
+        ``n_cant_tell``, ``n_no`` and ``band``. The counts only feed the rule: they are
+        not a quality score.
+    """
+    cant = consensus.eq("cant_tell")
+    no = consensus.eq("no")
+    n_cant, n_no = cant.sum(axis=1).astype(int), no.sum(axis=1).astype(int)
+    return pd.DataFrame({
+        "cant_tell_items": [_items_list(consensus.columns[r]) for r in cant.to_numpy()],
+        "no_items": [_items_list(consensus.columns[r]) for r in no.to_numpy()],
+        "n_cant_tell": n_cant,
+        "n_no": n_no,
+        "band": [rule.band(c, n) for c, n in zip(n_cant, n_no)],
+    }, index=consensus.index)
+
+
+def paper_bands(casp_ratings: pd.DataFrame,
+                rule: str | Mapping[str, Any] | BandingRule = "default") -> pd.DataFrame:
+    """The band of every paper from the consensus answers, under a banding rule.
+
+    The entry point for other chapters (e.g. the theme sensitivity analysis), so that
+    the whole book bands papers in one way.
+
+    Parameters
+    ----------
+    casp_ratings : DataFrame
+        The ``casp_ratings`` table (columns ``study_id``, ``reviewer``, ``item``,
+        ``rating``); only the consensus answers count.
+    rule : str, mapping or BandingRule
+        A declared rule's name or limits (see :meth:`BandingRule.from_parameter`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``study_id`` and ``band``.
+    """
+    bands = assign_bands(answers_wide(casp_ratings), BandingRule.from_parameter(rule))
+    return bands["band"].rename_axis("study_id").reset_index()
+
+
+@dataclass(frozen=True)
+class RuleDescription:
+    """A banding rule's name and its statement in words, for the prose."""
+
+    name: str
+    description: str
+
+
+def describe_rule(rule: str | Mapping[str, Any] | BandingRule = "default") -> RuleDescription:
+    """The name and the wording of a banding rule."""
+    parsed = BandingRule.from_parameter(rule)
+    return RuleDescription(parsed.name, parsed.describe())
+
+
+def bands_view(bands: pd.DataFrame, package: DataPackage) -> pd.DataFrame:
+    """Each paper's band with the items that kept it from the band above."""
+    return pd.DataFrame({
+        "Paper": bands.index.map(paper_labels(package)),
+        "Can't tell on": bands["cant_tell_items"],
+        "No on": bands["no_items"],
+        "Band": bands["band"].map(BAND_LABELS),
+    }).set_index("Paper")
+
+
+def band_distribution(bands: pd.DataFrame) -> pd.DataFrame:
+    """Papers per band (every band listed, zeros included), with % of papers."""
+    n = bands["band"].value_counts().reindex(list(BANDS), fill_value=0)
+    table = pd.DataFrame({"Papers": n.astype(int),
+                          "% of papers": (100 * n / max(len(bands), 1)).round(1)})
+    table.index = [BAND_LABELS[b] for b in table.index]
+    table.index.name = "Band"
+    return table
+
+
+def median_band(bands: Iterable[str]) -> str:
+    """The band of the median paper, papers ordered from low to high.
+
+    With an even number of papers the lower of the two middle bands is taken, so a tie
+    never flatters the evidence.
+    """
+    ordered = sorted(bands, key=lambda b: BANDS[::-1].index(b))
+    if not ordered:
+        raise ValueError("no paper has a band")
+    return ordered[(len(ordered) - 1) // 2]
+
+
+@dataclass(frozen=True)
+class ReviewJudgement:
+    """The distribution of bands and the review-level judgement it implies."""
+
+    rule_name: str
+    rule_text: str
+    n_papers: int
+    n_high: int
+    n_moderate: int
+    n_low: int
+    pct_high: float
+    pct_moderate: float
+    pct_low: float
+    judgement: str
+    published: str
+    published_source: str
+    comparison: str
+    caveat: str
+    rule_status: str
+
+
+def review_judgement(bands: pd.DataFrame, rule: BandingRule,
+                     synthetic: bool = False) -> ReviewJudgement:
+    """The review-level quality judgement implied by the papers' bands.
+
+    The judgement is the median band (:func:`median_band`), set beside the judgement the
+    meta-synthesis published (``analysis.published.published('overall_quality')``).
+
+    Parameters
+    ----------
+    bands : DataFrame
+        From :func:`assign_bands`.
+    rule : BandingRule
+        The rule that produced the bands (named in the result).
+    synthetic : bool
+        Whether the ratings are the bundled synthetic ones, which were calibrated to
+        the published judgement (the caveat then says so).
+    """
+    fact = published("overall_quality")
+    n = len(bands)
+    counts = bands["band"].value_counts()
+    judgement = median_band(bands["band"])
+    same = judgement == str(fact["value"]).strip().lower()
+    caveat = ("The ratings are synthetic and were calibrated to the published judgement, so "
+              "this comparison checks the computation, not the published paper."
+              if synthetic else
+              "The published per-paper ratings are not available, so only the overall "
+              "judgement can be compared.")
+    return ReviewJudgement(
+        rule_name=rule.name, rule_text=rule.describe(), n_papers=n,
+        n_high=int(counts.get("high", 0)), n_moderate=int(counts.get("moderate", 0)),
+        n_low=int(counts.get("low", 0)),
+        pct_high=float(100 * counts.get("high", 0) / n),
+        pct_moderate=float(100 * counts.get("moderate", 0) / n),
+        pct_low=float(100 * counts.get("low", 0) / n),
+        judgement=judgement, published=str(fact["value"]), published_source=str(fact["source"]),
+        comparison=("the same as the published judgement" if same
+                    else "different from the published judgement"),
+        caveat=caveat,
+        rule_status=("This is the book's default rule."
+                     if rule.limits() == BANDING_RULES["default"].limits()
+                     else "The book's default rule is different: "
+                          + BANDING_RULES["default"].describe()))
+
+
+def compare_rules(consensus: pd.DataFrame, current: BandingRule,
+                  rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
+    """Bands and review-level judgement under each declared rule, side by side.
+
+    The page's own rule is marked; a page rule that matches none of the declared ones
+    (same limits) is added as its own row.
+    """
+    rules = dict(rules if rules is not None else BANDING_RULES)
+    if not any(r.limits() == current.limits() for r in rules.values()):
+        rules[current.name] = current
+    rows = []
+    for name, rule in rules.items():
+        b = assign_bands(consensus, rule)["band"]
+        counts = b.value_counts()
+        rows.append({"Rule": name, "In words": rule.describe(),
+                     **{BAND_LABELS[x]: int(counts.get(x, 0)) for x in BANDS},
+                     "Review-level judgement": BAND_LABELS[median_band(b)],
+                     "This page": "yes" if rule.limits() == current.limits() else ""})
+    return pd.DataFrame(rows).set_index("Rule")
+
+
+# ----------------------------------------------------------------------- GRADE-CERQual
+
+
+def compact_ids(ids: Iterable[str]) -> str:
+    """"S01-S04, S07" for S01, S02, S03, S04, S07: runs of consecutive numbers collapsed."""
+    parsed = []
+    for i in ids:
+        m = re.fullmatch(r"(\D*)(\d+)", str(i))
+        parsed.append((m.group(1), int(m.group(2)), str(i)) if m else (str(i), -1, str(i)))
+    parsed.sort()
+    out: list[str] = []
+    k = 0
+    while k < len(parsed):
+        j = k
+        while (j + 1 < len(parsed) and parsed[j + 1][0] == parsed[k][0] and parsed[k][1] >= 0
+               and parsed[j + 1][1] == parsed[j][1] + 1):
+            j += 1
+        out.append(parsed[k][2] if j == k else f"{parsed[k][2]}–{parsed[j][2]}")
+        k = j + 1
+    return ", ".join(out)
+
+
+def contributing_papers(package: DataPackage) -> pd.DataFrame:
+    """The papers that contribute to each finding of the meta-synthesis.
+
+    A paper contributes to a theme when it is coded to at least one of the theme's
+    sub-themes (``study_codes`` joined to ``framework``).
+
+    Returns
+    -------
+    DataFrame
+        Index ``theme_id`` (framework order); columns ``finding`` (theme name),
+        ``papers`` (sorted tuple of ``study_id``) and ``n_papers``.
+    """
+    fw = package["framework"]
+    meta = fw[fw["review"] == "meta_synthesis"]
+    themes = meta.drop_duplicates("theme_id").set_index("theme_id")["theme"]
+    coded = package["study_codes"].merge(meta[["subtheme_id", "theme_id"]], on="subtheme_id")
+    papers = coded.groupby("theme_id")["study_id"].agg(lambda s: tuple(sorted(set(s))))
+    papers = papers.reindex(themes.index)
+    papers = papers.map(lambda p: p if isinstance(p, tuple) else ())
+    return pd.DataFrame({"finding": themes, "papers": papers,
+                         "n_papers": papers.map(len).astype(int)})
+
+
+def cerqual_table(package: DataPackage, bands: pd.DataFrame) -> pd.DataFrame:
+    """One row per review finding: contributing papers, their bands, the reviewers'
+    GRADE-CERQual judgements.
+
+    The judgements are the reviewers' (table ``cerqual``); this function only assembles
+    them beside the contributing papers, as a Summary of Qualitative Findings does.
+
+    Returns
+    -------
+    DataFrame
+        Index ``theme_id``; columns ``finding``, ``n_papers``, ``papers`` (compact
+        identifiers), ``n_high``, ``n_moderate``, ``n_low``, ``pct_low``, for each
+        component ``<component>`` (concern code, "not assessed" when missing) and
+        ``<component>_explanation``, and ``overall`` (confidence code).
+
+    References
+    ----------
+    Lewin S et al. (2018). Implementation Science 13(Suppl 1):10.
+    """
+    contrib = contributing_papers(package)
+    band_of = bands["band"]
+    assessed = package["cerqual"].set_index(["theme_id", "component"])
+    overall = package["cerqual"].groupby("theme_id")["overall"].first()
+    rows = []
+    for theme_id, row in contrib.iterrows():
+        b = band_of.reindex(list(row["papers"])).value_counts()
+        n = row["n_papers"]
+        record = {"theme_id": theme_id, "finding": row["finding"], "n_papers": n,
+                  "papers": compact_ids(row["papers"]) or "none",
+                  **{f"n_{x}": int(b.get(x, 0)) for x in BANDS},
+                  "pct_low": 100 * b.get("low", 0) / n if n else math.nan}
+        for comp in COMPONENTS:
+            if (theme_id, comp) in assessed.index:
+                record[comp] = assessed.at[(theme_id, comp), "concern"]
+                record[f"{comp}_explanation"] = assessed.at[(theme_id, comp), "explanation"]
+            else:
+                record[comp], record[f"{comp}_explanation"] = "not assessed", ""
+        record["overall"] = overall.get(theme_id, "not assessed")
+        rows.append(record)
+    return pd.DataFrame(rows).set_index("theme_id")
+
+
+def _label(table: str, column: str, value: str) -> str:
+    return category_labels(table, column).get(value, value)
+
+
+def _component_text(concern_label: str, explanation: str) -> str:
+    """The concern and its explanation in one sentence, without saying the concern twice
+    when the explanation already opens with it."""
+    if not explanation:
+        return concern_label
+    if explanation.lower().startswith(concern_label.lower()):
+        return explanation
+    return f"{concern_label}: {explanation}"
+
+
+def soqf_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The Summary of Qualitative Findings: finding, confidence, why, and who contributes."""
+    comp_labels = category_labels("cerqual", "component")
+    levels = list(category_labels("cerqual", "concern"))[::-1] + ["not assessed"]
+    explain = []
+    for _, row in table.iterrows():
+        # Grouped by level, most serious first, as SoQF explanations are usually written.
+        parts = []
+        for level in levels:
+            comps = [comp_labels[c].lower() for c in COMPONENTS if row[c] == level]
+            if comps:
+                head = ("not assessed" if level == "not assessed"
+                        else _label("cerqual", "concern", level).lower() + " about")
+                parts.append(f"{head} {_joined(comps)}")
+        text = "; ".join(parts)
+        explain.append(text[:1].upper() + text[1:] + ".")
+    view = pd.DataFrame({
+        "Review finding": [f"{i} {f}" for i, f in zip(table.index, table["finding"])],
+        "GRADE-CERQual confidence": [_label("cerqual", "overall", o) for o in table["overall"]],
+        "Explanation of the assessment": explain,
+        "Contributing papers": [f"{_plural(n, 'paper')}: {p}" for n, p in
+                                zip(table["n_papers"], table["papers"])],
+        "Their bands (high / moderate / low)": [f"{h} / {m} / {lo}" for h, m, lo in
+                                                zip(table["n_high"], table["n_moderate"],
+                                                    table["n_low"])],
+    })
+    return view.set_index("Review finding")
+
+
+def evidence_profile_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The evidence profile: each finding's four components with the reviewers'
+    explanations."""
+    comp_labels = category_labels("cerqual", "component")
+    rows = []
+    for theme_id, row in table.iterrows():
+        for comp in COMPONENTS:
+            concern = _label("cerqual", "concern", row[comp])
+            rows.append({"Review finding": f"{theme_id} {row['finding']}",
+                         "Component": comp_labels[comp],
+                         "Concern": concern,
+                         "Explanation": _component_text(concern, row[f"{comp}_explanation"])})
+    return pd.DataFrame(rows).set_index(["Review finding", "Component"])
+
+
+@dataclass(frozen=True, eq=False)
+class CerqualCheck:
+    """Findings whose methodological-limitations judgement sits badly with their papers."""
+
+    n_findings: int
+    n_flagged: int
+    flagged: str
+    threshold_pct: float
+    message: str
+    flags: pd.DataFrame = field(repr=False)
+
+
+def cerqual_check(table: pd.DataFrame, max_low_share: float = 0.5) -> CerqualCheck:
+    """Flag a finding whose contributing papers are mostly low quality but whose
+    "methodological limitations" concern is "no".
+
+    GRADE-CERQual judges methodological limitations from the appraisals of the papers
+    that contribute to a finding (Munthe-Kaas et al. 2018); a finding carried mostly by
+    low-band papers with no concern recorded deserves a second look. The check only
+    points; the judgement stays the reviewers'.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`cerqual_table`.
+    max_low_share : float
+        "Mostly" means more than this share of the contributing papers in the low band.
+
+    References
+    ----------
+    Munthe-Kaas H et al. (2018). Implementation Science 13(Suppl 1):9.
+    """
+    if not 0 <= max_low_share < 1:
+        raise ValueError(f"max_low_share must be in [0, 1), not {max_low_share}")
+    mask = ((table["n_papers"] > 0) & (table["pct_low"] > 100 * max_low_share)
+            & (table["methodological_limitations"] == "no"))
+    flags = table.loc[mask, ["finding", "n_papers", "n_low", "pct_low"]].copy()
+    flags["message"] = [
+        f"{lo} of {n} contributing papers are in the low band, yet no concern about "
+        "methodological limitations is recorded"
+        for lo, n in zip(flags["n_low"], flags["n_papers"])]
+    names = ", ".join(f"{i} {f}" for i, f in zip(flags.index, flags["finding"]))
+    message = (f"No finding was flagged: none with more than {100 * max_low_share:.0f}% of its "
+               "contributing papers in the low band has its methodological limitations "
+               "judged of no concern." if flags.empty else
+               "Flagged for a second look: " + "; ".join(
+                   f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"],
+                                                       flags["message"])) + ".")
+    return CerqualCheck(n_findings=len(table), n_flagged=len(flags), flagged=names or "none",
+                        threshold_pct=100 * max_low_share, message=message, flags=flags)
+
+
+# ------------------------------------------------------------------------- display
+
+
+def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
+    """A table of words, left-aligned (the book's tables right-align numbers).
+
+    Parameters
+    ----------
+    table : DataFrame
+    caption : str, optional
+    tints : bool
+        Tint answer cells ("Yes", "Can't tell", "No", "High", ...) in the colours of the
+        traffic-light figure, so a long ratings table can be scanned.
+    """
+    styler = table.style.format(na_rep="–", precision=1)
+    styler = styler.set_properties(**{"text-align": "left"})
+    if caption:
+        styler = styler.set_caption(caption)
+    if tints:
+        from analysis.plots.quality import cell_tints
+
+        colours = cell_tints()
+        styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
+    return styler
+

@@ -1,0 +1,731 @@
+"""Theme frequencies: how well each theme of a synthesis is grounded in its sources.
+
+A thematic synthesis (Thomas and Harden 2008) is judged partly by the *adequacy* of the
+data behind each finding (one of the four GRADE-CERQual components): how many papers,
+and how many distinct studies, contribute to it, and whether that support rests on a few
+weak papers. This module counts that support from the coding tables of the data
+contract:
+
+* ``study_codes`` (paper x sub-theme of the meta-synthesis) gives the paper x theme
+  matrix, a frequency table per theme and sub-theme (papers n and %, Wilson interval,
+  distinct studies, excerpts), its breakdown by setting, country and quality band, the
+  theme co-occurrence matrix and the sensitivity of every count to leaving out papers
+  of a given quality band;
+* ``participant_codes`` (participant x initial code of the interview study) gives the
+  participant x sub-theme matrix of Relational Practice and its breakdown by participant
+  characteristics, with small cells suppressed.
+
+A count says how widely a theme recurs across sources, not how important or true it is
+(Sandelowski 2001; Maxwell 2010); the book's method section explains how to read these
+tables. Papers of one study are not independent, so the Wilson intervals (computed over
+papers) are descriptive and the distinct-study count is given beside them.
+
+References
+----------
+Thomas J, Harden A. Methods for the thematic synthesis of qualitative research in
+systematic reviews. BMC Med Res Methodol 2008;8:45.
+Lewin S, Booth A, Glenton C, et al. Applying GRADE-CERQual to qualitative evidence
+synthesis findings. Implement Sci 2018;13(Suppl 1):2.
+Wilson EB. Probable inference, the law of succession, and statistical inference.
+J Am Stat Assoc 1927;22(158):209-212.
+Sandelowski M. Real qualitative researchers do not count: the use of numbers in
+qualitative research. Res Nurs Health 2001;24(3):230-240.
+Maxwell JA. Using numbers in qualitative research. Qual Inq 2010;16(6):475-482.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis import quality
+from analysis.datapackage import DataPackage, category_labels
+
+META_SYNTHESIS = "meta_synthesis"
+INTERVIEW_STUDY = "interview_study"
+
+BANDS = ["high", "moderate", "low"]
+BAND_LABELS = {"high": "High", "moderate": "Moderate", "low": "Low"}
+THEME_LEVEL = "Any sub-theme"  # label of the row that counts a whole theme
+
+# Participant characteristics of the interview breakdown: (key, heading).
+PARTICIPANT_CHARACTERISTICS = [
+    ("gender", "Gender"),
+    ("ethnic_minority", "Minority ethnic background"),
+    ("service_type", "Community services used (multi-response)"),
+    ("interviewer_role", "Interviewer"),
+]
+
+
+# ------------------------------------------------------------------ quality bands
+
+
+def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFrame:
+    """Quality band of each included paper, as the Quality ratings chapter assigns it.
+
+    Parameters
+    ----------
+    package : DataPackage
+    rule : str or dict
+        A banding rule of :mod:`analysis.quality` (a declared name such as
+        ``"default"`` or ``"strict"``, or the limits as a mapping).
+
+    Returns
+    -------
+    DataFrame
+        ``study_id`` and ``band``.
+    """
+    return quality.paper_bands(package["casp_ratings"], rule)
+
+
+# ------------------------------------------------------------ the support matrices
+
+
+@dataclass(frozen=True)
+class ThemeSupport:
+    """Which sources support which sub-themes of one review.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per source (paper or participant), indexed by its id, in display
+        order. Column ``group`` is the independent unit the source belongs to (the
+        study of a paper; a participant is their own group); the other columns are the
+        characteristics that tables are broken down by.
+    framework : DataFrame
+        The review's sub-themes in framework order (``theme_id``, ``theme``,
+        ``subtheme_id``, ``subtheme``).
+    excerpts : DataFrame
+        Sources x ``subtheme_id``: excerpts coded (0 means no support). Every source
+        and every sub-theme has its row and column, supported or not.
+    excluded_bands : tuple of str
+        Quality bands left out (papers only).
+    """
+
+    units: pd.DataFrame
+    framework: pd.DataFrame
+    excerpts: pd.DataFrame
+    excluded_bands: tuple[str, ...] = ()
+
+    @classmethod
+    def from_tables(cls, studies: pd.DataFrame, study_codes: pd.DataFrame,
+                    framework: pd.DataFrame, bands: pd.DataFrame | None = None,
+                    countries: list[str] | tuple[str, ...] = ("UK",)) -> ThemeSupport:
+        """Paper x sub-theme support of the meta-synthesis from its tables.
+
+        Parameters
+        ----------
+        studies, study_codes, framework : DataFrame
+            Tables of the data contract.
+        bands : DataFrame, optional
+            ``study_id`` and ``band`` per paper (see :func:`paper_bands`); papers
+            without one are 'not rated'.
+        countries : list of str
+            Countries grouped together against all others in ``country_group``.
+        """
+        sub = _review_framework(framework, META_SYNTHESIS)
+        units = studies.set_index("study_id")[["study_group", "setting", "country"]].copy()
+        units.index = units.index.astype(str)
+        units = units.rename(columns={"study_group": "group"})
+        units["country_group"] = country_groups(units["country"], countries)
+        band = {} if bands is None else dict(zip(bands["study_id"], bands["band"]))
+        units["band"] = [band.get(s, "not rated") for s in units.index]
+        return cls(units, sub, _excerpt_matrix(study_codes, "study_id", units.index, sub))
+
+    @classmethod
+    def from_package(cls, package: DataPackage, rule: str = "default",
+                     countries: list[str] | tuple[str, ...] = ("UK",)) -> ThemeSupport:
+        """Paper x sub-theme support of the meta-synthesis in a data package."""
+        return cls.from_tables(package["studies"], package["study_codes"],
+                               package["framework"], paper_bands(package, rule), countries)
+
+    def without_bands(self, bands: list[str] | tuple[str, ...]) -> ThemeSupport:
+        """The same support with the papers of some quality bands left out."""
+        unknown = sorted(set(bands) - set(BANDS))
+        if unknown:
+            raise ValueError(f"unknown quality band(s) {', '.join(unknown)}; "
+                             f"bands are: {', '.join(BANDS)}")
+        keep = ~self.units["band"].isin(list(bands))
+        return replace(self, units=self.units[keep], excerpts=self.excerpts[keep.to_numpy()],
+                       excluded_bands=tuple(b for b in BANDS if b in bands))
+
+    def themes(self) -> pd.DataFrame:
+        """Theme ids and names in framework order."""
+        return self.framework.drop_duplicates("theme_id")[["theme_id", "theme"]]
+
+    def theme_excerpts(self) -> pd.DataFrame:
+        """Sources x ``theme_id``: excerpts coded to any sub-theme of the theme."""
+        by_theme = self.framework.set_index("subtheme_id")["theme_id"]
+        summed = self.excerpts.T.groupby(by_theme.reindex(self.excerpts.columns).to_numpy(),
+                                         sort=False).sum().T
+        return summed.reindex(columns=self.themes()["theme_id"], fill_value=0)
+
+
+def country_groups(country: pd.Series, countries: list[str] | tuple[str, ...]) -> pd.Series:
+    """'UK' (the named countries, joined) against 'Other countries' for each paper."""
+    name = " / ".join(countries) if countries else "Named countries"
+    return pd.Series(np.where(country.isin(list(countries)), name, "Other countries"),
+                     index=country.index)
+
+
+def _review_framework(framework: pd.DataFrame, review: str) -> pd.DataFrame:
+    sub = framework[framework["review"] == review]
+    return sub[["theme_id", "theme", "subtheme_id", "subtheme"]].reset_index(drop=True)
+
+
+def _excerpt_matrix(codes: pd.DataFrame, unit: str, units: pd.Index,
+                    framework: pd.DataFrame) -> pd.DataFrame:
+    """Units x sub-themes, excerpts summed; zeros where a unit does not support one."""
+    codes = codes[codes["subtheme_id"].isin(framework["subtheme_id"])]
+    table = codes.pivot_table(index=unit, columns="subtheme_id", values="n_excerpts",
+                              aggfunc="sum", fill_value=0)
+    table = table.reindex(index=units, columns=framework["subtheme_id"], fill_value=0)
+    table.index.name, table.columns.name = None, None
+    return table.astype("int64")
+
+
+# -------------------------------------------------------------- frequency tables
+
+
+def _rows(framework: pd.DataFrame) -> pd.DataFrame:
+    """One row per theme followed by its sub-themes: the layout of every table."""
+    rows = []
+    for theme_id, block in framework.groupby("theme_id", sort=False):
+        theme = block["theme"].iloc[0]
+        rows.append({"level": "theme", "key": theme_id, "theme_id": theme_id, "theme": theme,
+                     "subtheme_id": "", "subtheme": THEME_LEVEL})
+        rows += [{"level": "sub-theme", "key": r.subtheme_id, "theme_id": theme_id,
+                  "theme": theme, "subtheme_id": r.subtheme_id, "subtheme": r.subtheme}
+                 for r in block.itertuples()]
+    return pd.DataFrame(rows)
+
+
+def _row_excerpts(support: ThemeSupport) -> pd.DataFrame:
+    """Sources x table rows (themes and sub-themes), excerpts."""
+    wide = pd.concat([support.theme_excerpts(), support.excerpts], axis=1)
+    return wide[_rows(support.framework)["key"].tolist()]
+
+
+def wilson_interval(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for proportions, in percent; NaN where ``nobs`` is 0.
+
+    References
+    ----------
+    Wilson EB (1927); Brown LD, Cai TT, DasGupta A. Interval estimation for a binomial
+    proportion. Stat Sci 2001;16(2):101-133.
+    """
+    count = np.asarray(count, dtype=float)
+    nobs = np.broadcast_to(np.asarray(nobs, dtype=float), count.shape)
+    low, high = np.full(count.shape, np.nan), np.full(count.shape, np.nan)
+    ok = nobs > 0
+    if ok.any():
+        lo, hi = proportion_confint(count[ok], nobs[ok], alpha=1 - confidence, method="wilson")
+        low[ok], high[ok] = 100 * np.asarray(lo), 100 * np.asarray(hi)
+    return low, high
+
+
+def _percent(n, total) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    return np.round(100 * n / total, 1) if total else np.full(n.shape, np.nan)
+
+
+def _count_support(present: pd.DataFrame, groups: pd.Series, confidence: float) -> pd.DataFrame:
+    """Sources, distinct groups and Wilson interval for each column of ``present``."""
+    n_units, n_groups = len(present), groups.nunique()
+    n = present.sum().to_numpy()
+    distinct = (present.groupby(groups.to_numpy()).any().sum().to_numpy() if n_units
+                else np.zeros(present.shape[1], dtype=int))
+    low, high = wilson_interval(n, n_units, confidence)
+    return pd.DataFrame({"n": n.astype(int), "pct": _percent(n, n_units),
+                         "ci_low": np.round(low, 1), "ci_high": np.round(high, 1),
+                         "n_groups": distinct.astype(int),
+                         "pct_groups": _percent(distinct, n_groups)})
+
+
+def frequency_table(support: ThemeSupport, confidence: float = 0.95) -> pd.DataFrame:
+    """Support for every theme and sub-theme: papers n and %, Wilson interval, studies.
+
+    A paper supports a theme when it supports any of its sub-themes. Themes and
+    sub-themes that no paper supports are listed with zeros.
+
+    Parameters
+    ----------
+    support : ThemeSupport
+    confidence : float
+        Confidence level of the Wilson interval of the % of papers.
+
+    Returns
+    -------
+    DataFrame
+        One row per theme followed by its sub-themes: ``level``, ``theme_id``,
+        ``theme``, ``subtheme_id``, ``subtheme``, ``n_papers``, ``pct_papers``,
+        ``ci_low``, ``ci_high`` (percent), ``n_studies``, ``pct_studies``, ``n_excerpts``.
+    """
+    rows = _rows(support.framework)
+    excerpts = _row_excerpts(support)
+    counts = _count_support(excerpts > 0, support.units["group"], confidence)
+    counts.columns = ["n_papers", "pct_papers", "ci_low", "ci_high", "n_studies", "pct_studies"]
+    table = pd.concat([rows.drop(columns="key"), counts], axis=1)
+    table["n_excerpts"] = excerpts.sum().to_numpy().astype(int)
+    return table
+
+
+ROW_LABEL = "Theme or sub-theme"
+_INDENT = "\u2003"  # an em space survives HTML whitespace collapsing
+
+
+def row_labels(table: pd.DataFrame) -> pd.Series:
+    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it."""
+    return pd.Series(np.where(table["level"] == "theme",
+                              table["theme_id"] + " " + table["theme"],
+                              _INDENT + table["subtheme_id"] + " " + table["subtheme"]),
+                     index=table.index, name=ROW_LABEL)
+
+
+def display_frequency(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """A frequency table as a reader sees it: named columns, interval as 'low–high'.
+
+    Takes the output of :func:`frequency_table` (papers and studies) or of
+    :func:`participant_frequency` (participants).
+    """
+    unit = "Papers" if "n_papers" in table else "Participants"
+    shown = pd.DataFrame({
+        f"{unit} n": table["n_papers" if unit == "Papers" else "n_participants"],
+        f"{unit} %": table["pct_papers" if unit == "Papers" else "pct_participants"],
+        f"{confidence:.0%} CI (%)": [_interval(lo, hi) for lo, hi in
+                                     zip(table["ci_low"], table["ci_high"])],
+    })
+    if unit == "Papers":
+        shown["Studies n"] = table["n_studies"]
+    shown["Excerpts"] = table["n_excerpts"]
+    return shown.set_index(row_labels(table))
+
+
+def _interval(low: float, high: float) -> str:
+    # word joiners keep an interval on one line in a narrow column
+    return "–" if np.isnan(low) else f"{low:.1f}\u2060–\u2060{high:.1f}"
+
+
+GROUPINGS = {
+    "setting": ("Setting", lambda: category_labels("studies", "setting")),
+    "country_group": ("Country", None),
+    "band": ("Quality band", lambda: BAND_LABELS),
+}
+
+
+def support_by_group(support: ThemeSupport, by: str, confidence: float = 0.95) -> pd.DataFrame:
+    """Theme and sub-theme support within each group of papers.
+
+    Parameters
+    ----------
+    support : ThemeSupport
+    by : {'setting', 'country_group', 'band'}
+        Paper characteristic to break the support down by.
+    confidence : float
+        Level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        Long table: ``group``, ``group_label``, ``n_group`` (papers in the group), then
+        the columns of :func:`frequency_table` computed within the group. Groups are in
+        declared order; groups with no paper on this page are left out.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"cannot break down by {by!r}; choose one of {', '.join(GROUPINGS)}")
+    _, labels = GROUPINGS[by]
+    values = support.units[by]
+    order = labels() if labels else {v: v for v in sorted(values.unique(),
+                                                          key=lambda v: v == "Other countries")}
+    order = {**order, **{v: v for v in values.unique() if v not in order}}
+    parts = []
+    for group, label in order.items():
+        mask = (values == group).to_numpy()
+        if not mask.any():
+            continue
+        part = frequency_table(replace(support, units=support.units[mask],
+                                       excerpts=support.excerpts[mask]), confidence)
+        part.insert(0, "n_group", int(mask.sum()))
+        part.insert(0, "group_label", label)
+        part.insert(0, "group", group)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def group_table(long: pd.DataFrame) -> pd.DataFrame:
+    """A breakdown as a reader sees it: one column per group, cells 'n (%)'."""
+    long = long.assign(
+        column=long["group_label"] + " (n=" + long["n_group"].astype(str) + ")",
+        cell=[f"{n} ({100 * n / total:.0f}%)" for n, total in
+              zip(long["n_papers"], long["n_group"])],
+        label=row_labels(long),
+    )
+    wide = long.pivot_table(index="label", columns="column", values="cell", aggfunc="first",
+                            sort=False)
+    wide = wide[list(dict.fromkeys(long["column"]))]
+    wide.index.name = ROW_LABEL
+    wide.columns.name = None
+    return wide
+
+
+def cooccurrence(support: ThemeSupport) -> pd.DataFrame:
+    """Papers supporting both themes of each pair (diagonal: papers supporting a theme).
+
+    Returns
+    -------
+    DataFrame
+        Themes x themes, indexed by '<theme_id> <theme>' with ``theme_id`` columns.
+    """
+    present = (support.theme_excerpts() > 0).astype(int)
+    both = present.T @ present
+    themes = support.themes()
+    both.index = (themes["theme_id"] + " " + themes["theme"]).to_list()
+    both.columns = themes["theme_id"].to_list()
+    return both.astype(int)
+
+
+@dataclass(frozen=True)
+class SupportSummary:
+    """Headline figures of theme support on one page (for the prose)."""
+
+    n_papers: int
+    n_studies: int
+    n_excluded_papers: int
+    excluded_bands: str
+    n_themes: int
+    n_subthemes: int
+    n_subthemes_unsupported: int
+    most_supported_theme: str
+    most_supported_pct: float
+    least_supported_theme: str
+    least_supported_pct: float
+    least_supported_subtheme: str
+    least_supported_subtheme_papers: int
+    least_supported_subtheme_studies: int
+    confidence_pct: float
+
+
+def summarise_support(all_papers: ThemeSupport,
+                      exclude_bands: list[str] | tuple[str, ...] = (),
+                      confidence: float = 0.95) -> SupportSummary:
+    """Headline figures of the frequency table of one page.
+
+    Parameters
+    ----------
+    all_papers : ThemeSupport
+        Every paper.
+    exclude_bands : list of str
+        Quality bands left out on the page.
+    confidence : float
+        Level of the Wilson intervals reported on the page.
+    """
+    support = all_papers.without_bands(exclude_bands)
+    n_all_papers = len(all_papers.units)
+    table = frequency_table(support, confidence)
+    themes = table[table["level"] == "theme"]
+    subs = table[table["level"] == "sub-theme"]
+    top = themes.loc[themes["n_papers"].idxmax()]
+    low = themes.loc[themes["n_papers"].idxmin()]
+    weakest = subs.loc[subs["n_papers"].idxmin()]
+    return SupportSummary(
+        n_papers=len(support.units),
+        n_studies=int(support.units["group"].nunique()),
+        n_excluded_papers=n_all_papers - len(support.units),
+        excluded_bands=", ".join(support.excluded_bands) or "none",
+        n_themes=len(themes),
+        n_subthemes=len(subs),
+        n_subthemes_unsupported=int((subs["n_papers"] == 0).sum()),
+        most_supported_theme=f"{top['theme_id']} {top['theme']}",
+        most_supported_pct=float(top["pct_papers"]),
+        least_supported_theme=f"{low['theme_id']} {low['theme']}",
+        least_supported_pct=float(low["pct_papers"]),
+        least_supported_subtheme=f"{weakest['subtheme_id']} {weakest['subtheme']}",
+        least_supported_subtheme_papers=int(weakest["n_papers"]),
+        least_supported_subtheme_studies=int(weakest["n_studies"]),
+        confidence_pct=round(100 * confidence, 1),
+    )
+
+
+# -------------------------------------------------------- sensitivity to quality
+
+
+def quality_sensitivity(support: ThemeSupport, exclude_bands: list[str] | tuple[str, ...],
+                        min_studies: int = 3, confidence: float = 0.95) -> pd.DataFrame:
+    """Support with all papers against support without the papers of some bands.
+
+    Parameters
+    ----------
+    support : ThemeSupport
+        All papers.
+    exclude_bands : list of str
+        Quality bands to leave out (e.g. ``['low']``); empty compares the papers with
+        themselves and only the flags are informative.
+    min_studies : int
+        A theme or sub-theme is flagged when fewer distinct studies than this support
+        it after the exclusion.
+    confidence : float
+        Level of the Wilson interval of the retained support.
+
+    Returns
+    -------
+    DataFrame
+        One row per theme and sub-theme: ``n_papers_all``, ``pct_all``,
+        ``n_studies_all``, ``n_papers_kept``, ``pct_kept``, ``ci_low``, ``ci_high``,
+        ``n_studies_kept``, ``change_papers``, ``change_pct`` (percentage points),
+        ``flag`` ('no support', 'single study', 'fewer than k studies' or '') and
+        ``newly_flagged`` (flagged now but not with all papers).
+    """
+    before = frequency_table(support, confidence)
+    after = frequency_table(support.without_bands(exclude_bands), confidence)
+    table = before[["level", "theme_id", "theme", "subtheme_id", "subtheme"]].copy()
+    table["n_papers_all"] = before["n_papers"]
+    table["pct_all"] = before["pct_papers"]
+    table["n_studies_all"] = before["n_studies"]
+    table["n_papers_kept"] = after["n_papers"]
+    table["pct_kept"] = after["pct_papers"]
+    table["ci_low"], table["ci_high"] = after["ci_low"], after["ci_high"]
+    table["n_studies_kept"] = after["n_studies"]
+    table["change_papers"] = table["n_papers_kept"] - table["n_papers_all"]
+    table["change_pct"] = np.round(table["pct_kept"] - table["pct_all"], 1)
+    table["flag"] = _flags(table["n_studies_kept"], min_studies)
+    table["newly_flagged"] = (table["flag"] != "") & (_flags(table["n_studies_all"],
+                                                             min_studies) == "")
+    return table
+
+
+def _flags(n_studies: pd.Series, min_studies: int) -> np.ndarray:
+    return np.select([n_studies == 0, n_studies == 1, n_studies < min_studies],
+                     ["no support", "single study", f"fewer than {min_studies} studies"], "")
+
+
+def display_sensitivity(table: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity table as a reader sees it: 'all papers → papers kept' per count."""
+    def arrow(before, after, fmt="{}"):
+        return [f"{fmt.format(b)}\u00a0→\u00a0{fmt.format(a)}" for b, a in zip(before, after)]
+
+    shown = pd.DataFrame({
+        "Papers": arrow(table["n_papers_all"], table["n_papers_kept"]),
+        "Papers %": arrow(table["pct_all"], table["pct_kept"], "{:.1f}"),
+        "Studies": arrow(table["n_studies_all"], table["n_studies_kept"]),
+        "Change (% points)": table["change_pct"],
+        "Flag": np.where(table["newly_flagged"], table["flag"] + " (new)", table["flag"]),
+    })
+    return shown.set_index(row_labels(table))
+
+
+@dataclass(frozen=True)
+class SensitivitySummary:
+    """What leaving out papers of some quality bands does to theme support."""
+
+    excluded_bands: str
+    n_papers_all: int
+    n_papers_excluded: int
+    n_papers_kept: int
+    n_studies_kept: int
+    min_studies: int
+    n_flagged: int
+    flagged: str
+    n_newly_flagged: int
+    newly_flagged: str
+    largest_drop: str
+    sentence: str
+
+
+def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
+                          exclude_bands: list[str] | tuple[str, ...],
+                          min_studies: int = 3) -> SensitivitySummary:
+    """Headline figures of :func:`quality_sensitivity`, with a sentence for the prose."""
+    kept = support.without_bands(exclude_bands)
+    label = np.where(table["level"] == "theme", table["theme_id"] + " " + table["theme"],
+                     table["subtheme_id"] + " " + table["subtheme"])
+    flagged = [f"{name} ({flag})" for name, flag in zip(label, table["flag"]) if flag]
+    newly = [name for name, new in zip(label, table["newly_flagged"]) if new]
+    drop = int(table["change_pct"].idxmin())
+    excluded = ", ".join(kept.excluded_bands) or "none"
+    n_out = len(support.units) - len(kept.units)
+    rated = " or ".join(kept.excluded_bands)
+    if n_out == 0:
+        sentence = ("No paper is left out on this page, so the columns before and after "
+                    "agree; the flags show where support is thin even with every paper.")
+    elif newly:
+        sentence = (f"Leaving out the {n_out} papers rated {rated} quality takes "
+                    f"{len(newly)} theme{'s' if len(newly) > 1 else ''} or "
+                    f"sub-theme{'s' if len(newly) > 1 else ''} below the threshold: "
+                    f"{'; '.join(newly)}.")
+    else:
+        sentence = (f"Leaving out the {n_out} papers rated {rated} quality takes no theme "
+                    "or sub-theme below the threshold.")
+    return SensitivitySummary(
+        excluded_bands=excluded,
+        n_papers_all=len(support.units),
+        n_papers_excluded=n_out,
+        n_papers_kept=len(kept.units),
+        n_studies_kept=int(kept.units["group"].nunique()),
+        min_studies=int(min_studies),
+        n_flagged=len(flagged),
+        flagged="; ".join(flagged) or "none",
+        n_newly_flagged=len(newly),
+        newly_flagged="; ".join(newly) or "none",
+        largest_drop=(f"{label[drop]} ({table.loc[drop, 'change_pct']:+.1f} percentage points)"
+                      if table.loc[drop, "change_pct"] < 0 else "none"),
+        sentence=sentence,
+    )
+
+
+# ------------------------------------------------------------- interview study
+
+
+def participant_support(package: DataPackage) -> ThemeSupport:
+    """Participant x sub-theme support of the interview study in a data package."""
+    return participant_support_from_tables(package["participants"],
+                                           package["participant_services"],
+                                           package["participant_codes"], package["framework"])
+
+
+def participant_support_from_tables(participants: pd.DataFrame, services: pd.DataFrame,
+                                    participant_codes: pd.DataFrame,
+                                    framework: pd.DataFrame) -> ThemeSupport:
+    """Participant x sub-theme support of the interview study from its tables.
+
+    Every participant has a row in interview order, including anyone with no code
+    (a row of zeros, still counted in every denominator). A sub-theme is supported by
+    a participant with at least one initial code grouped under it; ``excerpts`` sums
+    the excerpts of those codes.
+    """
+    sub = _review_framework(framework, INTERVIEW_STUDY)
+    people = participants.sort_values("interview_order").set_index("participant_id")
+    people.index = people.index.astype(str)
+    units = people[["gender", "ethnic_minority", "interviewer_role", "interview_order"]].copy()
+    units.insert(0, "group", units.index)
+    used = services.groupby("participant_id")["service_type"].agg(lambda s: tuple(sorted(s)))
+    units["service_type"] = [used.get(p, ()) for p in units.index]
+    return ThemeSupport(units, sub, _excerpt_matrix(participant_codes, "participant_id",
+                                                    units.index, sub))
+
+
+def participant_frequency(support: ThemeSupport, confidence: float = 0.95) -> pd.DataFrame:
+    """Participants raising each sub-theme: n, %, Wilson interval, excerpts.
+
+    Same layout as :func:`frequency_table`; participants are their own group, so the
+    'studies' columns are dropped.
+    """
+    table = frequency_table(support, confidence)
+    table = table.drop(columns=["n_studies", "pct_studies"])
+    return table.rename(columns={"n_papers": "n_participants", "pct_papers": "pct_participants"})
+
+
+def _characteristic_groups(units: pd.DataFrame, key: str) -> list[tuple[str, np.ndarray]]:
+    """(category label, mask of participants) for one characteristic, in declared order."""
+    if key == "ethnic_minority":
+        return [("Yes", units[key].to_numpy(bool)), ("No", ~units[key].to_numpy(bool))]
+    if key == "service_type":
+        labels = category_labels("participant_services", key)
+        return [(label, np.array([value in used for used in units[key]], dtype=bool))
+                for value, label in labels.items()]
+    return [(label, (units[key] == value).to_numpy())
+            for value, label in category_labels("participants", key).items()]
+
+
+def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.DataFrame:
+    """Participants raising each sub-theme, by participant characteristic.
+
+    Parameters
+    ----------
+    support : ThemeSupport
+        From :func:`participant_support`.
+    suppress_below : int
+        Counts smaller than this (zeros included) are suppressed: with a few dozen
+        participants a small cell can identify someone. 0 suppresses nothing.
+        Categories with no participant are left out; only primary suppression is done
+        (a suppressed cell may still be recoverable from its row total).
+
+    Returns
+    -------
+    DataFrame
+        Long table: ``characteristic``, ``category``, ``n_category`` (participants in
+        it), ``key`` (theme or sub-theme id), ``label``, ``n``, ``pct`` (of the
+        category) and ``suppressed``.
+    """
+    present = _row_excerpts(support) > 0
+    rows = _rows(support.framework)
+    names = np.where(rows["level"] == "theme", rows["theme"] + " (" + THEME_LEVEL.lower() + ")",
+                     rows["subtheme"])
+    groups = [("All participants", "All participants", np.ones(len(present), dtype=bool))]
+    for key, heading in PARTICIPANT_CHARACTERISTICS:
+        groups += [(heading, label, mask) for label, mask in
+                   _characteristic_groups(support.units, key) if mask.any()]
+    parts = []
+    for heading, label, mask in groups:
+        n = present[mask].sum().to_numpy()
+        parts.append(pd.DataFrame({
+            "characteristic": heading, "category": label, "n_category": int(mask.sum()),
+            "key": rows["key"], "label": names, "n": n.astype(int),
+            "pct": _percent(n, int(mask.sum())), "suppressed": n < suppress_below}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def breakdown_table(long: pd.DataFrame, suppress_below: int = 3) -> pd.DataFrame:
+    """A participant breakdown as a reader sees it: cells 'n (%)' or '<k'.
+
+    Columns are the theme and sub-theme ids (named in the participant frequency table),
+    so the table fits a page; each category carries its number of participants (N).
+    """
+    cells = [f"<{suppress_below}" if hidden else f"{n} ({100 * n / total:.0f}%)"
+             for n, total, hidden in zip(long["n"], long["n_category"], long["suppressed"])]
+    theme_row = ~long["key"].str.contains(".", regex=False)
+    long = long.assign(cell=cells,
+                       column=np.where(theme_row, long["key"] + " (any)", long["key"]),
+                       row=long["category"] + " (N=" + long["n_category"].astype(str) + ")")
+    wide = long.pivot_table(index=["characteristic", "row"], columns="column", values="cell",
+                            aggfunc="first", sort=False)
+    wide = wide[list(dict.fromkeys(long["column"]))]
+    wide.index.names = ["Characteristic", "Category (N)"]
+    wide.columns.name = None
+    return wide
+
+
+@dataclass(frozen=True)
+class InterviewCoding:
+    """Headline figures of the interview study's coding (for the prose)."""
+
+    theme: str
+    n_subthemes: int
+    n_participants: int
+    n_without_codes: int
+    n_codes: int
+    n_excerpts: int
+    codes_per_participant_median: float
+    most_raised_subtheme: str
+    most_raised_pct: float
+    least_raised_subtheme: str
+    least_raised_pct: float
+    suppress_below: int
+
+
+def summarise_interview_coding(support: ThemeSupport, participant_codes: pd.DataFrame,
+                               suppress_below: int = 3) -> InterviewCoding:
+    """Headline figures of the interview study's coding."""
+    codes = participant_codes[participant_codes["subtheme_id"].isin(
+        support.framework["subtheme_id"])]
+    per_person = codes.groupby("participant_id")["code_id"].nunique().reindex(
+        support.units.index, fill_value=0)
+    table = participant_frequency(support)
+    subs = table[table["level"] == "sub-theme"]
+    top, low = subs.loc[subs["n_participants"].idxmax()], subs.loc[subs["n_participants"].idxmin()]
+    return InterviewCoding(
+        theme=" / ".join(support.themes()["theme"]),
+        n_subthemes=len(subs),
+        n_participants=len(support.units),
+        n_without_codes=int((support.excerpts.sum(axis=1) == 0).sum()),
+        n_codes=int(codes["code_id"].nunique()),
+        n_excerpts=int(codes["n_excerpts"].sum()),
+        codes_per_participant_median=float(per_person.median()),
+        most_raised_subtheme=str(top["subtheme"]),
+        most_raised_pct=float(top["pct_participants"]),
+        least_raised_subtheme=str(low["subtheme"]),
+        least_raised_pct=float(low["pct_participants"]),
+        suppress_below=int(suppress_below),
+    )

@@ -1,0 +1,130 @@
+"""Time the theme-frequency and saturation functions on a large synthetic package.
+
+A benchmark, not a test: it writes its figures to ``_build/bench_themes.json`` and
+asserts nothing. Usage::
+
+    .venv/bin/python benchmarks/bench_themes.py [--scale 100] [--repeat 3] [--n-orders 1000]
+
+At ``--scale 100`` the package holds 2,900 papers and 3,000 participants (the published
+counts times 100), generated with the default seed into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis import __version__, paths, saturation, themes  # noqa: E402
+from analysis.datapackage import load_package  # noqa: E402
+from analysis.synth import DEFAULT_SEED, generate  # noqa: E402
+
+
+def _time(call: Callable[[], object], repeat: int) -> dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        runs.append(time.perf_counter() - start)
+    return {"median_s": round(statistics.median(runs), 4), "min_s": round(min(runs), 4),
+            "max_s": round(max(runs), 4)}
+
+
+def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
+        out: Path | None = None) -> dict:
+    """Generate a package at ``scale``, time each table function, write the JSON."""
+    out = out or paths.build_dir() / "bench_themes.json"
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        generate(seed=DEFAULT_SEED, out_dir=tmp, scale=scale)
+        synth_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        package = load_package(tmp)
+        load_s = time.perf_counter() - t0
+
+        support = themes.ThemeSupport.from_package(package)
+        people = themes.participant_support(package)
+        incidence = saturation.CodeIncidence.from_package(package)
+        table = themes.quality_sensitivity(support, ["low"])
+        result = saturation.assess(incidence)
+        calls = {
+            "ThemeSupport.from_package": lambda: themes.ThemeSupport.from_package(package),
+            "frequency_table": lambda: themes.frequency_table(support),
+            "display_frequency": lambda: themes.display_frequency(
+                themes.frequency_table(support)),
+            "support_by_group[setting]": lambda: themes.support_by_group(support, "setting"),
+            "support_by_group[country_group]": lambda: themes.support_by_group(
+                support, "country_group"),
+            "support_by_group[band]": lambda: themes.support_by_group(support, "band"),
+            "group_table[band]": lambda: themes.group_table(
+                themes.support_by_group(support, "band")),
+            "cooccurrence": lambda: themes.cooccurrence(support),
+            "quality_sensitivity[low]": lambda: themes.quality_sensitivity(support, ["low"]),
+            "summarise_sensitivity": lambda: themes.summarise_sensitivity(
+                support, table, ["low"]),
+            "participant_support": lambda: themes.participant_support(package),
+            "participant_frequency": lambda: themes.participant_frequency(people),
+            "participant_breakdown": lambda: themes.participant_breakdown(people),
+            "breakdown_table": lambda: themes.breakdown_table(
+                themes.participant_breakdown(people)),
+            "CodeIncidence.from_package": lambda: saturation.CodeIncidence.from_package(package),
+            "new_codes_curve": lambda: saturation.new_codes_curve(incidence),
+            "assess": lambda: saturation.assess(incidence),
+            f"order_sensitivity[{n_orders} orders]": lambda: saturation.order_sensitivity(
+                incidence, n_orders=n_orders, observed=result),
+        }
+        timings = {name: _time(call, repeat) for name, call in calls.items()}
+        report = {
+            "benchmark": "theme frequencies and saturation",
+            "version": __version__,
+            "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": f"python benchmarks/bench_themes.py --scale {scale} --repeat {repeat} "
+                       f"--n-orders {n_orders}",
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "scale": scale,
+            "seed": DEFAULT_SEED,
+            "size": {"papers": len(support.units), "participants": len(people.units),
+                     "study_codes": len(package["study_codes"]),
+                     "participant_codes": len(package["participant_codes"]),
+                     "distinct_codes": len(incidence.code_ids)},
+            "synth_s": round(synth_s, 2),
+            "load_and_validate_s": round(load_s, 2),
+            "repeat": repeat,
+            "timings": timings,
+            "total_median_s": round(sum(t["median_s"] for t in timings.values()), 3),
+        }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--n-orders", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON file to write (default _build/bench_themes.json)")
+    args = parser.parse_args(argv)
+    report = run(args.scale, args.repeat, args.n_orders, args.out)
+    width = max(map(len, report["timings"]))
+    print(f"scale {report['scale']}: {report['size']}")
+    print(f"synth {report['synth_s']} s, load and validate {report['load_and_validate_s']} s")
+    for name, t in report["timings"].items():
+        print(f"  {name:<{width}}  {t['median_s']:8.4f} s (median of {report['repeat']})")
+    print(f"written to {args.out or paths.build_dir() / 'bench_themes.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
