@@ -119,6 +119,11 @@ def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
     out.write_text(json.dumps(payload, indent=2) + "\n")
     say(format_table(results))
     say(f"written to {out}")
+    from analysis import bench_tables
+
+    tables = bench_tables.run(scale=max(scales))
+    say(bench_tables.format_report(tables))
+    say(f"written to {paths.build_dir() / 'bench_tables.json'}")
     return results
 
 

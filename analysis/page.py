@@ -94,3 +94,24 @@ def show_table(table: pd.DataFrame, caption: str | None = None,
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+def show_text_table(table: pd.DataFrame, caption: str | None = None,
+                    colours: dict[str, str] | None = None):
+    """A table of words, left-aligned (numbers in :func:`show_table` align right).
+
+    Parameters
+    ----------
+    table : DataFrame
+    caption : str, optional
+    colours : dict, optional
+        Background colour of cells by their value, so a long table can be scanned.
+    """
+    export_table(table, caption)
+    styler = table.style.format(na_rep="–", precision=1)
+    styler = styler.set_properties(**{"text-align": "left"})
+    if caption:
+        styler = styler.set_caption(caption)
+    if colours:
+        styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
+    return styler

@@ -1212,7 +1212,7 @@ def cerqual_check(table: pd.DataFrame, max_low_share: float = 0.5) -> CerqualChe
 
 
 def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
-    """A table of words, left-aligned (the book's tables right-align numbers).
+    """A table of words (see :func:`analysis.page.show_text_table`).
 
     Parameters
     ----------
@@ -1222,14 +1222,7 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool
         Tint answer cells ("Yes", "Can't tell", "No", "High", ...) in the colours of the
         traffic-light figure, so a long ratings table can be scanned.
     """
-    styler = table.style.format(na_rep="–", precision=1)
-    styler = styler.set_properties(**{"text-align": "left"})
-    if caption:
-        styler = styler.set_caption(caption)
-    if tints:
-        from analysis.plots.quality import cell_tints
+    from analysis.page import show_text_table as show
+    from analysis.plots.quality import cell_tints
 
-        colours = cell_tints()
-        styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
-    return styler
-
+    return show(table, caption, cell_tints() if tints else None)

@@ -132,3 +132,10 @@ def summarise_reproduction(table: pd.DataFrame) -> ReproductionSummary:
         n_context=int((status == "context only").sum()),
         differing="; ".join(differing) if len(differing) else "none",
     )
+
+
+def reproduction_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The reproduction table for reading: one row per fact, verdict before source."""
+    view = table.set_index("fact")[["published", "computed", "tolerance", "status", "source"]]
+    view.index.name = "Published figure"
+    return view.rename(columns=str.capitalize)

@@ -1,9 +1,8 @@
 """Time the theme-frequency and saturation functions on a large synthetic package.
 
-A benchmark, not a test: it writes its figures to ``_build/bench_themes.json`` and
-asserts nothing. Usage::
-
-    .venv/bin/python benchmarks/bench_themes.py [--scale 100] [--repeat 3] [--n-orders 1000]
+A benchmark, not a test: it writes its figures to ``_build/bench_tables.json`` and
+asserts nothing. ``python -m analysis bench`` (``make bench``) runs it after the build
+benchmark, at the largest scale benchmarked.
 
 At ``--scale 100`` the package holds 2,900 papers and 3,000 participants (the published
 counts times 100), generated with the default seed into a temporary folder.
@@ -11,22 +10,18 @@ counts times 100), generated with the default seed into a temporary folder.
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from analysis import __version__, paths, saturation, themes  # noqa: E402
-from analysis.datapackage import load_package  # noqa: E402
-from analysis.synth import DEFAULT_SEED, generate  # noqa: E402
+from analysis import __version__, paths, saturation, themes
+from analysis.datapackage import load_package
+from analysis.synth import DEFAULT_SEED, generate
 
 
 def _time(call: Callable[[], object], repeat: int) -> dict[str, float]:
@@ -42,7 +37,7 @@ def _time(call: Callable[[], object], repeat: int) -> dict[str, float]:
 def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
         out: Path | None = None) -> dict:
     """Generate a package at ``scale``, time each table function, write the JSON."""
-    out = out or paths.build_dir() / "bench_themes.json"
+    out = out or paths.build_dir() / "bench_tables.json"
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         generate(seed=DEFAULT_SEED, out_dir=tmp, scale=scale)
@@ -87,8 +82,8 @@ def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
             "benchmark": "theme frequencies and saturation",
             "version": __version__,
             "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command": f"python benchmarks/bench_themes.py --scale {scale} --repeat {repeat} "
-                       f"--n-orders {n_orders}",
+            "command": f"python -m analysis bench (table functions at scale {scale}, "
+                       f"{repeat} repeats, {n_orders} random orders)",
             "python": platform.python_version(),
             "machine": platform.machine(),
             "scale": scale,
@@ -108,23 +103,11 @@ def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--n-orders", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="JSON file to write (default _build/bench_themes.json)")
-    args = parser.parse_args(argv)
-    report = run(args.scale, args.repeat, args.n_orders, args.out)
+def format_report(report: dict) -> str:
+    """The table-function timings as plain text."""
     width = max(map(len, report["timings"]))
-    print(f"scale {report['scale']}: {report['size']}")
-    print(f"synth {report['synth_s']} s, load and validate {report['load_and_validate_s']} s")
-    for name, t in report["timings"].items():
-        print(f"  {name:<{width}}  {t['median_s']:8.4f} s (median of {report['repeat']})")
-    print(f"written to {args.out or paths.build_dir() / 'bench_themes.json'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    lines = [f"table functions at scale {report['scale']}: {report['size']}",
+             f"  synth {report['synth_s']} s, load and validate {report['load_and_validate_s']} s"]
+    lines += [f"  {name:<{width}}  {t['median_s']:8.4f} s (median of {report['repeat']})"
+              for name, t in report["timings"].items()]
+    return "\n".join(lines)
