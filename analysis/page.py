@@ -82,13 +82,27 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     return path
 
 
+MAX_SHOWN_ROWS = 300  # a longer table is cut on the page; its CSV keeps every row
+
+
+def _cut(table: pd.DataFrame, caption: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The rows a page shows, and a caption that says when rows were left out."""
+    if len(table) <= MAX_SHOWN_ROWS:
+        return table, caption
+    note = (f"first {MAX_SHOWN_ROWS:,} of {len(table):,} rows; every row is in the "
+            "table's CSV file under tables/ in the built book")
+    return table.head(MAX_SHOWN_ROWS), f"{caption} ({note})" if caption else note.capitalize()
+
+
 def show_table(table: pd.DataFrame, caption: str | None = None,
                index: list[str] | None = None, precision: int = 1):
     """A table ready to display: grouped index, fixed decimals, optional caption.
 
-    The table is also exported as CSV during a build (:func:`export_table`).
+    The table is also exported as CSV during a build (:func:`export_table`); a table
+    longer than ``MAX_SHOWN_ROWS`` shows its first rows and says so.
     """
     export_table(table, caption)
+    table, caption = _cut(table, caption)
     shown = table.set_index(index) if index else table
     styler = shown.style.format(precision=precision, na_rep="–")
     if caption:
@@ -108,6 +122,7 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
         Background colour of cells by their value, so a long table can be scanned.
     """
     export_table(table, caption)
+    table, caption = _cut(table, caption)
     styler = table.style.format(na_rep="–", precision=1)
     styler = styler.set_properties(**{"text-align": "left"})
     if caption:

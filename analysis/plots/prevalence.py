@@ -41,7 +41,10 @@ def _prediction_bar(ax, pooled: PooledPrevalence, y: float, colour) -> None:
             zorder=4)
 
 
-def forest_plot(context: PrevalenceContext, ax=None):
+MAX_STUDY_ROWS = 150  # beyond this a row per study is unreadable, and slow to draw
+
+
+def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUDY_ROWS):
     """Forest plot of every study, by setting, with pooled and prediction intervals.
 
     Studies are grouped by setting and sorted by prevalence within it. Each study is a
@@ -58,6 +61,9 @@ def forest_plot(context: PrevalenceContext, ax=None):
         From :func:`analysis.prevalence.prevalence_context`.
     ax : matplotlib Axes, optional
         Drawn on when given; otherwise a figure sized to the rows is created.
+    max_studies : int
+        With more studies than this, only the pooled rows are drawn and each setting
+        says how many studies it pools (the study table keeps every study).
 
     Returns
     -------
@@ -65,7 +71,8 @@ def forest_plot(context: PrevalenceContext, ax=None):
     """
     studies = context.studies
     groups = list(context.by_setting.pooled.items())
-    n_rows = len(studies) + 4 * len(groups) + 5
+    each_study = len(studies) <= max_studies
+    n_rows = (len(studies) if each_study else len(groups)) + 4 * len(groups) + 5
     new = ax is None
     height = 1.0 + ROW_INCHES * n_rows
     ax = axes_or_new(ax, figsize=(FIGURE_WIDTH, height))
@@ -84,7 +91,11 @@ def forest_plot(context: PrevalenceContext, ax=None):
         ax.text(COL_STUDY, y, f"{label} ({pooled.k} {'study' if pooled.k == 1 else 'studies'})",
                 fontweight="bold", ha="left", **small)
         top = y
-        for row in rows.itertuples():
+        if not each_study:
+            y -= 1
+            ax.text(COL_STUDY, y, f"{len(rows):,} studies, too many to draw one by one",
+                    ha="left", fontstyle="italic", **small)
+        for row in rows.itertuples() if each_study else ():
             y -= 1
             low, p, high = np.clip([row.ci_low, row.prevalence, row.ci_high], EDGE, 1 - EDGE)
             ax.plot([low, high], [y, y], color="0.25", linewidth=0.8, zorder=2)

@@ -28,6 +28,15 @@ def _support_colours(max_value: int):
     return ListedColormap(colours)
 
 
+MAX_NAMED_ROWS = 120  # rows beyond this are drawn but not labelled one by one
+MAX_HEIGHT = 16.0  # inches; taller figures are unreadable on a page
+
+
+def _height(n_rows: int, per_row: float) -> float:
+    """Figure height for a matrix of ``n_rows``: a fixed height per row, capped."""
+    return min(MAX_HEIGHT, max(3.0, per_row * n_rows + 1.5))
+
+
 def _excerpt_heatmap(matrix: pd.DataFrame, framework: pd.DataFrame, ax, row_label: str,
                      names: bool = False, bar_label: str = "Excerpts coded"):
     values = matrix.to_numpy()
@@ -41,7 +50,10 @@ def _excerpt_heatmap(matrix: pd.DataFrame, framework: pd.DataFrame, ax, row_labe
                       fontsize="small")
     else:
         ax.set_xticks(range(matrix.shape[1]), matrix.columns, rotation=90, fontsize="small")
-    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize="x-small")
+    if matrix.shape[0] <= MAX_NAMED_ROWS:
+        ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize="x-small")
+    else:  # thousands of row names are unreadable and slow to lay out
+        ax.set_yticks([])
     ax.set_ylabel(row_label)
     ax.set_xlabel("Sub-theme")
     theme_of = framework.set_index("subtheme_id")["theme_id"].reindex(matrix.columns)
@@ -71,7 +83,7 @@ def support_heatmap(support: ThemeSupport, ax=None):
     rank = units["band"].map({b: i for i, b in enumerate(BANDS)}).fillna(len(BANDS))
     order = units.assign(rank=rank).sort_values(["rank"], kind="stable").index
     matrix = support.excerpts.loc[order]
-    ax = axes_or_new(ax, figsize=(7.5, max(3.0, 0.2 * len(matrix) + 1.5)))
+    ax = axes_or_new(ax, figsize=(7.5, _height(len(matrix), 0.2)))
     _excerpt_heatmap(matrix, support.framework, ax, "Paper")
     bands = units.loc[order, "band"].to_numpy()
     breaks = np.flatnonzero(bands[1:] != bands[:-1]) + 0.5
@@ -87,7 +99,7 @@ def support_heatmap(support: ThemeSupport, ax=None):
 def participant_heatmap(support: ThemeSupport, ax=None):
     """Participant x sub-theme matrix of the interview study, in interview order."""
     matrix = support.excerpts
-    ax = axes_or_new(ax, figsize=(5, max(3.0, 0.18 * len(matrix) + 1.5)))
+    ax = axes_or_new(ax, figsize=(5, _height(len(matrix), 0.18)))
     return _excerpt_heatmap(matrix, support.framework, ax, "Participant (interview order)",
                             names=True)
 
@@ -129,7 +141,11 @@ def saturation_curve(curve: pd.DataFrame, result=None, ax=None):
     """
     ax = axes_or_new(ax)
     x = curve["interview"]
-    ax.bar(x, curve["n_new"], color=PALETTE[0], width=0.8, label="New codes in the interview")
+    if len(x) <= MAX_NAMED_ROWS:
+        ax.bar(x, curve["n_new"], color=PALETTE[0], width=0.8, label="New codes in the interview")
+    else:  # thousands of bar patches are slow to draw and merge into one area anyway
+        ax.fill_between(x, curve["n_new"], step="mid", color=PALETTE[0],
+                        label="New codes in the interview")
     ax.plot(x, curve["cumulative"], color=PALETTE[1], marker="o", markersize=3,
             label="Codes found so far")
     if result is not None:
