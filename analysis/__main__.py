@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis import __version__
+from analysis import DEFAULT_SEED, __version__
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -90,8 +90,6 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from analysis.synth import DEFAULT_SEED
-
     top = argparse.ArgumentParser(
         prog="python -m analysis",
         description="Build and check the CEN evidence-synthesis book.")

@@ -88,14 +88,12 @@ def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     return pages
 
 
-def check_parameters(pages: list[PageSpec]) -> list[str]:
+def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> list[str]:
     """Every parameter set against its notebook's ``parameters`` cell.
 
     papermill only warns about a parameter the notebook does not declare; a typo would
     then silently leave the default in force, so here it is an error.
     """
-    import papermill
-
     problems = []
     for page in pages:
         if page.notebook is None:
@@ -107,7 +105,7 @@ def check_parameters(pages: list[PageSpec]) -> list[str]:
             problems.append(f"pages.yml: page '{page.name}': notebook "
                             f"book/notebooks/{page.notebook}.ipynb does not exist")
             continue
-        declared = papermill.inspect_notebook(str(page.template))
+        declared = declared_parameters(page.template, build_root)
         if "data_dir" not in declared:
             problems.append(f"book/notebooks/{page.notebook}.ipynb: its parameters cell "
                             "must declare data_dir")
@@ -121,6 +119,24 @@ def check_parameters(pages: list[PageSpec]) -> list[str]:
 
 
 # ------------------------------------------------------------------------ the cache
+
+
+def declared_parameters(template: Path, build_root: Path | None = None) -> list[str]:
+    """Names in a notebook's ``parameters`` cell (papermill's own reading of it).
+
+    Remembered by the notebook's source hash, so an unchanged build need not import
+    papermill to ask again.
+    """
+    store = paths.executed_dir(build_root) / "declared-parameters.json"
+    key = f"{template.name}:{template_hash(template)}"
+    known = json.loads(store.read_text()) if store.exists() else {}
+    if key not in known:
+        import papermill
+
+        known[key] = sorted(papermill.inspect_notebook(str(template)))
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps(known, indent=1))
+    return known[key]
 
 
 def template_hash(template: Path) -> str:
@@ -400,22 +416,30 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
                  if html_dir.exists() else "No book was published.")
 
-    package = load_package(data_dir)  # raises DataPackageError with every problem
-    synthetic = package.synthetic
-    say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
-
-    pages = load_pages(pages_file)
-    problems = check_parameters(pages)
-    if problems:
-        raise BuildError("\n".join(problems) + f"\n{untouched}")
-
     executed_dir = paths.executed_dir(build_root)
     executed_dir.mkdir(parents=True, exist_ok=True)
     data_hashes = file_hashes(data_dir)
     code = code_hash()
+    # Validation is a function of the data's bytes and the code: an unchanged pair
+    # that passed before passes again, so a no-op rebuild skips it.
+    validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
+    validated_file = executed_dir / "validated.json"
+    package = None
+    if not (validated_file.exists() and json.loads(validated_file.read_text()) == validated):
+        package = load_package(data_dir)  # raises DataPackageError with every problem
+        validated_file.write_text(json.dumps(validated))
+    descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+    synthetic = bool(descriptor.get("synthetic", False))
+    say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
+
+    pages = load_pages(pages_file)
+    problems = check_parameters(pages, build_root)
+    if problems:
+        raise BuildError("\n".join(problems) + f"\n{untouched}")
+
     results, pending = _plan(pages, executed_dir, data_hashes, code, force, say)
     if pending:
-        save_validated(package, executed_dir / "package.pickle")
+        save_validated(package or load_package(data_dir), executed_dir / "package.pickle")
         _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
                  data_hashes, code)
 

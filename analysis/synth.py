@@ -26,11 +26,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from analysis import __version__
+from analysis import DEFAULT_SEED, __version__
 from analysis.datapackage import load_contract
 from analysis.prevalence import pool_logit
-
-DEFAULT_SEED = 20201215  # the meta-synthesis preprint's posting date
 
 FIELDWORK = {
     "start": "2019-07-01",
