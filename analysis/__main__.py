@@ -46,7 +46,7 @@ def _build(args: argparse.Namespace) -> int:
 
     try:
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
-              build_root=args.build_root)
+              build_root=args.build_root, reuse_kernels=not args.fresh_kernels)
     except DataPackageError as exc:
         print(exc.report.format(), file=sys.stderr)
         print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
@@ -120,6 +120,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="notebooks executed at once (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every notebook")
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="start a new kernel for every page instead of one per worker")
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
                    help="folder that receives _build/ (default: the project folder)")
     p.set_defaults(run=_build)

@@ -216,6 +216,7 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
     import nbformat
 
     nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells = [c for c in nb.cells if PRELUDE_TAG not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -227,28 +228,83 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
     nbformat.write(nb, str(nb_path))
 
 
+# Run first in a reused kernel: forget the previous page (names, figures, warnings
+# already shown) and point the table log and exports at this page.
+PRELUDE = """\
+get_ipython().run_line_magic("reset", "-f")
+import os as _os, warnings as _warnings, matplotlib.pyplot as _plt
+_plt.close("all")
+with _warnings.catch_warnings():  # leaving it resets the once-only warning registries
+    pass
+_os.environ.update({env})
+del _os, _warnings, _plt
+"""
+PRELUDE_TAG = "cen-book-prelude"
+
+_worker_kernel = None  # one kernel per worker process when kernels are reused
+
+
+def _kernel_manager():
+    """This worker's kernel manager, created on first use and shut down at exit."""
+    global _worker_kernel
+    if _worker_kernel is None:
+        from multiprocessing.util import Finalize
+
+        from jupyter_client.manager import AsyncKernelManager
+
+        _worker_kernel = AsyncKernelManager(kernel_name="python3")
+        # Worker processes leave through os._exit: atexit never runs, Finalize does.
+        Finalize(_worker_kernel, _shutdown_kernel, exitpriority=10)
+    return _worker_kernel
+
+
+def _shutdown_kernel() -> None:
+    global _worker_kernel
+    km, _worker_kernel = _worker_kernel, None
+    if km is not None and km.has_kernel:
+        from jupyter_core.utils import run_sync
+
+        run_sync(km.shutdown_kernel)(now=True)
+
+
 def execute_page(template: str, output: str, parameters: dict[str, Any],
-                 title: str | None, table_log: str, tables_dir: str) -> float:
+                 title: str | None, table_log: str, tables_dir: str,
+                 reuse_kernel: bool = True) -> float:
     """Run one notebook with papermill; returns the seconds it took.
 
-    Runs in a worker process. The kernel is shut down immediately after the last
-    cell: a graceful shutdown sometimes stalls for seconds.
+    Runs in a worker process. With ``reuse_kernel`` the worker keeps one kernel for
+    all its pages: starting a kernel and importing pandas, matplotlib and statsmodels
+    costs each page seconds, while the prelude cell (removed from the executed
+    notebook) gives every page a clean namespace. Without it every page gets a fresh
+    kernel, shut down immediately after the last cell (a graceful shutdown sometimes
+    stalls for seconds).
     """
+    import nbformat
     import papermill
 
     # The kernel inherits this worker's stderr; its start-up chatter goes to a log
     # beside the executed notebook instead of the user's terminal.
     with open(Path(output).with_suffix(".log"), "w") as log:
         os.dup2(log.fileno(), 2)
-    os.environ[TABLE_LOG_ENV] = table_log  # both inherited by the kernel
-    os.environ[TABLES_DIR_ENV] = tables_dir
-    os.environ[VALIDATED_PACKAGE_ENV] = str(Path(table_log).with_name("package.pickle"))
+    env = {TABLE_LOG_ENV: table_log, TABLES_DIR_ENV: tables_dir,
+           VALIDATED_PACKAGE_ENV: str(Path(table_log).with_name("package.pickle"))}
+    os.environ.update(env)  # inherited by a kernel started from here
+    nb = nbformat.read(template, as_version=4)
+    options: dict[str, Any] = {"shutdown_kernel": "immediate"}
+    if reuse_kernel:
+        prelude = nbformat.v4.new_code_cell(PRELUDE.format(env=repr(env)))
+        prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
+        nb.cells.insert(0, prelude)
+        options = {"km": _kernel_manager()}
     start = time.perf_counter()
-    papermill.execute_notebook(
-        template, output, parameters=parameters, kernel_name="python3",
-        progress_bar=False, log_output=False, cwd=str(paths.NOTEBOOKS),
-        shutdown_kernel="immediate",
-    )
+    try:
+        papermill.execute_notebook(
+            nb, output, parameters=parameters, kernel_name="python3", progress_bar=False,
+            log_output=False, cwd=str(paths.NOTEBOOKS), **options)
+    except Exception as exc:
+        if reuse_kernel and type(exc).__name__ != "PapermillExecutionError":
+            _shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
+        raise
     _finish_page(Path(output), title)
     return time.perf_counter() - start
 
@@ -382,7 +438,7 @@ def _run_jupyter_book(source: Path, config_file: Path, staging: Path, log_file: 
 
 def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,
           build_root: Path | None = None, pages_file: Path = paths.PAGES,
-          say: Callable[[str], None] = print) -> BuildResult:
+          say: Callable[[str], None] = print, reuse_kernels: bool = True) -> BuildResult:
     """Execute the notebooks and build the book.
 
     Parameters
@@ -400,6 +456,9 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         The parameter sets.
     say : callable
         Where progress lines go.
+    reuse_kernels : bool
+        Each worker keeps one kernel for its pages (see :func:`execute_page`); False
+        gives every page a kernel of its own.
 
     Raises
     ------
@@ -441,7 +500,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     if pending:
         save_validated(package or load_package(data_dir), executed_dir / "package.pickle")
         _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
-                 data_hashes, code)
+                 data_hashes, code, reuse_kernels)
 
     stamp = edition(data_dir, synthetic)
     record = {
@@ -514,7 +573,7 @@ def _copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> lis
 
 def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
              results: dict[str, PageResult], say, untouched: str,
-             data_hashes: dict[str, str], code: str) -> None:
+             data_hashes: dict[str, str], code: str, reuse_kernels: bool = True) -> None:
     """Execute pages in worker processes; any failure stops the build."""
     failures = []
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending)))) as pool:
@@ -527,7 +586,8 @@ def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
             tables = executed_dir / f"{page.name}.run.tables"
             shutil.rmtree(tables, ignore_errors=True)
             futures[pool.submit(execute_page, str(page.template), str(out), params,
-                                page.title, str(log), str(tables))] = (page, reason, out, tables)
+                                page.title, str(log), str(tables), reuse_kernels)] = (
+                page, reason, out, tables)
         for future, (page, reason, out, tables) in futures.items():
             try:
                 seconds = future.result()

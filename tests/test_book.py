@@ -193,3 +193,31 @@ def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy):
     male = [c for c in result.cells if c.table == table and c.row == "Gender"
             and c.column == "n" and int(c.new) == int(c.old) + 1]
     assert male, result.format()
+
+
+def _glued(notebook: Path) -> dict[str, str]:
+    nb = json.loads(notebook.read_text())
+    return {o["metadata"]["scrapbook"]["name"]: o["data"].get("text/plain")
+            for cell in nb["cells"] for o in cell.get("outputs", [])
+            if "scrapbook" in o.get("metadata", {})}
+
+
+def test_reused_kernels_give_the_same_numbers_as_fresh_ones(tmp_path):
+    pages = small_pages(tmp_path)
+    # One worker, so both pages run in the same kernel, one after the other.
+    reused = build(build_root=tmp_path / "reused", pages_file=pages, jobs=1,
+                   say=lambda s: None)
+    fresh = build(build_root=tmp_path / "fresh", pages_file=pages, jobs=1,
+                  reuse_kernels=False, say=lambda s: None)
+    for page in ("data_dictionary", "sample_characteristics"):
+        a = _glued(paths.executed_dir(tmp_path / "reused") / f"{page}.ipynb")
+        b = _glued(paths.executed_dir(tmp_path / "fresh") / f"{page}.ipynb")
+        assert a and a == b, page
+        nb = json.loads((paths.executed_dir(tmp_path / "reused") / f"{page}.ipynb").read_text())
+        assert not any("cen-book-prelude" in c["metadata"].get("tags", []) for c in nb["cells"])
+    assert reused.html.exists() and fresh.html.exists()
+    import psutil
+
+    kernels = [p for p in psutil.Process().children(recursive=True)
+               if "ipykernel" in " ".join(p.cmdline())]
+    assert kernels == []  # every worker shut its kernel down
