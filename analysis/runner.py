@@ -300,7 +300,8 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     try:
         papermill.execute_notebook(
             nb, output, parameters=parameters, kernel_name="python3", progress_bar=False,
-            log_output=False, cwd=str(paths.NOTEBOOKS), **options)
+            log_output=False, cwd=str(paths.NOTEBOOKS), request_save_on_cell_execute=False,
+            **options)
     except Exception as exc:
         if reuse_kernel and type(exc).__name__ != "PapermillExecutionError":
             _shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
