@@ -40,7 +40,7 @@ class Release:
 
 def list_releases(root: Path | None = None) -> list[dict[str, str]]:
     """Archived editions found under ``releases/``, newest version first."""
-    base = (root or paths.ROOT) / "releases"
+    base = paths.releases_dir(root)
     found = []
     for manifest in base.glob("*/manifest.json"):
         meta = json.loads(manifest.read_text())
@@ -66,7 +66,7 @@ def release(build_root: Path | None = None, root: Path | None = None,
     manifest = html / "manifest.json"
     if not manifest.exists():
         raise EditionError(f"no built book at {html}; run `make book` first")
-    target = (root or paths.ROOT) / "releases" / version
+    target = paths.releases_dir(root) / version
     if target.exists():
         raise EditionError(f"edition {version} is already released in {target}; bump the "
                            "version in analysis/__init__.py and rebuild to make a new one")
@@ -88,7 +88,7 @@ def _edition_folder(name: str, build_root: Path | None, root: Path | None) -> Pa
     if name == CURRENT:
         folder = paths.html_dir(build_root)
     else:
-        folder = (root or paths.ROOT) / "releases" / name
+        folder = paths.releases_dir(root) / name
     if not (folder / "manifest.json").exists():
         known = ", ".join([CURRENT] + [r["version"] for r in list_releases(root)])
         raise EditionError(f"no edition '{name}' (looked in {folder}); known: {known}")

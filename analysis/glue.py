@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import pandas as pd
 
 
 def glue_fields(result: Any, prefix: str) -> list[str]:
@@ -42,14 +41,6 @@ def glue_fields(result: Any, prefix: str) -> list[str]:
             glue(name, value, display=False)
             names.append(name)
     return names
-
-
-def glue_table(name: str, table: pd.DataFrame, display: bool = True) -> pd.DataFrame:
-    """Glue a table under ``name`` (and show it where the cell is)."""
-    from myst_nb import glue
-
-    glue(name, table, display=display)
-    return table
 
 
 def glue_figure(name: str, ax) -> None:

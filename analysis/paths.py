@@ -21,7 +21,6 @@ PAGES = BOOK / "pages.yml"
 CONFIG = ROOT / "_config.yml"
 PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "requirements.lock"
-RELEASES = ROOT / "releases"
 
 DATAPACKAGE_NAME = "datapackage.json"
 
@@ -34,6 +33,11 @@ def build_dir(root: Path | None = None) -> Path:
 def html_dir(root: Path | None = None) -> Path:
     """The published book: only ever replaced whole, by a successful build."""
     return build_dir(root) / "html"
+
+
+def releases_dir(root: Path | None = None) -> Path:
+    """Archived editions, one folder per version."""
+    return (root or ROOT) / "releases"
 
 
 def executed_dir(root: Path | None = None) -> Path:
