@@ -273,7 +273,8 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         allowed = cons["enum"]
         bad = ~present.isin(allowed)
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not an allowed value; allowed: {', '.join(allowed)}")
+             lambda r: f"'{raw.at[r, name]}' is not an allowed value; "
+                       f"allowed: {', '.join(allowed)}")
     if "pattern" in cons:
         regex = re.compile(cons["pattern"])
         bad = ~present.map(lambda v: bool(regex.fullmatch(v)))
@@ -293,7 +294,8 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         dup = present.duplicated(keep="first")
         first = {v: r for r, v in present[~dup].items()}
         _add(report, file, present.index[dup], name,
-             lambda r: f"'{raw.at[r, name]}' must be unique but is already on row {first[raw.at[r, name]]}")
+             lambda r: f"'{raw.at[r, name]}' must be unique but is already on row "
+                       f"{first[raw.at[r, name]]}")
     return typed
 
 
@@ -311,7 +313,8 @@ def _check_keys(raw: pd.DataFrame, res: dict[str, Any], report: ValidationReport
         first.setdefault(value, row)
     _add(report, file, raw.index[dup], key[-1],
          lambda r: f"the combination ({', '.join(key)}) = "
-                   f"({', '.join(raw.loc[r, key])}) is already on row {first[tuple(raw.loc[r, key])]}; "
+                   f"({', '.join(raw.loc[r, key])}) is already on row "
+                   f"{first[tuple(raw.loc[r, key])]}; "
                    "each combination may appear once")
 
 
@@ -405,7 +408,8 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
         if raw is None:
             continue
         raw_tables[name] = raw
-        typed = {f["name"]: _check_field(raw, f, res["path"], report) for f in res["schema"]["fields"]}
+        typed = {f["name"]: _check_field(raw, f, res["path"], report)
+                 for f in res["schema"]["fields"]}
         _check_keys(raw, res, report)
         typed_tables[name] = pd.DataFrame(typed, index=raw.index)
     _check_foreign_keys(raw_tables, report)

@@ -145,7 +145,8 @@ class EditionDiff:
 
 def _manifest_inputs(old: dict, new: dict) -> list[str]:
     out = []
-    old_files, new_files = old.get("data", {}).get("files", {}), new.get("data", {}).get("files", {})
+    old_files = old.get("data", {}).get("files", {})
+    new_files = new.get("data", {}).get("files", {})
     for name in sorted(set(old_files) | set(new_files)):
         if old_files.get(name) != new_files.get(name):
             out.append(f"data file {name}: {old_files.get(name, 'absent')[:12]} -> "

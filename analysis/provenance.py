@@ -113,7 +113,8 @@ def render_provenance_page(record: dict) -> str:
         "",
         "What produced this edition of the book: the data, the parameters of every page, "
         "the code and the software. The same record is published as "
-        "<a href=\"manifest.json\"><code>manifest.json</code></a> beside the HTML (with this build's timings), and "
+        "<a href=\"manifest.json\"><code>manifest.json</code></a> beside the HTML (with this "
+        "build's timings), and "
         "`python -m analysis diff` compares two editions from it.",
         "",
         "## This edition",

@@ -48,7 +48,8 @@ def test_tables_are_typed(package):
     ("studies.csv", 3, "year", "1999",
      "studies.csv:3:year: 1999 is below the minimum of 2003"),
     ("participant_services.csv", 2, "participant_id", "P999",
-     "participant_services.csv:2:participant_id: 'P999' is not a participant_id in participants.csv"),
+     "participant_services.csv:2:participant_id: 'P999' is not a participant_id in "
+     "participants.csv"),
 ])
 def test_cell_problem_is_located(data_copy, file, line, column, value, expected):
     edit_cell(data_copy, file, line, column, value)

@@ -51,4 +51,5 @@ def test_book_version_is_kept_in_one_place():
     from analysis import __version__
 
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
-    assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"]["attr"] == "analysis.__version__"
+    dynamic = _pyproject()["tool"]["setuptools"]["dynamic"]
+    assert dynamic["version"]["attr"] == "analysis.__version__"
