@@ -4,11 +4,16 @@ The floor of a clean build is what no cache can avoid: one kernel start-up per
 executed notebook, spread over the worker processes, plus ``jupyter-book build`` on the
 executed notebooks. Each build is reported as a ratio to that floor. Builds run through
 the command line, as a user runs them, each in a fresh temporary folder.
+
+The clean build's CPU time (all its processes: command line, workers, kernels and
+jupyter-book) and the share of the machine's cores it kept busy tell computation from
+waiting: a build near 100% busy can only get faster by doing less work.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,8 @@ class ScaleBenchmark:
     jupyter_book: float
     floor: float
     clean_over_floor: float
+    clean_cpu: float = 0.0
+    clean_cpu_share: float = 0.0
 
 
 def kernel_start_seconds(repeats: int = 3) -> float:
@@ -61,17 +68,35 @@ def kernel_start_seconds(repeats: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def _timed_build(data_dir: Path, build_root: Path, jobs: int) -> tuple[float, list[str]]:
+def floor_seconds(kernel_start: float, executions: int, jobs: int, book: float) -> float:
+    """What no cache can avoid: one kernel start-up per executed notebook, spread over
+    the workers, plus ``jupyter-book build`` on the executed notebooks."""
+    return kernel_start * executions / jobs + book
+
+
+@dataclass
+class TimedBuild:
+    """One build through the command line."""
+
+    seconds: float
+    cpu_seconds: float  # of the whole process tree: CLI, workers, kernels, jupyter-book
+    executed: list[str]
+
+
+def _timed_build(data_dir: Path, build_root: Path, jobs: int) -> TimedBuild:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--data-dir",
                            str(data_dir), "--build-root", str(build_root), "--jobs", str(jobs)],
                           capture_output=True, text=True, cwd=paths.ROOT)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark build failed:\n{proc.stderr[-3000:]}")
     executed = [line.split()[1] for line in proc.stdout.splitlines()
                 if line.strip().startswith("executed")]
-    return seconds, executed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return TimedBuild(seconds, cpu, executed)
 
 
 def _change_one_cell(data_dir: Path) -> None:
@@ -91,16 +116,18 @@ def benchmark_scale(scale: int, jobs: int, kernel_start: float) -> ScaleBenchmar
     with tempfile.TemporaryDirectory() as tmp:
         data_dir, root = Path(tmp) / "data", Path(tmp) / "root"
         generate(seed=DEFAULT_SEED, out_dir=data_dir, scale=scale)
-        clean, executed = _timed_build(data_dir, root, jobs)
+        clean = _timed_build(data_dir, root, jobs)
         manifest = json.loads((paths.html_dir(root) / "manifest.json").read_text())
-        noop, _ = _timed_build(data_dir, root, jobs)
+        noop = _timed_build(data_dir, root, jobs)
         _change_one_cell(data_dir)
-        one_file, one_executed = _timed_build(data_dir, root, jobs)
+        one_file = _timed_build(data_dir, root, jobs)
     book = manifest["jupyter_book_seconds"]
-    floor = kernel_start * len(executed) / jobs + book
-    return ScaleBenchmark(scale, round(clean, 2), round(noop, 2), round(one_file, 2),
-                          CHANGED_FILE, one_executed, len(executed), round(kernel_start, 2),
-                          book, round(floor, 2), round(clean / floor, 2))
+    floor = floor_seconds(kernel_start, len(clean.executed), jobs, book)
+    return ScaleBenchmark(scale, round(clean.seconds, 2), round(noop.seconds, 2),
+                          round(one_file.seconds, 2), CHANGED_FILE, one_file.executed,
+                          len(clean.executed), round(kernel_start, 2), book, round(floor, 2),
+                          round(clean.seconds / floor, 2), round(clean.cpu_seconds, 1),
+                          round(clean.cpu_seconds / (clean.seconds * _cores()), 2))
 
 
 def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
@@ -135,9 +162,11 @@ def _cores() -> int:
 
 def format_table(results: list[ScaleBenchmark]) -> str:
     """The benchmark as a plain-text table."""
-    head = (f"{'scale':>5} {'clean s':>8} {'floor s':>8} {'clean/floor':>11} {'no-op s':>8} "
-            f"{'one-file s':>10}  re-executed after one file")
+    head = (f"{'scale':>5} {'clean s':>8} {'floor s':>8} {'clean/floor':>11} "
+            f"{'clean cpu s':>11} {'cores busy':>10} {'no-op s':>8} {'one-file s':>10}  "
+            "re-executed after one file")
     rows = [f"{r.scale:>5} {r.clean:>8.1f} {r.floor:>8.1f} {r.clean_over_floor:>11.2f} "
-            f"{r.noop:>8.1f} {r.one_file:>10.1f}  {', '.join(r.one_file_executed) or 'none'}"
+            f"{r.clean_cpu:>11.1f} {r.clean_cpu_share:>10.0%} {r.noop:>8.1f} "
+            f"{r.one_file:>10.1f}  {', '.join(r.one_file_executed) or 'none'}"
             for r in results]
     return "\n".join([head, *rows])

@@ -56,9 +56,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
 from scipy.special import expit
+# The two modules used, not statsmodels.api: that imports all of statsmodels (time
+# series, datasets, graphics), a second of start-up in every kernel.
+from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.meta_analysis import combine_effects
 
 from analysis.datapackage import DataPackage, category_labels
@@ -917,7 +919,7 @@ def meta_regression(studies: pd.DataFrame, covariate: str = "design",
     eff = study_effects(rows["cases"], rows["n"], transform)
     y, v, Xa = eff.effect, eff.variance, X.to_numpy()
     tau2 = _residual_tau2(y, v, Xa, method)
-    fit = sm.WLS(y, Xa, weights=1 / (v + tau2)).fit(cov_type="fixed scale",
+    fit = WLS(y, Xa, weights=1 / (v + tau2)).fit(cov_type="fixed scale",
                                                     cov_kwds={"scale": 1.0})
     z = stats.norm.ppf(0.5 + level / 2)
     beta, se = np.asarray(fit.params), np.asarray(fit.bse)
@@ -936,7 +938,7 @@ def meta_regression(studies: pd.DataFrame, covariate: str = "design",
     cov = np.asarray(fit.cov_params())[1:, 1:]
     qm = float(mods @ np.linalg.solve(cov, mods))
     w0 = 1 / v
-    fe = sm.WLS(y, Xa, weights=w0).fit()
+    fe = WLS(y, Xa, weights=w0).fit()
     qe = float((w0 * (y - Xa @ np.asarray(fe.params)) ** 2).sum())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FreemanTukeyWarning)

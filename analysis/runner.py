@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -228,16 +229,24 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
     nbformat.write(nb, str(nb_path))
 
 
-# Run first in a reused kernel: forget the previous page (names, figures, warnings
-# already shown) and point the table log and exports at this page.
+# Run first in a reused kernel: forget the previous page (its names, outputs, figures
+# and the warnings already shown) and point the table log and exports at this page.
+# Not IPython's %reset: that runs the garbage collector twice, a quarter of a second
+# per page once pandas, scipy and matplotlib are loaded, to free memory nobody waits for.
 PRELUDE = """\
-get_ipython().run_line_magic("reset", "-f")
-import os as _os, warnings as _warnings, matplotlib.pyplot as _plt
-_plt.close("all")
-with _warnings.catch_warnings():  # leaving it resets the once-only warning registries
-    pass
-_os.environ.update({env})
-del _os, _warnings, _plt
+def _cen_book_new_page(env):
+    import os, warnings
+    import matplotlib.pyplot as plt
+    shell = get_ipython()
+    shell.history_manager.output_hist.clear()
+    keep = set(shell.user_ns_hidden) | {{"__builtin__", "__builtins__", "__name__"}}
+    for name in [name for name in shell.user_ns if name not in keep]:
+        del shell.user_ns[name]
+    plt.close("all")
+    with warnings.catch_warnings():  # leaving it resets the once-only warning registries
+        pass
+    os.environ.update(env)
+_cen_book_new_page({env})
 """
 PRELUDE_TAG = "cen-book-prelude"
 
@@ -265,6 +274,39 @@ def _shutdown_kernel() -> None:
         from jupyter_core.utils import run_sync
 
         run_sync(km.shutdown_kernel)(now=True)
+
+
+def warm_up(imports: str, log: str) -> bool:
+    """Start this worker's kernel and run the pages' import lines in it.
+
+    Runs in a worker process while the main process validates the data, so that the
+    kernel's start-up and the imports of pandas, matplotlib, scipy and statsmodels
+    (about three seconds) overlap that work instead of following it. Any failure is
+    left for the pages to report: they run the same imports and show the error.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    with open(log, "a") as stream:  # the kernel's start-up chatter, as for a page
+        os.dup2(stream.fileno(), 2)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(imports)])
+    try:
+        NotebookClient(nb, km=_kernel_manager(), kernel_name="python3").execute()
+    except Exception:
+        _shutdown_kernel()
+        return False
+    return True
+
+
+def page_imports(pages: list[PageSpec]) -> str:
+    """The import lines of the pages' notebooks, for :func:`warm_up`."""
+    lines = {"import matplotlib.pyplot"}
+    for template in {page.template for page in pages if page.notebook}:
+        for cell in json.loads(template.read_text(encoding="utf-8")).get("cells", []):
+            if cell.get("cell_type") == "code":
+                source = "".join(cell.get("source", []))
+                lines.update(re.findall(r"^(?:from \S+ )?import [^\n(]+$", source, flags=re.M))
+    return "\n".join(sorted(lines))
 
 
 def execute_page(template: str, output: str, parameters: dict[str, Any],
@@ -374,7 +416,7 @@ class BuildResult:
 
 
 def _plan(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str], code: str,
-          force: bool, say) -> tuple[dict[str, PageResult], list]:
+          force: bool) -> tuple[dict[str, PageResult], list]:
     """Which pages can reuse their executed notebook and which must run, and why."""
     results: dict[str, PageResult] = {}
     pending = []
@@ -390,7 +432,6 @@ def _plan(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str]
             results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
                                             stored.get("seconds", 0.0), page.parameters,
                                             page.notebook)
-            say(f"  reused    {page.name}")
         else:
             reason = "forced" if force and old == parts else why_changed(old, parts)
             pending.append((page, reason))
@@ -482,26 +523,30 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     code = code_hash()
     # Validation is a function of the data's bytes and the code: an unchanged pair
     # that passed before passes again, so a no-op rebuild skips it.
-    validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
-    validated_file = executed_dir / "validated.json"
-    package = None
-    if not (validated_file.exists() and json.loads(validated_file.read_text()) == validated):
-        package = load_package(data_dir)  # raises DataPackageError with every problem
-        validated_file.write_text(json.dumps(validated))
-    descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
-    synthetic = bool(descriptor.get("synthetic", False))
-    say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
-
     pages = load_pages(pages_file)
     problems = check_parameters(pages, build_root)
     if problems:
         raise BuildError("\n".join(problems) + f"\n{untouched}")
+    results, pending = _plan(pages, executed_dir, data_hashes, code, force)
 
-    results, pending = _plan(pages, executed_dir, data_hashes, code, force, say)
-    if pending:
-        save_validated(package or load_package(data_dir), executed_dir / "package.pickle")
-        _execute(pending, data_dir, executed_dir, jobs, results, say, untouched,
-                 data_hashes, code, reuse_kernels)
+    with _workers(pending, jobs, reuse_kernels, executed_dir) as pool:
+        validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
+        validated_file = executed_dir / "validated.json"
+        package = None
+        if not (validated_file.exists()
+                and json.loads(validated_file.read_text()) == validated):
+            package = load_package(data_dir)  # raises DataPackageError with every problem
+            validated_file.write_text(json.dumps(validated))
+        descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+        synthetic = bool(descriptor.get("synthetic", False))
+        say(f"data: {data_dir} is valid{' (synthetic)' if synthetic else ''}")
+        for name, result in results.items():
+            if result.status == "reused":
+                say(f"  reused    {name}")
+        if pending:
+            save_validated(package or load_package(data_dir), executed_dir / "package.pickle")
+            _execute(pool, pending, data_dir, executed_dir, results, say, untouched,
+                     data_hashes, code, reuse_kernels)
 
     stamp = edition(data_dir, synthetic)
     record = {
@@ -572,42 +617,66 @@ def _copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> lis
     return written
 
 
-def _execute(pending, data_dir: Path, executed_dir: Path, jobs: int,
+@contextmanager
+def _workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
+    """The worker processes for the pending pages (None when there are none).
+
+    With reused kernels every worker starts warming its kernel at once (see
+    :func:`warm_up`). If the build stops before the pages run (invalid data), the
+    warm-ups are left to finish in the background rather than delay the message.
+    """
+    if not pending:
+        yield None
+        return
+    workers = max(1, min(jobs, len(pending)))
+    pool = ProcessPoolExecutor(max_workers=workers)
+    if reuse_kernels:
+        imports = page_imports([page for page, _ in pending])
+        for i in range(workers):
+            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _execute(pool, pending, data_dir: Path, executed_dir: Path,
              results: dict[str, PageResult], say, untouched: str,
              data_hashes: dict[str, str], code: str, reuse_kernels: bool = True) -> None:
-    """Execute pages in worker processes; any failure stops the build."""
+    """Execute pages in the worker processes; any failure stops the build."""
     failures = []
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(pending)))) as pool:
-        futures = {}
-        for page, reason in pending:
-            out = executed_dir / f"{page.name}.run.ipynb"
-            params = {**page.parameters, "data_dir": _portable(data_dir)}
-            log = executed_dir / f"{page.name}.reads"
-            log.unlink(missing_ok=True)
-            tables = executed_dir / f"{page.name}.run.tables"
-            shutil.rmtree(tables, ignore_errors=True)
-            futures[pool.submit(execute_page, str(page.template), str(out), params,
-                                page.title, str(log), str(tables), reuse_kernels)] = (
-                page, reason, out, tables)
-        for future, (page, reason, out, tables) in futures.items():
-            try:
-                seconds = future.result()
-            except Exception as exc:  # papermill re-raises the cell's error
-                failures.append(_failure_message(page, exc, out))
-                continue
-            out.replace(executed_dir / f"{page.name}.ipynb")
-            final_tables = executed_dir / f"{page.name}.tables"
-            shutil.rmtree(final_tables, ignore_errors=True)
-            if tables.exists():
-                tables.rename(final_tables)
-            reads = tables_read(executed_dir / f"{page.name}.reads")
-            stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads,
-                      "reason": reason, "seconds": round(seconds, 2),
-                      "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
-            results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
-                                            page.parameters, page.notebook)
-            say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
+    futures = {}
+    for page, reason in pending:
+        out = executed_dir / f"{page.name}.run.ipynb"
+        params = {**page.parameters, "data_dir": _portable(data_dir)}
+        log = executed_dir / f"{page.name}.reads"
+        log.unlink(missing_ok=True)
+        tables = executed_dir / f"{page.name}.run.tables"
+        shutil.rmtree(tables, ignore_errors=True)
+        futures[pool.submit(execute_page, str(page.template), str(out), params,
+                            page.title, str(log), str(tables), reuse_kernels)] = (
+            page, reason, out, tables)
+    for future, (page, reason, out, tables) in futures.items():
+        try:
+            seconds = future.result()
+        except Exception as exc:  # papermill re-raises the cell's error
+            failures.append(_failure_message(page, exc, out))
+            continue
+        out.replace(executed_dir / f"{page.name}.ipynb")
+        final_tables = executed_dir / f"{page.name}.tables"
+        shutil.rmtree(final_tables, ignore_errors=True)
+        if tables.exists():
+            tables.rename(final_tables)
+        reads = tables_read(executed_dir / f"{page.name}.reads")
+        stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads,
+                  "reason": reason, "seconds": round(seconds, 2),
+                  "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
+        results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
+                                        page.parameters, page.notebook)
+        say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
     if failures:
         raise BuildError("\n".join(failures) + f"\n{untouched}")
 

@@ -29,3 +29,33 @@ def test_sample_plots_take_and_return_axes(plot, package):
     assert plot(package, ax=ax) is ax
     assert ax.get_xlabel() and ax.get_ylabel()
     assert plot(package).figure is not None
+
+
+def test_figures_are_glued_as_svg_with_reproducible_bytes(package):
+    from analysis.glue import FigureSVG, render_svg
+
+    svgs = []
+    for _ in range(2):
+        ax = sample_plots.papers_by_year(package)
+        svgs.append(render_svg(ax.figure, "fig_papers_by_year"))
+    assert svgs[0] == svgs[1]  # no creation date, ids salted with the name only
+    assert "<dc:date>" not in svgs[0]
+    assert "Year of publication" in svgs[0]  # text stays text: searchable, sharp
+    bundle = FigureSVG("fig_papers_by_year", svgs[0])._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "text/plain"}
+
+
+def test_forest_plot_draws_one_square_and_interval_per_study(package):
+    from matplotlib.collections import LineCollection, PathCollection
+
+    from analysis.plots.prevalence import forest_plot
+    from analysis.prevalence import prevalence_context
+
+    context = prevalence_context(package)
+    ax = forest_plot(context)
+    squares = sum(len(c.get_offsets()) for c in ax.collections
+                  if isinstance(c, PathCollection))
+    intervals = sum(1 for c in ax.collections if isinstance(c, LineCollection)
+                    for (_, y0), (_, y1) in c.get_segments() if y0 == y1)  # not the vlines
+    assert squares == intervals == len(context.studies)
+    assert ax.figure.get_layout_engine() is None  # drawn once when saved

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -87,3 +89,48 @@ def test_why_changed_names_the_input():
     assert why_changed(old, new) == "data changed: y.csv"
     new = {**old, "parameters": "q", "code": "d"}
     assert why_changed(old, new) == "parameters changed; analysis code or dependencies changed"
+
+
+def _notebook(path, *sources):
+    cells = [nbformat.v4.new_code_cell('data_dir = "data_synthetic"')]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, str(path))
+    return str(path)
+
+
+def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
+    from analysis import runner
+
+    first = _notebook(tmp_path / "first.ipynb", "import sys\nassert 'warmed' not in globals()",
+                      "leftover = 41\nprint(leftover + 1)")
+    second = _notebook(tmp_path / "second.ipynb",
+                       "import sys\nassert 'leftover' not in globals(), 'a name leaked'\n"
+                       "assert 'statistics' in sys.modules  # modules stay imported")
+    stderr = os.dup(2)  # a page sends this process's stderr to its log
+    try:
+        assert runner.warm_up("import statistics as warmed", str(tmp_path / "kernel.log"))
+        for name in (first, second):
+            out = tmp_path / f"{Path(name).stem}.out.ipynb"
+            runner.execute_page(name, str(out), {"data_dir": "data_synthetic"}, None,
+                                str(tmp_path / "reads"), str(tmp_path / "tables"))
+            nb = nbformat.read(str(out), as_version=4)
+            assert not any(runner.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
+    finally:
+        runner._shutdown_kernel()
+        os.dup2(stderr, 2)
+    cells = nbformat.read(str(tmp_path / "first.out.ipynb"), as_version=4).cells
+    assert [c.outputs[0]["text"] for c in cells if "leftover" in c.source] == ["42\n"]
+
+
+def test_warm_up_imports_what_the_pages_import():
+    from analysis.runner import page_imports
+
+    imports = page_imports(load_pages()).splitlines()
+    assert "from analysis import prevalence" in imports
+    assert "from analysis.plots import quality as quality_plots" in imports
+    assert "import matplotlib.pyplot" in imports
+    assert all(line.startswith(("import ", "from ")) for line in imports)

@@ -45,6 +45,8 @@ def papers_by_year(package: DataPackage, ax=None):
         bottom = bottom + counts[setting]
     ax.set_xlabel("Year of publication")
     ax.set_ylabel("Papers")
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(frameon=False, fontsize="small")
+    for axis in (ax.xaxis, ax.yaxis):  # whole years, whole papers
+        axis.get_major_locator().set_params(integer=True)
+    # Beside the bars, not over them: the tallest year would hide under the legend.
+    ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1, 1))
     return ax
