@@ -424,6 +424,9 @@ def _plan(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str]
         if page.notebook is None:
             results[page.name] = PageResult(page.name, "markdown")
             continue
+        if not page.template.exists():  # check_parameters says so before anything runs
+            pending.append((page, "notebook missing"))
+            continue
         key_file = executed_dir / f"{page.name}.key.json"
         stored = json.loads(key_file.read_text()) if key_file.exists() else {}
         old, reads = stored.get("parts"), stored.get("reads")
@@ -524,12 +527,12 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     # Validation is a function of the data's bytes and the code: an unchanged pair
     # that passed before passes again, so a no-op rebuild skips it.
     pages = load_pages(pages_file)
-    problems = check_parameters(pages, build_root)
-    if problems:
-        raise BuildError("\n".join(problems) + f"\n{untouched}")
     results, pending = _plan(pages, executed_dir, data_hashes, code, force)
 
     with _workers(pending, jobs, reuse_kernels, executed_dir) as pool:
+        problems = check_parameters(pages, build_root)
+        if problems:
+            raise BuildError("\n".join(problems) + f"\n{untouched}")
         validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
         validated_file = executed_dir / "validated.json"
         package = None
