@@ -15,7 +15,6 @@ import dataclasses
 from typing import Any
 
 
-
 def glue_fields(result: Any, prefix: str) -> list[str]:
     """Glue every scalar field of a dataclass result as ``<prefix>_<field>``.
 
@@ -54,9 +53,6 @@ class FigureSVG:
         return {"image/svg+xml": self.svg, "text/plain": f"<figure {self.name}>"}
 
 
-TIGHT = None
-
-
 def render_svg(figure, name: str) -> str:
     """A figure as SVG text whose bytes depend on nothing but the figure.
 
@@ -72,22 +68,19 @@ def render_svg(figure, name: str) -> str:
 
     buffer = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": name}):
-        figure.savefig(buffer, format="svg", bbox_inches=TIGHT, metadata={"Date": None})
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def glue_figure(name: str, ax) -> FigureSVG:
+def glue_figure(name: str, ax) -> None:
     """Glue the figure an Axes belongs to (for a ``{glue:figure}`` with a caption).
 
-    Returns
-    -------
-    FigureSVG
-        What was glued; the figure itself is closed.
+    The figure is closed and nothing is returned: a cell ending in this call then shows
+    nothing, and the figure appears once, where the prose places it.
     """
     import matplotlib.pyplot as plt
     from myst_nb import glue
 
     figure = FigureSVG(name, render_svg(ax.figure, name))
-    plt.close(ax.figure)  # shown once, where the prose places it
+    plt.close(ax.figure)
     glue(name, figure, display=False)
-    return figure

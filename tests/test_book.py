@@ -71,6 +71,18 @@ def test_full_book_has_every_page(full_book):
         assert (full_book.html / f"{page.name}.html").exists(), page.name
 
 
+def test_every_figure_is_shown_once_as_svg_with_its_caption(full_book):
+    shown = 0
+    for page in load_pages():
+        raw = (full_book.html / f"{page.name}.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img [^>]*src="(_images/[^"]+)"', raw)
+        assert len(images) == len(set(images)), f"{page.name}: a figure is shown twice"
+        assert all(src.endswith(".svg") for src in images), page.name
+        assert raw.count("<figcaption>") == len(images), page.name
+        shown += len(images)
+    assert shown == 21
+
+
 def test_sample_page_shows_computed_published_counts(full_book):
     text = page_text(full_book.html, "sample_characteristics")
     assert "The interview study spoke with 30 adults" in text
