@@ -4,11 +4,12 @@
 file of ``book/`` or a notebook template run with one set of parameters; one template
 can serve several pages (a main analysis and its sensitivity analyses). ``build``:
 
-1. validates the data package (stops with ``file:row:column`` messages);
-2. checks every parameter set against its notebook's ``parameters`` cell;
-3. executes with papermill the pages whose cache key changed (template without
-   outputs, parameters, bytes of the data files, ``analysis`` source, dependency
-   lock), in parallel;
+1. finds the pages whose cache key changed (template without outputs, parameters,
+   bytes of the data files the page read, ``analysis`` source, dependency lock) and,
+   if there are any, starts the worker processes warming their kernels;
+2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
+   validates the data package (stops with ``file:row:column`` messages);
+3. executes those pages with papermill, in parallel;
 4. assembles the book source, stamps the edition (version, commit, data fingerprint,
    synthetic-data banner) into the configuration, and runs ``jupyter-book build``
    with warnings as errors;
@@ -524,8 +525,6 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     executed_dir.mkdir(parents=True, exist_ok=True)
     data_hashes = file_hashes(data_dir)
     code = code_hash()
-    # Validation is a function of the data's bytes and the code: an unchanged pair
-    # that passed before passes again, so a no-op rebuild skips it.
     pages = load_pages(pages_file)
     results, pending = _plan(pages, executed_dir, data_hashes, code, force)
 
@@ -533,6 +532,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         problems = check_parameters(pages, build_root)
         if problems:
             raise BuildError("\n".join(problems) + f"\n{untouched}")
+        # Validation is a function of the data's bytes and the code: an unchanged pair
+        # that passed before passes again, so a no-op rebuild skips it.
         validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
         validated_file = executed_dir / "validated.json"
         package = None
@@ -625,8 +626,9 @@ def _workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
     """The worker processes for the pending pages (None when there are none).
 
     With reused kernels every worker starts warming its kernel at once (see
-    :func:`warm_up`). If the build stops before the pages run (invalid data), the
-    warm-ups are left to finish in the background rather than delay the message.
+    :func:`warm_up`). If the build stops before the pages run (invalid parameters or
+    data), the warm-ups are left to finish in the background rather than delay the
+    message.
     """
     if not pending:
         yield None
