@@ -35,6 +35,11 @@ def html_dir(root: Path | None = None) -> Path:
     return build_dir(root) / "html"
 
 
+def book_source_dir(root: Path | None = None) -> Path:
+    """The Jupyter Book source of the published book, kept beside it."""
+    return build_dir(root) / "source"
+
+
 def releases_dir(root: Path | None = None) -> Path:
     """Archived editions, one folder per version."""
     return (root or ROOT) / "releases"

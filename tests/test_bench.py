@@ -17,6 +17,6 @@ def test_table_reports_ratio_cpu_and_re_executed_pages():
                          kernel_start=0.8, jupyter_book=6.0, floor=10.4,
                          clean_over_floor=1.73, clean_cpu=30.2, clean_cpu_share=0.84)
     head, line = format_table([row]).splitlines()
-    assert "clean/floor" in head and "cores busy" in head
-    assert line.split()[:7] == ["10", "18.0", "10.4", "1.73", "30.2", "84%", "0.7"]
+    assert "clean/floor" in head and "jb alone" in head and "cores busy" in head
+    assert line.split()[:8] == ["10", "18.0", "10.4", "1.73", "6.0", "30.2", "84%", "0.7"]
     assert line.endswith("prevalence, reproduction")

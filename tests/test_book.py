@@ -114,6 +114,30 @@ def test_manifest_and_provenance(full_book):
     assert "participants.csv" in text and "year_periods = [2003, 2010, 2015]" in text
 
 
+def test_the_published_books_source_is_kept_and_builds_alone(full_book):
+    from analysis.bench import jupyter_book_alone_seconds
+
+    source = paths.book_source_dir(full_book.html.parent.parent)
+    config = yaml.safe_load((source / "_config.yml").read_text())
+    assert "analysis.book_hooks" in config["sphinx"]["extra_extensions"]
+    assert {p.name for p in load_pages()} <= {p.stem for p in (source / "book").iterdir()}
+    # The hold is inert without the runner: a plain jupyter-book build does not wait.
+    assert jupyter_book_alone_seconds(source, runs=1) > 0
+
+
+def book_builds_running(root: Path) -> list[str]:
+    """Command lines of processes whose arguments name ``root`` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "jupyter-book" in text and str(root) in text:
+            found.append(text)
+    return found
+
+
 def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
@@ -152,6 +176,9 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     assert "page 'sample_characteristics'" in message and "ValueError" in message
     assert "before the first period starts" in message and "is untouched" in message
     assert tree_hash(good.html) == before
+    # The book build started ahead of the notebooks is ended with them.
+    assert book_builds_running(root) == []
+    assert not (root / "_build" / ".jupyter-book").exists()
 
     # Bad data: nothing runs.
     pages = small_pages(tmp_path)

@@ -134,3 +134,83 @@ def test_warm_up_imports_what_the_pages_import():
     assert "from analysis.plots import quality as quality_plots" in imports
     assert "import matplotlib.pyplot" in imports
     assert all(line.startswith(("import ", "from ")) for line in imports)
+
+
+def test_a_workers_kernel_keeps_one_ready_client_until_it_is_replaced():
+    from jupyter_core.utils import run_sync
+
+    from analysis import runner
+
+    km = runner._new_kernel_manager()
+    run_sync(km.start_kernel)()
+    try:
+        first = km.client()
+        first.start_channels()
+        run_sync(first.wait_for_ready)(timeout=60)
+        assert km.client() is first and first.ready
+        first.start_channels()  # a second page starting the channels again is harmless
+        assert first.channels_running
+        # A page that failed badly shuts its kernel down, and the client with it.
+        run_sync(km.shutdown_kernel)(now=True)
+        assert not first.channels_running and km.reused_client is None
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+
+
+def test_a_held_book_build_waits_for_go(monkeypatch):
+    import io
+
+    from analysis import book_hooks
+
+    monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
+    monkeypatch.setattr("sys.stdin", io.StringIO("go\n"))
+    book_hooks.wait_for_source(app=None)  # returns: the build goes on
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SystemExit):  # the runner closed the input: no book wanted
+        book_hooks.wait_for_source(app=None)
+    monkeypatch.delenv(book_hooks.HOLD_ENV)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    book_hooks.wait_for_source(app=None)  # not held: a plain build never reads its input
+
+
+def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from analysis.kernel import skip_empty_flushes\n"
+                                  "skip_empty_flushes()\nskip_empty_flushes()  # again: no-op"),
+        nbformat.v4.new_code_cell("from ipykernel.iostream import OutStream\n"
+                                  "from IPython.display import display\n"
+                                  "print('before')\ndisplay(1)\ndisplay(2)\nprint('after')\n"
+                                  "print(OutStream.flush.skips_empty)"),
+    ])
+    NotebookClient(nb, kernel_name="python3",
+                   resources={"metadata": {"path": str(paths.ROOT)}}).execute()
+    shown = [(o["output_type"], (o.get("text") or o["data"]["text/plain"]).strip())
+             for o in nb.cells[1].outputs]
+    assert shown == [("stream", "before"), ("display_data", "1"), ("display_data", "2"),
+                     ("stream", "after\nTrue")]
+
+
+def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
+    from types import SimpleNamespace
+
+    from analysis import book_hooks
+
+    class Exited(Exception):
+        pass
+
+    def leave(code):
+        raise Exited(code)
+
+    monkeypatch.setattr(book_hooks.os, "_exit", leave)
+    clean = SimpleNamespace(statuscode=0, _warncount=0)
+    warned = SimpleNamespace(statuscode=0, _warncount=1)
+    book_hooks.exit_when_written(clean, None)  # a plain jupyter-book build: Sphinx finishes
+    monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
+    book_hooks.exit_when_written(warned, None)  # a warning: Sphinx reports it and fails
+    book_hooks.exit_when_written(clean, RuntimeError("broken"))  # an error: likewise
+    with pytest.raises(Exited) as exited:
+        book_hooks.exit_when_written(clean, None)
+    assert exited.value.args == (0,)
