@@ -3,9 +3,9 @@
 The floor of a clean build is what no cache can avoid: one kernel start-up per
 executed notebook, spread over the worker processes, plus ``jupyter-book build`` alone
 on the executed notebooks (the clean build's own book source, ``_build/source``, built
-again by the plain command, the faster of two runs). Each build is reported as a ratio
-to that floor. Builds run through the command line, as a user runs them, each in a
-fresh temporary folder.
+again by the plain command). Each build is reported as a ratio to that floor. Builds
+run through the command line, as a user runs them, each in a fresh temporary folder;
+clean builds and the plain book builds are repeated and reported by their medians.
 
 The clean build's CPU time (all its processes: command line, workers, kernels and
 jupyter-book) and the share of the machine's cores it kept busy tell computation from
@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -52,6 +53,8 @@ class ScaleBenchmark:
     # Within the clean build, from the moment its source was complete (Jupyter Book
     # starts earlier and waits, see analysis.runner.BookProcess).
     clean_jupyter_book_after_source: float = 0.0
+    clean_runs: list[float] = field(default_factory=list)  # clean is their median
+    jupyter_book_runs: list[float] = field(default_factory=list)  # jupyter_book: median
 
 
 def kernel_start_seconds(repeats: int = 3) -> float:
@@ -88,30 +91,24 @@ def floor_seconds(kernel_start: float, executions: int, jobs: int, book: float) 
     return kernel_start * executions / jobs + book
 
 
-def jupyter_book_alone_seconds(source_dir: Path, runs: int = 2) -> float:
-    """Seconds of a plain ``jupyter-book build`` of a kept book source (the fastest run).
+def jupyter_book_alone_seconds(source_dir: Path) -> float:
+    """Seconds of a plain ``jupyter-book build`` of a kept book source, into a new folder.
 
     Parameters
     ----------
     source_dir : Path
         A build's ``_build/source`` (:func:`analysis.paths.book_source_dir`).
-    runs : int
-        Builds to time; the floor takes the fastest, as a floor should.
     """
     from analysis.runner import BookSource
 
-    source = BookSource(source_dir)
-    times = []
-    for _ in range(runs):
-        # A fresh output folder each time: Sphinx would otherwise reuse the first run.
-        with tempfile.TemporaryDirectory() as out:
-            t0 = time.perf_counter()
-            proc = subprocess.run(source.command(Path(out)), capture_output=True, text=True,
-                                  env={**os.environ, "PYTHONWARNINGS": "ignore"})
-            times.append(time.perf_counter() - t0)
-        if proc.returncode != 0:
-            raise RuntimeError(f"jupyter-book build alone failed:\n{proc.stdout[-3000:]}")
-    return min(times)
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.run(BookSource(source_dir).command(Path(out)), capture_output=True,
+                              text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"jupyter-book build alone failed:\n{proc.stdout[-3000:]}")
+    return seconds
 
 
 @dataclass
@@ -151,14 +148,26 @@ def _change_one_cell(data_dir: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def benchmark_scale(scale: int, jobs: int, kernel_start: float) -> ScaleBenchmark:
-    """Clean, no-op and one-file rebuilds on synthetic data of one scale."""
+def benchmark_scale(scale: int, jobs: int, kernel_start: float,
+                    repeats: int = 3) -> ScaleBenchmark:
+    """Clean, no-op and one-file rebuilds on synthetic data of one scale.
+
+    The clean build and ``jupyter-book build`` alone run ``repeats`` times, taking
+    turns so that both meet the same moments of a shared machine, and each is reported
+    by its median: on the project's virtual machine the same work takes 10% more or
+    less from one minute to the next.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir, root = Path(tmp) / "data", Path(tmp) / "root"
+        data_dir = Path(tmp) / "data"
         generate(seed=DEFAULT_SEED, out_dir=data_dir, scale=scale)
-        clean = _timed_build(data_dir, root, jobs)
+        cleans, books = [], []
+        for run in range(repeats):
+            root = Path(tmp) / f"root-{run}"
+            cleans.append(_timed_build(data_dir, root, jobs))
+            books.append(jupyter_book_alone_seconds(paths.book_source_dir(root)))
+        clean = sorted(cleans, key=lambda build: build.seconds)[len(cleans) // 2]
+        book = round(statistics.median(books), 2)
         manifest = json.loads((paths.html_dir(root) / "manifest.json").read_text())
-        book = round(jupyter_book_alone_seconds(paths.book_source_dir(root)), 2)
         noop = _timed_build(data_dir, root, jobs)
         _change_one_cell(data_dir)
         one_file = _timed_build(data_dir, root, jobs)
@@ -168,7 +177,9 @@ def benchmark_scale(scale: int, jobs: int, kernel_start: float) -> ScaleBenchmar
                           len(clean.executed), round(kernel_start, 2), book, round(floor, 2),
                           round(clean.seconds / floor, 2), round(clean.cpu_seconds, 1),
                           round(clean.cpu_seconds / (clean.seconds * _cores()), 2),
-                          manifest["jupyter_book_seconds"])
+                          manifest["jupyter_book_seconds"],
+                          sorted(round(build.seconds, 2) for build in cleans),
+                          sorted(round(seconds, 2) for seconds in books))
 
 
 def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,

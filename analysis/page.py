@@ -124,9 +124,16 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
     export_table(table, caption)
     table, caption = _cut(table, caption)
     styler = table.style.format(na_rep="–", precision=1)
-    styler = styler.set_properties(**{"text-align": "left"})
+    # Rules for the whole table and a class per tinted value, not a style per cell:
+    # pandas places per-cell styles one cell at a time, which takes a long ratings
+    # table a second; the page looks the same.
+    rules = [{"selector": "td", "props": "text-align: left;"}]
+    if colours:
+        classes = {value: f"tint-{i}" for i, value in enumerate(colours)}
+        styler = styler.set_td_classes(table.map(lambda v: classes.get(v, "")))
+        rules += [{"selector": f"td.{name}", "props": f"background-color: {colours[value]};"}
+                  for value, name in classes.items()]
+    styler = styler.set_table_styles(rules, overwrite=False)
     if caption:
         styler = styler.set_caption(caption)
-    if colours:
-        styler = styler.map(lambda v: f"background-color: {colours[v]}" if v in colours else "")
     return styler

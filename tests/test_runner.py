@@ -67,6 +67,26 @@ def test_template_has_a_parameters_cell_with_working_default(template):
     assert declared["data_dir"]["default"].strip("'\"") == "data_synthetic"
 
 
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
+def test_declared_parameters_are_the_names_papermill_reads(template, tmp_path):
+    from analysis.runner import declared_parameters
+
+    assert declared_parameters(template, tmp_path) == sorted(
+        papermill.inspect_notebook(str(template)))
+
+
+def test_a_parameters_cell_that_is_not_python_is_named(tmp_path):
+    from analysis.runner import declared_parameters
+
+    template = Path(_notebook(tmp_path / "broken.ipynb"))
+    nb = nbformat.read(str(template), as_version=4)
+    nb.cells[0].source = 'data_dir = "data_synthetic"\nyear_periods = [2003,'
+    nbformat.write(nb, str(template))
+    with pytest.raises(BuildError, match=r"broken.ipynb: the parameters cell is not valid "
+                                         r"Python \(line 2"):
+        declared_parameters(template, tmp_path)
+
+
 def test_template_hash_ignores_outputs(tmp_path):
     template = TEMPLATES[0]
     nb = json.loads(template.read_text())
