@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import pickle
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,8 +275,7 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
              lambda r: f"'{raw.at[r, name]}' is not an allowed value; "
                        f"allowed: {', '.join(allowed)}")
     if "pattern" in cons:
-        regex = re.compile(cons["pattern"])
-        bad = ~present.map(lambda v: bool(regex.fullmatch(v)))
+        bad = ~present.astype(str).str.fullmatch(cons["pattern"]).astype(bool)
         _add(report, file, present.index[bad], name,
              lambda r: f"'{raw.at[r, name]}' does not have the required form "
                        f"(regular expression {cons['pattern']})")

@@ -47,6 +47,7 @@ from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, ed
                                  package_versions)
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
+LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
 class BuildError(Exception):
@@ -583,9 +584,13 @@ class BookProcess:
         with open(log_file, "w") as log:
             self.process = subprocess.Popen(
                 source.command(output), stdin=subprocess.PIPE, stdout=log,
-                stderr=subprocess.STDOUT, text=True, preexec_fn=_lower_priority if ahead else None,
+                stderr=subprocess.STDOUT, text=True,
                 env={**os.environ, "PYTHONWARNINGS": "ignore", HOLD_ENV: "1"})
-        if not ahead:
+        if ahead:
+            # Set from here, not in the child before it starts: the worker threads of
+            # this process make a function run between fork and exec unsafe.
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWER_PRIORITY)
+        else:
             self.release()
 
     def release(self) -> None:
@@ -626,10 +631,6 @@ class BookProcess:
     @property
     def seconds_after_release(self) -> float:
         return time.perf_counter() - self.released_at
-
-
-def _lower_priority() -> None:
-    os.nice(10)
 
 
 def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,

@@ -234,3 +234,16 @@ def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
     with pytest.raises(Exited) as exited:
         book_hooks.exit_when_written(clean, None)
     assert exited.value.args == (0,)
+
+
+def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
+    from analysis.runner import LOWER_PRIORITY, BookProcess, BookSource
+
+    book = BookProcess(BookSource(tmp_path / "source"), tmp_path / "out",
+                       tmp_path / "jupyter-book.log", ahead=True)
+    try:
+        assert book.held
+        assert os.getpriority(os.PRIO_PROCESS, book.process.pid) == LOWER_PRIORITY
+    finally:
+        book.close()
+    assert book.process.returncode is not None and not (tmp_path / "out").exists()
