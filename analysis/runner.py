@@ -577,6 +577,7 @@ class BookProcess:
     """
 
     def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False):
+        self.source = source
         self.output = output
         self.log_file = log_file
         self.held = True
@@ -623,7 +624,10 @@ class BookProcess:
         log = self.log_file.read_text()
         html = self.output / "_build" / "html"
         if returncode != 0 or not (html / "index.html").exists():
-            shown = "\n".join(f"  {line}" for line in _sphinx_problems(log)[:30])
+            # Pages are named as the book names them (intro.md, quality.ipynb): the
+            # staging folder in the log is gone once the build has stopped.
+            shown = "\n".join(f"  {line.replace(f'{self.source.pages}{os.sep}', '')}"
+                               for line in _sphinx_problems(log)[:30])
             raise BuildError(f"jupyter-book build failed:\n{shown}\n  full log: {self.log_file}\n"
                              f"{untouched}")
         return html

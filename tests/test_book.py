@@ -188,6 +188,33 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     assert tree_hash(good.html) == before
 
 
+def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
+        tmp_path, data_copy, monkeypatch):
+    import shutil
+
+    pages = small_pages(tmp_path)
+    root = tmp_path / "root"
+    good = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    before = tree_hash(good.html)
+
+    book = tmp_path / "book"
+    shutil.copytree(paths.BOOK, book, ignore=shutil.ignore_patterns("notebooks"))
+    intro = book / "intro.md"
+    intro.write_text(intro.read_text() + "\nSee {ref}`a-label-nobody-defined`.\n")
+    monkeypatch.setattr(paths, "BOOK", book)
+    # Forced, so the notebooks run again and jupyter-book is started ahead and held.
+    with pytest.raises(BuildError) as caught:
+        build(data_dir=data_copy, build_root=root, pages_file=pages, force=True,
+              say=lambda s: None)
+    message = str(caught.value)
+    assert "jupyter-book build failed" in message and "is untouched" in message
+    assert "  intro.md:" in message
+    assert "WARNING: undefined label: 'a-label-nobody-defined'" in message
+    assert ".staging" not in message
+    assert tree_hash(good.html) == before
+    assert book_builds_running(root) == []
+
+
 def test_cli_build_on_bad_data_gives_one_clear_message(data_copy):
     edit_cell(data_copy, "studies.csv", 3, "year", "1999")
     proc = subprocess.run([sys.executable, "-m", "analysis", "build", "--data-dir",
