@@ -241,10 +241,11 @@ def ratings(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
         An item number or an answer the tool does not have.
     """
     table = package["casp_ratings"][["study_id", "reviewer", "item", "rating"]].copy()
-    bad_items = sorted(set(table["item"]) - set(tool.items["item"]))
+    # unique() before set(): a set built from the column itself visits every row in Python.
+    bad_items = sorted(set(table["item"].unique()) - set(tool.items["item"]))
     if bad_items:
         raise ValueError(f"casp_ratings has items {bad_items} that {tool.title} does not have")
-    bad_answers = sorted(set(table["rating"]) - set(tool.answers))
+    bad_answers = sorted(set(table["rating"].unique()) - set(tool.answers))
     if bad_answers:
         raise ValueError(f"casp_ratings has answers {bad_answers} that {tool.title} does not "
                          f"allow ({', '.join(tool.answers)})")
@@ -253,7 +254,7 @@ def ratings(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
 
 def independent_reviewers(rated: pd.DataFrame) -> list[str]:
     """The reviewers who rated independently (everyone but the consensus), sorted."""
-    return sorted(set(rated["reviewer"]) - {CONSENSUS})
+    return sorted(set(rated["reviewer"].unique()) - {CONSENSUS})
 
 
 def answers_wide(rated: pd.DataFrame, reviewer: str = CONSENSUS) -> pd.DataFrame:
@@ -461,9 +462,11 @@ def _estimate(wide: pd.DataFrame, reviewers: list[str], tool: AppraisalTool) -> 
     labels = list(tool.answer_labels().values())
     codes = wide[reviewers].apply(lambda col: col.map({a: i for i, a in enumerate(answers)}))
     if len(reviewers) == 2:
-        table = pd.crosstab(codes[reviewers[0]], codes[reviewers[1]]).reindex(
-            index=range(len(answers)), columns=range(len(answers)), fill_value=0)
-        return cohen_kappa(table.to_numpy(), (reviewers[0], reviewers[1]), labels)
+        # The square table of answer pairs (first reviewer in rows), counted at once.
+        k = len(answers)
+        first, second = (codes[r].to_numpy(dtype=int) for r in reviewers)
+        table = np.bincount(first * k + second, minlength=k * k).reshape(k, k)
+        return cohen_kappa(table, (reviewers[0], reviewers[1]), labels)
     counts = np.stack([(codes == i).sum(axis=1).to_numpy() for i in range(len(answers))], axis=1)
     return fleiss(counts, labels)
 
@@ -848,9 +851,10 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
     cant = consensus.eq("cant_tell")
     no = consensus.eq("no")
     n_cant, n_no = cant.sum(axis=1).astype(int), no.sum(axis=1).astype(int)
+    items = np.asarray(consensus.columns)  # a numpy mask per paper, not an Index lookup
     return pd.DataFrame({
-        "cant_tell_items": [_items_list(consensus.columns[r]) for r in cant.to_numpy()],
-        "no_items": [_items_list(consensus.columns[r]) for r in no.to_numpy()],
+        "cant_tell_items": [_items_list(items[r]) for r in cant.to_numpy()],
+        "no_items": [_items_list(items[r]) for r in no.to_numpy()],
         "n_cant_tell": n_cant,
         "n_no": n_no,
         "band": [rule.band(c, n) for c, n in zip(n_cant, n_no)],

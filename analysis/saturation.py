@@ -316,23 +316,62 @@ def order_sensitivity(incidence: CodeIncidence, n_orders: int = 1000,
         Quartiles and range are over the orders that reached saturation; an order whose
         base holds no code counts as not reached.
     """
+    return order_sensitivities(incidence, [threshold], n_orders, seed, base_size, run_length,
+                               [observed])[0]
+
+
+def order_sensitivities(incidence: CodeIncidence, thresholds: list[float],
+                        n_orders: int = 1000, seed: int = DEFAULT_SEED,
+                        base_size: int = BASE_SIZE, run_length: int = RUN_LENGTH,
+                        observed: list[SaturationResult | None] | None = None,
+                        ) -> list[OrderSensitivity]:
+    """:func:`order_sensitivity` at several thresholds, over one draw of random orders.
+
+    The same seed draws the same orders as :func:`order_sensitivity` does for each
+    threshold alone, so the results are the same; where each code first appears in
+    each order, the costly part, is found once instead of once per threshold.
+
+    Parameters
+    ----------
+    incidence : CodeIncidence
+    thresholds : list of float
+    n_orders, seed, base_size, run_length
+        As in :func:`order_sensitivity`.
+    observed : list, optional
+        The assessment in interview order for each threshold (or None).
+
+    Returns
+    -------
+    list of OrderSensitivity
+        One per threshold, in the order given.
+    """
     n = incidence.n_interviews
-    _check(n, base_size, run_length, threshold)
+    for threshold in thresholds:
+        _check(n, base_size, run_length, threshold)
     if n_orders < 1:
         raise ValueError(f"n_orders must be at least 1, not {n_orders}")
+    observed = list(observed) if observed is not None else [None] * len(thresholds)
     rng = np.random.default_rng(seed)
     memberships = max(1, int(incidence.present.sum()))
     chunk = max(1, _CHUNK_CELLS // memberships)
-    points = []
+    points: list[list[np.ndarray]] = [[] for _ in thresholds]
     for start in range(0, n_orders, chunk):
         size = min(chunk, n_orders - start)
         # positions[o, p]: where participant p comes in order o
         positions = rng.permuted(np.tile(np.arange(n, dtype=np.int32), (size, 1)), axis=1)
-        first = _first_positions(incidence.present, positions)
-        point, _, _ = _saturation_points(_new_per_interview(first, n), base_size,
-                                         run_length, threshold)
-        points.append(point)
-    point = np.concatenate(points)
+        new = _new_per_interview(_first_positions(incidence.present, positions), n)
+        for found, threshold in zip(points, thresholds):
+            point, _, _ = _saturation_points(new, base_size, run_length, threshold)
+            found.append(point)
+    return [_over_orders(np.concatenate(found), n_orders, seed, base_size, run_length,
+                         threshold, seen)
+            for found, threshold, seen in zip(points, thresholds, observed)]
+
+
+def _over_orders(point: np.ndarray, n_orders: int, seed: int, base_size: int,
+                 run_length: int, threshold: float,
+                 observed: SaturationResult | None) -> OrderSensitivity:
+    """The summary of one threshold's saturation points over the random orders."""
     reached = point >= 0
     series = pd.Series(np.where(reached, point, np.nan), name="saturation_point")
     series.index.name = "order"

@@ -144,6 +144,19 @@ def test_random_orders_do_not_depend_on_the_chunk_size(monkeypatch):
     pd.testing.assert_series_equal(whole.points, chunked.points)
 
 
+def test_several_thresholds_over_one_draw_match_one_threshold_at_a_time():
+    inc = incidence_from(KNOWN)
+    observed = [saturation.assess(inc, 4, 2, t) for t in (0.05, 0.0)]
+    both = saturation.order_sensitivities(inc, [0.05, 0.0], n_orders=300, seed=11,
+                                          observed=observed)
+    for together, threshold, seen in zip(both, (0.05, 0.0), observed):
+        alone = saturation.order_sensitivity(inc, n_orders=300, seed=11, threshold=threshold,
+                                             observed=seen)
+        pd.testing.assert_series_equal(together.points, alone.points)
+        assert together.threshold == threshold
+        assert together.pct_at_or_before_observed == alone.pct_at_or_before_observed
+
+
 def test_bundled_data():
     inc = saturation.CodeIncidence.from_package(load_package())
     r = saturation.assess(inc)
