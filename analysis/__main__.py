@@ -41,19 +41,24 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from analysis.datapackage import DataPackageError
+    # Not analysis.datapackage here: it imports pandas, which the build loads only once
+    # its kernels are starting (a DataPackageError means it has been loaded).
     from analysis.runner import BuildError, build
 
     try:
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
               build_root=args.build_root, reuse_kernels=not args.fresh_kernels)
-    except DataPackageError as exc:
-        print(exc.report.format(), file=sys.stderr)
-        print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
-        return 2
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from analysis.datapackage import DataPackageError
+
+        if not isinstance(exc, DataPackageError):
+            raise
+        print(exc.report.format(), file=sys.stderr)
+        print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
+        return 2
     return 0
 
 

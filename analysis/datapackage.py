@@ -17,7 +17,6 @@ https://specs.frictionlessdata.io/
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -28,13 +27,9 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
+from analysis.package_files import fingerprint, load_contract
+from analysis.paths import TABLE_LOG_ENV, VALIDATED_PACKAGE_ENV
 
-# When set, every table a notebook reads is logged to this file, so the build can
-# re-execute a page only when a file it actually reads has changed.
-TABLE_LOG_ENV = "CEN_BOOK_TABLE_LOG"
-# When set, names a pickle of the package the build has already validated; a notebook
-# loading the same bytes (same fingerprint) takes it instead of validating again.
-VALIDATED_PACKAGE_ENV = "CEN_BOOK_VALIDATED_PACKAGE"
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
 HEADER_ROW = 1
@@ -114,10 +109,6 @@ class DataPackage:
         return dict(self.descriptor.get("fieldwork", {}))
 
 
-def load_contract() -> dict[str, Any]:
-    """The declared schema of every table (``analysis/data_contract.json``)."""
-    with open(paths.DATA_CONTRACT, encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def contract_resources() -> dict[str, dict[str, Any]]:
@@ -125,23 +116,10 @@ def contract_resources() -> dict[str, dict[str, Any]]:
     return {res["name"]: res for res in load_contract()["resources"]}
 
 
-def data_files(data_dir: Path) -> list[Path]:
-    """The files that make up a data package, in a stable order."""
-    names = [paths.DATAPACKAGE_NAME] + [r["path"] for r in load_contract()["resources"]]
-    return [data_dir / name for name in names if (data_dir / name).exists()]
 
 
-def file_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file of the package, by file name."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_files(data_dir)}
 
 
-def fingerprint(data_dir: Path) -> str:
-    """A short fingerprint of the package's bytes (first 12 hex digits of a SHA-256)."""
-    digest = hashlib.sha256()
-    for name, sha in sorted(file_hashes(data_dir).items()):
-        digest.update(f"{name}\0{sha}\n".encode())
-    return digest.hexdigest()[:12]
 
 
 # --------------------------------------------------------------------------- reading

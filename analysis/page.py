@@ -15,11 +15,10 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
-from analysis.datapackage import DataPackage, fingerprint, load_package
+from analysis.datapackage import DataPackage, load_package
+from analysis.package_files import fingerprint
+from analysis.paths import TABLES_DIR_ENV
 
-# Set by the build: every table a page shows is also written here as CSV, so that an
-# edition can publish its tables and ``diff`` can compare them cell by cell.
-TABLES_DIR_ENV = "CEN_BOOK_TABLES_DIR"
 
 
 @dataclass

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.datapackage import file_hashes, fingerprint
+from analysis.package_files import file_hashes, fingerprint
 
 KEY_PACKAGES = ["jupyter-book", "myst-nb", "sphinx", "papermill", "pandas", "numpy", "scipy",
                 "statsmodels", "matplotlib", "seaborn"]

@@ -38,13 +38,14 @@ from typing import Any
 import yaml
 
 from analysis import __version__, paths
-from analysis.datapackage import (TABLE_LOG_ENV, VALIDATED_PACKAGE_ENV, file_hashes,
-                                  load_package, save_validated)
 from analysis.book_hooks import GO, HOLD_ENV
-from analysis.page import TABLES_DIR_ENV
-from analysis.editions import list_releases
+from analysis.package_files import file_hashes
+from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
 from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                  package_versions)
+
+# Nothing imported above loads pandas: the build plans its pages and starts the kernels
+# first, and imports the data-package reader (pandas) only while they warm up.
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
@@ -693,6 +694,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 raise BuildError("\n".join(problems) + f"\n{untouched}")
             # Validation is a function of the data's bytes and the code: an unchanged
             # pair that passed before passes again, so a no-op rebuild skips it.
+            from analysis.datapackage import load_package, save_validated
+
             validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
             validated_file = executed_dir / "validated.json"
             package = None
@@ -723,7 +726,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             "packages": package_versions(),
             "code_sha256": code,
             "pages": [asdict(results[p.name]) for p in pages],
-            "releases": list_releases(),
+            "releases": _releases(),
         }
         generated = {name: render(record) for name, render in GENERATED_PAGES.items()
                      if name in {p.name for p in pages}}
@@ -778,6 +781,12 @@ def _compile_analysis() -> None:
     import compileall
 
     compileall.compile_dir(paths.PACKAGE, quiet=2)
+
+
+def _releases() -> list:
+    from analysis.editions import list_releases  # reads tables with pandas
+
+    return list_releases()
 
 
 def _keep_source(source: BookSource, kept: Path) -> None:

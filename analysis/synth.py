@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from analysis import DEFAULT_SEED, __version__
-from analysis.datapackage import load_contract
+from analysis.package_files import load_contract
 from analysis.prevalence import pool_logit
 
 FIELDWORK = {

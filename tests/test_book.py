@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from analysis import __version__, paths
-from analysis.datapackage import DataPackageError, fingerprint
+from analysis.datapackage import DataPackageError
+from analysis.package_files import fingerprint
 from analysis.editions import diff, release
 from analysis.runner import BuildError, build, load_pages, tree_hash
 from analysis.synth import generate

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from analysis import page
+from analysis import page, paths
 
 
 def test_text_table_tints_cells_by_value_and_aligns_left():
@@ -26,7 +26,7 @@ def test_text_table_tints_cells_by_value_and_aligns_left():
 
 
 def test_a_long_table_is_cut_on_the_page_and_exported_whole(tmp_path, monkeypatch):
-    monkeypatch.setenv(page.TABLES_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(tmp_path))
     table = pd.DataFrame({"study": [f"S{i}" for i in range(page.MAX_SHOWN_ROWS + 5)]})
     styler = page.show_text_table(table, caption="Table 2. Every study")
     assert len(styler.data) == page.MAX_SHOWN_ROWS
