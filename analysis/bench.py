@@ -3,9 +3,9 @@
 The floor of a clean build is what no cache can avoid: one kernel start-up per
 executed notebook, spread over the worker processes, plus ``jupyter-book build`` alone
 on the executed notebooks (the clean build's own book source, ``_build/source``, built
-again by the plain command). Each build is reported as a ratio to that floor. Builds
-run through the command line, as a user runs them, each in a fresh temporary folder;
-clean builds and the plain book builds are repeated and reported by their medians.
+again by the plain command). Each clean build is followed by its own floor and
+reported as a ratio to it; three such pairs are run and their medians reported. Builds
+run through the command line, as a user runs them, each in a fresh temporary folder.
 
 The clean build's CPU time (all its processes: command line, workers, kernels and
 jupyter-book) and the share of the machine's cores it kept busy tell computation from
@@ -44,7 +44,7 @@ class ScaleBenchmark:
     one_file_changed: str
     one_file_executed: list[str]
     executions: int
-    kernel_start: float
+    kernel_start: float  # medians of the repetitions, as are the next three
     jupyter_book: float  # alone, on the clean build's source
     floor: float
     clean_over_floor: float
@@ -53,8 +53,12 @@ class ScaleBenchmark:
     # Within the clean build, from the moment its source was complete (Jupyter Book
     # starts earlier and waits, see analysis.runner.BookProcess).
     clean_jupyter_book_after_source: float = 0.0
-    clean_runs: list[float] = field(default_factory=list)  # clean is their median
-    jupyter_book_runs: list[float] = field(default_factory=list)  # jupyter_book: median
+    # Each repetition in order: a clean build, then its floor (the values above are the
+    # medians; clean_over_floor is the median of the paired ratios).
+    clean_runs: list[float] = field(default_factory=list)
+    jupyter_book_runs: list[float] = field(default_factory=list)
+    floor_runs: list[float] = field(default_factory=list)
+    clean_over_floor_runs: list[float] = field(default_factory=list)
 
 
 def kernel_start_seconds(repeats: int = 3) -> float:
@@ -148,48 +152,59 @@ def _change_one_cell(data_dir: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def benchmark_scale(scale: int, jobs: int, kernel_start: float,
-                    repeats: int = 3) -> ScaleBenchmark:
+def benchmark_scale(scale: int, jobs: int, repeats: int = 3) -> ScaleBenchmark:
     """Clean, no-op and one-file rebuilds on synthetic data of one scale.
 
-    The clean build and ``jupyter-book build`` alone run ``repeats`` times, taking
-    turns so that both meet the same moments of a shared machine, and each is reported
-    by its median: on the project's virtual machine the same work takes 10% more or
-    less from one minute to the next.
+    Each clean build is followed at once by its own floor (the kernel start-up and a
+    plain ``jupyter-book build`` of that build's source) and compared with it; the
+    report gives the medians of ``repeats`` such pairs. On the project's shared virtual
+    machine the same work takes up to a third more processor time from one minute to
+    the next, so a build is compared with a floor measured in the same minute.
     """
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
         generate(seed=DEFAULT_SEED, out_dir=data_dir, scale=scale)
-        cleans, books = [], []
+        cleans, kernels, books, floors = [], [], [], []
         for run in range(repeats):
             root = Path(tmp) / f"root-{run}"
             cleans.append(_timed_build(data_dir, root, jobs))
+            kernels.append(kernel_start_seconds())
             books.append(jupyter_book_alone_seconds(paths.book_source_dir(root)))
+            floors.append(floor_seconds(kernels[-1], len(cleans[-1].executed), jobs, books[-1]))
         clean = sorted(cleans, key=lambda build: build.seconds)[len(cleans) // 2]
-        book = round(statistics.median(books), 2)
         manifest = json.loads((paths.html_dir(root) / "manifest.json").read_text())
         noop = _timed_build(data_dir, root, jobs)
         _change_one_cell(data_dir)
         one_file = _timed_build(data_dir, root, jobs)
-    floor = floor_seconds(kernel_start, len(clean.executed), jobs, book)
+    ratios = paired_ratios([build.seconds for build in cleans], floors)
     return ScaleBenchmark(scale, round(clean.seconds, 2), round(noop.seconds, 2),
                           round(one_file.seconds, 2), CHANGED_FILE, one_file.executed,
-                          len(clean.executed), round(kernel_start, 2), book, round(floor, 2),
-                          round(clean.seconds / floor, 2), round(clean.cpu_seconds, 1),
+                          len(clean.executed), round(statistics.median(kernels), 2),
+                          round(statistics.median(books), 2),
+                          round(statistics.median(floors), 2),
+                          round(statistics.median(ratios), 2), round(clean.cpu_seconds, 1),
                           round(clean.cpu_seconds / (clean.seconds * _cores()), 2),
                           manifest["jupyter_book_seconds"],
-                          sorted(round(build.seconds, 2) for build in cleans),
-                          sorted(round(seconds, 2) for seconds in books))
+                          [round(build.seconds, 2) for build in cleans],
+                          [round(seconds, 2) for seconds in books],
+                          [round(floor, 2) for floor in floors], [round(r, 2) for r in ratios])
+
+
+def paired_ratios(cleans: list[float], floors: list[float]) -> list[float]:
+    """Each clean build over the floor measured right after it."""
+    if len(cleans) != len(floors):
+        raise ValueError("every clean build needs its own floor")
+    return [clean / floor for clean, floor in zip(cleans, floors)]
 
 
 def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
                   say=print) -> list[ScaleBenchmark]:
     """Run the benchmark at each scale, write ``_build/bench.json`` and print a table."""
-    kernel = kernel_start_seconds()
     results = []
     for scale in scales:
-        say(f"scale {scale}: clean build, no-op rebuild, rebuild after one data file ...")
-        results.append(benchmark_scale(scale, jobs, kernel))
+        say(f"scale {scale}: clean builds and their floors, no-op rebuild, rebuild after "
+            "one data file ...")
+        results.append(benchmark_scale(scale, jobs))
     out = out or paths.build_dir() / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     base = results[0].clean

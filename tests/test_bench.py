@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from analysis.bench import ScaleBenchmark, floor_seconds, format_table
+import pytest
+
+from analysis.bench import ScaleBenchmark, floor_seconds, format_table, paired_ratios
 
 
 def test_floor_spreads_kernel_start_ups_over_the_workers():
@@ -20,3 +22,9 @@ def test_table_reports_ratio_cpu_and_re_executed_pages():
     assert "clean/floor" in head and "jb alone" in head and "cores busy" in head
     assert line.split()[:8] == ["10", "18.0", "10.4", "1.73", "6.0", "30.2", "84%", "0.7"]
     assert line.endswith("prevalence, reproduction")
+
+
+def test_each_clean_build_is_compared_with_its_own_floor():
+    assert paired_ratios([15.0, 18.0, 14.0], [10.0, 12.0, 10.0]) == [1.5, 1.5, 1.4]
+    with pytest.raises(ValueError, match="its own floor"):
+        paired_ratios([15.0], [])
