@@ -9,12 +9,15 @@ can serve several pages (a main analysis and its sensitivity analyses). ``build`
    if there are any, starts the worker processes warming their kernels;
 2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
    validates the data package (stops with ``file:row:column`` messages);
-3. executes those pages with papermill, in parallel;
-4. assembles the book source, stamps the edition (version, commit, data fingerprint,
-   synthetic-data banner) into the configuration, and runs ``jupyter-book build``
-   with warnings as errors;
-5. only when all of that succeeded, replaces ``_build/html`` with the new book and
-   writes ``manifest.json`` beside it. A failed build leaves the last good book as it was.
+3. lays out the book source, stamps the edition (version, commit, data fingerprint,
+   synthetic-data banner) into the configuration, and starts ``jupyter-book build``
+   (warnings are errors), held before it reads a page (:class:`BookProcess`);
+4. executes the pages with papermill, in parallel;
+5. adds the executed notebooks and the Provenance page to the source and lets the
+   book build go;
+6. only when all of that succeeded, replaces ``_build/html`` with the new book, writes
+   ``manifest.json`` beside it and keeps the source as ``_build/source``. A failed
+   build leaves the last good book as it was.
 """
 
 from __future__ import annotations
