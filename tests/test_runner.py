@@ -236,6 +236,21 @@ def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
     assert exited.value.args == (0,)
 
 
+def test_the_citation_backend_is_found_without_scanning_entry_points(monkeypatch):
+    import pybtex.plugin
+    from pybtex.backends.plaintext import Backend
+
+    from analysis import book_hooks
+
+    book_hooks.look_up_citation_backend_once()
+
+    def scan(**_):
+        raise AssertionError("entry points scanned")
+
+    monkeypatch.setattr(pybtex.plugin, "entry_points", scan)
+    assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is Backend
+
+
 def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
     from analysis.runner import LOWER_PRIORITY, BookProcess, BookSource
 
