@@ -64,7 +64,7 @@ PARTICIPANT_CHARACTERISTICS = [
 
 
 def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFrame:
-    """Quality band of each included paper, as the Quality ratings chapter assigns it.
+    """Quality band of each included paper, as the Quality bands chapter assigns it.
 
     Parameters
     ----------

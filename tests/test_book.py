@@ -81,7 +81,7 @@ def test_every_figure_is_shown_once_as_svg_with_its_caption(full_book):
         assert all(src.endswith(".svg") for src in images), page.name
         assert raw.count("<figcaption>") == len(images), page.name
         shown += len(images)
-    assert shown == 21
+    assert shown == 17
 
 
 def test_sample_page_shows_computed_published_counts(full_book):

@@ -17,7 +17,7 @@ import yaml
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
 
 from analysis import paths, quality
-from analysis.datapackage import DataPackage
+from analysis.datapackage import DataPackage, load_package
 from analysis.published import published
 
 matplotlib.use("Agg")
@@ -359,7 +359,6 @@ def test_compact_ids_collapses_runs():
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
     """A 290-paper package (seed 1, scale 10), as the issue's scale check."""
-    from analysis.datapackage import load_package
     from analysis.synth import generate
 
     out = tmp_path_factory.mktemp("s10")
@@ -426,7 +425,10 @@ def test_pages_yml_renders_two_rules_from_one_notebook():
     pages = {p["page"]: p for part in spec["parts"] for p in part["pages"]}
     main, strict = pages["quality"], pages["quality_strict"]
     assert main["notebook"] == strict["notebook"] == "quality"
-    assert main["title"] == "Quality ratings" and strict["title"] != main["title"]
+    assert main["title"] == "Quality bands" and strict["title"] != main["title"]
+    # The appraisal does not depend on the rule: one page, without a rule parameter.
+    assert pages["appraisal"]["notebook"] == "appraisal"
+    assert "banding_rule" not in pages["appraisal"].get("parameters", {})
     rules = [quality.BandingRule.from_parameter(p["parameters"]["banding_rule"])
              for p in (main, strict)]
     assert rules[0] == quality.BANDING_RULES["default"]
@@ -458,4 +460,18 @@ def test_changing_the_rule_changes_the_glued_bands(tmp_path):
     assert glued["default"]["band_judgement"].strip("'") == "moderate"
     assert glued["default"]["band_n_low"] != glued["strict"]["band_n_low"]
     assert glued["default"]["band_rule_text"] != glued["strict"]["band_rule_text"]
-    assert glued["default"]["agree_kappa_text"] == glued["strict"]["agree_kappa_text"]
+    assert "agree_kappa_text" not in glued["default"]  # agreement is on the appraisal page
+
+
+@pytest.mark.book
+def test_the_appraisal_page_glues_agreement_and_disagreements(tmp_path):
+    import papermill
+
+    out = tmp_path / "appraisal.ipynb"
+    papermill.execute_notebook(str(paths.NOTEBOOKS / "appraisal.ipynb"), str(out),
+                               cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3")
+    glued = _glued(out)
+    agreement = quality.agreement(load_package(paths.DATA_SYNTHETIC), quality.load_tool())
+    assert glued["agree_n_agreed"] == str(agreement.n_agreed)
+    assert glued["disagree_n_disagreements"] == str(agreement.n_ratings - agreement.n_agreed)
+    assert "band_judgement" not in glued and "fig_quality_kappa" in glued

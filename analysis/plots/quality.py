@@ -1,4 +1,4 @@
-"""Figures of the Quality ratings chapter, in the manner of robvis.
+"""Figures of the Appraisal and Quality bands chapters, in the manner of robvis.
 
 robvis (McGuinness and Higgins 2021) draws risk-of-bias assessments as a traffic-light
 grid (study x domain) and a summary bar (share of each judgement per domain); it has no
