@@ -4,12 +4,16 @@ Two hooks are active only when the runner sets :data:`HOLD_ENV` (a plain
 ``jupyter-book build`` of the same source, as the benchmark's floor runs it, behaves
 exactly as without them):
 
-- **Held start.** Jupyter Book spends its first one and a half to two seconds importing
-  Sphinx, the theme and the extensions and setting them up, none of which reads a
-  page. The runner starts the build while the last notebooks still execute; when the
-  builder is ready, and before any page is read, the build waits for one line on its
-  standard input. ``go`` lets it read and write the book; anything else, or the input
-  closing, ends it.
+- **Pages read as they are executed.** Jupyter Book spends its first one and a half to
+  two seconds importing Sphinx, the theme and the extensions, and then reads every page
+  before it writes any. The runner starts the build while the notebooks still execute,
+  with a stand-in file for every page not yet executed (:data:`PENDING_ENV` names them,
+  in the order they are expected). The build reads the finished pages first, then each
+  pending page as soon as the runner says, on the build's standard input, that its file
+  is final (``ready <page>``), or that every page is (``go``). Anything else, or the
+  input closing, ends the build: the runner has decided not to build the book. Reading
+  a page (parsing the notebook and its outputs) then overlaps the execution of the
+  next ones instead of following the last.
 - **Prompt exit.** Once the book is written, every other ``build-finished`` handler has
   run and Sphinx has counted no warning and no error, nothing is left to write: the
   process leaves at once instead of spending over half a second tearing down the
@@ -29,22 +33,67 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TextIO
 
 HOLD_ENV = "CEN_BOOK_HOLD_FOR_SOURCE"
+PENDING_ENV = "CEN_BOOK_PENDING_PAGES"
 GO = "go"
+READY = "ready"
 
 
 def _driven_by_runner() -> bool:
     return os.environ.get(HOLD_ENV) == "1"
 
 
-def wait_for_source(app) -> None:
-    """Block until the runner says the source is complete; leave if it says otherwise."""
-    if not _driven_by_runner():
-        return
-    if sys.stdin.readline().strip() != GO:
-        # Not an error of the book: the runner has decided not to build it.
-        raise SystemExit(3)
+def pending_pages() -> list[str]:
+    """The pages whose files are stand-ins when the build starts, in expected order."""
+    return os.environ.get(PENDING_ENV, "").split() if _driven_by_runner() else []
+
+
+class SourceGate:
+    """What the runner has said about the pending pages, read only when a page needs it.
+
+    Parameters
+    ----------
+    stream : file
+        The build's standard input: lines ``ready <page>``, then ``go``.
+    """
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.ready: set[str] = set()
+        self.complete = False
+
+    def wait_for(self, page: str) -> None:
+        """Return once ``page`` is final; leave the build if the runner gives it up."""
+        while not (self.complete or page in self.ready):
+            words = self.stream.readline().split()
+            if words == [GO]:
+                self.complete = True
+            elif len(words) == 2 and words[0] == READY:
+                self.ready.add(words[1])
+            else:
+                # Not an error of the book: the runner has decided not to build it.
+                raise SystemExit(3)
+
+
+def order_reading(docnames: list[str], pending: list[str]) -> None:
+    """Put the finished pages first, then the pending ones in the order expected.
+
+    Sphinx reads the pages one by one in this list's order (``env-before-read-docs``
+    allows reordering it in place), so a page that is ready is never held up behind one
+    that is not.
+    """
+    later = [name for name in pending if name in docnames]
+    docnames[:] = [name for name in docnames if name not in later] + later
+
+
+def _read_when_ready(gate: SourceGate, pending: set[str]):
+    def hook(app, env, docname) -> None:
+        # env-purge-doc: emitted for each page just before Sphinx reads its file.
+        if docname in pending:
+            gate.wait_for(docname)
+    return hook
 
 
 def exit_when_written(app, exception) -> None:
@@ -73,8 +122,12 @@ def look_up_citation_backend_once() -> None:
 
 def setup(app) -> dict:
     look_up_citation_backend_once()
-    # Last of the builder-inited handlers: every extension is set up, no page is read.
-    app.connect("builder-inited", wait_for_source, priority=999)
+    pending = pending_pages()
+    if pending:
+        gate = SourceGate(sys.stdin)
+        app.connect("env-before-read-docs",
+                    lambda app, env, docnames: order_reading(docnames, pending))
+        app.connect("env-purge-doc", _read_when_ready(gate, set(pending)))
     # Last of the build-finished handlers: theirs write files (CSS, logos, index).
     app.connect("build-finished", exit_when_written, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -10,11 +10,12 @@ can serve several pages (a main analysis and its sensitivity analyses). ``build`
 2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
    validates the data package (stops with ``file:row:column`` messages);
 3. lays out the book source, stamps the edition (version, commit, data fingerprint,
-   synthetic-data banner) into the configuration, and starts ``jupyter-book build``
-   (warnings are errors), held before it reads a page (:class:`BookProcess`);
-4. executes the pages with papermill, in parallel;
-5. adds the executed notebooks and the Provenance page to the source and lets the
-   book build go;
+   synthetic-data banner) into the configuration, puts stand-ins where pages are still
+   to come, and starts ``jupyter-book build`` (warnings are errors,
+   :class:`BookProcess`), which reads each of those pages only once it is final;
+4. executes the pages with papermill, in parallel, placing each executed notebook in
+   the source as soon as it is done;
+5. adds the Provenance page to the source and lets the book build finish;
 6. only when all of that succeeded, replaces ``_build/html`` with the new book, writes
    ``manifest.json`` beside it and keeps the source as ``_build/source``. A failed
    build leaves the last good book as it was.
@@ -30,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -41,7 +42,7 @@ from typing import Any
 import yaml
 
 from analysis import __version__, paths
-from analysis.book_hooks import GO, HOLD_ENV
+from analysis.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
 from analysis.package_files import file_hashes
 from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
 from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
@@ -51,6 +52,7 @@ from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, ed
 # first, and imports the data-package reader (pandas) only while they warm up.
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
+EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
@@ -550,14 +552,42 @@ def _lay_out_source(pages: list[PageSpec], source: BookSource, stamp) -> None:
     source.config.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
 
 
+def _place_notebook(name: str, executed_dir: Path, source: BookSource) -> None:
+    """Put a page's executed notebook into the source in one step.
+
+    A build started ahead may open the file at any moment: it must find either the
+    stand-in or the whole notebook, never half of one.
+    """
+    target = source.pages / f"{name}.ipynb"
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copy2(executed_dir / f"{name}.ipynb", partial)
+    partial.replace(target)
+
+
+def _write_stand_ins(source: BookSource, names: list[str], pages: list[PageSpec]) -> None:
+    """Files for the pages still to come, so that the build started ahead finds them.
+
+    Sphinx lists a book's pages from its files before it reads any; the build waits
+    for each of these to be final before reading it (:mod:`analysis.book_hooks`).
+    """
+    notebooks = {page.name for page in pages if page.notebook}
+    for name in names:
+        if name in notebooks:
+            (source.pages / f"{name}.ipynb").write_text(EMPTY_NOTEBOOK, encoding="utf-8")
+        else:
+            (source.pages / f"{name}.md").write_text("", encoding="utf-8")
+
+
 def _complete_source(pages: list[PageSpec], executed_dir: Path, source: BookSource,
                      generated: dict[str, str]) -> None:
     """Add the executed notebooks and the generated pages (Provenance) to the source."""
     for page in pages:
         if page.notebook:
-            shutil.copy2(executed_dir / f"{page.name}.ipynb", source.pages / f"{page.name}.ipynb")
+            _place_notebook(page.name, executed_dir, source)
     for name, text in generated.items():
-        (source.pages / f"{name}.md").write_text(text, encoding="utf-8")
+        partial = source.pages / f".{name}.md.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(source.pages / f"{name}.md")
 
 
 def tree_hash(folder: Path) -> str:
@@ -572,15 +602,17 @@ class BookProcess:
     """One ``jupyter-book build`` of a :class:`BookSource`, driven through
     :mod:`analysis.book_hooks`.
 
-    The process waits, once Sphinx and its extensions are set up and before it reads a
-    page, until :meth:`release`. Started ``ahead``, while the notebooks still execute,
-    Jupyter Book's start-up overlaps them; it then runs at a lower priority, so that it
-    takes only the processor time the notebooks leave. Otherwise it is released at
-    once. :meth:`close` ends a build that is not wanted (a page failed) and removes what
-    it wrote but the published book.
+    Started ``ahead``, while the notebooks still execute, with the ``pending`` pages
+    (stand-in files in the source, in the order they are expected), Jupyter Book's
+    start-up overlaps the notebooks, and it reads each pending page once :meth:`ready`
+    says its file is final. It then runs at a lower priority, so that it takes only the
+    processor time the notebooks leave. :meth:`release` says that the whole source is
+    final. :meth:`close` ends a build that is not wanted (a page failed) and removes
+    what it wrote but the published book.
     """
 
-    def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False):
+    def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False,
+                 pending: Sequence[str] = ()):
         self.source = source
         self.output = output
         self.log_file = log_file
@@ -590,7 +622,8 @@ class BookProcess:
             self.process = subprocess.Popen(
                 source.command(output), stdin=subprocess.PIPE, stdout=log,
                 stderr=subprocess.STDOUT, text=True,
-                env={**os.environ, "PYTHONWARNINGS": "ignore", HOLD_ENV: "1"})
+                env={**os.environ, "PYTHONWARNINGS": "ignore", HOLD_ENV: "1",
+                     PENDING_ENV: " ".join(pending)})
         if ahead:
             # Set from here, not in the child before it starts: the worker threads of
             # this process make a function run between fork and exec unsafe.
@@ -598,11 +631,26 @@ class BookProcess:
         else:
             self.release()
 
-    def release(self) -> None:
-        """Let the build read and write the book."""
+    def _say(self, line: str) -> None:
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # the build has stopped reading (ended, or failed): finish() reports it
+
+    def ready(self, page: str) -> None:
+        """Let the build read ``page``: its file in the source is final."""
         if self.held:
-            self.process.stdin.write(GO + "\n")
-            self.process.stdin.close()
+            self._say(f"{READY} {page}")
+
+    def release(self) -> None:
+        """Let the build read every page and write the book: the source is final."""
+        if self.held:
+            self._say(GO)
+            try:
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
             self.held = False
             self.released_at = time.perf_counter()
 
@@ -715,11 +763,25 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             stamp = edition(data_dir, synthetic)
             _lay_out_source(pages, source, stamp)
             if pending:
+                # The book build starts now, on the pages already executed and stand-ins
+                # for the rest (in the order they should finish), and reads each page
+                # as soon as it is placed.
+                coming = [page.name for page, _ in pending] + [
+                    page.name for page in pages if page.name in GENERATED_PAGES]
+                for page in pages:
+                    if page.notebook and page.name not in coming:
+                        _place_notebook(page.name, executed_dir, source)
+                _write_stand_ins(source, coming, pages)
                 book = BookProcess(source, build_dir / ".jupyter-book",
-                                   build_dir / "jupyter-book.log", ahead=True)
+                                   build_dir / "jupyter-book.log", ahead=True, pending=coming)
+
+                def place(name: str) -> None:
+                    _place_notebook(name, executed_dir, source)
+                    book.ready(name)
+
                 save_validated(package or load_package(data_dir), executed_dir / "package.pickle")
                 _execute(pool, pending, data_dir, executed_dir, results, say, untouched,
-                         data_hashes, code, reuse_kernels)
+                         data_hashes, code, reuse_kernels, on_executed=place)
 
         record = {
             "book": "CEN evidence-synthesis book",
@@ -844,8 +906,13 @@ def _workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
 
 def _execute(pool, pending, data_dir: Path, executed_dir: Path,
              results: dict[str, PageResult], say, untouched: str,
-             data_hashes: dict[str, str], code: str, reuse_kernels: bool = True) -> None:
-    """Execute pages in the worker processes; any failure stops the build."""
+             data_hashes: dict[str, str], code: str, reuse_kernels: bool = True,
+             on_executed: Callable[[str], None] | None = None) -> None:
+    """Execute pages in the worker processes; any failure stops the build.
+
+    ``on_executed`` is called with the name of each page as soon as its executed
+    notebook is in place.
+    """
     failures = []
     futures = {}
     for page, reason in pending:
@@ -878,6 +945,8 @@ def _execute(pool, pending, data_dir: Path, executed_dir: Path,
         results[page.name] = PageResult(page.name, "executed", reason, round(seconds, 2),
                                         page.parameters, page.notebook)
         say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
+        if on_executed is not None and not failures:
+            on_executed(page.name)
     if failures:
         raise BuildError("\n".join(failures) + f"\n{untouched}")
 

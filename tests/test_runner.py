@@ -178,20 +178,36 @@ def test_a_workers_kernel_keeps_one_ready_client_until_it_is_replaced():
             run_sync(km.shutdown_kernel)(now=True)
 
 
-def test_a_held_book_build_waits_for_go(monkeypatch):
+def test_a_driven_book_build_reads_each_pending_page_once_it_is_ready():
     import io
 
+    from analysis.book_hooks import SourceGate, order_reading
+
+    docnames = ["appraisal", "intro", "provenance", "quality", "themes"]
+    order_reading(docnames, ["quality", "appraisal", "provenance"])
+    assert docnames == ["intro", "themes", "quality", "appraisal", "provenance"]
+
+    said = io.StringIO("ready appraisal\nready quality\ngo\n")
+    gate = SourceGate(said)
+    gate.wait_for("quality")  # reads on until quality is said to be ready
+    assert gate.ready == {"appraisal", "quality"} and not gate.complete
+    gate.wait_for("appraisal")  # already said: nothing more is read
+    assert said.tell() == len("ready appraisal\nready quality\n")
+    gate.wait_for("provenance")  # "go": every page is final
+    assert gate.complete
+    for closed in ("", "ready quality\n", "stop\n"):  # input closed, or anything else
+        with pytest.raises(SystemExit):
+            SourceGate(io.StringIO(closed)).wait_for("themes")
+
+
+def test_only_the_runner_makes_a_book_build_wait(monkeypatch):
     from analysis import book_hooks
 
+    monkeypatch.setenv(book_hooks.PENDING_ENV, "quality provenance")
+    monkeypatch.delenv(book_hooks.HOLD_ENV, raising=False)
+    assert book_hooks.pending_pages() == []  # a plain jupyter-book build
     monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
-    monkeypatch.setattr("sys.stdin", io.StringIO("go\n"))
-    book_hooks.wait_for_source(app=None)  # returns: the build goes on
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    with pytest.raises(SystemExit):  # the runner closed the input: no book wanted
-        book_hooks.wait_for_source(app=None)
-    monkeypatch.delenv(book_hooks.HOLD_ENV)
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    book_hooks.wait_for_source(app=None)  # not held: a plain build never reads its input
+    assert book_hooks.pending_pages() == ["quality", "provenance"]
 
 
 def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
@@ -262,6 +278,38 @@ def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
     finally:
         book.close()
     assert book.process.returncode is not None and not (tmp_path / "out").exists()
+
+
+@pytest.mark.book
+def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(tmp_path):
+    import time
+
+    from analysis.runner import BookProcess, BookSource
+
+    source = BookSource(tmp_path / "source")
+    source.pages.mkdir(parents=True)
+    (source.pages / "intro.md").write_text("# Intro\n\nThe first page.\n")
+    (source.pages / "later.md").write_text("")  # the stand-in
+    (source.pages / "_toc.yml").write_text(yaml.safe_dump(
+        {"format": "jb-book", "root": "intro", "chapters": [{"file": "later"}]}))
+    source.config.write_text(yaml.safe_dump(
+        {"title": "Pending", "execute": {"execute_notebooks": "off"},
+         "sphinx": {"extra_extensions": ["analysis.book_hooks"]}}))
+    log = tmp_path / "jupyter-book.log"
+    book = BookProcess(source, tmp_path / "out", log, ahead=True, pending=["later"])
+    try:
+        deadline = time.monotonic() + 120
+        while "later" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)  # Sphinx names a page just before it reads it
+        assert "intro" in log.read_text() and "later" in log.read_text()
+        time.sleep(1)
+        assert book.process.poll() is None  # waiting at the stand-in, not reading it
+        (source.pages / "later.md").write_text("# Later\n\nWritten after the build began.\n")
+        book.ready("later")
+        later = (book.finish("untouched") / "later.html").read_text()
+    finally:
+        book.close()  # removes the build's output
+    assert "Written after the build began." in later
 
 
 def test_the_build_plans_and_starts_its_kernels_before_loading_pandas():
