@@ -109,18 +109,27 @@ def _check_counts(cases, n) -> tuple[np.ndarray, np.ndarray]:
                          f"{cases.size} case counts and {n.size} sample sizes")
     if cases.size == 0:
         raise ValueError("no studies to analyse: supply at least one (cases, n) pair")
-    problems = []
-    for i, (x, m) in enumerate(zip(cases, n)):
-        if not (np.isfinite(x) and np.isfinite(m)):
-            problems.append(f"study {i + 1}: cases={x}, n={m} must both be given")
-        elif m < 1 or m != round(m):
-            problems.append(f"study {i + 1}: n={m:g} must be a whole number of at least 1")
-        elif x < 0 or x > m or x != round(x):
-            problems.append(f"study {i + 1}: cases={x:g} must be a whole number from 0 to n={m:g}")
-    if problems:
+    # Whole-array masks: a scaled-up package has thousands of studies, and this runs on
+    # every page that pools them. Only the studies named in the message are formatted.
+    missing = ~(np.isfinite(cases) & np.isfinite(n))
+    with np.errstate(invalid="ignore"):
+        bad_n = ~missing & ((n < 1) | (n != np.round(n)))
+        bad_cases = ~missing & ~bad_n & ((cases < 0) | (cases > n) | (cases != np.round(cases)))
+    wrong = np.flatnonzero(missing | bad_n | bad_cases)
+    if wrong.size:
+        problems = []
+        for i in wrong[:5]:
+            x, m = cases[i], n[i]
+            if missing[i]:
+                problems.append(f"study {i + 1}: cases={x}, n={m} must both be given")
+            elif bad_n[i]:
+                problems.append(f"study {i + 1}: n={m:g} must be a whole number of at least 1")
+            else:
+                problems.append(f"study {i + 1}: cases={x:g} must be a whole number "
+                                f"from 0 to n={m:g}")
         raise ValueError("invalid counts; correct them in prevalence_studies.csv: "
-                         + "; ".join(problems[:5])
-                         + (f"; and {len(problems) - 5} more" if len(problems) > 5 else ""))
+                         + "; ".join(problems)
+                         + (f"; and {wrong.size - 5} more" if wrong.size > 5 else ""))
     return cases, n
 
 

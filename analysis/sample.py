@@ -152,7 +152,8 @@ def summarise_interview_sample(package: DataPackage) -> InterviewSample:
     duration = people["duration_min"]
     period = pandemic_period(people["interview_date"], package.fieldwork)
     regions = category_labels("participants", "region")
-    missing = [r for r in regions if r not in set(people["region"])]
+    sampled = set(people["region"].unique())
+    missing = [r for r in regions if r not in sampled]
     role = people["interviewer_role"].value_counts()
     return InterviewSample(
         n_participants=len(people),

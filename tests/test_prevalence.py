@@ -260,6 +260,19 @@ def test_invalid_counts_say_what_to_fix(cases, n, message):
         pv.pool(cases, n)
 
 
+def test_many_invalid_counts_name_the_first_five_and_count_the_rest():
+    cases = np.arange(1000.0)
+    n = np.full(1000, 2000.0)
+    cases[[10, 20, 30, 40, 50, 60, 70]] = -1
+    n[5] = 0.5
+    with pytest.raises(ValueError) as raised:
+        pv.pool(cases, n)
+    message = str(raised.value)
+    assert "study 6: n=0.5 must be a whole number of at least 1" in message
+    assert "study 11: cases=-1" in message and "study 41: cases=-1" in message
+    assert "study 51" not in message and message.endswith("; and 3 more")
+
+
 def test_unknown_options_are_errors():
     with pytest.raises(ValueError, match="unknown transform 'probit'"):
         pv.pool([1, 2], [10, 10], transform="probit")
