@@ -81,8 +81,9 @@ def order_reading(docnames: list[str], pending: list[str]) -> None:
     """Put the finished pages first, then the pending ones in the order expected.
 
     Sphinx reads the pages one by one in this list's order (``env-before-read-docs``
-    allows reordering it in place), so a page that is ready is never held up behind one
-    that is not.
+    allows reordering it in place). Finished pages are never held up behind pending
+    ones; a pending page that finishes early may wait for an earlier one, since the
+    pages finish in about the order they were handed to the workers.
     """
     later = [name for name in pending if name in docnames]
     docnames[:] = [name for name in docnames if name not in later] + later

@@ -23,6 +23,7 @@ can serve several pages (a main analysis and its sensitivity analyses). ``build`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -92,6 +93,11 @@ def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
                                   notebook=entry.get("notebook"), title=entry.get("title"),
                                   parameters=dict(entry.get("parameters") or {})))
     names = [p.name for p in pages]
+    unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
+    if unusable:
+        # A page name is a file name in the book and a word on the book build's input.
+        raise BuildError(f"{path}: page names may use only letters, digits, '_' and '-'; "
+                         f"rename: {', '.join(map(repr, unusable))}")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise BuildError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
@@ -647,10 +653,8 @@ class BookProcess:
         """Let the build read every page and write the book: the source is final."""
         if self.held:
             self._say(GO)
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-            except BrokenPipeError:
-                pass
             self.held = False
             self.released_at = time.perf_counter()
 
@@ -660,7 +664,10 @@ class BookProcess:
             self.process.kill()
         self.process.wait()
         if not self.process.stdin.closed:
-            self.process.stdin.close()
+            # Lines said to a build that had already stopped may still wait in the
+            # buffer; closing tries to send them again.
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
         shutil.rmtree(self.output, ignore_errors=True)
 
     def finish(self, untouched: str) -> Path:
@@ -764,8 +771,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             _lay_out_source(pages, source, stamp)
             if pending:
                 # The book build starts now, on the pages already executed and stand-ins
-                # for the rest (in the order they should finish), and reads each page
-                # as soon as it is placed.
+                # for the rest, and reads them in the order they are handed to the
+                # workers, each as soon as it is placed.
                 coming = [page.name for page, _ in pending] + [
                     page.name for page in pages if page.name in GENERATED_PAGES]
                 for page in pages:
@@ -911,7 +918,7 @@ def _execute(pool, pending, data_dir: Path, executed_dir: Path,
     """Execute pages in the worker processes; any failure stops the build.
 
     ``on_executed`` is called with the name of each page as soon as its executed
-    notebook is in place.
+    notebook is in place, until a page fails (the build then stops).
     """
     failures = []
     futures = {}

@@ -203,7 +203,7 @@ def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
     intro = book / "intro.md"
     intro.write_text(intro.read_text() + "\nSee {ref}`a-label-nobody-defined`.\n")
     monkeypatch.setattr(paths, "BOOK", book)
-    # Forced, so the notebooks run again and jupyter-book is started ahead and held.
+    # Forced, so the notebooks run again and jupyter-book is started ahead.
     with pytest.raises(BuildError) as caught:
         build(data_dir=data_copy, build_root=root, pages_file=pages, force=True,
               say=lambda s: None)

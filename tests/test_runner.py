@@ -46,6 +46,15 @@ def test_duplicate_page_names_are_an_error(tmp_path):
         load_pages(path)
 
 
+def test_page_names_must_be_plain_file_names(tmp_path):
+    path = tmp_path / "pages.yml"
+    path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
+        {"page": "intro"}, {"page": "my page"}, {"page": "../up"}]}]}))
+    with pytest.raises(BuildError, match=r"only letters, digits, '_' and '-'; "
+                                         r"rename: 'my page', '../up'"):
+        load_pages(path)
+
+
 def test_toc_follows_pages_file():
     pages = load_pages()
     spec = toc(pages)
@@ -310,6 +319,23 @@ def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(t
     finally:
         book.close()  # removes the build's output
     assert "Written after the build began." in later
+
+
+def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
+    # The build died before the runner said a page was ready: what was said stays in
+    # the pipe's buffer, and closing must not turn that into the error the user sees.
+    import time
+
+    from analysis.runner import BookProcess, BookSource
+
+    book = BookProcess(BookSource(tmp_path / "missing"), tmp_path / "out",
+                       tmp_path / "jupyter-book.log", ahead=True, pending=["a"])
+    deadline = time.monotonic() + 60
+    while book.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    book.ready("a")
+    book.close()
+    assert book.process.returncode != 0
 
 
 def test_the_build_plans_and_starts_its_kernels_before_loading_pandas():

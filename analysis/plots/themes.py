@@ -1,4 +1,4 @@
-"""Figures of the Theme frequencies and Saturation chapters.
+"""Figures of the Theme frequencies, Sub-themes of the interviews and Saturation chapters.
 
 Each function draws what a table of :mod:`analysis.themes` or :mod:`analysis.saturation`
 already holds; none computes a statistic of its own.
