@@ -60,6 +60,21 @@ def cell_tints() -> dict[str, str]:
     return tints
 
 
+def _rgb_cells(values: np.ndarray, colours: dict[str, str]) -> np.ndarray:
+    """RGB of each cell, by looking each distinct value's colour up once.
+
+    A scaled-up review has tens of thousands of cells; converting a colour name per
+    cell was the slowest step of drawing the grid.
+    """
+    keys = list(colours)
+    codes = pd.Categorical(values.ravel(), categories=keys).codes
+    if (codes < 0).any():
+        unknown = sorted({str(v) for v in values.ravel() if v not in colours})
+        raise KeyError(f"no colour for {', '.join(unknown)}")
+    table = np.array([mcolors.to_rgb(colours[key]) for key in keys])
+    return table[codes].reshape(*values.shape, 3)
+
+
 def _order(answers: pd.DataFrame, bands: pd.Series | None) -> pd.Index:
     """Papers ordered by band (high first), then by identifier."""
     if bands is None:
@@ -98,15 +113,14 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
     n, k = grid.shape
     few = n <= MAX_LABELLED
     ax = axes_or_new(ax, figsize=(7.5, min(max(0.24 * n + 1.8, 3.5), 13)))
-    colours = np.array([[mcolors.to_rgb(ANSWER_COLOURS[a]) for a in row]
-                        for row in grid.to_numpy()])
+    colours = _rgb_cells(grid.to_numpy(), ANSWER_COLOURS)
     columns = list(grid.columns)
     ticks = [tool.codes()[i] for i in columns]
     if bands is not None:
         band = bands.reindex(order).to_numpy()
         gap = np.ones((n, 1, 3))  # white spacer between the items and the band
         colours = np.concatenate(
-            [colours, gap, np.array([[mcolors.to_rgb(BAND_COLOURS[b])] for b in band])], axis=1)
+            [colours, gap, _rgb_cells(band.reshape(-1, 1), BAND_COLOURS)], axis=1)
     ax.imshow(colours, aspect="auto", interpolation="nearest",
               extent=(-0.5, colours.shape[1] - 0.5, n - 0.5, -0.5))
     xticks = list(range(k)) + ([k + 1] if bands is not None else [])
