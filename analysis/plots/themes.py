@@ -146,8 +146,10 @@ def saturation_curve(curve: pd.DataFrame, result=None, ax=None):
     else:  # thousands of bar patches are slow to draw and merge into one area anyway
         ax.fill_between(x, curve["n_new"], step="mid", color=PALETTE[0],
                         label="New codes in the interview")
-    ax.plot(x, curve["cumulative"], color=PALETTE[1], marker="o", markersize=3,
-            label="Codes found so far")
+    # A marker per interview helps read a few dozen; thousands only thicken the line
+    # (and the page: each marker is an element of the SVG).
+    ax.plot(x, curve["cumulative"], color=PALETTE[1], markersize=3,
+            marker="o" if len(x) <= MAX_NAMED_ROWS else None, label="Codes found so far")
     if result is not None:
         ax.axvspan(0.5, result.base_size + 0.5, color="0.9", zorder=0,
                    label=f"Base ({result.base_size} interviews)")
