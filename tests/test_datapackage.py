@@ -149,6 +149,42 @@ def test_rule_codes_use_their_own_review(data_copy):
                             "interview_study") for m in messages(data_copy))
 
 
+def test_rule_interview_order_numbers_without_gaps_and_follows_the_dates(data_copy, package):
+    n = len(package["participants"])
+    edit_cell(data_copy, "participants.csv", 2, "interview_order", str(n + 5))  # 1 is gone
+    assert any(m.startswith(f"participants.csv:interview_order: must number the interviews "
+                            f"1 to {n} without gaps; missing: 1") for m in messages(data_copy))
+    edit_cell(data_copy, "participants.csv", 2, "interview_order", "2")
+    edit_cell(data_copy, "participants.csv", 3, "interview_order", "1")  # swapped, dates not
+    found = messages(data_copy)
+    assert any(m.startswith("participants.csv:") and "before the interview ordered just ahead"
+               in m for m in found), found
+
+
+def test_rule_framework_ids_and_names_are_consistent(data_copy):
+    lines = (data_copy / "framework.csv").read_text().splitlines()
+    row = next(i for i, line in enumerate(lines, 1) if ",T1.2," in line)
+    edit_cell(data_copy, "framework.csv", row, "theme", "Another name")
+    found = messages(data_copy)
+    assert any(m.startswith("framework.csv:") and "theme T1 has more than one theme" in m
+               for m in found), found
+    # A renamed sub-theme, renamed where the papers' codes point to it too.
+    edit_cell(data_copy, "framework.csv", row, "theme", lines[row - 1].split(",")[2])
+    edit_cell(data_copy, "framework.csv", row, "subtheme_id", "T2.9")
+    codes = data_copy / "study_codes.csv"
+    codes.write_text(codes.read_text().replace(",T1.2,", ",T2.9,"))
+    assert any(m.startswith(f"framework.csv:{row}:subtheme_id: 'T2.9' must start with its "
+                            "theme_id 'T1'") for m in messages(data_copy))
+
+
+def test_rule_cerqual_needs_every_component(data_copy):
+    path = data_copy / "cerqual.csv"
+    lines = path.read_text().splitlines()
+    dropped = next(line for line in lines if line.startswith("T1,coherence,"))
+    path.write_text("\n".join(line for line in lines if line != dropped) + "\n")
+    assert any("theme T1 lacks coherence" in m for m in messages(data_copy))
+
+
 def test_load_package_raises_with_report(data_copy):
     edit_cell(data_copy, "participants.csv", 5, "gender", "mal")
     with pytest.raises(DataPackageError) as caught:
