@@ -25,7 +25,7 @@ test: $(STAMP) ## Run the test suite
 	$(PY) -m pytest
 
 bench: $(STAMP) ## Time clean, no-op and one-file rebuilds; writes _build/bench.json
-	$(PY) -m analysis bench
+	$(PY) -m benchmarks
 
 release: $(STAMP) ## Archive the built book as releases/<version>/
 	$(PY) -m analysis release

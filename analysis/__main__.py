@@ -5,7 +5,6 @@
     python -m analysis build [--data-dir DIR] [--jobs N] [--force]
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
-    python -m analysis bench [--scales K ...]
 
 Exit codes: 0 success, 2 invalid data or arguments, 1 any other failed build.
 """
@@ -20,7 +19,7 @@ from analysis import DEFAULT_SEED, __version__
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from analysis.datapackage import validate
+    from analysis.contract.validation import validate
 
     report = validate(args.data_dir)
     print(report.format(), file=sys.stdout if report.ok else sys.stderr)
@@ -41,9 +40,9 @@ def _synth(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    # Not analysis.datapackage here: it imports pandas, which the build loads only once
+    # Not analysis.contract.package here: it imports pandas, which the build loads only once
     # its kernels are starting (a DataPackageError means it has been loaded).
-    from analysis.runner import BuildError, build
+    from analysis.engine.runner import BuildError, build
 
     try:
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
@@ -52,7 +51,7 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:
-        from analysis.datapackage import DataPackageError
+        from analysis.contract.errors import DataPackageError
 
         if not isinstance(exc, DataPackageError):
             raise
@@ -63,7 +62,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from analysis.editions import EditionError, release
+    from analysis.engine.editions import EditionError, release
 
     try:
         made = release()
@@ -76,7 +75,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from analysis.editions import EditionError, diff
+    from analysis.engine.editions import EditionError, diff
 
     try:
         result = diff(args.a, args.b)
@@ -84,13 +83,6 @@ def _diff(args: argparse.Namespace) -> int:
         print(f"diff: {exc}", file=sys.stderr)
         return 2
     print(result.format())
-    return 0
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from analysis.bench import run_benchmark
-
-    run_benchmark(scales=args.scales, jobs=args.jobs)
     return 0
 
 
@@ -145,13 +137,6 @@ def parser() -> argparse.ArgumentParser:
                    help="default: build (the current build)")
     p.set_defaults(run=_diff)
 
-    p = sub.add_parser("bench", help="time clean, no-op and one-file rebuilds",
-                       description="Time a clean build, a no-op rebuild and a rebuild after "
-                       "one data file changes, at several data scales, against the floor "
-                       "(kernel start-ups plus jupyter-book alone). Writes _build/bench.json.")
-    p.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100], metavar="K")
-    p.add_argument("--jobs", type=int, default=2, metavar="N")
-    p.set_defaults(run=_bench)
     return top
 
 

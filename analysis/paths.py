@@ -11,8 +11,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 
-DATA_CONTRACT = PACKAGE / "data_contract.json"
-PUBLISHED_FACTS = PACKAGE / "published_facts.csv"
+CONTRACT = PACKAGE / "contract"
+DATA_CONTRACT = CONTRACT / "data_contract.json"
+PUBLISHED_FACTS = CONTRACT / "published_facts.csv"
+APPRAISAL_TOOLS = CONTRACT / "appraisal_tools.json"
 
 DATA_SYNTHETIC = ROOT / "data_synthetic"
 BOOK = ROOT / "book"

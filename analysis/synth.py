@@ -27,8 +27,8 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from analysis import DEFAULT_SEED, __version__
-from analysis.package_files import load_contract
-from analysis.prevalence import pool_logit
+from analysis.contract.files import load_contract
+from analysis.stats.prevalence import pool_logit
 
 FIELDWORK = {
     "start": "2019-07-01",

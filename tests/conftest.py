@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.datapackage import load_package
+from analysis.contract.validation import load_package
 
 
 @pytest.fixture(scope="session")

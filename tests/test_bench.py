@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.bench import ScaleBenchmark, floor_seconds, format_table, paired_ratios
+from benchmarks.bench import ScaleBenchmark, floor_seconds, format_table, paired_ratios
 
 
 def test_floor_spreads_kernel_start_ups_over_the_workers():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from analysis import datadictionary as dd
-from analysis.datapackage import contract_resources
-from analysis.rules import RULES
+from analysis.contract import dictionary as dd
+from analysis.contract.package import contract_resources
+from analysis.contract.rules import RULES
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from analysis import paths
-from analysis.datapackage import DataPackageError, load_package, validate
+from analysis.contract.errors import DataPackageError
+from analysis.contract.validation import load_package, validate
 from tests.conftest import edit_cell
 
 

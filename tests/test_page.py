@@ -6,7 +6,8 @@ import re
 
 import pandas as pd
 
-from analysis import page, paths
+from analysis import paths
+from analysis.chapters import page
 
 
 def test_text_table_tints_cells_by_value_and_aligns_left():

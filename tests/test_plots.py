@@ -32,7 +32,7 @@ def test_sample_plots_take_and_return_axes(plot, package):
 
 
 def test_figures_are_glued_as_svg_with_reproducible_bytes(package):
-    from analysis.glue import FigureSVG, render_svg
+    from analysis.chapters.glue import FigureSVG, render_svg
 
     svgs = []
     for _ in range(2):
@@ -49,7 +49,7 @@ def test_forest_plot_draws_one_square_and_interval_per_study(package):
     from matplotlib.collections import LineCollection, PathCollection
 
     from analysis.plots.prevalence import forest_plot
-    from analysis.prevalence import prevalence_context
+    from analysis.stats.prevalence import prevalence_context
 
     context = prevalence_context(package)
     ax = forest_plot(context)

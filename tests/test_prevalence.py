@@ -40,9 +40,9 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import expit
 
-from analysis import prevalence as pv
-from analysis.datapackage import DataPackage
-from analysis.published import published
+from analysis.stats import prevalence as pv
+from analysis.contract.package import DataPackage
+from analysis.contract.published import published
 
 matplotlib.use("Agg")
 

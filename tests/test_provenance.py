@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from analysis import provenance
-from analysis.provenance import Commit, Edition, render_provenance_page
+from analysis import paths
+from analysis.engine import provenance
+from analysis.engine.provenance import Commit, Edition, render_provenance_page
 
 
 def record(releases=()):
@@ -62,3 +63,25 @@ def test_code_hash_and_versions_are_recorded():
     versions = provenance.package_versions()
     assert versions["python"].count(".") == 2
     assert all(versions[name] != "not installed" for name in provenance.KEY_PACKAGES)
+
+
+def test_the_cache_key_covers_the_layers_pages_import_and_not_the_engine(tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(paths.PACKAGE, root / "analysis",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name, value in [("ROOT", root), ("PACKAGE", root / "analysis"),
+                        ("PYPROJECT", root / "pyproject.toml"), ("LOCK", root / "lock")]:
+        monkeypatch.setattr(paths, name, value)
+    files = {str(p.relative_to(root)) for p in provenance.page_code_files()}
+    assert "analysis/stats/prevalence.py" in files and "analysis/chapters/page.py" in files
+    assert "analysis/contract/data_contract.json" in files
+    assert not [f for f in files if f.startswith(("analysis/engine", "benchmarks"))]
+    before = provenance.code_hash()
+    with open(root / "analysis" / "engine" / "runner.py", "a") as handle:
+        handle.write("# an edit of the engine\n")
+    assert provenance.code_hash() == before
+    with open(root / "analysis" / "stats" / "prevalence.py", "a") as handle:
+        handle.write("# an edit of the statistics\n")
+    assert provenance.code_hash() != before

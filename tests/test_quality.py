@@ -16,9 +16,11 @@ import pytest
 import yaml
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
 
-from analysis import paths, quality
-from analysis.datapackage import DataPackage, load_package
-from analysis.published import published
+from analysis import paths
+from analysis.stats import quality
+from analysis.contract.package import DataPackage
+from analysis.contract.validation import load_package
+from analysis.contract.published import published
 
 matplotlib.use("Agg")
 

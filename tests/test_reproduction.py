@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from analysis import reproduction
-from analysis.datapackage import DataPackage
-from analysis.published import published_facts
+from analysis.chapters import reproduction
+from analysis.contract.package import DataPackage
+from analysis.contract.published import published_facts
 
 
 def test_bundled_data_reproduce_every_published_figure(package):

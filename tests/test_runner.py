@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from analysis import paths
-from analysis.runner import (BuildError, check_parameters, load_pages, template_hash, toc,
+from analysis.engine.runner import (BuildError, check_parameters, load_pages, template_hash, toc,
                              why_changed)
 
 TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
@@ -78,14 +78,14 @@ def test_template_has_a_parameters_cell_with_working_default(template):
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
 def test_declared_parameters_are_the_names_papermill_reads(template, tmp_path):
-    from analysis.runner import declared_parameters
+    from analysis.engine.runner import declared_parameters
 
     assert declared_parameters(template, tmp_path) == sorted(
         papermill.inspect_notebook(str(template)))
 
 
 def test_a_parameters_cell_that_is_not_python_is_named(tmp_path):
-    from analysis.runner import declared_parameters
+    from analysis.engine.runner import declared_parameters
 
     template = Path(_notebook(tmp_path / "broken.ipynb"))
     nb = nbformat.read(str(template), as_version=4)
@@ -132,7 +132,7 @@ def _notebook(path, *sources):
 
 
 def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
-    from analysis import runner
+    from analysis.engine import runner
 
     first = _notebook(tmp_path / "first.ipynb", "import sys\nassert 'warmed' not in globals()",
                       "leftover = 41\nprint(leftover + 1)")
@@ -156,10 +156,10 @@ def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
 
 
 def test_warm_up_imports_what_the_pages_import():
-    from analysis.runner import page_imports
+    from analysis.engine.runner import page_imports
 
     imports = page_imports(load_pages()).splitlines()
-    assert "from analysis import prevalence" in imports
+    assert "from analysis.stats import prevalence" in imports
     assert "from analysis.plots import quality as quality_plots" in imports
     assert "import matplotlib.pyplot" in imports
     assert all(line.startswith(("import ", "from ")) for line in imports)
@@ -168,7 +168,7 @@ def test_warm_up_imports_what_the_pages_import():
 def test_a_workers_kernel_keeps_one_ready_client_until_it_is_replaced():
     from jupyter_core.utils import run_sync
 
-    from analysis import runner
+    from analysis.engine import runner
 
     km = runner._new_kernel_manager()
     run_sync(km.start_kernel)()
@@ -190,7 +190,7 @@ def test_a_workers_kernel_keeps_one_ready_client_until_it_is_replaced():
 def test_a_driven_book_build_reads_each_pending_page_once_it_is_ready():
     import io
 
-    from analysis.book_hooks import SourceGate, order_reading
+    from analysis.engine.book_hooks import SourceGate, order_reading
 
     docnames = ["appraisal", "intro", "provenance", "quality", "themes"]
     order_reading(docnames, ["quality", "appraisal", "provenance"])
@@ -210,7 +210,7 @@ def test_a_driven_book_build_reads_each_pending_page_once_it_is_ready():
 
 
 def test_only_the_runner_makes_a_book_build_wait(monkeypatch):
-    from analysis import book_hooks
+    from analysis.engine import book_hooks
 
     monkeypatch.setenv(book_hooks.PENDING_ENV, "quality provenance")
     monkeypatch.delenv(book_hooks.HOLD_ENV, raising=False)
@@ -223,7 +223,7 @@ def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("from analysis.kernel import skip_empty_flushes\n"
+        nbformat.v4.new_code_cell("from analysis.engine.kernel import skip_empty_flushes\n"
                                   "skip_empty_flushes()\nskip_empty_flushes()  # again: no-op"),
         nbformat.v4.new_code_cell("from ipykernel.iostream import OutStream\n"
                                   "from IPython.display import display\n"
@@ -241,7 +241,7 @@ def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
 def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
     from types import SimpleNamespace
 
-    from analysis import book_hooks
+    from analysis.engine import book_hooks
 
     class Exited(Exception):
         pass
@@ -265,7 +265,7 @@ def test_the_citation_backend_is_found_without_scanning_entry_points(monkeypatch
     import pybtex.plugin
     from pybtex.backends.plaintext import Backend
 
-    from analysis import book_hooks
+    from analysis.engine import book_hooks
 
     book_hooks.look_up_citation_backend_once()
 
@@ -277,7 +277,7 @@ def test_the_citation_backend_is_found_without_scanning_entry_points(monkeypatch
 
 
 def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
-    from analysis.runner import LOWER_PRIORITY, BookProcess, BookSource
+    from analysis.engine.runner import LOWER_PRIORITY, BookProcess, BookSource
 
     book = BookProcess(BookSource(tmp_path / "source"), tmp_path / "out",
                        tmp_path / "jupyter-book.log", ahead=True)
@@ -293,7 +293,7 @@ def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
 def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(tmp_path):
     import time
 
-    from analysis.runner import BookProcess, BookSource
+    from analysis.engine.runner import BookProcess, BookSource
 
     source = BookSource(tmp_path / "source")
     source.pages.mkdir(parents=True)
@@ -303,7 +303,7 @@ def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(t
         {"format": "jb-book", "root": "intro", "chapters": [{"file": "later"}]}))
     source.config.write_text(yaml.safe_dump(
         {"title": "Pending", "execute": {"execute_notebooks": "off"},
-         "sphinx": {"extra_extensions": ["analysis.book_hooks"]}}))
+         "sphinx": {"extra_extensions": ["analysis.engine.book_hooks"]}}))
     log = tmp_path / "jupyter-book.log"
     book = BookProcess(source, tmp_path / "out", log, ahead=True, pending=["later"])
     try:
@@ -326,7 +326,7 @@ def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
     # the pipe's buffer, and closing must not turn that into the error the user sees.
     import time
 
-    from analysis.runner import BookProcess, BookSource
+    from analysis.engine.runner import BookProcess, BookSource
 
     book = BookProcess(BookSource(tmp_path / "missing"), tmp_path / "out",
                        tmp_path / "jupyter-book.log", ahead=True, pending=["a"])
@@ -344,7 +344,7 @@ def test_the_build_plans_and_starts_its_kernels_before_loading_pandas():
     import subprocess
     import sys
 
-    code = ("import sys, analysis.__main__, analysis.runner; "
+    code = ("import sys, analysis.__main__, analysis.engine.runner; "
             "print(sorted(m for m in ('pandas', 'papermill', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=paths.ROOT).stdout

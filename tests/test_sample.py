@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import sample
-from analysis.datapackage import DataPackage
+from analysis.stats import sample
+from analysis.contract.package import DataPackage
 
 FIELDWORK = {"start": "2019-07-01", "end": "2020-10-31",
              "suspension_start": "2020-03-01", "suspension_end": "2020-07-14"}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import saturation
-from analysis.datapackage import load_package
+from analysis.stats import saturation
+from analysis.contract.validation import load_package
 
 
 def incidence_from(codes_by_interview: list[list[str]]) -> saturation.CodeIncidence:

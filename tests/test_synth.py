@@ -6,10 +6,11 @@ import filecmp
 
 import pytest
 
-from analysis import paths, prevalence
-from analysis.datapackage import load_package, validate
-from analysis.published import published
-from analysis.sample import summarise_included_papers, summarise_interview_sample
+from analysis import paths
+from analysis.stats import prevalence
+from analysis.contract.validation import load_package, validate
+from analysis.contract.published import published
+from analysis.stats.sample import summarise_included_papers, summarise_interview_sample
 from analysis.synth import DEFAULT_SEED, generate
 
 

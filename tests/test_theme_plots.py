@@ -15,8 +15,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 
-from analysis import saturation, themes  # noqa: E402
-from analysis.datapackage import load_package  # noqa: E402
+from analysis.stats import saturation
+from analysis.stats import themes  # noqa: E402
+from analysis.contract.validation import load_package  # noqa: E402
 from analysis.plots import axes_or_new  # noqa: E402
 from analysis.plots import themes as theme_plots  # noqa: E402
 

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import quality, themes
-from analysis.datapackage import load_package
+from analysis.stats import quality
+from analysis.stats import themes
+from analysis.contract.validation import load_package
 
 FRAMEWORK = pd.DataFrame({
     "review": ["meta_synthesis"] * 3 + ["interview_study"] * 2,

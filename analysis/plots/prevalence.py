@@ -10,7 +10,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from analysis.plots import PALETTE
-from analysis.prevalence import PooledPrevalence, PrevalenceContext, format_p
+from analysis.stats.prevalence import PooledPrevalence, PrevalenceContext, format_p
 
 ROW_INCHES = 0.21  # one study row; 9-point text needs about this much
 FONT = 9
@@ -60,7 +60,7 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
     Parameters
     ----------
     context : PrevalenceContext
-        From :func:`analysis.prevalence.prevalence_context`.
+        From :func:`analysis.stats.prevalence.prevalence_context`.
     ax : matplotlib Axes, optional
         Drawn on when given; otherwise a figure sized to the rows is created.
     max_studies : int

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from analysis.datapackage import category_labels
+from analysis.contract.package import category_labels
 from analysis.plots import PALETTE, axes_or_new
-from analysis.quality import (
+from analysis.stats.quality import (
     ALL_ITEMS,
     BAND_LABELS,
     BANDS,
@@ -92,14 +92,14 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
     ----------
     answers : DataFrame
         Answer codes, papers in rows (``study_id``) and item numbers in columns
-        (:func:`analysis.quality.answers_wide`).
+        (:func:`analysis.stats.quality.answers_wide`).
     bands : Series, optional
         Band of each paper (index ``study_id``); adds a "Band" column and orders the
         papers by band, then identifier.
     tool : AppraisalTool, optional
         The checklist (CASP by default), for the item codes and answer order.
     labels : Series, optional
-        Row labels by ``study_id`` (e.g. :func:`analysis.quality.paper_labels`); used
+        Row labels by ``study_id`` (e.g. :func:`analysis.stats.quality.paper_labels`); used
         while papers are few enough to be labelled one by one.
     ax : Axes, optional
 
@@ -233,7 +233,7 @@ def kappa_by_item(table: pd.DataFrame, ax=None):
     Parameters
     ----------
     table : DataFrame
-        ``Agreement.table`` from :func:`analysis.quality.agreement` (index "Q1" ...
+        ``Agreement.table`` from :func:`analysis.stats.quality.agreement` (index "Q1" ...
         "All items").
     ax : Axes, optional
 

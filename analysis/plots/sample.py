@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.datapackage import DataPackage, category_labels
+from analysis.contract.package import DataPackage, category_labels
 from analysis.plots import PALETTE, axes_or_new
 
 

@@ -1,6 +1,6 @@
 """Figures of the Theme frequencies, Sub-themes of the interviews and Saturation chapters.
 
-Each function draws what a table of :mod:`analysis.themes` or :mod:`analysis.saturation`
+Each function draws what a table of :mod:`analysis.stats.themes` or :mod:`analysis.stats.saturation`
 already holds; none computes a statistic of its own.
 """
 
@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 
 from analysis.plots import PALETTE, axes_or_new
-from analysis.themes import BANDS, THEME_LEVEL, ThemeSupport
+from analysis.stats.themes import BANDS, THEME_LEVEL, ThemeSupport
 
 # Sequential blues for counts, with white for zero so that "no support" stands out.
 _BLUES = plt.get_cmap("Blues")
@@ -136,7 +136,7 @@ def sensitivity_plot(table: pd.DataFrame, ax=None):
 def saturation_curve(curve: pd.DataFrame, result=None, ax=None):
     """New codes per interview (bars) and the cumulative number of codes (line).
 
-    With a :class:`analysis.saturation.SaturationResult`, the base is shaded and the
+    With a :class:`analysis.stats.saturation.SaturationResult`, the base is shaded and the
     saturation point and its confirming run are marked.
     """
     ax = axes_or_new(ax)
@@ -171,7 +171,7 @@ def saturation_orders(orders, observed=None, ax=None):
     """How many random interview orders saturate at each point (bars).
 
     The interview order actually held is marked when ``observed`` (a
-    :class:`analysis.saturation.SaturationResult`) is given; orders that never
+    :class:`analysis.stats.saturation.SaturationResult`) is given; orders that never
     saturate are counted in a separate bar at the right.
     """
     ax = axes_or_new(ax)

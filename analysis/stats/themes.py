@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis import quality
-from analysis.datapackage import DataPackage, category_labels
+from analysis.stats import quality
+from analysis.contract.package import DataPackage, category_labels
 
 META_SYNTHESIS = "meta_synthesis"
 INTERVIEW_STUDY = "interview_study"
@@ -70,7 +70,7 @@ def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFr
     ----------
     package : DataPackage
     rule : str or dict
-        A banding rule of :mod:`analysis.quality` (a declared name such as
+        A banding rule of :mod:`analysis.stats.quality` (a declared name such as
         ``"default"`` or ``"strict"``, or the limits as a mapping).
 
     Returns

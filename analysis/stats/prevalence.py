@@ -63,8 +63,8 @@ from scipy.special import expit
 from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.meta_analysis import combine_effects
 
-from analysis.datapackage import DataPackage, category_labels
-from analysis.published import published_facts
+from analysis.contract.package import DataPackage, category_labels
+from analysis.contract.published import published_facts
 
 CONTINUITY = 0.5
 LEVEL = 0.95
@@ -576,7 +576,7 @@ def pool(cases, n, transform: str = "logit", tau2_method: str = "dl",
         raise ValueError(
             "pooling needs at least two studies and got one; report the single study's "
             "own prevalence and confidence interval instead "
-            "(analysis.prevalence.estimate does this), or add studies")
+            "(analysis.stats.prevalence.estimate does this), or add studies")
     if eff.transform == "freeman_tukey":
         warnings.warn(FREEMAN_TUKEY_CAVEAT, FreemanTukeyWarning, stacklevel=2)
     return _summary(eff, tau2_method, level)

@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from analysis import paths
-from analysis.datapackage import DataPackage, load_package
-from analysis.package_files import fingerprint
+from analysis.contract.package import DataPackage
+from analysis.contract.validation import load_package
+from analysis.contract.files import fingerprint
 from analysis.paths import TABLES_DIR_ENV
 
 

@@ -21,7 +21,7 @@ def glue_fields(result: Any, prefix: str) -> list[str]:
     Parameters
     ----------
     result : dataclass instance
-        A named result from :mod:`analysis` (e.g. :class:`analysis.sample.InterviewSample`).
+        A named result from :mod:`analysis` (e.g. :class:`analysis.stats.sample.InterviewSample`).
     prefix : str
         Namespace of the names in the page's prose.
 

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.datapackage import DataPackage
-from analysis.published import published_facts
-from analysis.sample import summarise_included_papers, summarise_interview_sample
+from analysis.contract.package import DataPackage
+from analysis.contract.published import published_facts
+from analysis.stats.sample import summarise_included_papers, summarise_interview_sample
 
 ESTIMATE_TOLERANCE = 0.5  # percentage points, for pooled prevalences
 APPROXIMATE_TOLERANCE = 10.0  # percentage points, for "about half" style figures
 
 
 def _pooled_percent(package: DataPackage, setting: str, income: str | None = None) -> float:
-    from analysis.prevalence import pool_logit
+    from analysis.stats.prevalence import pool_logit
 
     studies = package["prevalence_studies"]
     rows = studies[studies["setting"] == setting]
@@ -32,7 +32,7 @@ def _pooled_percent(package: DataPackage, setting: str, income: str | None = Non
 
 
 def _review_quality(package: DataPackage) -> str:
-    from analysis import quality
+    from analysis.stats import quality
 
     return quality.median_band(quality.paper_bands(package["casp_ratings"])["band"])
 

@@ -1,4 +1,4 @@
-"""Sphinx extension: how ``analysis.runner`` drives ``jupyter-book build``.
+"""Sphinx extension: how ``analysis.engine.runner`` drives ``jupyter-book build``.
 
 Two hooks are active only when the runner sets :data:`HOLD_ENV` (a plain
 ``jupyter-book build`` of the same source, as the benchmark's floor runs it, behaves

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.datapackage import DataPackage
+from analysis.contract.package import DataPackage
 
 BASE_SIZE = 4
 RUN_LENGTH = 2

@@ -1,7 +1,7 @@
 """Cross-table rules of the data contract.
 
 Column types, allowed values, ranges and keys are declared in the contract and checked
-in :mod:`analysis.datapackage`. The rules here relate rows and tables to each other
+in :mod:`analysis.contract.package`. The rules here relate rows and tables to each other
 (the PRISMA arithmetic must close, a CASP rating set must be complete, ...). Each rule
 has a sentence that the Data dictionary page prints, so the rules a user's data must
 meet are documented from the same list that enforces them.
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.datapackage import DataPackage, Problem
+from analysis.contract.errors import Problem
+from analysis.contract.package import DataPackage
 
 CASP_ITEMS = range(1, 11)
 CONSENSUS = "consensus"

@@ -10,7 +10,11 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.package_files import file_hashes, fingerprint
+from analysis.contract.files import file_hashes, fingerprint
+
+# The layers of analysis/ that a page imports (see tests/test_layers.py); their source is
+# part of every page's cache key.
+PAGE_LAYERS = ("contract", "stats", "chapters", "plots")
 
 KEY_PACKAGES = ["jupyter-book", "myst-nb", "sphinx", "papermill", "pandas", "numpy", "scipy",
                 "statsmodels", "matplotlib", "seaborn"]
@@ -52,12 +56,24 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def page_code_files() -> list[Path]:
+    """The source files a page can run: the layers its notebook imports.
+
+    The data contract, the statistics, the chapters and the plots (with the package's
+    ``__init__`` and ``paths``), but not the engine, the generator of synthetic data or
+    the benchmark, which no page imports: editing them re-executes no page.
+    """
+    files = [paths.PACKAGE / "__init__.py", paths.PACKAGE / "paths.py"]
+    for layer in PAGE_LAYERS:
+        files += sorted(p for p in (paths.PACKAGE / layer).rglob("*")
+                        if p.suffix in (".py", ".json", ".csv") and "__pycache__" not in p.parts)
+    return files
+
+
 def code_hash() -> str:
-    """SHA-256 over the source of the ``analysis`` package and the dependency lock."""
+    """SHA-256 over the source a page runs (:func:`page_code_files`) and the dependency lock."""
     digest = hashlib.sha256()
-    files = sorted(p for p in paths.PACKAGE.rglob("*")
-                   if p.suffix in (".py", ".json", ".csv") and "__pycache__" not in p.parts)
-    files += [p for p in (paths.PYPROJECT, paths.LOCK) if p.exists()]
+    files = page_code_files() + [p for p in (paths.PYPROJECT, paths.LOCK) if p.exists()]
     for path in files:
         digest.update(str(path.relative_to(paths.ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -1,13 +1,10 @@
-"""The data contract: reading and validating a data package.
-
-A data package is one folder of CSV files with a ``datapackage.json`` that describes
-them (the Frictionless Data Package standard). The tables, their columns, allowed
-values, ranges and keys are declared once, in ``analysis/data_contract.json``; every
-check here reads that declaration rather than repeating it.
+"""Reading and validating a data package against the contract.
 
 Every problem is reported as ``file:row:column: what is wrong and what is allowed``,
 where *row* is the line number in the CSV file (the header is line 1), so that a
-researcher can go straight to the cell.
+researcher can go straight to the cell. Checks of single tables are here; checks that
+relate rows and tables to each other are :mod:`analysis.contract.rules`, run once every
+table is typed and its keys are clean.
 
 References
 ----------
@@ -20,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,99 +24,16 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.package_files import fingerprint, load_contract
-from analysis.paths import TABLE_LOG_ENV, VALIDATED_PACKAGE_ENV
+from analysis.contract import rules
+from analysis.contract.errors import DataPackageError, Problem, ValidationReport
+from analysis.contract.files import fingerprint
+from analysis.contract.package import DataPackage, contract_resources
+from analysis.paths import VALIDATED_PACKAGE_ENV
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
 HEADER_ROW = 1
 MAX_PROBLEMS_PER_CHECK = 20
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in a data package, located as precisely as possible."""
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f":{self.row}"
-        if self.column is not None:
-            where += f":{self.column}"
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class ValidationReport:
-    """Every problem found in one data package."""
-
-    data_dir: Path
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def format(self) -> str:
-        """The report as a user reads it in a terminal."""
-        if self.ok:
-            return f"{self.data_dir}: the data package is valid."
-        n = len(self.problems)
-        lines = [f"{self.data_dir}: {n} problem{'s' if n != 1 else ''} found"]
-        lines += [f"  {p}" for p in self.problems]
-        lines.append("Fix each cell named above, then run the command again.")
-        return "\n".join(lines)
-
-
-class DataPackageError(Exception):
-    """Raised when a data package does not meet the contract."""
-
-    def __init__(self, report: ValidationReport):
-        super().__init__(report.format())
-        self.report = report
-
-
-@dataclass
-class DataPackage:
-    """A validated data package: typed tables plus the package's own metadata."""
-
-    data_dir: Path
-    descriptor: dict[str, Any]
-    tables: dict[str, pd.DataFrame]
-    log_reads: bool = False  # switched on once validation is over
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        log = os.environ.get(TABLE_LOG_ENV)
-        if log and self.log_reads:
-            with open(log, "a", encoding="utf-8") as handle:
-                handle.write(f"{name}\n")
-        return self.tables[name]
-
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.descriptor.get("synthetic", False))
-
-    @property
-    def fieldwork(self) -> dict[str, str]:
-        return dict(self.descriptor.get("fieldwork", {}))
-
-
-
-
-def contract_resources() -> dict[str, dict[str, Any]]:
-    """Contract resources by table name, in declaration order."""
-    return {res["name"]: res for res in load_contract()["resources"]}
-
-
-
-
-
-
 
 
 # --------------------------------------------------------------------------- reading
@@ -404,8 +317,7 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
         typed_tables[name] = pd.DataFrame(typed, index=raw.index)
     _check_foreign_keys(raw_tables, report)
     if report.ok:
-        from analysis import rules  # cross-table rules need typed, key-clean tables
-
+        # Cross-table rules need typed, key-clean tables.
         package = DataPackage(data_dir=data_dir, descriptor=descriptor, tables=typed_tables)
         report.problems.extend(rules.check(package))
         # Analyses see plain 0-based tables; line numbers were only for messages.
@@ -417,16 +329,3 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
             typed_tables[name] = table
         return report, package
     return report, None
-
-
-def category_labels(table: str, column: str) -> dict[str, str]:
-    """Allowed values of a column in declared order, mapped to their display labels.
-
-    Columns without declared labels map each allowed value to itself.
-    """
-    for fdef in contract_resources()[table]["schema"]["fields"]:
-        if fdef["name"] == column:
-            allowed = fdef.get("constraints", {}).get("enum", [])
-            labels = fdef.get("categoryLabels", {})
-            return {value: labels.get(value, value) for value in allowed}
-    raise KeyError(f"{table} has no column {column!r}")

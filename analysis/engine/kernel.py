@@ -1,4 +1,4 @@
-"""Set-up of a Jupyter kernel that the build reuses for many pages (``analysis.runner``).
+"""Set-up of a Jupyter kernel that the build reuses for many pages (``analysis.engine.runner``).
 
 Runs inside the kernel, from the hidden first cell of every page; each function is safe
 to call again.

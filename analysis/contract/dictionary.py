@@ -1,7 +1,7 @@
 """The data dictionary page: the contract rendered for readers.
 
 Everything here is read from ``analysis/data_contract.json``, the package's own
-``datapackage.json`` and :data:`analysis.rules.RULES`, so the page can never disagree
+``datapackage.json`` and :data:`analysis.contract.rules.RULES`, so the page can never disagree
 with what validation enforces.
 """
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.datapackage import DataPackage, contract_resources
-from analysis.rules import RULES
+from analysis.contract.package import DataPackage, contract_resources
+from analysis.contract.rules import RULES
 
 
 def tables_overview(package: DataPackage) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The files of a data package, the contract that names them, and their hashes.
 
-Kept apart from :mod:`analysis.datapackage`, which reads the tables with pandas: a
+Kept apart from :mod:`analysis.contract.package`, which reads the tables with pandas: a
 build hashes the data and plans its pages before it starts the kernels, and importing
 pandas first would hold the kernels back by half a second.
 """

@@ -58,12 +58,12 @@ import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
 from analysis import paths
-from analysis.datapackage import DataPackage, category_labels
-from analysis.published import published
+from analysis.contract.package import DataPackage, category_labels
+from analysis.contract.published import published
 
-TOOLS_FILE = paths.PACKAGE / "appraisal_tools.json"
+TOOLS_FILE = paths.APPRAISAL_TOOLS
 DEFAULT_TOOL = "casp_qualitative"
-CONSENSUS = "consensus"  # the reviewer code of the agreed answers (see analysis.rules)
+CONSENSUS = "consensus"  # the reviewer code of the agreed answers (see analysis.contract.rules)
 
 BANDS = ("high", "moderate", "low")  # best first
 BAND_LABELS = {"high": "High", "moderate": "Moderate", "low": "Low"}
@@ -957,7 +957,7 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule,
     """The review-level quality judgement implied by the papers' bands.
 
     The judgement is the median band (:func:`median_band`), set beside the judgement the
-    meta-synthesis published (``analysis.published.published('overall_quality')``).
+    meta-synthesis published (``analysis.contract.published.published('overall_quality')``).
 
     Parameters
     ----------
@@ -1212,23 +1212,3 @@ def cerqual_check(table: pd.DataFrame, max_low_share: float = 0.5) -> CerqualChe
                                                        flags["message"])) + ".")
     return CerqualCheck(n_findings=len(table), n_flagged=len(flags), flagged=names or "none",
                         threshold_pct=100 * max_low_share, message=message, flags=flags)
-
-
-# ------------------------------------------------------------------------- display
-
-
-def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
-    """A table of words (see :func:`analysis.page.show_text_table`).
-
-    Parameters
-    ----------
-    table : DataFrame
-    caption : str, optional
-    tints : bool
-        Tint answer cells ("Yes", "Can't tell", "No", "High", ...) in the colours of the
-        traffic-light figure, so a long ratings table can be scanned.
-    """
-    from analysis.page import show_text_table as show
-    from analysis.plots.quality import cell_tints
-
-    return show(table, caption, cell_tints() if tints else None)

@@ -43,10 +43,10 @@ from typing import Any
 import yaml
 
 from analysis import __version__, paths
-from analysis.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
-from analysis.package_files import file_hashes
+from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
+from analysis.contract.files import file_hashes
 from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
-from analysis.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
+from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                  package_versions)
 
 # Nothing imported above loads pandas: the build plans its pages and starts the kernels
@@ -242,7 +242,7 @@ class PageResult:
 def _finish_page(nb_path: Path, title: str | None) -> None:
     """Give the page its own title and hide papermill's injected cell.
 
-    The page shows its parameters as a table (``analysis.page.start_page``), so the
+    The page shows its parameters as a table (``analysis.chapters.page.start_page``), so the
     injected code cell would only repeat them.
     """
     import nbformat
@@ -262,14 +262,14 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
 
 # Run first in a reused kernel: forget the previous page (its names, outputs, figures
 # and the warnings already shown), point the table log and exports at this page, and
-# (once per kernel) stop empty flushes from waiting (analysis.kernel).
+# (once per kernel) stop empty flushes from waiting (analysis.engine.kernel).
 # Not IPython's %reset: that runs the garbage collector twice, a quarter of a second
 # per page once pandas, scipy and matplotlib are loaded, to free memory nobody waits for.
 PRELUDE = """\
 def _cen_book_new_page(env):
     import os, warnings
     import matplotlib.pyplot as plt
-    from analysis.kernel import skip_empty_flushes
+    from analysis.engine.kernel import skip_empty_flushes
     skip_empty_flushes()
     shell = get_ipython()
     shell.history_manager.output_hist.clear()
@@ -456,7 +456,7 @@ def book_config(stamp) -> dict[str, Any]:
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
-    sphinx.setdefault("extra_extensions", []).append("analysis.book_hooks")
+    sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
     html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
@@ -574,7 +574,7 @@ def _write_stand_ins(source: BookSource, names: list[str], pages: list[PageSpec]
     """Files for the pages still to come, so that the build started ahead finds them.
 
     Sphinx lists a book's pages from its files before it reads any; the build waits
-    for each of these to be final before reading it (:mod:`analysis.book_hooks`).
+    for each of these to be final before reading it (:mod:`analysis.engine.book_hooks`).
     """
     notebooks = {page.name for page in pages if page.notebook}
     for name in names:
@@ -606,7 +606,7 @@ def tree_hash(folder: Path) -> str:
 
 class BookProcess:
     """One ``jupyter-book build`` of a :class:`BookSource`, driven through
-    :mod:`analysis.book_hooks`.
+    :mod:`analysis.engine.book_hooks`.
 
     Started ``ahead``, while the notebooks still execute, with the ``pending`` pages
     (stand-in files in the source, in the order they are expected), Jupyter Book's
@@ -752,7 +752,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 raise BuildError("\n".join(problems) + f"\n{untouched}")
             # Validation is a function of the data's bytes and the code: an unchanged
             # pair that passed before passes again, so a no-op rebuild skips it.
-            from analysis.datapackage import load_package, save_validated
+            from analysis.contract.validation import load_package, save_validated
 
             validated = {"data_dir": str(data_dir), "files": data_hashes, "code": code}
             validated_file = executed_dir / "validated.json"
@@ -856,7 +856,7 @@ def _compile_analysis() -> None:
 
 
 def _releases() -> list:
-    from analysis.editions import list_releases  # reads tables with pandas
+    from analysis.engine.editions import list_releases  # reads tables with pandas
 
     return list_releases()
 

@@ -51,7 +51,7 @@ class ScaleBenchmark:
     clean_cpu: float = 0.0
     clean_cpu_share: float = 0.0
     # Within the clean build, from the moment its source was complete (Jupyter Book
-    # starts earlier and waits, see analysis.runner.BookProcess).
+    # starts earlier and waits, see analysis.engine.runner.BookProcess).
     clean_jupyter_book_after_source: float = 0.0
     # Each repetition in order: a clean build, then its floor (the values above are the
     # medians; clean_over_floor is the median of the paired ratios).
@@ -103,7 +103,7 @@ def jupyter_book_alone_seconds(source_dir: Path) -> float:
     source_dir : Path
         A build's ``_build/source`` (:func:`analysis.paths.book_source_dir`).
     """
-    from analysis.runner import BookSource
+    from analysis.engine.runner import BookSource
 
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
@@ -213,7 +213,7 @@ def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
     out.write_text(json.dumps(payload, indent=2) + "\n")
     say(format_table(results))
     say(f"written to {out}")
-    from analysis import bench_tables
+    from benchmarks import bench_tables
 
     tables = bench_tables.run(scale=max(scales))
     say(bench_tables.format_report(tables))

@@ -1,7 +1,7 @@
 """Time the theme-frequency and saturation functions on a large synthetic package.
 
 A benchmark, not a test: it writes its figures to ``_build/bench_tables.json`` and
-asserts nothing. ``python -m analysis bench`` (``make bench``) runs it after the build
+asserts nothing. ``python -m benchmarks`` (``make bench``) runs it after the build
 benchmark, at the largest scale benchmarked.
 
 At ``--scale 100`` the package holds 2,900 papers and 3,000 participants (the published
@@ -19,8 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analysis import __version__, paths, saturation, themes
-from analysis.datapackage import load_package
+from analysis import __version__, paths
+from analysis.stats import saturation
+from analysis.stats import themes
+from analysis.contract.validation import load_package
 from analysis.synth import DEFAULT_SEED, generate
 
 
@@ -82,7 +84,7 @@ def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
             "benchmark": "theme frequencies and saturation",
             "version": __version__,
             "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "command": f"python -m analysis bench (table functions at scale {scale}, "
+            "command": f"python -m benchmarks (table functions at scale {scale}, "
                        f"{repeat} repeats, {n_orders} random orders)",
             "python": platform.python_version(),
             "machine": platform.machine(),

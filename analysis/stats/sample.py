@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.datapackage import DataPackage, category_labels
+from analysis.contract.package import DataPackage, category_labels
 
 TABLE_COLUMNS = ["characteristic", "category", "n", "percent"]
 

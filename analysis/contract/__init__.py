@@ -1,0 +1,9 @@
+"""The data contract: what a researcher's data package must hold and how it is checked.
+
+Layer 0 of :mod:`analysis`. The schema (``data_contract.json``), the published figures
+(``published_facts.csv``) and the appraisal tools (``appraisal_tools.json``) are data;
+the modules read a package (:mod:`~analysis.contract.validation`), hold it typed
+(:mod:`~analysis.contract.package`), relate its tables (:mod:`~analysis.contract.rules`)
+and document it (:mod:`~analysis.contract.dictionary`). :mod:`~analysis.contract.errors`
+and :mod:`~analysis.contract.files` import no pandas. Imports nothing above it.
+"""

@@ -1,0 +1,25 @@
+"""Command line of the benchmark: ``python -m benchmarks`` (``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks.bench import run_benchmark
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time a clean build, a no-op rebuild and a rebuild after one data file "
+        "changes, at several data scales, against the floor (kernel start-ups plus "
+        "jupyter-book alone). Writes _build/bench.json.")
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100], metavar="K")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N")
+    args = parser.parse_args(argv)
+    run_benchmark(scales=args.scales, jobs=args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

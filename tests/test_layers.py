@@ -1,0 +1,110 @@
+"""The layers of ``analysis/`` import in one direction only, and no module imports itself
+back through others.
+
+Read from the source with ``ast`` (every import, also those inside functions), so the
+rule holds for what a module may load at any time, not only at import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from analysis import paths
+
+# What each layer may import (besides itself). The base is the package's __init__ and
+# paths; the command line (__main__) may import every layer.
+ALLOWED = {
+    "base": set(),
+    "contract": {"base"},
+    "stats": {"base", "contract"},
+    "plots": {"base", "contract", "stats"},
+    "chapters": {"base", "contract", "stats", "plots"},
+    "synth": {"base", "contract", "stats"},
+    "engine": {"base", "contract"},
+    "cli": {"base", "contract", "stats", "plots", "chapters", "synth", "engine"},
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(paths.ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(paths.PACKAGE.rglob("*.py"))
+           if "__pycache__" not in p.parts}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if module in ("analysis", "analysis.paths"):
+        return "base"
+    if module == "analysis.__main__":
+        return "cli"
+    if module == "analysis.synth":
+        return "synth"
+    return parts[1]
+
+
+def imports(module: str) -> set[str]:
+    """Every module of the project that ``module`` imports, by its full name."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] in ("analysis", "benchmarks"):
+                # "from analysis.stats import quality" names a module; "from
+                # analysis.plots import PALETTE" names something inside one.
+                while name not in MODULES and "." in name:
+                    name = name.rsplit(".", 1)[0]
+                found.add(name)
+    found.discard(module)
+    return found
+
+
+def test_every_module_has_a_layer():
+    assert {layer(m) for m in MODULES} <= set(ALLOWED)
+    assert {"contract", "stats", "chapters", "plots", "engine"} <= {layer(m) for m in MODULES}
+
+
+def test_no_layer_imports_a_higher_one():
+    wrong = [f"{m} ({layer(m)}) imports {i} ({layer(i) if i in MODULES else 'outside'})"
+             for m in MODULES for i in sorted(imports(m))
+             if i not in MODULES or (layer(i) != layer(m) and layer(i) not in ALLOWED[layer(m)])]
+    assert not wrong, "imports against the layer rule:\n" + "\n".join(wrong)
+
+
+def test_the_runtime_package_never_imports_the_benchmark():
+    assert not [m for m in MODULES if any(i.startswith("benchmarks") for i in imports(m))]
+
+
+def test_no_import_cycles():
+    graph = {m: imports(m) & MODULES.keys() for m in MODULES}
+    state: dict[str, int] = {}  # 1 on the current path, 2 finished
+    cycles = []
+
+    def visit(m: str, trail: list[str]) -> None:
+        state[m] = 1
+        for nxt in sorted(graph[m]):
+            # A package's __init__ is imported by its modules' imports as a matter of
+            # course; only module-to-module cycles count.
+            if m.startswith(nxt + "."):
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[m] = 2
+
+    for m in MODULES:
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
