@@ -2,7 +2,7 @@
 
     python -m analysis validate DATA_DIR
     python -m analysis synth --seed N --out DIR [--scale K]
-    python -m analysis build [--data-dir DIR] [--jobs N] [--force]
+    python -m analysis build [--data-dir DIR] [--jobs N] [--force] [--plain]
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
 
@@ -42,11 +42,12 @@ def _synth(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     # Not analysis.contract.package here: it imports pandas, which the build loads only once
     # its kernels are starting (a DataPackageError means it has been loaded).
-    from analysis.engine.runner import BuildError, build
+    from analysis.engine.build import BuildError, build
 
     try:
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
-              build_root=args.build_root, reuse_kernels=not args.fresh_kernels)
+              build_root=args.build_root, reuse_kernels=not args.fresh_kernels,
+              plain=args.plain)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
@@ -117,6 +118,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="notebooks executed at once (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every notebook")
+    p.add_argument("--plain", action="store_true",
+                   help="build without the speed-ups that rely on other libraries' private "
+                   "internals (analysis/engine/internals.py): the same book, a little slower")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="start a new kernel for every page instead of one per worker")
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",

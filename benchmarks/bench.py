@@ -51,7 +51,7 @@ class ScaleBenchmark:
     clean_cpu: float = 0.0
     clean_cpu_share: float = 0.0
     # Within the clean build, from the moment its source was complete (Jupyter Book
-    # starts earlier and waits, see analysis.engine.runner.BookProcess).
+    # starts earlier and waits, see analysis.engine.book.BookProcess).
     clean_jupyter_book_after_source: float = 0.0
     # Each repetition in order: a clean build, then its floor (the values above are the
     # medians; clean_over_floor is the median of the paired ratios).
@@ -103,7 +103,7 @@ def jupyter_book_alone_seconds(source_dir: Path) -> float:
     source_dir : Path
         A build's ``_build/source`` (:func:`analysis.paths.book_source_dir`).
     """
-    from analysis.engine.runner import BookSource
+    from analysis.engine.book import BookSource
 
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()

@@ -19,7 +19,9 @@ from analysis import __version__, paths
 from analysis.contract.errors import DataPackageError
 from analysis.contract.files import fingerprint
 from analysis.engine.editions import diff, release
-from analysis.engine.runner import BuildError, build, load_pages, tree_hash
+from analysis.engine.build import BuildError, build
+from analysis.engine.cache import tree_hash
+from analysis.engine.pages import load_pages
 from analysis.synth import generate
 from tests.conftest import edit_cell
 
@@ -296,3 +298,18 @@ def test_reused_kernels_give_the_same_numbers_as_fresh_ones(tmp_path):
     kernels = [p for p in psutil.Process().children(recursive=True)
                if "ipykernel" in " ".join(p.cmdline())]
     assert kernels == []  # every worker shut its kernel down
+
+
+def test_a_plain_build_gives_the_same_glued_values(tmp_path):
+    # --plain leaves out every speed-up that relies on private internals
+    # (analysis/engine/internals.py); the book must not change.
+    pages = small_pages(tmp_path)
+    build(build_root=tmp_path / "fast", pages_file=pages, say=lambda s: None)
+    plain = build(build_root=tmp_path / "plain", pages_file=pages, plain=True,
+                  say=lambda s: None)
+    for page in ("data_dictionary", "sample_characteristics"):
+        a = _glued(paths.executed_dir(tmp_path / "fast") / f"{page}.ipynb")
+        b = _glued(paths.executed_dir(tmp_path / "plain") / f"{page}.ipynb")
+        assert a and a == b, page
+    assert (plain.html / "index.html").exists()
+    assert "CEN_BOOK_PLAIN" not in __import__("os").environ

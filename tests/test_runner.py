@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from analysis import paths
-from analysis.engine.runner import (BuildError, check_parameters, load_pages, template_hash, toc,
-                             why_changed)
+from analysis.engine.cache import why_changed
+from analysis.engine.errors import BuildError
+from analysis.engine.pages import check_parameters, load_pages, template_hash, toc
 
 TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 
@@ -78,14 +79,14 @@ def test_template_has_a_parameters_cell_with_working_default(template):
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
 def test_declared_parameters_are_the_names_papermill_reads(template, tmp_path):
-    from analysis.engine.runner import declared_parameters
+    from analysis.engine.pages import declared_parameters
 
     assert declared_parameters(template, tmp_path) == sorted(
         papermill.inspect_notebook(str(template)))
 
 
 def test_a_parameters_cell_that_is_not_python_is_named(tmp_path):
-    from analysis.engine.runner import declared_parameters
+    from analysis.engine.pages import declared_parameters
 
     template = Path(_notebook(tmp_path / "broken.ipynb"))
     nb = nbformat.read(str(template), as_version=4)
@@ -132,7 +133,7 @@ def _notebook(path, *sources):
 
 
 def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
-    from analysis.engine import runner
+    from analysis.engine import kernels
 
     first = _notebook(tmp_path / "first.ipynb", "import sys\nassert 'warmed' not in globals()",
                       "leftover = 41\nprint(leftover + 1)")
@@ -141,22 +142,22 @@ def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
                        "assert 'statistics' in sys.modules  # modules stay imported")
     stderr = os.dup(2)  # a page sends this process's stderr to its log
     try:
-        assert runner.warm_up("import statistics as warmed", str(tmp_path / "kernel.log"))
+        assert kernels.warm_up("import statistics as warmed", str(tmp_path / "kernel.log"))
         for name in (first, second):
             out = tmp_path / f"{Path(name).stem}.out.ipynb"
-            runner.execute_page(name, str(out), {"data_dir": "data_synthetic"}, None,
+            kernels.execute_page(name, str(out), {"data_dir": "data_synthetic"}, None,
                                 str(tmp_path / "reads"), str(tmp_path / "tables"))
             nb = nbformat.read(str(out), as_version=4)
-            assert not any(runner.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
+            assert not any(kernels.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
     finally:
-        runner._shutdown_kernel()
+        kernels._shutdown_kernel()
         os.dup2(stderr, 2)
     cells = nbformat.read(str(tmp_path / "first.out.ipynb"), as_version=4).cells
     assert [c.outputs[0]["text"] for c in cells if "leftover" in c.source] == ["42\n"]
 
 
 def test_warm_up_imports_what_the_pages_import():
-    from analysis.engine.runner import page_imports
+    from analysis.engine.kernels import page_imports
 
     imports = page_imports(load_pages()).splitlines()
     assert "from analysis.stats import prevalence" in imports
@@ -168,9 +169,9 @@ def test_warm_up_imports_what_the_pages_import():
 def test_a_workers_kernel_keeps_one_ready_client_until_it_is_replaced():
     from jupyter_core.utils import run_sync
 
-    from analysis.engine import runner
+    from analysis.engine import internals
 
-    km = runner._new_kernel_manager()
+    km = internals.kernel_manager()
     run_sync(km.start_kernel)()
     try:
         first = km.client()
@@ -223,7 +224,7 @@ def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("from analysis.engine.kernel import skip_empty_flushes\n"
+        nbformat.v4.new_code_cell("from analysis.engine.internals import skip_empty_flushes\n"
                                   "skip_empty_flushes()\nskip_empty_flushes()  # again: no-op"),
         nbformat.v4.new_code_cell("from ipykernel.iostream import OutStream\n"
                                   "from IPython.display import display\n"
@@ -256,6 +257,9 @@ def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
     monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
     book_hooks.exit_when_written(warned, None)  # a warning: Sphinx reports it and fails
     book_hooks.exit_when_written(clean, RuntimeError("broken"))  # an error: likewise
+    monkeypatch.setenv(book_hooks.internals.PLAIN_ENV, "1")
+    book_hooks.exit_when_written(clean, None)  # --plain: Sphinx finishes as usual
+    monkeypatch.delenv(book_hooks.internals.PLAIN_ENV)
     with pytest.raises(Exited) as exited:
         book_hooks.exit_when_written(clean, None)
     assert exited.value.args == (0,)
@@ -277,7 +281,7 @@ def test_the_citation_backend_is_found_without_scanning_entry_points(monkeypatch
 
 
 def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
-    from analysis.engine.runner import LOWER_PRIORITY, BookProcess, BookSource
+    from analysis.engine.book import LOWER_PRIORITY, BookProcess, BookSource
 
     book = BookProcess(BookSource(tmp_path / "source"), tmp_path / "out",
                        tmp_path / "jupyter-book.log", ahead=True)
@@ -293,7 +297,7 @@ def test_a_book_build_started_ahead_runs_at_lower_priority_and_closes(tmp_path):
 def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(tmp_path):
     import time
 
-    from analysis.engine.runner import BookProcess, BookSource
+    from analysis.engine.book import BookProcess, BookSource
 
     source = BookSource(tmp_path / "source")
     source.pages.mkdir(parents=True)
@@ -326,7 +330,7 @@ def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
     # the pipe's buffer, and closing must not turn that into the error the user sees.
     import time
 
-    from analysis.engine.runner import BookProcess, BookSource
+    from analysis.engine.book import BookProcess, BookSource
 
     book = BookProcess(BookSource(tmp_path / "missing"), tmp_path / "out",
                        tmp_path / "jupyter-book.log", ahead=True, pending=["a"])
@@ -340,11 +344,11 @@ def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
 
 def test_the_build_plans_and_starts_its_kernels_before_loading_pandas():
     # The kernels start after the plan; pandas (0.4 s to import) is loaded only while
-    # they warm up. Importing the command line and the runner must not load it.
+    # they warm up. Importing the command line and the build engine must not load it.
     import subprocess
     import sys
 
-    code = ("import sys, analysis.__main__, analysis.engine.runner; "
+    code = ("import sys, analysis.__main__, analysis.engine.build; "
             "print(sorted(m for m in ('pandas', 'papermill', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=paths.ROOT).stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,46 @@ def file_hashes(data_dir: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_files(data_dir)}
 
 
-def fingerprint(data_dir: Path) -> str:
-    """A short fingerprint of the package's bytes (first 12 hex digits of a SHA-256)."""
+def fingerprint_of(hashes: dict[str, str]) -> str:
+    """A short fingerprint of a package's file hashes (first 12 hex digits of a SHA-256)."""
     digest = hashlib.sha256()
-    for name, sha in sorted(file_hashes(data_dir).items()):
+    for name, sha in sorted(hashes.items()):
         digest.update(f"{name}\0{sha}\n".encode())
     return digest.hexdigest()[:12]
+
+
+def fingerprint(data_dir: Path) -> str:
+    """A short fingerprint of the package's bytes (first 12 hex digits of a SHA-256)."""
+    return fingerprint_of(file_hashes(data_dir))
+
+
+@dataclass(frozen=True)
+class PackageFiles:
+    """A data package as a build sees it before reading any table: its folder, the
+    SHA-256 of each file and their fingerprint, computed once and shared by the plan,
+    the validation, the edition stamp and the provenance record.
+    """
+
+    data_dir: Path
+    hashes: dict[str, str]
+    fingerprint: str
+
+    @classmethod
+    def at(cls, data_dir: str | Path | None) -> "PackageFiles":
+        """Resolve a ``data_dir`` parameter (see :func:`analysis.paths.resolve_data_dir`)
+        and hash its files."""
+        folder = paths.resolve_data_dir(data_dir)
+        hashes = file_hashes(folder)
+        return cls(folder, hashes, fingerprint_of(hashes))
+
+    def descriptor(self) -> dict[str, Any]:
+        """The package's ``datapackage.json`` as read (an empty one when absent or unreadable:
+        validation reports why)."""
+        try:
+            return json.loads((self.data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.descriptor().get("synthetic", False))

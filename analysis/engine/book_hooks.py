@@ -1,4 +1,5 @@
-"""Sphinx extension: how ``analysis.engine.runner`` drives ``jupyter-book build``.
+"""Sphinx extension: how the build engine (:mod:`analysis.engine.book`) drives
+``jupyter-book build``.
 
 Two hooks are active only when the runner sets :data:`HOLD_ENV` (a plain
 ``jupyter-book build`` of the same source, as the benchmark's floor runs it, behaves
@@ -18,7 +19,8 @@ exactly as without them):
   run and Sphinx has counted no warning and no error, nothing is left to write: the
   process leaves at once instead of spending over half a second tearing down the
   Python objects of the build. Any warning lets Sphinx finish as usual, report it and
-  fail (the runner builds with warnings as errors).
+  fail (the runner builds with warnings as errors). This reads Sphinx's private warning
+  count (:mod:`analysis.engine.internals`); a ``--plain`` build skips it.
 
 One change serves every build of the book, the floor's included:
 
@@ -34,6 +36,8 @@ from __future__ import annotations
 import os
 import sys
 from typing import TextIO
+
+from analysis.engine import internals
 
 HOLD_ENV = "CEN_BOOK_HOLD_FOR_SOURCE"
 PENDING_ENV = "CEN_BOOK_PENDING_PAGES"
@@ -101,10 +105,8 @@ def exit_when_written(app, exception) -> None:
     """Leave as soon as a clean build has written the book (see the module notes)."""
     if not _driven_by_runner() or exception is not None:
         return
-    if app.statuscode == 0 and getattr(app, "_warncount", 1) == 0:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    if internals.clean_build_written(app):
+        internals.leave_now()
 
 
 def look_up_citation_backend_once() -> None:

@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.contract.files import file_hashes, fingerprint
+from analysis.contract.files import PackageFiles
 
 # The layers of analysis/ that a page imports (see tests/test_layers.py); their source is
 # part of every page's cache key.
@@ -96,15 +96,15 @@ class Edition:
         return asdict(self)
 
 
-def edition(data_dir: Path, synthetic: bool) -> Edition:
-    """The edition stamp of a build on ``data_dir``."""
-    return Edition(__version__, git_commit().label, fingerprint(data_dir), synthetic)
+def edition(package: PackageFiles) -> Edition:
+    """The edition stamp of a build on ``package``."""
+    return Edition(__version__, git_commit().label, package.fingerprint, package.synthetic)
 
 
-def data_provenance(data_dir: Path) -> dict:
-    """Folder, fingerprint and SHA-256 of every data file."""
-    return {"data_dir": str(data_dir), "fingerprint": fingerprint(data_dir),
-            "files": file_hashes(data_dir)}
+def data_provenance(package: PackageFiles) -> dict:
+    """Folder, fingerprint, SHA-256 of every data file, and whether the data are synthetic."""
+    return {"data_dir": str(package.data_dir), "fingerprint": package.fingerprint,
+            "files": dict(package.hashes), "synthetic": package.synthetic}
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:

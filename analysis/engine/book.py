@@ -1,0 +1,232 @@
+"""The Jupyter Book source of an edition and the ``jupyter-book build`` that turns it into HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis import paths
+from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
+from analysis.engine.errors import BuildError
+from analysis.engine.pages import PageSpec, toc
+
+
+BUILD_COMMAND = ["-W", "-n", "--keep-going"]
+
+
+EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+
+
+LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
+
+
+def book_config(stamp) -> dict[str, Any]:
+    """``_config.yml`` with the edition stamped into every page."""
+    config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
+    # Inert in a plain jupyter-book build; see BookProcess.
+    sphinx = config.setdefault("sphinx", {})
+    sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
+    # Jupyter Book maps these two html keys to theme options on every page.
+    html = config.setdefault("html", {})
+    html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
+    if stamp.synthetic:
+        html["announcement"] = (
+            "Synthetic data: every number in this edition is computed from invented rows "
+            "calibrated to published figures, not from the studies' real data.")
+    return config
+
+
+def _jupyter_book() -> list[str]:
+    local = Path(sys.executable).parent / "jupyter-book"
+    return [str(local)] if local.exists() else ["jupyter-book"]
+
+
+def _sphinx_problems(log: str) -> list[str]:
+    """The lines of a Sphinx log that say what went wrong (colour codes removed)."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log.splitlines()]
+    found = []
+    for i, line in enumerate(lines):
+        if "WARNING" in line or "ERROR" in line:
+            found.append(line)
+        elif line.startswith("Sphinx error") and i + 1 < len(lines):
+            found.append(f"{line} {lines[i + 1]}")
+    return found
+
+
+@dataclass(frozen=True)
+class BookSource:
+    """The folder Jupyter Book builds: the pages in ``book/``, ``_config.yml`` beside it.
+
+    A successful build keeps it as ``_build/source``: the exact source of the
+    published book, which ``jupyter-book build`` alone rebuilds (the benchmark does).
+    """
+
+    folder: Path
+
+    @property
+    def pages(self) -> Path:
+        return self.folder / "book"
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "_config.yml"
+
+    def command(self, output: Path) -> list[str]:
+        """The ``jupyter-book build`` command that writes ``output/_build/html``."""
+        return _jupyter_book() + ["build", str(self.pages), "--config", str(self.config),
+                                  "--toc", str(self.pages / "_toc.yml"), "--path-output",
+                                  str(output), *BUILD_COMMAND]
+
+
+def lay_out_source(pages: list[PageSpec], source: BookSource, stamp) -> None:
+    """What the book source needs before any notebook has run: the Markdown pages and
+    bibliography of ``book/``, the table of contents and the stamped configuration."""
+    shutil.rmtree(source.folder, ignore_errors=True)
+    source.pages.mkdir(parents=True)
+    for item in paths.BOOK.iterdir():
+        if item.suffix in (".md", ".bib") or item.name == "_static":
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, source.pages / item.name)
+    (source.pages / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
+    source.config.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
+
+
+def place_notebook(name: str, executed_dir: Path, source: BookSource) -> None:
+    """Put a page's executed notebook into the source in one step.
+
+    A build started ahead may open the file at any moment: it must find either the
+    stand-in or the whole notebook, never half of one.
+    """
+    target = source.pages / f"{name}.ipynb"
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copy2(executed_dir / f"{name}.ipynb", partial)
+    partial.replace(target)
+
+
+def write_stand_ins(source: BookSource, names: list[str], pages: list[PageSpec]) -> None:
+    """Files for the pages still to come, so that the build started ahead finds them.
+
+    Sphinx lists a book's pages from its files before it reads any; the build waits
+    for each of these to be final before reading it (:mod:`analysis.engine.book_hooks`).
+    """
+    notebooks = {page.name for page in pages if page.notebook}
+    for name in names:
+        if name in notebooks:
+            (source.pages / f"{name}.ipynb").write_text(EMPTY_NOTEBOOK, encoding="utf-8")
+        else:
+            (source.pages / f"{name}.md").write_text("", encoding="utf-8")
+
+
+def complete_source(pages: list[PageSpec], executed_dir: Path, source: BookSource,
+                     generated: dict[str, str]) -> None:
+    """Add the executed notebooks and the generated pages (Provenance) to the source."""
+    for page in pages:
+        if page.notebook:
+            place_notebook(page.name, executed_dir, source)
+    for name, text in generated.items():
+        partial = source.pages / f".{name}.md.partial"
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(source.pages / f"{name}.md")
+
+
+class BookProcess:
+    """One ``jupyter-book build`` of a :class:`BookSource`, driven through
+    :mod:`analysis.engine.book_hooks`.
+
+    Started ``ahead``, while the notebooks still execute, with the ``pending`` pages
+    (stand-in files in the source, in the order they are expected), Jupyter Book's
+    start-up overlaps the notebooks, and it reads each pending page once :meth:`ready`
+    says its file is final. It then runs at a lower priority, so that it takes only the
+    processor time the notebooks leave. :meth:`release` says that the whole source is
+    final. :meth:`close` ends a build that is not wanted (a page failed) and removes
+    what it wrote but the published book.
+    """
+
+    def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False,
+                 pending: Sequence[str] = ()):
+        self.source = source
+        self.output = output
+        self.log_file = log_file
+        self.held = True
+        shutil.rmtree(output, ignore_errors=True)
+        with open(log_file, "w") as log:
+            self.process = subprocess.Popen(
+                source.command(output), stdin=subprocess.PIPE, stdout=log,
+                stderr=subprocess.STDOUT, text=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore", HOLD_ENV: "1",
+                     PENDING_ENV: " ".join(pending)})
+        if ahead:
+            # Set from here, not in the child before it starts: the worker threads of
+            # this process make a function run between fork and exec unsafe.
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, LOWER_PRIORITY)
+        else:
+            self.release()
+
+    def _say(self, line: str) -> None:
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # the build has stopped reading (ended, or failed): finish() reports it
+
+    def ready(self, page: str) -> None:
+        """Let the build read ``page``: its file in the source is final."""
+        if self.held:
+            self._say(f"{READY} {page}")
+
+    def release(self) -> None:
+        """Let the build read every page and write the book: the source is final."""
+        if self.held:
+            self._say(GO)
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+            self.held = False
+            self.released_at = time.perf_counter()
+
+    def close(self) -> None:
+        """End the build if it is still running; remove its output but the published book."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if not self.process.stdin.closed:
+            # Lines said to a build that had already stopped may still wait in the
+            # buffer; closing tries to send them again.
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+        shutil.rmtree(self.output, ignore_errors=True)
+
+    def finish(self, untouched: str) -> Path:
+        """Release the build, wait for it and return its HTML folder.
+
+        Raises
+        ------
+        BuildError
+            Jupyter Book failed or warned; the message quotes the warnings and errors.
+        """
+        self.release()
+        returncode = self.process.wait()
+        log = self.log_file.read_text()
+        html = self.output / "_build" / "html"
+        if returncode != 0 or not (html / "index.html").exists():
+            # Pages are named as the book names them (intro.md, quality.ipynb): the
+            # staging folder in the log is gone once the build has stopped.
+            shown = "\n".join(f"  {line.replace(f'{self.source.pages}{os.sep}', '')}"
+                               for line in _sphinx_problems(log)[:30])
+            raise BuildError(f"jupyter-book build failed:\n{shown}\n  full log: {self.log_file}\n"
+                             f"{untouched}")
+        return html
+
+    @property
+    def seconds_after_release(self) -> float:
+        return time.perf_counter() - self.released_at

@@ -1,0 +1,259 @@
+"""From parameter sets to a published book: the orchestration of one build.
+
+``book/pages.yml`` lists the pages of the book in order (:mod:`~analysis.engine.pages`).
+:func:`build`:
+
+1. hashes the data package once (:class:`~analysis.contract.files.PackageFiles`), finds
+   the pages whose cache key changed (:mod:`~analysis.engine.cache`) and, if there are
+   any, starts the worker processes warming their kernels
+   (:mod:`~analysis.engine.execution`, :mod:`~analysis.engine.kernels`);
+2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
+   validates the data package (stops with ``file:row:column`` messages);
+3. lays out the book source, stamps the edition into the configuration, puts stand-ins
+   where pages are still to come and starts ``jupyter-book build`` (warnings are
+   errors, :class:`~analysis.engine.book.BookProcess`), which reads each of those pages
+   only once it is final;
+4. executes the pages with papermill, in parallel, placing each executed notebook in
+   the source as soon as it is done;
+5. adds the Provenance page to the source and lets the book build finish;
+6. only when all of that succeeded, replaces ``_build/html`` with the new book, writes
+   ``manifest.json`` beside it and keeps the source as ``_build/source``
+   (:mod:`~analysis.engine.publish`). A failed build leaves the last good book as it was.
+
+Nothing imported here loads pandas: the build plans its pages and starts the kernels
+first, and imports the data-package reader only while they warm up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from analysis import __version__, paths
+from analysis.contract.files import PackageFiles
+from analysis.engine import internals
+from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_out_source,
+                                  place_notebook, write_stand_ins)
+from analysis.engine.cache import PageResult, ValidationMemo, plan_pages, tree_hash
+from analysis.engine.errors import BuildError
+from analysis.engine.execution import execute_pages, workers
+from analysis.engine.pages import check_parameters, load_pages
+from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
+                                        package_versions)
+from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
+                                     releases, write_manifest)
+
+__all__ = ["BuildError", "BuildResult", "build"]
+
+
+@dataclass
+class BuildResult:
+    """What a build produced (``book_rebuilt`` is False when nothing had changed)."""
+
+    html: Path
+    manifest: Path
+    pages: list[PageResult]
+    seconds: float
+    book_rebuilt: bool = True
+
+
+def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,
+          build_root: Path | None = None, pages_file: Path = paths.PAGES,
+          say: Callable[[str], None] = print, reuse_kernels: bool = True,
+          plain: bool = False) -> BuildResult:
+    """Execute the notebooks and build the book.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Data package to build on; the bundled synthetic data by default.
+    jobs : int
+        Notebooks executed at once (two suit a 2-core machine).
+    force : bool
+        Re-execute every notebook and rebuild the book even when nothing changed.
+    build_root : Path, optional
+        Folder that receives ``_build`` (the project root by default; tests use a
+        temporary one).
+    pages_file : Path
+        The parameter sets.
+    say : callable
+        Where progress lines go.
+    reuse_kernels : bool
+        Each worker keeps one kernel for its pages (see
+        :func:`analysis.engine.kernels.execute_page`); False gives every page a kernel of
+        its own.
+    plain : bool
+        Build without the speed-ups that rely on other libraries' private internals
+        (:mod:`analysis.engine.internals`): the same book, a little slower.
+
+    Raises
+    ------
+    DataPackageError
+        The data package does not meet the contract.
+    BuildError
+        A parameter set, a notebook or the book build failed. In every failure the
+        previously published book is left untouched.
+    """
+    started = time.perf_counter()
+    with _plain_if(plain):
+        _compile_analysis()
+        package = PackageFiles.at(data_dir)
+        html_dir = paths.html_dir(build_root)
+        untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
+                     if html_dir.exists() else "No book was published.")
+        executed_dir = paths.executed_dir(build_root)
+        executed_dir.mkdir(parents=True, exist_ok=True)
+        code = code_hash()
+        pages = load_pages(pages_file)
+        results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
+        build_dir = paths.build_dir(build_root)
+        source = BookSource(build_dir / ".staging")
+        book = None  # the jupyter-book build, started ahead when notebooks run
+        try:
+            with workers(pending, jobs, reuse_kernels, executed_dir) as pool:
+                problems = check_parameters(pages, build_root)
+                if problems:
+                    raise BuildError("\n".join(problems) + f"\n{untouched}")
+                validated = _validate(package, executed_dir, code, say)
+                for name, result in results.items():
+                    if result.status == "reused":
+                        say(f"  reused    {name}")
+                stamp = edition(package)
+                lay_out_source(pages, source, stamp)
+                if pending:
+                    # The book build starts now, on the pages already executed and
+                    # stand-ins for the rest, and reads them in the order they are handed
+                    # to the workers, each as soon as it is placed.
+                    coming = [page.name for page, _ in pending] + [
+                        page.name for page in pages if page.name in GENERATED_PAGES]
+                    for page in pages:
+                        if page.notebook and page.name not in coming:
+                            place_notebook(page.name, executed_dir, source)
+                    write_stand_ins(source, coming, pages)
+                    book = BookProcess(source, build_dir / ".jupyter-book",
+                                       build_dir / "jupyter-book.log", ahead=True,
+                                       pending=coming)
+
+                    def place(name: str) -> None:
+                        place_notebook(name, executed_dir, source)
+                        book.ready(name)
+
+                    validated.save_for_pages(executed_dir / "package.pickle")
+                    execute_pages(pool, pending, package.data_dir, executed_dir, results, say,
+                                  untouched, package.hashes, code, reuse_kernels,
+                                  on_executed=place)
+
+            record = {
+                "book": "CEN evidence-synthesis book",
+                "version": __version__,
+                "edition": stamp.as_dict(),
+                "data": data_provenance(package),
+                "packages": package_versions(),
+                "code_sha256": code,
+                "pages": [asdict(results[p.name]) for p in pages],
+                "releases": releases(),
+            }
+            generated = {name: render(record) for name, render in GENERATED_PAGES.items()
+                         if name in {p.name for p in pages}}
+            complete_source(pages, executed_dir, source, generated)
+            source_sha = tree_hash(source.folder)
+
+            outcome = [results[p.name] for p in pages]
+            if (not force and not pending
+                    and read_manifest(html_dir).get("book_source_sha256") == source_sha):
+                seconds = time.perf_counter() - started
+                say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
+                return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds,
+                                   book_rebuilt=False)
+
+            say("book: jupyter-book build (warnings are errors)")
+            if book is None:
+                book = BookProcess(source, build_dir / ".jupyter-book",
+                                   build_dir / "jupyter-book.log")
+            new_html = book.finish(untouched)
+            write_manifest(new_html, {
+                **record,
+                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "book_source_sha256": source_sha,
+                # From the moment the source was complete: Jupyter Book's start-up may
+                # have overlapped the notebooks.
+                "jupyter_book_seconds": round(book.seconds_after_release, 2),
+                "build_seconds": round(time.perf_counter() - started, 2),
+                "tables": copy_tables(pages, executed_dir, new_html / "tables"),
+            })
+            publish(new_html, html_dir)
+            keep_source(source, paths.book_source_dir(build_root))
+        finally:
+            if book is not None:
+                book.close()
+            shutil.rmtree(source.folder, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
+    return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)
+
+
+@dataclass
+class _Validated:
+    """The data package once the build has found it valid (read only when needed)."""
+
+    package: PackageFiles
+    typed: object | None  # the DataPackage, when this build validated it
+
+    def save_for_pages(self, path: Path) -> None:
+        """Store the typed package for the pages, which then need not validate again."""
+        from analysis.contract.validation import load_package, save_validated
+
+        save_validated(self.typed or load_package(self.package.data_dir), path)
+
+
+def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Validated:
+    """Validate the package unless the same bytes passed with the same code before."""
+    # Imported here, while the kernels warm up: the data-package reader loads pandas.
+    from analysis.contract.validation import load_package
+
+    memo = ValidationMemo.of(executed_dir, package.data_dir, package.hashes, code)
+    typed = None
+    if not memo.passed_before():
+        typed = load_package(package.data_dir)  # raises DataPackageError with every problem
+        memo.remember()
+    say(f"data: {package.data_dir} is valid{' (synthetic)' if package.synthetic else ''}")
+    return _Validated(package, typed)
+
+
+@contextlib.contextmanager
+def _plain_if(plain: bool) -> Iterator[None]:
+    """Set :data:`~analysis.engine.internals.PLAIN_ENV` for this build's workers, kernels
+    and book build (they inherit the environment), and restore it afterwards."""
+    if not plain:
+        yield
+        return
+    before = os.environ.get(internals.PLAIN_ENV)
+    os.environ[internals.PLAIN_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(internals.PLAIN_ENV, None)
+        else:
+            os.environ[internals.PLAIN_ENV] = before
+
+
+def _compile_analysis() -> None:
+    """Bring the bytecode of ``analysis`` up to date before any kernel imports it.
+
+    Every kernel imports ``analysis``; where Python may not write bytecode itself
+    (``PYTHONDONTWRITEBYTECODE``, as on the project's build machines), each would
+    compile the package's source again, about half a second of processor time per
+    kernel. Installed packages come compiled by pip; this does the same for the one
+    package installed in editable mode. Only changed modules are compiled; a folder
+    that cannot be written is left as it is.
+    """
+    import compileall
+
+    compileall.compile_dir(paths.PACKAGE, quiet=2)

@@ -1,0 +1,143 @@
+"""The execution cache: when a page's executed notebook can be reused, and why not.
+
+A page's key is its template without outputs, its parameters, the bytes of the data
+files it read when it last ran, the source of the layers pages import and the
+dependency lock (:func:`analysis.engine.provenance.code_hash`). The engine's own source
+is not part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from analysis import paths
+from analysis.engine.pages import PageSpec, template_hash
+
+
+def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
+              reads: list[str] | None = None) -> dict[str, Any]:
+    """What a page's executed notebook depends on, part by part.
+
+    ``reads`` names the data files the page read when it last ran (None: all of them);
+    ``datapackage.json`` always counts, since it declares the tables.
+    """
+    data = {name: sha for name, sha in data_hashes.items()
+            if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
+    return {
+        "template": template_hash(page.template),
+        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters},
+                                                sort_keys=True).encode()).hexdigest(),
+        "data": data,
+        "code": code,
+    }
+
+
+def tables_read(log: Path) -> list[str]:
+    """Data files a notebook read, from the table log its kernel wrote."""
+    if not log.exists():
+        return []
+    names = {line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return sorted(f"{name}.csv" for name in names)
+
+
+def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """A short reason for re-executing a page, naming what changed."""
+    if old is None:
+        return "not executed before"
+    reasons = []
+    if old.get("template") != new["template"]:
+        reasons.append("notebook changed")
+    if old.get("parameters") != new["parameters"]:
+        reasons.append("parameters changed")
+    old_data, new_data = old.get("data", {}), new["data"]
+    changed = sorted(f for f in set(old_data) | set(new_data) if old_data.get(f) != new_data.get(f))
+    if changed:
+        reasons.append("data changed: " + ", ".join(changed))
+    if old.get("code") != new["code"]:
+        reasons.append("analysis code or dependencies changed")
+    return "; ".join(reasons) or "forced"
+
+
+@dataclass
+class PageResult:
+    """How one page was produced in this build."""
+
+    name: str
+    status: str  # "executed", "reused" or "markdown"
+    reason: str = ""
+    seconds: float = 0.0
+    parameters: dict[str, Any] = field(default_factory=dict)
+    notebook: str | None = None
+
+
+def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str], code: str,
+          force: bool) -> tuple[dict[str, PageResult], list]:
+    """Which pages can reuse their executed notebook and which must run, and why."""
+    results: dict[str, PageResult] = {}
+    pending = []
+    for page in pages:
+        if page.notebook is None:
+            results[page.name] = PageResult(page.name, "markdown")
+            continue
+        if not page.template.exists():  # check_parameters says so before anything runs
+            pending.append((page, "notebook missing"))
+            continue
+        key_file = executed_dir / f"{page.name}.key.json"
+        stored = json.loads(key_file.read_text()) if key_file.exists() else {}
+        old, reads = stored.get("parts"), stored.get("reads")
+        parts = key_parts(page, data_hashes, code, reads)
+        if not force and old == parts and (executed_dir / f"{page.name}.ipynb").exists():
+            results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
+                                            stored.get("seconds", 0.0), page.parameters,
+                                            page.notebook)
+        else:
+            reason = "forced" if force and old == parts else why_changed(old, parts)
+            pending.append((page, reason))
+    return results, pending
+
+
+def tree_hash(folder: Path) -> str:
+    """SHA-256 over the relative paths and bytes of every file below ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def record_execution(page: PageSpec, reason: str, seconds: float, executed_dir: Path,
+                     data_hashes: dict[str, str], code: str) -> PageResult:
+    """Store the key of a page just executed (with the data files it read) and say how
+    it was produced."""
+    reads = tables_read(executed_dir / f"{page.name}.reads")
+    stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads,
+              "reason": reason, "seconds": round(seconds, 2),
+              "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
+    return PageResult(page.name, "executed", reason, round(seconds, 2), page.parameters,
+                      page.notebook)
+
+
+@dataclass(frozen=True)
+class ValidationMemo:
+    """Validation is a function of the data's bytes and the code: an unchanged pair that
+    passed before passes again, so a no-op rebuild skips it."""
+
+    path: Path
+    record: dict[str, Any]
+
+    @classmethod
+    def of(cls, executed_dir: Path, data_dir: Path, data_hashes: dict[str, str],
+           code: str) -> "ValidationMemo":
+        return cls(executed_dir / "validated.json",
+                   {"data_dir": str(data_dir), "files": data_hashes, "code": code})
+
+    def passed_before(self) -> bool:
+        return self.path.exists() and json.loads(self.path.read_text()) == self.record
+
+    def remember(self) -> None:
+        self.path.write_text(json.dumps(self.record))

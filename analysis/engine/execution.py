@@ -1,0 +1,102 @@
+"""Executing the pending pages in worker processes, from the main process.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+
+from analysis import paths
+from analysis.engine.cache import PageResult, record_execution
+from analysis.engine.errors import BuildError
+from analysis.engine.kernels import execute_page, page_imports, warm_up
+from analysis.engine.pages import PageSpec
+
+
+@contextmanager
+def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
+    """The worker processes for the pending pages (None when there are none).
+
+    With reused kernels every worker starts warming its kernel at once (see
+    :func:`warm_up`). If the build stops before the pages run (invalid parameters or
+    data), the warm-ups are left to finish in the background rather than delay the
+    message.
+    """
+    if not pending:
+        yield None
+        return
+    workers = max(1, min(jobs, len(pending)))
+    pool = ProcessPoolExecutor(max_workers=workers)
+    if reuse_kernels:
+        imports = page_imports([page for page, _ in pending])
+        for i in range(workers):
+            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
+             results: dict[str, PageResult], say, untouched: str,
+             data_hashes: dict[str, str], code: str, reuse_kernels: bool = True,
+             on_executed: Callable[[str], None] | None = None) -> None:
+    """Execute pages in the worker processes; any failure stops the build.
+
+    ``on_executed`` is called with the name of each page as soon as its executed
+    notebook is in place, until a page fails (the build then stops).
+    """
+    failures = []
+    futures = {}
+    for page, reason in pending:
+        out = executed_dir / f"{page.name}.run.ipynb"
+        params = {**page.parameters, "data_dir": _portable(data_dir)}
+        log = executed_dir / f"{page.name}.reads"
+        log.unlink(missing_ok=True)
+        tables = executed_dir / f"{page.name}.run.tables"
+        shutil.rmtree(tables, ignore_errors=True)
+        futures[pool.submit(execute_page, str(page.template), str(out), params,
+                            page.title, str(log), str(tables), reuse_kernels)] = (
+            page, reason, out, tables)
+    for future in as_completed(futures):  # each page reported as soon as it is done
+        page, reason, out, tables = futures[future]
+        try:
+            seconds = future.result()
+        except Exception as exc:  # papermill re-raises the cell's error
+            failures.append(_failure_message(page, exc, out))
+            continue
+        out.replace(executed_dir / f"{page.name}.ipynb")
+        final_tables = executed_dir / f"{page.name}.tables"
+        shutil.rmtree(final_tables, ignore_errors=True)
+        if tables.exists():
+            tables.rename(final_tables)
+        results[page.name] = record_execution(page, reason, seconds, executed_dir,
+                                              data_hashes, code)
+        say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
+        if on_executed is not None and not failures:
+            on_executed(page.name)
+    if failures:
+        raise BuildError("\n".join(failures) + f"\n{untouched}")
+
+
+def _failure_message(page: PageSpec, exc: BaseException, artefact: Path) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    lines = [f"page '{page.name}' (book/notebooks/{page.notebook}.ipynb) failed: {ename}: {evalue}"]
+    if artefact.exists():
+        lines.append(f"  the executed notebook, with the failing cell, is at {artefact}")
+    return "\n".join(lines)
+
+
+def _portable(data_dir: Path) -> str:
+    """The data folder as the notebook should record it: relative to the project when
+    inside it, so executed notebooks carry no machine-specific paths."""
+    try:
+        return str(data_dir.relative_to(paths.ROOT))
+    except ValueError:
+        return str(data_dir)

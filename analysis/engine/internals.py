@@ -1,0 +1,155 @@
+"""Every speed-up of the build that leans on another library's private internals.
+
+Each one is an optimisation only: the build gives the same book without it, and
+``python -m analysis build --plain`` (or :data:`PLAIN_ENV` set to ``1``) runs the same
+build with none of them (a test checks that both give the same glued values). They were
+checked against the versions in :data:`CHECKED_AGAINST`; :func:`problems` says in plain
+words which one no longer fits when a pin changes, and tests/test_internals.py fails
+with that message.
+
+- **One ready kernel client per kernel** (:func:`kernel_manager`): subclasses of
+  jupyter_client's ``AsyncKernelManager`` and ``AsyncKernelClient`` that hand nbclient
+  the same connected client for every page (relies on ``channels_running`` and on
+  nbclient calling ``km.client()`` and ``wait_for_ready`` per notebook).
+- **Flushes skipped when nothing was printed** (:func:`skip_empty_flushes`): replaces
+  ipykernel's ``OutStream.flush`` (relies on its private ``_buffer_lock``, ``_buffers``
+  and ``echo``).
+- **Prompt exit of a clean book build** (:func:`clean_build_written`,
+  :func:`leave_now`): reads Sphinx's private warning count ``app._warncount`` and
+  leaves with ``os._exit`` from the last ``build-finished`` handler.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import metadata
+
+PLAIN_ENV = "CEN_BOOK_PLAIN"
+
+# The versions each internal was read from and tested with (see requirements.lock).
+CHECKED_AGAINST = {"jupyter_client": "8.10.0", "nbclient": "0.11.0", "ipykernel": "7.4.0",
+                   "sphinx": "7.4.7"}
+
+
+def plain() -> bool:
+    """True when the build runs without any of the speed-ups of this module."""
+    return os.environ.get(PLAIN_ENV) == "1"
+
+
+def kernel_manager():
+    """A kernel manager for a worker's kernel: with one client, connected and waited for
+    once per kernel (or, in a plain build, jupyter_client's own manager).
+
+    nbclient asks the manager for a new client for every notebook. A new client waits
+    until the kernel answers and then until its output channel has been quiet for
+    0.2 s: a fifth of a second of idle core per page. One kernel serves one worker's
+    pages in turn, so one client, ready once, serves them all. A stale message left
+    from the previous page is harmless: nbclient reads only the replies to its own
+    requests. Shutting the kernel down (after a failure) closes the client with it.
+    """
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+    if plain():
+        return AsyncKernelManager(kernel_name="python3")
+
+    class ReadyOnceClient(AsyncKernelClient):
+        ready = False
+
+        def start_channels(self, *args, **kwargs) -> None:
+            if not self.channels_running:
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self.ready:
+                await super().wait_for_ready(timeout=timeout)
+                self.ready = True
+
+    class ReusedClientKernelManager(AsyncKernelManager):
+        reused_client = None
+
+        def client(self, **kwargs):
+            if self.reused_client is None:
+                self.reused_client = super().client(**kwargs)
+            return self.reused_client
+
+        def drop_client(self) -> None:
+            if self.reused_client is not None:
+                self.reused_client.stop_channels()
+                self.reused_client = None
+
+        async def shutdown_kernel(self, *args, **kwargs) -> None:
+            self.drop_client()
+            await super().shutdown_kernel(*args, **kwargs)
+
+    return ReusedClientKernelManager(kernel_name="python3", client_factory=ReadyOnceClient)
+
+
+def skip_empty_flushes() -> None:
+    """Make the kernel's output streams skip a flush when nothing waits to be sent.
+
+    Runs inside the kernel, from the hidden first cell of every page; safe to call
+    again. IPython flushes standard output and error before every display message, so
+    that printed text and displayed objects keep their order. Each flush hands an event
+    to the kernel's output thread and waits for it: about a millisecond, even when
+    nothing was printed. A page glues hundreds of values, each a display message, so
+    the waits add up to a second or more per kernel. With nothing buffered there is
+    nothing whose order could change, and the flush returns at once; text that was
+    printed is flushed exactly as before.
+    """
+    from ipykernel.iostream import OutStream
+
+    if plain() or getattr(OutStream.flush, "skips_empty", False):
+        return
+    flush = OutStream.flush
+
+    def flush_if_buffered(self) -> None:
+        with self._buffer_lock:
+            buffered = bool(self._buffers)
+        if buffered or self.echo is not None:
+            flush(self)
+
+    flush_if_buffered.skips_empty = True
+    OutStream.flush = flush_if_buffered
+
+
+def clean_build_written(app) -> bool:
+    """True when a Sphinx build has written everything and counted no warning or error."""
+    return not plain() and app.statuscode == 0 and getattr(app, "_warncount", 1) == 0
+
+
+def leave_now() -> None:
+    """Leave the process at once, skipping the teardown of the build's objects."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def problems() -> list[str]:
+    """What no longer fits the internals above, in plain words (empty when all is well)."""
+    found = []
+    for name, checked in CHECKED_AGAINST.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "not installed"
+        if installed != checked:
+            found.append(f"{name} is {installed}, but analysis/engine/internals.py was checked "
+                         f"against {checked}: re-read the internals it uses (module docstring), "
+                         "run `python -m analysis build --plain` against a normal build, then "
+                         "update CHECKED_AGAINST")
+    from ipykernel.iostream import OutStream
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from sphinx.application import Sphinx
+
+    if not isinstance(getattr(AsyncKernelClient, "channels_running", None), property):
+        found.append("jupyter_client's AsyncKernelClient no longer has the channels_running "
+                     "property that kernel_manager() relies on")
+    if "_warncount" not in Sphinx.__init__.__code__.co_names:
+        found.append("Sphinx no longer sets app._warncount, which clean_build_written() reads")
+    init_names = OutStream.__init__.__code__.co_names
+    if not {"_buffer_lock", "_buffers", "echo"} <= set(init_names):
+        found.append("ipykernel's OutStream no longer sets _buffer_lock, _buffers and echo, "
+                     "which skip_empty_flushes() relies on")
+    return found

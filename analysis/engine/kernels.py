@@ -1,0 +1,165 @@
+"""What runs in a worker process: its kernel, reused for many pages, and one page's
+execution with papermill.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from analysis import paths
+from analysis.engine import internals
+from analysis.engine.pages import PageSpec
+from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
+
+
+def _finish_page(nb_path: Path, title: str | None) -> None:
+    """Give the page its own title and hide papermill's injected cell.
+
+    The page shows its parameters as a table (``analysis.chapters.page.start_page``), so the
+    injected code cell would only repeat them.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    nb.cells = [c for c in nb.cells if PRELUDE_TAG not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    for cell in nb.cells if title else []:
+        if cell.cell_type == "markdown" and re.search(r"^# ", cell.source, flags=re.M):
+            cell.source = re.sub(r"^# .*$", f"# {title}", cell.source, count=1, flags=re.M)
+            break
+    nbformat.write(nb, str(nb_path))
+
+
+# Run first in a reused kernel: forget the previous page (its names, outputs, figures
+# and the warnings already shown), point the table log and exports at this page, and
+# (once per kernel) stop empty flushes from waiting (analysis.engine.internals).
+# Not IPython's %reset: that runs the garbage collector twice, a quarter of a second
+# per page once pandas, scipy and matplotlib are loaded, to free memory nobody waits for.
+PRELUDE = """\
+def _cen_book_new_page(env):
+    import os, warnings
+    import matplotlib.pyplot as plt
+    from analysis.engine.internals import skip_empty_flushes
+    skip_empty_flushes()
+    shell = get_ipython()
+    shell.history_manager.output_hist.clear()
+    keep = set(shell.user_ns_hidden) | {{"__builtin__", "__builtins__", "__name__"}}
+    for name in [name for name in shell.user_ns if name not in keep]:
+        del shell.user_ns[name]
+    plt.close("all")
+    with warnings.catch_warnings():  # leaving it resets the once-only warning registries
+        pass
+    os.environ.update(env)
+_cen_book_new_page({env})
+"""
+
+
+PRELUDE_TAG = "cen-book-prelude"
+
+
+_worker_kernel = None  # one kernel per worker process when kernels are reused
+
+
+def _kernel_manager():
+    """This worker's kernel manager, created on first use and shut down at exit."""
+    global _worker_kernel
+    if _worker_kernel is None:
+        from multiprocessing.util import Finalize
+
+        _worker_kernel = internals.kernel_manager()
+        # Worker processes leave through os._exit: atexit never runs, Finalize does.
+        Finalize(_worker_kernel, _shutdown_kernel, exitpriority=10)
+    return _worker_kernel
+
+
+def _shutdown_kernel() -> None:
+    global _worker_kernel
+    km, _worker_kernel = _worker_kernel, None
+    if km is not None and km.has_kernel:
+        from jupyter_core.utils import run_sync
+
+        run_sync(km.shutdown_kernel)(now=True)
+
+
+def warm_up(imports: str, log: str) -> bool:
+    """Start this worker's kernel and run the pages' import lines in it.
+
+    Runs in a worker process while the main process validates the data, so that the
+    kernel's start-up and the imports of pandas, matplotlib, scipy and statsmodels
+    (about three seconds) overlap that work instead of following it. Any failure is
+    left for the pages to report: they run the same imports and show the error.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    with open(log, "a") as stream:  # the kernel's start-up chatter, as for a page
+        os.dup2(stream.fileno(), 2)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(imports)])
+    try:
+        NotebookClient(nb, km=_kernel_manager(), kernel_name="python3").execute()
+    except Exception:
+        _shutdown_kernel()
+        return False
+    return True
+
+
+def page_imports(pages: list[PageSpec]) -> str:
+    """The import lines of the pages' notebooks, for :func:`warm_up`."""
+    lines = {"import matplotlib.pyplot"}
+    for template in {page.template for page in pages if page.notebook}:
+        for cell in json.loads(template.read_text(encoding="utf-8")).get("cells", []):
+            if cell.get("cell_type") == "code":
+                source = "".join(cell.get("source", []))
+                lines.update(re.findall(r"^(?:from \S+ )?import [^\n(]+$", source, flags=re.M))
+    return "\n".join(sorted(lines))
+
+
+def execute_page(template: str, output: str, parameters: dict[str, Any],
+                 title: str | None, table_log: str, tables_dir: str,
+                 reuse_kernel: bool = True) -> float:
+    """Run one notebook with papermill; returns the seconds it took.
+
+    Runs in a worker process. With ``reuse_kernel`` the worker keeps one kernel for
+    all its pages: starting a kernel and importing pandas, matplotlib and statsmodels
+    costs each page seconds, while the prelude cell (removed from the executed
+    notebook) gives every page a clean namespace. Without it every page gets a fresh
+    kernel, shut down immediately after the last cell (a graceful shutdown sometimes
+    stalls for seconds).
+    """
+    import nbformat
+    import papermill
+
+    # The kernel inherits this worker's stderr; its start-up chatter goes to a log
+    # beside the executed notebook instead of the user's terminal.
+    with open(Path(output).with_suffix(".log"), "w") as log:
+        os.dup2(log.fileno(), 2)
+    env = {TABLE_LOG_ENV: table_log, TABLES_DIR_ENV: tables_dir,
+           VALIDATED_PACKAGE_ENV: str(Path(table_log).with_name("package.pickle"))}
+    os.environ.update(env)  # inherited by a kernel started from here
+    nb = nbformat.read(template, as_version=4)
+    options: dict[str, Any] = {"shutdown_kernel": "immediate"}
+    if reuse_kernel:
+        prelude = nbformat.v4.new_code_cell(PRELUDE.format(env=repr(env)))
+        prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
+        nb.cells.insert(0, prelude)
+        options = {"km": _kernel_manager()}
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            nb, output, parameters=parameters, kernel_name="python3", progress_bar=False,
+            log_output=False, cwd=str(paths.NOTEBOOKS), request_save_on_cell_execute=False,
+            **options)
+    except Exception as exc:
+        if reuse_kernel and type(exc).__name__ != "PapermillExecutionError":
+            _shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
+        raise
+    _finish_page(Path(output), title)
+    return time.perf_counter() - start

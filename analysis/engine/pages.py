@@ -1,0 +1,147 @@
+"""The pages of the book and their parameter sets (``book/pages.yml``).
+
+A page is a Markdown file of ``book/`` or a notebook template run with one set of
+parameters; one template can serve several pages (a main analysis and its sensitivity
+analyses). Parameter names are checked against each notebook's ``parameters`` cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis import paths
+from analysis.engine.errors import BuildError
+from analysis.engine.provenance import GENERATED_PAGES
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the book: a Markdown file or a notebook run with parameters."""
+
+    name: str
+    part: str
+    notebook: str | None = None
+    title: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def template(self) -> Path | None:
+        return paths.NOTEBOOKS / f"{self.notebook}.ipynb" if self.notebook else None
+
+
+def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
+    """Read the parameter sets; the first page is the book's landing page."""
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BuildError(f"{path}: not valid YAML ({exc})") from exc
+    pages: list[PageSpec] = []
+    for part in spec.get("parts", []):
+        for entry in part.get("pages", []):
+            unknown = set(entry) - {"page", "notebook", "title", "parameters"}
+            if unknown or "page" not in entry:
+                raise BuildError(f"{path}: entry {entry} needs 'page' and may have only "
+                                 "'notebook', 'title' and 'parameters'")
+            pages.append(PageSpec(name=entry["page"], part=part["caption"],
+                                  notebook=entry.get("notebook"), title=entry.get("title"),
+                                  parameters=dict(entry.get("parameters") or {})))
+    names = [p.name for p in pages]
+    unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
+    if unusable:
+        # A page name is a file name in the book and a word on the book build's input.
+        raise BuildError(f"{path}: page names may use only letters, digits, '_' and '-'; "
+                         f"rename: {', '.join(map(repr, unusable))}")
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise BuildError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
+    return pages
+
+
+def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> list[str]:
+    """Every parameter set against its notebook's ``parameters`` cell.
+
+    papermill only warns about a parameter the notebook does not declare; a typo would
+    then silently leave the default in force, so here it is an error.
+    """
+    problems = []
+    for page in pages:
+        if page.notebook is None:
+            if page.name not in GENERATED_PAGES and not (paths.BOOK / f"{page.name}.md").exists():
+                problems.append(f"pages.yml: page '{page.name}' has no notebook and "
+                                f"book/{page.name}.md does not exist")
+            continue
+        if not page.template.exists():
+            problems.append(f"pages.yml: page '{page.name}': notebook "
+                            f"book/notebooks/{page.notebook}.ipynb does not exist")
+            continue
+        declared = declared_parameters(page.template, build_root)
+        if "data_dir" not in declared:
+            problems.append(f"book/notebooks/{page.notebook}.ipynb: its parameters cell "
+                            "must declare data_dir")
+        for name in page.parameters:
+            if name not in declared:
+                problems.append(
+                    f"pages.yml: page '{page.name}': parameter '{name}' is not in the "
+                    f"parameters cell of book/notebooks/{page.notebook}.ipynb; it takes: "
+                    f"{', '.join(sorted(declared))}")
+    return problems
+
+
+def declared_parameters(template: Path, build_root: Path | None = None) -> list[str]:
+    """Names assigned in a notebook's ``parameters`` cell.
+
+    The names papermill would report (:func:`papermill.inspect_notebook`; a test checks
+    that both agree on every template), read with :mod:`ast` rather than by importing
+    papermill in the main process, where that import costs more than half a second of
+    processor time while the kernels start. Remembered by the notebook's source hash.
+    """
+    import ast
+
+    store = paths.executed_dir(build_root) / "declared-parameters.json"
+    key = f"{template.name}:{template_hash(template)}"
+    known = json.loads(store.read_text()) if store.exists() else {}
+    if key not in known:
+        cells = json.loads(template.read_text(encoding="utf-8")).get("cells", [])
+        source = "".join(next((
+            "".join(cell.get("source", [])) for cell in cells
+            if "parameters" in cell.get("metadata", {}).get("tags", [])), ""))
+        try:
+            body = ast.parse(source).body
+        except SyntaxError as error:
+            raise BuildError(f"book/notebooks/{template.name}: the parameters cell is not "
+                             f"valid Python (line {error.lineno}: {error.msg})") from None
+        names = set()
+        for statement in body:
+            targets = (statement.targets if isinstance(statement, ast.Assign)
+                       else [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        known[key] = sorted(names)
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_text(json.dumps(known, indent=1))
+    return known[key]
+
+
+def template_hash(template: Path) -> str:
+    """SHA-256 of a notebook's sources only: outputs and metadata do not count."""
+    nb = json.loads(template.read_text(encoding="utf-8"))
+    cells = [(c["cell_type"], "".join(c.get("source", [])), sorted(c.get("metadata", {})
+                                                                   .get("tags", [])))
+             for c in nb.get("cells", [])]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def toc(pages: list[PageSpec]) -> dict[str, Any]:
+    """The Jupyter Book table of contents, in the order of pages.yml."""
+    parts: list[dict[str, Any]] = []
+    for page in pages[1:]:
+        if not parts or parts[-1]["caption"] != page.part:
+            parts.append({"caption": page.part, "chapters": []})
+        parts[-1]["chapters"].append({"file": page.name})
+    return {"format": "jb-book", "root": pages[0].name, "parts": parts}

@@ -1,0 +1,61 @@
+"""Publishing a built book: the atomic swap, the manifest, the tables, the kept source.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from analysis.engine.book import BookSource
+from analysis.engine.pages import PageSpec
+
+
+def releases() -> list:
+    """The archived editions, for the Provenance page."""
+    from analysis.engine.editions import list_releases  # reads tables with pandas
+
+    return list_releases()
+
+
+def keep_source(source: BookSource, kept: Path) -> None:
+    """Keep the source of the published book as ``_build/source``."""
+    shutil.rmtree(kept, ignore_errors=True)
+    source.folder.rename(kept)
+
+
+def read_manifest(html_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((html_dir / "manifest.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> list[str]:
+    """Publish every table a page showed as CSV under ``tables/<page>/``."""
+    written = []
+    for page in pages:
+        folder = executed_dir / f"{page.name}.tables"
+        if page.notebook and folder.is_dir():
+            shutil.copytree(folder, target / page.name)
+            written += [f"{page.name}/{p.name}" for p in sorted(folder.glob("*.csv"))]
+    return written
+
+
+def publish(new_html: Path, html_dir: Path) -> None:
+    """Swap the new book into place; the old one is removed only after the swap."""
+    html_dir.parent.mkdir(parents=True, exist_ok=True)
+    old = html_dir.with_name("html.previous")
+    shutil.rmtree(old, ignore_errors=True)
+    if html_dir.exists():
+        html_dir.rename(old)
+    shutil.move(str(new_html), str(html_dir))
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_manifest(html_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` beside the HTML of a new book."""
+    path = html_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path
