@@ -28,6 +28,7 @@ from scipy.special import expit, logit
 
 from analysis import DEFAULT_SEED, __version__
 from analysis.contract.files import load_contract
+from analysis.contract.tools import item_numbers
 from analysis.stats.prevalence import pool_logit
 
 FIELDWORK = {
@@ -232,7 +233,7 @@ def _casp(rng: np.random.Generator, studies: pd.DataFrame, bands: np.ndarray) ->
     weak_p = np.array([.4, .2, .15, .1, .08, .07])
     rows = []
     for study_id, band in zip(studies["study_id"], bands):
-        consensus = {item: "yes" for item in range(1, 11)}
+        consensus = {item: "yes" for item in item_numbers()}
         if band == "moderate":
             for item in rng.choice(weak_items, size=rng.integers(1, 3), replace=False, p=weak_p):
                 consensus[int(item)] = "cant_tell"

@@ -136,6 +136,14 @@ def test_rule_cases_within_n(data_copy):
                for m in messages(data_copy))
 
 
+def test_an_item_the_appraisal_tool_does_not_have_is_named(data_copy):
+    # The tool declared as data (appraisal_tools.json) is the only source of item numbers.
+    edit_cell(data_copy, "casp_ratings.csv", 2, "item", "11")
+    assert any(m.startswith("casp_ratings.csv:2:item: item 11 is not a question of the "
+                            "appraisal tool; its questions are numbered 1 to 10")
+               for m in messages(data_copy))
+
+
 def test_rule_casp_complete(data_copy):
     path = data_copy / "casp_ratings.csv"
     lines = path.read_text().splitlines()

@@ -19,9 +19,10 @@ import pandas as pd
 
 from analysis.contract.errors import Problem
 from analysis.contract.package import DataPackage
+from analysis.contract.tools import item_numbers
 
-CASP_ITEMS = range(1, 11)
 CONSENSUS = "consensus"
+MAX_PROBLEMS = 20  # per rule: the first twenty say what is wrong; more would bury them
 
 
 @dataclass(frozen=True)
@@ -94,19 +95,25 @@ def _fieldwork_dates(pkg: DataPackage) -> Iterator[Problem]:
 
 def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
     t = pkg["casp_ratings"]
+    checklist = item_numbers()
+    outside = ~t["item"].isin(checklist).to_numpy()
+    for row in t.index[outside][:MAX_PROBLEMS]:
+        yield Problem("casp_ratings.csv", int(row), "item",
+                      f"item {t.at[row, 'item']} is not a question of the appraisal tool; "
+                      f"its questions are numbered {checklist[0]} to {checklist[-1]}")
     # Only the (paper, reviewer) pairs with fewer distinct items than the checklist are
     # looked at one by one: a scan of every pair costs seconds on a large review.
-    checklist_items = t["item"].where(t["item"].isin(list(CASP_ITEMS)))
+    checklist_items = t["item"].where(t["item"].isin(checklist))
     counts = checklist_items.groupby([t["study_id"], t["reviewer"]], sort=True).nunique()
-    for study, reviewer in counts.index[counts < len(CASP_ITEMS)]:
+    for study, reviewer in counts.index[counts < len(checklist)]:
         pair = (t["study_id"] == study) & (t["reviewer"] == reviewer)
-        missing = sorted(set(CASP_ITEMS) - set(t.loc[pair, "item"]))
+        missing = sorted(set(checklist) - set(t.loc[pair, "item"]))
         if missing:
             row = _first_row(t, pair)
             yield Problem("casp_ratings.csv", row, "item",
                           f"paper {study}, reviewer '{reviewer}' has no rating for "
                           f"item{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}; "
-                          "each reviewer rates all 10 items")
+                          f"each reviewer rates all {len(checklist)} items")
     rated = set(t.loc[t["reviewer"] == CONSENSUS, "study_id"])
     for row in pkg["studies"].index[~pkg["studies"]["study_id"].isin(rated)]:
         yield Problem("studies.csv", int(row), "study_id",

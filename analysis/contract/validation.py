@@ -280,11 +280,15 @@ def load_package(data_dir: str | Path | None = None) -> DataPackage:
     return package
 
 
-def save_validated(package: DataPackage, path: Path) -> None:
-    """Store a validated package for the notebooks of one build (see ``load_package``)."""
+def save_validated(package: DataPackage, path: Path, data_fingerprint: str | None = None) -> None:
+    """Store a validated package for the notebooks of one build (see ``load_package``).
+
+    ``data_fingerprint`` is the package's fingerprint when the caller has it already.
+    """
     with open(path, "wb") as handle:
         pickle.dump({"data_dir": str(package.data_dir),
-                     "fingerprint": fingerprint(package.data_dir), "package": package}, handle)
+                     "fingerprint": data_fingerprint or fingerprint(package.data_dir),
+                     "package": package}, handle)
 
 
 def _validated_by_build(data_dir: Path) -> DataPackage | None:

@@ -209,7 +209,8 @@ class _Validated:
         """Store the typed package for the pages, which then need not validate again."""
         from analysis.contract.validation import load_package, save_validated
 
-        save_validated(self.typed or load_package(self.package.data_dir), path)
+        save_validated(self.typed or load_package(self.package.data_dir), path,
+                       self.package.fingerprint)
 
 
 def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Validated:

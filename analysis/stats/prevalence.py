@@ -298,20 +298,20 @@ def back_transform(values, transform: str, n=None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PooledPrevalence:
-    """A pooled prevalence, fixed and random effects, with its heterogeneity.
+    """A pooled prevalence: the random-effects model on the analysis scale and its
+    estimates back on the prevalence scale.
 
-    Proportions (``prevalence``, limits) are in [0, 1]; ``effect``, ``se`` and ``tau2``
-    are on the analysis scale ``transform``. ``i2_percent`` is I² as a percentage.
-    For a single study (``k == 1``, only from :func:`estimate`) the heterogeneity
-    fields and the prediction interval are NaN: they do not exist for one study.
+    ``model`` holds the pooling itself (:class:`RandomEffects`: effects, standard errors,
+    tau², I², Q); its statistics are also readable here by name (``pooled.tau2``).
+    Proportions (``prevalence``, limits) are in [0, 1]. For a single study (``k == 1``,
+    only from :func:`estimate`) the heterogeneity statistics and the prediction interval
+    are NaN: they do not exist for one study.
     """
 
-    k: int
+    model: RandomEffects
     cases: int
     n: int
     transform: str
-    tau2_method: str
-    level: float
     prevalence: float
     ci_low: float
     ci_high: float
@@ -320,29 +320,21 @@ class PooledPrevalence:
     fixed_prevalence: float
     fixed_ci_low: float
     fixed_ci_high: float
-    effect: float
-    se: float
-    fixed_effect: float
-    fixed_se: float
-    tau2: float
-    i2_percent: float
-    h2: float
-    q: float
-    q_df: int
-    q_p: float
     n_corrected: int
     continuity: float
     harmonic_n: float
     notes: tuple[str, ...] = field(default=())
 
-    @property
-    def method(self) -> str:
-        """Between-study variance estimator (kept for older callers)."""
-        return self.tau2_method
+    def __getattr__(self, name: str):
+        # The model's statistics by name (k, effect, se, tau2, i2_percent, q, ...),
+        # without a second copy of each; only reached for names not defined here.
+        if name in RandomEffects.__dataclass_fields__:
+            return getattr(self.model, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def tau(self) -> float:
-        return float(np.sqrt(self.tau2))
+        return float(np.sqrt(self.model.tau2))
 
 
 def typical_variance(variance) -> float:
@@ -501,29 +493,30 @@ def _summary(eff: StudyEffects, tau2_method: str, level: float) -> PooledPrevale
         return [float(v) for v in back_transform(values, eff.transform, hn)]
 
     common = dict(cases=int(eff.cases.sum()), n=int(eff.n.sum()), transform=eff.transform,
-                  tau2_method=tau2_method, level=level, n_corrected=eff.n_corrected,
+                  n_corrected=eff.n_corrected,
                   continuity=eff.continuity, harmonic_n=hn)
     if eff.k == 1:
         z = stats.norm.ppf(0.5 + level / 2)
         y, se = float(eff.effect[0]), float(np.sqrt(eff.variance[0]))
         p, lo, hi = back(y, y - z * se, y + z * se)
         nan = float("nan")
+        one = RandomEffects(
+            k=1, tau2_method=tau2_method, level=level, effect=y, se=se, ci_low=y - z * se,
+            ci_high=y + z * se, fixed_effect=y, fixed_se=se, fixed_ci_low=y - z * se,
+            fixed_ci_high=y + z * se, tau2=nan, i2_percent=nan, h2=nan, q=nan, q_df=0,
+            q_p=nan, pi_low=nan, pi_high=nan)
         return PooledPrevalence(
-            k=1, prevalence=p, ci_low=lo, ci_high=hi, pi_low=nan, pi_high=nan,
-            fixed_prevalence=p, fixed_ci_low=lo, fixed_ci_high=hi, effect=y, se=se,
-            fixed_effect=y, fixed_se=se, tau2=nan, i2_percent=nan, h2=nan, q=nan, q_df=0,
-            q_p=nan, notes=(*_notes(eff, 1),
-                            "A single study: its own estimate, not a pooled one."),
+            model=one, prevalence=p, ci_low=lo, ci_high=hi, pi_low=nan, pi_high=nan,
+            fixed_prevalence=p, fixed_ci_low=lo, fixed_ci_high=hi,
+            notes=(*_notes(eff, 1), "A single study: its own estimate, not a pooled one."),
             **common)
     re = random_effects(eff.effect, eff.variance, tau2_method, level)
     p, lo, hi = back(re.effect, re.ci_low, re.ci_high)
     pi_lo, pi_hi = back(re.pi_low, re.pi_high) if eff.k >= 3 else (float("nan"),) * 2
     fp, flo, fhi = back(re.fixed_effect, re.fixed_ci_low, re.fixed_ci_high)
     return PooledPrevalence(
-        k=eff.k, prevalence=p, ci_low=lo, ci_high=hi, pi_low=pi_lo, pi_high=pi_hi,
-        fixed_prevalence=fp, fixed_ci_low=flo, fixed_ci_high=fhi, effect=re.effect,
-        se=re.se, fixed_effect=re.fixed_effect, fixed_se=re.fixed_se, tau2=re.tau2,
-        i2_percent=re.i2_percent, h2=re.h2, q=re.q, q_df=re.q_df, q_p=re.q_p,
+        model=re, prevalence=p, ci_low=lo, ci_high=hi, pi_low=pi_lo, pi_high=pi_hi,
+        fixed_prevalence=fp, fixed_ci_low=flo, fixed_ci_high=fhi,
         notes=_notes(eff, eff.k, re.effect), **common)
 
 

@@ -45,7 +45,6 @@ limitations. Implementation Science 13(Suppl 1):9.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -60,9 +59,9 @@ from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 from analysis import paths
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.published import published
+from analysis.contract.tools import DEFAULT_TOOL, read_tool
 
 TOOLS_FILE = paths.APPRAISAL_TOOLS
-DEFAULT_TOOL = "casp_qualitative"
 CONSENSUS = "consensus"  # the reviewer code of the agreed answers (see analysis.contract.rules)
 
 BANDS = ("high", "moderate", "low")  # best first
@@ -199,11 +198,7 @@ def load_tool(tool_id: str = DEFAULT_TOOL, path: Path = TOOLS_FILE) -> Appraisal
     ----------
     Critical Appraisal Skills Programme (2018). CASP Qualitative Checklist.
     """
-    spec = json.loads(path.read_text(encoding="utf-8"))
-    tools = {t["tool_id"]: t for t in spec["tools"]}
-    if tool_id not in tools:
-        raise KeyError(f"{path.name} has no tool '{tool_id}'; it has: {', '.join(tools)}")
-    t = tools[tool_id]
+    t = read_tool(tool_id, path)
     sections = {s["section"]: s["title"] for s in t["sections"]}
     items = pd.DataFrame(t["items"])
     numbers = items["item"].tolist()
