@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import __version__, paths
+from analysis.chapters import themes as themes_page
 from analysis.stats import saturation
 from analysis.stats import themes
 from analysis.contract.validation import load_package
@@ -56,13 +57,13 @@ def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
         calls = {
             "ThemeSupport.from_package": lambda: themes.ThemeSupport.from_package(package),
             "frequency_table": lambda: themes.frequency_table(support),
-            "display_frequency": lambda: themes.display_frequency(
+            "frequency_view": lambda: themes_page.frequency_view(
                 themes.frequency_table(support)),
             "support_by_group[setting]": lambda: themes.support_by_group(support, "setting"),
             "support_by_group[country_group]": lambda: themes.support_by_group(
                 support, "country_group"),
             "support_by_group[band]": lambda: themes.support_by_group(support, "band"),
-            "group_table[band]": lambda: themes.group_table(
+            "group_view[band]": lambda: themes_page.group_view(
                 themes.support_by_group(support, "band")),
             "cooccurrence": lambda: themes.cooccurrence(support),
             "quality_sensitivity[low]": lambda: themes.quality_sensitivity(support, ["low"]),
@@ -71,7 +72,7 @@ def run(scale: int = 100, repeat: int = 3, n_orders: int = 1000,
             "participant_support": lambda: themes.participant_support(package),
             "participant_frequency": lambda: themes.participant_frequency(people),
             "participant_breakdown": lambda: themes.participant_breakdown(people),
-            "breakdown_table": lambda: themes.breakdown_table(
+            "breakdown_view": lambda: themes_page.breakdown_view(
                 themes.participant_breakdown(people)),
             "CodeIncidence.from_package": lambda: saturation.CodeIncidence.from_package(package),
             "new_codes_curve": lambda: saturation.new_codes_curve(incidence),

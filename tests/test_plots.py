@@ -49,10 +49,10 @@ def test_forest_plot_draws_one_square_and_interval_per_study(package):
     from matplotlib.collections import LineCollection, PathCollection
 
     from analysis.plots.prevalence import forest_plot
-    from analysis.stats.prevalence import prevalence_context
+    from analysis.chapters.prevalence import prevalence_context
 
     context = prevalence_context(package)
-    ax = forest_plot(context)
+    ax = forest_plot(context.studies, context.by_setting, context.overall)
     squares = sum(len(c.get_offsets()) for c in ax.collections
                   if isinstance(c, PathCollection))
     intervals = sum(1 for c in ax.collections if isinstance(c, LineCollection)

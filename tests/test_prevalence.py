@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import expit
 
+from analysis.chapters import prevalence as prevalence_page
 from analysis.stats import prevalence as pv
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published
@@ -333,9 +334,9 @@ def test_subgroup_of_one_study_gets_its_own_estimate():
     assert 0 < row["ci_low"] < 50 < row["ci_high"] < 100
     assert np.isnan(row["pi_low"]) and np.isnan(row["q_p"])
     assert res.df_between == 2 and np.isfinite(res.q_between)
-    shown = pv.subgroup_display(res).loc["Psychiatric outpatients"]
+    shown = prevalence_page.subgroup_view(res).loc["Psychiatric outpatients"]
     assert shown["95% PI"] == "–" and shown["Q"] == "–" and shown["p"] == "–"
-    assert "nan" not in " ".join(map(str, pv.subgroup_display(res).to_numpy().ravel()))
+    assert "nan" not in " ".join(map(str, prevalence_page.subgroup_view(res).to_numpy().ravel()))
 
 
 def test_meta_regression_is_weighted_least_squares_with_residual_tau2():
@@ -386,19 +387,19 @@ def test_meta_regression_on_year_and_bad_covariates():
 def test_calibrated_synthetic_data_reproduce_the_published_pooled_estimates(
         package, fact_id, where):
     studies = package["prevalence_studies"]
-    rows = pv._select(studies, tuple(where.items()))
+    rows = prevalence_page._select(studies, tuple(where.items()))
     res = pv.pool(rows["cases"], rows["n"], "logit", "dl")
     assert abs(100 * res.prevalence - published(fact_id).number) < 0.5
 
 
 def test_chapter_on_the_bundled_data(package):
-    ctx = pv.prevalence_context(package)
+    ctx = prevalence_page.prevalence_context(package)
     h = ctx.headline
     assert (h.k_studies, h.k_community, h.k_primary_care, h.k_outpatient) == (63, 46, 8, 9)
     assert h.max_abs_diff_calibrated < 0.5
     for name, value in vars(h).items():
         assert isinstance(value, str) or np.isfinite(value), name
-    assert ctx.comparison["fact_id"].tolist() == [c.fact_id for c in pv.COMPARISONS]
+    assert ctx.comparison["fact_id"].tolist() == [c.fact_id for c in prevalence_page.COMPARISONS]
     assert len(ctx.studies) == 63
     assert ctx.studies.groupby("setting")["weight_percent"].sum().to_numpy() == \
         pytest.approx([100, 100, 100])
@@ -407,7 +408,7 @@ def test_chapter_on_the_bundled_data(package):
 
 
 def test_sensitivity_chapter_states_the_freeman_tukey_caveat(package):
-    ctx = pv.prevalence_context(package, "freeman_tukey", "pm")
+    ctx = prevalence_page.prevalence_context(package, "freeman_tukey", "pm")
     assert ctx.headline.tau2_method_label == "Paule-Mandel"
     assert len(ctx.notes) == 1 and "Schwarzer" in ctx.notes[0]
     assert abs(ctx.headline.community - 7.8) < 1
@@ -421,9 +422,10 @@ def _with_studies(package, studies: pd.DataFrame) -> DataPackage:
 
 def _shown_text(ctx) -> str:
     """Every cell the page shows, as one string."""
-    frames = [pv.subgroup_display(ctx.by_setting), pv.subgroup_display(ctx.by_income),
-              pv.regression_display(ctx.regression), pv.comparison_display(ctx.comparison),
-              ctx.sensitivity]
+    frames = [prevalence_page.subgroup_view(ctx.by_setting),
+              prevalence_page.subgroup_view(ctx.by_income),
+              prevalence_page.regression_view(ctx.regression),
+              prevalence_page.comparison_view(ctx.comparison), ctx.sensitivity]
     return " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
 
 
@@ -436,14 +438,14 @@ def test_page_survives_a_single_study_zero_counts_and_n_of_one(package, transfor
     studies.loc[lmic, "cases"] = 0  # no cases at all in these countries
     first = studies.index[studies["setting"] == "community"][0]
     studies.loc[first, ["n", "cases"]] = [1, 1]  # a study of one person
-    ctx = pv.prevalence_context(_with_studies(package, studies), transform)
+    ctx = prevalence_page.prevalence_context(_with_studies(package, studies), transform)
     for name, value in vars(ctx.headline).items():
         assert isinstance(value, str) or np.isfinite(value), name
     assert ctx.headline.k_primary_care == 1
     assert "nan" not in _shown_text(ctx).lower()
     from analysis.plots import prevalence as plots
 
-    ax = plots.forest_plot(ctx)
+    ax = plots.forest_plot(ctx.studies, ctx.by_setting, ctx.overall)
     assert "nan" not in " ".join(t.get_text() for t in ax.texts).lower()
     matplotlib.pyplot.close("all")
     if transform == "logit":
@@ -455,7 +457,7 @@ def test_page_without_a_setting_says_what_to_do(package):
     studies = package["prevalence_studies"]
     no_outpatients = studies[studies["setting"] != "outpatient"]
     with pytest.raises(ValueError, match="needs outpatient studies.*add them"):
-        pv.prevalence_context(_with_studies(package, no_outpatients))
+        prevalence_page.prevalence_context(_with_studies(package, no_outpatients))
 
 
 # ------------------------------------------------------------------- figure
@@ -464,13 +466,13 @@ def test_page_without_a_setting_says_what_to_do(package):
 def test_forest_plot_grows_with_the_number_of_studies(package):
     from analysis.plots import prevalence as plots
 
-    ctx = pv.prevalence_context(package)
-    ax = plots.forest_plot(ctx)
+    ctx = prevalence_page.prevalence_context(package)
+    ax = plots.forest_plot(ctx.studies, ctx.by_setting, ctx.overall)
     height = ax.figure.get_size_inches()[1]
     assert height > 10  # 63 studies at a readable row height
     labels = {t.get_text() for t in ax.texts}
     assert any("Community" in t for t in labels)
     assert any("Test for subgroup differences" in t for t in labels)
     _, given_ax = matplotlib.pyplot.subplots()
-    assert plots.forest_plot(ctx, ax=given_ax) is given_ax
+    assert plots.forest_plot(ctx.studies, ctx.by_setting, ctx.overall, ax=given_ax) is given_ax
     matplotlib.pyplot.close("all")

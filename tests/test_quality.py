@@ -17,6 +17,7 @@ import yaml
 from statsmodels.stats.inter_rater import aggregate_raters, cohens_kappa, fleiss_kappa
 
 from analysis import paths
+from analysis.chapters import quality as quality_page
 from analysis.stats import quality
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
@@ -160,7 +161,7 @@ def test_fleiss_replaces_cohen_with_three_reviewers(package, tool):
     counts, _ = aggregate_raters(codes.to_numpy(), n_cat=3)
     assert result.kappa == pytest.approx(fleiss_kappa(counts), abs=1e-12)
     assert math.isnan(result.kappa_ci_low)
-    assert quality.agreement_view(result).columns[2] == "Fleiss' kappa"
+    assert quality_page.agreement_view(result).columns[2] == "Fleiss' kappa"
 
 
 # --------------------------------------------------------- kappa: undefined cases
@@ -194,7 +195,7 @@ def test_undefined_item_is_reported_in_words_on_the_page(package, tool):
     row = result.table.loc["Q1"]
     assert math.isnan(row["kappa"]) and row["strength"] == "not defined"
     assert row["percent_agreement"] == 100
-    view = quality.agreement_view(result)
+    view = quality_page.agreement_view(result)
     shown = view.loc["Q1 Aims"]
     assert shown["Cohen's kappa"] == "undefined"
     assert "undefined" in shown["Note"] and "answered Yes for every paper" in shown["Note"]
@@ -234,7 +235,7 @@ def test_every_disagreement_is_listed_with_its_resolution(package, tool):
     assert ((changed["R1"] == changed["R2"]) & (changed["R1"] != changed["consensus"])).all()
     summary = quality.summarise_disagreements(rows, result)
     assert summary.counts["n"].sum() == summary.n_disagreements == len(split)
-    view = quality.disagreements_view(rows, package, tool)
+    view = quality_page.disagreements_view(rows, package, tool)
     assert list(view.columns[:3]) == ["R1", "R2", "Consensus"]
 
 
@@ -325,11 +326,11 @@ def test_cerqual_table_assembles_the_reviewers_judgements(package, tool):
             assert row[comp] == cq.at[(theme_id, comp), "concern"]
             assert row[f"{comp}_explanation"] == cq.at[(theme_id, comp), "explanation"]
         assert row["n_high"] + row["n_moderate"] + row["n_low"] == row["n_papers"]
-    soqf = quality.soqf_view(table)
+    soqf = quality_page.soqf_view(table)
     assert list(soqf["GRADE-CERQual confidence"]) == [
         {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}[o]
         for o in table["overall"]]
-    assert len(quality.evidence_profile_view(table)) == 6 * 4
+    assert len(quality_page.evidence_profile_view(table)) == 6 * 4
     assert quality.cerqual_check(table).n_flagged == 0  # no "no" concern in the bundled data
 
 

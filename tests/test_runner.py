@@ -160,7 +160,7 @@ def test_warm_up_imports_what_the_pages_import():
     from analysis.engine.kernels import page_imports
 
     imports = page_imports(load_pages()).splitlines()
-    assert "from analysis.stats import prevalence" in imports
+    assert "from analysis.chapters import prevalence as prevalence_page" in imports
     assert "from analysis.plots import quality as quality_plots" in imports
     assert "import matplotlib.pyplot" in imports
     assert all(line.startswith(("import ", "from ")) for line in imports)

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.stats import quality
+from analysis.chapters import themes as themes_page
 from analysis.stats import themes
 from analysis.contract.validation import load_package
 
@@ -137,7 +138,7 @@ def test_breakdown_by_group(support):
     t1 = long[long["theme_id"].eq("T1") & long["level"].eq("theme")].set_index("group")
     assert t1["n_group"].to_dict() == {"generic": 2, "specialist": 2, "other": 1}
     assert t1["n_papers"].to_dict() == {"generic": 2, "specialist": 1, "other": 1}
-    wide = themes.group_table(long)
+    wide = themes_page.group_view(long)
     assert wide.iloc[0].tolist() == ["2 (100%)", "1 (50%)", "1 (100%)"]
     country = themes.support_by_group(support, "country_group")
     assert list(dict.fromkeys(country["group"])) == ["UK", "Other countries"]
@@ -252,11 +253,11 @@ def test_participant_breakdown_and_suppression(people):
     primary = long[(long["category"] == "Primary care") & (long["key"] == "T7")].iloc[0]
     assert (primary["n_category"], primary["n"]) == (3, 2)  # P004 counts, without codes
     assert "Not stated" not in set(long["category"])  # empty categories are left out
-    wide = themes.breakdown_table(long, suppress_below=2)
+    wide = themes_page.breakdown_view(long, suppress_below=2)
     assert wide.loc[("Gender", "Male (N=1)"), "T7.1"] == "<2"
     assert wide.loc[("Gender", "Female (N=3)"), "T7.1"] == "2 (67%)"
     assert list(wide.columns) == ["T7 (any)", "T7.1", "T7.2"]
-    shown = themes.breakdown_table(themes.participant_breakdown(people, 0), 0)
+    shown = themes_page.breakdown_view(themes.participant_breakdown(people, 0), 0)
     assert not shown.apply(lambda c: c.str.startswith("<")).any().any()
 
 

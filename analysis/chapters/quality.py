@@ -1,8 +1,16 @@
-"""What the appraisal and quality pages show: tables of words tinted like the figures."""
+"""What the appraisal and quality pages show: the ratings, agreement, disagreements, bands
+and CERQual tables as a reader sees them, tinted like the figures."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+
+from analysis.contract.package import DataPackage, category_labels
+from analysis.stats.quality import (BAND_LABELS, COMPONENTS, CONSENSUS, Agreement, AppraisalTool,
+                                    independent_reviewers, join_names, paper_labels, plural,
+                                    ratings)
 
 from analysis.chapters.page import show_text_table as show
 from analysis.plots.quality import cell_tints
@@ -20,3 +28,145 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool
         traffic-light figure, so a long ratings table can be scanned.
     """
     return show(table, caption, cell_tints() if tints else None)
+
+
+def agreement_view(result: Agreement) -> pd.DataFrame:
+    """The agreement table as the chapter shows it: numbers rounded, intervals cut at the
+    limits of kappa, undefined cases in words (never "nan")."""
+    t = result.table
+    kappa, interval, notes = [], [], []
+    for k, lo, hi, note in zip(t["kappa"], t["ci_low"], t["ci_high"], t["note"]):
+        kappa.append(f"{k:.2f}" if math.isfinite(k) else "undefined")
+        if not math.isfinite(lo):
+            interval.append("–")
+        else:
+            # Kappa cannot pass 1 (or -1); the asymptotic interval can, with few papers.
+            # No-break spaces keep an interval on one line in a narrow column.
+            interval.append(f"{max(lo, -1):.2f}\u00a0to\u00a0{min(hi, 1):.2f}")
+            if hi > 1 or lo < -1:
+                cut = "interval cut at 1" if hi > 1 else "interval cut at -1"
+                note = "; ".join(filter(None, [note, cut]))
+        notes.append(note)
+    statistic = t["statistic"].iloc[0] if len(t) else "Kappa"
+    view = pd.DataFrame({
+        "Item": [f"{i} {lab}".strip() for i, lab in zip(t.index, t["label"])],
+        "Papers": t["papers"].astype(int),
+        "Agreement (%)": t["percent_agreement"].round(1),
+        statistic: kappa,
+        "95% CI": interval,
+        "Strength (Landis and Koch)": t["strength"],
+        "Note": notes,
+    })
+    return view.set_index("Item")
+
+
+def disagreements_view(table: pd.DataFrame, package: DataPackage,
+                       tool: AppraisalTool) -> pd.DataFrame:
+    """The disagreements for audit: paper, item, each reviewer's answer, the consensus."""
+    labels = tool.answer_labels()
+    reviewers = [c for c in table.columns
+                 if c not in {"study_id", "item", "code", "label", CONSENSUS, "kind", "resolution"}]
+    view = pd.DataFrame({
+        "Paper": table["study_id"],
+        "Item": [f"{c} {lab}" for c, lab in zip(table["code"], table["label"])],
+        **{r: table[r].map(labels).fillna("not rated") for r in reviewers},
+        "Consensus": table[CONSENSUS].map(labels),
+        "Consensus took": table["resolution"],
+    })
+    if (table["kind"] == "agreed answer changed").any():
+        view["What happened"] = table["kind"]
+    return view.set_index(["Paper", "Item"])
+
+
+def bands_view(bands: pd.DataFrame, package: DataPackage) -> pd.DataFrame:
+    """Each paper's band with the items that kept it from the band above."""
+    return pd.DataFrame({
+        "Paper": bands.index.map(paper_labels(package)),
+        "Can't tell on": bands["cant_tell_items"],
+        "No on": bands["no_items"],
+        "Band": bands["band"].map(BAND_LABELS),
+    }).set_index("Paper")
+
+
+def _label(table: str, column: str, value: str) -> str:
+    return category_labels(table, column).get(value, value)
+
+
+def _component_text(concern_label: str, explanation: str) -> str:
+    """The concern and its explanation in one sentence, without saying the concern twice
+    when the explanation already opens with it."""
+    if not explanation:
+        return concern_label
+    if explanation.lower().startswith(concern_label.lower()):
+        return explanation
+    return f"{concern_label}: {explanation}"
+
+
+def soqf_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The Summary of Qualitative Findings: finding, confidence, why, and who contributes."""
+    comp_labels = category_labels("cerqual", "component")
+    levels = list(category_labels("cerqual", "concern"))[::-1] + ["not assessed"]
+    explain = []
+    for _, row in table.iterrows():
+        # Grouped by level, most serious first, as SoQF explanations are usually written.
+        parts = []
+        for level in levels:
+            comps = [comp_labels[c].lower() for c in COMPONENTS if row[c] == level]
+            if comps:
+                head = ("not assessed" if level == "not assessed"
+                        else _label("cerqual", "concern", level).lower() + " about")
+                parts.append(f"{head} {join_names(comps)}")
+        text = "; ".join(parts)
+        explain.append(text[:1].upper() + text[1:] + ".")
+    view = pd.DataFrame({
+        "Review finding": [f"{i} {f}" for i, f in zip(table.index, table["finding"])],
+        "GRADE-CERQual confidence": [_label("cerqual", "overall", o) for o in table["overall"]],
+        "Explanation of the assessment": explain,
+        "Contributing papers": [f"{plural(n, 'paper')}: {p}" for n, p in
+                                zip(table["n_papers"], table["papers"])],
+        "Their bands (high / moderate / low)": [f"{h} / {m} / {lo}" for h, m, lo in
+                                                zip(table["n_high"], table["n_moderate"],
+                                                    table["n_low"])],
+    })
+    return view.set_index("Review finding")
+
+
+def evidence_profile_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The evidence profile: each finding's four components with the reviewers'
+    explanations."""
+    comp_labels = category_labels("cerqual", "component")
+    rows = []
+    for theme_id, row in table.iterrows():
+        for comp in COMPONENTS:
+            concern = _label("cerqual", "concern", row[comp])
+            rows.append({"Review finding": f"{theme_id} {row['finding']}",
+                         "Component": comp_labels[comp],
+                         "Concern": concern,
+                         "Explanation": _component_text(concern, row[f"{comp}_explanation"])})
+    return pd.DataFrame(rows).set_index(["Review finding", "Component"])
+
+
+def ratings_view(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
+    """Every answer of every reviewer, for audit.
+
+    Returns
+    -------
+    DataFrame
+        Index (Paper, Reviewer): the independent reviewers in order, then the consensus;
+        one column per item ("Q1" ...), holding display labels ("Yes", "Can't tell", "No").
+    """
+    rated = ratings(package, tool)
+    order = independent_reviewers(rated) + [CONSENSUS]
+    labels = tool.answer_labels()
+    wide = rated.pivot(index=["study_id", "reviewer"], columns="item", values="rating")
+    wide = wide.reindex(columns=list(tool.items["item"]))
+    wide.columns = list(tool.items["code"])
+    wide = wide.apply(lambda col: col.map(labels))
+    rank = {r: i for i, r in enumerate(order)}
+    wide = wide.reset_index()
+    wide["_order"] = wide["reviewer"].map(rank)
+    wide = wide.sort_values(["study_id", "_order"]).drop(columns="_order")
+    # Identifiers only: the long audit table stays narrow (names are in the bands table).
+    wide["Paper"] = wide["study_id"]
+    wide["Reviewer"] = wide["reviewer"].replace({CONSENSUS: "Consensus"})
+    return wide.set_index(["Paper", "Reviewer"]).drop(columns=["study_id", "reviewer"])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from analysis.plots import PALETTE
-from analysis.stats.prevalence import PooledPrevalence, PrevalenceContext, format_p
+from analysis.stats.prevalence import PooledPrevalence, SubgroupAnalysis
 
 ROW_INCHES = 0.21  # one study row; 9-point text needs about this much
 FONT = 9
@@ -21,6 +22,13 @@ TICKS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95]
 # it, placed in fractions of the Axes width (so they follow an Axes passed in).
 LEFT, RIGHT = 0.351, 0.745
 COL_STUDY, COL_COUNTS, COL_ESTIMATE, COL_WEIGHT = -0.87, -0.017, 1.027, 1.629
+
+
+def _p_label(p: float) -> str:
+    """A p-value as the figure prints it ('< 0.001', '= 0.042')."""
+    if not np.isfinite(p):
+        return "not applicable"
+    return "<\u00a00.001" if p < 0.001 else f"=\u00a0{p:.3f}"
 
 
 def _pct_interval(p: float, low: float, high: float) -> str:
@@ -46,7 +54,8 @@ def _prediction_bar(ax, pooled: PooledPrevalence, y: float, colour) -> None:
 MAX_STUDY_ROWS = 150  # beyond this a row per study is unreadable, and slow to draw
 
 
-def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUDY_ROWS):
+def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: PooledPrevalence,
+                ax=None, max_studies: int = MAX_STUDY_ROWS):
     """Forest plot of every study, by setting, with pooled and prediction intervals.
 
     Studies are grouped by setting and sorted by prevalence within it. Each study is a
@@ -59,8 +68,13 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
 
     Parameters
     ----------
-    context : PrevalenceContext
-        From :func:`analysis.stats.prevalence.prevalence_context`.
+    studies : DataFrame
+        One row per study (:func:`analysis.stats.prevalence.study_table` by setting).
+    by_setting : SubgroupAnalysis
+        The pooled estimate of each setting and the test between them
+        (:func:`analysis.stats.prevalence.subgroups`).
+    overall : PooledPrevalence
+        All studies pooled.
     ax : matplotlib Axes, optional
         Drawn on when given; otherwise a figure sized to the rows is created.
     max_studies : int
@@ -71,8 +85,7 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
     -------
     matplotlib Axes
     """
-    studies = context.studies
-    groups = list(context.by_setting.pooled.items())
+    groups = list(by_setting.pooled.items())
     each_study = len(studies) <= max_studies
     n_rows = (len(studies) if each_study else len(groups)) + 4 * len(groups) + 5
     if ax is None:
@@ -121,7 +134,7 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
                   linestyle=":", zorder=1)
         if pooled.k > 1:
             heterogeneity = (f"I² {pooled.i2_percent:.0f}%, τ² {pooled.tau2:.3f}, "
-                             f"p(Q) {format_p(pooled.q_p)}")
+                             f"p(Q) {_p_label(pooled.q_p)}")
             ax.text(COL_STUDY, y, heterogeneity, ha="left", fontstyle="italic", **small)
         else:
             ax.text(COL_STUDY, y, "Single study: not pooled", ha="left", fontstyle="italic",
@@ -139,7 +152,6 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
                     ha="left", **small)
         y -= 1.5
 
-    overall = context.overall
     ax.text(COL_STUDY, y, f"All settings ({overall.k} studies; reference)",
             fontweight="bold", ha="left", **small)
     y -= 1
@@ -156,11 +168,11 @@ def forest_plot(context: PrevalenceContext, ax=None, max_studies: int = MAX_STUD
                 **small)
         ax.text(COL_ESTIMATE, y, f"({100 * overall.pi_low:.1f}–{100 * overall.pi_high:.1f})",
                 ha="left", **small)
-    sub = context.by_setting
+    sub = by_setting
     if sub.df_between:
         y -= 1.2
         ax.text(COL_STUDY, y, f"Test for subgroup differences: Q = {sub.q_between:.1f}, "
-                f"df = {sub.df_between}, p {format_p(sub.p_between)}", ha="left", **small)
+                f"df = {sub.df_between}, p {_p_label(sub.p_between)}", ha="left", **small)
 
     header = dict(fontsize=FONT, transform=text, va="bottom", fontweight="bold")
     ax.text(COL_STUDY, 1.0, "Study, country, year", ha="left", **header)

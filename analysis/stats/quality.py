@@ -84,7 +84,7 @@ def _words(n: int) -> str:
     return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
 
 
-def _plural(n: int, word: str) -> str:
+def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
@@ -271,32 +271,6 @@ def paper_labels(package: DataPackage) -> pd.Series:
                      index=papers.index)
 
 
-def ratings_table(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
-    """Every answer of every reviewer, for audit.
-
-    Returns
-    -------
-    DataFrame
-        Index (Paper, Reviewer): the independent reviewers in order, then the consensus;
-        one column per item ("Q1" ...), holding display labels ("Yes", "Can't tell", "No").
-    """
-    rated = ratings(package, tool)
-    order = independent_reviewers(rated) + [CONSENSUS]
-    labels = tool.answer_labels()
-    wide = rated.pivot(index=["study_id", "reviewer"], columns="item", values="rating")
-    wide = wide.reindex(columns=list(tool.items["item"]))
-    wide.columns = list(tool.items["code"])
-    wide = wide.apply(lambda col: col.map(labels))
-    rank = {r: i for i, r in enumerate(order)}
-    wide = wide.reset_index()
-    wide["_order"] = wide["reviewer"].map(rank)
-    wide = wide.sort_values(["study_id", "_order"]).drop(columns="_order")
-    # Identifiers only: the long audit table stays narrow (names are in the bands table).
-    wide["Paper"] = wide["study_id"]
-    wide["Reviewer"] = wide["reviewer"].replace({CONSENSUS: "Consensus"})
-    return wide.set_index(["Paper", "Reviewer"]).drop(columns=["study_id", "reviewer"])
-
-
 # ------------------------------------------------------------------------ agreement
 
 
@@ -439,7 +413,7 @@ def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
                          math.nan, True, "no interval: no standard error is computed")
 
 
-def _joined(names: list[str]) -> str:
+def join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
@@ -528,7 +502,7 @@ def agreement(package: DataPackage, tool: AppraisalTool,
         who = "no independent reviewer" if not reviewers else f"one reviewer ({reviewers[0]})"
         message = f"Agreement cannot be computed: the data record {who} besides the consensus."
         empty = pd.DataFrame(columns=columns, index=pd.Index([], name="item"))
-        return Agreement(len(reviewers), _joined(reviewers) if reviewers else "none", "none",
+        return Agreement(len(reviewers), join_names(reviewers) if reviewers else "none", "none",
                          0, 0, 0, math.nan, math.nan, math.nan, math.nan, message,
                          "not defined", 0, 0, "none", message, empty)
     by_item = (rated[rated["reviewer"].isin(reviewers)]
@@ -567,47 +541,17 @@ def agreement(package: DataPackage, tool: AppraisalTool,
                                 math.nan, overall["kappa"], overall["ci_low"],
                                 overall["ci_high"], overall["se"],
                                 bool(math.isfinite(overall["kappa"])), overall["note"])
-    summary = (f"{_joined(reviewers)} gave the same answer to {int(overall['agreed'])} of "
+    summary = (f"{join_names(reviewers)} gave the same answer to {int(overall['agreed'])} of "
                f"{len(by_item)} paper-item pairs ({overall['percent_agreement']:.1f}%); "
                f"{overall['statistic']} over all items: {_kappa_text(est_overall)}.")
     return Agreement(
-        n_reviewers=len(reviewers), reviewers=_joined(reviewers),
+        n_reviewers=len(reviewers), reviewers=join_names(reviewers),
         statistic=str(overall["statistic"]), n_papers=len(papers), n_ratings=len(by_item),
         n_agreed=int(overall["agreed"]), percent_agreement=float(overall["percent_agreement"]),
         kappa=float(overall["kappa"]), kappa_ci_low=float(overall["ci_low"]),
         kappa_ci_high=float(overall["ci_high"]), kappa_text=_kappa_text(est_overall),
         strength=str(overall["strength"]), n_items_undefined=undefined,
         n_items_zero_by_construction=zero, lowest_item=lowest, summary=summary, table=table)
-
-
-def agreement_view(result: Agreement) -> pd.DataFrame:
-    """The agreement table as the chapter shows it: numbers rounded, intervals cut at the
-    limits of kappa, undefined cases in words (never "nan")."""
-    t = result.table
-    kappa, interval, notes = [], [], []
-    for k, lo, hi, note in zip(t["kappa"], t["ci_low"], t["ci_high"], t["note"]):
-        kappa.append(f"{k:.2f}" if math.isfinite(k) else "undefined")
-        if not math.isfinite(lo):
-            interval.append("–")
-        else:
-            # Kappa cannot pass 1 (or -1); the asymptotic interval can, with few papers.
-            # No-break spaces keep an interval on one line in a narrow column.
-            interval.append(f"{max(lo, -1):.2f}\u00a0to\u00a0{min(hi, 1):.2f}")
-            if hi > 1 or lo < -1:
-                cut = "interval cut at 1" if hi > 1 else "interval cut at -1"
-                note = "; ".join(filter(None, [note, cut]))
-        notes.append(note)
-    statistic = t["statistic"].iloc[0] if len(t) else "Kappa"
-    view = pd.DataFrame({
-        "Item": [f"{i} {lab}".strip() for i, lab in zip(t.index, t["label"])],
-        "Papers": t["papers"].astype(int),
-        "Agreement (%)": t["percent_agreement"].round(1),
-        statistic: kappa,
-        "95% CI": interval,
-        "Strength (Landis and Koch)": t["strength"],
-        "Note": notes,
-    })
-    return view.set_index("Item")
 
 
 # -------------------------------------------------------------------- disagreements
@@ -652,30 +596,12 @@ def disagreements(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
     nobody = "neither reviewer's answer" if len(reviewers) == 2 else "no reviewer's answer"
     took = rows[reviewers].eq(rows[CONSENSUS], axis=0).to_numpy()
     rows["kind"] = kind
-    rows["resolution"] = [_joined([f"{r}'s" for r, t in zip(reviewers, row) if t]) + " answer"
+    rows["resolution"] = [join_names([f"{r}'s" for r, t in zip(reviewers, row) if t]) + " answer"
                           if row.any() else nobody for row in took]
     rows["code"] = rows["item"].map(tool.codes())
     rows["label"] = rows["item"].map(dict(zip(tool.items["item"], tool.items["short_label"])))
     rows.columns.name = None
     return rows[columns].sort_values(["study_id", "item"]).reset_index(drop=True)
-
-
-def disagreements_view(table: pd.DataFrame, package: DataPackage,
-                       tool: AppraisalTool) -> pd.DataFrame:
-    """The disagreements for audit: paper, item, each reviewer's answer, the consensus."""
-    labels = tool.answer_labels()
-    reviewers = [c for c in table.columns
-                 if c not in {"study_id", "item", "code", "label", CONSENSUS, "kind", "resolution"}]
-    view = pd.DataFrame({
-        "Paper": table["study_id"],
-        "Item": [f"{c} {lab}" for c, lab in zip(table["code"], table["label"])],
-        **{r: table[r].map(labels).fillna("not rated") for r in reviewers},
-        "Consensus": table[CONSENSUS].map(labels),
-        "Consensus took": table["resolution"],
-    })
-    if (table["kind"] == "agreed answer changed").any():
-        view["What happened"] = table["kind"]
-    return view.set_index(["Paper", "Item"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -701,7 +627,7 @@ def summarise_disagreements(table: pd.DataFrame, result: Agreement) -> Disagreem
     counts = split["resolution"].value_counts().rename("n").to_frame()
     counts["percent"] = 100 * counts["n"] / max(len(split), 1)
     counts.index.name = "Consensus took"
-    text = "; ".join(f"{res} in {_plural(int(n), 'case')}" for res, n in counts["n"].items())
+    text = "; ".join(f"{res} in {plural(int(n), 'case')}" for res, n in counts["n"].items())
     return DisagreementSummary(
         n_ratings=result.n_ratings, n_disagreements=len(split),
         pct_disagreements=100 * len(split) / result.n_ratings if result.n_ratings else math.nan,
@@ -892,16 +818,6 @@ def describe_rule(rule: str | Mapping[str, Any] | BandingRule = "default") -> Ru
     """The name and the wording of a banding rule."""
     parsed = BandingRule.from_parameter(rule)
     return RuleDescription(parsed.name, parsed.describe())
-
-
-def bands_view(bands: pd.DataFrame, package: DataPackage) -> pd.DataFrame:
-    """Each paper's band with the items that kept it from the band above."""
-    return pd.DataFrame({
-        "Paper": bands.index.map(paper_labels(package)),
-        "Can't tell on": bands["cant_tell_items"],
-        "No on": bands["no_items"],
-        "Band": bands["band"].map(BAND_LABELS),
-    }).set_index("Paper")
 
 
 def band_distribution(bands: pd.DataFrame) -> pd.DataFrame:
@@ -1097,64 +1013,6 @@ def cerqual_table(package: DataPackage, bands: pd.DataFrame) -> pd.DataFrame:
         record["overall"] = overall.get(theme_id, "not assessed")
         rows.append(record)
     return pd.DataFrame(rows).set_index("theme_id")
-
-
-def _label(table: str, column: str, value: str) -> str:
-    return category_labels(table, column).get(value, value)
-
-
-def _component_text(concern_label: str, explanation: str) -> str:
-    """The concern and its explanation in one sentence, without saying the concern twice
-    when the explanation already opens with it."""
-    if not explanation:
-        return concern_label
-    if explanation.lower().startswith(concern_label.lower()):
-        return explanation
-    return f"{concern_label}: {explanation}"
-
-
-def soqf_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The Summary of Qualitative Findings: finding, confidence, why, and who contributes."""
-    comp_labels = category_labels("cerqual", "component")
-    levels = list(category_labels("cerqual", "concern"))[::-1] + ["not assessed"]
-    explain = []
-    for _, row in table.iterrows():
-        # Grouped by level, most serious first, as SoQF explanations are usually written.
-        parts = []
-        for level in levels:
-            comps = [comp_labels[c].lower() for c in COMPONENTS if row[c] == level]
-            if comps:
-                head = ("not assessed" if level == "not assessed"
-                        else _label("cerqual", "concern", level).lower() + " about")
-                parts.append(f"{head} {_joined(comps)}")
-        text = "; ".join(parts)
-        explain.append(text[:1].upper() + text[1:] + ".")
-    view = pd.DataFrame({
-        "Review finding": [f"{i} {f}" for i, f in zip(table.index, table["finding"])],
-        "GRADE-CERQual confidence": [_label("cerqual", "overall", o) for o in table["overall"]],
-        "Explanation of the assessment": explain,
-        "Contributing papers": [f"{_plural(n, 'paper')}: {p}" for n, p in
-                                zip(table["n_papers"], table["papers"])],
-        "Their bands (high / moderate / low)": [f"{h} / {m} / {lo}" for h, m, lo in
-                                                zip(table["n_high"], table["n_moderate"],
-                                                    table["n_low"])],
-    })
-    return view.set_index("Review finding")
-
-
-def evidence_profile_view(table: pd.DataFrame) -> pd.DataFrame:
-    """The evidence profile: each finding's four components with the reviewers'
-    explanations."""
-    comp_labels = category_labels("cerqual", "component")
-    rows = []
-    for theme_id, row in table.iterrows():
-        for comp in COMPONENTS:
-            concern = _label("cerqual", "concern", row[comp])
-            rows.append({"Review finding": f"{theme_id} {row['finding']}",
-                         "Component": comp_labels[comp],
-                         "Concern": concern,
-                         "Explanation": _component_text(concern, row[f"{comp}_explanation"])})
-    return pd.DataFrame(rows).set_index(["Review finding", "Component"])
 
 
 @dataclass(frozen=True, eq=False)

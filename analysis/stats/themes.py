@@ -273,42 +273,6 @@ def frequency_table(support: ThemeSupport, confidence: float = 0.95) -> pd.DataF
     return table
 
 
-ROW_LABEL = "Theme or sub-theme"
-_INDENT = "\u2003"  # an em space survives HTML whitespace collapsing
-
-
-def row_labels(table: pd.DataFrame) -> pd.Series:
-    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it."""
-    return pd.Series(np.where(table["level"] == "theme",
-                              table["theme_id"] + " " + table["theme"],
-                              _INDENT + table["subtheme_id"] + " " + table["subtheme"]),
-                     index=table.index, name=ROW_LABEL)
-
-
-def display_frequency(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """A frequency table as a reader sees it: named columns, interval as 'low–high'.
-
-    Takes the output of :func:`frequency_table` (papers and studies) or of
-    :func:`participant_frequency` (participants).
-    """
-    unit = "Papers" if "n_papers" in table else "Participants"
-    shown = pd.DataFrame({
-        f"{unit} n": table["n_papers" if unit == "Papers" else "n_participants"],
-        f"{unit} %": table["pct_papers" if unit == "Papers" else "pct_participants"],
-        f"{confidence:.0%} CI (%)": [_interval(lo, hi) for lo, hi in
-                                     zip(table["ci_low"], table["ci_high"])],
-    })
-    if unit == "Papers":
-        shown["Studies n"] = table["n_studies"]
-    shown["Excerpts"] = table["n_excerpts"]
-    return shown.set_index(row_labels(table))
-
-
-def _interval(low: float, high: float) -> str:
-    # word joiners keep an interval on one line in a narrow column
-    return "–" if np.isnan(low) else f"{low:.1f}\u2060–\u2060{high:.1f}"
-
-
 GROUPINGS = {
     "setting": ("Setting", lambda: category_labels("studies", "setting")),
     "country_group": ("Country", None),
@@ -353,22 +317,6 @@ def support_by_group(support: ThemeSupport, by: str, confidence: float = 0.95) -
         part.insert(0, "group", group)
         parts.append(part)
     return pd.concat(parts, ignore_index=True)
-
-
-def group_table(long: pd.DataFrame) -> pd.DataFrame:
-    """A breakdown as a reader sees it: one column per group, cells 'n (%)'."""
-    long = long.assign(
-        column=long["group_label"] + " (n=" + long["n_group"].astype(str) + ")",
-        cell=[f"{n} ({100 * n / total:.0f}%)" for n, total in
-              zip(long["n_papers"], long["n_group"])],
-        label=row_labels(long),
-    )
-    wide = long.pivot_table(index="label", columns="column", values="cell", aggfunc="first",
-                            sort=False)
-    wide = wide[list(dict.fromkeys(long["column"]))]
-    wide.index.name = ROW_LABEL
-    wide.columns.name = None
-    return wide
 
 
 def cooccurrence(support: ThemeSupport) -> pd.DataFrame:
@@ -499,21 +447,6 @@ def quality_sensitivity(support: ThemeSupport, exclude_bands: list[str] | tuple[
 def _flags(n_studies: pd.Series, min_studies: int) -> np.ndarray:
     return np.select([n_studies == 0, n_studies == 1, n_studies < min_studies],
                      ["no support", "single study", f"fewer than {min_studies} studies"], "")
-
-
-def display_sensitivity(table: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table as a reader sees it: 'all papers → papers kept' per count."""
-    def arrow(before, after, fmt="{}"):
-        return [f"{fmt.format(b)}\u00a0→\u00a0{fmt.format(a)}" for b, a in zip(before, after)]
-
-    shown = pd.DataFrame({
-        "Papers": arrow(table["n_papers_all"], table["n_papers_kept"]),
-        "Papers %": arrow(table["pct_all"], table["pct_kept"], "{:.1f}"),
-        "Studies": arrow(table["n_studies_all"], table["n_studies_kept"]),
-        "Change (% points)": table["change_pct"],
-        "Flag": np.where(table["newly_flagged"], table["flag"] + " (new)", table["flag"]),
-    })
-    return shown.set_index(row_labels(table))
 
 
 @dataclass(frozen=True)
@@ -665,26 +598,6 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
             "key": rows["key"], "label": names, "n": n.astype(int),
             "pct": _percent(n, int(mask.sum())), "suppressed": n < suppress_below}))
     return pd.concat(parts, ignore_index=True)
-
-
-def breakdown_table(long: pd.DataFrame, suppress_below: int = 3) -> pd.DataFrame:
-    """A participant breakdown as a reader sees it: cells 'n (%)' or '<k'.
-
-    Columns are the theme and sub-theme ids (named in the participant frequency table),
-    so the table fits a page; each category carries its number of participants (N).
-    """
-    cells = [f"<{suppress_below}" if hidden else f"{n} ({100 * n / total:.0f}%)"
-             for n, total, hidden in zip(long["n"], long["n_category"], long["suppressed"])]
-    theme_row = ~long["key"].str.contains(".", regex=False)
-    long = long.assign(cell=cells,
-                       column=np.where(theme_row, long["key"] + " (any)", long["key"]),
-                       row=long["category"] + " (N=" + long["n_category"].astype(str) + ")")
-    wide = long.pivot_table(index=["characteristic", "row"], columns="column", values="cell",
-                            aggfunc="first", sort=False)
-    wide = wide[list(dict.fromkeys(long["column"]))]
-    wide.index.names = ["Characteristic", "Category (N)"]
-    wide.columns.name = None
-    return wide
 
 
 @dataclass(frozen=True)
