@@ -44,6 +44,7 @@ import yaml
 
 from analysis import __version__, paths
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
+from analysis.engine.declared import check_declared_files, declared_files
 from analysis.contract.files import file_hashes
 from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
@@ -131,7 +132,7 @@ def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> l
                     f"pages.yml: page '{page.name}': parameter '{name}' is not in the "
                     f"parameters cell of book/notebooks/{page.notebook}.ipynb; it takes: "
                     f"{', '.join(sorted(declared))}")
-    return problems
+    return problems + check_declared_files(pages)
 
 
 # ------------------------------------------------------------------------ the cache
@@ -191,7 +192,8 @@ def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
             if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
     return {
         "template": template_hash(page.template),
-        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters},
+        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters,
+                                                 **declared_files(page.parameters)},
                                                 sort_keys=True).encode()).hexdigest(),
         "data": data,
         "code": code,
