@@ -91,9 +91,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_plural(len(choices.rules), "rule"),
                   tasks_text=_plural(run.n_tasks, "task"))
-    return MultiversePage(choices, run, summary,
-                          multiverse.choice_effects_table(
-                              multiverse.choice_effects(run.table, choices)), facts)
+    effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
+    return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts)
 
 
 def _text(value) -> str:
@@ -111,7 +110,7 @@ def choices_table(choices: Choices) -> pd.DataFrame:
     return pd.DataFrame([{
         "Choice": _text(c.name), "Options on this page": shown(book[c.name]),
         "All options (--size full)": shown(full[c.name]), "Main analysis": _text(c.main),
-    } for c in choices.choices])
+    } for c in choices.choices]).set_index("Choice")
 
 
 def rules_table(choices: Choices) -> pd.DataFrame:
@@ -119,7 +118,7 @@ def rules_table(choices: Choices) -> pd.DataFrame:
     rows = [{"Left out when": "; ".join(f"{_text(name)} is {' or '.join(map(_text, values))}"
                                         for name, values in rule.when),
              "Why": rule.why} for rule in choices.rules]
-    return pd.DataFrame(rows, columns=["Left out when", "Why"])
+    return pd.DataFrame(rows, columns=["Left out when", "Why"]).set_index("Left out when")
 
 
 def specification_table(table: pd.DataFrame) -> pd.DataFrame:
