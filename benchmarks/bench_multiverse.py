@@ -94,7 +94,7 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
     for n in workers:
         start = time.perf_counter()
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=50)
+                               dashboard_address=multiverse_dask.DASHBOARD, silence_logs=50)
         clusters[n] = (cluster, Client(cluster))
         startup[n] = round(time.perf_counter() - start, 2)
     overhead = {n: round(1000 * task_overhead(client), 3)

@@ -4,9 +4,11 @@ command line."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import random
+import socket
 import warnings
 
 import matplotlib
@@ -237,7 +239,7 @@ def test_an_explicit_scheduler_address_gives_the_default_table(studies, choices,
     assert default.where == "local cluster"
     assert default.n_workers == multiverse_dask.machine_workers()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
-                      dashboard_address=None) as cluster:
+                      dashboard_address=multiverse_dask.DASHBOARD) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         explicit = multiverse_dask.evaluate(studies, choices, "book",
                                             scheduler=cluster.scheduler_address, n_tasks=7)
@@ -290,7 +292,15 @@ def test_export_writes_csv_and_parquet(book_table, tmp_path):
 def test_the_page_marks_the_prevalence_pages_estimate(package):
     from analysis.chapters.multiverse import multiverse_page
 
-    page = multiverse_page(package)
+    # With the usual dashboard port taken (another cluster), the page still warns of
+    # nothing: a warning would be printed on the page.
+    with socket.socket() as taken, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(OSError):
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        page = multiverse_page(package)
+    assert [str(w.message) for w in caught] == []
     headline = prevalence.prevalence_context(package, "logit", "dl").headline
     assert page.summary.main_estimate == pytest.approx(headline.community, abs=1e-12)
     assert page.facts.prevalence_page == headline.community

@@ -43,6 +43,9 @@ from analysis.stats import multiverse
 
 TASKS_PER_WORKER = 4  # a few chunks per worker balance the load at little overhead
 CONNECT_TIMEOUT = "10s"
+# A dashboard on a free local port: with none asked for, the scheduler still serves its
+# status page, on port 8787 or (taken) another one after a warning that a page would show.
+DASHBOARD = "127.0.0.1:0"
 
 
 class SchedulerError(Exception):
@@ -92,7 +95,7 @@ def client_for(scheduler: str | None = None, n_workers: int | None = None,
     # Logs at CRITICAL only: a worker's heartbeat that races the closing scheduler logs
     # an error that means nothing, and a page would show it.
     with LocalCluster(n_workers=n_workers or machine_workers(), threads_per_worker=1,
-                      processes=processes, dashboard_address=None,
+                      processes=processes, dashboard_address=DASHBOARD,
                       silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
 
