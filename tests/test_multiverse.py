@@ -359,3 +359,55 @@ def test_the_command_line_exits_2_on_bad_choices(tmp_path, capsys, declaration):
     err = capsys.readouterr().err
     assert "choices.design.options: 'three_stage' does not occur" in err
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------ the quality judgement
+
+
+def test_quality_multiverse_matches_the_quality_chapter(package, choices):
+    from analysis.stats import quality
+
+    consensus = quality.answers_wide(quality.ratings(package, quality.load_tool()))
+    table = multiverse.quality_multiverse(consensus, choices)
+    # 2 x 2 x 3 x 2 combinations; none has moderate limits below high ones except
+    # high_max_no 1 with moderate_max_no 0 (6 of them).
+    assert len(table) == 24 - 6
+    for _, row in table.iterrows():
+        rule = quality.BandingRule("x", int(row["high_max_cant_tell"]), int(row["high_max_no"]),
+                                   int(row["moderate_max_cant_tell"]),
+                                   int(row["moderate_max_no"]))
+        judged = quality.review_judgement(quality.assign_bands(consensus, rule), rule)
+        assert (row["judgement"], row["n_high"], row["n_low"]) == (
+            judged.judgement, judged.n_high, judged.n_low)
+    main = table[table["main"]].iloc[0]
+    default = quality.BANDING_RULES["default"]
+    assert (main["high_max_cant_tell"], main["high_max_no"], main["moderate_max_cant_tell"],
+            main["moderate_max_no"]) == default.limits()
+    summary = multiverse.summarise_quality(table)
+    assert summary.main_judgement == quality.review_judgement(
+        quality.assign_bands(consensus, default), default).judgement
+    assert summary.n_same == int((table["judgement"] == summary.main_judgement).sum())
+
+
+def test_quality_limits_are_checked(declaration):
+    spec = copy.deepcopy(declaration)
+    spec["quality"]["high_max_no"] = {"options": [0, -1], "main": 0}
+    spec["quality"]["strictness"] = {"options": [1], "main": 1}
+    assert _problems(spec) == [
+        "multiverse.yml: quality.high_max_no.options: must be whole numbers of at least 0, "
+        "not [0, -1]",
+        "multiverse.yml: quality.strictness: unknown limit; known: high_max_cant_tell, "
+        "high_max_no, moderate_max_cant_tell, moderate_max_no"]
+
+
+def test_quality_sentence_reads_for_any_outcome():
+    from analysis.chapters.multiverse import quality_sentence
+
+    same = pd.DataFrame({"judgement": ["moderate"] * 3, "main": [True, False, False]})
+    assert quality_sentence(same) == ("The review-level quality judgement is moderate, as "
+                                      "under the main rule, under every one of the 3 "
+                                      "banding rules the declared limits make.")
+    mixed = pd.DataFrame({"judgement": ["moderate", "high"], "main": [True, False]})
+    assert quality_sentence(mixed).endswith("in 50% of them (1); by judgement: high under 1 "
+                                            "rule; moderate under 1 rule.")
+    assert quality_sentence(pd.DataFrame()).startswith("No limits of the banding rule")

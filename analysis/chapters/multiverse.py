@@ -12,7 +12,7 @@ import pandas as pd
 from analysis.contract.choices import EACH, Choices, load_choices
 from analysis.contract.package import DataPackage
 from analysis.paths import TABLES_DIR_ENV
-from analysis.stats import multiverse, multiverse_dask, prevalence
+from analysis.stats import multiverse, multiverse_dask, prevalence, quality
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,35 @@ class Facts:
     tasks_text: str
 
 
+@dataclass(frozen=True)
+class QualityText:
+    """The sentence on the review-level judgement across banding rules."""
+
+    sentence: str
+
+
+def quality_sentence(table: pd.DataFrame) -> str:
+    """What the quality multiverse shows, in words that fit any declaration."""
+    if table.empty:
+        return ("No limits of the banding rule are declared (the file's quality section), "
+                "so the review-level judgement is not varied here.")
+    s = multiverse.summarise_quality(table)
+    rules = f"{s.n_rules:,} banding rule{'s' if s.n_rules != 1 else ''}"
+    if s.n_same == s.n_rules:
+        return (f"The review-level quality judgement is {s.main_judgement}, as under the "
+                f"main rule, under every one of the {rules} the declared limits make.")
+    return (f"Under the {rules} the declared limits make, the review-level quality "
+            f"judgement is {s.main_judgement}, as under the main rule, in "
+            f"{s.share_same:.0f}% of them ({s.n_same:,}); by judgement: {s.judgements}.")
+
+
+def quality_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The quality multiverse as a reader scans it."""
+    return table.rename(columns=lambda c: c.replace("_", " ")).assign(
+        main=table["main"].map({True: "✓", False: ""})).rename(
+        columns={"main": "Main rule"})
+
+
 @dataclass(frozen=True, eq=False)
 class MultiversePage:
     """Everything the Multiverse page shows, computed once."""
@@ -39,6 +68,8 @@ class MultiversePage:
     summary: multiverse.MultiverseSummary
     effects: pd.DataFrame
     facts: Facts
+    quality: pd.DataFrame
+    quality_text: QualityText
 
     @property
     def table(self) -> pd.DataFrame:
@@ -92,7 +123,12 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   rules_text=_plural(len(choices.rules), "rule"),
                   tasks_text=_plural(run.n_tasks, "task"))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
-    return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts)
+    judged = pd.DataFrame()
+    if choices.quality:
+        consensus = quality.answers_wide(quality.ratings(package, quality.load_tool()))
+        judged = multiverse.quality_multiverse(consensus, choices)
+    return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts,
+                          judged, QualityText(quality_sentence(judged)))
 
 
 def _text(value) -> str:

@@ -44,7 +44,12 @@ NONE = "none"
 EACH = "each"  # leave_one_out: every study of the subset, one at a time
 KNOWN_CHOICES = (*METHOD_OPTIONS, *FILTER_COLUMNS, "year_from", "leave_one_out")
 SIZES = ("book", "full")
-TOP_KEYS = {"outcome", "setting", "min_studies", "conclusion", "choices", "exclude", "book"}
+TOP_KEYS = {"outcome", "setting", "min_studies", "conclusion", "choices", "exclude", "book",
+            "quality"}
+# The limits of a banding rule (analysis.stats.quality.BandingRule) the quality
+# multiverse varies: the review-level judgement under every rule they make.
+QUALITY_LIMITS = ("high_max_cant_tell", "high_max_no", "moderate_max_cant_tell",
+                  "moderate_max_no")
 
 
 class ChoicesError(Exception):
@@ -100,6 +105,7 @@ class Choices:
     rules: tuple[Rule, ...]
     book: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     source: str = ""
+    quality: tuple[Choice, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -269,11 +275,43 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         if declared[name].main not in values:
             bad(f"book.{name}", f"must keep the main analysis's option {declared[name].main!r}")
         book[name] = values
+    quality = _quality(spec.get("quality"), bad)
     if problems:
         raise ChoicesError(problems)
     return Choices(outcome=str(spec.get("outcome", f"{setting} pooled prevalence")),
                    setting=setting, min_studies=min_studies, below_percent=float(below),
-                   choices=tuple(choices), rules=tuple(rules), book=book, source=source)
+                   choices=tuple(choices), rules=tuple(rules), book=book, source=source,
+                   quality=quality)
+
+
+def _quality(raw: Any, bad) -> tuple[Choice, ...]:
+    """The limits of banding rules the quality multiverse varies (none: no multiverse)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        bad("quality", "must map limits of a banding rule to {options: [...], main: n}; "
+                       f"limits: {', '.join(QUALITY_LIMITS)}")
+        return ()
+    out = []
+    for name, entry in raw.items():
+        where = f"quality.{name}"
+        if name not in QUALITY_LIMITS:
+            bad(where, f"unknown limit; known: {', '.join(QUALITY_LIMITS)}")
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"options", "main"} \
+                or not isinstance(entry["options"], list) or not entry["options"]:
+            bad(where, "must be {options: [whole numbers], main: one of them}")
+            continue
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+               for v in entry["options"]):
+            bad(f"{where}.options", "must be whole numbers of at least 0, not "
+                                    f"{entry['options']!r}")
+            continue
+        if entry["main"] not in entry["options"]:
+            bad(f"{where}.main", f"{entry['main']!r} is not one of its options")
+            continue
+        out.append(Choice(name, tuple(entry["options"]), entry["main"]))
+    return tuple(out)
 
 
 def load_choices(path: str | Path | None = None) -> Choices:

@@ -25,6 +25,7 @@ Psychologie 227:64-82.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -326,3 +327,77 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
         top_choice_lowest_median=top.lowest_median,
         top_choice_highest_option=top.highest_option.replace("_", " "),
         top_choice_highest_median=top.highest_median)
+
+
+# ------------------------------------------------------- the quality judgement
+
+
+def quality_multiverse(consensus: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """The review-level quality judgement under every banding rule the limits make.
+
+    Each combination of the declared limits (``choices.quality``) is one
+    :class:`analysis.stats.quality.BandingRule`, applied with the Quality bands
+    chapter's own :func:`~analysis.stats.quality.assign_bands` and
+    :func:`~analysis.stats.quality.review_judgement`. Combinations whose moderate limits
+    are below their high ones are not rules and are left out. A few dozen rules at most,
+    so this runs serially.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule: its limits, the papers in each band, the judgement, and
+        ``main`` for the declared main rule.
+    """
+    from analysis.stats.quality import BandingRule, assign_bands, review_judgement
+
+    names = [c.name for c in choices.quality]
+    main = tuple(c.main for c in choices.quality)
+    defaults = {"high_max_cant_tell": 0, "high_max_no": 0, "moderate_max_cant_tell": 2,
+                "moderate_max_no": 0}
+    rows = []
+    for values in itertools.product(*(c.options for c in choices.quality)):
+        limits = {**defaults, **dict(zip(names, values))}
+        if (limits["moderate_max_cant_tell"] < limits["high_max_cant_tell"]
+                or limits["moderate_max_no"] < limits["high_max_no"]):
+            continue
+        rule = BandingRule("multiverse", **limits)
+        judged = review_judgement(assign_bands(consensus, rule), rule)
+        rows.append({**dict(zip(names, values)), "n_high": judged.n_high,
+                     "n_moderate": judged.n_moderate, "n_low": judged.n_low,
+                     "judgement": judged.judgement, "main": values == main})
+    return pd.DataFrame(rows, columns=[*names, "n_high", "n_moderate", "n_low",
+                                       "judgement", "main"])
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """What the page says of the judgement across banding rules."""
+
+    n_rules: int
+    main_judgement: str
+    n_same: int
+    share_same: float
+    judgements: str
+
+
+def summarise_quality(table: pd.DataFrame) -> QualitySummary:
+    """How often the rules give the main rule's judgement, and which judgements occur.
+
+    Raises
+    ------
+    ValueError
+        When the main rule is not among the rules (it would have been left out as no
+        rule).
+    """
+    if not table["main"].any():
+        raise ValueError("the main banding rule of the quality multiverse is not a rule: "
+                         "its moderate limits must be at least its high ones")
+    main = str(table.loc[table["main"], "judgement"].iloc[0])
+    same = int((table["judgement"] == main).sum())
+    counts = table["judgement"].value_counts()
+    order = [b for b in ("high", "moderate", "low") if b in counts.index]
+    return QualitySummary(
+        n_rules=len(table), main_judgement=main, n_same=same,
+        share_same=float(100 * same / len(table)),
+        judgements="; ".join(f"{b} under {counts[b]:,} rule{'s' if counts[b] != 1 else ''}"
+                             for b in order))
