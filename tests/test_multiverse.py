@@ -343,6 +343,11 @@ def test_the_build_checks_the_declaration_and_keys_the_page_on_it(tmp_path, decl
     assert check_declared_files([bad]) == [
         f"pages.yml: page 'multiverse': {bad_file}: choices.transform.main: 'probit' is not "
         "one of its options (logit, freeman_tukey, arcsine, proportion)"]
+    odd = PageSpec("multiverse", "x", "multiverse", parameters={
+        "choices_file": "multiverse.yml", "size": "huge", "workers": 0})
+    assert check_declared_files([odd]) == [
+        "pages.yml: page 'multiverse': size must be one of book, full, not 'huge'",
+        "pages.yml: page 'multiverse': workers must be a whole number of at least 1, not 0"]
     before = declared_files(bad.parameters)
     bad_file.write_text(bad_file.read_text() + "\n# edited\n")
     assert declared_files(bad.parameters) != before

@@ -35,13 +35,21 @@ def declared_files(parameters: dict[str, Any]) -> dict[str, str]:
 
 def check_declared_files(pages: list) -> list[str]:
     """Every problem of the declared files the pages name, as the build prints them."""
-    from analysis.contract.choices import ChoicesError, load_choices
+    from analysis.contract.choices import SIZES, ChoicesError, load_choices
 
     problems = []
     for page in pages:
         value = (page.parameters or {}).get("choices_file")
         if value is None:
             continue
+        size = page.parameters.get("size", "book")
+        if size not in SIZES:
+            problems.append(f"pages.yml: page '{page.name}': size must be one of "
+                            f"{', '.join(SIZES)}, not {size!r}")
+        workers = page.parameters.get("workers", 1)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            problems.append(f"pages.yml: page '{page.name}': workers must be a whole number "
+                            f"of at least 1, not {workers!r}")
         try:
             load_choices(_path(value))
         except ChoicesError as exc:
