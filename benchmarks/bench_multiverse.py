@@ -129,11 +129,18 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
                         "same_table": same}
                     say(f"    {n} worker(s): {seconds:.1f} s, speed-up {serial / seconds:.2f}")
                 rows.append(row)
+                _write(out, _report(startup, overhead, rows))  # kept if a later run dies
     finally:
         for cluster, client in clusters.values():
             client.close()
             cluster.close()
-    report = {
+    report = _report(startup, overhead, rows)
+    _write(out, report)
+    return report
+
+
+def _report(startup: dict, overhead: dict, rows: list[dict]) -> dict:
+    return {
         "benchmark": "multiverse specifications per second",
         "version": __version__,
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -146,9 +153,11 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
         "task_overhead_ms": overhead,
         "runs": rows,
     }
+
+
+def _write(out: Path, report: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    return report
 
 
 def format_report(report: dict) -> str:
