@@ -16,7 +16,15 @@ def main(argv: list[str] | None = None) -> int:
         "jupyter-book alone). Writes _build/bench.json.")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100], metavar="K")
     parser.add_argument("--jobs", type=int, default=2, metavar="N")
+    parser.add_argument("--multiverse-only", action="store_true",
+                        help="time only the multiverse (specifications per second, serially "
+                        "and on local Dask clusters); writes _build/bench_multiverse.json")
     args = parser.parse_args(argv)
+    if args.multiverse_only:
+        from benchmarks import bench_multiverse
+
+        print(bench_multiverse.format_report(bench_multiverse.run()))
+        return 0
     run_benchmark(scales=args.scales, jobs=args.jobs)
     return 0
 

@@ -83,7 +83,7 @@ def test_every_figure_is_shown_once_as_svg_with_its_caption(full_book):
         assert all(src.endswith(".svg") for src in images), page.name
         assert raw.count("<figcaption>") == len(images), page.name
         shown += len(images)
-    assert shown == 17
+    assert shown == 18
 
 
 def test_sample_page_shows_computed_published_counts(full_book):
@@ -95,6 +95,22 @@ def test_sample_page_shows_computed_published_counts(full_book):
     assert "regions with nobody sampled: East of England" in text
     assert "The meta-synthesis included 29 papers" in text
     assert "{glue" not in text
+
+
+def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
+    text = page_text(full_book.html, "multiverse")
+    found = re.search(r"pools (\d+) studies to ([\d.]+) % .*? the same as the Prevalence "
+                      r"context page’s ([\d.]+) %", text)
+    assert found, text[:2000]
+    assert found.group(2) == found.group(3)
+    prevalence_text = page_text(full_book.html, "prevalence")
+    assert f"Re-analysing the {found.group(1)} community studies" in prevalence_text
+    assert f"gives {float(found.group(2)):.1f} %" in prevalence_text
+    assert re.search(r"below 10 % in \d+ % of the [\d,]+ specifications", text)
+    assert "The choice that moves the estimate most is the" in text
+    assert "{glue" not in text
+    tables = full_book.html / "tables" / "multiverse"
+    assert (tables / "multiverse_specifications.parquet").exists()
 
 
 def test_every_page_is_stamped_with_the_edition(full_book):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.engine.declared import declared_files
 from analysis.engine.pages import PageSpec, template_hash
 
 
@@ -30,7 +31,8 @@ def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
             if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
     return {
         "template": template_hash(page.template),
-        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters},
+        "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters,
+                                                 **declared_files(page.parameters)},
                                                 sort_keys=True).encode()).hexdigest(),
         "data": data,
         "code": code,

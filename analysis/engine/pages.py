@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from analysis import paths
+from analysis.engine.declared import check_declared_files
 from analysis.engine.errors import BuildError
 from analysis.engine.provenance import GENERATED_PAGES
 
@@ -91,7 +92,7 @@ def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> l
                     f"pages.yml: page '{page.name}': parameter '{name}' is not in the "
                     f"parameters cell of book/notebooks/{page.notebook}.ipynb; it takes: "
                     f"{', '.join(sorted(declared))}")
-    return problems
+    return problems + check_declared_files(pages)
 
 
 def declared_parameters(template: Path, build_root: Path | None = None) -> list[str]:

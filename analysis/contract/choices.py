@@ -1,0 +1,335 @@
+"""The analyst's choices of the multiverse: declared once, validated, multiplied out.
+
+``book/multiverse.yml`` (beside ``book/pages.yml``) declares each analytic choice, its
+options and the option the main analysis takes, the rules that exclude combinations
+that make no sense, the conclusion to test, and a smaller option set for the book. This
+module reads and checks that declaration (every problem as ``file: where: what to fix``)
+and enumerates the multiverse, the product of the options less the excluded
+combinations. It does no statistics: :mod:`analysis.stats.multiverse` evaluates the
+specifications.
+
+Importable without pandas, so that the build can check the file before it starts.
+
+References
+----------
+Simonsohn U, Simmons JP, Nelson LD (2020). Specification curve analysis. Nature Human
+Behaviour 4:1208-1214.
+Steegen S, Tuerlinckx F, Gelman A, Vanpaemel W (2016). Increasing transparency through a
+multiverse analysis. Perspectives on Psychological Science 11:702-712.
+Voracek M, Kossmeier M, Tran US (2019). Which data to meta-analyze, and how? A
+specification-curve and multiverse-analysis approach to meta-analysis. Zeitschrift fur
+Psychologie 227:64-82.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from analysis import paths
+
+CHOICES_FILE = paths.BOOK / "multiverse.yml"
+
+# What each choice may take: a fixed set of names, or a filter on a study column whose
+# options are "all" or values of that column (checked against the data when evaluated).
+METHOD_OPTIONS = {
+    "transform": ("logit", "freeman_tukey", "arcsine", "proportion"),
+    "tau2_method": ("dl", "pm"),
+}
+FILTER_COLUMNS = ("design", "interviewer", "income_group", "country")
+ALL = "all"
+NONE = "none"
+EACH = "each"  # leave_one_out: every study of the subset, one at a time
+KNOWN_CHOICES = (*METHOD_OPTIONS, *FILTER_COLUMNS, "year_from", "leave_one_out")
+SIZES = ("book", "full")
+TOP_KEYS = {"outcome", "setting", "min_studies", "conclusion", "choices", "exclude", "book",
+            "quality"}
+# The limits of a banding rule (analysis.stats.quality.BandingRule) the quality
+# multiverse varies: the review-level judgement under every rule they make.
+QUALITY_LIMITS = ("high_max_cant_tell", "high_max_no", "moderate_max_cant_tell",
+                  "moderate_max_no")
+
+
+class ChoicesError(Exception):
+    """The declaration of choices is not usable; the message lists every problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        n = len(problems)
+        super().__init__("\n".join([f"{n} problem{'s' if n != 1 else ''} in the declared "
+                                    "choices:", *[f"  {p}" for p in problems],
+                                    "Fix each entry named above, then run the command again."]))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One analytic choice: its options (in declared order) and the main analysis's."""
+
+    name: str
+    options: tuple[Any, ...]
+    main: Any
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Specifications whose choices match every entry of ``when`` are left out.
+
+    An entry's value is one option or a list of options; ``leave_one_out: each`` matches
+    any left-out study.
+    """
+
+    when: tuple[tuple[str, tuple[Any, ...]], ...]
+    why: str
+
+    def matches(self, spec: dict[str, Any]) -> bool:
+        for name, values in self.when:
+            value = spec[name]
+            if name == "leave_one_out" and EACH in values and value != NONE:
+                continue
+            if value not in values:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Choices:
+    """A validated declaration of the multiverse of one outcome."""
+
+    outcome: str
+    setting: str
+    min_studies: int
+    below_percent: float
+    choices: tuple[Choice, ...]
+    rules: tuple[Rule, ...]
+    book: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    source: str = ""
+    quality: tuple[Choice, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.choices)
+
+    @property
+    def main(self) -> dict[str, Any]:
+        return {c.name: c.main for c in self.choices}
+
+    def options(self, size: str = "full") -> dict[str, tuple[Any, ...]]:
+        """The options of each choice in the ``book`` or the ``full`` multiverse."""
+        if size not in SIZES:
+            raise ChoicesError([f"size must be one of {', '.join(SIZES)}, not {size!r}"])
+        return {c.name: (self.book.get(c.name, c.options) if size == "book" else c.options)
+                for c in self.choices}
+
+    def excluded_by(self, spec: dict[str, Any]) -> Rule | None:
+        return next((rule for rule in self.rules if rule.matches(spec)), None)
+
+    def specifications(self, size: str = "full",
+                       studies: dict[str, list[Any]] | None = None) -> Iterator[dict[str, Any]]:
+        """Every combination of options that no rule excludes, in declared order.
+
+        ``leave_one_out: each`` stands for every study: ``studies`` maps ``"study_id"``
+        to the ids of the setting's studies in order (the evaluation decides which of
+        them a subset holds). Without it, ``each`` is kept as it is.
+        """
+        options = self.options(size)
+        names = list(options)
+        for values in itertools.product(*options.values()):
+            base = dict(zip(names, values))
+            if self.excluded_by(base):
+                continue
+            if base.get("leave_one_out") == EACH and studies is not None:
+                for study in studies["study_id"]:
+                    yield {**base, "leave_one_out": study}
+            else:
+                yield base
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _check_option(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be an option of choice ``name`` (None: it can)."""
+    if name in METHOD_OPTIONS:
+        if value not in METHOD_OPTIONS[name]:
+            return f"{value!r} is not an option; allowed: {', '.join(METHOD_OPTIONS[name])}"
+    elif name in FILTER_COLUMNS:
+        if not isinstance(value, str) or not value:
+            return f"{value!r} is not an option; use 'all' or a value of the column {name}"
+    elif name == "year_from":
+        if value != ALL and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{value!r} is not an option; use 'all' or a year such as 2000"
+    elif name == "leave_one_out":
+        if value not in (NONE, EACH):
+            return f"{value!r} is not an option; allowed: none, each"
+    return None
+
+
+def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
+    """Check a declaration (the parsed YAML) and return it as :class:`Choices`.
+
+    Raises
+    ------
+    ChoicesError
+        Listing every problem, each as ``source: where: what is wrong and what to do``.
+    """
+    problems: list[str] = []
+
+    def bad(where: str, what: str) -> None:
+        problems.append(f"{source}: {where}: {what}")
+
+    if not isinstance(spec, dict):
+        raise ChoicesError([f"{source}: the file must be a mapping with 'choices' "
+                            "(and optionally 'exclude', 'book', 'conclusion')"])
+    for key in sorted(set(spec) - TOP_KEYS):
+        bad(key, f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
+    setting = spec.get("setting", "community")
+    if not isinstance(setting, str):
+        bad("setting", "must be a value of prevalence_studies.setting, e.g. community")
+    min_studies = spec.get("min_studies", 3)
+    if isinstance(min_studies, bool) or not isinstance(min_studies, int) or min_studies < 2:
+        bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
+                           f"studies), not {min_studies!r}")
+        min_studies = 3
+    conclusion = spec.get("conclusion") or {}
+    below = conclusion.get("below_percent", 10) if isinstance(conclusion, dict) else None
+    if isinstance(below, bool) or not isinstance(below, (int, float)) or not 0 < below < 100:
+        bad("conclusion", "must be {below_percent: P} with P a percentage between 0 and "
+                          f"100, not {conclusion!r}")
+        below = 10
+
+    raw = spec.get("choices")
+    choices: list[Choice] = []
+    if not isinstance(raw, dict) or not raw:
+        bad("choices", "must map each choice to {options: [...], main: ...}; choices: "
+                       f"{', '.join(KNOWN_CHOICES)}")
+        raw = {}
+    for name, entry in raw.items():
+        where = f"choices.{name}"
+        if name not in KNOWN_CHOICES:
+            bad(where, f"unknown choice; known: {', '.join(KNOWN_CHOICES)}")
+            continue
+        if not isinstance(entry, dict) or "options" not in entry or "main" not in entry:
+            bad(where, "must be {options: [...], main: <one of the options>}")
+            continue
+        unknown = set(entry) - {"options", "main", "why"}
+        if unknown:
+            bad(where, f"unknown key {', '.join(sorted(map(str, unknown)))}; allowed: "
+                       "options, main, why")
+        options = entry["options"]
+        if not isinstance(options, list) or not options:
+            bad(f"{where}.options", "must be a non-empty list")
+            continue
+        for value in options:
+            why = _check_option(name, value)
+            if why:
+                bad(f"{where}.options", why)
+        repeated = sorted({str(v) for v in options if options.count(v) > 1})
+        if repeated:
+            bad(f"{where}.options", f"repeated: {', '.join(repeated)}")
+        if entry["main"] not in options:
+            bad(f"{where}.main", f"{entry['main']!r} is not one of its options "
+                                 f"({', '.join(map(str, options))})")
+        if name == "leave_one_out" and entry["main"] != NONE:
+            bad(f"{where}.main", "the main analysis leaves no study out: use none")
+        choices.append(Choice(name, tuple(options), entry["main"]))
+    declared = {c.name: c for c in choices}
+
+    rules: list[Rule] = []
+    for i, entry in enumerate(spec.get("exclude") or []):
+        where = f"exclude[{i + 1}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("when"), dict) \
+                or not entry["when"] or not isinstance(entry.get("why"), str):
+            bad(where, "must be {when: {choice: option or [options]}, why: <reason>}")
+            continue
+        when = []
+        for name, values in entry["when"].items():
+            if name not in declared:
+                bad(f"{where}.when.{name}", "is not a declared choice")
+                continue
+            for value in _as_tuple(values):
+                if value not in declared[name].options:
+                    bad(f"{where}.when.{name}", f"{value!r} is not one of its options")
+            when.append((name, _as_tuple(values)))
+        rule = Rule(tuple(when), entry["why"].strip())
+        if declared and len(when) == len(entry["when"]) and rule.matches(
+                {c.name: c.main for c in choices}):
+            bad(where, "excludes the main analysis; narrow its 'when'")
+        rules.append(rule)
+
+    book: dict[str, tuple[Any, ...]] = {}
+    raw_book = spec.get("book") or {}
+    if not isinstance(raw_book, dict):
+        bad("book", "must map choices to the options the book's smaller multiverse keeps")
+        raw_book = {}
+    for name, values in raw_book.items():
+        if name not in declared:
+            bad(f"book.{name}", "is not a declared choice")
+            continue
+        values = _as_tuple(values)
+        for value in values:
+            if value not in declared[name].options:
+                bad(f"book.{name}", f"{value!r} is not one of its options")
+        if declared[name].main not in values:
+            bad(f"book.{name}", f"must keep the main analysis's option {declared[name].main!r}")
+        book[name] = values
+    quality = _quality(spec.get("quality"), bad)
+    if problems:
+        raise ChoicesError(problems)
+    return Choices(outcome=str(spec.get("outcome", f"{setting} pooled prevalence")),
+                   setting=setting, min_studies=min_studies, below_percent=float(below),
+                   choices=tuple(choices), rules=tuple(rules), book=book, source=source,
+                   quality=quality)
+
+
+def _quality(raw: Any, bad) -> tuple[Choice, ...]:
+    """The limits of banding rules the quality multiverse varies (none: no multiverse)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        bad("quality", "must map limits of a banding rule to {options: [...], main: n}; "
+                       f"limits: {', '.join(QUALITY_LIMITS)}")
+        return ()
+    out = []
+    for name, entry in raw.items():
+        where = f"quality.{name}"
+        if name not in QUALITY_LIMITS:
+            bad(where, f"unknown limit; known: {', '.join(QUALITY_LIMITS)}")
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"options", "main"} \
+                or not isinstance(entry["options"], list) or not entry["options"]:
+            bad(where, "must be {options: [whole numbers], main: one of them}")
+            continue
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0
+               for v in entry["options"]):
+            bad(f"{where}.options", "must be whole numbers of at least 0, not "
+                                    f"{entry['options']!r}")
+            continue
+        if entry["main"] not in entry["options"]:
+            bad(f"{where}.main", f"{entry['main']!r} is not one of its options")
+            continue
+        out.append(Choice(name, tuple(entry["options"]), entry["main"]))
+    return tuple(out)
+
+
+def load_choices(path: str | Path | None = None) -> Choices:
+    """Read and check a declaration of choices (default ``book/multiverse.yml``).
+
+    A relative path is taken from ``book/``.
+    """
+    import yaml
+
+    path = Path(path) if path else CHOICES_FILE
+    if not path.is_absolute():
+        path = paths.BOOK / path
+    shown = path.name if path.parent == paths.BOOK else str(path)
+    if not path.exists():
+        raise ChoicesError([f"{shown}: no such file; declare the choices there (see "
+                            "book/multiverse.yml)"])
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ChoicesError([f"{shown}: not valid YAML ({exc})"]) from None
+    return parse(spec, shown)

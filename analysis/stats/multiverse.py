@@ -1,0 +1,403 @@
+"""A multiverse of analytic choices for the pooled prevalence: one meta-analysis each.
+
+A *specification* is one option of every declared choice
+(:mod:`analysis.contract.choices`): a transform, a tau² estimator and a selection of the
+setting's studies (by design, interviewer, income group, year, and one study left out).
+Each is evaluated with the prevalence chapter's own meta-analysis
+(:func:`analysis.stats.prevalence.estimate`), so the specification of the main analysis
+gives exactly the Prevalence page's estimate. The results form a tidy table, one row per
+specification, which the specification curve sorts by estimate
+(Simonsohn, Simmons and Nelson 2020) and which :func:`summarise` reduces to the share of
+specifications in which a conclusion holds and the choice that moves the estimate most.
+The evaluation here is serial; :mod:`analysis.stats.multiverse_dask` spreads the same
+function over a Dask cluster.
+
+References
+----------
+Simonsohn U, Simmons JP, Nelson LD (2020). Specification curve analysis. Nature Human
+Behaviour 4:1208-1214.
+Steegen S, Tuerlinckx F, Gelman A, Vanpaemel W (2016). Increasing transparency through a
+multiverse analysis. Perspectives on Psychological Science 11:702-712.
+Voracek M, Kossmeier M, Tran US (2019). Which data to meta-analyze, and how? A
+specification-curve and multiverse-analysis approach to meta-analysis. Zeitschrift fur
+Psychologie 227:64-82.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, NONE, Choices,
+                                       ChoicesError)
+from analysis.stats import prevalence
+
+OK = "ok"
+TOO_FEW = "too few studies"
+RESULT_COLUMNS = ("k", "n", "prevalence", "ci_low", "ci_high", "pi_low", "pi_high",
+                  "tau2", "i2_percent", "status")
+
+
+def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """The studies of the declared setting, checked against the declared options.
+
+    Raises
+    ------
+    ChoicesError
+        When the setting has no studies, or a filter option names a value the data do
+        not have (a typo would otherwise give an empty subset in silence).
+    """
+    rows = studies[studies["setting"] == choices.setting]
+    problems = []
+    if rows.empty:
+        problems.append(f"{choices.source}: setting: no study of prevalence_studies.csv has "
+                        f"setting {choices.setting!r}; values: "
+                        f"{', '.join(sorted(map(str, studies['setting'].unique())))}")
+    for choice in choices.choices:
+        if choice.name in FILTER_COLUMNS:
+            present = set(map(str, rows[choice.name].unique()))
+            for value in choice.options:
+                if value != ALL and value not in present:
+                    problems.append(
+                        f"{choices.source}: choices.{choice.name}.options: {value!r} does not "
+                        f"occur among the {choices.setting} studies of prevalence_studies.csv "
+                        f"(column {choice.name}); values: {', '.join(sorted(present))}")
+    if problems:
+        raise ChoicesError(problems)
+    return rows.reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class StudyArrays:
+    """The setting's studies as NumPy columns, for selecting thousands of subsets fast.
+
+    A pandas boolean selection costs a few hundred microseconds; a multiverse makes one
+    per specification, so the columns are read once and each option's mask is kept.
+    """
+
+    columns: dict[str, np.ndarray]
+    masks: dict[tuple[str, Any], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, rows: pd.DataFrame) -> StudyArrays:
+        names = [c for c in (*FILTER_COLUMNS, "year", "study_id", "cases", "n")
+                 if c in rows.columns]
+        return cls({c: rows[c].to_numpy() for c in names})
+
+    def __len__(self) -> int:
+        return len(self.columns["n"])
+
+    def _mask(self, name: str, value: Any) -> np.ndarray:
+        key = (name, value)
+        if key not in self.masks:
+            if name == "year_from":
+                self.masks[key] = self.columns["year"] >= int(value)
+            elif name == "leave_one_out":
+                self.masks[key] = self.columns["study_id"] != value
+            else:
+                self.masks[key] = self.columns[name] == value
+        return self.masks[key]
+
+    def mask(self, spec: dict[str, Any]) -> np.ndarray:
+        """Which studies a specification pools."""
+        mask = np.ones(len(self), dtype=bool)
+        for name, value in spec.items():
+            if (name in FILTER_COLUMNS or name == "year_from") and value != ALL:
+                mask = mask & self._mask(name, value)
+            elif name == "leave_one_out" and value != NONE:
+                mask = mask & self._mask(name, value)
+        return mask
+
+
+def select(rows: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """The studies a specification pools (``rows``: the setting's studies)."""
+    return rows[StudyArrays.from_frame(rows).mask(spec)]
+
+
+def _arrays(rows: pd.DataFrame | StudyArrays) -> StudyArrays:
+    return rows if isinstance(rows, StudyArrays) else StudyArrays.from_frame(rows)
+
+
+def specifications(rows: pd.DataFrame | StudyArrays, choices: Choices,
+                   size: str = "full") -> list[dict]:
+    """Every specification of the multiverse on these studies, in declared order.
+
+    ``leave_one_out: each`` becomes one specification per study of the subset the other
+    choices select (leaving out a study the subset does not hold would repeat the
+    subset's own specification).
+    """
+    arrays = _arrays(rows)
+    specs = []
+    for base in choices.specifications(size):
+        if base.get("leave_one_out") == EACH:
+            ids = arrays.columns["study_id"][arrays.mask({**base, "leave_one_out": NONE})]
+            specs += [{**base, "leave_one_out": str(study)} for study in ids]
+        else:
+            specs.append(base)
+    return specs
+
+
+def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
+                 min_studies: int) -> dict[str, Any]:
+    """One specification's meta-analysis: its choices and its results, as one row.
+
+    The pooling is :func:`analysis.stats.prevalence.estimate`, the prevalence chapter's
+    own. Percentages for the prevalence and its interval limits; tau² on the analysis
+    scale. A subset with fewer than ``min_studies`` studies is not pooled: its row says
+    so (``status``) and its estimates are empty.
+    """
+    arrays = _arrays(rows)
+    mask = arrays.mask(spec)
+    cases, n = arrays.columns["cases"][mask], arrays.columns["n"][mask]
+    nan = float("nan")
+    row: dict[str, Any] = {**spec, "k": int(mask.sum()), "n": int(n.sum())}
+    if row["k"] < min_studies:
+        return {**row, **dict.fromkeys(RESULT_COLUMNS[2:-1], nan), "status": TOO_FEW}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
+        res = prevalence.estimate(cases, n, spec["transform"], spec["tau2_method"])
+    return {**row, "prevalence": 100 * res.prevalence, "ci_low": 100 * res.ci_low,
+            "ci_high": 100 * res.ci_high, "pi_low": 100 * res.pi_low,
+            "pi_high": 100 * res.pi_high, "tau2": res.tau2, "i2_percent": res.i2_percent,
+            "status": OK}
+
+
+def evaluate_many(rows: pd.DataFrame | StudyArrays, specs: Iterable[dict[str, Any]],
+                  min_studies: int) -> list[dict[str, Any]]:
+    """:func:`evaluate_one` for each specification, in order (one task of a cluster)."""
+    arrays = _arrays(rows)
+    return [evaluate_one(arrays, spec, min_studies) for spec in specs]
+
+
+def table(records: Sequence[dict[str, Any]], choices: Choices) -> pd.DataFrame:
+    """The tidy table: one row per specification, its choices then its results.
+
+    Choice columns hold text (``year_from`` and ``leave_one_out`` too, so that one
+    column has one type); ``main`` marks the main analysis.
+    """
+    columns = [*choices.names, *RESULT_COLUMNS]
+    frame = pd.DataFrame(list(records), columns=columns)
+    for name in choices.names:
+        frame[name] = frame[name].astype(str)
+    main = {name: str(value) for name, value in choices.main.items()}
+    frame["main"] = np.logical_and.reduce(
+        [frame[name] == value for name, value in main.items()]) if len(frame) else []
+    frame.insert(0, "specification", np.arange(1, len(frame) + 1))
+    return frame
+
+
+def run_serial(studies: pd.DataFrame, choices: Choices, size: str = "full") -> pd.DataFrame:
+    """The whole multiverse in this process (the reference the cluster must match)."""
+    rows = setting_studies(studies, choices)
+    return table(evaluate_many(rows, specifications(rows, choices, size),
+                               choices.min_studies), choices)
+
+
+@dataclass(frozen=True)
+class ChoiceEffect:
+    """How far one choice moves the estimate: the spread of its options' medians."""
+
+    choice: str
+    lowest_option: str
+    lowest_median: float
+    highest_option: str
+    highest_median: float
+
+    @property
+    def spread(self) -> float:
+        return self.highest_median - self.lowest_median
+
+
+@dataclass(frozen=True)
+class MultiverseSummary:
+    """Every number the Multiverse page quotes (percentages unless named otherwise)."""
+
+    outcome: str
+    n_specifications: int
+    n_pooled: int
+    n_too_few: int
+    n_excluded_by_rules: int
+    min_studies: int
+    threshold: float
+    n_below: int
+    share_below: float
+    median: float
+    lowest: float
+    highest: float
+    share_ci_below: float
+    main_estimate: float
+    main_ci_low: float
+    main_ci_high: float
+    main_k: int
+    main_rank: int
+    main_percentile: float
+    top_choice: str
+    top_choice_spread: float
+    top_choice_lowest_option: str
+    top_choice_lowest_median: float
+    top_choice_highest_option: str
+    top_choice_highest_median: float
+
+
+def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
+    """For each choice with more than one option, the medians of the estimate by option.
+
+    ``leave_one_out`` compares leaving none out with leaving any one out (all of its
+    left-out studies together), since each left-out study is its own option. Sorted by
+    spread, largest first.
+    """
+    pooled = frame[frame["status"] == OK]
+    effects = []
+    for name in choices.names:
+        key = pooled[name]
+        if name == "leave_one_out":
+            key = np.where(key == NONE, "none", "one study left out")
+        medians = pooled.groupby(key, sort=False)["prevalence"].median()
+        if len(medians) < 2:
+            continue
+        effects.append(ChoiceEffect(name, str(medians.idxmin()), float(medians.min()),
+                                    str(medians.idxmax()), float(medians.max())))
+    return sorted(effects, key=lambda e: -e.spread)
+
+
+def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
+    """The choice effects as a table a reader scans (medians in %)."""
+    return pd.DataFrame([{
+        "Choice": e.choice.replace("_", " "),
+        "Option with the lowest median": e.lowest_option.replace("_", " "),
+        "Lowest median, %": e.lowest_median,
+        "Option with the highest median": e.highest_option.replace("_", " "),
+        "Highest median, %": e.highest_median,
+        "Spread, percentage points": e.spread,
+    } for e in effects])
+
+
+def n_excluded(choices: Choices, size: str = "full") -> int:
+    """How many combinations of options (before leave-one-out) the rules exclude."""
+    total = 1
+    for options in choices.options(size).values():
+        total *= len(options)
+    return total - sum(1 for _ in choices.specifications(size))
+
+
+def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> MultiverseSummary:
+    """The headline of a multiverse: how often the conclusion holds, and what moves it.
+
+    The conclusion is "the pooled prevalence is below ``choices.below_percent``%"; its
+    share is over the specifications that pooled at least ``min_studies`` studies.
+
+    Raises
+    ------
+    ValueError
+        When no specification could be pooled, or the main analysis is not among them.
+    """
+    pooled = frame[frame["status"] == OK].sort_values(["prevalence", "specification"])
+    if pooled.empty:
+        raise ValueError(f"no specification of the multiverse has {choices.min_studies} "
+                         "studies or more; lower min_studies or widen the options in "
+                         f"{choices.source}")
+    main = pooled[pooled["main"]]
+    if main.empty:
+        raise ValueError(f"the main analysis of {choices.source} pooled fewer than "
+                         f"{choices.min_studies} studies; it must be in the multiverse")
+    m = main.iloc[0]
+    rank = int(np.flatnonzero(pooled["main"].to_numpy())[0]) + 1
+    below = pooled["prevalence"] < choices.below_percent
+    effects = choice_effects(frame, choices)
+    top = effects[0] if effects else ChoiceEffect("none", "", float("nan"), "", float("nan"))
+    return MultiverseSummary(
+        outcome=choices.outcome, n_specifications=len(frame), n_pooled=len(pooled),
+        n_too_few=int((frame["status"] != OK).sum()),
+        n_excluded_by_rules=n_excluded(choices, size), min_studies=choices.min_studies,
+        threshold=choices.below_percent, n_below=int(below.sum()),
+        share_below=float(100 * below.mean()), median=float(pooled["prevalence"].median()),
+        lowest=float(pooled["prevalence"].min()), highest=float(pooled["prevalence"].max()),
+        share_ci_below=float(100 * (pooled["ci_high"] < choices.below_percent).mean()),
+        main_estimate=float(m["prevalence"]), main_ci_low=float(m["ci_low"]),
+        main_ci_high=float(m["ci_high"]), main_k=int(m["k"]), main_rank=rank,
+        main_percentile=float(100 * rank / len(pooled)),
+        top_choice=top.choice.replace("_", " "), top_choice_spread=top.spread,
+        top_choice_lowest_option=top.lowest_option.replace("_", " "),
+        top_choice_lowest_median=top.lowest_median,
+        top_choice_highest_option=top.highest_option.replace("_", " "),
+        top_choice_highest_median=top.highest_median)
+
+
+# ------------------------------------------------------- the quality judgement
+
+
+def quality_multiverse(consensus: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """The review-level quality judgement under every banding rule the limits make.
+
+    Each combination of the declared limits (``choices.quality``) is one
+    :class:`analysis.stats.quality.BandingRule`, applied with the Quality bands
+    chapter's own :func:`~analysis.stats.quality.assign_bands` and
+    :func:`~analysis.stats.quality.review_judgement`. Combinations whose moderate limits
+    are below their high ones are not rules and are left out. A few dozen rules at most,
+    so this runs serially.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule: its limits, the papers in each band, the judgement, and
+        ``main`` for the declared main rule.
+    """
+    from analysis.stats.quality import BandingRule, assign_bands, review_judgement
+
+    names = [c.name for c in choices.quality]
+    main = tuple(c.main for c in choices.quality)
+    defaults = {"high_max_cant_tell": 0, "high_max_no": 0, "moderate_max_cant_tell": 2,
+                "moderate_max_no": 0}
+    rows = []
+    for values in itertools.product(*(c.options for c in choices.quality)):
+        limits = {**defaults, **dict(zip(names, values))}
+        if (limits["moderate_max_cant_tell"] < limits["high_max_cant_tell"]
+                or limits["moderate_max_no"] < limits["high_max_no"]):
+            continue
+        rule = BandingRule("multiverse", **limits)
+        judged = review_judgement(assign_bands(consensus, rule), rule)
+        rows.append({**dict(zip(names, values)), "n_high": judged.n_high,
+                     "n_moderate": judged.n_moderate, "n_low": judged.n_low,
+                     "judgement": judged.judgement, "main": values == main})
+    return pd.DataFrame(rows, columns=[*names, "n_high", "n_moderate", "n_low",
+                                       "judgement", "main"])
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """What the page says of the judgement across banding rules."""
+
+    n_rules: int
+    main_judgement: str
+    n_same: int
+    share_same: float
+    judgements: str
+
+
+def summarise_quality(table: pd.DataFrame) -> QualitySummary:
+    """How often the rules give the main rule's judgement, and which judgements occur.
+
+    Raises
+    ------
+    ValueError
+        When the main rule is not among the rules (it would have been left out as no
+        rule).
+    """
+    if not table["main"].any():
+        raise ValueError("the main banding rule of the quality multiverse is not a rule: "
+                         "its moderate limits must be at least its high ones")
+    main = str(table.loc[table["main"], "judgement"].iloc[0])
+    same = int((table["judgement"] == main).sum())
+    counts = table["judgement"].value_counts()
+    order = [b for b in ("high", "moderate", "low") if b in counts.index]
+    return QualitySummary(
+        n_rules=len(table), main_judgement=main, n_same=same,
+        share_same=float(100 * same / len(table)),
+        judgements="; ".join(f"{b} under {counts[b]:,} rule{'s' if counts[b] != 1 else ''}"
+                             for b in order))

@@ -1,0 +1,419 @@
+"""The multiverse: declared choices, their product, the table against direct calls of the
+chapter's functions, the Dask runs against the serial one, the cache, the page and the
+command line."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import random
+import socket
+import warnings
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from analysis import paths
+from analysis.contract.choices import CHOICES_FILE, ChoicesError, load_choices, parse
+from analysis.chapters import prevalence as prevalence_page
+from analysis.stats import multiverse, multiverse_dask, prevalence
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def choices():
+    return load_choices()
+
+
+@pytest.fixture(scope="module")
+def declaration() -> dict:
+    return yaml.safe_load(CHOICES_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def studies(package) -> pd.DataFrame:
+    return package["prevalence_studies"]
+
+
+@pytest.fixture(scope="module")
+def book_table(studies, choices) -> pd.DataFrame:
+    return multiverse.run_serial(studies, choices, "book")
+
+
+@pytest.fixture(scope="module")
+def full_sample(studies, choices) -> pd.DataFrame:
+    """A seeded sample of 120 specifications of the full multiverse, evaluated."""
+    rows = multiverse.setting_studies(studies, choices)
+    specs = multiverse.specifications(rows, choices, "full")
+    chosen = random.Random(20201215).sample(specs, 120)
+    return multiverse.table(multiverse.evaluate_many(rows, chosen, choices.min_studies),
+                            choices)
+
+
+# ------------------------------------------------------------------ the declaration
+
+
+def test_main_analysis_is_the_prevalence_page():
+    pages = yaml.safe_load(paths.PAGES.read_text(encoding="utf-8"))
+    page = next(p for part in pages["parts"] for p in part["pages"] if p["page"] == "prevalence")
+    main = load_choices().main
+    assert main["transform"] == page["parameters"]["transform"]
+    assert main["tau2_method"] == page["parameters"]["tau2_method"]
+    assert all(main[name] == "all" for name in ("design", "interviewer", "income_group",
+                                                   "year_from"))
+    assert main["leave_one_out"] == "none"
+
+
+def _problems(spec) -> list[str]:
+    with pytest.raises(ChoicesError) as info:
+        parse(spec, "multiverse.yml")
+    return info.value.problems
+
+
+def test_every_problem_of_a_declaration_is_named(declaration):
+    spec = copy.deepcopy(declaration)
+    spec["choices"]["transform"] = {"options": ["logit", "lgt"], "main": "logt"}
+    spec["choices"]["tau"] = {"options": ["dl"], "main": "dl"}
+    spec["choices"]["year_from"]["options"].append("recent")
+    spec["exclude"].append({"when": {"design": "all"}, "why": "drops the main analysis"})
+    spec["book"]["income_group"] = ["high"]
+    spec["min_studies"] = 1
+    spec["colour"] = "blue"
+    problems = _problems(spec)
+    expected = [
+        "multiverse.yml: colour: unknown key",
+        "multiverse.yml: min_studies: must be a whole number of at least 2",
+        "multiverse.yml: choices.transform.options: 'lgt' is not an option; allowed: logit",
+        "multiverse.yml: choices.transform.main: 'logt' is not one of its options",
+        "multiverse.yml: choices.tau: unknown choice",
+        "multiverse.yml: choices.year_from.options: 'recent' is not an option",
+        "multiverse.yml: exclude[2]: excludes the main analysis",
+        "multiverse.yml: book.income_group: must keep the main analysis's option 'all'",
+    ]
+    for start in expected:
+        assert any(p.startswith(start) for p in problems), (start, problems)
+    assert len(problems) == len(expected)
+
+
+def test_a_rule_on_an_unknown_option_is_named(declaration):
+    spec = copy.deepcopy(declaration)
+    spec["exclude"] = [{"when": {"design": "three_stage"}, "why": "typo"}]
+    assert _problems(spec) == ["multiverse.yml: exclude[1].when.design: 'three_stage' is "
+                               "not one of its options"]
+
+
+def test_an_option_absent_from_the_data_is_named(declaration, studies):
+    spec = copy.deepcopy(declaration)
+    spec["choices"]["income_group"]["options"].append("upper_middle")
+    with pytest.raises(ChoicesError) as info:
+        multiverse.setting_studies(studies, parse(spec, "multiverse.yml"))
+    assert info.value.problems == [
+        "multiverse.yml: choices.income_group.options: 'upper_middle' does not occur among "
+        "the community studies of prevalence_studies.csv (column income_group); values: "
+        "high, low_middle"]
+
+
+def test_a_missing_file_is_one_message(tmp_path):
+    with pytest.raises(ChoicesError, match="no such file"):
+        load_choices(tmp_path / "none.yml")
+
+
+# ------------------------------------------------------------ the product and the rules
+
+
+def test_the_multiverse_is_the_product_less_the_rules(choices):
+    options = choices.options("book")
+    specs = list(choices.specifications("book"))
+    product = int(np.prod([len(v) for v in options.values()]))
+    rule = choices.rules[0]
+    # The one declared rule: interviewer chosen only among one-stage surveys.
+    excluded = sum(1 for values in itertools.product(*options.values())
+                   if rule.matches(dict(zip(options, values))))
+    assert excluded == 4 * 2 * 2 * 2 * 3 * 2  # design all|two_stage x clinician|lay
+    assert len(specs) == product - excluded == 240
+    assert not any(rule.matches(s) for s in specs)
+    assert len({tuple(s.items()) for s in specs}) == len(specs)
+    assert specs[0] == choices.main
+
+
+def test_leave_one_out_makes_one_specification_per_study_of_its_subset(studies, choices):
+    rows = multiverse.setting_studies(studies, choices)
+    specs = multiverse.specifications(rows, choices, "full")
+    assert len({tuple(s.items()) for s in specs}) == len(specs)
+    main_filters = {k: v for k, v in choices.main.items() if k != "leave_one_out"}
+    left_out = [s for s in specs if s["leave_one_out"] != "none"
+                and all(s[k] == v for k, v in main_filters.items())]
+    assert sorted(s["leave_one_out"] for s in left_out) == sorted(rows["study_id"])
+    subset = {**choices.main, "income_group": "low_middle"}
+    in_subset = set(rows.loc[rows["income_group"] == "low_middle", "study_id"])
+    chosen = {s["leave_one_out"] for s in specs if s["leave_one_out"] != "none"
+              and all(s[k] == v for k, v in subset.items() if k != "leave_one_out")}
+    assert chosen == in_subset
+
+
+# ------------------------------------------------- the table against direct calls
+
+
+def _direct(studies: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """The studies of a specification, chosen with pandas queries (not StudyArrays)."""
+    rows = studies[studies["setting"] == "community"]
+    for column in ("design", "interviewer", "income_group"):
+        if spec[column] != "all":
+            rows = rows[rows[column] == spec[column]]
+    if spec["year_from"] != "all":
+        rows = rows[rows["year"] >= int(spec["year_from"])]
+    if spec["leave_one_out"] != "none":
+        rows = rows[rows["study_id"] != spec["leave_one_out"]]
+    return rows
+
+
+def test_a_sample_of_specifications_matches_direct_calls(studies, full_sample):
+    sample = full_sample[full_sample["status"] == multiverse.OK]
+    assert len(sample) > 90
+    for _, row in sample.iterrows():
+        chosen = _direct(studies, row.to_dict())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
+            res = prevalence.estimate(chosen["cases"], chosen["n"], row["transform"],
+                                      row["tau2_method"])
+        assert row["k"] == len(chosen) == res.k
+        assert row["n"] == int(chosen["n"].sum())
+        assert row["prevalence"] == pytest.approx(100 * res.prevalence, abs=1e-12)
+        assert row["ci_low"] == pytest.approx(100 * res.ci_low, abs=1e-12)
+        assert row["ci_high"] == pytest.approx(100 * res.ci_high, abs=1e-12)
+        assert row["i2_percent"] == pytest.approx(res.i2_percent, abs=1e-9)
+
+
+def test_every_scale_and_estimator_matches_the_prevalence_chapter(package, book_table):
+    all_studies = book_table[(book_table[["design", "interviewer", "income_group",
+                                          "year_from", "leave_one_out"]]
+                              == ["all", "all", "all", "all", "none"]).all(axis=1)]
+    assert len(all_studies) == 8
+    for _, row in all_studies.iterrows():
+        context = prevalence_page.prevalence_context(package, row["transform"], row["tau2_method"])
+        assert row["prevalence"] == pytest.approx(context.headline.community, abs=1e-12)
+        assert row["ci_low"] == pytest.approx(context.headline.community_ci_low, abs=1e-12)
+        assert row["k"] == context.headline.k_community
+
+
+def test_small_subsets_are_not_pooled(studies, full_sample, choices):
+    few = full_sample[full_sample["status"] == multiverse.TOO_FEW]
+    assert len(few) and (few["k"] < choices.min_studies).all()
+    assert few["prevalence"].isna().all()
+    assert (full_sample.loc[full_sample["status"] == multiverse.OK, "k"]
+            >= choices.min_studies).all()
+
+
+# -------------------------------------------------------------------- the summary
+
+
+def test_summary_counts_what_the_table_holds(book_table, choices):
+    s = multiverse.summarise(book_table, choices, "book")
+    pooled = book_table[book_table["status"] == multiverse.OK]
+    assert s.n_specifications == 240 and s.n_pooled == len(pooled)
+    assert s.n_below == int((pooled["prevalence"] < 10).sum())
+    assert s.share_below == pytest.approx(100 * s.n_below / s.n_pooled)
+    assert s.main_estimate == pytest.approx(float(pooled.loc[pooled["main"],
+                                                             "prevalence"].iloc[0]))
+    assert s.main_rank == int((pooled["prevalence"] < s.main_estimate).sum()) + 1
+    medians = {name: pooled.groupby(name)["prevalence"].median() for name in
+               ("transform", "tau2_method", "design", "interviewer", "income_group",
+                "year_from")}
+    spreads = {name: m.max() - m.min() for name, m in medians.items()}
+    top = max(spreads, key=spreads.get)
+    assert s.top_choice == top.replace("_", " ")
+    assert s.top_choice_spread == pytest.approx(spreads[top])
+
+
+# ---------------------------------------------------------------- Dask, cache, export
+
+
+def test_an_explicit_scheduler_address_gives_the_default_table(studies, choices, book_table):
+    from dask.distributed import LocalCluster
+
+    default = multiverse_dask.evaluate(studies, choices, "book")
+    assert default.where == "local cluster"
+    assert default.n_workers == multiverse_dask.machine_workers()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
+                      dashboard_address=multiverse_dask.DASHBOARD) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        explicit = multiverse_dask.evaluate(studies, choices, "book",
+                                            scheduler=cluster.scheduler_address, n_tasks=7)
+    assert explicit.where == cluster.scheduler_address and explicit.n_tasks == 7
+    pd.testing.assert_frame_equal(explicit.table, default.table)
+    pd.testing.assert_frame_equal(default.table, book_table)
+
+
+def test_an_unreachable_scheduler_is_one_message(studies, choices, monkeypatch):
+    monkeypatch.setattr(multiverse_dask, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(multiverse_dask.SchedulerError, match="no Dask scheduler answered at "
+                                                             "tcp://127.0.0.1:9"):
+        multiverse_dask.evaluate(studies, choices, "book", scheduler="tcp://127.0.0.1:9")
+
+
+def test_chunks_keep_order_and_cover_everything():
+    parts = multiverse_dask.chunks(list(range(10)), 4)
+    assert [len(p) for p in parts] == [3, 3, 2, 2]
+    assert sum(parts, []) == list(range(10))
+    assert multiverse_dask.chunks([1, 2], 8) == [[1], [2]]
+
+
+def test_the_cache_returns_the_same_table_and_follows_the_inputs(studies, choices, tmp_path,
+                                                                 book_table, declaration):
+    first = multiverse_dask.cached(studies, choices, "book", tmp_path, processes=False,
+                                   n_workers=1)
+    again = multiverse_dask.cached(studies, choices, "book", tmp_path)
+    assert first.where == "local cluster" and again.where == "cache"
+    pd.testing.assert_frame_equal(again.table, book_table)
+    changed = studies.copy()
+    changed.loc[changed.index[0], "cases"] += 1
+    assert multiverse_dask.cache_key(changed, choices, "book") != first.key
+    spec = copy.deepcopy(declaration)
+    spec["min_studies"] = 4
+    assert multiverse_dask.cache_key(studies, parse(spec), "book") != first.key
+    assert multiverse_dask.cache_key(studies, choices, "full") != first.key
+
+
+def test_export_writes_csv_and_parquet(book_table, tmp_path):
+    csv, parquet = multiverse_dask.export(book_table, tmp_path)
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), book_table)
+    back = pd.read_csv(csv, dtype={"year_from": str})
+    assert len(back) == len(book_table)
+    assert list(back.columns) == list(book_table.columns)
+
+
+# ------------------------------------------------------------ the page and its figure
+
+
+def test_the_page_marks_the_prevalence_pages_estimate(package):
+    from analysis.chapters.multiverse import multiverse_page
+
+    # With the usual dashboard port taken (another cluster), the page still warns of
+    # nothing: a warning would be printed on the page.
+    with socket.socket() as taken, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(OSError):
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        page = multiverse_page(package)
+    assert [str(w.message) for w in caught] == []
+    headline = prevalence_page.prevalence_context(package, "logit", "dl").headline
+    assert page.summary.main_estimate == pytest.approx(headline.community, abs=1e-12)
+    assert page.facts.prevalence_page == headline.community
+    assert page.facts.main_comparison == "the same as"
+    assert page.facts.where == "a local Dask cluster of 1 worker"
+    assert page.effects.index[0] == page.summary.top_choice
+
+
+def test_specification_curve_draws_every_pooled_estimate(book_table, choices):
+    from analysis.plots.multiverse import specification_curve
+
+    ax = specification_curve(book_table, choices)
+    assert len(ax.figure.axes) == 2
+    points, main = ax.collections[1], ax.collections[2]
+    pooled = book_table[book_table["status"] == multiverse.OK]
+    assert len(points.get_offsets()) == len(pooled)
+    x, y = main.get_offsets()[0]
+    sorted_estimates = np.sort(pooled["prevalence"].to_numpy())
+    assert y == pytest.approx(float(pooled.loc[pooled["main"], "prevalence"].iloc[0]))
+    assert sorted_estimates[int(x) - 1] == pytest.approx(y)
+    labels = [t.get_text() for t in ax.figure.axes[1].get_yticklabels()]
+    assert "transform: logit" in labels and "leave one out: none" in labels
+
+
+# ------------------------------------------------------- the build and the command line
+
+
+def test_the_build_checks_the_declaration_and_keys_the_page_on_it(tmp_path, declaration):
+    from analysis.engine.declared import check_declared_files, declared_files
+    from analysis.engine.pages import PageSpec
+
+    good = PageSpec("multiverse", "x", "multiverse", parameters={"choices_file":
+                                                                 "multiverse.yml"})
+    assert check_declared_files([good]) == []
+    bad_file = tmp_path / "bad.yml"
+    spec = copy.deepcopy(declaration)
+    spec["choices"]["transform"]["main"] = "probit"
+    bad_file.write_text(yaml.safe_dump(spec))
+    bad = PageSpec("multiverse", "x", "multiverse", parameters={"choices_file": str(bad_file)})
+    assert check_declared_files([bad]) == [
+        f"pages.yml: page 'multiverse': {bad_file}: choices.transform.main: 'probit' is not "
+        "one of its options (logit, freeman_tukey, arcsine, proportion)"]
+    odd = PageSpec("multiverse", "x", "multiverse", parameters={
+        "choices_file": "multiverse.yml", "size": "huge", "workers": 0})
+    assert check_declared_files([odd]) == [
+        "pages.yml: page 'multiverse': size must be one of book, full, not 'huge'",
+        "pages.yml: page 'multiverse': workers must be a whole number of at least 1, not 0"]
+    before = declared_files(bad.parameters)
+    bad_file.write_text(bad_file.read_text() + "\n# edited\n")
+    assert declared_files(bad.parameters) != before
+
+
+def test_the_command_line_exits_2_on_bad_choices(tmp_path, capsys, declaration):
+    from analysis.__main__ import main
+
+    spec = copy.deepcopy(declaration)
+    spec["choices"]["design"]["options"].append("three_stage")
+    path = tmp_path / "choices.yml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["multiverse", "--choices", str(path), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "choices.design.options: 'three_stage' does not occur" in err
+    assert "Traceback" not in err
+
+
+# ------------------------------------------------------------ the quality judgement
+
+
+def test_quality_multiverse_matches_the_quality_chapter(package, choices):
+    from analysis.stats import quality
+
+    consensus = quality.answers_wide(quality.ratings(package, quality.load_tool()))
+    table = multiverse.quality_multiverse(consensus, choices)
+    # 2 x 2 x 3 x 2 combinations; none has moderate limits below high ones except
+    # high_max_no 1 with moderate_max_no 0 (6 of them).
+    assert len(table) == 24 - 6
+    for _, row in table.iterrows():
+        rule = quality.BandingRule("x", int(row["high_max_cant_tell"]), int(row["high_max_no"]),
+                                   int(row["moderate_max_cant_tell"]),
+                                   int(row["moderate_max_no"]))
+        judged = quality.review_judgement(quality.assign_bands(consensus, rule), rule)
+        assert (row["judgement"], row["n_high"], row["n_low"]) == (
+            judged.judgement, judged.n_high, judged.n_low)
+    main = table[table["main"]].iloc[0]
+    default = quality.BANDING_RULES["default"]
+    assert (main["high_max_cant_tell"], main["high_max_no"], main["moderate_max_cant_tell"],
+            main["moderate_max_no"]) == default.limits()
+    summary = multiverse.summarise_quality(table)
+    assert summary.main_judgement == quality.review_judgement(
+        quality.assign_bands(consensus, default), default).judgement
+    assert summary.n_same == int((table["judgement"] == summary.main_judgement).sum())
+
+
+def test_quality_limits_are_checked(declaration):
+    spec = copy.deepcopy(declaration)
+    spec["quality"]["high_max_no"] = {"options": [0, -1], "main": 0}
+    spec["quality"]["strictness"] = {"options": [1], "main": 1}
+    assert _problems(spec) == [
+        "multiverse.yml: quality.high_max_no.options: must be whole numbers of at least 0, "
+        "not [0, -1]",
+        "multiverse.yml: quality.strictness: unknown limit; known: high_max_cant_tell, "
+        "high_max_no, moderate_max_cant_tell, moderate_max_no"]
+
+
+def test_quality_sentence_reads_for_any_outcome():
+    from analysis.chapters.multiverse import quality_sentence
+
+    same = pd.DataFrame({"judgement": ["moderate"] * 3, "main": [True, False, False]})
+    assert quality_sentence(same) == ("The review-level quality judgement is moderate, as "
+                                      "under the main rule, under every one of the 3 "
+                                      "banding rules the declared limits make.")
+    mixed = pd.DataFrame({"judgement": ["moderate", "high"], "main": [True, False]})
+    assert quality_sentence(mixed).endswith("in 50% of them (1); by judgement: high under 1 "
+                                            "rule; moderate under 1 rule.")
+    assert quality_sentence(pd.DataFrame()).startswith("No limits of the banding rule")
