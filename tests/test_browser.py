@@ -1,0 +1,247 @@
+"""The book as a website, in a real browser: Debian's Chromium, headless, over http.
+
+One browser session visits every page of the table of contents at a phone width
+(390 px) and a desktop width (1366 px) and checks what a reader meets: no console error
+and no failed or external request, a navigation toggle that opens (phone) or collapses
+(desktop) the sidebar, every table and figure visible, and, in print emulation, the
+synthetic-data notice and the edition stamp. A screenshot of every page at both widths
+is saved under ``_build/browser/`` as a test artefact. Links, HTML cells and absolute
+paths are checked on the files (``analysis.engine.sitecheck``).
+
+The browser is the system's (``/usr/bin/chromium`` and ``/usr/bin/chromedriver``;
+``make test`` installs Debian's ``chromium`` and ``chromium-driver`` when it can). Where
+neither is available the test skips, saying so loudly.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+import warnings
+from pathlib import Path
+
+import pytest
+
+from analysis import paths
+from analysis.engine import sitecheck
+from analysis.engine.runner import build, load_pages
+
+pytestmark = [pytest.mark.book, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+WIDTHS = {"phone": 390, "desktop": 1366}
+HEIGHT = 844
+ARTEFACTS = paths.build_dir() / "browser"
+
+
+def _missing_browser() -> str | None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if missing:
+        return ("NO BROWSER TEST: " + " and ".join(missing) + " not found. Install Debian's "
+                "chromium and chromium-driver (apt-get install chromium chromium-driver) "
+                "to test the book in a real browser.")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "NO BROWSER TEST: selenium is not installed (pip install -e '.[test]')."
+    return None
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The book as built from this checkout (a no-op when nothing changed)."""
+    result = build(say=lambda line: None)
+    return result.html
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    failures: list[str]
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+    def log_error(self, format, *args):  # noqa: A002
+        self.failures.append(f"{self.path}: {format % args}")
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """``_build/html`` served on 127.0.0.1 (an unused port), as a web host would."""
+    handler = type("Handler", (_QuietHandler,), {"failures": []})
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler.failures
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the whole module."""
+    reason = _missing_browser()
+    if reason:
+        warnings.warn(reason, stacklevel=1)
+        print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-extensions",
+                     f"--window-size={WIDTHS['desktop']},{HEIGHT}"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.execute_cdp_cmd("Network.enable", {})
+    yield driver
+    driver.quit()
+
+
+def _viewport(driver, width: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": width < 800})
+
+
+def _requests(driver, origin: str) -> list[str]:
+    """Failed and external requests since the last call, from the performance log."""
+    problems = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            if not url.startswith((origin, "data:", "blob:", "about:")):
+                problems.append(f"external request {url}")
+        elif message["method"] == "Network.responseReceived":
+            status = params["response"]["status"]
+            if status >= 400:
+                problems.append(f"HTTP {status} {params['response']['url']}")
+        elif message["method"] == "Network.loadingFailed":
+            if params.get("errorText") != "net::ERR_ABORTED" or not params.get("canceled"):
+                problems.append(f"failed request {params.get('errorText')} "
+                                f"({params.get('type')})")
+    return problems
+
+
+def _console(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] in ("SEVERE", "WARNING")]
+
+
+_HIDDEN = """
+const problems = [];
+const main = document.querySelector('main') || document.body;
+for (const el of main.querySelectorAll('table, img, svg:not(.fa-solid):not([aria-hidden])')) {
+  if (el.closest('.headerlink, button, .sidebar-toggle')) continue;
+  el.scrollIntoView({block: 'center'});
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  const what = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.getAttribute('src') ? ' ' + el.getAttribute('src') : '');
+  if (r.width < 1 || r.height < 1 || style.visibility === 'hidden' || style.display === 'none')
+    problems.push(what + ' is not visible');
+  else if (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0))
+    problems.push(what + ' did not load');
+}
+window.scrollTo(0, 0);
+return problems;
+"""
+
+_SIDEBAR_LINK_VISIBLE = """
+for (const a of document.querySelectorAll('nav.bd-docs-nav a.reference')) {
+  const r = a.getBoundingClientRect();
+  if (r.width > 0 && r.height > 0 && r.left >= 0 && r.left < window.innerWidth
+      && getComputedStyle(a).visibility !== 'hidden') return true;
+}
+return false;
+"""
+
+_VISIBLE_IN_PRINT = """
+const el = document.querySelector(arguments[0]);
+if (!el) return 'missing';
+const r = el.getBoundingClientRect();
+let node = el;
+while (node && node.nodeType === 1) {
+  const s = getComputedStyle(node);
+  if (s.display === 'none' || s.visibility === 'hidden') return 'hidden';
+  node = node.parentElement;
+}
+return r.width > 0 && r.height > 0 ? 'shown' : 'empty';
+"""
+
+
+def _visible_toggle(driver):
+    from selenium.webdriver.common.by import By
+
+    for button in driver.find_elements(By.CSS_SELECTOR, ".primary-toggle"):
+        if button.is_displayed() and button.size["width"] > 0:
+            return button
+    return None
+
+
+def _check_sidebar(driver, width: int) -> list[str]:
+    import time
+
+    toggle = _visible_toggle(driver)
+    if toggle is None:
+        return ["no visible button to toggle the navigation sidebar"]
+    before = driver.execute_script(_SIDEBAR_LINK_VISIBLE)
+    toggle.click()
+    time.sleep(0.3)
+    after = driver.execute_script(_SIDEBAR_LINK_VISIBLE)
+    if width < 992:
+        # On a phone the sidebar is hidden until the toggle opens it.
+        return [] if (not before and after) else [
+            f"the navigation toggle does not open the sidebar (before {before}, after {after})"]
+    # On a desktop it is shown and the toggle collapses it.
+    return [] if (before and not after) else [
+        f"the navigation toggle does not collapse the sidebar (before {before}, after {after})"]
+
+
+def test_every_page_works_in_a_real_browser(site, server, browser):
+    origin, failures = server
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    pages = [page.name for page in load_pages()]
+    problems = []
+    for label, width in WIDTHS.items():
+        _viewport(browser, width)
+        for page in pages:
+            url = f"{origin}/{page}.html"
+            browser.get_log("browser")
+            browser.get_log("performance")
+            browser.get(url)
+            where = f"{page}.html at {width} px"
+            problems += [f"{where}: console: {m}" for m in _console(browser)]
+            problems += [f"{where}: {m}" for m in _requests(browser, origin)]
+            problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
+            browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
+            problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
+            if label == "desktop":
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+                for selector, what in ((".bd-header-announcement", "synthetic-data notice"),
+                                       (".edition-stamp", "edition stamp")):
+                    state = browser.execute_script(_VISIBLE_IN_PRINT, selector)
+                    if state != "shown":
+                        problems.append(f"{where}: printed, the {what} is {state}")
+                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+            problems += [f"{where}: console: {m}" for m in _console(browser)]
+    problems += [f"server: {m}" for m in failures]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_every_internal_link_resolves(site):
+    assert sitecheck.broken_links(site) == []
+
+
+def test_table_cells_are_valid_html(site):
+    assert sitecheck.raw_less_than(site) == []
