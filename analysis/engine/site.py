@@ -1,0 +1,62 @@
+"""Sphinx extension: the book as a website that works on a phone and prints honestly.
+
+Jupyter Book 1.0.4 pins sphinx-book-theme 1.3.0, which runs on pydata-sphinx-theme 0.17.
+That pair, as shipped, breaks a reader's navigation and console in three ways; this
+extension fixes each at its source instead of patching the theme's JavaScript:
+
+- **Toggles that do nothing.** pydata-sphinx-theme 0.17 renders a top navbar holding a
+  second ``.primary-toggle`` and ``.secondary-toggle`` (and a second search box) ahead of
+  the book theme's own buttons in the article header. Both themes bind their handlers
+  to the *first* match of ``document.querySelector(".primary-toggle")``, the navbar's,
+  which the book theme's CSS hides: the visible buttons get no listener, so the sidebar
+  can neither be opened on a phone nor collapsed on a desktop (pydata-sphinx-theme issue
+  2451; sphinx-book-theme pull request 1000 removes the same navbar). The navbar is
+  rendered only when one of its item lists is non-empty; the book theme empties all but
+  ``navbar_persistent``, which pydata-sphinx-theme then fills with a search field.
+  Setting it to ``[]`` removes the navbar, and with it the duplicates.
+- **No theme mode.** Without ``default_mode`` in the HTML context the theme's script
+  reads an empty mode and logs "Got invalid theme mode" on every page.
+- **Thebe configured twice.** sphinx-thebe adds its inline configuration (``const
+  THEBE_JS_URL = ...``) from an ``env-before-read-docs`` handler, with no guard against
+  adding it again; in this build it reaches every page twice, and every page throws
+  "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
+  (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
+  demand, are dropped from every page.
+
+Print and on-screen behaviour (the synthetic-data notice and the edition stamp kept in
+print and in view) is CSS and a few lines of JavaScript in ``book/_static``, which the
+book's source, and so its rebuild check, includes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+THEME_MODE = "light"
+
+
+def _configure(app, config) -> None:
+    options = config.html_theme_options
+    options.setdefault("navbar_persistent", [])
+    config.html_context = {**(config.html_context or {}), "default_mode": THEME_MODE}
+
+
+def is_thebe_script(script: Any) -> bool:
+    """Whether a page script is sphinx-thebe's (its file or its inline configuration)."""
+    filename = str(getattr(script, "filename", script) or "")
+    body = getattr(script, "attributes", {}).get("body", "")
+    return filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body
+
+
+def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if scripts:
+        context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
+
+
+def setup(app) -> dict:
+    # After Jupyter Book and the themes have set their options, before the builder
+    # reads them.
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("html-page-context", _drop_thebe, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
