@@ -180,10 +180,28 @@ return r.width > 0 && r.height > 0 ? 'shown' : 'empty';
 """
 
 
-def _visible_toggle(driver):
+_NOTICE_IN_VIEW = """
+window.scrollTo(0, document.body.scrollHeight);
+const el = document.querySelector('.bd-header-announcement');
+const r = el ? el.getBoundingClientRect() : null;
+const ok = !!r && r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1;
+window.scrollTo(0, 0);
+return ok;
+"""
+
+_CONTENTS_LINK_VISIBLE = """
+for (const a of document.querySelectorAll('.bd-sidebar-secondary a.nav-link, dialog a.nav-link')) {
+  const r = a.getBoundingClientRect();
+  if (r.width > 0 && r.height > 0 && r.left >= 0 && r.left < window.innerWidth) return true;
+}
+return false;
+"""
+
+
+def _visible_toggle(driver, selector: str = ".primary-toggle"):
     from selenium.webdriver.common.by import By
 
-    for button in driver.find_elements(By.CSS_SELECTOR, ".primary-toggle"):
+    for button in driver.find_elements(By.CSS_SELECTOR, selector):
         if button.is_displayed() and button.size["width"] > 0:
             return button
     return None
@@ -208,6 +226,20 @@ def _check_sidebar(driver, width: int) -> list[str]:
         f"the navigation toggle does not collapse the sidebar (before {before}, after {after})"]
 
 
+def _check_contents(driver) -> list[str]:
+    """On a phone, the page-contents button opens the list of the page's sections."""
+    import time
+
+    toggle = _visible_toggle(driver, ".secondary-toggle")
+    if toggle is None:
+        return []  # a page without sections has no contents to open
+    toggle.click()
+    time.sleep(0.3)
+    if not driver.execute_script(_CONTENTS_LINK_VISIBLE):
+        return ["the page-contents toggle does not open the page's contents"]
+    return []
+
+
 def test_every_page_works_in_a_real_browser(site, server, browser):
     origin, failures = server
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -225,7 +257,13 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
             problems += [f"{where}: {m}" for m in _requests(browser, origin)]
             problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
             browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
+            if not browser.execute_script(_NOTICE_IN_VIEW):
+                problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
+                                "is out of view")
             problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
+            if label == "phone":
+                browser.get(url)  # closes the navigation sidebar
+                problems += [f"{where}: {m}" for m in _check_contents(browser)]
             if label == "desktop":
                 browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
                 for selector, what in ((".bd-header-announcement", "synthetic-data notice"),
