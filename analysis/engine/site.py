@@ -30,9 +30,19 @@ book's source, and so its rebuild check, includes.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 THEME_MODE = "light"
+# The book's source records this file's hash (``book_config``), so that a change here
+# rebuilds the book although the pages are unchanged.
+FINGERPRINT_KEY = "cen_site_sha256"
+
+
+def fingerprint() -> str:
+    """SHA-256 of this extension's source."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 
 def _configure(app, config) -> None:
@@ -57,6 +67,7 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
 def setup(app) -> dict:
     # After Jupyter Book and the themes have set their options, before the builder
     # reads them.
+    app.add_config_value(FINGERPRINT_KEY, "", "html")
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
