@@ -153,6 +153,14 @@ for (const el of main.querySelectorAll('table, img, svg:not(.fa-solid):not([aria
   else if (el.tagName === 'IMG' && !(el.complete && el.naturalWidth > 0))
     problems.push(what + ' did not load');
 }
+for (const table of main.querySelectorAll('.cell_output table')) {
+  const box = table.closest('.cen-table');
+  const link = box && box.querySelector('.table-download a[download][href$=".csv"]');
+  const caption = table.querySelector('caption');
+  const name = caption ? caption.textContent.trim().slice(0, 60) : (table.id || 'a table');
+  if (!link) problems.push(name + ' has no CSV link');
+  else if (!(link.getBoundingClientRect().width > 0)) problems.push(name + "'s CSV link is hidden");
+}
 window.scrollTo(0, 0);
 return problems;
 """
