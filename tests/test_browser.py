@@ -291,3 +291,7 @@ def test_every_internal_link_resolves(site):
 
 def test_table_cells_are_valid_html(site):
     assert sitecheck.raw_less_than(site) == []
+
+
+def test_the_site_names_no_folder_of_the_machine_it_was_built_on(site):
+    assert sitecheck.local_paths(site, [paths.ROOT, Path.home()]) == []

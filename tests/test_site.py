@@ -91,3 +91,19 @@ def test_local_paths_are_found_in_any_text_file(tmp_path):
     (html / "manifest.json").write_text(f'{{"data_dir": "{root}/data_synthetic"}}')
     assert sitecheck.local_paths(html, [root]) == [
         f"b.html: contains {root}", f"manifest.json: contains {root}"]
+
+
+def test_downloadable_notebooks_lose_the_build_paths():
+    import json
+
+    root = "/home/someone/cen-book"
+    nb = {"cells": [{"cell_type": "code", "source": f"data_dir = '{root}/data_synthetic'",
+                     "metadata": {}, "outputs": []}],
+          "metadata": {"papermill": {"input_path": {"cells": [f"{root}/_build/x"]},
+                                     "output_path": f"{root}/_build/executed/x.ipynb",
+                                     "parameters": {"data_dir": "data_synthetic"}}}}
+    out = site.portable_notebook(json.dumps(nb), root)
+    assert root not in out
+    back = json.loads(out)
+    assert back["metadata"]["papermill"] == {"parameters": {"data_dir": "data_synthetic"}}
+    assert back["cells"][0]["source"] == "data_dir = './data_synthetic'"

@@ -102,8 +102,16 @@ def edition(data_dir: Path, synthetic: bool) -> Edition:
 
 
 def data_provenance(data_dir: Path) -> dict:
-    """Folder, fingerprint and SHA-256 of every data file."""
-    return {"data_dir": str(data_dir), "fingerprint": fingerprint(data_dir),
+    """Folder, fingerprint and SHA-256 of every data file.
+
+    A folder inside the project is recorded relative to it: the published manifest
+    does not say where on the builder's machine the book was built.
+    """
+    try:
+        folder = str(Path(data_dir).resolve().relative_to(paths.ROOT))
+    except ValueError:
+        folder = str(data_dir)
+    return {"data_dir": folder, "fingerprint": fingerprint(data_dir),
             "files": file_hashes(data_dir)}
 
 

@@ -16,6 +16,8 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   Setting it to ``[]`` removes the navbar, and with it the duplicates.
 - **No theme mode.** Without ``default_mode`` in the HTML context the theme's script
   reads an empty mode and logs "Got invalid theme mode" on every page.
+- **Build paths in downloads.** The executed notebooks offered for download carry the
+  builder's folders (see :func:`portable_notebook`).
 - **Thebe configured twice.** sphinx-thebe adds its inline configuration (``const
   THEBE_JS_URL = ...``) from an ``env-before-read-docs`` handler, with no guard against
   adding it again; in this build it reaches every page twice, and every page throws
@@ -31,8 +33,11 @@ book's source, and so its rebuild check, includes.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
+
+from analysis import paths
 
 THEME_MODE = "light"
 # The book's source records this file's hash (``book_config``), so that a change here
@@ -64,10 +69,36 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
         context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
 
 
+def portable_notebook(text: str, root: str) -> str:
+    """A downloadable executed notebook without the paths of the machine that built it.
+
+    papermill records the notebook it ran (``metadata.papermill.input_path``, here the
+    template with the build's own set-up cell, full of build paths) and where it wrote
+    it; neither tells a reader anything. Any other mention of the project's folder
+    becomes ``.``.
+    """
+    nb = json.loads(text)
+    papermill = nb.get("metadata", {}).get("papermill", {})
+    for key in ("input_path", "output_path"):
+        papermill.pop(key, None)
+    out = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    return out.replace(json.dumps(root)[1:-1], ".")
+
+
+def _portable_sources(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    root = str(paths.ROOT)
+    for notebook in (Path(app.outdir) / "_sources").glob("*.ipynb"):
+        text = notebook.read_text(encoding="utf-8")
+        notebook.write_text(portable_notebook(text, root), encoding="utf-8")
+
+
 def setup(app) -> dict:
     # After Jupyter Book and the themes have set their options, before the builder
     # reads them.
     app.add_config_value(FINGERPRINT_KEY, "", "html")
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("build-finished", _portable_sources)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
