@@ -161,6 +161,18 @@ for (const table of main.querySelectorAll('.cell_output table')) {
   if (!link) problems.push(name + ' has no CSV link');
   else if (!(link.getBoundingClientRect().width > 0)) problems.push(name + "'s CSV link is hidden");
 }
+main.querySelectorAll('figure').forEach((figure, i) => {
+  const img = figure.querySelector('img');
+  if (!img) return;
+  const alt = img.getAttribute('alt') || '';
+  if (!alt || alt.startsWith('_images/') || alt === img.getAttribute('src'))
+    problems.push('figure ' + (i + 1) + ' has no alt text saying what it shows');
+  for (const kind of ['SVG', 'PNG']) {
+    const link = [...figure.querySelectorAll('.figure-download a')]
+      .find(a => a.textContent === kind);
+    if (!link) problems.push('figure ' + (i + 1) + ' has no ' + kind + ' download');
+  }
+});
 window.scrollTo(0, 0);
 return problems;
 """

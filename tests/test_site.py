@@ -107,3 +107,26 @@ def test_downloadable_notebooks_lose_the_build_paths():
     back = json.loads(out)
     assert back["metadata"]["papermill"] == {"parameters": {"data_dir": "data_synthetic"}}
     assert back["cells"][0]["source"] == "data_dir = './data_synthetic'"
+
+
+def test_alt_text_is_the_caption_in_one_line_and_cut_at_a_word():
+    assert site.caption_alt("Fig. 1 Pooled\n prevalence by   setting") == (
+        "Fig. 1 Pooled prevalence by setting")
+    long = "word " * 100
+    alt = site.caption_alt(long, limit=50)
+    assert alt.endswith("…") and len(alt) <= 51 and "  " not in alt
+
+
+def test_a_figure_image_named_by_its_file_gets_its_caption(tmp_path):
+    from docutils import nodes
+
+    uri = "_images/0f83.svg"
+    figure = nodes.figure("", nodes.image(uri=uri, alt=uri),
+                          nodes.caption("", "Consensus answers, paper by paper"))
+    kept = nodes.figure("", nodes.image(uri="b.svg", alt="A chosen description"),
+                        nodes.caption("", "Caption"))
+    doctree = nodes.document(None, None)
+    doctree += [figure, kept]
+    site._alt_from_captions(None, doctree, "quality")
+    assert figure.children[0]["alt"] == "Consensus answers, paper by paper"
+    assert kept.children[0]["alt"] == "A chosen description"

@@ -16,6 +16,8 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   Setting it to ``[]`` removes the navbar, and with it the duplicates.
 - **No theme mode.** Without ``default_mode`` in the HTML context the theme's script
   reads an empty mode and logs "Got invalid theme mode" on every page.
+- **File names as alt text.** A glued figure's image has its hashed file name as alt
+  text; it gets the figure's caption instead (:func:`caption_alt`).
 - **Build paths in downloads.** The executed notebooks offered for download carry the
   builder's folders (see :func:`portable_notebook`).
 - **Thebe configured twice.** sphinx-thebe adds its inline configuration (``const
@@ -94,11 +96,39 @@ def _portable_sources(app, exception) -> None:
         notebook.write_text(portable_notebook(text, root), encoding="utf-8")
 
 
+def caption_alt(caption: str, limit: int = 300) -> str:
+    """Alt text from a figure's caption: its words, folded to one line, at most
+    ``limit`` characters, cut at a word."""
+    text = " ".join(caption.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _alt_from_captions(app, doctree, docname) -> None:
+    """Give every figure's image the figure's caption as alt text.
+
+    A glued figure's image otherwise gets its file name ("_images/0f83...svg") as alt
+    text, which a screen reader reads out and which says nothing of what is shown.
+    """
+    from docutils import nodes
+
+    for figure in doctree.findall(nodes.figure):
+        captions = [c for c in figure.children if isinstance(c, nodes.caption)]
+        if not captions:
+            continue
+        for image in figure.findall(nodes.image):
+            alt = image.get("alt", "")
+            if not alt or alt == image.get("uri") or alt.startswith("_images/"):
+                image["alt"] = caption_alt(captions[0].astext())
+
+
 def setup(app) -> dict:
     # After Jupyter Book and the themes have set their options, before the builder
     # reads them.
     app.add_config_value(FINGERPRINT_KEY, "", "html")
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("doctree-resolved", _alt_from_captions)
     app.connect("build-finished", _portable_sources)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
