@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help book test browser bench release clean lock data
+.PHONY: help book test browser preview bench release clean lock data
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ browser:
 	    $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; } || \
 	  echo "!!! could not install chromium: the browser test will be SKIPPED !!!"; \
 	else echo "!!! chromium/chromedriver missing and apt-get unavailable: the browser test will be SKIPPED !!!"; fi
+
+preview: $(STAMP) ## Serve the book on localhost; rebuild and reload on every change
+	$(PY) -m analysis preview
 
 bench: $(STAMP) ## Time clean, no-op and one-file rebuilds; writes _build/bench.json
 	$(PY) -m benchmarks

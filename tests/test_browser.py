@@ -81,12 +81,12 @@ def server(site):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the whole module."""
+def new_driver():
+    """A headless Chromium (the system's), logging console messages and network events;
+    skips the calling test, loudly, where there is none."""
     reason = _missing_browser()
     if reason:
-        warnings.warn(reason, stacklevel=1)
+        warnings.warn(reason, stacklevel=2)
         print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
         pytest.skip(reason)
     from selenium import webdriver
@@ -103,6 +103,13 @@ def browser():
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.execute_cdp_cmd("Network.enable", {})
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the whole module."""
+    driver = new_driver()
     yield driver
     driver.quit()
 
