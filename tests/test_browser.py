@@ -163,7 +163,7 @@ for (const el of main.querySelectorAll('table, img, svg:not(.fa-solid):not([aria
 for (const table of main.querySelectorAll('.cell_output table')) {
   const box = table.closest('.cen-table');
   const link = box && box.querySelector('.table-download a[download][href$=".csv"]');
-  const caption = table.querySelector('caption');
+  const caption = box && box.querySelector('.cen-table__caption');
   const name = caption ? caption.textContent.trim().slice(0, 60) : (table.id || 'a table');
   if (!link) problems.push(name + ' has no CSV link');
   else if (!(link.getBoundingClientRect().width > 0)) problems.push(name + "'s CSV link is hidden");

@@ -60,3 +60,14 @@ def test_a_named_index_is_the_first_column_and_text_is_never_cut(tmp_path, monke
     html = shown._repr_html_()
     assert long in html and 'class="index_name' not in html
     assert ">column</th>" in html and shown.href is None and "CSV" not in html
+
+
+def test_a_grouped_index_keeps_its_groups_without_an_index_name_row(monkeypatch):
+    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    table = pd.DataFrame({"Section": ["A", "A", "B"], "Item": ["Q1", "Q2", "Q3"],
+                          "Question": ["Aims?", "Method?", "Ethics?"]})
+    shown = page.show_text_table(table.set_index(["Section", "Item"]))
+    assert shown.data["Section"].tolist() == ["A", "", "B"]  # the group named once
+    assert shown.data["Item"].tolist() == ["Q1", "Q2", "Q3"]
+    html = shown.to_html()
+    assert 'class="index_name' not in html and html.count("<tr>") == 4  # 1 header + 3

@@ -119,7 +119,15 @@ class ShownTable:
         return getattr(self.styler, name)
 
     def _repr_html_(self) -> str:
+        """The caption above a box that scrolls a table wider than the page sideways
+        (with its scroll bar on top, book.css), the CSV link below it."""
         html = self.styler.to_html()
+        caption = ""
+        found = re.search(r"<caption>(.*?)</caption>", html, flags=re.S)
+        if found:
+            html = html[:found.start()] + html[found.end():]
+            caption = f'<p class="cen-table__caption">{found.group(1).strip()}</p>'
+        html = f'{caption}<div class="cen-table__scroll">{html}</div>'
         if self.href:
             html += (f'<p class="table-download"><a href="{escape(self.href)}" download>'
                      f'CSV</a> <span class="table-download__note">(this table, plain '
@@ -142,18 +150,23 @@ def _cut(table: pd.DataFrame, caption: str | None) -> tuple[pd.DataFrame, str | 
 def _flat(table: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """The table to style, and whether to hide its index.
 
-    A single-level index becomes the first column (its name the column's header), so
-    the table has one header row, not a second, near-empty one for the index's name; a
-    default row number is not shown. A grouped (multi-level) index is kept as rows.
+    An index becomes the first column(s), each level's name its header, so the table has
+    one header row and not a second, near-empty one holding the index's names. A
+    grouped (multi-level) index keeps its grouping: an outer level's value is written on
+    the first row of its group only. A default row number (0, 1, ...) is not shown.
     """
-    if isinstance(table.index, pd.MultiIndex):
-        return table, False
     if isinstance(table.index, pd.RangeIndex) and table.index.start == 0:
         return table, True
-    name = table.index.name if table.index.name is not None else ""
-    if name in table.columns:
+    names = [n if n is not None else "" for n in table.index.names]
+    if any(n in table.columns for n in names if n):
         return table, False
-    return table.rename_axis(name).reset_index(), True
+    flat = table.rename_axis(names).reset_index()
+    if isinstance(table.index, pd.MultiIndex):
+        keys = flat[names].astype(str)
+        for depth, name in enumerate(names[:-1]):
+            repeated = (keys[names[:depth + 1]] == keys[names[:depth + 1]].shift()).all(axis=1)
+            flat[name] = flat[name].astype(object).where(~repeated, "")
+    return flat, True
 
 
 def show_table(table: pd.DataFrame, caption: str | None = None,
