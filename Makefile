@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help book test bench release clean lock data
+.PHONY: help book test browser preview bench release clean lock data
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,8 +21,24 @@ $(STAMP): pyproject.toml requirements.lock
 book: $(STAMP) ## Set up, run every notebook on the bundled data and build the book
 	$(PY) -m analysis build --jobs $(JOBS)
 
-test: $(STAMP) ## Run the test suite
+test: $(STAMP) browser ## Run the test suite (with the real-browser test)
 	$(PY) -m pytest
+
+# The browser test drives Debian's Chromium. Install it when it is missing and apt-get
+# can (as root, or with password-less sudo); otherwise say so: the test then skips loudly.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+	  echo "installing Debian's chromium and chromium-driver for the browser test"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null || \
+	  { $$SUDO apt-get update >/dev/null && \
+	    $$SUDO apt-get install -y --no-install-recommends chromium chromium-driver >/dev/null; } || \
+	  echo "!!! could not install chromium: the browser test will be SKIPPED !!!"; \
+	else echo "!!! chromium/chromedriver missing and apt-get unavailable: the browser test will be SKIPPED !!!"; fi
+
+preview: $(STAMP) ## Serve the book on localhost; rebuild and reload on every change
+	$(PY) -m analysis preview
 
 bench: $(STAMP) ## Time clean, no-op and one-file rebuilds; writes _build/bench.json
 	$(PY) -m benchmarks

@@ -3,6 +3,7 @@
     python -m analysis validate DATA_DIR
     python -m analysis synth --seed N --out DIR [--scale K]
     python -m analysis build [--data-dir DIR] [--jobs N] [--force] [--plain]
+    python -m analysis preview [--data-dir DIR] [--port N]
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
     python -m analysis multiverse [--size full] [--scheduler tcp://HOST:PORT] [--workers N]
@@ -61,6 +62,17 @@ def _build(args: argparse.Namespace) -> int:
         print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
         return 2
     return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from analysis.engine.preview import preview
+
+    try:
+        return preview(data_dir=args.data_dir, host=args.host, port=args.port)
+    except OSError as exc:  # e.g. the port is taken
+        print(f"preview: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; "
+              "choose another with --port", file=sys.stderr)
+        return 2
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -166,6 +178,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
                    help="folder that receives _build/ (default: the project folder)")
     p.set_defaults(run=_build)
+
+    p = sub.add_parser("preview", help="serve the book on localhost and rebuild on change",
+                       description="Build the book, serve it on localhost and watch the "
+                       "data, the pages, the templates and the analysis code: a change "
+                       "rebuilds what it affects and open pages reload themselves.")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="data package to build on (default: data_synthetic)")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, metavar="N",
+                   help="port to serve on (default 8000)")
+    p.set_defaults(run=_preview)
 
     p = sub.add_parser("release", help="archive the built book as releases/<version>/",
                        description="Archive the current build (HTML tarball, its SHA-256, "

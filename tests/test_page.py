@@ -34,3 +34,40 @@ def test_a_long_table_is_cut_on_the_page_and_exported_whole(tmp_path, monkeypatc
     assert "first 300 of 305 rows" in styler.caption
     exported = pd.read_csv(tmp_path / "every_study.csv")
     assert len(exported) == page.MAX_SHOWN_ROWS + 5
+
+
+def test_a_shown_table_links_its_csv_and_escapes_its_cells(tmp_path, monkeypatch):
+    folder = tmp_path / "prevalence.run.tables"
+    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(folder))
+    table = pd.DataFrame({"Setting": ["Community"], "p": ["< 0.001"], "k": [46]})
+    shown = page.show_table(table, caption="Table 3. Pooled prevalence")
+    html = shown._repr_html_()
+    # The link is relative to the page, where the build publishes the page's tables.
+    assert 'href="tables/prevalence/pooled_prevalence.csv" download>CSV</a>' in html
+    assert (folder / "pooled_prevalence.csv").exists()
+    assert "&lt; 0.001" in html and ">< 0.001" not in html
+    # Words left, numbers right; no row-number column, no index-name header row.
+    assert re.search(r"td\.col0 \{\s*text-align: left;", html)
+    assert re.search(r"td\.col2 \{\s*text-align: right;", html)
+    assert 'class="row_heading' not in html and 'class="index_name' not in html
+
+
+def test_a_named_index_is_the_first_column_and_text_is_never_cut(tmp_path, monkeypatch):
+    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    long = "heterosexual, gay_or_lesbian, bisexual, other, prefer_not_to_say, not_stated"
+    table = pd.DataFrame({"column": ["sexuality"], "allowed values": [long]}).set_index("column")
+    shown = page.show_text_table(table, caption="Columns of participants.csv")
+    html = shown._repr_html_()
+    assert long in html and 'class="index_name' not in html
+    assert ">column</th>" in html and shown.href is None and "CSV" not in html
+
+
+def test_a_grouped_index_keeps_its_groups_without_an_index_name_row(monkeypatch):
+    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    table = pd.DataFrame({"Section": ["A", "A", "B"], "Item": ["Q1", "Q2", "Q3"],
+                          "Question": ["Aims?", "Method?", "Ethics?"]})
+    shown = page.show_text_table(table.set_index(["Section", "Item"]))
+    assert shown.data["Section"].tolist() == ["A", "", "B"]  # the group named once
+    assert shown.data["Item"].tolist() == ["Q1", "Q2", "Q3"]
+    html = shown.to_html()
+    assert 'class="index_name' not in html and html.count("<tr>") == 4  # 1 header + 3

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from html import escape
+
 import pandas as pd
 
 from analysis import paths
+from analysis.chapters.csv import is_numeric, machine_readable
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
 from analysis.contract.files import fingerprint
@@ -51,11 +54,13 @@ def start_page(**parameters: Any) -> Page:
     """
     from IPython.display import display
 
+    # A table's text is never cut ("heterosexual, gay_or_lesbian, bisexual, other,...").
+    pd.set_option("display.max_colwidth", None)
     data_dir = paths.resolve_data_dir(parameters.get("data_dir"))
     page = Page(load_package(data_dir), dict(parameters))
     page.parameters["data_dir"] = (data_dir.name if data_dir == paths.DATA_SYNTHETIC
                                    else str(data_dir))
-    display(page.parameters_table().style.set_caption("Parameters of this page"))
+    display(show_text_table(page.parameters_table(), caption="Parameters of this page"))
     return page
 
 
@@ -67,7 +72,11 @@ def table_slug(caption: str | None, table: pd.DataFrame) -> str:
 
 
 def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None:
-    """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``)."""
+    """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``).
+
+    The CSV holds plain numbers (:func:`analysis.chapters.csv.machine_readable`), not
+    the page's formatted text.
+    """
     folder = os.environ.get(TABLES_DIR_ENV)
     if not folder:
         return None
@@ -78,8 +87,52 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     while path.exists():  # two tables with one caption on a page keep both
         path = out / f"{table_slug(caption, table)}_{n}.csv"
         n += 1
-    table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex), lineterminator="\n")
+    machine_readable(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
+                                   lineterminator="\n")
     return path
+
+
+def csv_href(path: Path | None) -> str | None:
+    """The link from a page to a table's CSV in the built book: ``tables/<page>/<file>``.
+
+    The build writes a page's tables to ``<page>.tables/`` and publishes that folder as
+    ``tables/<page>/`` beside the page.
+    """
+    if path is None or not path.parent.name.endswith(".tables"):
+        return None
+    # The build's folder for a page's tables is <page>.run.tables (engine.execution.execute_pages).
+    page = path.parent.name.removesuffix(".tables").removesuffix(".run")
+    return f"tables/{page}/{path.name}"
+
+
+class ShownTable:
+    """A table as a page shows it: the styled table, then a link to its CSV file.
+
+    Everything else (``data``, ``caption``, ``to_html``...) is the :class:`Styler`'s.
+    """
+
+    def __init__(self, styler, href: str | None):
+        self.styler = styler
+        self.href = href
+
+    def __getattr__(self, name):
+        return getattr(self.styler, name)
+
+    def _repr_html_(self) -> str:
+        """The caption above a box that scrolls a table wider than the page sideways
+        (with its scroll bar on top, book.css), the CSV link below it."""
+        html = self.styler.to_html()
+        caption = ""
+        found = re.search(r"<caption>(.*?)</caption>", html, flags=re.S)
+        if found:
+            html = html[:found.start()] + html[found.end():]
+            caption = f'<p class="cen-table__caption">{found.group(1).strip()}</p>'
+        html = f'{caption}<div class="cen-table__scroll">{html}</div>'
+        if self.href:
+            html += (f'<p class="table-download"><a href="{escape(self.href)}" download>'
+                     f'CSV</a> <span class="table-download__note">(this table, plain '
+                     'numbers)</span></p>')
+        return f'<div class="cen-table">{html}</div>'
 
 
 MAX_SHOWN_ROWS = 300  # a longer table is cut on the page; its CSV keeps every row
@@ -94,6 +147,28 @@ def _cut(table: pd.DataFrame, caption: str | None) -> tuple[pd.DataFrame, str | 
     return table.head(MAX_SHOWN_ROWS), f"{caption} ({note})" if caption else note.capitalize()
 
 
+def _flat(table: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The table to style, and whether to hide its index.
+
+    An index becomes the first column(s), each level's name its header, so the table has
+    one header row and not a second, near-empty one holding the index's names. A
+    grouped (multi-level) index keeps its grouping: an outer level's value is written on
+    the first row of its group only. A default row number (0, 1, ...) is not shown.
+    """
+    if isinstance(table.index, pd.RangeIndex) and table.index.start == 0:
+        return table, True
+    names = [n if n is not None else "" for n in table.index.names]
+    if any(n in table.columns for n in names if n):
+        return table, False
+    flat = table.rename_axis(names).reset_index()
+    if isinstance(table.index, pd.MultiIndex):
+        keys = flat[names].astype(str)
+        for depth, name in enumerate(names[:-1]):
+            repeated = (keys[names[:depth + 1]] == keys[names[:depth + 1]].shift()).all(axis=1)
+            flat[name] = flat[name].astype(object).where(~repeated, "")
+    return flat, True
+
+
 def show_table(table: pd.DataFrame, caption: str | None = None,
                index: list[str] | None = None, precision: int = 1):
     """A table ready to display: grouped index, fixed decimals, optional caption.
@@ -101,13 +176,22 @@ def show_table(table: pd.DataFrame, caption: str | None = None,
     The table is also exported as CSV during a build (:func:`export_table`); a table
     longer than ``MAX_SHOWN_ROWS`` shows its first rows and says so.
     """
-    export_table(table, caption)
+    href = csv_href(export_table(table, caption))
     table, caption = _cut(table, caption)
     shown = table.set_index(index) if index else table
-    styler = shown.style.format(precision=precision, na_rep="–")
+    shown, hide = _flat(shown)
+    # escape: a cell's "<" ("< 0.001") is text, written "&lt;", not the start of a tag.
+    styler = shown.style.format(precision=precision, na_rep="–", escape="html")
+    if hide:
+        styler = styler.hide(axis="index")
+    # Words left, numbers right (decimal places line up).
+    styler = styler.set_table_styles(
+        [{"selector": f"td.col{i}",
+          "props": f"text-align: {'right' if is_numeric(shown[c]) else 'left'};"}
+         for i, c in enumerate(shown.columns)], overwrite=False)
     if caption:
         styler = styler.set_caption(caption)
-    return styler
+    return ShownTable(styler, href)
 
 
 def show_text_table(table: pd.DataFrame, caption: str | None = None,
@@ -121,9 +205,12 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
     colours : dict, optional
         Background colour of cells by their value, so a long table can be scanned.
     """
-    export_table(table, caption)
+    href = csv_href(export_table(table, caption))
     table, caption = _cut(table, caption)
-    styler = table.style.format(na_rep="–", precision=1)
+    table, hide = _flat(table)
+    styler = table.style.format(na_rep="–", precision=1, escape="html")
+    if hide:
+        styler = styler.hide(axis="index")
     # Rules for the whole table and a class per tinted value, not a style per cell:
     # pandas places per-cell styles one cell at a time, which takes a long ratings
     # table a second; the page looks the same.
@@ -136,4 +223,4 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
     styler = styler.set_table_styles(rules, overwrite=False)
     if caption:
         styler = styler.set_caption(caption)
-    return styler
+    return ShownTable(styler, href)

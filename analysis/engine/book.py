@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from analysis import paths
+from analysis.engine import site
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
 from analysis.engine.errors import BuildError
 from analysis.engine.pages import PageSpec, toc
@@ -38,6 +39,7 @@ def book_config(stamp) -> dict[str, Any]:
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
+    sphinx.setdefault("config", {})[site.FINGERPRINT_KEY] = site.fingerprint()
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
     html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'

@@ -102,8 +102,16 @@ def edition(package: PackageFiles) -> Edition:
 
 
 def data_provenance(package: PackageFiles) -> dict:
-    """Folder, fingerprint, SHA-256 of every data file, and whether the data are synthetic."""
-    return {"data_dir": str(package.data_dir), "fingerprint": package.fingerprint,
+    """Folder, fingerprint, SHA-256 of every data file, and whether the data are synthetic.
+
+    A folder inside the project is recorded relative to it: the published manifest
+    does not say where on the builder's machine the book was built.
+    """
+    try:
+        folder = str(package.data_dir.resolve().relative_to(paths.ROOT))
+    except ValueError:
+        folder = str(package.data_dir)
+    return {"data_dir": folder, "fingerprint": package.fingerprint,
             "files": dict(package.hashes), "synthetic": package.synthetic}
 
 

@@ -1,0 +1,134 @@
+"""Sphinx extension: the book as a website that works on a phone and prints honestly.
+
+Jupyter Book 1.0.4 pins sphinx-book-theme 1.3.0, which runs on pydata-sphinx-theme 0.17.
+That pair, as shipped, breaks a reader's navigation and console in three ways; this
+extension fixes each at its source instead of patching the theme's JavaScript:
+
+- **Toggles that do nothing.** pydata-sphinx-theme 0.17 renders a top navbar holding a
+  second ``.primary-toggle`` and ``.secondary-toggle`` (and a second search box) ahead of
+  the book theme's own buttons in the article header. Both themes bind their handlers
+  to the *first* match of ``document.querySelector(".primary-toggle")``, the navbar's,
+  which the book theme's CSS hides: the visible buttons get no listener, so the sidebar
+  can neither be opened on a phone nor collapsed on a desktop (pydata-sphinx-theme issue
+  2451; sphinx-book-theme pull request 1000 removes the same navbar). The navbar is
+  rendered only when one of its item lists is non-empty; the book theme empties all but
+  ``navbar_persistent``, which pydata-sphinx-theme then fills with a search field.
+  Setting it to ``[]`` removes the navbar, and with it the duplicates.
+- **No theme mode.** Without ``default_mode`` in the HTML context the theme's script
+  reads an empty mode and logs "Got invalid theme mode" on every page.
+- **File names as alt text.** A glued figure's image has its hashed file name as alt
+  text; it gets the figure's caption instead (:func:`caption_alt`).
+- **Build paths in downloads.** The executed notebooks offered for download carry the
+  builder's folders (see :func:`portable_notebook`).
+- **Thebe configured twice.** sphinx-thebe adds its inline configuration (``const
+  THEBE_JS_URL = ...``) from an ``env-before-read-docs`` handler, with no guard against
+  adding it again; in this build it reaches every page twice, and every page throws
+  "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
+  (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
+  demand, are dropped from every page.
+
+Print and on-screen behaviour (the synthetic-data notice and the edition stamp kept in
+print and in view) is CSS and a few lines of JavaScript in ``book/_static``, which the
+book's source, and so its rebuild check, includes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from analysis import paths
+
+THEME_MODE = "light"
+# The book's source records this file's hash (``book_config``), so that a change here
+# rebuilds the book although the pages are unchanged.
+FINGERPRINT_KEY = "cen_site_sha256"
+
+
+def fingerprint() -> str:
+    """SHA-256 of this extension's source."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _configure(app, config) -> None:
+    options = config.html_theme_options
+    options.setdefault("navbar_persistent", [])
+    config.html_context = {**(config.html_context or {}), "default_mode": THEME_MODE}
+
+
+def is_thebe_script(script: Any) -> bool:
+    """Whether a page script is sphinx-thebe's (its file or its inline configuration)."""
+    filename = str(getattr(script, "filename", script) or "")
+    body = getattr(script, "attributes", {}).get("body", "")
+    return filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body
+
+
+def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if scripts:
+        context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
+
+
+def portable_notebook(text: str, root: str) -> str:
+    """A downloadable executed notebook without the paths of the machine that built it.
+
+    papermill records the notebook it ran (``metadata.papermill.input_path``, here the
+    template with the build's own set-up cell, full of build paths) and where it wrote
+    it; neither tells a reader anything. Any other mention of the project's folder
+    becomes ``.``.
+    """
+    nb = json.loads(text)
+    papermill = nb.get("metadata", {}).get("papermill", {})
+    for key in ("input_path", "output_path"):
+        papermill.pop(key, None)
+    out = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    return out.replace(json.dumps(root)[1:-1], ".")
+
+
+def _portable_sources(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    root = str(paths.ROOT)
+    for notebook in (Path(app.outdir) / "_sources").glob("*.ipynb"):
+        text = notebook.read_text(encoding="utf-8")
+        notebook.write_text(portable_notebook(text, root), encoding="utf-8")
+
+
+def caption_alt(caption: str, limit: int = 300) -> str:
+    """Alt text from a figure's caption: its words, folded to one line, at most
+    ``limit`` characters, cut at a word."""
+    text = " ".join(caption.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _alt_from_captions(app, doctree, docname) -> None:
+    """Give every figure's image the figure's caption as alt text.
+
+    A glued figure's image otherwise gets its file name ("_images/0f83...svg") as alt
+    text, which a screen reader reads out and which says nothing of what is shown.
+    """
+    from docutils import nodes
+
+    for figure in doctree.findall(nodes.figure):
+        captions = [c for c in figure.children if isinstance(c, nodes.caption)]
+        if not captions:
+            continue
+        for image in figure.findall(nodes.image):
+            alt = image.get("alt", "")
+            if not alt or alt == image.get("uri") or alt.startswith("_images/"):
+                image["alt"] = caption_alt(captions[0].astext())
+
+
+def setup(app) -> dict:
+    # After Jupyter Book and the themes have set their options, before the builder
+    # reads them.
+    app.add_config_value(FINGERPRINT_KEY, "", "html")
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("doctree-resolved", _alt_from_captions)
+    app.connect("build-finished", _portable_sources)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,49 @@
+"""Shown tables become CSV files with plain numbers (analysis.chapters.csv)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.chapters.csv import clean_text, is_numeric, machine_readable
+
+
+def test_estimates_with_intervals_become_three_numeric_columns():
+    shown = pd.DataFrame({
+        "Setting": ["Community", "Primary care"],
+        "% (95% CI)": ["7.9 (7.0–\u20608.9)", "24.0 (19.2–\u206029.7)"],
+        "95% PI": ["3.4–\u206017.2", "10.1–\u206047.1"],
+        "p": ["<\u00a00.001", "0.020"],
+        "Difference, pp": ["+0.06", "-0.01"],
+    })
+    out = machine_readable(shown)
+    assert list(out.columns) == [
+        "Setting", "% (95% CI) (estimate)", "% (95% CI) (lower)", "% (95% CI) (upper)",
+        "95% PI (lower)", "95% PI (upper)", "p", "Difference, pp"]
+    assert out.iloc[0, 1:6].tolist() == [7.9, 7.0, 8.9, 3.4, 17.2]
+    assert out["p"].tolist() == ["< 0.001", "0.020"]  # censored: the column stays text
+    assert out["Difference, pp"].tolist() == [0.06, -0.01]
+    text = out.to_csv(index=False)
+    assert "\u2060" not in text and "\u00a0" not in text
+
+
+def test_counts_with_percentages_spans_and_missing_values():
+    shown = pd.DataFrame({"UK (n=17)": ["14 (82%)", "3 (18%)"],
+                          "Run (interviews)": ["5–6", "7–8"],
+                          "95% CI": ["0.39\u00a0to\u00a01.00", "–"],
+                          "Note": ["fine", "–"]},
+                         index=pd.Index(["\u2003T1.1 Diagnosis", "T2"], name="Theme"))
+    out = machine_readable(shown)
+    assert out["UK (n=17) (n)"].tolist() == [14, 3]
+    assert out["UK (n=17) (%)"].tolist() == [82, 18]
+    assert out["Run (interviews) (from)"].tolist() == [5, 7]  # a span, not an interval
+    assert out["95% CI (lower)"].iloc[0] == 0.39 and pd.isna(out["95% CI (upper)"].iloc[1])
+    assert out["Note"].tolist() == ["fine", "–"]  # words stay words
+    assert list(out.index) == ["T1.1 Diagnosis", "T2"] and out.index.name == "Theme"
+
+
+def test_a_column_of_mixed_shapes_stays_text():
+    shown = pd.DataFrame({"Published": ["7.8 (6.1–9.5)", "50.0 (approx.; no CI)"]})
+    assert machine_readable(shown)["Published"].tolist() == shown["Published"].tolist()
+    assert not is_numeric(shown["Published"])
+    assert is_numeric(pd.Series(["1", "2.5"])) and is_numeric(pd.Series([1, 2]))
+    assert clean_text("a\u00a0b\u2060") == "a b"

@@ -1,0 +1,133 @@
+"""The website's fixes (analysis.engine.site) and the file checks of the built site
+(analysis.engine.sitecheck), on small hand-made sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import yaml
+
+from analysis import paths
+from analysis.engine import site, sitecheck
+
+
+def _site(tmp_path: Path, pages: dict[str, str]) -> Path:
+    for name, body in pages.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><body>{body}</body></html>", encoding="utf-8")
+    return tmp_path
+
+
+def test_maths_needs_no_network():
+    # dollarmath/amsmath make Sphinx load MathJax from a CDN for the first formula.
+    config = yaml.safe_load(paths.CONFIG.read_text())
+    extensions = config["parse"]["myst_enable_extensions"]
+    assert "dollarmath" not in extensions and "amsmath" not in extensions
+    assert "analysis.engine.site" in config["sphinx"]["extra_extensions"]
+
+
+def test_the_theme_gets_one_navbar_less_and_a_mode():
+    config = SimpleNamespace(html_theme_options={"announcement": "x"}, html_context=None)
+    site._configure(None, config)
+    assert config.html_theme_options == {"announcement": "x", "navbar_persistent": []}
+    assert config.html_context == {"default_mode": "light"}
+    # An explicit choice is kept.
+    config = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button"]},
+                             html_context={"a": 1})
+    site._configure(None, config)
+    assert config.html_theme_options["navbar_persistent"] == ["search-button"]
+    assert config.html_context == {"a": 1, "default_mode": "light"}
+
+
+def test_thebe_scripts_are_dropped_and_others_kept():
+    scripts = [SimpleNamespace(filename="_static/jquery.js", attributes={}),
+               SimpleNamespace(filename=None, attributes={"body": 'const THEBE_JS_URL = "u"'}),
+               SimpleNamespace(filename="_static/sphinx-thebe.js", attributes={"async": "async"}),
+               SimpleNamespace(filename=None, attributes={"body": "var x = 1"})]
+    context = {"script_files": scripts}
+    site._drop_thebe(None, "intro", "page.html", context, None)
+    assert context["script_files"] == [scripts[0], scripts[3]]
+
+
+def test_a_change_to_the_extension_changes_the_books_source():
+    from analysis.contract.files import PackageFiles
+    from analysis.engine.book import book_config
+    from analysis.engine.provenance import edition
+
+    config = book_config(edition(PackageFiles.at(paths.DATA_SYNTHETIC)))
+    assert config["sphinx"]["config"][site.FINGERPRINT_KEY] == site.fingerprint()
+    assert len(site.fingerprint()) == 64
+
+
+def test_broken_links_name_the_page_and_what_is_missing(tmp_path):
+    html = _site(tmp_path, {
+        "a.html": '<h1 id="top">A</h1><a href="b.html#there">ok</a><a href="#top">self</a>'
+                  '<a href="https://example.org/x">external</a><img src="_images/f.svg">'
+                  '<a href="c.html">gone</a><a href="b.html#nowhere">no anchor</a>',
+        "b.html": '<p id="there">B</p>',
+        "_images/f.svg": "",
+        "_static/template.html": "<a href=\"{{ pathto('x') }}\">ignored</a>",
+    })
+    assert sitecheck.broken_links(html) == [
+        "a.html: c.html -> no such file",
+        "a.html: b.html#nowhere -> no element with id 'nowhere'",
+    ]
+
+
+def test_raw_less_than_in_a_cell_is_found_and_escaped_is_not(tmp_path):
+    html = _site(tmp_path, {
+        "ok.html": "<table><tr><td>&lt; 0.001</td><td>3 &lt;3</td></tr></table>"
+                   "<script>if (a < b) {}</script><!-- a < b -->",
+        "bad.html": "<table><tr>\n<td>< 0.001</td></tr></table>",
+    })
+    problems = sitecheck.raw_less_than(html)
+    assert len(problems) == 1 and problems[0].startswith("bad.html:2: raw '<'")
+
+
+def test_local_paths_are_found_in_any_text_file(tmp_path):
+    root = Path("/home/someone/cen-book")
+    html = _site(tmp_path, {"a.html": "<p>built</p>", "b.html": f"<p>{root}/data</p>"})
+    (html / "manifest.json").write_text(f'{{"data_dir": "{root}/data_synthetic"}}')
+    assert sitecheck.local_paths(html, [root]) == [
+        f"b.html: contains {root}", f"manifest.json: contains {root}"]
+
+
+def test_downloadable_notebooks_lose_the_build_paths():
+    import json
+
+    root = "/home/someone/cen-book"
+    nb = {"cells": [{"cell_type": "code", "source": f"data_dir = '{root}/data_synthetic'",
+                     "metadata": {}, "outputs": []}],
+          "metadata": {"papermill": {"input_path": {"cells": [f"{root}/_build/x"]},
+                                     "output_path": f"{root}/_build/executed/x.ipynb",
+                                     "parameters": {"data_dir": "data_synthetic"}}}}
+    out = site.portable_notebook(json.dumps(nb), root)
+    assert root not in out
+    back = json.loads(out)
+    assert back["metadata"]["papermill"] == {"parameters": {"data_dir": "data_synthetic"}}
+    assert back["cells"][0]["source"] == "data_dir = './data_synthetic'"
+
+
+def test_alt_text_is_the_caption_in_one_line_and_cut_at_a_word():
+    assert site.caption_alt("Fig. 1 Pooled\n prevalence by   setting") == (
+        "Fig. 1 Pooled prevalence by setting")
+    long = "word " * 100
+    alt = site.caption_alt(long, limit=50)
+    assert alt.endswith("…") and len(alt) <= 51 and "  " not in alt
+
+
+def test_a_figure_image_named_by_its_file_gets_its_caption(tmp_path):
+    from docutils import nodes
+
+    uri = "_images/0f83.svg"
+    figure = nodes.figure("", nodes.image(uri=uri, alt=uri),
+                          nodes.caption("", "Consensus answers, paper by paper"))
+    kept = nodes.figure("", nodes.image(uri="b.svg", alt="A chosen description"),
+                        nodes.caption("", "Caption"))
+    doctree = nodes.document(None, None)
+    doctree += [figure, kept]
+    site._alt_from_captions(None, doctree, "quality")
+    assert figure.children[0]["alt"] == "Consensus answers, paper by paper"
+    assert kept.children[0]["alt"] == "A chosen description"
