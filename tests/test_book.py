@@ -81,7 +81,7 @@ def test_every_figure_is_shown_once_as_svg_with_its_caption(full_book):
         assert all(src.endswith(".svg") for src in images), page.name
         assert raw.count("<figcaption>") == len(images), page.name
         shown += len(images)
-    assert shown == 17
+    assert shown == 18
 
 
 def test_sample_page_shows_computed_published_counts(full_book):
@@ -93,6 +93,45 @@ def test_sample_page_shows_computed_published_counts(full_book):
     assert "regions with nobody sampled: East of England" in text
     assert "The meta-synthesis included 29 papers" in text
     assert "{glue" not in text
+
+
+def test_prisma_page_glues_the_flow_of_the_package(full_book, package):
+    from analysis.stats.prisma import prisma_flow
+
+    flow = prisma_flow(package)
+    text = page_text(full_book.html, "prisma")
+    assert (f"The searches identified {flow.n_identified:,} records from {flow.n_sources} "
+            "sources.") in text
+    assert f"Of the {flow.n_full_text_assessed} full texts assessed for eligibility" in text
+    assert (f"The review included {flow.n_included_papers} papers" in text
+            and f"reporting {flow.n_distinct_studies} distinct studies" in text)
+    assert f"most often '{flow.top_reason}' ({flow.n_top_reason})" in text
+    assert "{glue" not in text
+
+
+def test_every_crosswalk_target_is_a_section_of_the_built_book(full_book):
+    from analysis.chapters import crosswalk
+
+    for key in crosswalk.STANDARDS:
+        for page, section in crosswalk.targets(crosswalk.load_crosswalk(key)):
+            html_file = full_book.html / f"{page}.html"
+            assert html_file.exists(), f"{key}: no page {page}"
+            assert f'id="{section}"' in html_file.read_text(encoding="utf-8"), \
+                f"{key}: {page} has no section {section}"
+    raw = (full_book.html / "reporting_entreq.html").read_text(encoding="utf-8")
+    assert '<a href="prisma.html#the-flow-of-records">' in raw
+    assert "ENTREQ is the reporting standard for the meta-synthesis: 21 items in 5 domains" \
+        in page_text(full_book.html, "reporting_entreq")
+    assert "COREQ is the reporting standard for the interview study: 32 items in 3 domains" \
+        in page_text(full_book.html, "reporting_coreq")
+
+
+def test_the_bibliography_has_a_page_of_its_own(full_book):
+    references = page_text(full_book.html, "references")
+    assert "The PRISMA 2020 statement" in references and "Troup" in references
+    assert 'class="citation-list"' in (full_book.html / "references.html").read_text("utf-8")
+    raw = (full_book.html / "intro.html").read_text(encoding="utf-8")
+    assert 'class="citation-list"' not in raw and 'href="references.html"' in raw
 
 
 def test_every_page_is_stamped_with_the_edition(full_book):
