@@ -120,10 +120,50 @@ def test_every_crosswalk_target_is_a_section_of_the_built_book(full_book):
                 f"{key}: {page} has no section {section}"
     raw = (full_book.html / "reporting_entreq.html").read_text(encoding="utf-8")
     assert '<a href="prisma.html#the-flow-of-records">' in raw
-    assert "ENTREQ is the reporting standard for the meta-synthesis: 21 items in 5 domains" \
-        in page_text(full_book.html, "reporting_entreq")
-    assert "COREQ is the reporting standard for the interview study: 32 items in 3 domains" \
-        in page_text(full_book.html, "reporting_coreq")
+    for page, sentence in [
+            ("reporting_entreq", "ENTREQ is the reporting standard for the meta-synthesis: "
+                                 "21 items in 5 domains"),
+            ("reporting_coreq", "COREQ is the reporting standard for the interview study: "
+                                "32 items in 3 domains")]:
+        assert sentence in page_text(full_book.html, page).replace(" :", ":"), page
+
+
+def _dropdown_texts(html_file: Path) -> list[str]:
+    raw = html_file.read_text(encoding="utf-8")
+    blocks = re.findall(r'<details class="[^"]*sd-dropdown.*?</details>', raw, flags=re.S)
+    return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", b))) for b in blocks]
+
+
+def _dropdown_glues(template: Path) -> list[list[tuple[str, str]]]:
+    """The (name, format) of every glued value in each dropdown of a template."""
+    cells = json.loads(template.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                     for c in cells if c["cell_type"] == "markdown")
+    blocks = re.findall(r"^:::\{dropdown\}.*?\n(.*?)^:::$", text, flags=re.S | re.M)
+    return [re.findall(r"\{glue:text\}`([a-z0-9_]+)(?::([^`]*))?`", b) for b in blocks]
+
+
+def test_every_exercise_answer_equals_the_functions_value(full_book, package):
+    import dataclasses
+
+    from analysis.chapters.exercises import EXERCISES, answers
+
+    checked = 0
+    for page, _ in EXERCISES.items():
+        values = dataclasses.asdict(answers(page, package))
+        glues = _dropdown_glues(paths.NOTEBOOKS / f"{page}.ipynb")
+        shown = _dropdown_texts(full_book.html / f"{page}.html")
+        assert 2 <= len(glues) <= 3, f"{page}: two or three exercises"
+        assert len(shown) == len(glues), f"{page}: every answer is in a dropdown"
+        for refs, text in zip(glues, shown):
+            assert refs, f"{page}: an answer with no computed value"
+            for name, spec in refs:
+                expected = format(values[name.removeprefix("ex_")], spec or "")
+                assert expected in text, f"{page}: {name} should read {expected!r}: {text}"
+                checked += 1
+        raw = (full_book.html / f"{page}.html").read_text(encoding="utf-8")
+        assert "sd-dropdown" in raw and "<details open" not in raw, "answers start collapsed"
+    assert checked >= 30
 
 
 def test_the_bibliography_has_a_page_of_its_own(full_book):
