@@ -166,6 +166,19 @@ def test_every_exercise_answer_equals_the_functions_value(full_book, package):
     assert checked >= 30
 
 
+def test_study_level_intervals_are_shown_beside_the_classical_ones(full_book, package):
+    from analysis.stats import clustered, quality
+
+    themes_text = page_text(full_book.html, "themes")
+    assert "Papers 95% CI (%)" in themes_text and "Studies 95% CI (%)" in themes_text
+    appraisal = page_text(full_book.html, "appraisal")
+    result = clustered.clustered_kappa(package, quality.load_tool(), 2000, 20201215)
+    assert "classical (answer pairs independent)" in appraisal
+    assert (f"cluster bootstrap (papers resampled) {result.kappa:.2f} {result.boot_low:.2f} "
+            f"{result.boot_high:.2f}") in appraisal
+    assert "resamples drawn with seed 20201215" in appraisal
+
+
 def test_the_bibliography_has_a_page_of_its_own(full_book):
     references = page_text(full_book.html, "references")
     assert "The PRISMA 2020 statement" in references and "Troup" in references
