@@ -99,12 +99,13 @@ def test_prisma_page_glues_the_flow_of_the_package(full_book, package):
     from analysis.stats.prisma import prisma_flow
 
     flow = prisma_flow(package)
-    text = page_text(full_book.html, "prisma")
+    text = (page_text(full_book.html, "prisma").replace(" .", ".")
+            .replace("\u2018", "'").replace("\u2019", "'"))
     assert (f"The searches identified {flow.n_identified:,} records from {flow.n_sources} "
-            "sources.") in text
-    assert f"Of the {flow.n_full_text_assessed} full texts assessed for eligibility" in text
-    assert (f"The review included {flow.n_included_papers} papers" in text
-            and f"reporting {flow.n_distinct_studies} distinct studies" in text)
+            f"sources. {flow.n_duplicates_removed:,} duplicates were removed") in text
+    assert f"Of the {flow.n_full_text_assessed:,} full texts assessed for eligibility" in text
+    assert (f"The review included {flow.n_included_papers:,} papers" in text
+            and f"reporting {flow.n_distinct_studies:,} distinct studies" in text)
     assert f"most often '{flow.top_reason}' ({flow.n_top_reason})" in text
     assert "{glue" not in text
 
@@ -177,6 +178,14 @@ def test_study_level_intervals_are_shown_beside_the_classical_ones(full_book, pa
     assert (f"cluster bootstrap (papers resampled) {result.kappa:.2f} {result.boot_low:.2f} "
             f"{result.boot_high:.2f}") in appraisal
     assert "resamples drawn with seed 20201215" in appraisal
+
+
+def test_prevalence_pages_show_the_hartung_knapp_interval_and_the_range_check(full_book):
+    for page in ("prevalence", "prevalence_sensitivity_pm", "prevalence_sensitivity_ft"):
+        text = page_text(full_book.html, page)
+        assert "95% CI, Hartung-Knapp (%)" in text, page
+        assert ("Every pooled prevalence lies within the range" in text
+                or "Flag: the back-transformed pooled prevalence" in text), page
 
 
 def test_the_bibliography_has_a_page_of_its_own(full_book):
