@@ -73,7 +73,7 @@ def test_against_metafor_knha(method, measure):
     assert random_effects(eff.effect, eff.variance, method.lower()).tau2 == pytest.approx(
         tau2, abs=1e-6)
     res = hk.hartung_knapp(eff.effect, eff.variance, method.lower())
-    tol = 1e-6 if method == "DL" else 1e-5
+    tol = 1e-8  # agreement is about 1e-10; metafor ran with control = list(tol = 1e-12)
     assert (res.effect, res.se, res.ci_low, res.ci_high) == pytest.approx((b, se, lb, ub),
                                                                            abs=tol)
     shown = hk.prevalence_sensitivity(CASES, N, transform, method.lower())
