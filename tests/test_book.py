@@ -41,7 +41,8 @@ def small_pages(tmp_path: Path, year_periods=(2003, 2010, 2015)) -> Path:
         {"caption": "Analyses", "pages": [
             {"page": "sample_characteristics", "notebook": "sample_characteristics",
              "parameters": {"year_periods": list(year_periods)}}]},
-        {"caption": "Edition", "pages": [{"page": "provenance"}]},
+        # the introduction cites, so the bibliography page comes too
+        {"caption": "Edition", "pages": [{"page": "provenance"}, {"page": "references"}]},
     ]}
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump(spec))
