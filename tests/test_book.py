@@ -43,7 +43,8 @@ def small_pages(tmp_path: Path, year_periods=(2003, 2010, 2015)) -> Path:
         {"caption": "Analyses", "pages": [
             {"page": "sample_characteristics", "notebook": "sample_characteristics",
              "parameters": {"year_periods": list(year_periods)}}]},
-        {"caption": "Edition", "pages": [{"page": "provenance"}]},
+        # the introduction cites, so the bibliography page comes too
+        {"caption": "Edition", "pages": [{"page": "provenance"}, {"page": "references"}]},
     ]}
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump(spec))
@@ -111,6 +112,107 @@ def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
     assert "{glue" not in text
     tables = full_book.html / "tables" / "multiverse"
     assert (tables / "multiverse_specifications.parquet").exists()
+
+
+def test_prisma_page_glues_the_flow_of_the_package(full_book, package):
+    from analysis.stats.prisma import prisma_flow
+
+    flow = prisma_flow(package)
+    text = (page_text(full_book.html, "prisma").replace(" .", ".")
+            .replace("\u2018", "'").replace("\u2019", "'"))
+    assert (f"The searches identified {flow.n_identified:,} records from {flow.n_sources} "
+            f"sources. {flow.n_duplicates_removed:,} duplicates were removed") in text
+    assert f"Of the {flow.n_full_text_assessed:,} full texts assessed for eligibility" in text
+    assert (f"The review included {flow.n_included_papers:,} papers" in text
+            and f"reporting {flow.n_distinct_studies:,} distinct studies" in text)
+    assert f"most often '{flow.top_reason}' ({flow.n_top_reason})" in text
+    assert "{glue" not in text
+
+
+def test_every_crosswalk_target_is_a_section_of_the_built_book(full_book):
+    from analysis.chapters import crosswalk
+
+    for key in crosswalk.STANDARDS:
+        for page, section in crosswalk.targets(crosswalk.load_crosswalk(key)):
+            html_file = full_book.html / f"{page}.html"
+            assert html_file.exists(), f"{key}: no page {page}"
+            assert f'id="{section}"' in html_file.read_text(encoding="utf-8"), \
+                f"{key}: {page} has no section {section}"
+    raw = (full_book.html / "reporting_entreq.html").read_text(encoding="utf-8")
+    assert '<a href="prisma.html#the-flow-of-records">' in raw
+    for page, sentence in [
+            ("reporting_entreq", "ENTREQ is the reporting standard for the meta-synthesis: "
+                                 "21 items in 5 domains"),
+            ("reporting_coreq", "COREQ is the reporting standard for the interview study: "
+                                "32 items in 3 domains")]:
+        assert sentence in page_text(full_book.html, page).replace(" :", ":"), page
+
+
+def _dropdown_texts(html_file: Path) -> list[str]:
+    raw = html_file.read_text(encoding="utf-8")
+    blocks = re.findall(r'<details class="[^"]*sd-dropdown.*?</details>', raw, flags=re.S)
+    return [re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", b))) for b in blocks]
+
+
+def _dropdown_glues(template: Path) -> list[list[tuple[str, str]]]:
+    """The (name, format) of every glued value in each dropdown of a template."""
+    cells = json.loads(template.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                     for c in cells if c["cell_type"] == "markdown")
+    blocks = re.findall(r"^:::\{dropdown\}.*?\n(.*?)^:::$", text, flags=re.S | re.M)
+    return [re.findall(r"\{glue:text\}`([a-z0-9_]+)(?::([^`]*))?`", b) for b in blocks]
+
+
+def test_every_exercise_answer_equals_the_functions_value(full_book, package):
+    import dataclasses
+
+    from analysis.chapters.exercises import EXERCISES, answers
+
+    checked = 0
+    for page, _ in EXERCISES.items():
+        values = dataclasses.asdict(answers(page, package))
+        glues = _dropdown_glues(paths.NOTEBOOKS / f"{page}.ipynb")
+        shown = _dropdown_texts(full_book.html / f"{page}.html")
+        assert 2 <= len(glues) <= 3, f"{page}: two or three exercises"
+        assert len(shown) == len(glues), f"{page}: every answer is in a dropdown"
+        for refs, text in zip(glues, shown):
+            assert refs, f"{page}: an answer with no computed value"
+            for name, spec in refs:
+                expected = format(values[name.removeprefix("ex_")], spec or "")
+                assert expected in text, f"{page}: {name} should read {expected!r}: {text}"
+                checked += 1
+        raw = (full_book.html / f"{page}.html").read_text(encoding="utf-8")
+        assert "sd-dropdown" in raw and "<details open" not in raw, "answers start collapsed"
+    assert checked >= 30
+
+
+def test_study_level_intervals_are_shown_beside_the_classical_ones(full_book, package):
+    from analysis.stats import clustered, quality
+
+    themes_text = page_text(full_book.html, "themes")
+    assert "Papers 95% CI (%)" in themes_text and "Studies 95% CI (%)" in themes_text
+    appraisal = page_text(full_book.html, "appraisal")
+    result = clustered.clustered_kappa(package, quality.load_tool(), 2000, 20201215)
+    assert "classical (answer pairs independent)" in appraisal
+    assert (f"cluster bootstrap (papers resampled) {result.kappa:.2f} {result.boot_low:.2f} "
+            f"{result.boot_high:.2f}") in appraisal
+    assert "resamples drawn with seed 20201215" in appraisal
+
+
+def test_prevalence_pages_show_the_hartung_knapp_interval_and_the_range_check(full_book):
+    for page in ("prevalence", "prevalence_sensitivity_pm", "prevalence_sensitivity_ft"):
+        text = page_text(full_book.html, page)
+        assert "95% CI, Hartung-Knapp (%)" in text, page
+        assert ("Every pooled prevalence lies within the range" in text
+                or "Flag: the back-transformed pooled prevalence" in text), page
+
+
+def test_the_bibliography_has_a_page_of_its_own(full_book):
+    references = page_text(full_book.html, "references")
+    assert "The PRISMA 2020 statement" in references and "Troup" in references
+    assert 'class="citation-list"' in (full_book.html / "references.html").read_text("utf-8")
+    raw = (full_book.html / "intro.html").read_text(encoding="utf-8")
+    assert 'class="citation-list"' not in raw and 'href="references.html"' in raw
 
 
 def test_every_page_is_stamped_with_the_edition(full_book):

@@ -123,6 +123,20 @@ def test_wilson_intervals_match_the_formula(support, key, k):
     assert t.loc[key, "ci_high"] == pytest.approx(high, abs=0.05)
 
 
+@pytest.mark.parametrize("key,k", [(("T1", ""), 3), (("T1", "T1.1"), 2), (("T1", "T1.2"), 2),
+                                   (("T2", "T2.1"), 0)])
+def test_study_level_wilson_intervals_count_each_study_once(support, key, k):
+    # 5 papers from 4 studies: the interval over studies has 4 independent units
+    t = themes.frequency_table(support).set_index(["theme_id", "subtheme_id"])
+    low, high = wilson(k, 4)
+    assert t.loc[key, "n_studies"] == k
+    assert t.loc[key, "studies_ci_low"] == pytest.approx(low, abs=0.05)
+    assert t.loc[key, "studies_ci_high"] == pytest.approx(high, abs=0.05)
+    shown = themes_page.frequency_view(themes.frequency_table(support))
+    assert list(shown.columns) == ["Papers n", "Papers %", "Papers 95% CI (%)", "Studies n",
+                                   "Studies %", "Studies 95% CI (%)", "Excerpts"]
+
+
 def test_wilson_reference_values():
     # 0 of 5: upper limit z^2 / (n + z^2) = 43.4%; 4 of 5: 37.6% to 96.4%
     low, high = themes.wilson_interval([0, 4], 5)

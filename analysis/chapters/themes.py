@@ -30,11 +30,14 @@ def frequency_view(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
     shown = pd.DataFrame({
         f"{unit} n": table["n_papers" if unit == "Papers" else "n_participants"],
         f"{unit} %": table["pct_papers" if unit == "Papers" else "pct_participants"],
-        f"{confidence:.0%} CI (%)": [_interval(lo, hi) for lo, hi in
-                                     zip(table["ci_low"], table["ci_high"])],
+        f"{unit} {confidence:.0%} CI (%)": [_interval(lo, hi) for lo, hi in
+                                            zip(table["ci_low"], table["ci_high"])],
     })
     if unit == "Papers":
         shown["Studies n"] = table["n_studies"]
+        shown["Studies %"] = table["pct_studies"]
+        shown[f"Studies {confidence:.0%} CI (%)"] = [
+            _interval(lo, hi) for lo, hi in zip(table["studies_ci_low"], table["studies_ci_high"])]
     shown["Excerpts"] = table["n_excerpts"]
     return shown.set_index(row_labels(table))
 

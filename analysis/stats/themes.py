@@ -239,10 +239,13 @@ def _count_support(present: pd.DataFrame, groups: pd.Series, confidence: float) 
     distinct = (present.groupby(groups.to_numpy()).any().sum().to_numpy() if n_units
                 else np.zeros(present.shape[1], dtype=int))
     low, high = wilson_interval(n, n_units, confidence)
+    group_low, group_high = wilson_interval(distinct, n_groups, confidence)
     return pd.DataFrame({"n": n.astype(int), "pct": _percent(n, n_units),
                          "ci_low": np.round(low, 1), "ci_high": np.round(high, 1),
                          "n_groups": distinct.astype(int),
-                         "pct_groups": _percent(distinct, n_groups)})
+                         "pct_groups": _percent(distinct, n_groups),
+                         "groups_ci_low": np.round(group_low, 1),
+                         "groups_ci_high": np.round(group_high, 1)})
 
 
 def frequency_table(support: ThemeSupport, confidence: float = 0.95) -> pd.DataFrame:
@@ -262,12 +265,22 @@ def frequency_table(support: ThemeSupport, confidence: float = 0.95) -> pd.DataF
     DataFrame
         One row per theme followed by its sub-themes: ``level``, ``theme_id``,
         ``theme``, ``subtheme_id``, ``subtheme``, ``n_papers``, ``pct_papers``,
-        ``ci_low``, ``ci_high`` (percent), ``n_studies``, ``pct_studies``, ``n_excerpts``.
+        ``ci_low``, ``ci_high`` (percent), ``n_studies``, ``pct_studies``,
+        ``studies_ci_low``, ``studies_ci_high`` (percent), ``n_excerpts``.
+
+    Notes
+    -----
+    Papers of one study (one ``study_group``) are not independent observations, so the
+    Wilson interval of the % of papers is too narrow whenever studies have several
+    papers. The % of *studies* (a study supports a theme when any of its papers does)
+    has independent units, and its Wilson interval is the one that respects the
+    design; both are reported.
     """
     rows = _rows(support.framework)
     excerpts = _row_excerpts(support)
     counts = _count_support(excerpts > 0, support.units["group"], confidence)
-    counts.columns = ["n_papers", "pct_papers", "ci_low", "ci_high", "n_studies", "pct_studies"]
+    counts.columns = ["n_papers", "pct_papers", "ci_low", "ci_high", "n_studies", "pct_studies",
+                      "studies_ci_low", "studies_ci_high"]
     table = pd.concat([rows.drop(columns="key"), counts], axis=1)
     table["n_excerpts"] = excerpts.sum().to_numpy().astype(int)
     return table
@@ -348,6 +361,12 @@ class SupportSummary:
     n_subthemes_unsupported: int
     most_supported_theme: str
     most_supported_pct: float
+    most_supported_ci_low: float
+    most_supported_ci_high: float
+    most_supported_n_studies: int
+    most_supported_studies_pct: float
+    most_supported_studies_ci_low: float
+    most_supported_studies_ci_high: float
     least_supported_theme: str
     least_supported_pct: float
     least_supported_subtheme: str
@@ -388,6 +407,12 @@ def summarise_support(all_papers: ThemeSupport,
         n_subthemes_unsupported=int((subs["n_papers"] == 0).sum()),
         most_supported_theme=f"{top['theme_id']} {top['theme']}",
         most_supported_pct=float(top["pct_papers"]),
+        most_supported_ci_low=float(top["ci_low"]),
+        most_supported_ci_high=float(top["ci_high"]),
+        most_supported_n_studies=int(top["n_studies"]),
+        most_supported_studies_pct=float(top["pct_studies"]),
+        most_supported_studies_ci_low=float(top["studies_ci_low"]),
+        most_supported_studies_ci_high=float(top["studies_ci_high"]),
         least_supported_theme=f"{low['theme_id']} {low['theme']}",
         least_supported_pct=float(low["pct_papers"]),
         least_supported_subtheme=f"{weakest['subtheme_id']} {weakest['subtheme']}",
@@ -546,7 +571,7 @@ def participant_frequency(support: ThemeSupport, confidence: float = 0.95) -> pd
     'studies' columns are dropped.
     """
     table = frequency_table(support, confidence)
-    table = table.drop(columns=["n_studies", "pct_studies"])
+    table = table.drop(columns=["n_studies", "pct_studies", "studies_ci_low", "studies_ci_high"])
     return table.rename(columns={"n_papers": "n_participants", "pct_papers": "pct_participants"})
 
 

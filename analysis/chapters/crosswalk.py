@@ -1,0 +1,193 @@
+"""Reporting cross-walks: where the book reports each item of a reporting standard.
+
+A cross-walk is data: ``analysis/chapters/crosswalks/<standard>.csv`` has one row per
+item of the standard with its number, domain, topic and a short title in our own words,
+and either the page and section of this book that reports it (``page#section``) or the
+reason it cannot be reported. Auditors read the rendered table; a test checks that every
+item is mapped and that every target exists in the built book.
+
+References
+----------
+Tong A, Flemming K, McInnes E, Oliver S, Craig J. Enhancing transparency in reporting
+the synthesis of qualitative research: ENTREQ. BMC Med Res Methodol 2012;12:181.
+
+Tong A, Sainsbury P, Craig J. Consolidated criteria for reporting qualitative research
+(COREQ): a 32-item checklist for interviews and focus groups. Int J Qual Health Care
+2007;19(6):349-357.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+FOLDER = Path(__file__).resolve().parent / "crosswalks"
+COLUMNS = ["item", "domain", "topic", "title", "status", "target", "note"]
+REPORTED = ("reported", "partly reported")
+UNREPORTED = ("not applicable", "not reportable from these data")
+STATUSES = REPORTED + UNREPORTED
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A reporting standard: its name, the number of items and (optionally) of domains."""
+
+    key: str
+    name: str
+    n_items: int
+    n_domains: int
+    reports_on: str
+
+
+STANDARDS = {
+    "entreq": Standard("entreq", "ENTREQ", 21, 5, "the meta-synthesis"),
+    "coreq": Standard("coreq", "COREQ", 32, 3, "the interview study"),
+}
+
+
+class CrosswalkError(ValueError):
+    """A cross-walk file that leaves an item unmapped or maps it badly."""
+
+
+def load_crosswalk(key: str, folder: Path = FOLDER) -> pd.DataFrame:
+    """Read a cross-walk and check that every item is mapped.
+
+    Parameters
+    ----------
+    key : {"entreq", "coreq"}
+    folder : Path
+        Where ``<key>.csv`` is.
+
+    Returns
+    -------
+    DataFrame
+        One row per item, in item order, with the columns of ``COLUMNS``.
+
+    Raises
+    ------
+    CrosswalkError
+        Naming the file, the row and what to fix, when an item is missing, repeated,
+        has an unknown status, a status of "reported" without a target or a status of
+        "not ..." without a reason.
+    """
+    standard = STANDARDS[key]
+    path = folder / f"{key}.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = [f"{path.name}: columns must be {', '.join(COLUMNS)}"] \
+        if list(table.columns) != COLUMNS else []
+    if not problems:
+        items = pd.to_numeric(table["item"], errors="coerce")
+        wanted = set(range(1, standard.n_items + 1))
+        missing = sorted(wanted - set(items.dropna().astype(int)))
+        if missing:
+            problems.append(f"{path.name}: {standard.name} item(s) "
+                            f"{', '.join(map(str, missing))} are not mapped")
+        for i, row in table.iterrows():
+            where = f"{path.name}:{i + 2}"
+            if pd.isna(items[i]) or int(items[i]) not in wanted:
+                problems.append(f"{where}:item: '{row['item']}' is not an item of "
+                                f"{standard.name} (1 to {standard.n_items})")
+            elif (items == items[i]).sum() > 1 and items[:i].eq(items[i]).any():
+                problems.append(f"{where}:item: item {row['item']} is mapped twice")
+            if row["status"] not in STATUSES:
+                problems.append(f"{where}:status: '{row['status']}' is not allowed; "
+                                f"allowed: {', '.join(STATUSES)}")
+            elif row["status"] in REPORTED and "#" not in row["target"]:
+                problems.append(f"{where}:target: a {row['status']} item needs a target "
+                                "written page#section")
+            elif row["status"] in UNREPORTED and not row["note"].strip():
+                problems.append(f"{where}:note: say why the item is {row['status']}")
+            if not row["title"].strip():
+                problems.append(f"{where}:title: give the item a short title")
+        n_domains = table["domain"].nunique()
+        if n_domains != standard.n_domains:
+            problems.append(f"{path.name}:domain: {n_domains} domains; {standard.name} "
+                            f"has {standard.n_domains}")
+    if problems:
+        raise CrosswalkError("\n".join(problems))
+    return table.assign(item=items.astype(int)).sort_values("item").reset_index(drop=True)
+
+
+def targets(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (page, section id) pairs a cross-walk points to."""
+    mapped = table.loc[table["status"].isin(REPORTED), "target"]
+    return [tuple(t.split("#", 1)) for t in mapped]
+
+
+@dataclass(frozen=True)
+class CrosswalkSummary:
+    """Counts of a cross-walk for the page's prose (glued as ``<key>_<field>``)."""
+
+    standard: str
+    reports_on: str
+    file: str
+    n_items: int
+    n_domains: int
+    n_reported: int
+    n_partly: int
+    n_not_applicable: int
+    n_not_reportable: int
+    n_pages: int
+
+
+def summarise(key: str, table: pd.DataFrame) -> CrosswalkSummary:
+    """How many items of a cross-walk the book reports, in part, or cannot."""
+    status = table["status"]
+    pages = {page for page, _ in targets(table)}
+    return CrosswalkSummary(
+        standard=STANDARDS[key].name, reports_on=STANDARDS[key].reports_on,
+        file=f"analysis/chapters/crosswalks/{key}.csv", n_items=len(table),
+        n_domains=int(table["domain"].nunique()),
+        n_reported=int((status == "reported").sum()),
+        n_partly=int((status == "partly reported").sum()),
+        n_not_applicable=int((status == "not applicable").sum()),
+        n_not_reportable=int((status == "not reportable from these data").sum()),
+        n_pages=len(pages))
+
+
+def link_label(target: str) -> str:
+    """Readable text for a ``page#section`` target, e.g. "Prisma: the flow of records"."""
+    page, section = target.split("#", 1)
+    page_text = page.replace("_", " ")
+    return f"{page_text[:1].upper()}{page_text[1:]}: {section.replace('-', ' ')}"
+
+
+def _link(target: str) -> str:
+    if not target:
+        return "–"
+    page, section = target.split("#", 1)
+    return f'<a href="{page}.html#{section}">{html.escape(link_label(target))}</a>'
+
+
+def crosswalk_view(table: pd.DataFrame, links: bool = True) -> pd.DataFrame:
+    """The cross-walk as the page shows it: one row per item, the target as a link.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`load_crosswalk`.
+    links : bool
+        Targets as HTML links (for the page) or as plain ``page#section`` (for the CSV).
+    """
+    escape = html.escape if links else str
+    return pd.DataFrame({
+        "Item": table["item"],
+        "Domain": table["domain"],
+        "Topic": table["topic"].map(escape),
+        "What it asks (in our words)": table["title"].map(escape),
+        "Status": table["status"],
+        "Where in this book": table["target"].map(_link) if links else table["target"],
+        "Note": table["note"].map(escape),
+    })
+
+
+def show_crosswalk(table: pd.DataFrame, caption: str):
+    """Show a cross-walk with its links, and export it (plain) as CSV."""
+    from analysis.chapters.page import export_table
+
+    export_table(crosswalk_view(table, links=False), caption)
+    styler = crosswalk_view(table).style.hide(axis="index").set_caption(caption)
+    return styler.set_table_styles([{"selector": "td", "props": "text-align: left;"}])

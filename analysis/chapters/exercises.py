@@ -1,0 +1,319 @@
+"""Exercises of the method pages, answered by the functions the chapters use.
+
+Each method page ends with two or three exercises on the bundled data. Their answers sit
+in collapsed dropdowns and are glued from one of the functions below, which call the
+same statistics as the chapter that applies the method: an answer is never typed, and
+it changes with the data. Each function returns one named result whose fields are the
+answers (glued as ``ex_<field>``); ``tests/test_book.py`` checks that every answer on a
+built page equals the field's value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.contract.package import DataPackage, category_labels
+from analysis.stats import prevalence, quality, saturation, themes
+
+
+def _top(counts: pd.Series) -> tuple[str, int]:
+    """The most frequent entry (first in order among ties) and its count."""
+    if counts.empty:
+        return "none", 0
+    best = counts.max()
+    return str(counts[counts == best].index[0]), int(best)
+
+
+# ------------------------------------------------------------ thematic synthesis
+
+
+@dataclass(frozen=True)
+class ThematicSynthesisAnswers:
+    """Answers of the thematic synthesis exercises.
+
+    Attributes
+    ----------
+    n_papers_coded : int
+        Papers with at least one coded excerpt.
+    n_excerpts : int
+        Excerpts coded across all papers (the line-by-line stage, counted).
+    n_subthemes, n_themes : int
+        Descriptive themes (sub-themes) and analytical themes of the framework.
+    top_subtheme : str
+        The sub-theme coded in the most papers; ``n_top_subtheme`` papers.
+    pct_top_subtheme : float
+        Those papers as a percentage of all papers.
+    """
+
+    n_papers_coded: int
+    n_excerpts: int
+    n_subthemes: int
+    n_themes: int
+    top_subtheme: str
+    n_top_subtheme: int
+    pct_top_subtheme: float
+
+
+def thematic_synthesis(package: DataPackage) -> ThematicSynthesisAnswers:
+    """Answers from :func:`analysis.stats.themes.frequency_table` of all papers."""
+    support = themes.ThemeSupport.from_package(package)
+    table = themes.frequency_table(support)
+    subs = table[table["level"] == "sub-theme"].set_index("subtheme")
+    name, n = _top(subs["n_papers"])
+    return ThematicSynthesisAnswers(
+        n_papers_coded=int((support.excerpts.sum(axis=1) > 0).sum()),
+        n_excerpts=int(support.excerpts.to_numpy().sum()),
+        n_subthemes=int(len(support.framework)),
+        n_themes=int(support.framework["theme_id"].nunique()),
+        top_subtheme=name, n_top_subtheme=n,
+        pct_top_subtheme=float(subs.loc[name, "pct_papers"]) if n else 0.0)
+
+
+# ------------------------------------------------------------------ CASP appraisal
+
+
+@dataclass(frozen=True)
+class CaspAnswers:
+    """Answers of the CASP exercises.
+
+    Attributes
+    ----------
+    n_papers : int
+    n_all_yes : int
+        Papers whose agreed (consensus) answer is Yes on every question.
+    top_question : str
+        The question most often answered other than Yes; ``n_top_question`` papers.
+    same_yes : int
+        The most common number of Yes answers among papers that are not all Yes
+        (0 if every paper is all Yes); ``n_same_yes`` papers have it.
+    n_patterns_same_yes : int
+        How many different sets of questions those papers fell short on: one sum,
+        several appraisals.
+    """
+
+    n_papers: int
+    n_all_yes: int
+    top_question: str
+    n_top_question: int
+    same_yes: int
+    n_same_yes: int
+    n_patterns_same_yes: int
+
+
+def casp(package: DataPackage) -> CaspAnswers:
+    """Answers from the consensus answers of :func:`analysis.stats.quality.ratings`."""
+    tool = quality.load_tool()
+    wide = quality.answers_wide(quality.ratings(package, tool))
+    yes = wide.eq(tool.answers[0])
+    n_yes = yes.sum(axis=1)
+    short = (~yes).sum(axis=0)
+    short.index = [tool.labels()[int(i)] for i in short.index]
+    question, n_question = _top(short[short > 0])
+    partial = n_yes[n_yes < wide.shape[1]]
+    if partial.empty:
+        same, n_same, patterns = 0, 0, 0
+    else:
+        counts = partial.value_counts()
+        same = int(counts[counts == counts.max()].index.max())
+        rows = ~yes.loc[partial.index[partial == same]]
+        n_same = len(rows)
+        patterns = int(len({tuple(r) for r in rows.to_numpy()}))
+    return CaspAnswers(n_papers=int(len(wide)), n_all_yes=int((n_yes == wide.shape[1]).sum()),
+                       top_question=question, n_top_question=n_question, same_yes=same,
+                       n_same_yes=n_same, n_patterns_same_yes=patterns)
+
+
+# ------------------------------------------------------------------- GRADE-CERQual
+
+
+@dataclass(frozen=True)
+class CerqualAnswers:
+    """Answers of the GRADE-CERQual exercises.
+
+    Attributes
+    ----------
+    n_findings : int
+        Review findings assessed.
+    n_high, n_moderate, n_low, n_very_low : int
+        Findings at each level of overall confidence.
+    top_component : str
+        The component with the most findings at moderate or serious concerns
+        (``n_top_component`` findings; "none" and 0 when no finding has such concerns).
+    """
+
+    n_findings: int
+    n_high: int
+    n_moderate: int
+    n_low: int
+    n_very_low: int
+    top_component: str
+    n_top_component: int
+
+
+def cerqual(package: DataPackage) -> CerqualAnswers:
+    """Answers from the package's ``cerqual`` table (checked complete on validation)."""
+    table = package["cerqual"]
+    overall = table.drop_duplicates("theme_id")["overall"].value_counts()
+    labels = category_labels("cerqual", "component")
+    serious = table[table["concern"].isin(["moderate", "serious"])]
+    counts = (serious["component"].value_counts()
+              .reindex(list(labels), fill_value=0).rename(index=labels))
+    component, n = _top(counts[counts > 0])
+    return CerqualAnswers(
+        n_findings=int(table["theme_id"].nunique()),
+        n_high=int(overall.get("high", 0)), n_moderate=int(overall.get("moderate", 0)),
+        n_low=int(overall.get("low", 0)), n_very_low=int(overall.get("very_low", 0)),
+        top_component=component.lower() if n else "none", n_top_component=n)
+
+
+# ------------------------------------------------------------------ counting themes
+
+
+@dataclass(frozen=True)
+class CountingAnswers:
+    """Answers of the exercises on counting themes.
+
+    Attributes
+    ----------
+    theme : str
+        The theme supported by the most papers (first in framework order among ties).
+    n_papers, pct_papers : int, float
+        Papers supporting it, and their percentage of all papers.
+    ci_low, ci_high : float
+        Wilson 95% interval of that percentage, as the themes page reports it.
+    n_studies, pct_studies : int, float
+        Distinct studies supporting it, and their percentage of all studies.
+    n_all_papers, n_all_studies : int
+    """
+
+    theme: str
+    n_papers: int
+    pct_papers: float
+    ci_low: float
+    ci_high: float
+    n_studies: int
+    pct_studies: float
+    n_all_papers: int
+    n_all_studies: int
+
+
+def counting(package: DataPackage) -> CountingAnswers:
+    """Answers from :func:`analysis.stats.themes.frequency_table` of all papers."""
+    support = themes.ThemeSupport.from_package(package)
+    table = themes.frequency_table(support)
+    rows = table[table["level"] == "theme"].reset_index(drop=True)
+    best = rows.loc[rows["n_papers"].idxmax()]
+    n_all = len(support.units)
+    return CountingAnswers(
+        theme=str(best["theme"]), n_papers=int(best["n_papers"]),
+        pct_papers=float(best["pct_papers"]), ci_low=float(best["ci_low"]),
+        ci_high=float(best["ci_high"]), n_studies=int(best["n_studies"]),
+        pct_studies=float(best["pct_studies"]), n_all_papers=n_all,
+        n_all_studies=int(support.units["group"].nunique()))
+
+
+# -------------------------------------------------------------- prevalence pooling
+
+
+@dataclass(frozen=True)
+class PrevalenceAnswers:
+    """Answers of the prevalence meta-analysis exercises (percentages).
+
+    Attributes
+    ----------
+    k : int
+        Studies pooled.
+    pooled, ci_low, ci_high : float
+        Random-effects (logit, DerSimonian-Laird) pooled prevalence and its 95% CI.
+    pi_low, pi_high : float
+        Its 95% prediction interval.
+    i2 : float
+        I² (%).
+    n_outside_pi : int
+        Studies whose own prevalence lies outside the prediction interval.
+    pooled_ft : float
+        The same pooling on the Freeman-Tukey scale, back-transformed.
+    """
+
+    k: int
+    pooled: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    i2: float
+    n_outside_pi: int
+    pooled_ft: float
+
+
+def prevalence_pooling(package: DataPackage) -> PrevalenceAnswers:
+    """Answers from :func:`analysis.stats.prevalence.pool` on every prevalence study."""
+    studies = package["prevalence_studies"]
+    cases, n = studies["cases"].to_numpy(), studies["n"].to_numpy()
+    main = prevalence.pool(cases, n, transform="logit", tau2_method="dl")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
+        ft = prevalence.pool(cases, n, transform="freeman_tukey", tau2_method="dl")
+    own = cases / n
+    outside = int(((own < main.pi_low) | (own > main.pi_high)).sum())
+    return PrevalenceAnswers(
+        k=main.k, pooled=100 * main.prevalence, ci_low=100 * main.ci_low,
+        ci_high=100 * main.ci_high, pi_low=100 * main.pi_low, pi_high=100 * main.pi_high,
+        i2=float(main.i2_percent), n_outside_pi=outside, pooled_ft=100 * ft.prevalence)
+
+
+# ------------------------------------------------------------------------ saturation
+
+
+@dataclass(frozen=True)
+class SaturationAnswers:
+    """Answers of the saturation exercises.
+
+    Attributes
+    ----------
+    n_codes_base : int
+        Unique codes in the first four interviews (the base).
+    point_default : str
+        Saturation with Guest, Namey and Chen's defaults (base 4, run 2, 5%).
+    point_run3 : str
+        The same with runs of three interviews.
+    point_strict : str
+        The same with a threshold of 0% (no new code at all in the run).
+    """
+
+    n_codes_base: int
+    point_default: str
+    point_run3: str
+    point_strict: str
+
+
+def thematic_saturation(package: DataPackage) -> SaturationAnswers:
+    """Answers from :func:`analysis.stats.saturation.assess` in interview order."""
+    incidence = saturation.CodeIncidence.from_package(package)
+    default = saturation.assess(incidence)
+    return SaturationAnswers(
+        n_codes_base=default.n_codes_base, point_default=default.saturation_text,
+        point_run3=saturation.assess(incidence, run_length=3).saturation_text,
+        point_strict=saturation.assess(incidence, threshold=0.0).saturation_text)
+
+
+EXERCISES = {  # method page -> the function that answers its exercises
+    "method_thematic_synthesis": thematic_synthesis,
+    "method_casp": casp,
+    "method_cerqual": cerqual,
+    "method_counting_themes": counting,
+    "method_prevalence": prevalence_pooling,
+    "method_saturation": thematic_saturation,
+}
+
+
+def answers(page: str, package: DataPackage):
+    """The answers of a method page's exercises (see ``EXERCISES``)."""
+    return EXERCISES[page](package)
+
+
+__all__ = ["EXERCISES", "answers", *(f.__name__ for f in EXERCISES.values())]

@@ -1,0 +1,85 @@
+"""Reporting cross-walks (ENTREQ, COREQ): every item mapped, bad files refused clearly.
+
+That every target exists as a section of the built book is checked in test_book.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from analysis.chapters import crosswalk
+
+
+@pytest.mark.parametrize("key,n_items,n_domains", [("entreq", 21, 5), ("coreq", 32, 3)])
+def test_every_item_is_mapped(key, n_items, n_domains):
+    table = crosswalk.load_crosswalk(key)
+    assert table["item"].tolist() == list(range(1, n_items + 1))
+    assert table["domain"].nunique() == n_domains
+    assert set(table["status"]) <= set(crosswalk.STATUSES)
+    reported = table["status"].isin(crosswalk.REPORTED)
+    assert table.loc[reported, "target"].str.contains("#").all()
+    assert table.loc[~reported, "note"].str.strip().astype(bool).all()
+    summary = crosswalk.summarise(key, table)
+    assert (summary.n_reported + summary.n_partly + summary.n_not_applicable
+            + summary.n_not_reportable) == n_items
+
+
+def test_coreq_keeps_the_published_domain_sizes():
+    sizes = crosswalk.load_crosswalk("coreq").groupby("domain", sort=False).size()
+    assert sizes.to_dict() == {"Research team and reflexivity": 8, "Study design": 15,
+                               "Analysis and findings": 9}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for key in crosswalk.STANDARDS:
+        shutil.copy(crosswalk.FOLDER / f"{key}.csv", tmp_path / f"{key}.csv")
+    return tmp_path
+
+
+def rewrite(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_unmapped_item_is_named(folder):
+    path = folder / "entreq.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("6,")))
+    with pytest.raises(crosswalk.CrosswalkError, match=r"ENTREQ item\(s\) 6 are not mapped"):
+        crosswalk.load_crosswalk("entreq", folder)
+
+
+def test_a_reported_item_without_target_is_refused_with_its_row(folder):
+    rewrite(folder / "coreq.csv",
+            "took part,reported,sample_characteristics#the-interview-sample,\n",
+            "took part,reported,,\n")
+    with pytest.raises(crosswalk.CrosswalkError, match=r"coreq.csv:13:target: a reported item"):
+        crosswalk.load_crosswalk("coreq", folder)
+
+
+def test_an_unreported_item_needs_a_reason_and_a_known_status(folder):
+    rewrite(folder / "coreq.csv", "not reportable from these data,,Qualifications are not "
+            "recorded.", "not reportable from these data,,")
+    rewrite(folder / "coreq.csv", "4,Research team and reflexivity,Personal characteristics,"
+            "The interviewers' gender,not reportable from these data",
+            "4,Research team and reflexivity,Personal characteristics,"
+            "The interviewers' gender,unknown")
+    with pytest.raises(crosswalk.CrosswalkError) as err:
+        crosswalk.load_crosswalk("coreq", folder)
+    assert "coreq.csv:3:note: say why the item is not reportable from these data" in str(err.value)
+    assert "coreq.csv:5:status: 'unknown' is not allowed" in str(err.value)
+
+
+def test_the_view_links_each_target_and_escapes_text():
+    table = crosswalk.load_crosswalk("entreq")
+    view = crosswalk.crosswalk_view(table)
+    row = view.set_index("Item").loc[9]
+    assert row["Where in this book"] == ('<a href="prisma.html#the-flow-of-records">'
+                                         'Prisma: the flow of records</a>')
+    assert view.set_index("Item").loc[3, "Where in this book"] == "–"
+    plain = crosswalk.crosswalk_view(table, links=False).set_index("Item")
+    assert plain.loc[9, "Where in this book"] == "prisma#the-flow-of-records"
