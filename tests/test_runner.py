@@ -353,3 +353,14 @@ def test_the_build_plans_and_starts_its_kernels_before_loading_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=paths.ROOT).stdout
     assert out.strip() == "[]"
+
+
+def test_an_extension_error_is_quoted_in_the_failure_message():
+    from analysis.engine.book import _sphinx_problems
+
+    log = ("Running Sphinx v7.4.7\n\x1b[91mExtension error (sphinxcontrib.bibtex):\x1b[39;49;00m\n"
+           "Handler <function builder_inited_cite> for event 'builder-inited' threw an "
+           "exception (exception: syntax error in line 373: '}' expected)\n")
+    (problem,) = _sphinx_problems(log)
+    assert problem.startswith("Extension error (sphinxcontrib.bibtex): Handler")
+    assert "syntax error in line 373" in problem

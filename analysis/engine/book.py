@@ -62,7 +62,7 @@ def _sphinx_problems(log: str) -> list[str]:
     for i, line in enumerate(lines):
         if "WARNING" in line or "ERROR" in line:
             found.append(line)
-        elif line.startswith("Sphinx error") and i + 1 < len(lines):
+        elif line.startswith(("Sphinx error", "Extension error")) and i + 1 < len(lines):
             found.append(f"{line} {lines[i + 1]}")
     return found
 
