@@ -6,7 +6,9 @@
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
 
-Exit codes: 0 success, 2 invalid data or arguments, 1 any other failed build.
+Exit codes: 0 success; 2 any problem with the input (the data package, book/pages.yml and
+its parameters, the command line, the folders the build writes), always as a message that
+says what to fix; 1 a page or the book build failed. A traceback is a bug.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _synth(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     # Not analysis.contract.package here: it imports pandas, which the build loads only once
     # its kernels are starting (a DataPackageError means it has been loaded).
+    from analysis.contract.errors import DataPackageError, InputError
     from analysis.engine.runner import BuildError, build
 
     try:
@@ -50,15 +53,31 @@ def _build(args: argparse.Namespace) -> int:
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        from analysis.contract.errors import DataPackageError
-
-        if not isinstance(exc, DataPackageError):
-            raise
+    except DataPackageError as exc:
         print(exc.report.format(), file=sys.stderr)
         print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
         return 2
+    except InputError as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder the build must write or a file it must read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"build: {where}{exc.strerror or exc}; check that the folder exists and that "
+              "you may write to it, or pass --build-root DIR. The last good book is "
+              "untouched.", file=sys.stderr)
+        return 2
     return 0
+
+
+def _positive(text: str) -> int:
+    """A command-line count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -114,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
                        "(reusing unchanged pages) and build the book into _build/html.")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="data package to build on (default: data_synthetic)")
-    p.add_argument("--jobs", type=int, default=2, metavar="N",
+    p.add_argument("--jobs", type=_positive, default=2, metavar="N",
                    help="notebooks executed at once (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every notebook")
     p.add_argument("--fresh-kernels", action="store_true",
