@@ -48,8 +48,9 @@ def _build(args: argparse.Namespace) -> int:
     from analysis.engine.runner import BuildError, build
 
     try:
+        extra = {"pages_file": args.pages} if args.pages is not None else {}
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
-              build_root=args.build_root, reuse_kernels=not args.fresh_kernels)
+              build_root=args.build_root, reuse_kernels=not args.fresh_kernels, **extra)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
@@ -140,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
                    help="start a new kernel for every page instead of one per worker")
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
                    help="folder that receives _build/ (default: the project folder)")
+    p.add_argument("--pages", type=Path, default=None, metavar="FILE",
+                   help="the pages and their parameters (default: book/pages.yml)")
     p.set_defaults(run=_build)
 
     p = sub.add_parser("release", help="archive the built book as releases/<version>/",

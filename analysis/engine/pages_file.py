@@ -22,8 +22,10 @@ EXAMPLE = ("parts:\n  - caption: About this book\n    pages:\n      - page: intr
            "      - page: data_dictionary\n        notebook: data_dictionary")
 
 
-def read_entries(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The ``(caption, page entry)`` pairs of a pages file, in order.
+
+    With ``notebooks`` (the folder of templates), a page's notebook must be one of them.
 
     Raises
     ------
@@ -71,6 +73,12 @@ def read_entries(path: Path) -> list[tuple[str, dict[str, Any]]]:
                 raise InputError(f"{path}: page '{name}': notebook '{notebook}' must be the "
                                  "name of a file in book/notebooks/ without '.ipynb' (letters, "
                                  "digits, '_' and '-')")
+            if notebook is not None and notebooks is not None and not (
+                    notebooks / f"{notebook}.ipynb").is_file():
+                known = ", ".join(sorted(p.stem for p in notebooks.glob("*.ipynb")))
+                raise InputError(f"{path}: page '{name}': there is no notebook "
+                                 f"'{notebook}' in {notebooks.name}/; the notebooks are: "
+                                 f"{known}")
             params = entry.get("parameters")
             if params is not None and not isinstance(params, dict):
                 raise InputError(f"{path}: page '{name}': 'parameters' must be a mapping of "

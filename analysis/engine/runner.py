@@ -83,7 +83,7 @@ def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     """Read the parameter sets; the first page is the book's landing page."""
     pages = [PageSpec(name=entry["page"], part=caption, notebook=entry.get("notebook"),
                       title=entry.get("title"), parameters=dict(entry.get("parameters") or {}))
-             for caption, entry in read_entries(path)]
+             for caption, entry in read_entries(path, paths.NOTEBOOKS)]
     names = [p.name for p in pages]
     unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
     if unusable:
@@ -735,15 +735,15 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     data_hashes = file_hashes(data_dir)
     code = code_hash()
     pages = load_pages(pages_file)
+    problems = check_parameters(pages, build_root)  # before any worker or kernel starts
+    if problems:
+        raise InputError("\n".join(problems) + f"\n{untouched}")
     results, pending = _plan(pages, executed_dir, data_hashes, code, force)
     source = BookSource(build_dir / ".staging")
     book = None  # the jupyter-book build, started ahead when notebooks run
 
     try:
         with _workers(pending, jobs, reuse_kernels, executed_dir) as pool:
-            problems = check_parameters(pages, build_root)
-            if problems:
-                raise InputError("\n".join(problems) + f"\n{untouched}")
             # Validation is a function of the data's bytes and the code: an unchanged
             # pair that passed before passes again, so a no-op rebuild skips it.
             from analysis.contract.validation import load_package, save_validated
