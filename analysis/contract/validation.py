@@ -164,15 +164,15 @@ def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> 
     report.warnings.extend(warnings)
     if table is None:
         return None
-    if not table.rows and not problems:
+    if not table.lines and not problems:
         report.problems.append(
             Problem(file, None, None,
                     "has a header but no rows; the table "
                     f"'{res['name']}' needs at least one row for: "
                     f"{TABLE_PAGES.get(res['name'], 'the book')}"))
-    raw = pd.DataFrame(table.rows, columns=table.header, dtype=object)
-    raw.index = pd.Index(table.lines, dtype="int64")  # index = line number in the file
-    raw = raw[expected]
+    index = pd.Index(table.lines, dtype="int64")  # index = line number in the file
+    raw = pd.DataFrame({name: np.asarray(table.columns[name], dtype=object)
+                        for name in expected}, index=index)
     _normalise(raw, res, file, report)
     return raw
 
@@ -187,16 +187,17 @@ def _normalise(raw: pd.DataFrame, res: dict[str, Any], file: str,
     """
     for fdef in res["schema"]["fields"]:
         name = fdef["name"]
-        column = raw[name].astype(str)
-        stripped = column.str.strip()
-        spaced = stripped != column
-        if spaced.any():
+        codes, uniques = pd.factorize(raw[name])  # distinct texts, stripped once each
+        stripped = np.array([u.strip() for u in uniques], dtype=object)
+        changed = stripped != np.asarray(uniques, dtype=object)
+        if changed.any():
+            spaced = changed[codes]
             first = int(raw.index[spaced][0])
             report.warnings.append(Problem(
                 file, None, name,
                 f"{int(spaced.sum())} cell(s) had spaces before or after the value (first "
-                f"on line {first}: '{column[spaced].iloc[0]}'); the spaces were removed"))
-            raw[name] = stripped
+                f"on line {first}: '{raw[name][spaced].iloc[0]}'); the spaces were removed"))
+            raw[name] = stripped[codes] if len(codes) else raw[name]
         allowed = fdef.get("constraints", {}).get("enum")
         if not allowed:
             continue
@@ -268,7 +269,7 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
     """Check one column's cells and return it converted to its declared type."""
     name, kind = fdef["name"], fdef["type"]
     cons = fdef.get("constraints", {})
-    text = raw[name].str.strip()
+    text = raw[name]  # already stripped (see _normalise)
     empty = text == ""
     if cons.get("required") and empty.any():
         _add(report, file, text.index[empty], name, "empty cell; a value is required")
