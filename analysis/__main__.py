@@ -164,11 +164,21 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    handlers = {}
+    if args.command == "build":
+        from analysis.engine.lifetime import stop_on_signals
+
+        handlers = stop_on_signals()  # kill (SIGTERM) stops the build as Ctrl+C does
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted; the last good book is untouched", file=sys.stderr)
         return 130
+    finally:
+        if handlers:
+            from analysis.engine.lifetime import restore
+
+            restore(handlers)
 
 
 if __name__ == "__main__":

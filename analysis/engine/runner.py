@@ -46,6 +46,8 @@ from analysis import __version__, paths
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
 from analysis.contract.errors import InputError
 from analysis.contract.files import file_hashes
+from analysis.engine import lock as build_lock
+from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.pages_file import read_entries
 from analysis.engine.parameters import check_values, notebook_defaults
 from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
@@ -742,6 +744,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     source = BookSource(build_dir / ".staging")
     book = None  # the jupyter-book build, started ahead when notebooks run
 
+    lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
     try:
         with _workers(pending, jobs, reuse_kernels, executed_dir) as pool:
             # Validation is a function of the data's bytes and the code: an unchanged
@@ -800,7 +803,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         source_sha = tree_hash(source.folder)
 
         previous = _read_manifest(html_dir)
-        if not force and not pending and previous.get("book_source_sha256") == source_sha:
+        if (not force and not pending and previous.get("book_source_sha256") == source_sha
+                and not build_lock.disagreements(html_dir, previous)):
             seconds = time.perf_counter() - started
             say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
             return BuildResult(html_dir, html_dir / "manifest.json",
@@ -822,12 +826,16 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             "tables": tables,
         }
         (new_html / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if build_lock.disagreements(new_html, manifest):  # never publish a book that does
+            raise BuildError("the new book disagrees with its manifest: " + "; ".join(
+                build_lock.disagreements(new_html, manifest)) + f"\n{untouched}")
         _publish(new_html, html_dir)
         _keep_source(source, paths.book_source_dir(build_root))
     finally:
         if book is not None:
             book.close()
         shutil.rmtree(source.folder, ignore_errors=True)
+        lock.release()
     seconds = time.perf_counter() - started
     say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
     return BuildResult(html_dir, html_dir / "manifest.json", [results[p.name] for p in pages],
@@ -884,15 +892,14 @@ def _workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
     """The worker processes for the pending pages (None when there are none).
 
     With reused kernels every worker starts warming its kernel at once (see
-    :func:`warm_up`). If the build stops before the pages run (invalid parameters or
-    data), the warm-ups are left to finish in the background rather than delay the
-    message.
+    :func:`warm_up`). If the build stops (invalid data, a signal), the workers are
+    ended at once with their kernels (:func:`analysis.engine.lifetime.end_workers`).
     """
     if not pending:
         yield None
         return
     workers = max(1, min(jobs, len(pending)))
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
     if reuse_kernels:
         imports = page_imports([page for page, _ in pending])
         for i in range(workers):
@@ -900,6 +907,7 @@ def _workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
     try:
         yield pool
     except BaseException:
+        end_workers(pool)  # running pages too, with their kernels
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
