@@ -120,7 +120,7 @@ def reading_rules() -> pd.DataFrame:
         ("refused", "Dates other than YYYY-MM-DD",
          "Ambiguous dates such as 01/08/2019 are never guessed."),
         ("refused", "Whole numbers beyond " + f"{validation.LARGEST_INTEGER:,}",
-         "Too large to be a count; 'inf' and 'nan' are not numbers."),
+         "Too large to be a count; words for infinity or a missing value are not numbers."),
         ("refused", f"A cell over {reading.MAX_CELL_CHARS:,} characters",
          "The book needs codes and short labels."),
         ("refused", f"A file over {reading.MAX_FILE_BYTES:,} bytes", ""),
