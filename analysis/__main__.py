@@ -35,7 +35,12 @@ def _synth(args: argparse.Namespace) -> int:
         print(f"synth: --scale must be a whole number of at least 1, not {args.scale}",
               file=sys.stderr)
         return 2
-    result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+    try:
+        result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+    except OSError as exc:
+        print(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
+              "give --out a folder you may write to", file=sys.stderr)
+        return 2
     print(f"wrote {len(result.files)} files to {result.out_dir} "
           f"(seed {result.seed}, scale {result.scale})")
     return 0

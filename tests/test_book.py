@@ -66,6 +66,26 @@ def full_book(tmp_path_factory):
     return result
 
 
+def test_no_published_file_names_a_participant_or_holds_their_rows(full_book):
+    """Disclosure: no participant identifier or row-level record in any published file."""
+    participants = (paths.DATA_SYNTHETIC / "participants.csv").read_text().splitlines()[1:]
+    ids = {line.split(",")[0] for line in participants}
+    pattern = re.compile(r"\b(" + "|".join(sorted(ids)) + r")\b")
+    row_columns = {"participant_id", "interview_date", "duration_min", "interview_order"}
+    scanned = 0
+    for path in full_book.html.rglob("*"):
+        if not path.is_file() or path.suffix in {".ttf", ".woff", ".woff2", ".png", ".ico"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        scanned += 1
+        hit = pattern.search(text)
+        assert hit is None, f"{path.relative_to(full_book.html)} names {hit.group(0)}"
+        if path.suffix == ".csv":
+            header = set(text.splitlines()[0].split(",")) if text else set()
+            assert not header & row_columns, f"{path} holds participant rows"
+    assert scanned > 50
+
+
 def test_full_book_has_every_page(full_book):
     assert (full_book.html / "index.html").exists()
     for page in load_pages():
