@@ -159,7 +159,7 @@ def book_builds_running(root: Path) -> list[str]:
     return found
 
 
-def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
+def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monkeypatch):
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
     first = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
@@ -170,11 +170,18 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
     # changes no page's cache key: pages do not import it.
     engine_file = paths.PACKAGE / "engine" / "editions.py"
     source = engine_file.read_bytes()
+    # The edit itself would mark a clean checkout '-dirty' in the edition stamp (and so
+    # change the book): the stamp is held at what it was before the edit.
+    from analysis.engine import provenance
+
+    before = provenance.git_commit()
+    monkeypatch.setattr(provenance, "git_commit", lambda root=paths.ROOT: before)
     try:
         engine_file.write_bytes(source + b"\n# an edit of the engine\n")
         again = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
     finally:
         engine_file.write_bytes(source)
+        monkeypatch.undo()
     assert {p.status for p in again.pages if p.notebook} == {"reused"}
     assert again.book_rebuilt is False
 
