@@ -8,7 +8,9 @@
     python -m analysis diff EDITION_A [EDITION_B]
     python -m analysis multiverse [--size full] [--scheduler tcp://HOST:PORT] [--workers N]
 
-Exit codes: 0 success, 2 invalid data or arguments, 1 any other failed build.
+Exit codes: 0 success; 2 any problem with the input (the data package, book/pages.yml and
+its parameters, the command line, the folders the build writes), always as a message that
+says what to fix; 1 a page or the book build failed. A traceback is a bug.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ def _synth(args: argparse.Namespace) -> int:
         print(f"synth: --scale must be a whole number of at least 1, not {args.scale}",
               file=sys.stderr)
         return 2
-    result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+    try:
+        result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+    except OSError as exc:
+        print(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
+              "give --out a folder you may write to", file=sys.stderr)
+        return 2
     print(f"wrote {len(result.files)} files to {result.out_dir} "
           f"(seed {result.seed}, scale {result.scale})")
     return 0
@@ -44,22 +51,29 @@ def _synth(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     # Not analysis.contract.package here: it imports pandas, which the build loads only once
     # its kernels are starting (a DataPackageError means it has been loaded).
+    from analysis.contract.errors import DataPackageError, InputError
     from analysis.engine.build import BuildError, build
 
     try:
+        extra = {"pages_file": args.pages} if args.pages is not None else {}
         build(data_dir=args.data_dir, jobs=args.jobs, force=args.force,
               build_root=args.build_root, reuse_kernels=not args.fresh_kernels,
-              plain=args.plain)
+              plain=args.plain, **extra)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        from analysis.contract.errors import DataPackageError
-
-        if not isinstance(exc, DataPackageError):
-            raise
+    except DataPackageError as exc:
         print(exc.report.format(), file=sys.stderr)
         print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder the build must write or a file it must read
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"build: {where}{exc.strerror or exc}; check that the folder exists and that "
+              "you may write to it, or pass --build-root DIR. The last good book is "
+              "untouched.", file=sys.stderr)
         return 2
     return 0
 
@@ -73,6 +87,17 @@ def _preview(args: argparse.Namespace) -> int:
         print(f"preview: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; "
               "choose another with --port", file=sys.stderr)
         return 2
+
+
+def _positive(text: str) -> int:
+    """A command-line count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -167,7 +192,7 @@ def parser() -> argparse.ArgumentParser:
                        "(reusing unchanged pages) and build the book into _build/html.")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="data package to build on (default: data_synthetic)")
-    p.add_argument("--jobs", type=int, default=2, metavar="N",
+    p.add_argument("--jobs", type=_positive, default=2, metavar="N",
                    help="notebooks executed at once (default 2)")
     p.add_argument("--force", action="store_true", help="re-execute every notebook")
     p.add_argument("--plain", action="store_true",
@@ -177,6 +202,8 @@ def parser() -> argparse.ArgumentParser:
                    help="start a new kernel for every page instead of one per worker")
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
                    help="folder that receives _build/ (default: the project folder)")
+    p.add_argument("--pages", type=Path, default=None, metavar="FILE",
+                   help="the pages and their parameters (default: book/pages.yml)")
     p.set_defaults(run=_build)
 
     p = sub.add_parser("preview", help="serve the book on localhost and rebuild on change",
@@ -232,11 +259,21 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    handlers = {}
+    if args.command == "build":
+        from analysis.engine.lifetime import stop_on_signals
+
+        handlers = stop_on_signals()  # kill (SIGTERM) stops the build as Ctrl+C does
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted; the last good book is untouched", file=sys.stderr)
         return 130
+    finally:
+        if handlers:
+            from analysis.engine.lifetime import restore
+
+            restore(handlers)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,26 @@ def full_book(tmp_path_factory):
     return result
 
 
+def test_no_published_file_names_a_participant_or_holds_their_rows(full_book):
+    """Disclosure: no participant identifier or row-level record in any published file."""
+    participants = (paths.DATA_SYNTHETIC / "participants.csv").read_text().splitlines()[1:]
+    ids = {line.split(",")[0] for line in participants}
+    pattern = re.compile(r"\b(" + "|".join(sorted(ids)) + r")\b")
+    row_columns = {"participant_id", "interview_date", "duration_min", "interview_order"}
+    scanned = 0
+    for path in full_book.html.rglob("*"):
+        if not path.is_file() or path.suffix in {".ttf", ".woff", ".woff2", ".png", ".ico"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        scanned += 1
+        hit = pattern.search(text)
+        assert hit is None, f"{path.relative_to(full_book.html)} names {hit.group(0)}"
+        if path.suffix == ".csv":
+            header = set(text.splitlines()[0].split(",")) if text else set()
+            assert not header & row_columns, f"{path} holds participant rows"
+    assert scanned > 50
+
+
 def test_full_book_has_every_page(full_book):
     assert (full_book.html / "index.html").exists()
     for page in load_pages():
@@ -259,7 +279,7 @@ def book_builds_running(root: Path) -> list[str]:
     return found
 
 
-def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
+def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monkeypatch):
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
     first = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
@@ -270,11 +290,18 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy):
     # changes no page's cache key: pages do not import it.
     engine_file = paths.PACKAGE / "engine" / "editions.py"
     source = engine_file.read_bytes()
+    # The edit itself would mark a clean checkout '-dirty' in the edition stamp (and so
+    # change the book): the stamp is held at what it was before the edit.
+    from analysis.engine import provenance
+
+    before = provenance.git_commit()
+    monkeypatch.setattr(provenance, "git_commit", lambda root=paths.ROOT: before)
     try:
         engine_file.write_bytes(source + b"\n# an edit of the engine\n")
         again = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
     finally:
         engine_file.write_bytes(source)
+        monkeypatch.undo()
     assert {p.status for p in again.pages if p.notebook} == {"reused"}
     assert again.book_rebuilt is False
 

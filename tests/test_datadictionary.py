@@ -48,3 +48,13 @@ def test_package_statement_and_invented_list_follow_the_synthetic_flag(package):
     real = replace(package, descriptor={**package.descriptor, "synthetic": False})
     assert dd.package_statement(real).synthetic == "no"
     assert dd.invented_table(real).empty
+
+
+def test_reading_rules_state_the_limits_that_are_enforced():
+    from analysis.contract import reading
+
+    rules = dd.reading_rules()
+    text = " ".join(rules["what"]) + " " + " ".join(rules["how"])
+    assert f"{reading.MAX_CELL_CHARS:,} characters" in text
+    assert f"{reading.MAX_FILE_BYTES:,} bytes" in text
+    assert set(rules.index) == {"accepted", "warning", "refused"}

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from analysis import paths
+from analysis.contract.errors import InputError
 from analysis.engine.cache import why_changed
 from analysis.engine.errors import BuildError
 from analysis.engine.pages import check_parameters, load_pages, template_hash, toc
@@ -43,7 +44,7 @@ def test_duplicate_page_names_are_an_error(tmp_path):
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
         {"page": "intro"}, {"page": "intro"}]}]}))
-    with pytest.raises(BuildError, match="repeated: intro"):
+    with pytest.raises(InputError, match="repeated: intro"):
         load_pages(path)
 
 
@@ -51,7 +52,7 @@ def test_page_names_must_be_plain_file_names(tmp_path):
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
         {"page": "intro"}, {"page": "my page"}, {"page": "../up"}]}]}))
-    with pytest.raises(BuildError, match=r"only letters, digits, '_' and '-'; "
+    with pytest.raises(InputError, match=r"only letters, digits, '_' and '-'; "
                                          r"rename: 'my page', '../up'"):
         load_pages(path)
 

@@ -59,6 +59,8 @@ def test_participant_heatmap_names_the_subthemes(pkg):
         assert subtheme in names
     n = len(people.excerpts)
     assert len(ax.get_yticks()) == (n if n <= theme_plots.MAX_NAMED_ROWS else 0)
+    rows = {t.get_text() for t in ax.get_yticklabels()}
+    assert not rows & set(people.excerpts.index)  # numbered, never named by participant
 
 
 def test_sensitivity_plot_has_a_row_for_every_theme_and_subtheme(pkg):

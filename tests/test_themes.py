@@ -262,6 +262,8 @@ def test_participant_breakdown_and_suppression(people):
     long = themes.participant_breakdown(people, suppress_below=2)
     female = long[(long["category"] == "Female") & (long["key"] == "T7.1")].iloc[0]
     assert (female["n_category"], female["n"], female["suppressed"]) == (3, 2, False)
+    # Shown beside the suppressed male count, it would give that count away (2 - 2 = 0).
+    assert female["withheld"]
     male = long[(long["category"] == "Male") & (long["key"] == "T7.1")].iloc[0]
     assert (male["n"], male["suppressed"]) == (0, True)  # zeros are suppressed too
     primary = long[(long["category"] == "Primary care") & (long["key"] == "T7")].iloc[0]
@@ -269,10 +271,49 @@ def test_participant_breakdown_and_suppression(people):
     assert "Not stated" not in set(long["category"])  # empty categories are left out
     wide = themes_page.breakdown_view(long, suppress_below=2)
     assert wide.loc[("Gender", "Male (N=1)"), "T7.1"] == "<2"
-    assert wide.loc[("Gender", "Female (N=3)"), "T7.1"] == "2 (67%)"
+    assert wide.loc[("Gender", "Female (N=3)"), "T7.1"] == themes_page.WITHHELD
+    assert wide.loc[("All participants", "All participants (N=4)"), "T7.1"] == "2 (50%)"
     assert list(wide.columns) == ["T7 (any)", "T7.1", "T7.2"]
     shown = themes_page.breakdown_view(themes.participant_breakdown(people, 0), 0)
     assert not shown.apply(lambda c: c.str.startswith("<")).any().any()
+
+
+def test_complementary_suppression_leaves_no_count_recoverable():
+    long = pd.DataFrame({
+        "characteristic": ["Gender"] * 3 + ["Services"] * 2 + ["Age"] * 3,
+        "key": ["T1"] * 8,
+        "n": [1, 7, 5, 1, 9, 1, 2, 9],
+        "suppressed": [True, False, False, True, False, True, True, False]})
+    out = themes.complementary_suppression(long, {"Gender", "Age"})
+    # Gender: one hidden count (1) beside 7 and 5: the smaller, 5, is withheld.
+    assert out["withheld"].tolist()[:3] == [False, False, True]
+    # Services is not a partition; Age already hides two counts: nothing more.
+    assert not out["withheld"][3:].any()
+    hidden = out["suppressed"] | out["withheld"]
+    for _, group in out[out["characteristic"].isin({"Gender", "Age"})].groupby("characteristic"):
+        assert hidden[group.index].sum() != 1
+
+
+def test_bundled_breakdown_hides_no_lone_count(package):
+    people = themes.participant_support(package)
+    long = themes.participant_breakdown(people, suppress_below=3)
+    partitions = {h for k, h in themes.PARTICIPANT_CHARACTERISTICS if k != "service_type"}
+    hidden = long["suppressed"] | long["withheld"]
+    per_group = hidden[long["characteristic"].isin(partitions)].groupby(
+        [long["characteristic"], long["key"]]).sum()
+    assert not (per_group == 1).any()
+
+
+def test_reidentification_counts_participants_alone_in_their_combination():
+    from analysis.stats.sample import reidentification_risk
+
+    people = pd.DataFrame({"age_band": ["18-24", "18-24", "25-34", "25-34"],
+                           "gender": ["female", "female", "male", "female"],
+                           "ethnicity": ["A", "A", "A", "A"], "region": ["L", "L", "L", "L"]})
+    risk = reidentification_risk(people)
+    assert (risk.n_participants, risk.n_unique, risk.n_combinations) == (4, 2, 3)
+    assert risk.pct_unique == 50.0 and risk.smallest_group == 1
+    assert risk.attributes == "age band, gender, ethnicity and region"
 
 
 def test_interview_summary(people):

@@ -9,6 +9,7 @@ import pandas as pd
 
 
 ROW_LABEL = "Theme or sub-theme"
+WITHHELD = "…"  # a count hidden so that a suppressed one cannot be worked out
 _INDENT = "\u2003"  # an em space survives HTML whitespace collapsing
 
 
@@ -84,8 +85,11 @@ def breakdown_view(long: pd.DataFrame, suppress_below: int = 3) -> pd.DataFrame:
     Columns are the theme and sub-theme ids (named in the participant frequency table),
     so the table fits a page; each category carries its number of participants (N).
     """
-    cells = [f"<{suppress_below}" if hidden else f"{n} ({100 * n / total:.0f}%)"
-             for n, total, hidden in zip(long["n"], long["n_category"], long["suppressed"])]
+    withheld = long["withheld"] if "withheld" in long else np.zeros(len(long), dtype=bool)
+    cells = [f"<{suppress_below}" if hidden else WITHHELD if held
+             else f"{n} ({100 * n / total:.0f}%)"
+             for n, total, hidden, held in zip(long["n"], long["n_category"],
+                                               long["suppressed"], withheld)]
     theme_row = ~long["key"].str.contains(".", regex=False)
     long = long.assign(cell=cells,
                        column=np.where(theme_row, long["key"] + " (any)", long["key"]),

@@ -90,3 +90,43 @@ def package_statement(package: DataPackage) -> PackageStatement:
         synthetic="yes, the rows are invented" if package.synthetic else "no",
         description=d.get("description", ""),
     )
+
+
+def reading_rules() -> pd.DataFrame:
+    """How every file of a package is read: what is accepted as it is, what is
+    normalised with a warning, and what is refused with a message.
+
+    One rule for every table, from the constants that :mod:`analysis.contract.reading`
+    and :mod:`analysis.contract.validation` enforce.
+    """
+    from analysis.contract import reading, validation
+
+    rows = [
+        ("accepted", "Line endings", "Windows (CRLF) or Unix (LF)."),
+        ("accepted", "Blank lines", "Skipped; row numbers in messages stay the file's lines."),
+        ("accepted", "Cells with line breaks or commas",
+         "In double quotes, as Excel writes them; a message names the line the row starts on."),
+        ("warning", "Byte-order mark (Excel's 'CSV UTF-8')", "Removed."),
+        ("warning", "Spaces around a value", "Removed, also in identifiers and keys."),
+        ("warning", "A code in other capitals, or the label the book shows for it",
+         "Read as the code (for example 'Female' as 'female', \"Can't tell\" as "
+         "'cant_tell'); one warning per column."),
+        ("refused", "Encoding other than UTF-8 (Windows-1252, Latin-1, UTF-16)",
+         "Save the file as CSV UTF-8; the message names the first line that is not UTF-8."),
+        ("refused", "Semicolons or tabs between cells", "Save the file comma-separated."),
+        ("refused", "A row of empty cells", "One message per row; delete the row."),
+        ("refused", "A row with more or fewer cells than the header", "One message per row."),
+        ("refused", "A column named twice in the header", "Keep one of them."),
+        ("refused", "Dates other than YYYY-MM-DD",
+         "Ambiguous dates such as 01/08/2019 are never guessed."),
+        ("refused", "Whole numbers beyond " + f"{validation.LARGEST_INTEGER:,}",
+         "Too large to be a count; words for infinity or a missing value are not numbers."),
+        ("refused", f"A cell over {reading.MAX_CELL_CHARS:,} characters",
+         "The book needs codes and short labels."),
+        ("refused", f"A file over {reading.MAX_FILE_BYTES:,} bytes", ""),
+        ("refused", "A table with a header but no rows", "The message names the pages that "
+         "need its rows."),
+        ("refused", "In datapackage.json: 'synthetic' in quotes",
+         "Booleans are JSON true or false."),
+    ]
+    return pd.DataFrame(rows, columns=["treatment", "what", "how"]).set_index("treatment")

@@ -1,4 +1,10 @@
-"""What is wrong with a data package: problems, the report that lists them, the error.
+"""What is wrong with the input: problems, the report that lists them, the errors.
+
+Every problem with what a user supplies (the data package, ``datapackage.json``,
+``book/pages.yml`` and its parameters, the command line, the folders a build writes)
+is an :class:`InputError`: the command line prints its message and exits 2. Anything
+else that escapes is a bug. :class:`DataPackageError` is the input error of a data
+package, with every problem found.
 
 Importable without pandas, so that the command line and the build engine can catch and
 print a package's problems without loading the analysis stack.
@@ -25,7 +31,9 @@ class Problem:
             where += f":{self.row}"
         if self.column is not None:
             where += f":{self.column}"
-        return f"{where}: {self.message}"
+        # A cell may hold a line break (a quoted multi-line cell): one problem, one line.
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{where}: {message}"
 
 
 @dataclass
@@ -34,6 +42,7 @@ class ValidationReport:
 
     data_dir: Path
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # accepted, with what was normalised
 
     @property
     def ok(self) -> bool:
@@ -41,16 +50,25 @@ class ValidationReport:
 
     def format(self) -> str:
         """The report as a user reads it in a terminal."""
+        warned = [f"  warning: {w}" for w in self.warnings]
         if self.ok:
-            return f"{self.data_dir}: the data package is valid."
+            return "\n".join([f"{self.data_dir}: the data package is valid."] + warned)
         n = len(self.problems)
         lines = [f"{self.data_dir}: {n} problem{'s' if n != 1 else ''} found"]
         lines += [f"  {p}" for p in self.problems]
-        lines.append("Fix each cell named above, then run the command again.")
+        lines += warned
+        lines.append("Fix each problem named above, then run the command again.")
         return "\n".join(lines)
 
 
-class DataPackageError(Exception):
+class InputError(Exception):
+    """A problem with the input; the message says what is wrong and what to do.
+
+    The command line prints the message and exits 2, without a traceback.
+    """
+
+
+class DataPackageError(InputError):
     """Raised when a data package does not meet the contract."""
 
     def __init__(self, report: ValidationReport):

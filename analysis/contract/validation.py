@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.contract import rules
+from analysis.contract import reading, rules
 from analysis.contract.errors import DataPackageError, Problem, ValidationReport
 from analysis.contract.files import fingerprint
 from analysis.contract.package import DataPackage, contract_resources
@@ -32,8 +32,9 @@ from analysis.paths import VALIDATED_PACKAGE_ENV
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
-HEADER_ROW = 1
 MAX_PROBLEMS_PER_CHECK = 20
+LARGEST_INTEGER = 2**53  # whole numbers beyond this lose digits as numbers
+LARGEST_NUMBER = 1e15
 
 
 # --------------------------------------------------------------------------- reading
@@ -48,13 +49,15 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
                     "and set its 'synthetic' to false")
         )
         return {}
-    try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        report.problems.append(
-            Problem(paths.DATAPACKAGE_NAME, exc.lineno, None, f"not valid JSON ({exc.msg})")
-        )
+    descriptor, problems, warnings = reading.read_json(path, paths.DATAPACKAGE_NAME)
+    report.problems.extend(problems)
+    report.warnings.extend(warnings)
+    if problems:
         return {}
+    shape = _descriptor_shape(descriptor)
+    if shape:
+        report.problems.extend(shape)
+        return descriptor if isinstance(descriptor, dict) else {}
     declared = {r.get("name"): r for r in descriptor.get("resources", [])}
     for name, res in contract_resources().items():
         mine = declared.get(name)
@@ -66,7 +69,10 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
             )
             continue
         want = [(f["name"], f["type"]) for f in res["schema"]["fields"]]
-        have = [(f.get("name"), f.get("type")) for f in mine.get("schema", {}).get("fields", [])]
+        schema = mine.get("schema", {})
+        fields = schema.get("fields", []) if isinstance(schema, dict) else []
+        have = [(f.get("name"), f.get("type")) if isinstance(f, dict) else (f, None)
+                for f in (fields if isinstance(fields, list) else [])]
         if want != have:
             report.problems.append(
                 Problem(paths.DATAPACKAGE_NAME, None, None,
@@ -76,35 +82,150 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
     return descriptor
 
 
-def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> pd.DataFrame | None:
-    """Read one CSV as text and check its header."""
-    file = res["path"]
-    path = data_dir / file
-    if not path.exists():
-        report.problems.append(Problem(file, None, None, "file not found"))
-        return None
+def _descriptor_shape(descriptor: Any) -> list[Problem]:
+    """What keeps ``datapackage.json`` from being read as a package descriptor."""
+    file = paths.DATAPACKAGE_NAME
+    if not isinstance(descriptor, dict):
+        return [Problem(file, None, None,
+                        f"must be a JSON object ({{...}}), not a {_json_kind(descriptor)}; "
+                        "start from data_synthetic/datapackage.json")]
+    problems = []
+    resources = descriptor.get("resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        problems.append(Problem(file, None, "resources",
+                                "must be a list ([...]) of objects, one per table, not a "
+                                f"{_json_kind(resources)}; copy it from "
+                                "data_synthetic/datapackage.json"))
+    if "synthetic" in descriptor and not isinstance(descriptor["synthetic"], bool):
+        problems.append(Problem(file, None, "synthetic",
+                                f"{json.dumps(descriptor['synthetic'])} is not a JSON boolean; "
+                                "write true or false without quotes"))
+    fieldwork = descriptor.get("fieldwork", {})
+    if not isinstance(fieldwork, dict):
+        problems.append(Problem(file, None, "fieldwork",
+                                "must be an object with 'start' and 'end' dates"))
+    elif fieldwork:
+        for first, second in (("start", "end"), ("suspension_start", "suspension_end")):
+            given = [k for k in (first, second) if k in fieldwork]
+            if len(given) == 1:
+                missing = second if given == [first] else first
+                problems.append(Problem(file, None, f"fieldwork.{missing}",
+                                        f"is missing: a period needs both '{first}' and "
+                                        f"'{second}'"))
+        for key, value in fieldwork.items():
+            if key in ("start", "end", "suspension_start", "suspension_end") and not (
+                    isinstance(value, str) and _iso_date(value)):
+                problems.append(Problem(file, None, f"fieldwork.{key}",
+                                        f"{json.dumps(value)} is not a date written "
+                                        "YYYY-MM-DD (for example 2019-08-01); dates such as "
+                                        "01/08/2019 are ambiguous and not read"))
+    return problems
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number",
+            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _iso_date(text: str) -> bool:
+    import re
+    from datetime import date
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        report.problems.append(Problem(file, None, None, f"cannot be read as CSV ({exc})"))
-        return None
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# Which pages of the book need a table's rows (a table may not be empty).
+TABLE_PAGES = {
+    "participants": "Sample characteristics, Sub-themes of the interviews, Thematic saturation",
+    "participant_services": "Sample characteristics",
+    "participant_codes": "Sub-themes of the interviews, Thematic saturation",
+    "studies": "Sample characteristics, Appraisal, Quality bands, Theme frequencies",
+    "casp_ratings": "Appraisal, Quality bands",
+    "framework": "Theme frequencies",
+    "study_codes": "Theme frequencies",
+    "cerqual": "Quality bands (summary of findings)",
+    "prevalence_studies": "Prevalence context and its sensitivity analyses",
+    "search_flow": "Data dictionary (PRISMA flow)",
+}
+
+
+def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> pd.DataFrame | None:
+    """Read one CSV as text, check its header and rows; index = line in the file."""
+    file = res["path"]
     expected = [f["name"] for f in res["schema"]["fields"]]
-    for name in expected:
-        if name not in raw.columns:
-            report.problems.append(
-                Problem(file, HEADER_ROW, name, "column missing from the header; "
-                        f"the header must be: {','.join(expected)}")
-            )
-    for name in raw.columns:
-        if name not in expected:
-            report.problems.append(
-                Problem(file, HEADER_ROW, name,
-                        f"unexpected column; allowed columns: {', '.join(expected)}")
-            )
-    if any(name not in raw.columns for name in expected):
+    table, problems, warnings = reading.read_csv(data_dir / file, file, expected)
+    report.problems.extend(problems)
+    report.warnings.extend(warnings)
+    if table is None:
         return None
-    raw.index = raw.index + HEADER_ROW + 1  # index = line number in the file
-    return raw[expected]
+    if not table.lines and not problems:
+        report.problems.append(
+            Problem(file, None, None,
+                    "has a header but no rows; the table "
+                    f"'{res['name']}' needs at least one row for: "
+                    f"{TABLE_PAGES.get(res['name'], 'the book')}"))
+    index = pd.Index(table.lines, dtype="int64")  # index = line number in the file
+    raw = pd.DataFrame({name: np.asarray(table.columns[name], dtype=object)
+                        for name in expected}, index=index)
+    _normalise(raw, res, file, report)
+    return raw
+
+
+def _normalise(raw: pd.DataFrame, res: dict[str, Any], file: str,
+               report: ValidationReport) -> None:
+    """Accept the safe variants of a cell, with one warning per column.
+
+    The same rule for every table: spaces around a value are removed, and in a column of
+    allowed values a value that matches a code or the label the book shows for it,
+    ignoring case, is read as the code.
+    """
+    for fdef in res["schema"]["fields"]:
+        name = fdef["name"]
+        codes, uniques = pd.factorize(raw[name])  # distinct texts, stripped once each
+        stripped = np.array([u.strip() for u in uniques], dtype=object)
+        changed = stripped != np.asarray(uniques, dtype=object)
+        if changed.any():
+            spaced = changed[codes]
+            first = int(raw.index[spaced][0])
+            report.warnings.append(Problem(
+                file, None, name,
+                f"{int(spaced.sum())} cell(s) had spaces before or after the value (first "
+                f"on line {first}: '{raw[name][spaced].iloc[0]}'); the spaces were removed"))
+            raw[name] = stripped[codes] if len(codes) else raw[name]
+        allowed = fdef.get("constraints", {}).get("enum")
+        if not allowed:
+            continue
+        allowed = [str(a) for a in allowed]
+        labels = fdef.get("categoryLabels", {})
+        lookup = {a.lower(): a for a in allowed}
+        lookup.update({str(label).strip().lower(): code for code, label in labels.items()
+                       if str(label).strip().lower() not in lookup})
+        values = raw[name]
+        off = ~values.isin(allowed) & (values != "")
+        if not off.any():
+            continue
+        mapped = values[off].str.lower().map(lookup)
+        fixed = mapped.notna()
+        if not fixed.any():
+            continue
+        examples = {}
+        for before, after in zip(values[off][fixed], mapped[fixed]):
+            examples.setdefault(before, after)
+        shown = ", ".join(f"'{b}' as '{a}'" for b, a in list(examples.items())[:4])
+        first = int(values[off][fixed].index[0])
+        report.warnings.append(Problem(
+            file, None, name,
+            f"{int(fixed.sum())} cell(s) read as the allowed code (first on line {first}): "
+            f"{shown}; write the codes ({', '.join(allowed)}) to silence this warning"))
+        values = values.copy()
+        values[mapped[fixed].index] = mapped[fixed]
+        raw[name] = values
 
 
 def _add(report: ValidationReport, file: str, rows, column: str, message) -> None:
@@ -131,32 +252,56 @@ def _per_value(present: pd.Series, convert) -> np.ndarray:
     return np.asarray(convert(pd.Series(uniques, dtype=object)))[codes]
 
 
+def _to_float(values: pd.Series) -> pd.Series:
+    """Numbers as floats; text that is no finite number ('inf', 'nan', 'abc') as NaN.
+
+    An overflowing number ('1e400') is kept as infinity, so that it is reported as too
+    large rather than as not a number.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    words = values.astype(str).str.strip().str.lower().str.lstrip("+-")
+    named = words.isin({"inf", "infinity", "nan"})
+    return numbers.where(~named, float("nan"))
+
+
 def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
                  report: ValidationReport) -> pd.Series:
     """Check one column's cells and return it converted to its declared type."""
     name, kind = fdef["name"], fdef["type"]
     cons = fdef.get("constraints", {})
-    text = raw[name].str.strip()
+    text = raw[name]  # already stripped (see _normalise)
     empty = text == ""
     if cons.get("required") and empty.any():
         _add(report, file, text.index[empty], name, "empty cell; a value is required")
     present = text[~empty]
 
     if kind == "integer":
-        values = pd.Series(_per_value(present, lambda u: pd.to_numeric(u, errors="coerce")),
-                           index=present.index)
-        bad = values.isna() | (values != values.round())
+        values = pd.Series(_per_value(present, _to_float), index=present.index,
+                           dtype="float64")
+        huge = values.abs() > LARGEST_INTEGER
+        _add(report, file, present.index[huge], name,
+             lambda r: f"'{raw.at[r, name]}' is too large; whole numbers here may be at "
+                       f"most {LARGEST_INTEGER:,} (check for a pasted identifier or a "
+                       "value in the wrong column)")
+        bad = (values.isna() | (values != values.round())) & ~huge
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a whole number")
+             lambda r: f"'{raw.at[r, name]}' is not a whole number; write digits only, "
+                       "such as 12")
         typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
-        typed[present.index[~bad]] = values[~bad].astype("int64")
+        good = ~bad & ~huge
+        typed[present.index[good]] = values[good].astype("int64")
     elif kind == "number":
-        values = pd.to_numeric(present, errors="coerce")
-        bad = values.isna()
+        values = pd.Series(_to_float(present), index=present.index, dtype="float64")
+        huge = values.abs() > LARGEST_NUMBER
+        _add(report, file, present.index[huge], name,
+             lambda r: f"'{raw.at[r, name]}' is too large; numbers here may be at most "
+                       f"{LARGEST_NUMBER:,.0f}")
+        bad = values.isna() & ~huge
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a number")
+             lambda r: f"'{raw.at[r, name]}' is not a number; write it with a decimal "
+                       "point, such as 0.25")
         typed = pd.Series(float("nan"), index=raw.index)
-        typed[present.index[~bad]] = values[~bad]
+        typed[present.index[~bad & ~huge]] = values[~bad & ~huge]
     elif kind == "boolean":
         bad = ~present.isin(TRUE_VALUES | FALSE_VALUES)
         _add(report, file, present.index[bad], name,
@@ -166,7 +311,9 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         values = pd.to_datetime(present, format="%Y-%m-%d", errors="coerce")
         bad = values.isna()
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a date written YYYY-MM-DD")
+             lambda r: f"'{raw.at[r, name]}' is not a date written YYYY-MM-DD; "
+                       "write it as, for example, 2019-08-01 (a date such as 01/08/2019 "
+                       "is ambiguous and is not guessed)")
         typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         typed[present.index[~bad]] = values[~bad]
     else:
@@ -229,8 +376,8 @@ def _check_foreign_keys(raw_tables: dict[str, pd.DataFrame], report: ValidationR
         for fk in res["schema"]["foreignKeys"]:
             ref = fk["reference"]
             target = raw_tables.get(ref["resource"])
-            if target is None:
-                continue
+            if target is None or target.empty:
+                continue  # the table itself is reported (missing, unreadable or empty)
             (col,), (ref_col,) = fk["fields"], ref["fields"]
             known = set(target[ref_col])
             bad = ~raw[col].isin(known) & (raw[col] != "")

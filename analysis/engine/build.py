@@ -36,7 +36,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import __version__, paths
+from analysis.contract.errors import InputError
 from analysis.contract.files import PackageFiles
+from analysis.engine import lock as build_lock
 from analysis.engine import internals
 from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_out_source,
                                   place_notebook, write_stand_ins)
@@ -111,15 +113,16 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         executed_dir.mkdir(parents=True, exist_ok=True)
         code = code_hash()
         pages = load_pages(pages_file)
+        problems = check_parameters(pages, build_root)  # before any worker or kernel starts
+        if problems:
+            raise InputError("\n".join(problems) + f"\n{untouched}")
         results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
         build_dir = paths.build_dir(build_root)
         source = BookSource(build_dir / ".staging")
         book = None  # the jupyter-book build, started ahead when notebooks run
+        lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
         try:
             with workers(pending, jobs, reuse_kernels, executed_dir) as pool:
-                problems = check_parameters(pages, build_root)
-                if problems:
-                    raise BuildError("\n".join(problems) + f"\n{untouched}")
                 validated = _validate(package, executed_dir, code, say)
                 for name, result in results.items():
                     if result.status == "reused":
@@ -165,8 +168,9 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             source_sha = tree_hash(source.folder)
 
             outcome = [results[p.name] for p in pages]
-            if (not force and not pending
-                    and read_manifest(html_dir).get("book_source_sha256") == source_sha):
+            previous = read_manifest(html_dir)
+            if (not force and not pending and previous.get("book_source_sha256") == source_sha
+                    and not build_lock.disagreements(html_dir, previous)):
                 seconds = time.perf_counter() - started
                 say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
                 return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds,
@@ -177,7 +181,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 book = BookProcess(source, build_dir / ".jupyter-book",
                                    build_dir / "jupyter-book.log")
             new_html = book.finish(untouched)
-            write_manifest(new_html, {
+            manifest = {
                 **record,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "book_source_sha256": source_sha,
@@ -186,13 +190,19 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 "jupyter_book_seconds": round(book.seconds_after_release, 2),
                 "build_seconds": round(time.perf_counter() - started, 2),
                 "tables": copy_tables(pages, executed_dir, new_html / "tables"),
-            })
+            }
+            write_manifest(new_html, manifest)
+            wrong = build_lock.disagreements(new_html, manifest)
+            if wrong:  # never publish a book whose files disagree with its manifest
+                raise BuildError("the new book disagrees with its manifest: "
+                                 + "; ".join(wrong) + f"\n{untouched}")
             publish(new_html, html_dir)
             keep_source(source, paths.book_source_dir(build_root))
         finally:
             if book is not None:
                 book.close()
             shutil.rmtree(source.folder, ignore_errors=True)
+            lock.release()
     seconds = time.perf_counter() - started
     say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
     return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)

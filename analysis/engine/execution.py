@@ -12,6 +12,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.engine.cache import PageResult, record_execution
 from analysis.engine.errors import BuildError
+from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.kernels import execute_page, page_imports, warm_up
 from analysis.engine.pages import PageSpec
 
@@ -21,15 +22,14 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
     """The worker processes for the pending pages (None when there are none).
 
     With reused kernels every worker starts warming its kernel at once (see
-    :func:`warm_up`). If the build stops before the pages run (invalid parameters or
-    data), the warm-ups are left to finish in the background rather than delay the
-    message.
+    :func:`warm_up`). If the build stops (invalid data, a signal), the workers are
+    ended at once with their kernels (:func:`analysis.engine.lifetime.end_workers`).
     """
     if not pending:
         yield None
         return
     workers = max(1, min(jobs, len(pending)))
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
     if reuse_kernels:
         imports = page_imports([page for page, _ in pending])
         for i in range(workers):
@@ -37,6 +37,7 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
     try:
         yield pool
     except BaseException:
+        end_workers(pool)  # running pages too, with their kernels
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from analysis import paths
+from analysis.contract.errors import InputError
 from analysis.engine.declared import check_declared_files
+from analysis.engine.pages_file import read_entries
+from analysis.engine.parameters import check_values, notebook_defaults
 from analysis.engine.errors import BuildError
 from analysis.engine.provenance import GENERATED_PAGES
 
@@ -39,29 +41,18 @@ class PageSpec:
 
 def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     """Read the parameter sets; the first page is the book's landing page."""
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BuildError(f"{path}: not valid YAML ({exc})") from exc
-    pages: list[PageSpec] = []
-    for part in spec.get("parts", []):
-        for entry in part.get("pages", []):
-            unknown = set(entry) - {"page", "notebook", "title", "parameters"}
-            if unknown or "page" not in entry:
-                raise BuildError(f"{path}: entry {entry} needs 'page' and may have only "
-                                 "'notebook', 'title' and 'parameters'")
-            pages.append(PageSpec(name=entry["page"], part=part["caption"],
-                                  notebook=entry.get("notebook"), title=entry.get("title"),
-                                  parameters=dict(entry.get("parameters") or {})))
+    pages = [PageSpec(name=entry["page"], part=caption, notebook=entry.get("notebook"),
+                      title=entry.get("title"), parameters=dict(entry.get("parameters") or {}))
+             for caption, entry in read_entries(path, paths.NOTEBOOKS)]
     names = [p.name for p in pages]
     unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
     if unusable:
         # A page name is a file name in the book and a word on the book build's input.
-        raise BuildError(f"{path}: page names may use only letters, digits, '_' and '-'; "
+        raise InputError(f"{path}: page names may use only letters, digits, '_' and '-'; "
                          f"rename: {', '.join(map(repr, unusable))}")
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
-        raise BuildError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
+        raise InputError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
     return pages
 
 
@@ -86,6 +77,8 @@ def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> l
         if "data_dir" not in declared:
             problems.append(f"book/notebooks/{page.notebook}.ipynb: its parameters cell "
                             "must declare data_dir")
+        problems += check_values(page.name, page.notebook, page.parameters,
+                                 notebook_defaults(page.template))
         for name in page.parameters:
             if name not in declared:
                 problems.append(

@@ -97,8 +97,12 @@ def support_heatmap(support: ThemeSupport, ax=None):
 
 
 def participant_heatmap(support: ThemeSupport, ax=None):
-    """Participant x sub-theme matrix of the interview study, in interview order."""
-    matrix = support.excerpts
+    """Participant x sub-theme matrix of the interview study, in interview order.
+
+    Rows are numbered by their place in the interview order, not named by participant
+    identifier: no figure of the book names a participant.
+    """
+    matrix = support.excerpts.set_axis(range(1, len(support.excerpts) + 1), axis=0)
     ax = axes_or_new(ax, figsize=(5, _height(len(matrix), 0.18)))
     return _excerpt_heatmap(matrix, support.framework, ax, "Participant (interview order)",
                             names=True)

@@ -597,15 +597,24 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
     suppress_below : int
         Counts smaller than this (zeros included) are suppressed: with a few dozen
         participants a small cell can identify someone. 0 suppresses nothing.
-        Categories with no participant are left out; only primary suppression is done
-        (a suppressed cell may still be recoverable from its row total).
+        Categories with no participant are left out. Where the categories of a
+        characteristic split the participants (each in exactly one), their counts add
+        up to the 'All participants' count, so one hidden count could be worked out
+        from the others; the smallest shown count of that group is then hidden too
+        (complementary suppression, see :func:`complementary_suppression`).
 
     Returns
     -------
     DataFrame
         Long table: ``characteristic``, ``category``, ``n_category`` (participants in
         it), ``key`` (theme or sub-theme id), ``label``, ``n``, ``pct`` (of the
-        category) and ``suppressed``.
+        category), ``suppressed`` (below the threshold) and ``withheld`` (hidden only
+        so that a suppressed count cannot be recovered).
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 5
+    (primary and secondary cell suppression in frequency tables).
     """
     present = _row_excerpts(support) > 0
     rows = _rows(support.framework)
@@ -622,7 +631,43 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
             "characteristic": heading, "category": label, "n_category": int(mask.sum()),
             "key": rows["key"], "label": names, "n": n.astype(int),
             "pct": _percent(n, int(mask.sum())), "suppressed": n < suppress_below}))
-    return pd.concat(parts, ignore_index=True)
+    long = pd.concat(parts, ignore_index=True)
+    partitions = {heading for key, heading in PARTICIPANT_CHARACTERISTICS
+                  if key != "service_type"}  # a multi-response item does not add up
+    return complementary_suppression(long, partitions)
+
+
+def complementary_suppression(long: pd.DataFrame, partitions: set[str]) -> pd.DataFrame:
+    """Hide, with each lone suppressed count, the smallest count beside it.
+
+    Within one characteristic whose categories split the participants and one theme or
+    sub-theme, the counts add up to a known total. If exactly one of them is suppressed
+    it equals the total minus the rest; hiding the smallest other count as well leaves
+    only the sum of the two, so neither can be recovered. Cells hidden this way are
+    marked ``withheld`` (their count may be at or above the threshold).
+
+    Parameters
+    ----------
+    long : DataFrame
+        As returned by :func:`participant_breakdown` before this step: columns
+        ``characteristic``, ``key``, ``n`` and ``suppressed``.
+    partitions : set of str
+        The characteristics whose categories split the participants.
+
+    Returns
+    -------
+    DataFrame
+        ``long`` with a boolean column ``withheld``.
+    """
+    withheld = np.zeros(len(long), dtype=bool)
+    suppressed = long["suppressed"].to_numpy(bool)
+    for (heading, _), rows in long.groupby(["characteristic", "key"], sort=False).indices.items():
+        if heading not in partitions or len(rows) < 2:
+            continue
+        if suppressed[rows].sum() == 1:
+            shown = rows[~suppressed[rows]]
+            withheld[shown[np.argmin(long["n"].to_numpy()[shown])]] = True
+    return long.assign(withheld=withheld)
 
 
 @dataclass(frozen=True)

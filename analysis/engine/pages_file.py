@@ -1,0 +1,90 @@
+"""Reading ``book/pages.yml``: every wrong shape is one message, never a traceback.
+
+The file is a mapping with ``parts``, a list of parts, each with a ``caption`` and a
+list of ``pages``; a page is a mapping with ``page`` and, optionally, ``notebook``,
+``title`` and ``parameters`` (a mapping of names to values). :func:`read_entries`
+returns the entries in order, or raises :class:`~analysis.contract.errors.InputError`
+naming the part or page that is wrong and what it should be.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analysis.contract.errors import InputError
+
+PAGE_KEYS = ("page", "notebook", "title", "parameters")
+EXAMPLE = ("parts:\n  - caption: About this book\n    pages:\n      - page: intro\n"
+           "      - page: data_dictionary\n        notebook: data_dictionary")
+
+
+def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """The ``(caption, page entry)`` pairs of a pages file, in order.
+
+    With ``notebooks`` (the folder of templates), a page's notebook must be one of them.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, is not YAML or does not have the shape above.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found; it lists the pages of the book") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(spec, dict) or not isinstance(spec.get("parts"), list) or not spec["parts"]:
+        what = "empty" if spec is None else f"a {type(spec).__name__}"
+        if isinstance(spec, dict):
+            what = "a mapping without a list of 'parts'"
+        raise InputError(f"{path}: is {what}; it must be a mapping with a list of parts, "
+                         f"for example:\n{EXAMPLE}")
+    entries = []
+    for number, part in enumerate(spec["parts"], start=1):
+        if (not isinstance(part, dict) or not isinstance(part.get("caption"), str)
+                or not isinstance(part.get("pages"), list)):
+            raise InputError(f"{path}: part {number} must have a 'caption' (text) and a list "
+                             f"of 'pages'; it is {part!r}")
+        for entry in part["pages"]:
+            if not isinstance(entry, dict):
+                raise InputError(f"{path}: part '{part['caption']}': {entry!r} is not a page; "
+                                 "write each page as '- page: NAME' with optional notebook, "
+                                 "title and parameters")
+            unknown = set(entry) - set(PAGE_KEYS)
+            if unknown or "page" not in entry:
+                raise InputError(f"{path}: entry {entry} needs 'page' and may have only "
+                                 "'notebook', 'title' and 'parameters'")
+            name = entry["page"]
+            for key in ("notebook", "title"):
+                if entry.get(key) is not None and not isinstance(entry[key], str):
+                    raise InputError(f"{path}: page '{name}': '{key}' must be text, not "
+                                     f"{entry[key]!r}")
+            notebook = entry.get("notebook")
+            if notebook is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", notebook):
+                raise InputError(f"{path}: page '{name}': notebook '{notebook}' must be the "
+                                 "name of a file in book/notebooks/ without '.ipynb' (letters, "
+                                 "digits, '_' and '-')")
+            if notebook is not None and notebooks is not None and not (
+                    notebooks / f"{notebook}.ipynb").is_file():
+                known = ", ".join(sorted(p.stem for p in notebooks.glob("*.ipynb")))
+                raise InputError(f"{path}: page '{name}': there is no notebook "
+                                 f"'{notebook}' in {notebooks.name}/; the notebooks are: "
+                                 f"{known}")
+            params = entry.get("parameters")
+            if params is not None and not isinstance(params, dict):
+                raise InputError(f"{path}: page '{name}': 'parameters' must be a mapping of "
+                                 f"names to values (name: value, one per line), not "
+                                 f"{params!r}")
+            if params and not all(isinstance(k, str) for k in params):
+                raise InputError(f"{path}: page '{name}': parameter names must be text")
+            entries.append((part["caption"], entry))
+    return entries
