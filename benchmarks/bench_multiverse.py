@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
+import logging
 import platform
 import random
 import tempfile
@@ -89,12 +90,15 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
     from dask.distributed import Client, LocalCluster
 
     out = out or paths.build_dir() / "bench_multiverse.json"
+    # The clusters' own start and close messages (INFO) would bury the report.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     choices = load_choices()
     clusters, startup = {}, {}
     for n in workers:
         start = time.perf_counter()
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=multiverse_dask.DASHBOARD, silence_logs=50)
+                               dashboard_address=multiverse_dask.DASHBOARD,
+                               silence_logs=logging.WARNING)
         clusters[n] = (cluster, Client(cluster))
         startup[n] = round(time.perf_counter() - start, 2)
     overhead = {n: round(1000 * task_overhead(client), 3)
