@@ -13,7 +13,9 @@ ROOT = PACKAGE.parent
 
 CONTRACT = PACKAGE / "contract"
 DATA_CONTRACT = CONTRACT / "data_contract.json"
-PUBLISHED_FACTS = CONTRACT / "published_facts.csv"
+SOURCE_STUDIES = PACKAGE / "source_studies"  # what the two source studies published
+SOURCE_STUDY = SOURCE_STUDIES / "study.json"
+PUBLISHED_FACTS = SOURCE_STUDIES / "published_facts.csv"
 APPRAISAL_TOOLS = CONTRACT / "appraisal_tools.json"
 
 DATA_SYNTHETIC = ROOT / "data_synthetic"

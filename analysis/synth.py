@@ -26,18 +26,30 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-from analysis import DEFAULT_SEED, __version__
+from analysis import DEFAULT_SEED, __version__, paths
 from analysis.contract.files import load_contract
 from analysis.contract.tools import item_numbers
 from analysis.stats.prevalence import pool_logit
 
-FIELDWORK = {
-    "start": "2019-07-01",
-    "end": "2020-10-31",
-    "suspension_start": "2020-03-01",
-    "suspension_end": "2020-07-14",
-    "remote_modes_after_suspension": ["video_call"],
-}
+def source_study_section() -> dict:
+    """The ``study`` section the bundled package declares: the two source studies.
+
+    Read from ``analysis/source_studies/`` (``study.json`` and the published figures in
+    ``published_facts.csv``, each with its source), so the figures are typed once.
+    """
+    section = json.loads(paths.SOURCE_STUDY.read_text(encoding="utf-8"))
+    facts = pd.read_csv(paths.PUBLISHED_FACTS, dtype=str, keep_default_na=False)
+    section["published"] = [
+        {key: (None if value == "" else float(value) if key in ("ci_low", "ci_high")
+               else value) for key, value in row.items()}
+        for row in facts.to_dict("records")]
+    return section
+
+
+_PAUSE = json.loads(paths.SOURCE_STUDY.read_text(encoding="utf-8"))["fieldwork"]
+FIELDWORK = {"start": _PAUSE["start"], "end": _PAUSE["end"],
+             "suspension_start": _PAUSE["suspensions"][0]["start"],
+             "suspension_end": _PAUSE["suspensions"][0]["end"]}
 
 REGIONS_SAMPLED = ["North East", "North West", "Yorkshire and the Humber", "East Midlands",
                    "West Midlands", "London", "South East", "South West"]
@@ -80,7 +92,7 @@ DATABASES = ["MEDLINE", "Embase", "PsycINFO", "CINAHL", "Web of Science",
 FULL_TEXT_REASONS = ["Not clinician perspectives", "Not community services",
                      "Not a qualitative method", "Population not CEN", "Not a research paper"]
 
-# Targets from the published pooled estimates (see analysis/published_facts.csv).
+# Targets from the published pooled estimates (see analysis/source_studies/published_facts.csv).
 PREVALENCE_TARGETS = {
     ("community", "high"): 0.096,
     ("community", "low_middle"): 0.043,
@@ -440,7 +452,7 @@ def _descriptor(seed: int, scale: int) -> dict:
         ],
         "generator": {"command": f"python -m analysis synth --seed {seed} --scale {scale}",
                       "seed": seed, "scale": scale, "version": __version__},
-        "fieldwork": FIELDWORK,
+        "study": source_study_section(),
         "licenses": [{"name": "CC0-1.0", "title": "Creative Commons Zero v1.0"}],
         "resources": contract["resources"],
     }

@@ -43,7 +43,13 @@ from scipy.special import expit
 from analysis.chapters import prevalence as prevalence_page
 from analysis.stats import prevalence as pv
 from analysis.contract.package import DataPackage
-from analysis.contract.published import published
+from analysis.contract import published as published_figures
+from analysis.contract.validation import load_package as _load_bundled
+
+
+def published(fact_id):
+    """A figure the bundled package declares as published (its study section)."""
+    return published_figures.published(_load_bundled(), fact_id)
 
 matplotlib.use("Agg")
 

@@ -21,7 +21,13 @@ from analysis.chapters import quality as quality_page
 from analysis.stats import quality
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
-from analysis.contract.published import published
+from analysis.contract import published as published_figures
+from analysis.contract.validation import load_package as _load_bundled
+
+
+def published(fact_id):
+    """A figure the bundled package declares as published (its study section)."""
+    return published_figures.published(_load_bundled(), fact_id)
 
 matplotlib.use("Agg")
 
@@ -280,7 +286,8 @@ def test_bands_follow_the_rule_and_imply_the_published_judgement(package, tool):
     recomputed = [rule.band((row == "cant_tell").sum(), (row == "no").sum())
                   for _, row in consensus.iterrows()]
     assert bands["band"].tolist() == recomputed
-    judgement = quality.review_judgement(bands, rule, synthetic=True)
+    judgement = quality.review_judgement(bands, rule, synthetic=True,
+                                         published_fact=published("overall_quality"))
     assert judgement.judgement == published("overall_quality")["value"] == "moderate"
     assert judgement.comparison == "the same as the published judgement"
     assert judgement.n_high + judgement.n_moderate + judgement.n_low == judgement.n_papers

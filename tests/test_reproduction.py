@@ -11,7 +11,7 @@ from analysis.contract.published import published_facts
 
 def test_bundled_data_reproduce_every_published_figure(package):
     table = reproduction.reproduction_table(package)
-    assert list(table.index) == list(published_facts().index)
+    assert list(table.index) == list(published_facts(package).index)
     summary = reproduction.summarise_reproduction(table)
     assert summary.n_differs == 0, table[table["status"] == "differs"]
     assert summary.n_reproduced == summary.n_checked >= 20

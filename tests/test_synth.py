@@ -9,7 +9,13 @@ import pytest
 from analysis import paths
 from analysis.stats import prevalence
 from analysis.contract.validation import load_package, validate
-from analysis.contract.published import published
+from analysis.contract import published as published_figures
+from analysis.contract.validation import load_package as _load_bundled
+
+
+def published(fact_id):
+    """A figure the bundled package declares as published (its study section)."""
+    return published_figures.published(_load_bundled(), fact_id)
 from analysis.stats.sample import summarise_included_papers, summarise_interview_sample
 from analysis.synth import DEFAULT_SEED, generate
 

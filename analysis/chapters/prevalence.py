@@ -139,7 +139,7 @@ def _short_source(source: str) -> str:
     return source.split(",")[0].strip()
 
 
-def published_comparison(studies: pd.DataFrame, transform: str = "logit",
+def published_comparison(studies: pd.DataFrame, facts: pd.DataFrame, transform: str = "logit",
                          tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
     """Each published prevalence beside the re-analysis of the matching studies.
 
@@ -147,11 +147,12 @@ def published_comparison(studies: pd.DataFrame, transform: str = "logit",
     population with no studies in the package gets an empty re-analysis; one with a
     single study gets that study's own estimate.
     """
-    facts = published_facts()
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FreemanTukeyWarning)
         for comp in COMPARISONS:
+            if comp.fact_id not in facts.index:
+                continue  # the package does not declare this published figure
             fact = facts.loc[comp.fact_id]
             chosen = _select(studies, comp.where)
             nan = float("nan")
@@ -167,7 +168,12 @@ def published_comparison(studies: pd.DataFrame, transform: str = "logit",
                 "k": len(chosen), "reanalysis": value, "reanalysis_ci_low": low,
                 "reanalysis_ci_high": high, "difference_pp": value - float(fact["number"]),
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+COMPARISON_COLUMNS = ["fact_id", "population", "published", "published_ci_low",
+                      "published_ci_high", "published_kind", "source", "k", "reanalysis",
+                      "reanalysis_ci_low", "reanalysis_ci_high", "difference_pp"]
 
 
 def comparison_view(table: pd.DataFrame) -> pd.DataFrame:
@@ -332,7 +338,8 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         warnings.simplefilter("ignore", FreemanTukeyWarning)
         overall = estimate(studies["cases"], studies["n"], transform, method, level)
     regression = meta_regression(studies, covariate, transform, method, "community", level)
-    comparison = published_comparison(studies, transform, method, level)
+    comparison = published_comparison(studies, published_facts(package), transform, method,
+                                      level)
     c = _require(by_setting.pooled, "community", "community studies")
     hi = _require(by_income.pooled, "high", "high-income community studies")
     lm = _require(by_income.pooled, "low_middle", "low- and middle-income community studies")

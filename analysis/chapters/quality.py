@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.contract.package import DataPackage, category_labels
+from analysis.contract.published import published_facts
 from analysis.stats.quality import (BAND_LABELS, COMPONENTS, CONSENSUS, Agreement, AppraisalTool,
                                     independent_reviewers, join_names, paper_labels, plural,
                                     ratings)
@@ -205,3 +206,9 @@ def _clustered_sentence(result) -> str:
                 "the classical interval is, if anything, cautious.")
     return (f"The two intervals are about as wide (ratio {ratio:.2f}): in these data the "
             "clustering of answers within papers costs little precision.")
+
+
+def published_judgement(package: DataPackage) -> pd.Series | None:
+    """The review-level quality judgement the package declares as published, if any."""
+    facts = published_facts(package)
+    return facts.loc["overall_quality"] if "overall_quality" in facts.index else None

@@ -1,6 +1,6 @@
 """Reproduction report: every published figure beside the value the data give.
 
-Each published fact (``analysis/published_facts.csv``) is matched with a computation
+Each published fact (declared by the package in ``study.published``) is matched with a computation
 on the data package. Counts and labels must match exactly; a published estimate must
 be matched within a tolerance stated in the table; facts the data cannot speak to are
 listed as context.
@@ -96,7 +96,7 @@ def reproduction_table(package: DataPackage) -> pd.DataFrame:
     """
     computations = _computations()
     rows = []
-    for fact_id, fact in published_facts().iterrows():
+    for fact_id, fact in published_facts(package).iterrows():
         compute = computations.get(fact_id)
         computed = compute(package) if compute else None
         tolerance, status = _judge(fact["kind"], fact["value"], fact["number"], computed)

@@ -1,30 +1,37 @@
-"""The published figures this book reproduces or sets beside its own results.
+"""The published figures a package compares its re-analysis with.
 
-They are kept as data (``analysis/published_facts.csv``), each with its source, so a
-page quotes a published figure by its ``fact_id`` and never types it.
+A package declares them in its study section (``study.published`` in
+``datapackage.json``), each with its source, so a page quotes a published figure by its
+``fact_id`` and never types it; a package that declares none gets no comparison.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from analysis import paths
+from analysis.contract.package import DataPackage
+from analysis.contract.study import FACT_KEYS
 
 
-def published_facts() -> pd.DataFrame:
-    """Every published figure, indexed by ``fact_id``.
+def published_facts(package: DataPackage) -> pd.DataFrame:
+    """Every published figure the package declares, indexed by ``fact_id``.
 
     ``value`` is text (some facts are labels such as "moderate"); ``number`` holds it
-    as a number where it is one.
+    as a number where it is one. Empty (with the same columns) when none is declared.
     """
-    facts = pd.read_csv(paths.PUBLISHED_FACTS, dtype={"value": str}).set_index("fact_id")
+    rows = [{k: (None if fact.get(k) is None else fact.get(k)) for k in FACT_KEYS}
+            for fact in package.study.published]
+    facts = pd.DataFrame(rows, columns=list(FACT_KEYS)).set_index("fact_id")
+    facts["value"] = facts["value"].map(lambda v: v if v is None else str(v))
+    for column in ("ci_low", "ci_high"):
+        facts[column] = pd.to_numeric(facts[column], errors="coerce")
     facts["number"] = pd.to_numeric(facts["value"], errors="coerce")
     return facts
 
 
-def published(fact_id: str) -> pd.Series:
+def published(package: DataPackage, fact_id: str) -> pd.Series:
     """One published figure with its source."""
-    facts = published_facts()
+    facts = published_facts(package)
     if fact_id not in facts.index:
         raise KeyError(f"no published fact '{fact_id}'; known: {', '.join(facts.index)}")
     return facts.loc[fact_id]

@@ -32,6 +32,7 @@ class Rule:
     name: str
     description: str
     check: Callable[[DataPackage], Iterator[Problem]]
+    tables: tuple[str, ...] = ()  # the rule runs only when the package holds all of them
 
 
 def _first_row(table: pd.DataFrame, mask) -> int | None:
@@ -39,12 +40,35 @@ def _first_row(table: pd.DataFrame, mask) -> int | None:
     return int(rows[0]) if len(rows) else None
 
 
+def minority_categories(pkg: DataPackage) -> tuple[set[str], set[str]]:
+    """Ethnicity categories that count as minority, and those that do not.
+
+    A package that declares its own ethnicity categories may list the minority ones in
+    the field's ``minorityCategories``; with the contract's defaults only 'White British'
+    is known not to be a minority background (the others depend on the person).
+    """
+    for res in pkg.descriptor.get("resources", []):
+        if isinstance(res, dict) and res.get("name") == "participants":
+            for fdef in res.get("schema", {}).get("fields", []):
+                if isinstance(fdef, dict) and fdef.get("name") == "ethnicity" \
+                        and isinstance(fdef.get("minorityCategories"), list):
+                    minority = {str(v) for v in fdef["minorityCategories"]}
+                    return minority, set(pkg.categories("participants", "ethnicity")) - minority
+    return set(), {"White British"}
+
+
 def _ethnicity_consistent(pkg: DataPackage) -> Iterator[Problem]:
     t = pkg["participants"]
-    for row in t.index[(t["ethnicity"] == "White British") & t["ethnic_minority"]]:
+    minority, majority = minority_categories(pkg)
+    for row in t.index[t["ethnicity"].isin(majority) & t["ethnic_minority"]]:
         yield Problem("participants.csv", int(row), "ethnic_minority",
-                      "is true but ethnicity is 'White British'; set it to false "
+                      f"is true but ethnicity is '{t.at[row, 'ethnicity']}', which the "
+                      "package does not count as a minority background; set it to false "
                       "or correct the ethnicity")
+    for row in t.index[t["ethnicity"].isin(minority) & ~t["ethnic_minority"]]:
+        yield Problem("participants.csv", int(row), "ethnic_minority",
+                      f"is false but ethnicity is '{t.at[row, 'ethnicity']}', which the "
+                      "package lists under minorityCategories; set it to true")
 
 
 def _interview_order(pkg: DataPackage) -> Iterator[Problem]:
@@ -66,31 +90,30 @@ def _interview_order(pkg: DataPackage) -> Iterator[Problem]:
 
 
 def _fieldwork_dates(pkg: DataPackage) -> Iterator[Problem]:
-    fw = pkg.fieldwork
-    if not fw:
+    study = pkg.study
+    if not study.fieldwork_start:
         return
     t = pkg["participants"]
-    start, end = pd.Timestamp(fw["start"]), pd.Timestamp(fw["end"])
+    start, end = pd.Timestamp(study.fieldwork_start), pd.Timestamp(study.fieldwork_end)
     for row in t.index[(t["interview_date"] < start) | (t["interview_date"] > end)]:
         yield Problem("participants.csv", int(row), "interview_date",
                       f"{t.at[row, 'interview_date']:%Y-%m-%d} is outside the fieldwork "
-                      f"period {fw['start']} to {fw['end']} declared in datapackage.json")
-    if "suspension_start" not in fw:
-        return
-    s0, s1 = pd.Timestamp(fw["suspension_start"]), pd.Timestamp(fw["suspension_end"])
-    in_gap = (t["interview_date"] >= s0) & (t["interview_date"] <= s1)
-    for row in t.index[in_gap]:
-        yield Problem("participants.csv", int(row), "interview_date",
-                      f"{t.at[row, 'interview_date']:%Y-%m-%d} falls in the suspension "
-                      f"{fw['suspension_start']} to {fw['suspension_end']}, when no "
-                      "interviews were held")
-    remote = fw.get("remote_modes_after_suspension")
-    if remote:
-        late = (t["interview_date"] > s1) & ~t["interview_mode"].isin(remote)
-        for row in t.index[late]:
-            yield Problem("participants.csv", int(row), "interview_mode",
-                          f"'{t.at[row, 'interview_mode']}' after the suspension; "
-                          f"only {', '.join(remote)} were used then")
+                      f"period {study.fieldwork_start} to {study.fieldwork_end} declared in "
+                      "datapackage.json")
+    for pause in study.suspensions:
+        s0, s1 = pd.Timestamp(pause.start), pd.Timestamp(pause.end)
+        in_gap = (t["interview_date"] >= s0) & (t["interview_date"] <= s1)
+        for row in t.index[in_gap]:
+            yield Problem("participants.csv", int(row), "interview_date",
+                          f"{t.at[row, 'interview_date']:%Y-%m-%d} falls in the suspension "
+                          f"{pause.start} to {pause.end} ({pause.label}), when no "
+                          "interviews were held")
+        if pause.modes_after:
+            late = (t["interview_date"] > s1) & ~t["interview_mode"].isin(pause.modes_after)
+            for row in t.index[late]:
+                yield Problem("participants.csv", int(row), "interview_mode",
+                              f"'{t.at[row, 'interview_mode']}' after the suspension; "
+                              f"only {', '.join(pause.modes_after)} were used then")
 
 
 def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
@@ -141,6 +164,8 @@ def _codes_in_their_review(pkg: DataPackage) -> Iterator[Problem]:
     review = pkg["framework"].set_index("subtheme_id")["review"]
     for table, file, wanted in (("study_codes", "study_codes.csv", "meta_synthesis"),
                                 ("participant_codes", "participant_codes.csv", "interview_study")):
+        if table not in pkg.tables:
+            continue
         t = pkg[table]
         wrong = t["subtheme_id"].map(review) != wanted
         for row in t.index[wrong]:
@@ -148,6 +173,8 @@ def _codes_in_their_review(pkg: DataPackage) -> Iterator[Problem]:
                           f"'{t.at[row, 'subtheme_id']}' is a sub-theme of the "
                           f"{review[t.at[row, 'subtheme_id']]}; this table takes "
                           f"sub-themes of the {wanted} only")
+    if "participant_codes" not in pkg.tables:
+        return
     t = pkg["participant_codes"]
     n_sub = t.groupby("code_id")["subtheme_id"].nunique()
     for code in n_sub.index[n_sub > 1]:
@@ -186,6 +213,8 @@ def _search_flow_closes(pkg: DataPackage) -> Iterator[Problem]:
             yield Problem("search_flow.csv", row, "count",
                           f"'{stage}' is {get(stage)} but {how} is {expected}; "
                           "the PRISMA arithmetic must close")
+    if "studies" not in pkg.tables:
+        return
     n_papers = len(pkg["studies"])
     if get("included") != n_papers:
         row = _first_row(t, t["stage"] == "included")
@@ -216,27 +245,36 @@ def _cerqual_complete(pkg: DataPackage) -> Iterator[Problem]:
 
 RULES: list[Rule] = [
     Rule("ethnicity", "A participant whose ethnicity is 'White British' is not marked as "
-         "from a minority ethnic background.", _ethnicity_consistent),
+         "from a minority ethnic background (or, when the package lists its minority categories, "
+         "is marked exactly when the ethnicity is one of them).", _ethnicity_consistent,
+         ("participants",)),
     Rule("interview order", "interview_order numbers the interviews 1 to n without gaps, "
-         "in date order.", _interview_order),
+         "in date order.", _interview_order, ("participants",)),
     Rule("fieldwork", "Interview dates lie within the fieldwork period declared in "
          "datapackage.json, none falls in a declared suspension, and after it only the "
-         "declared remote modes are used.", _fieldwork_dates),
+         "declared remote modes are used.", _fieldwork_dates, ("participants",)),
     Rule("CASP complete", "Every paper has a 'consensus' rating, and every reviewer who rates "
-         "a paper answers all ten CASP items.", _casp_complete),
+         "a paper answers all ten CASP items.", _casp_complete,
+         ("casp_ratings", "studies")),
     Rule("framework", "Each theme has one name and belongs to one review; sub-theme "
-         "identifiers start with their theme's identifier.", _framework_consistent),
+         "identifiers start with their theme's identifier.", _framework_consistent,
+         ("framework",)),
     Rule("codes", "Paper codes use meta-synthesis sub-themes, participant codes use "
          "interview-study sub-themes, and each initial code sits under one sub-theme.",
-         _codes_in_their_review),
-    Rule("prevalence counts", "A prevalence study's cases do not exceed its n.", _cases_within_n),
+         _codes_in_their_review, ("framework",)),
+    Rule("prevalence counts", "A prevalence study's cases do not exceed its n.", _cases_within_n,
+         ("prevalence_studies",)),
     Rule("PRISMA", "The PRISMA arithmetic closes (identified - duplicates = screened, and so "
-         "on) and the number included equals the rows of studies.csv.", _search_flow_closes),
+         "on) and the number included equals the rows of studies.csv.", _search_flow_closes,
+         ("search_flow",)),
     Rule("CERQual", "Each meta-synthesis theme assessed has all four GRADE-CERQual "
-         "components and one overall confidence.", _cerqual_complete),
+         "components and one overall confidence.", _cerqual_complete,
+         ("cerqual", "framework")),
 ]
 
 
 def check(package: DataPackage) -> list[Problem]:
     """Run every cross-table rule on a typed package and return the problems found."""
-    return [problem for rule in RULES for problem in rule.check(package)]
+    return [problem for rule in RULES
+            if all(table in package.tables for table in rule.tables)
+            for problem in rule.check(package)]

@@ -27,7 +27,8 @@ from analysis import paths
 from analysis.contract import reading, rules
 from analysis.contract.errors import DataPackageError, Problem, ValidationReport
 from analysis.contract.files import fingerprint
-from analysis.contract.package import DataPackage, contract_resources
+from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
+from analysis.contract.study import read_study
 from analysis.paths import VALIDATED_PACKAGE_ENV
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
@@ -59,14 +60,22 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
         report.problems.extend(shape)
         return descriptor if isinstance(descriptor, dict) else {}
     declared = {r.get("name"): r for r in descriptor.get("resources", [])}
-    for name, res in contract_resources().items():
-        mine = declared.get(name)
-        if mine is None:
+    contract = contract_resources()
+    for name in declared:
+        if name not in contract:
             report.problems.append(
                 Problem(paths.DATAPACKAGE_NAME, None, None,
-                        f"resource '{name}' is not declared; the contract needs all of: "
-                        f"{', '.join(contract_resources())}")
-            )
+                        f"resource '{name}' is not a table of the contract; its tables are: "
+                        f"{', '.join(contract)}"))
+    for name, res in contract.items():
+        mine = declared.get(name)
+        if mine is None:
+            if (data_dir / res["path"]).exists():
+                report.problems.append(
+                    Problem(res["path"], None, None,
+                            f"is in the folder but resource '{name}' is not declared in "
+                            f"{paths.DATAPACKAGE_NAME}; declare it (copy its entry from "
+                            "data_synthetic/datapackage.json) or remove the file"))
             continue
         want = [(f["name"], f["type"]) for f in res["schema"]["fields"]]
         schema = mine.get("schema", {})
@@ -79,6 +88,7 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
                         f"resource '{name}' declares fields {have} but the contract has "
                         f"{want}; copy the schema from data_synthetic/datapackage.json")
             )
+    report.problems.extend(read_study(descriptor)[1])
     return descriptor
 
 
@@ -153,6 +163,46 @@ TABLE_PAGES = {
     "prevalence_studies": "Prevalence context and its sensitivity analyses",
     "search_flow": "Data dictionary (PRISMA flow)",
 }
+
+
+CONTRACT_DEFAULT = "the contract's defaults"
+
+
+def resources_in_force(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The contract's declared tables, with the package's own vocabularies applied.
+
+    Only the tables the package declares, in contract order. For every column whose
+    categories differ from study to study, a ``constraints.enum`` (and
+    ``categoryLabels``) on the package's own field replaces the contract's; the
+    categories a method fixes (:data:`FIXED_VOCABULARIES`) stay. Each field in force
+    records where its categories came from under ``"vocabularySource"``.
+    """
+    declared = {r.get("name"): r for r in descriptor.get("resources", [])
+                if isinstance(r, dict)}
+    in_force = {}
+    for name, res in contract_resources().items():
+        if name not in declared:
+            continue
+        mine = {f.get("name"): f for f in declared[name].get("schema", {}).get("fields", [])
+                if isinstance(f, dict)}
+        fields = []
+        for fdef in res["schema"]["fields"]:
+            fdef = dict(fdef, constraints=dict(fdef.get("constraints", {})))
+            own = mine.get(fdef["name"], {})
+            own_enum = own.get("constraints", {}).get("enum") if isinstance(
+                own.get("constraints"), dict) else None
+            if "enum" in fdef["constraints"]:
+                fdef["vocabularySource"] = CONTRACT_DEFAULT
+            if (own_enum and isinstance(own_enum, list) and fdef["type"] == "string"
+                    and (name, fdef["name"]) not in FIXED_VOCABULARIES
+                    and own_enum != fdef["constraints"].get("enum")):
+                fdef["constraints"]["enum"] = [str(v) for v in own_enum]
+                labels = own.get("categoryLabels", {})
+                fdef["categoryLabels"] = dict(labels) if isinstance(labels, dict) else {}
+                fdef["vocabularySource"] = paths.DATAPACKAGE_NAME
+            fields.append(fdef)
+        in_force[name] = dict(res, schema=dict(res["schema"], fields=fields))
+    return in_force
 
 
 def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> pd.DataFrame | None:
@@ -324,7 +374,8 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         bad = ~present.isin(allowed)
         _add(report, file, present.index[bad], name,
              lambda r: f"'{raw.at[r, name]}' is not an allowed value; "
-                       f"allowed: {', '.join(allowed)}")
+                       f"allowed ({fdef.get('vocabularySource', CONTRACT_DEFAULT)}): "
+                       f"{', '.join(allowed)}")
     if "pattern" in cons:
         bad = ~_per_value(present, lambda u: u.astype(str).str.fullmatch(cons["pattern"])
                           .astype(bool))
@@ -368,13 +419,22 @@ def _check_keys(raw: pd.DataFrame, res: dict[str, Any], report: ValidationReport
                    "each combination may appear once")
 
 
-def _check_foreign_keys(raw_tables: dict[str, pd.DataFrame], report: ValidationReport) -> None:
-    for name, res in contract_resources().items():
+def _check_foreign_keys(raw_tables: dict[str, pd.DataFrame], in_force: dict[str, Any],
+                        report: ValidationReport) -> None:
+    for name, res in in_force.items():
         raw = raw_tables.get(name)
         if raw is None:
             continue
         for fk in res["schema"]["foreignKeys"]:
             ref = fk["reference"]
+            if ref["resource"] not in in_force:
+                ref_file = contract_resources()[ref["resource"]]["path"]
+                report.problems.append(Problem(
+                    res["path"], None, fk["fields"][0],
+                    f"refers to {ref_file}, which the package does not declare; add "
+                    f"{ref_file} (its {ref['fields'][0]} lists the allowed values) or leave "
+                    f"out {res['path']}"))
+                continue
             target = raw_tables.get(ref["resource"])
             if target is None or target.empty:
                 continue  # the table itself is reported (missing, unreadable or empty)
@@ -455,9 +515,14 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
         report.problems.append(Problem(str(data_dir), None, None, "folder not found"))
         return report, None
     descriptor = _read_descriptor(data_dir, report)
+    in_force = resources_in_force(descriptor)
+    if not in_force and report.ok:
+        report.problems.append(Problem(paths.DATAPACKAGE_NAME, None, "resources",
+                                       "declares no table of the contract; declare at least "
+                                       "one (run python -m analysis init to start a package)"))
     raw_tables: dict[str, pd.DataFrame] = {}
     typed_tables: dict[str, pd.DataFrame] = {}
-    for name, res in contract_resources().items():
+    for name, res in in_force.items():
         raw = _read_raw(data_dir, res, report)
         if raw is None:
             continue
@@ -466,10 +531,19 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
                  for f in res["schema"]["fields"]}
         _check_keys(raw, res, report)
         typed_tables[name] = pd.DataFrame(typed, index=raw.index)
-    _check_foreign_keys(raw_tables, report)
+    _check_foreign_keys(raw_tables, in_force, report)
     if report.ok:
         # Cross-table rules need typed, key-clean tables.
-        package = DataPackage(data_dir=data_dir, descriptor=descriptor, tables=typed_tables)
+        vocabularies, sources = {}, {}
+        for name, res in in_force.items():
+            for fdef in res["schema"]["fields"]:
+                if "enum" in fdef.get("constraints", {}):
+                    labels = fdef.get("categoryLabels", {})
+                    vocabularies[(name, fdef["name"])] = {
+                        v: labels.get(v, v) for v in fdef["constraints"]["enum"]}
+                    sources[(name, fdef["name"])] = fdef["vocabularySource"]
+        package = DataPackage(data_dir=data_dir, descriptor=descriptor, tables=typed_tables,
+                              vocabularies=vocabularies, vocabulary_sources=sources)
         report.problems.extend(rules.check(package))
         # Analyses see plain 0-based tables; line numbers were only for messages.
         for name, table in typed_tables.items():

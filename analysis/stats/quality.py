@@ -58,7 +58,6 @@ from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
 from analysis import paths
 from analysis.contract.package import DataPackage, category_labels
-from analysis.contract.published import published
 from analysis.contract.tools import DEFAULT_TOOL, read_tool
 
 TOOLS_FILE = paths.APPRAISAL_TOOLS
@@ -863,12 +862,12 @@ class ReviewJudgement:
     rule_status: str
 
 
-def review_judgement(bands: pd.DataFrame, rule: BandingRule,
-                     synthetic: bool = False) -> ReviewJudgement:
+def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = False,
+                     published_fact: Mapping[str, Any] | None = None) -> ReviewJudgement:
     """The review-level quality judgement implied by the papers' bands.
 
     The judgement is the median band (:func:`median_band`), set beside the judgement the
-    meta-synthesis published (``analysis.contract.published.published('overall_quality')``).
+    meta-synthesis published, when the package declares it (``study.published``).
 
     Parameters
     ----------
@@ -879,8 +878,11 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule,
     synthetic : bool
         Whether the ratings are the bundled synthetic ones, which were calibrated to
         the published judgement (the caveat then says so).
+    published_fact : mapping, optional
+        The published overall judgement (``value`` and ``source``) the package declares;
+        without one, ``published``, ``published_source`` and ``comparison`` are empty.
     """
-    fact = published("overall_quality")
+    fact = published_fact if published_fact is not None else {"value": "", "source": ""}
     n = len(bands)
     counts = bands["band"].value_counts()
     judgement = median_band(bands["band"])
@@ -898,8 +900,8 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule,
         pct_moderate=float(100 * counts.get("moderate", 0) / n),
         pct_low=float(100 * counts.get("low", 0) / n),
         judgement=judgement, published=str(fact["value"]), published_source=str(fact["source"]),
-        comparison=("the same as the published judgement" if same
-                    else "different from the published judgement"),
+        comparison=("" if published_fact is None else "the same as the published judgement"
+                    if same else "different from the published judgement"),
         caveat=caveat,
         rule_status=("This is the book's default rule."
                      if rule.limits() == BANDING_RULES["default"].limits()

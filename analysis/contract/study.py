@@ -1,0 +1,313 @@
+"""The study a data package describes: the ``study`` section of ``datapackage.json``.
+
+Every sentence of the book that states a fact about the study (where it took place,
+what a region is called, when fieldwork was suspended and why, which reports it
+re-analyses, which published figures it is compared with) reads it here, so that a
+package that declares none of it gets pages that claim none of it. The section is
+read without pandas and checked entry by entry; each problem names the key to fix.
+
+The shape, with every key optional::
+
+    "study": {
+      "title": "...", "description": "...",
+      "reports": [{"id": "...", "review": "meta_synthesis", "short": "Troup et al. 2020",
+                   "citation": "...", "what": "a meta-synthesis of ..."}],
+      "setting": {"country": "England", "region": "English region",
+                  "regions": "English regions"},
+      "fieldwork": {"start": "2019-07-01", "end": "2020-10-31",
+                    "suspensions": [{"label": "the COVID-19 pandemic",
+                                     "start": "2020-03-01", "end": "2020-07-14",
+                                     "modes_after": ["video_call"]}]},
+      "appraisal": {"tool": "casp_qualitative", "agreed_label": "consensus"},
+      "published": [{"fact_id": "...", "study": "...", "quantity": "...", "value": "...",
+                     "ci_low": null, "ci_high": null, "unit": "...", "kind": "count",
+                     "source": "..."}]
+    }
+
+Packages written before the section existed keep working: a top-level ``fieldwork``
+with ``suspension_start``, ``suspension_end`` and ``remote_modes_after_suspension`` is
+read as one suspension labelled "a suspension of fieldwork".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from analysis.contract.errors import Problem
+
+FILE = "datapackage.json"
+REVIEWS = ("meta_synthesis", "interview_study", "prevalence")
+FACT_KINDS = ("count", "minimum", "label", "estimate", "approximate")
+FACT_KEYS = ("fact_id", "study", "quantity", "value", "ci_low", "ci_high", "unit", "kind",
+             "source")
+DEFAULT_SUSPENSION_LABEL = "a suspension of fieldwork"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A published report whose study the package re-analyses."""
+
+    id: str
+    review: str
+    short: str
+    citation: str
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """A period when fieldwork stopped, why, and the interview modes used after it."""
+
+    label: str
+    start: str
+    end: str
+    modes_after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Where the study took place and what its regions are called."""
+
+    country: str = ""
+    region: str = "region"
+    regions: str = "regions"
+
+
+@dataclass(frozen=True)
+class Study:
+    """What the package declares about its study (see the module docstring)."""
+
+    title: str = ""
+    description: str = ""
+    reports: tuple[Report, ...] = ()
+    setting: Setting = Setting()
+    fieldwork_start: str | None = None
+    fieldwork_end: str | None = None
+    suspensions: tuple[Suspension, ...] = ()
+    appraisal: dict[str, Any] = field(default_factory=dict)
+    published: tuple[dict[str, Any], ...] = ()
+
+    def report(self, review: str) -> Report | None:
+        """The report of one review (``meta_synthesis``, ``interview_study``), if declared."""
+        return next((r for r in self.reports if r.review == review), None)
+
+    @property
+    def agreed_label(self) -> str:
+        """The reviewer label of the agreed (consensus) appraisal answers."""
+        return str(self.appraisal.get("agreed_label", "consensus"))
+
+    @property
+    def fieldwork(self) -> dict[str, Any]:
+        """The fieldwork period and its first suspension in the flat form of old packages."""
+        if not self.fieldwork_start:
+            return {}
+        flat: dict[str, Any] = {"start": self.fieldwork_start, "end": self.fieldwork_end}
+        if self.suspensions:
+            first = self.suspensions[0]
+            flat.update(suspension_start=first.start, suspension_end=first.end,
+                        remote_modes_after_suspension=list(first.modes_after),
+                        suspension_label=first.label)
+        return flat
+
+
+def _iso_date(text: Any) -> bool:
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _text(section: dict, key: str, where: str, problems: list[Problem], default: str = "") -> str:
+    value = section.get(key, default)
+    if not isinstance(value, str):
+        problems.append(Problem(FILE, None, f"{where}.{key}",
+                                f"{json.dumps(value)} must be text in double quotes"))
+        return default
+    return value
+
+
+def _period(entry: dict, where: str, problems: list[Problem]) -> tuple[str | None, str | None]:
+    start, end = entry.get("start"), entry.get("end")
+    if (start is None) != (end is None):
+        missing = "end" if end is None else "start"
+        problems.append(Problem(FILE, None, f"{where}.{missing}",
+                                "is missing: a period needs both 'start' and 'end'"))
+        return None, None
+    for key, value in (("start", start), ("end", end)):
+        if value is not None and not _iso_date(value):
+            problems.append(Problem(FILE, None, f"{where}.{key}",
+                                    f"{json.dumps(value)} is not a date written YYYY-MM-DD "
+                                    "(for example 2019-08-01)"))
+            return None, None
+    if start is not None and start > end:
+        problems.append(Problem(FILE, None, f"{where}.end",
+                                f"{end} is before the start {start}; swap them"))
+        return None, None
+    return start, end
+
+
+def _legacy_fieldwork(descriptor: dict) -> dict[str, Any]:
+    """A top-level ``fieldwork`` of an older package, in the study section's shape."""
+    old = descriptor.get("fieldwork")
+    if not isinstance(old, dict) or not old:
+        return {}
+    new: dict[str, Any] = {k: old[k] for k in ("start", "end") if k in old}
+    if "suspension_start" in old or "suspension_end" in old:
+        new["suspensions"] = [{"label": old.get("suspension_label", DEFAULT_SUSPENSION_LABEL),
+                               "start": old.get("suspension_start"),
+                               "end": old.get("suspension_end"),
+                               "modes_after": old.get("remote_modes_after_suspension", [])}]
+    return new
+
+
+def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
+    """Read and check the ``study`` section of a package descriptor.
+
+    Parameters
+    ----------
+    descriptor : dict
+        The parsed ``datapackage.json``.
+
+    Returns
+    -------
+    Study
+        What was declared (defaults for what was not, or was wrong).
+    list of Problem
+        One per bad entry, naming its key (``study.fieldwork.suspensions[0].start``).
+    """
+    problems: list[Problem] = []
+    section = descriptor.get("study", {})
+    if not isinstance(section, dict):
+        return Study(), [Problem(FILE, None, "study", "must be an object ({...}); see "
+                                 "data_synthetic/datapackage.json for its keys")]
+    known = {"title", "description", "reports", "setting", "fieldwork", "appraisal",
+             "published"}
+    for key in sorted(set(section) - known):
+        problems.append(Problem(FILE, None, f"study.{key}",
+                                f"is not a key of the study section; it has: "
+                                f"{', '.join(sorted(known))}"))
+    title = _text(section, "title", "study", problems, str(descriptor.get("title", "")))
+    description = _text(section, "description", "study", problems)
+
+    reports = []
+    raw_reports = section.get("reports", [])
+    if not isinstance(raw_reports, list):
+        problems.append(Problem(FILE, None, "study.reports", "must be a list ([...])"))
+        raw_reports = []
+    for i, entry in enumerate(raw_reports):
+        where = f"study.reports[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(FILE, None, where, "must be an object with 'id', "
+                                    "'review', 'short' and 'citation'"))
+            continue
+        missing = [k for k in ("id", "review", "short", "citation") if not entry.get(k)]
+        if missing:
+            problems.append(Problem(FILE, None, where, f"lacks {', '.join(missing)}"))
+            continue
+        if entry["review"] not in REVIEWS:
+            problems.append(Problem(FILE, None, f"{where}.review",
+                                    f"'{entry['review']}' is not one of: {', '.join(REVIEWS)}"))
+            continue
+        reports.append(Report(str(entry["id"]), entry["review"], str(entry["short"]),
+                              str(entry["citation"]), str(entry.get("what", ""))))
+
+    raw_setting = section.get("setting", {})
+    if not isinstance(raw_setting, dict):
+        problems.append(Problem(FILE, None, "study.setting", "must be an object"))
+        raw_setting = {}
+    region = _text(raw_setting, "region", "study.setting", problems, "region")
+    setting = Setting(country=_text(raw_setting, "country", "study.setting", problems),
+                      region=region,
+                      regions=_text(raw_setting, "regions", "study.setting", problems,
+                                    region + "s"))
+
+    if "fieldwork" in section:
+        fieldwork, fieldwork_problems = section["fieldwork"], problems
+    else:  # an older package: its top-level fieldwork is checked where it is read
+        fieldwork, fieldwork_problems = _legacy_fieldwork(descriptor), []
+    suspensions = []
+    if not isinstance(fieldwork, dict):
+        fieldwork_problems.append(Problem(FILE, None, "study.fieldwork",
+                                "must be an object with 'start' and 'end' dates"))
+        fieldwork = {}
+    start, end = _period(fieldwork, "study.fieldwork", fieldwork_problems)
+    raw_suspensions = fieldwork.get("suspensions", [])
+    if not isinstance(raw_suspensions, list):
+        fieldwork_problems.append(Problem(FILE, None, "study.fieldwork.suspensions",
+                                "must be a list of periods"))
+        raw_suspensions = []
+    for i, entry in enumerate(raw_suspensions):
+        where = f"study.fieldwork.suspensions[{i}]"
+        if not isinstance(entry, dict):
+            fieldwork_problems.append(Problem(FILE, None, where, "must be an object with 'label', "
+                                    "'start', 'end' and 'modes_after'"))
+            continue
+        s0, s1 = _period(entry, where, fieldwork_problems)
+        if s0 is None:
+            if "start" not in entry:
+                fieldwork_problems.append(Problem(FILE, None, f"{where}.start", "is missing"))
+            continue
+        if start is None:
+            fieldwork_problems.append(Problem(FILE, None, where, "needs the fieldwork 'start' and "
+                                    "'end' it interrupts"))
+            continue
+        modes = entry.get("modes_after", [])
+        if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+            fieldwork_problems.append(Problem(FILE, None, f"{where}.modes_after",
+                                    "must be a list of interview modes, such as "
+                                    '["video_call"]'))
+            continue
+        label = _text(entry, "label", where, fieldwork_problems, DEFAULT_SUSPENSION_LABEL)
+        suspensions.append(Suspension(label or DEFAULT_SUSPENSION_LABEL, s0, s1, tuple(modes)))
+
+    appraisal = section.get("appraisal", {})
+    if not isinstance(appraisal, dict):
+        problems.append(Problem(FILE, None, "study.appraisal", "must be an object"))
+        appraisal = {}
+    if "agreed_label" in appraisal and not (isinstance(appraisal["agreed_label"], str)
+                                            and appraisal["agreed_label"].strip()):
+        problems.append(Problem(FILE, None, "study.appraisal.agreed_label",
+                                "must be the reviewer label of the agreed answers in "
+                                "casp_ratings.csv, such as \"consensus\""))
+        appraisal = {k: v for k, v in appraisal.items() if k != "agreed_label"}
+
+    published = []
+    raw_published = section.get("published", [])
+    if not isinstance(raw_published, list):
+        problems.append(Problem(FILE, None, "study.published", "must be a list of figures"))
+        raw_published = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw_published):
+        where = f"study.published[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(FILE, None, where, "must be an object"))
+            continue
+        missing = [k for k in ("fact_id", "quantity", "value", "kind", "source")
+                   if entry.get(k) in (None, "")]
+        if missing:
+            problems.append(Problem(FILE, None, where, f"lacks {', '.join(missing)}; every "
+                                    "published figure needs its source"))
+            continue
+        if entry["kind"] not in FACT_KINDS:
+            problems.append(Problem(FILE, None, f"{where}.kind",
+                                    f"'{entry['kind']}' is not one of: {', '.join(FACT_KINDS)}"))
+            continue
+        if entry["fact_id"] in seen:
+            problems.append(Problem(FILE, None, f"{where}.fact_id",
+                                    f"'{entry['fact_id']}' is declared twice"))
+            continue
+        seen.add(entry["fact_id"])
+        published.append({k: entry.get(k) for k in FACT_KEYS})
+
+    study = Study(title=title, description=description, reports=tuple(reports),
+                  setting=setting, fieldwork_start=start, fieldwork_end=end,
+                  suspensions=tuple(suspensions), appraisal=dict(appraisal),
+                  published=tuple(published))
+    return study, problems
