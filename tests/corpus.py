@@ -195,7 +195,8 @@ BROKEN = [
     # 3. What used to be accepted and wrong.
     Case("synthetic_as_string", descriptor(lambda d: d.update(synthetic="false")),
          f"{DP}:synthetic", "write true or false without quotes"),
-    Case("fieldwork_day_first", descriptor(lambda d: d["study"]["fieldwork"].update(start="01/07/2019")),
+    Case("fieldwork_day_first",
+         descriptor(lambda d: d["study"]["fieldwork"].update(start="01/07/2019")),
          f"{DP}:study.fieldwork.start", "YYYY-MM-DD"),
     Case("interview_date_day_first", set_cell(P, 2, "interview_date", "07/07/2019"),
          f"{P}:2:interview_date", "is not guessed"),
@@ -216,7 +217,8 @@ BROKEN = [
     Case("cell_over_limit", set_cell(S, 2, "first_author", "x" * 20_000),
          f"{S}:2:first_author", "over the limit of 10,000"),
     # 5. The contract's own checks, with what to fix.
-    Case("unknown_category", set_cell(P, 5, "gender", "mal"), f"{P}:5:gender", "allowed (the contract's defaults):"),
+    Case("unknown_category", set_cell(P, 5, "gender", "mal"), f"{P}:5:gender",
+         "allowed (the contract's defaults):"),
     Case("required_cell_empty", set_cell(P, 7, "region", ""), f"{P}:7:region", "required"),
     Case("below_minimum", set_cell(P, 8, "duration_min", "0"), f"{P}:8:duration_min",
          "below the minimum of 1"),

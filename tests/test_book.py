@@ -38,7 +38,7 @@ def page_text(html_dir: Path, page: str) -> str:
 
 def small_pages(tmp_path: Path, year_periods=(2003, 2010, 2015)) -> Path:
     spec = {"parts": [
-        {"caption": "About", "pages": [{"page": "intro"},
+        {"caption": "About", "pages": [{"page": "intro", "notebook": "intro"},
                                        {"page": "data_dictionary", "notebook": "data_dictionary"}]},
         {"caption": "Analyses", "pages": [
             {"page": "sample_characteristics", "notebook": "sample_characteristics",
@@ -355,8 +355,8 @@ def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
 
     book = tmp_path / "book"
     shutil.copytree(paths.BOOK, book, ignore=shutil.ignore_patterns("notebooks"))
-    intro = book / "intro.md"
-    intro.write_text(intro.read_text() + "\nSee {ref}`a-label-nobody-defined`.\n")
+    references = book / "references.md"
+    references.write_text(references.read_text() + "\nSee {ref}`a-label-nobody-defined`.\n")
     monkeypatch.setattr(paths, "BOOK", book)
     # Forced, so the notebooks run again and jupyter-book is started ahead.
     with pytest.raises(BuildError) as caught:
@@ -364,7 +364,7 @@ def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
               say=lambda s: None)
     message = str(caught.value)
     assert "jupyter-book build failed" in message and "is untouched" in message
-    assert "  intro.md:" in message
+    assert "  references.md:" in message
     assert "WARNING: undefined label: 'a-label-nobody-defined'" in message
     assert ".staging" not in message
     assert tree_hash(good.html) == before

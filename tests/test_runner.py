@@ -22,14 +22,14 @@ TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 
 def test_pages_file_lists_existing_pages():
     pages = load_pages()
-    assert pages[0].name == "intro" and pages[0].notebook is None
+    assert pages[0].name == "intro" and pages[0].notebook == "intro"
     assert check_parameters(pages) == []
     assert {"data_dictionary", "sample_characteristics"} <= {p.name for p in pages}
 
 
 def test_unknown_parameter_is_an_error(tmp_path):
     spec = {"parts": [{"caption": "A", "pages": [
-        {"page": "intro"},
+        {"page": "intro", "notebook": "intro"},
         {"page": "sample", "notebook": "sample_characteristics",
          "parameters": {"year_period": [2003]}}]}]}
     path = tmp_path / "pages.yml"
@@ -43,7 +43,7 @@ def test_unknown_parameter_is_an_error(tmp_path):
 def test_duplicate_page_names_are_an_error(tmp_path):
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
-        {"page": "intro"}, {"page": "intro"}]}]}))
+        {"page": "intro", "notebook": "intro"}, {"page": "intro", "notebook": "intro"}]}]}))
     with pytest.raises(InputError, match="repeated: intro"):
         load_pages(path)
 
@@ -51,7 +51,7 @@ def test_duplicate_page_names_are_an_error(tmp_path):
 def test_page_names_must_be_plain_file_names(tmp_path):
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump({"parts": [{"caption": "A", "pages": [
-        {"page": "intro"}, {"page": "my page"}, {"page": "../up"}]}]}))
+        {"page": "intro", "notebook": "intro"}, {"page": "my page"}, {"page": "../up"}]}]}))
     with pytest.raises(InputError, match=r"only letters, digits, '_' and '-'; "
                                          r"rename: 'my page', '../up'"):
         load_pages(path)

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from analysis import paths
 from analysis.engine import site
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
 from analysis.engine.errors import BuildError
+from analysis.engine.book_hooks import LEFT_OUT_KEY
 from analysis.engine.pages import PageSpec, toc
 
 
@@ -33,13 +34,26 @@ EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor":
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
-def book_config(stamp) -> dict[str, Any]:
-    """``_config.yml`` with the edition stamped into every page."""
+
+
+
+def book_config(stamp, left_out: Iterable[str] = (),
+                descriptor: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``_config.yml`` with the edition stamped into every page.
+
+    The title is the package's own (``study.title``) when it declares one; the pages
+    left out are named for :mod:`analysis.engine.book_hooks`, which turns a link to one
+    of them into its plain text instead of a broken link.
+    """
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
+    study = (descriptor or {}).get("study", {})
+    if isinstance(study, dict) and isinstance(study.get("title"), str) and study["title"]:
+        config["title"] = study["title"]
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
     sphinx.setdefault("config", {})[site.FINGERPRINT_KEY] = site.fingerprint()
+    sphinx["config"][LEFT_OUT_KEY] = sorted(left_out)
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
     html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
@@ -92,7 +106,8 @@ class BookSource:
                                   str(output), *BUILD_COMMAND]
 
 
-def lay_out_source(pages: list[PageSpec], source: BookSource, stamp) -> None:
+def lay_out_source(pages: list[PageSpec], source: BookSource, stamp, left_out=(),
+                   descriptor: dict[str, Any] | None = None) -> None:
     """What the book source needs before any notebook has run: the Markdown pages and
     bibliography of ``book/``, the table of contents and the stamped configuration."""
     shutil.rmtree(source.folder, ignore_errors=True)
@@ -101,7 +116,14 @@ def lay_out_source(pages: list[PageSpec], source: BookSource, stamp) -> None:
         if item.suffix in (".md", ".bib") or item.name == "_static":
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, source.pages / item.name)
     (source.pages / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
-    source.config.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
+    shown = {page.name for page in pages}
+    for item in left_out:  # a left-out Markdown page is not part of the book
+        (source.pages / f"{item.name}.md").unlink(missing_ok=True)
+    for item in paths.BOOK.glob("*.md"):  # nor is a Markdown page pages.yml does not list
+        if item.stem not in shown:
+            (source.pages / item.name).unlink(missing_ok=True)
+    config = book_config(stamp, [item.name for item in left_out], descriptor)
+    source.config.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def place_notebook(name: str, executed_dir: Path, source: BookSource) -> None:

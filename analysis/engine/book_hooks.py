@@ -123,7 +123,32 @@ def look_up_citation_backend_once() -> None:
     register_plugin("pybtex.backends", "plaintext", backend, force=True)
 
 
+LEFT_OUT_KEY = "cen_left_out_pages"  # set by analysis.engine.book.book_config
+
+
+def link_to_left_out_page(app, env, node, contnode):
+    """A link to a page the build left out becomes its plain text.
+
+    Pages link to each other (the Data dictionary to the Prevalence context, the
+    reporting cross-walks to every chapter). When a data package has no table for a
+    chapter, the build leaves it out and says so on the landing page; a link to it is
+    then not an error of the book, and its words still read.
+    """
+    left_out = set(app.config[LEFT_OUT_KEY] or ())
+    target = str(node.get("reftarget", "")).lstrip("/").split("#")[0]
+    for suffix in (".ipynb", ".md"):
+        if target.endswith(suffix):
+            target = target[: -len(suffix)]
+    if target and target.split("/")[-1] in left_out:
+        from docutils import nodes
+
+        return nodes.inline("", contnode.astext(), classes=["left-out-link"])
+    return None
+
+
 def setup(app) -> dict:
+    app.add_config_value(LEFT_OUT_KEY, [], "env")
+    app.connect("missing-reference", link_to_left_out_page)
     look_up_citation_backend_once()
     pending = pending_pages()
     if pending:

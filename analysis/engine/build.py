@@ -45,7 +45,7 @@ from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_
 from analysis.engine.cache import PageResult, ValidationMemo, plan_pages, tree_hash
 from analysis.engine.errors import BuildError
 from analysis.engine.execution import execute_pages, workers
-from analysis.engine.pages import check_parameters, load_pages
+from analysis.engine.pages import available_inputs, check_parameters, load_pages, select_pages
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                         package_versions)
 from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
@@ -112,7 +112,12 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         executed_dir = paths.executed_dir(build_root)
         executed_dir.mkdir(parents=True, exist_ok=True)
         code = code_hash()
-        pages = load_pages(pages_file)
+        # The pages the package has the tables for; the rest are left out, and said so.
+        selection = select_pages(load_pages(pages_file),
+                                 available_inputs(package.descriptor()))
+        pages = selection.pages
+        for item in selection.left_out:
+            say(f"left out: {item.label} ({item.reason})")
         problems = check_parameters(pages, build_root)  # before any worker or kernel starts
         if problems:
             raise InputError("\n".join(problems) + f"\n{untouched}")
@@ -128,7 +133,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                     if result.status == "reused":
                         say(f"  reused    {name}")
                 stamp = edition(package)
-                lay_out_source(pages, source, stamp)
+                lay_out_source(pages, source, stamp, selection.left_out,
+                               package.descriptor())
                 if pending:
                     # The book build starts now, on the pages already executed and
                     # stand-ins for the rest, and reads them in the order they are handed
@@ -160,6 +166,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 "packages": package_versions(),
                 "code_sha256": code,
                 "pages": [asdict(results[p.name]) for p in pages],
+                "left_out": [item.as_dict() for item in selection.left_out],
                 "releases": releases(),
             }
             generated = {name: render(record) for name, render in GENERATED_PAGES.items()

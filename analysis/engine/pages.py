@@ -33,6 +33,14 @@ class PageSpec:
     notebook: str | None = None
     title: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    # What the page shows: tables of the data package, or "study.published" (the
+    # published figures of its study section). Without them the page is left out.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How messages name the page: its title, else its name."""
+        return self.title or self.name.replace("_", " ").capitalize()
 
     @property
     def template(self) -> Path | None:
@@ -42,7 +50,8 @@ class PageSpec:
 def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     """Read the parameter sets; the first page is the book's landing page."""
     pages = [PageSpec(name=entry["page"], part=caption, notebook=entry.get("notebook"),
-                      title=entry.get("title"), parameters=dict(entry.get("parameters") or {}))
+                      title=entry.get("title"), parameters=dict(entry.get("parameters") or {}),
+                      needs=tuple(entry.get("needs") or ()))
              for caption, entry in read_entries(path, paths.NOTEBOOKS)]
     names = [p.name for p in pages]
     unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
@@ -54,6 +63,75 @@ def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     if duplicated:
         raise InputError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
     return pages
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A page the build leaves out, and what the data package lacks for it."""
+
+    name: str
+    label: str
+    missing: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """What is missing, in words: "no prevalence_studies.csv"."""
+        files = [f"{need}.csv" if not need.startswith("study.") else
+                 "published figures (study.published in datapackage.json)"
+                 for need in self.missing]
+        return "no " + " and no ".join(files)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"page": self.name, "title": self.label, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PageSelection:
+    """The pages a data package can fill, in book order, and those left out."""
+
+    pages: list[PageSpec]
+    left_out: list[LeftOut]
+
+
+LEFT_OUT_PARAMETER = "left_out"  # the landing page's list of the pages left out
+
+
+def available_inputs(descriptor: dict[str, Any]) -> set[str]:
+    """What a package offers the pages: its declared tables and study sections.
+
+    Read from ``datapackage.json`` alone (no table is opened), so the build knows its
+    pages before any kernel starts. A declared table that is empty is an error of
+    validation, which names the chapters that need it.
+    """
+    resources = descriptor.get("resources", [])
+    offered = {r.get("name") for r in resources if isinstance(r, dict)} if isinstance(
+        resources, list) else set()
+    study = descriptor.get("study", {})
+    if isinstance(study, dict) and study.get("published"):
+        offered.add("study.published")
+    return {name for name in offered if isinstance(name, str)}
+
+
+def select_pages(pages: list[PageSpec], available: set[str]) -> PageSelection:
+    """Keep the pages whose needs the package meets, and tell the landing page the rest.
+
+    The first page (the landing page) is always kept; when it is a notebook that takes
+    a ``left_out`` parameter, it receives the list of the pages left out.
+    """
+    kept, left_out = [], []
+    for i, page in enumerate(pages):
+        missing = tuple(need for need in page.needs if need not in available)
+        if missing and i > 0:
+            left_out.append(LeftOut(page.name, page.label, missing))
+        else:
+            kept.append(page)
+    landing = kept[0]
+    if landing.notebook and left_out:
+        kept[0] = PageSpec(landing.name, landing.part, landing.notebook, landing.title,
+                           {**landing.parameters,
+                            LEFT_OUT_PARAMETER: [item.as_dict() for item in left_out]},
+                           landing.needs)
+    return PageSelection(kept, left_out)
 
 
 def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> list[str]:

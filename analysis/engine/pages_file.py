@@ -17,7 +17,7 @@ import yaml
 
 from analysis.contract.errors import InputError
 
-PAGE_KEYS = ("page", "notebook", "title", "parameters")
+PAGE_KEYS = ("page", "notebook", "title", "parameters", "needs")
 EXAMPLE = ("parts:\n  - caption: About this book\n    pages:\n      - page: intro\n"
            "      - page: data_dictionary\n        notebook: data_dictionary")
 
@@ -62,7 +62,7 @@ def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, d
             unknown = set(entry) - set(PAGE_KEYS)
             if unknown or "page" not in entry:
                 raise InputError(f"{path}: entry {entry} needs 'page' and may have only "
-                                 "'notebook', 'title' and 'parameters'")
+                                 "'notebook', 'title', 'parameters' and 'needs'")
             name = entry["page"]
             for key in ("notebook", "title"):
                 if entry.get(key) is not None and not isinstance(entry[key], str):
@@ -79,6 +79,12 @@ def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, d
                 raise InputError(f"{path}: page '{name}': there is no notebook "
                                  f"'{notebook}' in {notebooks.name}/; the notebooks are: "
                                  f"{known}")
+            needs = entry.get("needs")
+            if needs is not None and not (isinstance(needs, list)
+                                          and all(isinstance(n, str) for n in needs)):
+                raise InputError(f"{path}: page '{name}': 'needs' must be a list of the "
+                                 f"tables the page shows, such as [studies, casp_ratings], "
+                                 f"not {needs!r}")
             params = entry.get("parameters")
             if params is not None and not isinstance(params, dict):
                 raise InputError(f"{path}: page '{name}': 'parameters' must be a mapping of "

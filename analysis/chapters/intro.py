@@ -1,0 +1,80 @@
+"""The landing page: what the data package says its study is, and what the book holds.
+
+Nothing here is about the two source studies unless the package declares it: the title,
+the description and the reports come from the package's study section
+(:mod:`analysis.contract.study`), the synthetic-data notice from its ``synthetic`` and
+``invented`` entries, and the list of chapters left out from the build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from analysis.contract.package import DataPackage
+
+REVIEW_WORDS = {"meta_synthesis": "a meta-synthesis", "interview_study": "an interview study",
+                "prevalence": "a prevalence meta-analysis"}
+
+
+def study_markdown(package: DataPackage) -> str:
+    """The study in the package's own words: title, description and the reports it uses."""
+    study = package.study
+    lines = []
+    if study.title:
+        lines.append(f"**{study.title}**")
+        lines.append("")
+    if study.description:
+        lines += [study.description, ""]
+    if study.reports:
+        lines.append("The data package re-analyses "
+                     + ("this report:" if len(study.reports) == 1 else "these reports:"))
+        lines.append("")
+        for report in study.reports:
+            what = report.what or REVIEW_WORDS.get(report.review, report.review)
+            lines.append(f"- **{report.short}**, {what}. {report.citation}")
+    else:
+        lines.append("The data package names no published report; its study section can "
+                     "list them (see the [Data dictionary](data_dictionary)).")
+    return "\n".join(lines)
+
+
+def synthetic_markdown(package: DataPackage) -> str:
+    """The warning that the rows are invented, with what was invented; empty for real data."""
+    if not package.synthetic:
+        return ""
+    invented = [str(item) for item in package.descriptor.get("invented", [])]
+    text = ["```{admonition} The data are synthetic", ":class: warning",
+            "The rows of this data package are invented. A banner on every page says so, "
+            "and the footer of every page names the edition, the git commit and a "
+            "fingerprint of the data."]
+    if invented:
+        text += ["", "What the package declares as invented:", ""]
+        text += [f"- {item}" for item in invented]
+    text.append("```")
+    return "\n".join(text)
+
+
+def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> str:
+    """The chapters the build left out and why: "left out: Prevalence context, no ...".
+
+    Empty when every chapter was built.
+    """
+    items = list(left_out)
+    if not items:
+        return ""
+    lines = ["```{admonition} Chapters left out", ":class: note",
+             "The data package has no table for "
+             + ("this chapter" if len(items) == 1 else "these chapters")
+             + ", so the book leaves "
+             + ("it" if len(items) == 1 else "them") + " out:", ""]
+    lines += [f"- left out: {item['title']}, {item['reason']}" for item in items]
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def landing_markdown(package: DataPackage, left_out: Iterable[Mapping[str, str]] = ()):
+    """The landing page's data-dependent part as displayable Markdown."""
+    from IPython.display import Markdown
+
+    parts = [study_markdown(package), synthetic_markdown(package), left_out_markdown(left_out)]
+    return Markdown("\n\n".join(part for part in parts if part))
