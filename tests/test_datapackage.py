@@ -33,7 +33,8 @@ def test_tables_are_typed(package):
 
 @pytest.mark.parametrize("file, line, column, value, expected", [
     ("participants.csv", 5, "gender", "mal",
-     "participants.csv:5:gender: 'mal' is not an allowed value; allowed (the contract's defaults): female, male"),
+     "participants.csv:5:gender: 'mal' is not an allowed value; "
+     "allowed (the contract's defaults): female, male"),
     ("participants.csv", 3, "duration_min", "sixty",
      "participants.csv:3:duration_min: 'sixty' is not a whole number"),
     ("participants.csv", 4, "duration_min", "0",
