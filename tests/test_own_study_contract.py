@@ -236,3 +236,20 @@ def test_a_link_to_a_left_out_page_reads_as_its_text():
     resolved = link_to_left_out_page(App(), None, node, link)
     assert resolved.astext() == "Prevalence context"
     assert link_to_left_out_page(App(), None, {"reftarget": "themes"}, link) is None
+
+
+def test_the_build_says_what_validation_normalised(data_copy, tmp_path):
+    from analysis.contract.files import PackageFiles
+    from analysis.engine.build import _validate
+
+    lines = (data_copy / "participants.csv").read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "Female"  # the label's case, not the code: accepted with a warning
+    lines[3] = ",".join(cells)
+    (data_copy / "participants.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for attempt in ("validated", "remembered"):
+        said: list[str] = []
+        _validate(PackageFiles.at(data_copy), tmp_path, "code", said.append)
+        assert said[0].endswith("(synthetic), after 1 normalisation(s):"), (attempt, said)
+        assert said[1].startswith("  warning: participants.csv:gender: 1 cell(s) read as the "
+                                  "allowed code (first on line 4): 'Female' as 'female'"), said

@@ -38,6 +38,9 @@ class DataPackage:
     # where each came from ("datapackage.json" or "the contract's defaults").
     vocabularies: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     vocabulary_sources: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What validation accepted after normalising it ("file:column: 3 cell(s) ..."),
+    # for the build to print: a package is never changed silently.
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         log = os.environ.get(TABLE_LOG_ENV)

@@ -543,7 +543,8 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
                         v: labels.get(v, v) for v in fdef["constraints"]["enum"]}
                     sources[(name, fdef["name"])] = fdef["vocabularySource"]
         package = DataPackage(data_dir=data_dir, descriptor=descriptor, tables=typed_tables,
-                              vocabularies=vocabularies, vocabulary_sources=sources)
+                              vocabularies=vocabularies, vocabulary_sources=sources,
+                              warnings=[str(w) for w in report.warnings])
         report.problems.extend(rules.check(package))
         # Analyses see plain 0-based tables; line numbers were only for messages.
         for name, table in typed_tables.items():

@@ -239,8 +239,12 @@ def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Val
     typed = None
     if not memo.passed_before():
         typed = load_package(package.data_dir)  # raises DataPackageError with every problem
-        memo.remember()
-    say(f"data: {package.data_dir} is valid{' (synthetic)' if package.synthetic else ''}")
+        memo.remember(typed.warnings)
+    warnings = typed.warnings if typed is not None else memo.warnings()
+    say(f"data: {package.data_dir} is valid{' (synthetic)' if package.synthetic else ''}"
+        + (f", after {len(warnings)} normalisation(s):" if warnings else ""))
+    for warning in warnings:
+        say(f"  warning: {warning}")
     return _Validated(package, typed)
 
 

@@ -139,7 +139,14 @@ class ValidationMemo:
                    {"data_dir": str(data_dir), "files": data_hashes, "code": code})
 
     def passed_before(self) -> bool:
-        return self.path.exists() and json.loads(self.path.read_text()) == self.record
+        if not self.path.exists():
+            return False
+        stored = json.loads(self.path.read_text())
+        return {k: v for k, v in stored.items() if k != "warnings"} == self.record
 
-    def remember(self) -> None:
-        self.path.write_text(json.dumps(self.record))
+    def warnings(self) -> list[str]:
+        """The warnings of the validation that passed (what it normalised)."""
+        return list(json.loads(self.path.read_text()).get("warnings", []))
+
+    def remember(self, warnings: list[str] = ()) -> None:
+        self.path.write_text(json.dumps({**self.record, "warnings": list(warnings)}))
