@@ -33,13 +33,17 @@ EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor":
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
-def book_config(stamp) -> dict[str, Any]:
-    """``_config.yml`` with the edition stamped into every page."""
+def book_config(stamp, pages: Sequence[PageSpec] = ()) -> dict[str, Any]:
+    """``_config.yml`` with the edition stamped into every page, and the notebook
+    template each of ``pages`` renders (for its launch buttons, :mod:`analysis.engine.site`).
+    """
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
     sphinx.setdefault("config", {})[site.FINGERPRINT_KEY] = site.fingerprint()
+    sphinx["config"][site.TEMPLATES_KEY] = {page.name: page.notebook for page in pages
+                                            if page.notebook}
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
     html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
@@ -101,7 +105,7 @@ def lay_out_source(pages: list[PageSpec], source: BookSource, stamp) -> None:
         if item.suffix in (".md", ".bib") or item.name == "_static":
             (shutil.copytree if item.is_dir() else shutil.copy2)(item, source.pages / item.name)
     (source.pages / "_toc.yml").write_text(yaml.safe_dump(toc(pages), sort_keys=False))
-    source.config.write_text(yaml.safe_dump(book_config(stamp), sort_keys=False))
+    source.config.write_text(yaml.safe_dump(book_config(stamp, pages), sort_keys=False))
 
 
 def place_notebook(name: str, executed_dir: Path, source: BookSource) -> None:
