@@ -3,10 +3,12 @@
 One browser session visits every page of the table of contents at a phone width
 (390 px) and a desktop width (1366 px) and checks what a reader meets: no console error
 and no failed or external request, a navigation toggle that opens (phone) or collapses
-(desktop) the sidebar, every table and figure visible, and, in print emulation, the
-synthetic-data notice and the edition stamp. A screenshot of every page at both widths
-is saved under ``_build/browser/`` as a test artefact. Links, HTML cells and absolute
-paths are checked on the files (``analysis.engine.sitecheck``).
+(desktop) the sidebar, every table and figure visible (what a closed menu holds is
+hidden until it is opened), a launch menu on every notebook page that opens from its
+button and shows Binder and Colab links to the notebook template the page renders, and,
+in print emulation, the synthetic-data notice and the edition stamp. A screenshot of
+every page at both widths is saved under ``_build/browser/`` as a test artefact. Links,
+HTML cells and absolute paths are checked on the files (``analysis.engine.sitecheck``).
 
 The browser is the system's (``/usr/bin/chromium`` and ``/usr/bin/chromedriver``;
 ``make test`` installs Debian's ``chromium`` and ``chromium-driver`` when it can). Where
@@ -151,6 +153,10 @@ const problems = [];
 const main = document.querySelector('main') || document.body;
 for (const el of main.querySelectorAll('table, img, svg:not(.fa-solid):not([aria-hidden])')) {
   if (el.closest('.headerlink, button, .sidebar-toggle')) continue;
+  // A closed menu's items (the launch buttons' logos) are hidden until it is opened;
+  // _check_launch opens it and checks them.
+  const menu = el.closest('.dropdown-menu');
+  if (menu && !menu.classList.contains('show')) continue;
   el.scrollIntoView({block: 'center'});
   const r = el.getBoundingClientRect();
   const style = getComputedStyle(el);
@@ -226,6 +232,78 @@ return false;
 """
 
 
+_LAUNCH_LINKS = """
+const menu = document.querySelector('.dropdown-launch-buttons .dropdown-menu');
+if (!menu) return null;
+const links = [];
+for (const a of menu.querySelectorAll('a.dropdown-item')) {
+  const r = a.getBoundingClientRect();
+  const img = a.querySelector('img');
+  const ir = img ? img.getBoundingClientRect() : null;
+  links.push({
+    text: a.textContent.trim(), href: a.getAttribute('href'),
+    visible: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= window.innerWidth + 1
+      && getComputedStyle(a).visibility !== 'hidden',
+    logo: !!img && ir.width > 0 && ir.height > 0 && img.complete && img.naturalWidth > 0});
+}
+return {open: menu.classList.contains('show'), links: links};
+"""
+
+
+def launch_links(notebook: str) -> dict[str, str]:
+    """The Binder and Colab links a notebook page must offer, from ``_config.yml``: they
+    open the page's notebook template (``book/notebooks/<notebook>.ipynb``) in this
+    repository."""
+    import yaml
+
+    config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
+    repository, launch = config["repository"], config["launch_buttons"]
+    org, repo = repository["url"].removeprefix("https://github.com/").split("/")[:2]
+    branch = repository.get("branch", "main")
+    path = f"{repository['path_to_book'].strip('/')}/{notebook}.ipynb"
+    assert (paths.ROOT / path).exists(), path
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}[launch["notebook_interface"]]
+    return {
+        "Binder": f"{launch['binderhub_url']}/v2/gh/{org}/{repo}/{branch}"
+                  f"?urlpath={interface}/{path}",
+        "Colab": f"{launch['colab_url']}/github/{org}/{repo}/blob/{branch}/{path}",
+    }
+
+
+def _check_launch(driver, notebook: str | None) -> list[str]:
+    """The launch menu (Binder, Colab) of a notebook page opens from its button and
+    links to the page's notebook template; a Markdown page has none."""
+    import time
+
+    state = driver.execute_script(_LAUNCH_LINKS)
+    if notebook is None:
+        return [] if state is None else ["a page without a notebook has launch buttons"]
+    if state is None:
+        return ["no launch buttons (Binder, Colab)"]
+    if state["open"]:
+        return ["the launch menu is open before its button is clicked"]
+    toggle = _visible_toggle(driver, ".dropdown-launch-buttons .dropdown-toggle")
+    if toggle is None:
+        return ["no visible button to open the launch menu"]
+    toggle.click()
+    time.sleep(0.3)
+    state = driver.execute_script(_LAUNCH_LINKS)
+    toggle.click()  # closed again, out of the way of the other checks
+    if not state["open"]:
+        return ["the launch button does not open the launch menu"]
+    problems = [f"launch link {link['text']} is not visible" for link in state["links"]
+                if not link["visible"]]
+    problems += [f"launch link {link['text']} has no visible logo" for link in state["links"]
+                 if not link["logo"]]
+    found = {link["text"]: link["href"] for link in state["links"]}
+    for name, href in launch_links(notebook).items():
+        if found.get(name) != href:
+            problems.append(f"launch link {name} is {found.get(name)}, not {href}")
+    if set(found) != {"Binder", "Colab"}:
+        problems.append(f"launch links {sorted(found)}, not Binder and Colab")
+    return problems
+
+
 def _visible_toggle(driver, selector: str = ".primary-toggle"):
     from selenium.webdriver.common.by import By
 
@@ -271,11 +349,12 @@ def _check_contents(driver) -> list[str]:
 def test_every_page_works_in_a_real_browser(site, server, browser):
     origin, failures = server
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    pages = [page.name for page in load_pages()]
+    specs = load_pages()
     problems = []
     for label, width in WIDTHS.items():
         _viewport(browser, width)
-        for page in pages:
+        for spec in specs:
+            page = spec.name
             url = f"{origin}/{page}.html"
             browser.get_log("browser")
             browser.get_log("performance")
@@ -285,6 +364,7 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
             problems += [f"{where}: {m}" for m in _requests(browser, origin)]
             problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
             browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
+            problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
             if not browser.execute_script(_NOTICE_IN_VIEW):
                 problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
                                 "is out of view")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
+from analysis import paths
 from analysis.chapters import crosswalk
 
 
@@ -83,3 +85,20 @@ def test_the_view_links_each_target_and_escapes_text():
     assert view.set_index("Item").loc[3, "Where in this book"] == "–"
     plain = crosswalk.crosswalk_view(table, links=False).set_index("Item")
     assert plain.loc[9, "Where in this book"] == "prisma#the-flow-of-records"
+
+
+def test_the_shown_crosswalk_keeps_its_links_and_links_its_plain_csv(tmp_path, monkeypatch):
+    folder = tmp_path / "reporting_entreq.run.tables"  # the build's folder for the page
+    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(folder))
+    shown = crosswalk.show_crosswalk(crosswalk.load_crosswalk("entreq"),
+                                     caption="Each item, its status and where this book "
+                                             "reports it")
+    html = shown._repr_html_()
+    name = "each_item_its_status_and_where_this_book_reports_it.csv"
+    assert f'href="tables/reporting_entreq/{name}" download>CSV</a>' in html
+    assert '<a href="prisma.html#the-flow-of-records">' in html  # not escaped
+    assert '<p class="cen-table__caption">Each item, its status' in html
+    exported = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+    assert exported.loc[exported["Item"] == "9", "Where in this book"].tolist() == [
+        "prisma#the-flow-of-records"]
+    assert len(exported) == 21

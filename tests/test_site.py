@@ -51,6 +51,43 @@ def test_thebe_scripts_are_dropped_and_others_kept():
     assert context["script_files"] == [scripts[0], scripts[3]]
 
 
+def test_launch_buttons_open_the_template_a_page_renders():
+    repo = "cen-evidence-book/cen-evidence-book"
+    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/book/notebooks/"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main/book/notebooks/"
+    context = {"header_buttons": [
+        {"label": "download-buttons", "buttons": [{"url": "_sources/quality_strict.ipynb"}]},
+        {"label": "launch-buttons", "buttons": [
+            {"text": "Binder", "url": binder + "quality_strict.ipynb"},
+            {"text": "Colab", "url": colab + "quality_strict.ipynb"},
+            {"text": "Live Code", "javascript": "initThebeSBT()"}]}]}
+    app = SimpleNamespace(config=SimpleNamespace(**{site.TEMPLATES_KEY: {
+        "quality_strict": "quality", "quality": "quality"}}))
+    site._launch_templates(app, "quality_strict", "page.html", context, None)
+    download, launch = context["header_buttons"]
+    assert [b.get("url") for b in launch["buttons"]] == [
+        binder + "quality.ipynb", colab + "quality.ipynb", None]
+    assert download["buttons"] == [{"url": "_sources/quality_strict.ipynb"}]
+    # A page that renders the template of its own name, or is not a notebook, is kept.
+    assert site.launch_url(colab + "quality.ipynb", "quality", "quality") == colab + "quality.ipynb"
+    assert site.launch_url("https://example.org/x.md", "x", "y") == "https://example.org/x.md"
+
+
+def test_the_books_source_names_the_template_of_each_notebook_page():
+    from analysis.contract.files import PackageFiles
+    from analysis.engine.book import book_config
+    from analysis.engine.pages import load_pages
+    from analysis.engine.provenance import edition
+
+    pages = load_pages()
+    config = book_config(edition(PackageFiles.at(paths.DATA_SYNTHETIC)), pages)
+    templates = config["sphinx"]["config"][site.TEMPLATES_KEY]
+    assert templates["quality_strict"] == "quality"
+    assert templates["reporting_coreq"] == "crosswalk"
+    assert "intro" not in templates
+    assert all((paths.NOTEBOOKS / f"{t}.ipynb").exists() for t in templates.values())
+
+
 def test_a_change_to_the_extension_changes_the_books_source():
     from analysis.contract.files import PackageFiles
     from analysis.engine.book import book_config

@@ -185,9 +185,15 @@ def crosswalk_view(table: pd.DataFrame, links: bool = True) -> pd.DataFrame:
 
 
 def show_crosswalk(table: pd.DataFrame, caption: str):
-    """Show a cross-walk with its links, and export it (plain) as CSV."""
-    from analysis.chapters.page import export_table
+    """Show a cross-walk with its links and, as every shown table, a link to its CSV.
 
-    export_table(crosswalk_view(table, links=False), caption)
+    The CSV is the plain view (``page#section`` targets, not HTML); the page's table
+    keeps its links, so it is styled here (:func:`analysis.chapters.page.show_text_table`
+    would escape them) and shown as a :class:`analysis.chapters.page.ShownTable`.
+    """
+    from analysis.chapters.page import ShownTable, csv_href, export_table
+
+    href = csv_href(export_table(crosswalk_view(table, links=False), caption))
     styler = crosswalk_view(table).style.hide(axis="index").set_caption(caption)
-    return styler.set_table_styles([{"selector": "td", "props": "text-align: left;"}])
+    styler = styler.set_table_styles([{"selector": "td", "props": "text-align: left;"}])
+    return ShownTable(styler, href)

@@ -34,12 +34,10 @@ EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor":
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
-
-
-
-def book_config(stamp, left_out: Iterable[str] = (),
+def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] = (),
                 descriptor: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``_config.yml`` with the edition stamped into every page.
+    """``_config.yml`` with the edition stamped into every page, and the notebook
+    template each of ``pages`` renders (for its launch buttons, :mod:`analysis.engine.site`).
 
     The title is the package's own (``study.title``) when it declares one; the pages
     left out are named for :mod:`analysis.engine.book_hooks`, which turns a link to one
@@ -54,6 +52,8 @@ def book_config(stamp, left_out: Iterable[str] = (),
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
     sphinx.setdefault("config", {})[site.FINGERPRINT_KEY] = site.fingerprint()
     sphinx["config"][LEFT_OUT_KEY] = sorted(left_out)
+    sphinx["config"][site.TEMPLATES_KEY] = {page.name: page.notebook for page in pages
+                                            if page.notebook}
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
     html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
@@ -122,7 +122,7 @@ def lay_out_source(pages: list[PageSpec], source: BookSource, stamp, left_out=()
     for item in paths.BOOK.glob("*.md"):  # nor is a Markdown page pages.yml does not list
         if item.stem not in shown:
             (source.pages / item.name).unlink(missing_ok=True)
-    config = book_config(stamp, [item.name for item in left_out], descriptor)
+    config = book_config(stamp, pages, [item.name for item in left_out], descriptor)
     source.config.write_text(yaml.safe_dump(config, sort_keys=False))
 
 

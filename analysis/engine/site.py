@@ -26,6 +26,12 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
   (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
   demand, are dropped from every page.
+- **Launch buttons to notebooks that do not exist.** The book theme links a page's
+  Binder and Colab buttons to ``<path_to_book>/<page>.ipynb``. A page that renders a
+  notebook template under other parameters (``prevalence_sensitivity_pm`` renders
+  ``prevalence``) has no template of its own name, so its buttons led to a missing file;
+  they open the template it renders instead (:func:`launch_url`), which the build names
+  for each page (``TEMPLATES_KEY``).
 
 Print and on-screen behaviour (the synthetic-data notice and the edition stamp kept in
 print and in view) is CSS and a few lines of JavaScript in ``book/_static``, which the
@@ -45,6 +51,8 @@ THEME_MODE = "light"
 # The book's source records this file's hash (``book_config``), so that a change here
 # rebuilds the book although the pages are unchanged.
 FINGERPRINT_KEY = "cen_site_sha256"
+# {page: notebook template it renders}, set by the build (``book_config``).
+TEMPLATES_KEY = "cen_page_templates"
 
 
 def fingerprint() -> str:
@@ -69,6 +77,28 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if scripts:
         context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
+
+
+def launch_url(url: str, page: str, template: str) -> str:
+    """A launch button's link to ``<page>.ipynb`` as a link to ``<template>.ipynb``.
+
+    The theme ends every launch link with the notebook's path in the repository, e.g.
+    ``https://colab.research.google.com/github/org/repo/blob/main/book/notebooks/x.ipynb``
+    or Binder's ``...?urlpath=lab/tree/book/notebooks/x.ipynb``; any other link is kept.
+    """
+    suffix = f"/{page}.ipynb"
+    return url[:-len(suffix)] + f"/{template}.ipynb" if url.endswith(suffix) else url
+
+
+def _launch_templates(app, pagename, templatename, context, doctree) -> None:
+    template = (getattr(app.config, TEMPLATES_KEY, None) or {}).get(pagename, pagename)
+    if template == pagename:
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "launch-buttons":
+            for button in group.get("buttons", []):
+                if "url" in button:
+                    button["url"] = launch_url(button["url"], pagename, template)
 
 
 def portable_notebook(text: str, root: str) -> str:
@@ -127,8 +157,11 @@ def setup(app) -> dict:
     # After Jupyter Book and the themes have set their options, before the builder
     # reads them.
     app.add_config_value(FINGERPRINT_KEY, "", "html")
+    app.add_config_value(TEMPLATES_KEY, {}, "html")
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    # After the book theme has made its launch buttons (priority 501).
+    app.connect("html-page-context", _launch_templates, priority=900)
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("build-finished", _portable_sources)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
