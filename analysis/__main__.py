@@ -69,9 +69,9 @@ def _init(args: argparse.Namespace) -> int:
     width = max(len(path.name) for path in made.files)
     for table, path in zip(made.tables, made.files):
         print(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
-    print("next: describe your study in the \"study\" section of datapackage.json (its keys: "
-          "analysis/contract/study_schema.json),\n      add your rows to each table, then run: "
-          f"python -m analysis validate {args.folder}")
+    print("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
+          "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
+          f"      then run: python -m analysis validate {args.folder}")
     return 0
 
 

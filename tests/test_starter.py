@@ -152,7 +152,8 @@ def test_every_page_of_a_group_is_a_page_of_the_book():
 
 def test_a_chapter_brings_what_its_pages_need(known):
     assert known["appraisal"].tables == ("studies", "casp_ratings")
-    assert known["themes"].tables == ("studies", "casp_ratings", "framework", "study_codes")
+    assert known["themes"].tables == ("studies", "casp_ratings", "framework", "study_codes",
+                                      "cerqual")
     assert known["prevalence"].tables == ("prevalence_studies",)
     # a page alone, and pages without tables (the landing page) are no chapter
     assert known["method_casp"].tables == ("studies", "casp_ratings")
@@ -178,7 +179,7 @@ def test_init_writes_the_study_to_fill_in_and_header_only_tables(tmp_path, capsy
     assert descriptor["study"]["fieldwork"]["suspensions"] == []
     contract = {r["name"]: r for r in load_contract()["resources"]}
     names = [r["name"] for r in descriptor["resources"]]
-    assert names == ["studies", "casp_ratings", "framework", "study_codes"]
+    assert names == ["studies", "casp_ratings", "framework", "study_codes", "cerqual"]
     for resource in descriptor["resources"]:
         assert resource == contract[resource["name"]]
         header = (folder / resource["path"]).read_text(encoding="utf-8")

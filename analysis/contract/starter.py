@@ -36,8 +36,10 @@ from analysis.contract.files import load_contract
 # `prevalence,appraisal`). Every name must be a page of book/pages.yml (a test checks).
 CHAPTER_GROUPS: dict[str, tuple[str, ...]] = {
     "appraisal": ("appraisal", "quality", "quality_strict", "method_casp"),
+    # the findings, how often papers support them, and the confidence in them: the
+    # Quality bands page sets each finding's GRADE-CERQual judgement beside its papers
     "themes": ("themes", "themes_without_low_quality", "method_thematic_synthesis",
-               "method_counting_themes"),
+               "method_counting_themes", "method_cerqual"),
     "cerqual": ("method_cerqual",),
     "interviews": ("interview_subthemes", "saturation", "method_saturation", "reporting_coreq"),
     "sample": ("sample_characteristics",),
