@@ -1,5 +1,6 @@
 """Command line: a thin layer over the Python API.
 
+    python -m analysis init DIR [--chapters appraisal,themes,...] [--force]
     python -m analysis validate DATA_DIR
     python -m analysis synth --seed N --out DIR [--scale K]
     python -m analysis build [--data-dir DIR] [--jobs N] [--force] [--plain]
@@ -17,9 +18,61 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from analysis import DEFAULT_SEED, __version__
+
+
+def _chapters():
+    """The chapters ``init`` offers, from the pages of the book and what they need."""
+    from analysis.contract.starter import chapters
+    from analysis.engine.pages import load_pages
+
+    return chapters((page.name, page.needs) for page in load_pages())
+
+
+def _chapters_help() -> str:
+    from analysis.contract.errors import InputError
+    from analysis.contract.starter import CHAPTER_GROUPS
+
+    try:
+        known = _chapters()
+    except InputError as exc:  # book/pages.yml unreadable: say so, and still show the help
+        return f"chapters: cannot list them ({exc})"
+    groups = [c for c in known.values() if c.name in CHAPTER_GROUPS]
+    width = max(len(c.name) for c in groups)
+    pages = [c.name for c in known.values() if c.name not in CHAPTER_GROUPS]
+    lines = ["chapters (default: all) and the tables each needs:"]
+    lines += [f"  {c.name:<{width}}  {', '.join(c.tables)}" for c in groups]
+    lines += ["or any single page that needs tables:",
+              *textwrap.wrap(", ".join(pages), 88, initial_indent="  ",
+                             subsequent_indent="  ")]
+    return "\n".join(lines)
+
+
+def _init(args: argparse.Namespace) -> int:
+    from analysis.contract.errors import InputError
+    from analysis.contract.starter import choose, start_package
+
+    try:
+        made = start_package(args.folder, choose(args.chapters, _chapters()), force=args.force)
+    except InputError as exc:
+        print(f"init: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"init: cannot write {exc.filename or args.folder} ({exc.strerror or exc}); "
+              "give a folder you may write to", file=sys.stderr)
+        return 2
+    n = len(made.files)
+    print(f"wrote {made.descriptor} and {n} table{'s' if n != 1 else ''} with a header only:")
+    width = max(len(path.name) for path in made.files)
+    for table, path in zip(made.tables, made.files):
+        print(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
+    print("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
+          "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
+          f"      then run: python -m analysis validate {args.folder}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -164,12 +217,42 @@ def _multiverse(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose epilog may be computed when the help is shown (``init`` reads
+    book/pages.yml for its chapters only then, never on the way to another command)."""
+
+    def __init__(self, *args, lazy_epilog=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_epilog = lazy_epilog
+
+    def format_help(self) -> str:
+        if self.lazy_epilog is not None:
+            self.epilog = self.lazy_epilog()
+        return super().format_help()
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="python -m analysis",
         description="Build and check the CEN evidence-synthesis book.")
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="start a data package of your own to fill in",
+                       description="Write DIR/datapackage.json with a study section to "
+                       "fill in and, for the chosen\nchapters, the declaration of each table "
+                       "they need and its CSV with the header only.\nThen fill them in and "
+                       "run `python -m analysis validate DIR`, which lists what is\nstill "
+                       "empty.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       lazy_epilog=_chapters_help)
+    p.add_argument("folder", metavar="DIR", help="folder to create (must be empty)")
+    p.add_argument("--chapters", default=None, metavar="NAMES",
+                   help="comma-separated chapters, e.g. appraisal,themes (default: all)")
+    p.add_argument("--force", action="store_true",
+                   help="write into a folder that is not empty, replacing its "
+                   "datapackage.json and the CSVs of the chosen chapters")
+    p.set_defaults(run=_init)
 
     p = sub.add_parser("validate", help="check a data package against the data contract",
                        description="Check a data package folder against the data contract. "

@@ -133,6 +133,14 @@ def _text(section: dict, key: str, where: str, problems: list[Problem], default:
     return value
 
 
+def _unknown_keys(entry: dict, known: tuple[str, ...], where: str,
+                  problems: list[Problem]) -> None:
+    """A key the section does not have is a typo whose value would be silently ignored."""
+    for key in sorted(set(entry) - set(known)):
+        problems.append(Problem(FILE, None, f"{where}.{key}",
+                                f"is not a key here; the keys are: {', '.join(known)}"))
+
+
 def _period(entry: dict, where: str, problems: list[Problem]) -> tuple[str | None, str | None]:
     start, end = entry.get("start"), entry.get("end")
     if (start is None) != (end is None):
@@ -207,6 +215,7 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
             problems.append(Problem(FILE, None, where, "must be an object with 'id', "
                                     "'review', 'short' and 'citation'"))
             continue
+        _unknown_keys(entry, ("id", "review", "short", "citation", "what"), where, problems)
         missing = [k for k in ("id", "review", "short", "citation") if not entry.get(k)]
         if missing:
             problems.append(Problem(FILE, None, where, f"lacks {', '.join(missing)}"))
@@ -222,6 +231,7 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
     if not isinstance(raw_setting, dict):
         problems.append(Problem(FILE, None, "study.setting", "must be an object"))
         raw_setting = {}
+    _unknown_keys(raw_setting, ("country", "region", "regions"), "study.setting", problems)
     region = _text(raw_setting, "region", "study.setting", problems, "region")
     setting = Setting(country=_text(raw_setting, "country", "study.setting", problems),
                       region=region,
@@ -237,6 +247,8 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
         fieldwork_problems.append(Problem(FILE, None, "study.fieldwork",
                                 "must be an object with 'start' and 'end' dates"))
         fieldwork = {}
+    _unknown_keys(fieldwork, ("start", "end", "suspensions"), "study.fieldwork",
+                  fieldwork_problems)
     start, end = _period(fieldwork, "study.fieldwork", fieldwork_problems)
     raw_suspensions = fieldwork.get("suspensions", [])
     if not isinstance(raw_suspensions, list):
@@ -249,6 +261,7 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
             fieldwork_problems.append(Problem(FILE, None, where, "must be an object with 'label', "
                                     "'start', 'end' and 'modes_after'"))
             continue
+        _unknown_keys(entry, ("label", "start", "end", "modes_after"), where, fieldwork_problems)
         s0, s1 = _period(entry, where, fieldwork_problems)
         if s0 is None:
             if "start" not in entry:
@@ -298,6 +311,18 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
         if entry["kind"] not in FACT_KINDS:
             problems.append(Problem(FILE, None, f"{where}.kind",
                                     f"'{entry['kind']}' is not one of: {', '.join(FACT_KINDS)}"))
+            continue
+        _unknown_keys(entry, FACT_KEYS, where, problems)
+        if entry.get("study") not in (None, *REVIEWS):
+            problems.append(Problem(FILE, None, f"{where}.study",
+                                    f"'{entry['study']}' is not one of: {', '.join(REVIEWS)}"))
+            continue
+        bounds = [k for k in ("ci_low", "ci_high") if entry.get(k) is not None
+                  and (isinstance(entry[k], bool) or not isinstance(entry[k], (int, float)))]
+        if bounds:
+            problems.append(Problem(FILE, None, f"{where}.{bounds[0]}",
+                                    f"{json.dumps(entry[bounds[0]])} must be a number without "
+                                    "quotes, or null when none was published"))
             continue
         if entry["fact_id"] in seen:
             problems.append(Problem(FILE, None, f"{where}.fact_id",

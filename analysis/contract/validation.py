@@ -88,7 +88,13 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
                         f"resource '{name}' declares fields {have} but the contract has "
                         f"{want}; copy the schema from data_synthetic/datapackage.json")
             )
-    report.problems.extend(read_study(descriptor)[1])
+    study, problems = read_study(descriptor)
+    report.problems.extend(problems)
+    if not study.title.strip():
+        report.warnings.append(
+            Problem(paths.DATAPACKAGE_NAME, None, "study.title",
+                    "is empty; the book and its first page take their title from it, so "
+                    "write your study's title there"))
     return descriptor
 
 
@@ -152,16 +158,18 @@ def _iso_date(text: str) -> bool:
 
 # Which pages of the book need a table's rows (a table may not be empty).
 TABLE_PAGES = {
-    "participants": "Sample characteristics, Sub-themes of the interviews, Thematic saturation",
+    "participants": "Sample characteristics, Sub-themes of the interviews, Thematic "
+                    "saturation, the COREQ cross-walk",
     "participant_services": "Sample characteristics",
     "participant_codes": "Sub-themes of the interviews, Thematic saturation",
-    "studies": "Sample characteristics, Appraisal, Quality bands, Theme frequencies",
-    "casp_ratings": "Appraisal, Quality bands",
-    "framework": "Theme frequencies",
+    "studies": "Search and selection, Sample characteristics, Appraisal, Quality bands, "
+               "Theme frequencies, the ENTREQ cross-walk",
+    "casp_ratings": "Appraisal, Quality bands, Theme frequencies",
+    "framework": "Theme frequencies, Sub-themes of the interviews, GRADE-CERQual",
     "study_codes": "Theme frequencies",
-    "cerqual": "Quality bands (summary of findings)",
+    "cerqual": "GRADE-CERQual (and the summary of findings on Quality bands)",
     "prevalence_studies": "Prevalence context and its sensitivity analyses",
-    "search_flow": "Data dictionary (PRISMA flow)",
+    "search_flow": "Search and selection (the PRISMA flow)",
 }
 
 

@@ -126,6 +126,15 @@ def look_up_citation_backend_once() -> None:
 LEFT_OUT_KEY = "cen_left_out_pages"  # set by analysis.engine.book.book_config
 
 
+def _left_out_target(app, node) -> bool:
+    left_out = set(app.config[LEFT_OUT_KEY] or ())
+    target = str(node.get("reftarget", "")).lstrip("/").split("#")[0]
+    for suffix in (".ipynb", ".md"):
+        if target.endswith(suffix):
+            target = target[: -len(suffix)]
+    return bool(target) and target.split("/")[-1] in left_out
+
+
 def link_to_left_out_page(app, env, node, contnode):
     """A link to a page the build left out becomes its plain text.
 
@@ -134,21 +143,37 @@ def link_to_left_out_page(app, env, node, contnode):
     chapter, the build leaves it out and says so on the landing page; a link to it is
     then not an error of the book, and its words still read.
     """
-    left_out = set(app.config[LEFT_OUT_KEY] or ())
-    target = str(node.get("reftarget", "")).lstrip("/").split("#")[0]
-    for suffix in (".ipynb", ".md"):
-        if target.endswith(suffix):
-            target = target[: -len(suffix)]
-    if target and target.split("/")[-1] in left_out:
+    if _left_out_target(app, node):
         from docutils import nodes
 
         return nodes.inline("", contnode.astext(), classes=["left-out-link"])
     return None
 
 
+def _myst_links_to_left_out_pages():
+    """A Markdown link to a page name (``[the method page](method_cerqual)``) is resolved
+    by MyST's own resolver, which warns instead of asking ``missing-reference``; this
+    transform runs just before it and turns such a link to a left-out page into text."""
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class LeftOutMystLinks(SphinxPostTransform):
+        default_priority = 8  # MyST's MystReferenceResolver runs at 9
+
+        def run(self, **kwargs) -> None:
+            for node in list(self.document.findall(addnodes.pending_xref)):
+                if node.get("reftype") == "myst" and _left_out_target(self.app, node):
+                    node.replace_self(nodes.inline("", node.astext(),
+                                                   classes=["left-out-link"]))
+
+    return LeftOutMystLinks
+
+
 def setup(app) -> dict:
     app.add_config_value(LEFT_OUT_KEY, [], "env")
     app.connect("missing-reference", link_to_left_out_page)
+    app.add_post_transform(_myst_links_to_left_out_pages())
     look_up_citation_backend_once()
     pending = pending_pages()
     if pending:
