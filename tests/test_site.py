@@ -84,7 +84,7 @@ def test_the_books_source_names_the_template_of_each_notebook_page():
     templates = config["sphinx"]["config"][site.TEMPLATES_KEY]
     assert templates["quality_strict"] == "quality"
     assert templates["reporting_coreq"] == "crosswalk"
-    assert "intro" not in templates
+    assert templates["intro"] == "intro" and "references" not in templates
     assert all((paths.NOTEBOOKS / f"{t}.ipynb").exists() for t in templates.values())
 
 
