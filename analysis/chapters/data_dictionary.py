@@ -45,7 +45,8 @@ def show_tables(package: DataPackage) -> None:
         if name not in package.tables:
             continue
         file = res["path"]
-        _display(_markdown(f"```{{rubric}} `{file}`\n```\n\n"
+        # a colon fence: a backtick fence's opening line may not hold a backtick
+        _display(_markdown(f":::{{rubric}} `{file}`\n:::\n\n"
                            f"{dictionary.table_description(package, name)}"),
                  show_text_table(dictionary.fields_table(name, package),
                                  caption=f"Columns of {file}"))

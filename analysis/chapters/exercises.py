@@ -3,9 +3,10 @@
 Each method page ends with two or three exercises on the data package the book is built
 on (the code it shows loads that package). Their answers sit in collapsed dropdowns and
 are glued from one of the functions below, which call the same statistics as the chapter
-that applies the method: an answer is never typed, and it changes with the data. Each function returns one named result whose fields are the
-answers (glued as ``ex_<field>``); ``tests/test_book.py`` checks that every answer on a
-built page equals the field's value.
+that applies the method: an answer is never typed, and it changes with the data. Each
+function returns one named result whose fields are the answers (glued as
+``ex_<field>``); ``tests/test_book.py`` checks that every answer on a built page equals
+the field's value.
 """
 
 from __future__ import annotations
