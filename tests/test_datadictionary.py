@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from analysis.contract import dictionary as dd
 from analysis.contract.package import contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.validation import load_package
+from tests.conftest import declare_categories
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():
@@ -66,13 +63,7 @@ def test_reading_rules_state_the_limits_that_are_enforced():
 
 
 # ------------------------------------------------- one package's own tables and words
-
-FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "metasynthesis_only"
-
-
-@pytest.fixture(scope="module")
-def metasynthesis():
-    return load_package(FIXTURE)
+# (metasynthesis: the fixture package tests/fixtures/packages/metasynthesis_only)
 
 
 def test_only_the_tables_present_are_described(metasynthesis):
@@ -92,13 +83,8 @@ def test_only_the_rules_between_tables_present_are_listed(metasynthesis):
 
 
 def test_every_category_in_force_is_listed_with_where_it_is_declared(data_copy):
-    descriptor = json.loads((data_copy / "datapackage.json").read_text(encoding="utf-8"))
-    studies = next(r for r in descriptor["resources"] if r["name"] == "studies")
-    setting = next(f for f in studies["schema"]["fields"] if f["name"] == "setting")
-    setting["constraints"]["enum"] = ["specialist", "generic", "other"]
-    setting["categoryLabels"] = {"specialist": "Specialist teams", "generic": "Generic teams",
-                                 "other": "Elsewhere"}
-    (data_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    declare_categories(data_copy, "studies", "setting", {
+        "specialist": "Specialist teams", "generic": "Generic teams", "other": "Elsewhere"})
     table = dd.vocabulary_table(load_package(data_copy), "studies")
     own = table[table["column"] == "setting"]
     assert own[["order", "code", "label"]].values.tolist() == [

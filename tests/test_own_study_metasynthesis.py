@@ -22,10 +22,11 @@ from analysis.chapters.book_pages import PAGES_FILE_ENV
 from analysis.contract.validation import load_package, validate
 from analysis.engine.build import build
 from analysis.engine.errors import BuildError
+from tests.conftest import METASYNTHESIS_ONLY
 
 pytestmark = pytest.mark.book
 
-FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "metasynthesis_only"
+FIXTURE = METASYNTHESIS_ONLY
 THEMES = ["T1 Finding a way in", "T2 Relationships that hold", "T3 Carrying the load at home",
           "T4 Information and involvement", "T5 Looking ahead"]
 REVIEWERS = ["AB", "CD", "EF"]

@@ -9,23 +9,12 @@ paragraph reads right for either package.
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
-
-import pytest
 
 from analysis.chapters import book_pages, exercises
 from analysis.chapters import themes as themes_page
 from analysis.contract.validation import load_package
 from analysis.stats import quality, themes
-
-FIXTURE = Path(__file__).parent / "fixtures" / "packages" / "metasynthesis_only"
-
-
-@pytest.fixture(scope="module")
-def metasynthesis():
-    return load_package(FIXTURE)
-
+from tests.conftest import METASYNTHESIS_ONLY as FIXTURE, declare_categories
 
 def test_bands_come_from_the_packages_agreed_answers(metasynthesis):
     bands = themes.paper_bands(metasynthesis)
@@ -46,13 +35,8 @@ def test_five_themes_and_their_support(metasynthesis):
 
 
 def test_the_setting_breakdown_follows_the_packages_vocabulary(data_copy):
-    descriptor = json.loads((data_copy / "datapackage.json").read_text(encoding="utf-8"))
-    studies = next(r for r in descriptor["resources"] if r["name"] == "studies")
-    setting = next(f for f in studies["schema"]["fields"] if f["name"] == "setting")
-    setting["constraints"]["enum"] = ["other", "specialist", "generic"]
-    setting["categoryLabels"] = {"other": "Elsewhere", "specialist": "Specialist teams",
-                                 "generic": "Generic teams"}
-    (data_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    declare_categories(data_copy, "studies", "setting", {
+        "other": "Elsewhere", "specialist": "Specialist teams", "generic": "Generic teams"})
     support = themes.ThemeSupport.from_package(load_package(data_copy))
     long = themes.support_by_group(support, "setting")
     assert list(dict.fromkeys(long["group_label"])) == ["Elsewhere", "Specialist teams",
