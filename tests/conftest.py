@@ -34,3 +34,26 @@ def edit_cell(data_dir: Path, file: str, line: int, column: str, value: str) -> 
     cells[header.index(column)] = value
     rows[line - 1] = ",".join(cells)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "packages"
+METASYNTHESIS_ONLY = FIXTURES / "metasynthesis_only"  # tests/fixtures/make_metasynthesis_only.py
+
+
+@pytest.fixture(scope="session")
+def metasynthesis():
+    """A meta-synthesis alone: 47 papers, five themes, reviewers AB, CD, EF and 'agreed'."""
+    return load_package(METASYNTHESIS_ONLY)
+
+
+def declare_categories(data_dir: Path, table: str, column: str, labels: dict[str, str]) -> None:
+    """Declare a column's own categories (code -> label, in display order) in a package."""
+    import json
+
+    path = data_dir / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == table)
+    field = next(f for f in resource["schema"]["fields"] if f["name"] == column)
+    field["constraints"]["enum"] = list(labels)
+    field["categoryLabels"] = dict(labels)
+    path.write_text(json.dumps(descriptor), encoding="utf-8")

@@ -7,6 +7,8 @@ from dataclasses import replace
 from analysis.contract import dictionary as dd
 from analysis.contract.package import contract_resources
 from analysis.contract.rules import RULES
+from analysis.contract.validation import load_package
+from tests.conftest import declare_categories
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():
@@ -58,3 +60,66 @@ def test_reading_rules_state_the_limits_that_are_enforced():
     assert f"{reading.MAX_CELL_CHARS:,} characters" in text
     assert f"{reading.MAX_FILE_BYTES:,} bytes" in text
     assert set(rules.index) == {"accepted", "warning", "refused"}
+
+
+# ------------------------------------------------- one package's own tables and words
+# (metasynthesis: the fixture package tests/fixtures/packages/metasynthesis_only)
+
+
+def test_only_the_tables_present_are_described(metasynthesis):
+    overview = dd.tables_overview(metasynthesis)
+    assert list(overview.index) == ["studies", "casp_ratings", "framework", "study_codes",
+                                    "search_flow", "cerqual"]
+    assert overview.at["studies", "rows"] == 47
+    # the package's own words for what a row is
+    assert overview.at["framework", "one row per"] == ("One row per sub-theme of the "
+                                                       "meta-synthesis, with its theme.")
+
+
+def test_only_the_rules_between_tables_present_are_listed(metasynthesis):
+    rules = list(dd.rules_table(metasynthesis).index)
+    assert rules == ["CASP complete", "framework", "codes", "PRISMA", "CERQual"]
+    assert len(dd.rules_table()) == len(RULES)
+
+
+def test_every_category_in_force_is_listed_with_where_it_is_declared(data_copy):
+    declare_categories(data_copy, "studies", "setting", {
+        "specialist": "Specialist teams", "generic": "Generic teams", "other": "Elsewhere"})
+    table = dd.vocabulary_table(load_package(data_copy), "studies")
+    own = table[table["column"] == "setting"]
+    assert own[["order", "code", "label"]].values.tolist() == [
+        [1, "specialist", "Specialist teams"], [2, "generic", "Generic teams"],
+        [3, "other", "Elsewhere"]]
+    assert set(own["declared in"]) == {"datapackage.json"}
+    assert set(table.loc[table["column"] == "data_collection", "declared in"]) == {
+        "the contract's defaults"}
+    fields = dd.fields_table("studies", load_package(data_copy))
+    assert fields.at["setting", "allowed values"] == "specialist, generic, other"
+
+
+def test_a_method_fixes_its_categories_and_real_data_has_no_invented_code(metasynthesis,
+                                                                           package):
+    ratings = dd.vocabulary_table(metasynthesis, "casp_ratings")
+    assert ratings["code"].tolist() == ["yes", "cant_tell", "no"]
+    assert set(ratings["declared in"]) == {dd.FIXED_SOURCE}
+    real = dd.vocabulary_table(metasynthesis, "framework")
+    assert real.loc[real["column"] == "subtheme_source", "code"].tolist() == ["published"]
+    generated = dd.vocabulary_table(package, "framework")
+    assert generated.loc[generated["column"] == "subtheme_source", "code"].tolist() == [
+        "published", "invented"]
+    assert "invented" not in dd.fields_table("framework", metasynthesis).at[
+        "subtheme_source", "allowed values"]
+
+
+def test_the_study_section_in_words(metasynthesis, package):
+    words = dd.study_section(metasynthesis)
+    assert "agreed answers under the reviewer label 'agreed'" in words
+    assert "**Fieldwork**: none declared." in words and "**Setting**: none declared." in words
+    assert "none declared, so the book has no reproduction report" in words
+    for absent in ("ynthetic", "nvented", "England", "COVID"):
+        assert absent not in words
+    bundled = dd.study_section(package)
+    assert "England; a region is called 'English region'" in bundled
+    assert "Suspended for the COVID-19 pandemic from 2020-03-01 to 2020-07-14" in bundled
+    assert "**Synthetic data**: yes" in bundled
+    assert "21 figures, each with its source" in bundled

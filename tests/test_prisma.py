@@ -80,8 +80,12 @@ def test_sentences_read_right_for_edge_cases(small):
     one = prisma.prisma_flow_from_tables(flow, pd.DataFrame({"study_group": ["G1"]}))
     text = prisma_sentences(one)
     assert text.sources == "3 records from 1 source"
-    assert text.exclusions == "1 was excluded for 1 reason, most often 'Only reason' (1)"
+    assert text.exclusions == "1 was excluded ('Only reason')"
     assert text.studies == "each paper reports a study of its own"
+    many = prisma.prisma_flow_from_tables(
+        flow_table({"Only reason": 4}, {"One database": 6}, duplicates=0, excluded_ta=1,
+                   included=1), pd.DataFrame({"study_group": ["G1"]}))
+    assert prisma_sentences(many).exclusions == "4 were excluded, all for one reason: 'Only reason'"
     none = prisma.prisma_flow_from_tables(
         flow_table({}, {"A": 2}, duplicates=0, excluded_ta=0, included=2),
         pd.DataFrame({"study_group": ["G1", "G2"]}))

@@ -36,3 +36,43 @@ def test_tolerances():
     assert reproduction._judge("estimate", "7.8", 7.8, 8.4)[1] == "differs"
     assert reproduction._judge("minimum", "2003", 2003, 2005)[1] == "reproduced"
     assert reproduction._judge("label", "moderate", float("nan"), "high")[1] == "differs"
+
+
+def _without(package, *tables):
+    return dataclasses.replace(package, tables={k: v for k, v in package.tables.items()
+                                                if k not in tables})
+
+
+def test_a_figure_whose_tables_are_absent_is_not_computable(package):
+    table = reproduction.reproduction_table(_without(package, "prevalence_studies",
+                                                     "participants"))
+    assert table.loc["prevalence_community", "status"] == reproduction.NOT_COMPUTABLE
+    assert table.loc["men", "status"] == reproduction.NOT_COMPUTABLE
+    assert table.loc["men", "computed"] == "–"
+    assert table.loc["included_papers", "status"] == "reproduced"
+    summary = reproduction.summarise_reproduction(table)
+    assert summary.n_not_computable == int((table["status"] == reproduction.NOT_COMPUTABLE).sum())
+    assert summary.n_checked == summary.n_reproduced + summary.n_differs
+    words = reproduction.summary_paragraph(summary).data
+    assert f"{summary.n_not_computable} figures are not computable from this package" in words
+    # no pooled estimate is checked, so no note on calibrated synthetic studies
+    assert reproduction.estimate_note(_without(package, "prevalence_studies"), table) is None
+
+
+def test_the_page_names_the_packages_reports_and_says_synthetic_only_when_it_is(package):
+    text = reproduction.introduction(package).data
+    assert "from Troup et al. 2020 and Trevillion et al. 2022" in text
+    assert "On synthetic data" in text
+    real = dataclasses.replace(package, descriptor={**package.descriptor, "synthetic": False})
+    assert "synthetic" not in reproduction.introduction(real).data
+    assert reproduction.estimate_note(real, reproduction.reproduction_table(package)) is None
+
+
+def test_summary_reads_right_for_one_figure():
+    one = reproduction.ReproductionSummary(n_checked=1, n_reproduced=1, n_differs=0,
+                                           n_context=1, n_not_computable=1,
+                                           differing="none")
+    assert reproduction.summary_paragraph(one).data == (
+        "Of 1 published figure that the data can check, 1 is reproduced and 0 differ. "
+        "1 more figure is cited as context only. 1 figure is not computable from this "
+        "package: the tables it needs are not in it.")

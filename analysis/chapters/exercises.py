@@ -1,19 +1,22 @@
 """Exercises of the method pages, answered by the functions the chapters use.
 
-Each method page ends with two or three exercises on the bundled data. Their answers sit
-in collapsed dropdowns and are glued from one of the functions below, which call the
-same statistics as the chapter that applies the method: an answer is never typed, and
-it changes with the data. Each function returns one named result whose fields are the
-answers (glued as ``ex_<field>``); ``tests/test_book.py`` checks that every answer on a
-built page equals the field's value.
+Each method page ends with two or three exercises on the data package the book is built
+on (the code it shows loads that package). Their answers sit in collapsed dropdowns and
+are glued from one of the functions below, which call the same statistics as the chapter
+that applies the method: an answer is never typed, and it changes with the data. Each
+function returns one named result whose fields are the answers (glued as
+``ex_<field>``); ``tests/test_book.py`` checks that every answer on a built page equals
+the field's value.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.chapters.words import counted
 from analysis.contract.package import DataPackage, category_labels
 from analysis.stats import prevalence, quality, saturation, themes
 
@@ -41,6 +44,8 @@ class ThematicSynthesisAnswers:
         Excerpts coded across all papers (the line-by-line stage, counted).
     n_subthemes, n_themes : int
         Descriptive themes (sub-themes) and analytical themes of the framework.
+    framework_size : str
+        The same in words: "17 sub-themes under 6 themes".
     top_subtheme : str
         The sub-theme coded in the most papers; ``n_top_subtheme`` papers.
     pct_top_subtheme : float
@@ -51,6 +56,7 @@ class ThematicSynthesisAnswers:
     n_excerpts: int
     n_subthemes: int
     n_themes: int
+    framework_size: str
     top_subtheme: str
     n_top_subtheme: int
     pct_top_subtheme: float
@@ -62,11 +68,13 @@ def thematic_synthesis(package: DataPackage) -> ThematicSynthesisAnswers:
     table = themes.frequency_table(support)
     subs = table[table["level"] == "sub-theme"].set_index("subtheme")
     name, n = _top(subs["n_papers"])
+    n_subthemes = int(len(support.framework))
+    n_themes = int(support.framework["theme_id"].nunique())
     return ThematicSynthesisAnswers(
         n_papers_coded=int((support.excerpts.sum(axis=1) > 0).sum()),
         n_excerpts=int(support.excerpts.to_numpy().sum()),
-        n_subthemes=int(len(support.framework)),
-        n_themes=int(support.framework["theme_id"].nunique()),
+        n_subthemes=n_subthemes, n_themes=n_themes,
+        framework_size=f"{counted(n_subthemes, 'sub-theme')} under {counted(n_themes, 'theme')}",
         top_subtheme=name, n_top_subtheme=n,
         pct_top_subtheme=float(subs.loc[name, "pct_papers"]) if n else 0.0)
 
@@ -82,7 +90,8 @@ class CaspAnswers:
     ----------
     n_papers : int
     n_all_yes : int
-        Papers whose agreed (consensus) answer is Yes on every question.
+        Papers whose agreed answer (the package's ``study.appraisal.agreed_label``) is
+        Yes on every question.
     top_question : str
         The question most often answered other than Yes; ``n_top_question`` papers.
     same_yes : int
@@ -103,9 +112,9 @@ class CaspAnswers:
 
 
 def casp(package: DataPackage) -> CaspAnswers:
-    """Answers from the consensus answers of :func:`analysis.stats.quality.ratings`."""
+    """Answers from the agreed answers of :func:`analysis.stats.quality.ratings`."""
     tool = quality.load_tool()
-    wide = quality.answers_wide(quality.ratings(package, tool))
+    wide = quality.answers_wide(quality.ratings(package, tool), package.study.agreed_label)
     yes = wide.eq(tool.answers[0])
     n_yes = yes.sum(axis=1)
     short = (~yes).sum(axis=0)
@@ -135,21 +144,25 @@ class CerqualAnswers:
     Attributes
     ----------
     n_findings : int
-        Review findings assessed.
+        Review findings assessed; ``findings`` says it in words ("6 findings").
     n_high, n_moderate, n_low, n_very_low : int
         Findings at each level of overall confidence.
     top_component : str
         The component with the most findings at moderate or serious concerns
         (``n_top_component`` findings; "none" and 0 when no finding has such concerns).
+    top_component_answer : str
+        The answer in a sentence, for either case.
     """
 
     n_findings: int
+    findings: str
     n_high: int
     n_moderate: int
     n_low: int
     n_very_low: int
     top_component: str
     n_top_component: int
+    top_component_answer: str
 
 
 def cerqual(package: DataPackage) -> CerqualAnswers:
@@ -161,11 +174,16 @@ def cerqual(package: DataPackage) -> CerqualAnswers:
     counts = (serious["component"].value_counts()
               .reindex(list(labels), fill_value=0).rename(index=labels))
     component, n = _top(counts[counts > 0])
+    n_findings = int(table["theme_id"].nunique())
+    answer = (f"The component with the most is {component.lower()}, with "
+              f"{counted(n, 'finding')} at moderate or serious concerns." if n else
+              "No finding has moderate or serious concerns on any component.")
     return CerqualAnswers(
-        n_findings=int(table["theme_id"].nunique()),
+        n_findings=n_findings, findings=counted(n_findings, "finding"),
         n_high=int(overall.get("high", 0)), n_moderate=int(overall.get("moderate", 0)),
         n_low=int(overall.get("low", 0)), n_very_low=int(overall.get("very_low", 0)),
-        top_component=component.lower() if n else "none", n_top_component=n)
+        top_component=component.lower() if n else "none", n_top_component=n,
+        top_component_answer=answer)
 
 
 # ------------------------------------------------------------------ counting themes
@@ -316,4 +334,57 @@ def answers(page: str, package: DataPackage):
     return EXERCISES[page](package)
 
 
-__all__ = ["EXERCISES", "answers", *(f.__name__ for f in EXERCISES.values())]
+_THEMES_CODE = """from analysis.contract.validation import load_package
+from analysis.stats import themes
+
+support = themes.ThemeSupport.from_package(load_package({data_dir}))
+table = themes.frequency_table(support)"""
+EXERCISE_CODE = {  # method page -> the code its exercises start from
+    "method_thematic_synthesis": _THEMES_CODE,
+    "method_counting_themes": _THEMES_CODE + """
+rows = table[table["level"] == "theme"]""",
+    "method_cerqual": """from analysis.contract.validation import load_package
+
+cerqual = load_package({data_dir})["cerqual"]""",
+}
+
+
+# Links from a method page to pages a package may lack (see analysis.chapters.book_pages):
+# page -> (links: name -> (target, words), sentences: name -> (target, sentence)).
+PAGE_LINKS = {
+    "method_thematic_synthesis": ({"cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
+    "method_counting_themes": ({"prisma": ("prisma", "PRISMA"),
+                                "cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
+    "method_cerqual": ({"casp": ("method_casp", "CASP appraisal")},
+                       {"applied": ("quality", "The [quality bands](quality) page applies "
+                                               "it, in its last section.")}),
+}
+
+
+def glue_page_links(page: str, package: DataPackage) -> None:
+    """Glue the links of a method page to the pages this book has (``PAGE_LINKS``)."""
+    from analysis.chapters.book_pages import glue_links
+
+    links, sentences = PAGE_LINKS.get(page, ({}, {}))
+    glue_links(package, links, sentences)
+
+
+def exercise_code(page: str, data_dir: str):
+    """The code a method page's exercises start from, loading the book's own package.
+
+    Parameters
+    ----------
+    page : str
+        The method page (a key of ``EXERCISE_CODE``).
+    data_dir : str
+        The data package as the page's parameters show it (``data_synthetic`` or a path).
+    """
+    from IPython.display import Markdown
+
+    code = EXERCISE_CODE[page].format(data_dir=json.dumps(str(data_dir)))
+    return Markdown(f"```python\n{code}\n```")
+
+
+__all__ = ["EXERCISES", "EXERCISE_CODE", "PAGE_LINKS", "answers", "exercise_code",
+           "glue_page_links",
+           *(f.__name__ for f in EXERCISES.values())]

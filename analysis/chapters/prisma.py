@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analysis.chapters.book_pages import in_book
+from analysis.chapters.words import counted as _n
+from analysis.contract.package import DataPackage
 from analysis.stats.prisma import PrismaFlow
-
-
-def _n(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @dataclass(frozen=True)
@@ -16,7 +15,9 @@ class PrismaSentences:
     """Data-dependent wording of the page, glued as ``prisma_text_<field>``."""
 
     sources: str
+    duplicates: str
     exclusions: str
+    included: str
     studies: str
 
 
@@ -34,9 +35,13 @@ def prisma_sentences(flow: PrismaFlow) -> PrismaSentences:
     sources = f"{_n(flow.n_identified, 'record')} from {_n(flow.n_sources, 'source')}"
     if flow.n_excluded_full_text == 0:
         exclusions = "none was excluded"
+    elif flow.n_excluded_full_text == 1:
+        exclusions = f"1 was excluded ('{flow.top_reason}')"
+    elif flow.n_exclusion_reasons == 1:
+        exclusions = (f"{flow.n_excluded_full_text:,} were excluded, all for one reason: "
+                      f"'{flow.top_reason}'")
     else:
-        verb = "was" if flow.n_excluded_full_text == 1 else "were"
-        exclusions = (f"{flow.n_excluded_full_text:,} {verb} excluded for "
+        exclusions = (f"{flow.n_excluded_full_text:,} were excluded for "
                       f"{_n(flow.n_exclusion_reasons, 'reason')}, most often "
                       f"'{flow.top_reason}' ({flow.n_top_reason:,})")
     if flow.n_multi_paper_studies == 0:
@@ -45,4 +50,22 @@ def prisma_sentences(flow: PrismaFlow) -> PrismaSentences:
         studies = (f"{_n(flow.n_multi_paper_studies, 'study', 'studies')} "
                    f"{'was' if flow.n_multi_paper_studies == 1 else 'were'} reported in more "
                    "than one paper")
-    return PrismaSentences(sources=sources, exclusions=exclusions, studies=studies)
+    duplicates = (f"{_n(flow.n_duplicates_removed, 'duplicate')} "
+                  f"{'was' if flow.n_duplicates_removed == 1 else 'were'}")
+    return PrismaSentences(sources=sources, duplicates=duplicates, exclusions=exclusions,
+                           included=_n(flow.n_included_papers, "paper"), studies=studies)
+
+
+def related_pages(package: DataPackage):
+    """Where else the book counts papers and studies apart: only pages it has."""
+    from IPython.display import Markdown
+
+    said = []
+    if in_book(package, "sample_characteristics"):
+        said.append("the [sample characteristics](sample_characteristics) page describes "
+                    "the included papers")
+    if in_book(package, "themes"):
+        said.append("the [theme frequencies](themes) page counts the support for each "
+                    "theme both ways")
+    text = ", and ".join(said)
+    return Markdown(text[:1].upper() + text[1:] + ".") if text else None

@@ -1,11 +1,21 @@
 """What the theme pages show: frequency, group, sensitivity and breakdown tables as a
-reader sees them (counts with percentages and intervals in one cell, indented sub-themes).
+reader sees them (counts with percentages and intervals in one cell, indented sub-themes),
+and the paragraphs whose wording follows the package (which review, how many themes,
+what was invented).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from analysis.chapters.book_pages import in_book
+from analysis.chapters.citations import review_name
+from analysis.chapters.words import counted, markdown_text
+from analysis.contract.package import DataPackage
+from analysis.stats.themes import INTERVIEW_STUDY, META_SYNTHESIS, SupportSummary
 
 
 ROW_LABEL = "Theme or sub-theme"
@@ -100,3 +110,100 @@ def breakdown_view(long: pd.DataFrame, suppress_below: int = 3) -> pd.DataFrame:
     wide.index.names = ["Characteristic", "Category (N)"]
     wide.columns.name = None
     return wide
+
+
+# ------------------------------------------------------------ data-dependent prose
+
+
+def _markdown(text: str):
+    """Displayable MyST, or None (nothing shown) for no text: an empty Markdown object
+    would show its text stand-in."""
+    from IPython.display import Markdown
+
+    return Markdown(text) if text else None
+
+
+def _review_themes(package: DataPackage, review: str) -> pd.DataFrame:
+    framework = package["framework"]
+    return framework[framework["review"] == review]
+
+
+def introduction(package: DataPackage):
+    """The opening paragraph: which review is counted, and where the interviews are.
+
+    The review is named from the package's study section; the interview study's page is
+    mentioned only when the package holds its tables.
+    """
+    text = ("How well is each theme grounded in the sources it was built from? This chapter "
+            f"counts, for {review_name(package, META_SYNTHESIS)}, how many included papers "
+            "(and how many distinct studies) support each theme and sub-theme, where that "
+            "support comes from, and whether it survives leaving out the papers of lower "
+            "methodological quality.")
+    interviews = _review_themes(package, INTERVIEW_STUDY)
+    if in_book(package, "interview_subthemes") and not interviews.empty:
+        n_themes = interviews["theme_id"].nunique()
+        which = "its central theme" if n_themes == 1 else "its themes"
+        text += (f" Which participants of the interview study raised each sub-theme of {which} "
+                 "is counted on the [sub-themes of the interviews](interview_subthemes) page.")
+    return _markdown(text)
+
+
+def support_paragraph(summary: SupportSummary):
+    """The headline paragraph of the frequency table, singular or plural as the counts are."""
+    left_out = (f"papers left out for their quality band: {summary.n_excluded_papers}; bands "
+                f"left out: {summary.excluded_bands}")
+    if summary.n_themes == 1:
+        spread = (f"Its one theme, *{markdown_text(summary.most_supported_theme)}*, is "
+                  f"supported by {summary.most_supported_pct:.1f}% of papers.")
+    else:
+        spread = (f"The most widely supported theme is "
+                  f"*{markdown_text(summary.most_supported_theme)}* "
+                  f"({summary.most_supported_pct:.1f}% of papers), the least widely supported "
+                  f"*{markdown_text(summary.least_supported_theme)}* "
+                  f"({summary.least_supported_pct:.1f}%).")
+    unsupported = summary.n_subthemes_unsupported
+    lacking = ("every sub-theme has at least one supporting paper" if unsupported == 0 else
+               f"{counted(unsupported, 'sub-theme')} "
+               f"{'has' if unsupported == 1 else 'have'} no supporting paper")
+    text = (f"This page counts {counted(summary.n_papers, 'paper')} from "
+            f"{counted(summary.n_studies, 'distinct study', 'distinct studies')} ({left_out}). "
+            f"The synthesis has {counted(summary.n_themes, 'theme')} and "
+            f"{counted(summary.n_subthemes, 'sub-theme')}; a paper supports a theme when it "
+            f"supports any of its sub-themes. {spread} The thinnest sub-theme is "
+            f"*{markdown_text(summary.least_supported_subtheme)}*, with "
+            f"{counted(summary.least_supported_subtheme_papers, 'paper')} from "
+            f"{counted(summary.least_supported_subtheme_studies, 'study', 'studies')}; "
+            f"{lacking}. The intervals are at the {summary.confidence_pct:g}% level.")
+    return _markdown(text)
+
+
+def coding_note(package: DataPackage):
+    """Which names and codes of the meta-synthesis are invented (nothing for real data)."""
+    if not package.synthetic:
+        return None
+    sub = _review_themes(package, META_SYNTHESIS)
+    n_invented = int((sub["subtheme_source"] == "invented").sum())
+    if n_invented == len(sub):
+        text = ("The theme names are the published ones; the sub-themes and the coding of "
+                "each paper are invented for the synthetic data, since the synthesis framework "
+                "was not published.")
+    elif n_invented == 0:
+        text = ("The theme and sub-theme names are the published ones; the coding of each "
+                "paper is invented for the synthetic data.")
+    else:
+        text = (f"The theme names are the published ones, as are {len(sub) - n_invented} of "
+                f"the {len(sub)} sub-themes; the other sub-themes and the coding of each paper "
+                "are invented for the synthetic data.")
+    return _markdown(text)
+
+
+@dataclass(frozen=True)
+class AppraisalWords:
+    """How the page names the appraisal behind the quality bands (glued as ``appraisal_``)."""
+
+    agreed_label: str
+
+
+def appraisal_words(package: DataPackage) -> AppraisalWords:
+    """The reviewer label of the agreed answers the bands come from."""
+    return AppraisalWords(agreed_label=package.study.agreed_label)

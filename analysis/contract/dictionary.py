@@ -1,29 +1,58 @@
-"""The data dictionary page: the contract rendered for readers.
+"""The data dictionary page: the contract rendered for readers, for one data package.
 
 Everything here is read from ``analysis/data_contract.json``, the package's own
-``datapackage.json`` and :data:`analysis.contract.rules.RULES`, so the page can never disagree
-with what validation enforces.
+``datapackage.json`` (its tables, their descriptions, its vocabularies and its study
+section) and :data:`analysis.contract.rules.RULES`, so the page can never disagree with
+what validation enforces. Only the tables the package holds are described, and only the
+rules between them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
-from analysis.contract.package import DataPackage, contract_resources
+from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.rules import RULES
+from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
+
+# Categories only a generated (synthetic) package uses: a package of real data has no
+# invented sub-theme, so its dictionary does not offer the code.
+SYNTHETIC_ONLY = {("framework", "subtheme_source"): ("invented",)}
+FIXED_SOURCE = "the contract (fixed by the method)"
+REVIEW_WORDS = {"meta_synthesis": "meta-synthesis", "interview_study": "interview study",
+                "prevalence": "prevalence meta-analysis"}
+
+
+def _own_resources(package: DataPackage) -> dict[str, dict[str, Any]]:
+    return {r.get("name"): r for r in package.descriptor.get("resources", [])
+            if isinstance(r, dict)}
+
+
+def _own_text(entry: dict[str, Any] | None, default: str) -> str:
+    """The package's own description of a table or column, else the contract's."""
+    text = entry.get("description") if isinstance(entry, dict) else None
+    return text.strip() if isinstance(text, str) and text.strip() else default
+
+
+def table_description(package: DataPackage, table: str) -> str:
+    """What a row of a table is, in the package's words when it gives them."""
+    return _own_text(_own_resources(package).get(table),
+                     contract_resources()[table]["description"])
 
 
 def tables_overview(package: DataPackage) -> pd.DataFrame:
-    """One row per table: file, what a row is, rows in this package, keys."""
+    """One row per table the package holds: file, what a row is, rows, keys."""
     rows = []
     for name, res in contract_resources().items():
-        if name not in package.tables:  # a table the package leaves out (and its chapters)
+        if name not in package.tables:
             continue
         fks = [f"{fk['fields'][0]} → {fk['reference']['resource']}"
                for fk in res["schema"]["foreignKeys"]]
-        rows.append({"table": name, "file": res["path"], "one row per": res["description"],
+        rows.append({"table": name, "file": res["path"],
+                     "one row per": table_description(package, name),
                      "rows": len(package[name]),
                      "primary key": ", ".join(res["schema"]["primaryKey"]),
                      "foreign keys": "; ".join(fks) or "–"})
@@ -52,20 +81,136 @@ def _allowed(fdef: dict) -> str:
     return "; ".join(parts) or "any text"
 
 
-def fields_table(table: str) -> pd.DataFrame:
-    """The columns of one table: type, whether required, allowed values, meaning."""
+def vocabulary(package: DataPackage | None, table: str, column: str) -> dict[str, str]:
+    """The categories of a column in force (code -> label, display order), as listed here.
+
+    Without a package, the contract's defaults. A package of real data is not offered
+    the categories only a generated package uses (:data:`SYNTHETIC_ONLY`).
+    """
+    if package is None:
+        fdef = next(f for f in contract_resources()[table]["schema"]["fields"]
+                    if f["name"] == column)
+        labels = fdef.get("categoryLabels", {})
+        codes = {v: labels.get(v, v) for v in fdef["constraints"]["enum"]}
+    else:
+        codes = package.categories(table, column)
+        if not package.synthetic:
+            hidden = SYNTHETIC_ONLY.get((table, column), ())
+            codes = {k: v for k, v in codes.items() if k not in hidden}
+    return codes
+
+
+def fields_table(table: str, package: DataPackage | None = None) -> pd.DataFrame:
+    """The columns of one table: type, whether required, allowed values, meaning.
+
+    With a package, the allowed categories are those in force for it and the
+    descriptions are the package's own where it gives them.
+    """
     res = contract_resources()[table]
-    rows = [{"column": f["name"], "type": f["type"],
-             "required": "yes" if f.get("constraints", {}).get("required") else "no",
-             "allowed values": _allowed(f), "description": f["description"]}
-            for f in res["schema"]["fields"]]
+    own = {} if package is None else {
+        f.get("name"): f for f in _own_resources(package).get(table, {}).get(
+            "schema", {}).get("fields", []) if isinstance(f, dict)}
+    rows = []
+    for f in res["schema"]["fields"]:
+        shown = f
+        if "enum" in f.get("constraints", {}):
+            shown = dict(f, constraints=dict(f["constraints"],
+                                             enum=list(vocabulary(package, table, f["name"]))))
+        rows.append({"column": f["name"], "type": f["type"],
+                     "required": "yes" if f.get("constraints", {}).get("required") else "no",
+                     "allowed values": _allowed(shown),
+                     "description": _own_text(own.get(f["name"]), f["description"])})
     return pd.DataFrame(rows).set_index("column")
 
 
-def rules_table() -> pd.DataFrame:
-    """The cross-table rules that validation checks, in words."""
-    return pd.DataFrame([{"rule": r.name, "what must hold": r.description} for r in RULES]
-                        ).set_index("rule")
+def vocabulary_table(package: DataPackage, table: str) -> pd.DataFrame:
+    """Every category of every categorical column of a table, in full.
+
+    Returns
+    -------
+    DataFrame
+        ``column``, ``order`` (display order, from 1), ``code`` (the value in the CSV),
+        ``label`` (what the pages show) and ``declared in`` (``datapackage.json``, the
+        contract's defaults, or the contract where a method fixes the categories).
+        Empty when the table has no categorical column.
+    """
+    rows = []
+    for f in contract_resources()[table]["schema"]["fields"]:
+        if "enum" not in f.get("constraints", {}):
+            continue
+        column = f["name"]
+        source = (FIXED_SOURCE if (table, column) in FIXED_VOCABULARIES else
+                  package.vocabulary_sources.get((table, column), "the contract's defaults"))
+        for order, (code, label) in enumerate(vocabulary(package, table, column).items(), 1):
+            rows.append({"column": column, "order": order, "code": code, "label": label,
+                         "declared in": source})
+    return pd.DataFrame(rows, columns=["column", "order", "code", "label", "declared in"])
+
+
+def rules_table(package: DataPackage | None = None) -> pd.DataFrame:
+    """The cross-table rules that validation checks, in words.
+
+    With a package, only the rules that apply to it: those between tables it holds.
+    """
+    rules = [r for r in RULES if package is None
+             or all(table in package.tables for table in r.tables)]
+    return pd.DataFrame([{"rule": r.name, "what must hold": r.description} for r in rules],
+                        columns=["rule", "what must hold"]).set_index("rule")
+
+
+def _modes(package: DataPackage, modes: tuple[str, ...]) -> str:
+    labels = package.categories("participants", "interview_mode")
+    return "; ".join(labels.get(m, m) for m in modes)
+
+
+def study_section(package: DataPackage) -> str:
+    """What the package's ``study`` section declares, in words (a Markdown list).
+
+    Every page that states a fact about the study reads it from this section; what is
+    not declared is said to be so, and no page states it.
+    """
+    study = package.study
+    none = "none declared"
+    lines = [f"- **Title**: {study.title or none}."]
+    if study.description:
+        lines.append(f"- **Description**: {study.description}")
+    if study.reports:
+        lines.append("- **Reports it re-analyses**:")
+        lines += [f"  - {r.short} ({REVIEW_WORDS.get(r.review, r.review)}): {r.citation}"
+                  for r in study.reports]
+    else:
+        lines.append(f"- **Reports it re-analyses**: {none}.")
+    if package.synthetic:  # a package of real data says nothing of it
+        lines.append("- **Synthetic data**: yes; what was invented is listed above.")
+    setting = study.setting
+    if setting.country or setting.region != "region":
+        where = f"{setting.country}; " if setting.country else "no country declared; "
+        lines.append(f"- **Setting**: {where}a region is called '{setting.region}' "
+                     f"('{setting.regions}').")
+    else:
+        lines.append(f"- **Setting**: {none}.")
+    if study.fieldwork_start:
+        lines.append(f"- **Fieldwork**: {study.fieldwork_start} to {study.fieldwork_end}.")
+        for pause in study.suspensions:
+            label = "" if pause.label == DEFAULT_SUSPENSION_LABEL else f" for {pause.label}"
+            after = (f"; afterwards interviews only by {_modes(package, pause.modes_after)}"
+                     if pause.modes_after else "")
+            lines.append(f"  - Suspended{label} from {pause.start} to {pause.end}{after}.")
+        if not study.suspensions:
+            lines.append("  - No suspension declared.")
+    else:
+        lines.append(f"- **Fieldwork**: {none}.")
+    tool = study.appraisal.get("tool")
+    declared = "agreed_label" in study.appraisal
+    lines.append(f"- **Appraisal**: tool {tool + ', ' if tool else 'not named, '}agreed answers "
+                 f"under the reviewer label '{study.agreed_label}'"
+                 f"{'' if declared else ' (the default)'}.")
+    n = len(study.published)
+    lines.append("- **Published figures to compare against**: " + (
+        f"{n} figure{'s' if n != 1 else ''}, each with its source; the "
+        "[Reproduction report](reproduction) sets them beside the computed values."
+        if n else f"{none}, so the book has no reproduction report."))
+    return "\n".join(lines)
 
 
 def invented_table(package: DataPackage) -> pd.DataFrame:
@@ -128,7 +273,7 @@ def reading_rules() -> pd.DataFrame:
         ("refused", f"A file over {reading.MAX_FILE_BYTES:,} bytes", ""),
         ("refused", "A table with a header but no rows", "The message names the pages that "
          "need its rows."),
-        ("refused", "In datapackage.json: 'synthetic' in quotes",
-         "Booleans are JSON true or false."),
+        ("refused", "In datapackage.json: true or false in quotes",
+         "Booleans are JSON true or false, without quotes."),
     ]
     return pd.DataFrame(rows, columns=["treatment", "what", "how"]).set_index("treatment")

@@ -137,10 +137,11 @@ def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
                           f"paper {study}, reviewer '{reviewer}' has no rating for "
                           f"item{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}; "
                           f"each reviewer rates all {len(checklist)} items")
-    rated = set(t.loc[t["reviewer"] == CONSENSUS, "study_id"])
+    agreed = pkg.study.agreed_label  # 'consensus' unless study.appraisal.agreed_label says
+    rated = set(t.loc[t["reviewer"] == agreed, "study_id"])
     for row in pkg["studies"].index[~pkg["studies"]["study_id"].isin(rated)]:
         yield Problem("studies.csv", int(row), "study_id",
-                      f"paper {pkg['studies'].at[row, 'study_id']} has no '{CONSENSUS}' "
+                      f"paper {pkg['studies'].at[row, 'study_id']} has no '{agreed}' "
                       "rows in casp_ratings.csv; add the agreed rating of each item")
 
 
@@ -253,8 +254,9 @@ RULES: list[Rule] = [
     Rule("fieldwork", "Interview dates lie within the fieldwork period declared in "
          "datapackage.json, none falls in a declared suspension, and after it only the "
          "declared remote modes are used.", _fieldwork_dates, ("participants",)),
-    Rule("CASP complete", "Every paper has a 'consensus' rating, and every reviewer who rates "
-         "a paper answers all ten CASP items.", _casp_complete,
+    Rule("CASP complete", "Every paper has the agreed answers (reviewer 'consensus', or the "
+         "label set in study.appraisal.agreed_label), and every reviewer who rates a paper "
+         "answers all ten CASP items.", _casp_complete,
          ("casp_ratings", "studies")),
     Rule("framework", "Each theme has one name and belongs to one review; sub-theme "
          "identifiers start with their theme's identifier.", _framework_consistent,

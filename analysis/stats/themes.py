@@ -35,7 +35,7 @@ Maxwell JA. Using numbers in qualitative research. Qual Inq 2010;16(6):475-482.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,9 @@ PARTICIPANT_CHARACTERISTICS = [
 def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFrame:
     """Quality band of each included paper, as the Quality bands chapter assigns it.
 
+    The bands come from the agreed answers, which a package labels as it likes
+    (``study.appraisal.agreed_label``, 'consensus' when it declares none).
+
     Parameters
     ----------
     package : DataPackage
@@ -78,7 +81,11 @@ def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFr
     DataFrame
         ``study_id`` and ``band``.
     """
-    return quality.paper_bands(package["casp_ratings"], rule)
+    # quality.paper_bands reads the reviewer 'consensus' only; the same two steps with
+    # the package's own label.
+    agreed = quality.answers_wide(package["casp_ratings"], package.study.agreed_label)
+    bands = quality.assign_bands(agreed, quality.BandingRule.from_parameter(rule))
+    return bands["band"].rename_axis("study_id").reset_index()
 
 
 # ------------------------------------------------------------ the support matrices
@@ -103,17 +110,22 @@ class ThemeSupport:
         and every sub-theme has its row and column, supported or not.
     excluded_bands : tuple of str
         Quality bands left out (papers only).
+    categories : dict
+        For a characteristic of ``units`` (such as ``setting``), its categories in
+        display order mapped to their labels: the vocabulary of the package.
     """
 
     units: pd.DataFrame
     framework: pd.DataFrame
     excerpts: pd.DataFrame
     excluded_bands: tuple[str, ...] = ()
+    categories: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_tables(cls, studies: pd.DataFrame, study_codes: pd.DataFrame,
                     framework: pd.DataFrame, bands: pd.DataFrame | None = None,
-                    countries: list[str] | tuple[str, ...] = ("UK",)) -> ThemeSupport:
+                    countries: list[str] | tuple[str, ...] = ("UK",),
+                    settings: dict[str, str] | None = None) -> ThemeSupport:
         """Paper x sub-theme support of the meta-synthesis from its tables.
 
         Parameters
@@ -125,6 +137,9 @@ class ThemeSupport:
             without one are 'not rated'.
         countries : list of str
             Countries grouped together against all others in ``country_group``.
+        settings : dict, optional
+            The settings in display order, mapped to their labels (the package's
+            vocabulary; the contract's defaults when not given).
         """
         sub = _review_framework(framework, META_SYNTHESIS)
         units = studies.set_index("study_id")[["study_group", "setting", "country"]].copy()
@@ -133,14 +148,17 @@ class ThemeSupport:
         units["country_group"] = country_groups(units["country"], countries)
         band = {} if bands is None else dict(zip(bands["study_id"], bands["band"]))
         units["band"] = [band.get(s, "not rated") for s in units.index]
-        return cls(units, sub, _excerpt_matrix(study_codes, "study_id", units.index, sub))
+        categories = {"setting": dict(settings)} if settings is not None else {}
+        return cls(units, sub, _excerpt_matrix(study_codes, "study_id", units.index, sub),
+                   categories=categories)
 
     @classmethod
     def from_package(cls, package: DataPackage, rule: str = "default",
                      countries: list[str] | tuple[str, ...] = ("UK",)) -> ThemeSupport:
         """Paper x sub-theme support of the meta-synthesis in a data package."""
         return cls.from_tables(package["studies"], package["study_codes"],
-                               package["framework"], paper_bands(package, rule), countries)
+                               package["framework"], paper_bands(package, rule), countries,
+                               package.categories("studies", "setting"))
 
     def without_bands(self, bands: list[str] | tuple[str, ...]) -> ThemeSupport:
         """The same support with the papers of some quality bands left out."""
@@ -315,8 +333,11 @@ def support_by_group(support: ThemeSupport, by: str, confidence: float = 0.95) -
         raise ValueError(f"cannot break down by {by!r}; choose one of {', '.join(GROUPINGS)}")
     _, labels = GROUPINGS[by]
     values = support.units[by]
-    order = labels() if labels else {v: v for v in sorted(values.unique(),
-                                                          key=lambda v: v == "Other countries")}
+    if by in support.categories:
+        order = dict(support.categories[by])
+    else:
+        order = labels() if labels else {v: v for v in sorted(values.unique(),
+                                                              key=lambda v: v == "Other countries")}
     order = {**order, **{v: v for v in values.unique() if v not in order}}
     parts = []
     for group, label in order.items():
@@ -505,16 +526,17 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
     excluded = ", ".join(kept.excluded_bands) or "none"
     n_out = len(support.units) - len(kept.units)
     rated = " or ".join(kept.excluded_bands)
+    papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
     if n_out == 0:
         sentence = ("No paper is left out on this page, so the columns before and after "
                     "agree; the flags show where support is thin even with every paper.")
     elif newly:
-        sentence = (f"Leaving out the {n_out} papers rated {rated} quality takes "
+        sentence = (f"Leaving out {papers_out} rated {rated} quality takes "
                     f"{len(newly)} theme{'s' if len(newly) > 1 else ''} or "
                     f"sub-theme{'s' if len(newly) > 1 else ''} below the threshold: "
                     f"{'; '.join(newly)}.")
     else:
-        sentence = (f"Leaving out the {n_out} papers rated {rated} quality takes no theme "
+        sentence = (f"Leaving out {papers_out} rated {rated} quality takes no theme "
                     "or sub-theme below the threshold.")
     return SensitivitySummary(
         excluded_bands=excluded,
