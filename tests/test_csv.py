@@ -47,3 +47,12 @@ def test_a_column_of_mixed_shapes_stays_text():
     assert not is_numeric(shown["Published"])
     assert is_numeric(pd.Series(["1", "2.5"])) and is_numeric(pd.Series([1, 2]))
     assert clean_text("a\u00a0b\u2060") == "a b"
+
+
+def test_an_empty_table_with_a_two_level_index_is_exported():
+    # An appraisal in which the reviewers never disagreed: no rows, two index levels.
+    empty = pd.DataFrame({"Answer": pd.Series([], dtype=object)},
+                         index=pd.MultiIndex.from_tuples([], names=["Paper", "Question"]))
+    out = machine_readable(empty)
+    assert out.empty and list(out.index.names) == ["Paper", "Question"]
+    assert list(out.columns) == ["Answer"]

@@ -104,7 +104,14 @@ def machine_readable(table: pd.DataFrame) -> pd.DataFrame:
         parts.append(split if split is not None else column.map(clean_text).to_frame(name))
     out = pd.concat(parts, axis=1) if parts else table.copy()
     textual = table.index.dtype == object or pd.api.types.is_string_dtype(table.index)
-    out.index = table.index.map(clean_text) if textual else table.index
+    if isinstance(table.index, pd.MultiIndex):
+        # Level by level: mapping a MultiIndex flattens it, and an empty one then has
+        # one level for its two names (an appraisal with no disagreement).
+        out.index = pd.MultiIndex.from_tuples(
+            [tuple(clean_text(v) if isinstance(v, str) else v for v in key)
+             for key in table.index], names=table.index.names)
+    else:
+        out.index = table.index.map(clean_text) if textual else table.index
     out.index.names = [clean_text(n) if isinstance(n, str) else n for n in table.index.names]
     out.columns = [clean_text(c) if isinstance(c, str) else c for c in out.columns]
     return out
