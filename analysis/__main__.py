@@ -80,7 +80,22 @@ def _validate(args: argparse.Namespace) -> int:
 
     report = validate(args.data_dir)
     print(report.format(), file=sys.stdout if report.ok else sys.stderr)
+    if report.ok:
+        _say_chapters(Path(args.data_dir))
     return 0 if report.ok else 2
+
+
+def _say_chapters(data_dir: Path) -> None:
+    """Which chapters a book on this package will have, and which it leaves out."""
+    import json
+
+    from analysis.engine.pages import available_inputs, load_pages, select_pages
+
+    descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
+    selection = select_pages(load_pages(), available_inputs(descriptor))
+    print(f"the book will have {len(selection.pages)} pages")
+    for item in selection.left_out:
+        print(f"  left out: {item.label} ({item.reason})")
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -211,8 +211,8 @@ def test_pages_follow_the_tables_present():
     assert "prevalence" not in kept and "saturation" not in kept and "reproduction" not in kept
     left = {item.name: item.reason for item in selection.left_out}
     assert left["prevalence"] == "no prevalence_studies.csv"
-    assert left["reproduction"] == ("no published figures (study.published in "
-                                    "datapackage.json)")
+    assert left["reproduction"] == ("no published figures in the study section of "
+                                    "datapackage.json")
     # The landing page is told what was left out, to say it on the book's first page.
     assert {"page": "prevalence", "title": "Prevalence context",
             "reason": "no prevalence_studies.csv"} in selection.pages[0].parameters["left_out"]
@@ -253,3 +253,16 @@ def test_the_build_says_what_validation_normalised(data_copy, tmp_path):
         assert said[0].endswith("(synthetic), after 1 normalisation(s):"), (attempt, said)
         assert said[1].startswith("  warning: participants.csv:gender: 1 cell(s) read as the "
                                   "allowed code (first on line 4): 'Female' as 'female'"), said
+
+
+def test_validate_says_which_chapters_the_book_will_have(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "analysis", "validate",
+                           "tests/fixtures/packages/metasynthesis_only"],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "  left out: Prevalence context (no prevalence_studies.csv)" in proc.stdout
+    assert "  left out: Reproduction report (no published figures in the study section of " \
+           "datapackage.json)" in proc.stdout

@@ -39,12 +39,28 @@ class PageSpec:
 
     @property
     def label(self) -> str:
-        """How messages name the page: its title, else its name."""
-        return self.title or self.name.replace("_", " ").capitalize()
+        """How messages name the page: its title, else its notebook's or file's heading."""
+        if self.title:
+            return self.title
+        source = self.template if self.notebook else paths.BOOK / f"{self.name}.md"
+        heading = _first_heading(source) if source is not None and source.exists() else None
+        return heading or self.name.replace("_", " ").capitalize()
 
     @property
     def template(self) -> Path | None:
         return paths.NOTEBOOKS / f"{self.notebook}.ipynb" if self.notebook else None
+
+
+def _first_heading(source: Path) -> str | None:
+    """The first level-one heading of a notebook or Markdown page (its title in the book)."""
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+        text = "\n".join("".join(c.get("source", [])) for c in cells
+                         if c.get("cell_type") == "markdown")
+    else:
+        text = source.read_text(encoding="utf-8")
+    found = re.search(r"^# +(.+?)\s*$", text, flags=re.M)
+    return found.group(1) if found else None
 
 
 def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
@@ -77,7 +93,7 @@ class LeftOut:
     def reason(self) -> str:
         """What is missing, in words: "no prevalence_studies.csv"."""
         files = [f"{need}.csv" if not need.startswith("study.") else
-                 "published figures (study.published in datapackage.json)"
+                 "published figures in the study section of datapackage.json"
                  for need in self.missing]
         return "no " + " and no ".join(files)
 
