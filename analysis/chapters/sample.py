@@ -10,67 +10,11 @@ with their nouns ("1 adult", "2 countries").
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
-from analysis import paths
+from analysis.chapters.words import (count_words, counted, in_sentence, join_words,
+                                     markdown, report_citation)
 from analysis.contract.package import DataPackage
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
 from analysis.stats.sample import IncludedPapers, InterviewSample
-
-
-def count_words(count: int, singular: str, plural: str | None = None) -> str:
-    """'1 paper', '29 papers', '2 countries' (with ``plural`` given)."""
-    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
-
-
-def join_words(items: list[str], conjunction: str = "and") -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {conjunction} {items[-1]}"
-
-
-def in_sentence(label: str) -> str:
-    """A category label inside a sentence: 'Video call' -> 'video call', 'NHS' stays."""
-    if len(label) > 1 and label[1].isupper():
-        return label
-    return label[:1].lower() + label[1:]
-
-
-def _counted(pairs: tuple[tuple[str, int], ...], unit: str = "") -> str:
-    """'female (23), male (6) and non-binary (1)'; ``unit`` follows the first count."""
-    parts = [f"{in_sentence(label)} ({n}{' ' + unit if unit and i == 0 else ''})"
-             for i, (label, n) in enumerate(pairs)]
-    return join_words(parts)
-
-
-@lru_cache(maxsize=1)
-def _bibliography_keys() -> frozenset[str]:
-    bib = paths.BOOK / "references.bib"
-    text = bib.read_text(encoding="utf-8") if bib.exists() else ""
-    return frozenset(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", text))
-
-
-def report_citation(package: DataPackage, review: str) -> str:
-    """The citation of the report a review re-analyses, to follow its name in a sentence.
-
-    A report whose ``id`` is a key of the book's bibliography is cited with a MyST
-    ``{cite:p}`` role (linked to the references page); another is named by its
-    ``short`` form in brackets. Empty when the package declares no report for it.
-    """
-    report = package.study.report(review)
-    if report is None:
-        return ""
-    if report.id in _bibliography_keys():
-        return f" {{cite:p}}`{report.id}`"
-    return f" ({report.short})"
-
-
-def _markdown(text: str):
-    from IPython.display import Markdown
-
-    return Markdown(text)
 
 
 # ---------------------------------------------------------------- the interview sample
@@ -83,17 +27,18 @@ def interview_sample_text(package: DataPackage, s: InterviewSample) -> str:
     sentences = [f"The interview study{report_citation(package, 'interview_study')} spoke "
                  f"with {count_words(s.n_participants, 'adult')}{where}."]
     if s.by_gender:
-        sentences.append(f"By gender: {_counted(s.by_gender)}.")
+        sentences.append(f"By gender: {counted(s.by_gender)}.")
     if s.n_minority_ethnic == 0:
         sentences.append("No participant was from a minority ethnic background.")
     else:
-        one = s.n_minority_ethnic == 1
+        background = ("was from a minority ethnic background" if s.n_minority_ethnic == 1
+                      else "were from minority ethnic backgrounds")
         sentences.append(f"{count_words(s.n_minority_ethnic, 'participant')} "
-                         f"({s.pct_minority_ethnic:.1f}%) {'was' if one else 'were'} from "
-                         f"{'a minority ethnic background' if one else 'minority ethnic backgrounds'}.")
+                         f"({s.pct_minority_ethnic:.1f}%) {background}.")
     if s.by_interviewer_role:
-        sentences.append(f"Interviews by interviewer role: "
-                         f"{_counted(s.by_interviewer_role, 'interviews' if s.by_interviewer_role[0][1] != 1 else 'interview')}.")
+        unit = "interview" if s.by_interviewer_role[0][1] == 1 else "interviews"
+        sentences.append("Interviews by interviewer role: "
+                         f"{counted(s.by_interviewer_role, unit)}.")
     if s.n_with_pd_diagnosis == 0:
         sentences.append("No participant had received a 'personality disorder' diagnosis.")
     else:
@@ -109,7 +54,7 @@ def interview_sample_text(package: DataPackage, s: InterviewSample) -> str:
 
 def interview_sample_markdown(package: DataPackage, s: InterviewSample):
     """:func:`interview_sample_text` as displayable Markdown."""
-    return _markdown(interview_sample_text(package, s))
+    return markdown(interview_sample_text(package, s))
 
 
 def _suspended_for(label: str) -> str:
@@ -145,7 +90,7 @@ def fieldwork_text(package: DataPackage, s: InterviewSample) -> str:
     elif suspensions:
         labels = [pause.label for pause in suspensions]
         span += (f". Fieldwork was suspended {len(suspensions)} times "
-                 f"({'; '.join(labels)}); interviews by period: {_counted(s.by_period)}")
+                 f"({'; '.join(labels)}); interviews by period: {counted(s.by_period)}")
     duration = (f"They lasted a median of {s.duration_median:.0f} minutes (interquartile "
                 f"range {s.duration_q1:.0f} to {s.duration_q3:.0f}; range {s.duration_min} "
                 f"to {s.duration_max})." if s.n_participants > 1
@@ -155,7 +100,7 @@ def fieldwork_text(package: DataPackage, s: InterviewSample) -> str:
 
 def fieldwork_markdown(package: DataPackage, s: InterviewSample):
     """:func:`fieldwork_text` as displayable Markdown."""
-    return _markdown(fieldwork_text(package, s))
+    return markdown(fieldwork_text(package, s))
 
 
 def mode_table_caption(package: DataPackage) -> str:
@@ -182,12 +127,6 @@ def timeline_caption(package: DataPackage) -> str:
         caption += (" The grey bands are the suspensions of the study ("
                     + "; ".join(pause.label for pause in suspensions) + ").")
     return caption
-
-
-def figure_markdown(name: str, caption: str):
-    """A glued figure with a caption that depends on the data (a ``glue:figure``)."""
-    label = name.replace("_", "-")
-    return _markdown(f"```{{glue:figure}} {name}\n:name: {label}\n\n{caption}\n```")
 
 
 # ------------------------------------------------------------------ the included papers
@@ -225,4 +164,4 @@ def included_papers_text(package: DataPackage, p: IncludedPapers) -> str:
 
 def included_papers_markdown(package: DataPackage, p: IncludedPapers):
     """:func:`included_papers_text` as displayable Markdown."""
-    return _markdown(included_papers_text(package, p))
+    return markdown(included_papers_text(package, p))

@@ -575,19 +575,25 @@ def participant_frequency(support: ThemeSupport, confidence: float = 0.95) -> pd
     return table.rename(columns={"n_papers": "n_participants", "pct_papers": "pct_participants"})
 
 
-def _characteristic_groups(units: pd.DataFrame, key: str) -> list[tuple[str, np.ndarray]]:
-    """(category label, mask of participants) for one characteristic, in declared order."""
+def _characteristic_groups(units: pd.DataFrame, key: str,
+                           package: DataPackage | None = None) -> list[tuple[str, np.ndarray]]:
+    """(category label, mask of participants) for one characteristic, in declared order.
+
+    The categories are the package's own where it declares them (the contract's
+    defaults without a package).
+    """
     if key == "ethnic_minority":
         return [("Yes", units[key].to_numpy(bool)), ("No", ~units[key].to_numpy(bool))]
     if key == "service_type":
-        labels = category_labels("participant_services", key)
+        labels = category_labels("participant_services", key, package)
         return [(label, np.array([value in used for used in units[key]], dtype=bool))
                 for value, label in labels.items()]
     return [(label, (units[key] == value).to_numpy())
-            for value, label in category_labels("participants", key).items()]
+            for value, label in category_labels("participants", key, package).items()]
 
 
-def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.DataFrame:
+def participant_breakdown(support: ThemeSupport, suppress_below: int = 3,
+                          package: DataPackage | None = None) -> pd.DataFrame:
     """Participants raising each sub-theme, by participant characteristic.
 
     Parameters
@@ -602,6 +608,9 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
         up to the 'All participants' count, so one hidden count could be worked out
         from the others; the smallest shown count of that group is then hidden too
         (complementary suppression, see :func:`complementary_suppression`).
+    package : DataPackage, optional
+        The package whose categories (gender, services, interviewer role) label the
+        groups; the contract's defaults without one.
 
     Returns
     -------
@@ -623,7 +632,7 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
     groups = [("All participants", "All participants", np.ones(len(present), dtype=bool))]
     for key, heading in PARTICIPANT_CHARACTERISTICS:
         groups += [(heading, label, mask) for label, mask in
-                   _characteristic_groups(support.units, key) if mask.any()]
+                   _characteristic_groups(support.units, key, package) if mask.any()]
     parts = []
     for heading, label, mask in groups:
         n = present[mask].sum().to_numpy()
