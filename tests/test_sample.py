@@ -190,3 +190,12 @@ def test_words_agree_in_number():
     assert join_words(["a"]) == "a" and join_words(["a", "b", "c"], "or") == "a, b or c"
     assert in_sentence("Video call") == "video call" and in_sentence("NHS Near Me") == "NHS Near Me"
     assert counted((("Peer researcher", 1),), "interview") == "peer researcher (1 interview)"
+
+
+def test_one_paper_reads_in_the_singular(tiny):
+    from analysis.chapters import sample as page
+
+    one = DataPackage(tiny.data_dir, {}, {"studies": tiny["studies"].iloc[[2]]})
+    text = page.included_papers_text(one, sample.summarise_included_papers(one))
+    assert text == ("The meta-synthesis included 1 paper reporting 1 distinct study, published "
+                    "in 2016, all in one country (Australia). It heard from 5 participants.")

@@ -136,12 +136,14 @@ def included_papers_text(package: DataPackage, p: IncludedPapers) -> str:
     """The paragraph that opens the included papers: how many, when, where, whom."""
     cite = report_citation(package, "meta_synthesis")
     studies = count_words(p.n_distinct_studies, "distinct study", "distinct studies")
-    if p.n_distinct_studies == p.n_papers:
-        grouped = "each paper reports a study of its own"
+    if p.n_papers == 1:
+        grouped = ""
+    elif p.n_distinct_studies == p.n_papers:
+        grouped = " (each paper reports a study of its own)"
     elif p.n_multi_paper_studies == 1:
-        grouped = "1 study was reported in more than one paper"
+        grouped = " (1 study was reported in more than one paper)"
     else:
-        grouped = f"{p.n_multi_paper_studies} studies were reported in more than one paper"
+        grouped = f" ({p.n_multi_paper_studies} studies were reported in more than one paper)"
     when = (f"published in {p.year_first}" if p.year_first == p.year_last
             else f"published from {p.year_first} to {p.year_last}")
     if p.n_countries == 1:
@@ -152,7 +154,7 @@ def included_papers_text(package: DataPackage, p: IncludedPapers) -> str:
                  f"{join_words(list(p.top_countries))} "
                  f"({count_words(p.n_top_country, 'paper')}{each})")
     text = (f"The meta-synthesis{cite} included {count_words(p.n_papers, 'paper')} "
-            f"reporting {studies} ({grouped}), {when}, {where}. ")
+            f"reporting {studies}{grouped}, {when}, {where}. ")
     if p.n_papers == 1:
         text += f"It heard from {count_words(p.n_participants_total, 'participant')}."
     else:

@@ -537,9 +537,13 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
 
 
 def participant_support(package: DataPackage) -> ThemeSupport:
-    """Participant x sub-theme support of the interview study in a data package."""
-    return participant_support_from_tables(package["participants"],
-                                           package["participant_services"],
+    """Participant x sub-theme support of the interview study in a data package.
+
+    A package without ``participant_services`` gets no service-use groups.
+    """
+    services = (package["participant_services"] if package.has("participant_services")
+                else pd.DataFrame({"participant_id": [], "service_type": []}))
+    return participant_support_from_tables(package["participants"], services,
                                            package["participant_codes"], package["framework"])
 
 
