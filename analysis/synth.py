@@ -227,7 +227,7 @@ def _studies(rng: np.random.Generator, scale: int) -> pd.DataFrame:
                                              "interpretative_phenomenological_analysis",
                                              "content_analysis", "framework_analysis", "other"],
                                             p=[.45, .18, .12, .1, .1, .05]),
-            "n_clinicians": int(np.clip(np.round(rng.lognormal(2.7, 0.55)), 4, 80)),
+            "n_participants": int(np.clip(np.round(rng.lognormal(2.7, 0.55)), 4, 80)),
         })
     return pd.DataFrame(rows)
 

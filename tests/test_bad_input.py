@@ -125,7 +125,7 @@ PAGES_CASES = [
      "parameter 'transform' = \"probit\" must be one of logit, freeman_tukey, arcsine"),
     ("unknown_band", set_parameter("themes", "exclude_bands", ["poor"]),
      "parameter 'exclude_bands' = [\"poor\"] must be a list of distinct names from high"),
-    ("periods_not_increasing", set_parameter("sample_characteristics", "year_periods",
+    ("periods_not_increasing", set_parameter("included_papers", "year_periods",
                                              [2010, 2003]),
      "must be a list of increasing whole numbers"),
     ("banding_rule_unknown", set_parameter("quality", "banding_rule", "harsh"),

@@ -41,7 +41,8 @@ def small_pages(tmp_path: Path, year_periods=(2003, 2010, 2015)) -> Path:
         {"caption": "About", "pages": [{"page": "intro", "notebook": "intro"},
                                        {"page": "data_dictionary", "notebook": "data_dictionary"}]},
         {"caption": "Analyses", "pages": [
-            {"page": "sample_characteristics", "notebook": "sample_characteristics",
+            {"page": "sample_characteristics", "notebook": "sample_characteristics"},
+            {"page": "included_papers", "notebook": "included_papers",
              "parameters": {"year_periods": list(year_periods)}}]},
         # the introduction cites, so the bibliography page comes too
         {"caption": "Edition", "pages": [{"page": "provenance"}, {"page": "references"}]},
@@ -100,8 +101,8 @@ def test_full_book_has_every_page(full_book):
 # which page shows what (two branches that each add a figure each add their own line).
 FIGURES = {
     "prisma": ["PRISMA 2020 flow diagram of the meta-synthesis"],
-    "sample_characteristics": ["Each interview by date and length",
-                               "Included papers by year of publication"],
+    "included_papers": ["Included papers by year of publication"],
+    "sample_characteristics": ["Each interview by date and length"],
     # one notebook, three analyses: one forest plot each
     "prevalence": ["Forest plot of the prevalence studies by setting"],
     "prevalence_sensitivity_pm": ["Forest plot of the prevalence studies by setting"],
@@ -143,13 +144,17 @@ def test_every_figure_is_shown_once_as_svg_with_its_caption(full_book):
 
 def test_sample_page_shows_computed_published_counts(full_book):
     text = page_text(full_book.html, "sample_characteristics")
-    assert "The interview study spoke with 30 adults" in text
-    assert "6 men" in text
-    assert "12 participants ( 40.0 %) were from minority ethnic backgrounds" in text
-    assert "Lived-experience researchers held 24 interviews and a health researcher 6" in text
-    assert "regions with nobody sampled: East of England" in text
-    assert "The meta-synthesis included 29 papers" in text
+    assert "spoke with 30 adults living in England" in text
+    assert "male (6)" in text
+    assert "12 participants (40.0%) were from minority ethnic backgrounds" in text
+    assert ("Interviews by interviewer role: lived-experience researcher (24 interviews) and "
+            "health researcher (6)") in text
+    assert "English regions with nobody sampled: East of England" in text
+    assert "20 before the study was suspended for the COVID-19 pandemic" in text
     assert "{glue" not in text
+    papers = page_text(full_book.html, "included_papers")
+    assert "included 29 papers reporting 25 distinct studies" in papers
+    assert "{glue" not in papers
 
 
 def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
@@ -318,7 +323,7 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monk
     root = tmp_path / "root"
     first = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
     assert {p.name for p in first.pages if p.status == "executed"} == {
-        "data_dictionary", "sample_characteristics"}
+        "intro", "data_dictionary", "sample_characteristics", "included_papers"}
 
     # Editing the engine (here a comment in the editions module, put back afterwards)
     # changes no page's cache key: pages do not import it.
@@ -348,8 +353,8 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monk
     changed = small_pages(tmp_path, year_periods=(2003, 2012))
     fourth = build(data_dir=data_copy, build_root=root, pages_file=changed, say=lambda s: None)
     executed = {p.name: p.reason for p in fourth.pages if p.status == "executed"}
-    assert executed == {"sample_characteristics": "parameters changed"}
-    assert "2012-" in page_text(fourth.html, "sample_characteristics")
+    assert executed == {"included_papers": "parameters changed"}
+    assert "2012-" in page_text(fourth.html, "included_papers")
 
 
 def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
@@ -363,7 +368,7 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     with pytest.raises(BuildError) as caught:
         build(data_dir=data_copy, build_root=root, pages_file=failing, say=lambda s: None)
     message = str(caught.value)
-    assert "page 'sample_characteristics'" in message and "ValueError" in message
+    assert "page 'included_papers'" in message and "ValueError" in message
     assert "before the first period starts" in message and "is untouched" in message
     assert tree_hash(good.html) == before
     # The book build started ahead of the notebooks is ended with them.
@@ -422,7 +427,8 @@ def test_another_seed_builds_a_different_book_with_the_same_published_counts(tmp
     result = build(data_dir=data, build_root=tmp_path / "root", pages_file=pages,
                    say=lambda s: None)
     text = page_text(result.html, "sample_characteristics")
-    assert "spoke with 30 adults" in text and "6 men" in text and "held 24 interviews" in text
+    assert "spoke with 30 adults" in text and "male (6)" in text
+    assert "lived-experience researcher (24 interviews)" in text
     assert f"data {fingerprint(data)}" in text
     table = "sample_characteristics/characteristics_of_the_interview_sample_n_of_participants.csv"
     bundled = tmp_path / "bundled"

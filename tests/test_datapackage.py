@@ -77,12 +77,28 @@ def test_duplicate_composite_key(data_copy):
 
 def test_missing_and_unexpected_columns(data_copy):
     path = data_copy / "studies.csv"
-    text = path.read_text().replace("n_clinicians", "clinicians", 1)
+    text = path.read_text().replace("n_participants", "clinicians", 1)
     path.write_text(text)
     found = messages(data_copy)
-    assert any(m.startswith("studies.csv:1:n_clinicians: column missing from the header")
+    assert any(m.startswith("studies.csv:1:n_participants: column missing from the header")
                for m in found)
     assert any(m.startswith("studies.csv:1:clinicians: unexpected column") for m in found)
+
+
+def test_renamed_column_is_named_as_a_rename(data_copy):
+    """A package of before the rename is told the new name, in the descriptor and the CSV."""
+    path = data_copy / "studies.csv"
+    path.write_text(path.read_text().replace("n_participants", "n_clinicians", 1))
+    descriptor = data_copy / "datapackage.json"
+    descriptor.write_text(descriptor.read_text().replace('"name": "n_participants"',
+                                                         '"name": "n_clinicians"'))
+    found = messages(data_copy)
+    assert ("datapackage.json:studies.n_clinicians: the field 'n_clinicians' was renamed to "
+            "'n_participants'; rename it in datapackage.json and in the header of studies.csv"
+            in found), found
+    assert ("studies.csv:1:n_clinicians: the column was renamed to 'n_participants'; rename "
+            "it in the header" in found), found
+    assert len(found) == 2, found
 
 
 def test_missing_file_and_bad_descriptor(data_copy):

@@ -30,7 +30,7 @@ def test_pages_file_lists_existing_pages():
 def test_unknown_parameter_is_an_error(tmp_path):
     spec = {"parts": [{"caption": "A", "pages": [
         {"page": "intro", "notebook": "intro"},
-        {"page": "sample", "notebook": "sample_characteristics",
+        {"page": "papers", "notebook": "included_papers",
          "parameters": {"year_period": [2003]}}]}]}
     path = tmp_path / "pages.yml"
     path.write_text(yaml.safe_dump(spec))

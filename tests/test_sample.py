@@ -49,7 +49,7 @@ def tiny() -> DataPackage:
         "setting": ["generic", "generic", "specialist", "other"],
         "data_collection": ["interviews"] * 4,
         "analysis_approach": ["thematic_analysis"] * 4,
-        "n_clinicians": [10, 20, 5, 7],
+        "n_participants": [10, 20, 5, 7],
     })
     return DataPackage(Path("tiny"), {"fieldwork": FIELDWORK},
                        {"participants": people, "participant_services": services,
@@ -68,7 +68,7 @@ def test_interview_table_counts(tiny):
     assert _row(table, "Age (years)", "75+") == (0, 0.0)  # declared categories all listed
     assert _row(table, "Gender", "Female") == (3, 60.0)
     assert _row(table, "Ethnicity", "Any minority ethnic background") == (2, 40.0)
-    assert _row(table, "Region of England", "East of England") == (0, 0.0)
+    assert _row(table, "Region", "East of England") == (0, 0.0)  # no study.setting
     assert _row(table, "Interviewer", "Health researcher") == (1, 20.0)
     assert _row(table, "'Personality disorder' diagnosis", "Borderline") == (3, 60.0)
 
@@ -83,8 +83,8 @@ def test_service_use_is_percent_of_participants(tiny):
 
 def test_mode_by_period(tiny):
     table = sample.mode_by_period(tiny)
-    assert table.loc["Face to face (university)", "Before the pandemic"] == 2
-    assert table.loc["Video call (MS Teams or Zoom)", "During the pandemic"] == 2
+    assert table.loc["Face to face (university)", "Before the suspension"] == 2
+    assert table.loc["Video call (MS Teams or Zoom)", "After the suspension"] == 2
     assert table.loc["Total", "Total"] == 5
 
 
@@ -95,7 +95,8 @@ def test_summary(tiny):
     assert s.n_with_pd_diagnosis == 4
     assert (s.duration_median, s.duration_q1, s.duration_q3) == (50, 40, 60)
     assert (s.duration_min, s.duration_max) == (30, 100)
-    assert (s.n_before_pandemic, s.n_during_pandemic) == (3, 2)
+    assert s.by_period == (("Before the suspension", 3), ("After the suspension", 2))
+    assert s.by_gender == (("Female", 3), ("Male", 1), ("Non-binary", 1))
     assert s.first_interview == "August 2019" and s.last_interview == "September 2020"
     assert "East of England" in s.regions_not_sampled and "London" not in s.regions_not_sampled
 
@@ -112,11 +113,89 @@ def test_year_periods():
 def test_papers(tiny):
     s = sample.summarise_included_papers(tiny)
     assert (s.n_papers, s.n_distinct_studies, s.n_multi_paper_studies) == (4, 3, 1)
-    assert (s.n_clinicians_total, s.n_clinicians_median) == (42, 8.5)
-    assert (s.year_first, s.year_last, s.n_uk) == (2004, 2019, 3)
+    assert (s.n_participants_total, s.n_participants_median) == (42, 8.5)
+    assert (s.year_first, s.year_last) == (2004, 2019)
+    assert (s.top_countries, s.n_top_country) == (("UK",), 3)
     table = sample.included_papers_table(tiny, [2003, 2010, 2015])
     assert _row(table, "Year of publication", "2015-2019") == (2, 50.0)
     assert _row(table, "Setting", "Generic mental health services") == (2, 50.0)
     per_study = "Papers per distinct study (% of studies)"
     assert _row(table, per_study, "2 papers") == (1, 33.3)
     assert _row(table, per_study, "1 paper") == (2, 66.7)
+
+
+def _with_study(package: DataPackage, study: dict) -> DataPackage:
+    return DataPackage(package.data_dir, {"study": study}, package.tables)
+
+
+def test_sentences_without_a_declared_setting_name_no_country(tiny):
+    from analysis.chapters import sample as page
+
+    bare = _with_study(tiny, {})
+    s = sample.summarise_interview_sample(bare)
+    text = page.interview_sample_text(bare, s)
+    assert text.startswith("The interview study spoke with 5 adults.")
+    assert "By gender: female (3), male (1) and non-binary (1)." in text
+    assert "2 participants (40.0%) were from minority ethnic backgrounds." in text
+    assert ("Interviews by interviewer role: lived-experience researcher (4 interviews) and "
+            "health researcher (1).") in text
+    assert "They lived in 3 regions; regions with nobody sampled: North East," in text
+    # No suspension declared: nothing about a pause, one column of interviews by mode.
+    assert page.fieldwork_text(bare, s) == (
+        "Interviews ran from August 2019 to September 2020. They lasted a median of 50 "
+        "minutes (interquartile range 40 to 60; range 30 to 100).")
+    assert page.mode_table_caption(bare) == "Interviews by mode"
+    table = sample.mode_by_period(bare)
+    assert list(table.columns) == ["Interviews"] and table.loc["Total", "Interviews"] == 5
+    assert page.timeline_caption(bare) == "Each interview by date and length, coloured by mode."
+
+
+def test_sentences_follow_the_declared_setting_and_suspension(tiny):
+    from analysis.chapters import sample as page
+
+    declared = _with_study(tiny, {
+        "setting": {"country": "Wales", "region": "health board", "regions": "health boards"},
+        "fieldwork": {"start": "2019-07-01", "end": "2020-10-31",
+                      "suspensions": [{"label": "a flood", "start": "2020-03-01",
+                                       "end": "2020-07-14", "modes_after": ["video_call"]}]}})
+    s = sample.summarise_interview_sample(declared)
+    text = page.interview_sample_text(declared, s)
+    assert "spoke with 5 adults living in Wales." in text
+    assert "They lived in 3 health boards; health boards with nobody sampled:" in text
+    assert "Health board" in set(sample.interview_sample_table(declared)["characteristic"])
+    assert ("3 before the study was suspended for a flood and 2 after it resumed, when all "
+            "were held by video call (MS Teams or Zoom).") in page.fieldwork_text(declared, s)
+    assert page.mode_table_caption(declared) == ("Interviews by mode, before and after the "
+                                                 "suspension for a flood")
+    # The legacy fieldwork of the fixture: an unnamed suspension, no modes after it.
+    assert ("3 before the study was suspended and 2 after it resumed."
+            in page.fieldwork_text(tiny, sample.summarise_interview_sample(tiny)))
+
+
+def test_included_papers_sentence(tiny):
+    from analysis.chapters import sample as page
+
+    text = page.included_papers_text(tiny, sample.summarise_included_papers(tiny))
+    assert text == ("The meta-synthesis included 4 papers reporting 3 distinct studies (1 "
+                    "study was reported in more than one paper), published from 2004 to 2019, "
+                    "in 2 countries, most often UK (3 papers). Together they heard from 42 "
+                    "participants, a median of 8.5 per paper (range 5 to 20).")
+
+
+def test_words_agree_in_number():
+    from analysis.chapters.words import count_words, counted, in_sentence, join_words
+
+    assert count_words(1, "study", "studies") == "1 study"
+    assert count_words(1200, "study", "studies") == "1,200 studies"
+    assert join_words(["a"]) == "a" and join_words(["a", "b", "c"], "or") == "a, b or c"
+    assert in_sentence("Video call") == "video call" and in_sentence("NHS Near Me") == "NHS Near Me"
+    assert counted((("Peer researcher", 1),), "interview") == "peer researcher (1 interview)"
+
+
+def test_one_paper_reads_in_the_singular(tiny):
+    from analysis.chapters import sample as page
+
+    one = DataPackage(tiny.data_dir, {}, {"studies": tiny["studies"].iloc[[2]]})
+    text = page.included_papers_text(one, sample.summarise_included_papers(one))
+    assert text == ("The meta-synthesis included 1 paper reporting 1 distinct study, published "
+                    "in 2016, all in one country (Australia). It heard from 5 participants.")

@@ -76,7 +76,7 @@ def test_exactly_at_the_threshold_counts_as_met():
 def test_not_reached():
     seq = [codes(i * 3 + 1, i * 3 + 4) for i in range(8)]  # every interview all new
     r = saturation.assess(incidence_from(seq))
-    assert r.saturation_point is None and r.saturation_text == "not reached in 8 interviews"
+    assert r.saturation_point is None and r.saturation_text == "not reached within 8 interviews"
     assert r.codes_at_saturation is None and not r.runs["meets"].any()
 
 
@@ -163,3 +163,20 @@ def test_bundled_data():
     assert r.n_interviews == 30 and r.saturation_point is not None
     assert r.saturation_point == naive_point(
         [set(inc.code_ids[row]) for row in inc.present], 4, 2, 0.05)
+
+
+def test_the_page_says_when_saturation_was_not_reached():
+    from analysis.chapters import saturation as page
+
+    never = saturation.assess(incidence_from([codes(i * 3 + 1, i * 3 + 4) for i in range(8)]))
+    reached = saturation.assess(incidence_from(KNOWN))
+    assert page.reached_words(never) == "was **not reached within 8 interviews**"
+    assert page.reached_words(reached) == f"was reached at **{reached.saturation_text}**"
+    orders = saturation.order_sensitivity(incidence_from([codes(i * 3 + 1, i * 3 + 4)
+                                                          for i in range(8)]),
+                                          n_orders=20, seed=1, observed=never)
+    text = page.orders_text(orders, orders, never)
+    assert "0% of orders reached saturation within the interviews held, so no median" in text
+    assert "did not reach saturation at the main threshold" in text and "nan" not in text
+    assert "no point is marked" in page.curve_caption(never)
+    assert "The dashed line" in page.orders_caption(reached)

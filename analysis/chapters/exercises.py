@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import counted
+from analysis.chapters.words import count_words
 from analysis.contract.package import DataPackage, category_labels
 from analysis.stats import prevalence, quality, saturation, themes
 
@@ -74,7 +74,7 @@ def thematic_synthesis(package: DataPackage) -> ThematicSynthesisAnswers:
         n_papers_coded=int((support.excerpts.sum(axis=1) > 0).sum()),
         n_excerpts=int(support.excerpts.to_numpy().sum()),
         n_subthemes=n_subthemes, n_themes=n_themes,
-        framework_size=f"{counted(n_subthemes, 'sub-theme')} under {counted(n_themes, 'theme')}",
+        framework_size=f"{count_words(n_subthemes, 'sub-theme')} under {count_words(n_themes, 'theme')}",
         top_subtheme=name, n_top_subtheme=n,
         pct_top_subtheme=float(subs.loc[name, "pct_papers"]) if n else 0.0)
 
@@ -176,10 +176,10 @@ def cerqual(package: DataPackage) -> CerqualAnswers:
     component, n = _top(counts[counts > 0])
     n_findings = int(table["theme_id"].nunique())
     answer = (f"The component with the most is {component.lower()}, with "
-              f"{counted(n, 'finding')} at moderate or serious concerns." if n else
+              f"{count_words(n, 'finding')} at moderate or serious concerns." if n else
               "No finding has moderate or serious concerns on any component.")
     return CerqualAnswers(
-        n_findings=n_findings, findings=counted(n_findings, "finding"),
+        n_findings=n_findings, findings=count_words(n_findings, "finding"),
         n_high=int(overall.get("high", 0)), n_moderate=int(overall.get("moderate", 0)),
         n_low=int(overall.get("low", 0)), n_very_low=int(overall.get("very_low", 0)),
         top_component=component.lower() if n else "none", n_top_component=n,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.chapters.book_pages import in_book
-from analysis.chapters.words import counted as _n
+from analysis.chapters.words import count_words as _n
 from analysis.contract.package import DataPackage
 from analysis.stats.prisma import PrismaFlow
 
@@ -61,9 +61,8 @@ def related_pages(package: DataPackage):
     from IPython.display import Markdown
 
     said = []
-    if in_book(package, "sample_characteristics"):
-        said.append("the [sample characteristics](sample_characteristics) page describes "
-                    "the included papers")
+    if in_book(package, "included_papers"):
+        said.append("the [included papers](included_papers) page describes them")
     if in_book(package, "themes"):
         said.append("the [theme frequencies](themes) page counts the support for each "
                     "theme both ways")

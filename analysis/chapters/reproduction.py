@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import counted, markdown_text
+from analysis.chapters.words import count_words, markdown_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
 from analysis.stats.sample import summarise_included_papers, summarise_interview_sample
@@ -204,7 +204,7 @@ def introduction(package: DataPackage):
     shorts = [r.short for r in package.study.reports if r.review in reviews]
     whose = f", from {_and(shorts)}" if shorts else ""
     text = (f"Every published figure the data package declares for comparison "
-            f"({counted(len(facts), 'figure')}{whose}), set beside the value computed from "
+            f"({count_words(len(facts), 'figure')}{whose}), set beside the value computed from "
             "the data package the book was built on. Counts and labels must match exactly; "
             "estimates must land within the tolerance shown; published figures the data "
             "cannot speak to are listed as context, and figures whose tables the package "
@@ -222,17 +222,17 @@ def summary_paragraph(summary: ReproductionSummary):
     if summary.n_checked == 0:
         text = "None of the published figures can be checked against these data."
     else:
-        text = (f"Of {counted(summary.n_checked, 'published figure')} that the data can "
+        text = (f"Of {count_words(summary.n_checked, 'published figure')} that the data can "
                 f"check, {summary.n_reproduced} {'is' if summary.n_reproduced == 1 else 'are'}"
                 f" reproduced and {summary.n_differs} "
                 f"{'differs' if summary.n_differs == 1 else 'differ'}")
         text += (f" (those that differ: {markdown_text(summary.differing)})."
                  if summary.n_differs else ".")
     if summary.n_context:
-        text += (f" {counted(summary.n_context, 'more figure')} "
+        text += (f" {count_words(summary.n_context, 'more figure')} "
                  f"{'is' if summary.n_context == 1 else 'are'} cited as context only.")
     if summary.n_not_computable:
-        text += (f" {counted(summary.n_not_computable, 'figure')} "
+        text += (f" {count_words(summary.n_not_computable, 'figure')} "
                  f"{'is' if summary.n_not_computable == 1 else 'are'} not computable from "
                  "this package: the tables "
                  f"{'it needs are' if summary.n_not_computable == 1 else 'they need are'} "

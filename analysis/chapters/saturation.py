@@ -1,12 +1,16 @@
-"""What the saturation page shows: the assessments side by side and the runs of each,
-as a reader sees them.
+"""What the saturation page shows and says: the assessments side by side, the runs of
+each, and the sentences whose wording depends on whether saturation was reached.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
+from analysis.chapters.words import count_words, markdown, report_citation
+from analysis.contract.package import DataPackage
 from analysis.stats.saturation import OrderSensitivity, SaturationResult
 
 
@@ -49,3 +53,79 @@ def runs_view(result: SaturationResult) -> pd.DataFrame:
         "New information (% of base)": runs["pct_new"],
         f"Meets {threshold_label(result.threshold)}": np.where(runs["meets"], "yes", ""),
     }).set_index("Run (interviews)")
+
+
+def reached_words(result: SaturationResult) -> str:
+    """'was reached at **11 interviews (+2)**' or 'was **not reached within 30 interviews**'."""
+    if result.saturation_point is None:
+        return f"was **{result.saturation_text}**"
+    return f"was reached at **{result.saturation_text}**"
+
+
+def interview_order_text(package: DataPackage, result: SaturationResult,
+                         strict: SaturationResult) -> str:
+    """The assessment in interview order at the main and the stricter threshold."""
+    return (f"The {count_words(result.n_interviews, 'interview')} of the interview study"
+            f"{report_citation(package, 'interview_study')} produced "
+            f"{count_words(result.n_codes, 'distinct code')}, {result.n_codes_base} of them in "
+            f"the base of {count_words(result.base_size, 'interview')}. With runs of "
+            f"{count_words(result.run_length, 'interview')} and a threshold of "
+            f"{result.threshold_pct:g}% or less, saturation {reached_words(result)}. With the "
+            f"stricter threshold of {strict.threshold_pct:g}% it {reached_words(strict)}.")
+
+
+def interview_order_markdown(package: DataPackage, result: SaturationResult,
+                             strict: SaturationResult):
+    """:func:`interview_order_text` as displayable Markdown."""
+    return markdown(interview_order_text(package, result, strict))
+
+
+def orders_text(orders: OrderSensitivity, strict: OrderSensitivity,
+                observed: SaturationResult) -> str:
+    """Saturation over random orders, and how the order actually held compares.
+
+    When the order held never saturated there is no point to compare with, and the
+    sentence says so instead of giving a share.
+    """
+    n = orders.n_orders
+    text = (f"Here the same assessment is repeated over {n} random "
+            f"order{'' if n == 1 else 's'} of the same interviews (seed "
+            f"{orders.seed}). At the main threshold, {orders.pct_reached:g}% of orders reached "
+            f"saturation within the interviews held, {orders.summary_text}; at the stricter "
+            f"threshold {strict.pct_reached:g}% did, {strict.summary_text}. ")
+    if observed.saturation_point is None or math.isnan(orders.pct_at_or_before_observed):
+        text += ("The order actually held did not reach saturation at the main threshold, "
+                 "so there is no point of its own to compare the random orders with.")
+    else:
+        text += (f"{orders.pct_at_or_before_observed:g}% of random orders saturated at or "
+                 "before the point reached in the order actually held.")
+    return text
+
+
+def orders_markdown(orders: OrderSensitivity, strict: OrderSensitivity,
+                    observed: SaturationResult):
+    """:func:`orders_text` as displayable Markdown."""
+    return markdown(orders_text(orders, strict, observed))
+
+
+def curve_caption(result: SaturationResult) -> str:
+    """The caption of the new-codes curve; no saturation point is marked when none was reached."""
+    caption = ("New codes per interview (bars) and codes found so far (line), in interview "
+               "order. The grey band is the base; ")
+    if result.saturation_point is None:
+        return caption + ("saturation was not reached at the main threshold, so no point is "
+                          "marked.")
+    return caption + ("the dashed line is the saturation point at the main threshold and "
+                      "the green band the run that confirmed it.")
+
+
+def orders_caption(result: SaturationResult) -> str:
+    """The caption of the random-orders figure, with the order held marked when it saturated."""
+    caption = "Saturation point at the main threshold over random interview orders. "
+    if result.saturation_point is not None:
+        caption += ("The dashed line is the point reached in the order the interviews were "
+                    "actually held; the grey bar counts orders that never reached saturation.")
+    else:
+        caption += ("The order the interviews were actually held in did not reach "
+                    "saturation; the grey bar counts the orders that never reached it.")
+    return caption

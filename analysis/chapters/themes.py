@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.chapters.book_pages import in_book
 from analysis.chapters.citations import review_name
-from analysis.chapters.words import counted, markdown_text
+from analysis.chapters.words import count_words, markdown_text
 from analysis.contract.package import DataPackage
 from analysis.stats.themes import INTERVIEW_STUDY, META_SYNTHESIS, SupportSummary
 
@@ -163,16 +163,16 @@ def support_paragraph(summary: SupportSummary):
                   f"({summary.least_supported_pct:.1f}%).")
     unsupported = summary.n_subthemes_unsupported
     lacking = ("every sub-theme has at least one supporting paper" if unsupported == 0 else
-               f"{counted(unsupported, 'sub-theme')} "
+               f"{count_words(unsupported, 'sub-theme')} "
                f"{'has' if unsupported == 1 else 'have'} no supporting paper")
-    text = (f"This page counts {counted(summary.n_papers, 'paper')} from "
-            f"{counted(summary.n_studies, 'distinct study', 'distinct studies')} ({left_out}). "
-            f"The synthesis has {counted(summary.n_themes, 'theme')} and "
-            f"{counted(summary.n_subthemes, 'sub-theme')}; a paper supports a theme when it "
+    text = (f"This page counts {count_words(summary.n_papers, 'paper')} from "
+            f"{count_words(summary.n_studies, 'distinct study', 'distinct studies')} ({left_out}). "
+            f"The synthesis has {count_words(summary.n_themes, 'theme')} and "
+            f"{count_words(summary.n_subthemes, 'sub-theme')}; a paper supports a theme when it "
             f"supports any of its sub-themes. {spread} The thinnest sub-theme is "
             f"*{markdown_text(summary.least_supported_subtheme)}*, with "
-            f"{counted(summary.least_supported_subtheme_papers, 'paper')} from "
-            f"{counted(summary.least_supported_subtheme_studies, 'study', 'studies')}; "
+            f"{count_words(summary.least_supported_subtheme_papers, 'paper')} from "
+            f"{count_words(summary.least_supported_subtheme_studies, 'study', 'studies')}; "
             f"{lacking}. The intervals are at the {summary.confidence_pct:g}% level.")
     return _markdown(text)
 

@@ -36,6 +36,8 @@ FALSE_VALUES = {"false", "False", "FALSE", "0"}
 MAX_PROBLEMS_PER_CHECK = 20
 LARGEST_INTEGER = 2**53  # whole numbers beyond this lose digits as numbers
 LARGEST_NUMBER = 1e15
+# Columns renamed so that their names hold for any study: (table, old name) -> new name.
+RENAMED_COLUMNS = {("studies", "n_clinicians"): "n_participants"}
 
 
 # --------------------------------------------------------------------------- reading
@@ -82,6 +84,10 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
         fields = schema.get("fields", []) if isinstance(schema, dict) else []
         have = [(f.get("name"), f.get("type")) if isinstance(f, dict) else (f, None)
                 for f in (fields if isinstance(fields, list) else [])]
+        renamed = _renamed_fields(name, res["path"], [n for n, _ in have])
+        report.problems.extend(renamed)
+        if renamed:
+            have = [(RENAMED_COLUMNS.get((name, n), n), t) for n, t in have]
         if want != have:
             report.problems.append(
                 Problem(paths.DATAPACKAGE_NAME, None, None,
@@ -96,6 +102,32 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
                     "is empty; the book and its first page take their title from it, so "
                     "write your study's title there"))
     return descriptor
+
+
+def _renamed_fields(table: str, file: str, names: list[Any]) -> list[Problem]:
+    """A problem for each field of a table declared under a name it no longer has."""
+    return [Problem(paths.DATAPACKAGE_NAME, None, f"{table}.{old}",
+                    f"the field '{old}' was renamed to '{new}'; rename it in "
+                    f"{paths.DATAPACKAGE_NAME} and in the header of {file}")
+            for (where, old), new in RENAMED_COLUMNS.items()
+            if where == table and old in names and new not in names]
+
+
+def _renamed_columns(table: str, problems: list[Problem]) -> list[Problem]:
+    """Header problems with a renamed column said as one rename, not two problems."""
+    renamed = {old: new for (where, old), new in RENAMED_COLUMNS.items() if where == table}
+    old_in_header = {p.column for p in problems
+                     if p.column in renamed and p.message.startswith("unexpected column")}
+    out = []
+    for problem in problems:
+        if problem.column in old_in_header and problem.message.startswith("unexpected"):
+            out.append(Problem(problem.file, problem.row, problem.column,
+                               f"the column was renamed to '{renamed[problem.column]}'; "
+                               "rename it in the header"))
+        elif not (problem.column in {renamed[old] for old in old_in_header}
+                  and problem.message.startswith("column missing")):
+            out.append(problem)
+    return out
 
 
 def _descriptor_shape(descriptor: Any) -> list[Problem]:
@@ -218,7 +250,7 @@ def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> 
     file = res["path"]
     expected = [f["name"] for f in res["schema"]["fields"]]
     table, problems, warnings = reading.read_csv(data_dir / file, file, expected)
-    report.problems.extend(problems)
+    report.problems.extend(_renamed_columns(res["name"], problems))
     report.warnings.extend(warnings)
     if table is None:
         return None

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.contract.package import DataPackage, category_labels
+from analysis.contract.package import DataPackage
 from analysis.plots import PALETTE, axes_or_new
 
 
 def interview_timeline(package: DataPackage, ax=None):
-    """Interview dates against length, coloured by mode, with the suspension shaded."""
+    """Interview dates against length, coloured by mode, with any suspension shaded."""
     ax = axes_or_new(ax)
     people = package["participants"]
-    labels = category_labels("participants", "interview_mode")
+    labels = package.categories("participants", "interview_mode")
     for colour, (mode, label) in zip(PALETTE, labels.items()):
         rows = people[people["interview_mode"] == mode]
         if len(rows):
             ax.scatter(rows["interview_date"], rows["duration_min"], color=colour,
                        label=label, s=30, edgecolor="white", linewidth=0.5, zorder=3)
-    fw = package.fieldwork
-    if fw.get("suspension_start"):
-        ax.axvspan(pd.Timestamp(fw["suspension_start"]), pd.Timestamp(fw["suspension_end"]),
-                   color="0.85", zorder=1, label="Study suspended (COVID-19)")
+    for i, pause in enumerate(package.study.suspensions):
+        # One legend entry for all the bands: the caption names each suspension.
+        ax.axvspan(pd.Timestamp(pause.start), pd.Timestamp(pause.end), color="0.85",
+                   zorder=1, label="Fieldwork suspended" if i == 0 else None)
     ax.set_xlabel("Interview date")
     ax.set_ylabel("Length (minutes)")
     ax.legend(frameon=False, fontsize="small", loc="upper left", bbox_to_anchor=(1, 1))
@@ -33,7 +33,7 @@ def papers_by_year(package: DataPackage, ax=None):
     """Included papers per publication year, stacked by setting."""
     ax = axes_or_new(ax)
     papers = package["studies"]
-    labels = category_labels("studies", "setting")
+    labels = package.categories("studies", "setting")
     counts = (pd.crosstab(papers["year"], papers["setting"])
               .reindex(columns=list(labels), fill_value=0)
               .reindex(range(int(papers["year"].min()), int(papers["year"].max()) + 1),

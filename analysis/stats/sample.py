@@ -3,7 +3,9 @@
 Counts follow the conventions of a paper's Table 1: n and % of participants for each
 category (every declared category is listed, so a zero shows that nobody was sampled
 there), and for a multi-response item (community services used) the % of participants
-reporting each service, which need not sum to 100.
+reporting each service, which need not sum to 100. The categories are those in force for
+the package (its own vocabularies, else the contract's defaults), and the regions are
+headed with the package's own word for a region.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.contract.package import DataPackage, category_labels
+from analysis.contract.package import DataPackage
+from analysis.contract.study import Suspension
 
 TABLE_COLUMNS = ["characteristic", "category", "n", "percent"]
 
-INTERVIEW_CHARACTERISTICS = [  # (column, heading) in the order of the published Table 1
+# (column, heading) in the order of the published Table 1; the region's heading is the
+# package's own word for a region (study.setting.region).
+INTERVIEW_CHARACTERISTICS = [
     ("age_band", "Age (years)"),
     ("gender", "Gender"),
     ("sexuality", "Sexuality"),
     ("ethnicity", "Ethnicity"),
-    ("region", "Region of England"),
+    ("region", None),
     ("pd_diagnosis", "'Personality disorder' diagnosis"),
     ("interviewer_role", "Interviewer"),
     ("interview_mode", "Interview mode"),
@@ -65,6 +70,12 @@ def frequency_rows(values: pd.Series, heading: str, categories: dict[str, str] |
                          "n": n, "percent": _percent(n, total)})
 
 
+def region_heading(package: DataPackage) -> str:
+    """The heading of the regions in the sample table: 'Health board', 'English region'."""
+    word = package.study.setting.region or "region"
+    return word[:1].upper() + word[1:]
+
+
 def interview_sample_table(package: DataPackage) -> pd.DataFrame:
     """The interview sample in the layout of a paper's Table 1.
 
@@ -79,8 +90,8 @@ def interview_sample_table(package: DataPackage) -> pd.DataFrame:
     total = len(people)
     parts = []
     for column, heading in INTERVIEW_CHARACTERISTICS:
-        parts.append(frequency_rows(people[column], heading,
-                                    category_labels("participants", column)))
+        parts.append(frequency_rows(people[column], heading or region_heading(package),
+                                    package.categories("participants", column)))
         if column == "ethnicity":
             n = int(people["ethnic_minority"].sum())
             parts.append(pd.DataFrame({"characteristic": [heading],
@@ -89,33 +100,67 @@ def interview_sample_table(package: DataPackage) -> pd.DataFrame:
     services = package["participant_services"]
     parts.insert(5, frequency_rows(services["service_type"],
                                    "Community services used (multi-response)",
-                                   category_labels("participant_services", "service_type"),
+                                   package.categories("participant_services", "service_type"),
                                    denominator=total))
     return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
 
 
-def pandemic_period(dates: pd.Series, fieldwork: dict[str, str]) -> pd.Series:
-    """'Before the pandemic' or 'During the pandemic' for each interview date.
+def period_labels(suspensions: tuple[Suspension, ...]) -> list[str]:
+    """The fieldwork periods a list of suspensions cuts: 'Before the suspension', ...
 
-    The pandemic period starts at the suspension declared in the data package; with no
-    suspension declared every interview is 'Before the pandemic'.
+    One period ('All interviews') without a suspension; with one, 'Before the
+    suspension' and 'After the suspension'; with several, numbered in date order.
     """
-    start = fieldwork.get("suspension_start")
-    if not start:
-        return pd.Series("Before the pandemic", index=dates.index)
-    return pd.Series(np.where(dates >= pd.Timestamp(start), "During the pandemic",
-                              "Before the pandemic"), index=dates.index)
+    if not suspensions:
+        return ["All interviews"]
+    if len(suspensions) == 1:
+        return ["Before the suspension", "After the suspension"]
+    return ["Before suspension 1"] + [f"After suspension {i}"
+                                      for i in range(1, len(suspensions) + 1)]
+
+
+def fieldwork_period(dates: pd.Series, suspensions: tuple[Suspension, ...]) -> pd.Series:
+    """The fieldwork period of each interview date: before, between or after suspensions.
+
+    Parameters
+    ----------
+    dates : Series of datetime
+    suspensions : tuple of Suspension
+        As the package declares them (``package.study.suspensions``); validation has
+        already refused an interview dated inside one.
+
+    Returns
+    -------
+    Series of str
+        Labels of :func:`period_labels`, in their order as categories.
+    """
+    labels = period_labels(suspensions)
+    starts = sorted(pd.Timestamp(s.start) for s in suspensions)
+    index = np.searchsorted(np.array(starts, dtype="datetime64[ns]"),
+                            dates.to_numpy(dtype="datetime64[ns]"), side="right")
+    return pd.Series(pd.Categorical([labels[i] for i in index], categories=labels),
+                     index=dates.index)
 
 
 def mode_by_period(package: DataPackage) -> pd.DataFrame:
-    """Interviews by mode (rows) and period (columns), with totals."""
+    """Interviews by mode (rows) and fieldwork period (columns), with totals.
+
+    Without a declared suspension there is one period: a single column of interviews.
+    """
     people = package["participants"]
-    period = pandemic_period(people["interview_date"], package.fieldwork)
-    labels = category_labels("participants", "interview_mode")
-    table = pd.crosstab(people["interview_mode"].map(labels), period, margins=True,
-                        margins_name="Total")
-    order = [label for label in labels.values() if label in table.index] + ["Total"]
-    table = table.loc[order]
+    labels = package.categories("participants", "interview_mode")
+    modes = people["interview_mode"].map(labels)
+    if not package.study.suspensions:
+        counts = modes.value_counts()
+        order = [label for label in labels.values() if label in counts.index]
+        table = pd.DataFrame({"Interviews": counts.reindex(order).astype(int)})
+        table.loc["Total"] = int(counts.sum())
+    else:
+        period = fieldwork_period(people["interview_date"], package.study.suspensions)
+        table = pd.crosstab(modes, period, margins=True, margins_name="Total",
+                            dropna=False)
+        order = [label for label in labels.values() if label in table.index] + ["Total"]
+        table = table.loc[order]
     table.index.name = "Interview mode"
     table.columns.name = None
     return table
@@ -142,18 +187,22 @@ class InterviewSample:
     duration_max: int
     first_interview: str
     last_interview: str
-    n_before_pandemic: int
-    n_during_pandemic: int
+    # (label, participants) in the package's categories and order, zeros left out
+    by_gender: tuple[tuple[str, int], ...]
+    by_interviewer_role: tuple[tuple[str, int], ...]
+    # interviews in each fieldwork period (see period_labels), one period per suspension
+    # plus one; a single period without a suspension
+    by_period: tuple[tuple[str, int], ...]
 
 
 def summarise_interview_sample(package: DataPackage) -> InterviewSample:
     """Headline figures of the interview sample, for the prose and the tests."""
     people = package["participants"]
     duration = people["duration_min"]
-    period = pandemic_period(people["interview_date"], package.fieldwork)
-    regions = category_labels("participants", "region")
+    period = fieldwork_period(people["interview_date"], package.study.suspensions)
+    regions = package.categories("participants", "region")
     sampled = set(people["region"].unique())
-    missing = [r for r in regions if r not in sampled]
+    missing = [label for code, label in regions.items() if code not in sampled]
     role = people["interviewer_role"].value_counts()
     return InterviewSample(
         n_participants=len(people),
@@ -173,9 +222,19 @@ def summarise_interview_sample(package: DataPackage) -> InterviewSample:
         duration_max=int(duration.max()),
         first_interview=f"{people['interview_date'].min():%B %Y}",
         last_interview=f"{people['interview_date'].max():%B %Y}",
-        n_before_pandemic=int((period == "Before the pandemic").sum()),
-        n_during_pandemic=int((period == "During the pandemic").sum()),
+        by_gender=_counts(people["gender"], package.categories("participants", "gender")),
+        by_interviewer_role=_counts(people["interviewer_role"],
+                                    package.categories("participants", "interviewer_role")),
+        by_period=tuple((str(label), int(n)) for label, n in
+                        period.value_counts(sort=False).items()),
     )
+
+
+def _counts(values: pd.Series, categories: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    """(label, n) per category in declared order, categories nobody is in left out."""
+    counts = values.value_counts()
+    return tuple((label, int(counts[code])) for code, label in categories.items()
+                 if counts.get(code, 0))
 
 
 def year_period_labels(breaks: list[int], last_year: int) -> list[str]:
@@ -210,7 +269,7 @@ def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFra
     parts = [frequency_rows(periods.astype(str), "Year of publication",
                             {c: c for c in periods.cat.categories})]
     for column, heading in PAPER_CHARACTERISTICS:
-        declared = None if column == "country" else category_labels("studies", column)
+        declared = None if column == "country" else package.categories("studies", column)
         parts.append(frequency_rows(papers[column], heading, declared))
     per_study = papers.groupby("study_group").size()
     parts.append(frequency_rows(per_study.map(lambda k: f"{k} paper{'s' if k > 1 else ''}"),
@@ -228,18 +287,21 @@ class IncludedPapers:
     year_first: int
     year_last: int
     n_countries: int
-    n_uk: int
-    n_clinicians_total: int
-    n_clinicians_median: float
-    n_clinicians_min: int
-    n_clinicians_max: int
+    top_countries: tuple[str, ...]  # the countries most papers came from (several on a tie)
+    n_top_country: int  # papers from each of them
+    n_participants_total: int
+    n_participants_median: float
+    n_participants_min: int
+    n_participants_max: int
 
 
 def summarise_included_papers(package: DataPackage) -> IncludedPapers:
     """Headline figures of the included papers, for the prose and the tests."""
     papers = package["studies"]
     per_study = papers.groupby("study_group").size()
-    clinicians = papers["n_clinicians"]
+    heard = papers["n_participants"]
+    countries = papers["country"].value_counts()
+    top = tuple(sorted(str(c) for c in countries.index[countries == countries.max()]))
     return IncludedPapers(
         n_papers=len(papers),
         n_distinct_studies=int(papers["study_group"].nunique()),
@@ -247,11 +309,12 @@ def summarise_included_papers(package: DataPackage) -> IncludedPapers:
         year_first=int(papers["year"].min()),
         year_last=int(papers["year"].max()),
         n_countries=int(papers["country"].nunique()),
-        n_uk=int((papers["country"] == "UK").sum()),
-        n_clinicians_total=int(clinicians.sum()),
-        n_clinicians_median=float(clinicians.median()),
-        n_clinicians_min=int(clinicians.min()),
-        n_clinicians_max=int(clinicians.max()),
+        top_countries=top,
+        n_top_country=int(countries.max()),
+        n_participants_total=int(heard.sum()),
+        n_participants_median=float(heard.median()),
+        n_participants_min=int(heard.min()),
+        n_participants_max=int(heard.max()),
     )
 
 

@@ -183,7 +183,8 @@ class SaturationResult:
 
     ``saturation_point`` is the number of interviews before the first run that meets
     the threshold (None when none does); ``saturation_text`` reports it as Guest and
-    colleagues do ("11 interviews (+2)") or says it was not reached.
+    colleagues do ("11 interviews (+2)") or says it was "not reached within 30
+    interviews".
     """
 
     base_size: int
@@ -252,7 +253,7 @@ def assess(incidence: CodeIncidence, base_size: int = BASE_SIZE, run_length: int
         n_codes_base=n_base,
         saturation_point=int(point[0]) if reached else None,
         saturation_text=(f"{int(point[0])} interviews (+{run_length})" if reached
-                         else f"not reached in {n} interviews"),
+                         else f"not reached within {n} interviews"),
         codes_at_saturation=at,
         pct_codes_at_saturation=round(100 * at / total, 1) if reached else None,
         codes_after_saturation=total - at if reached else None,

@@ -559,9 +559,13 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
 
 
 def participant_support(package: DataPackage) -> ThemeSupport:
-    """Participant x sub-theme support of the interview study in a data package."""
-    return participant_support_from_tables(package["participants"],
-                                           package["participant_services"],
+    """Participant x sub-theme support of the interview study in a data package.
+
+    A package without ``participant_services`` gets no service-use groups.
+    """
+    services = (package["participant_services"] if package.has("participant_services")
+                else pd.DataFrame({"participant_id": [], "service_type": []}))
+    return participant_support_from_tables(package["participants"], services,
                                            package["participant_codes"], package["framework"])
 
 
@@ -597,19 +601,25 @@ def participant_frequency(support: ThemeSupport, confidence: float = 0.95) -> pd
     return table.rename(columns={"n_papers": "n_participants", "pct_papers": "pct_participants"})
 
 
-def _characteristic_groups(units: pd.DataFrame, key: str) -> list[tuple[str, np.ndarray]]:
-    """(category label, mask of participants) for one characteristic, in declared order."""
+def _characteristic_groups(units: pd.DataFrame, key: str,
+                           package: DataPackage | None = None) -> list[tuple[str, np.ndarray]]:
+    """(category label, mask of participants) for one characteristic, in declared order.
+
+    The categories are the package's own where it declares them (the contract's
+    defaults without a package).
+    """
     if key == "ethnic_minority":
         return [("Yes", units[key].to_numpy(bool)), ("No", ~units[key].to_numpy(bool))]
     if key == "service_type":
-        labels = category_labels("participant_services", key)
+        labels = category_labels("participant_services", key, package)
         return [(label, np.array([value in used for used in units[key]], dtype=bool))
                 for value, label in labels.items()]
     return [(label, (units[key] == value).to_numpy())
-            for value, label in category_labels("participants", key).items()]
+            for value, label in category_labels("participants", key, package).items()]
 
 
-def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.DataFrame:
+def participant_breakdown(support: ThemeSupport, suppress_below: int = 3,
+                          package: DataPackage | None = None) -> pd.DataFrame:
     """Participants raising each sub-theme, by participant characteristic.
 
     Parameters
@@ -624,6 +634,9 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
         up to the 'All participants' count, so one hidden count could be worked out
         from the others; the smallest shown count of that group is then hidden too
         (complementary suppression, see :func:`complementary_suppression`).
+    package : DataPackage, optional
+        The package whose categories (gender, services, interviewer role) label the
+        groups; the contract's defaults without one.
 
     Returns
     -------
@@ -645,7 +658,7 @@ def participant_breakdown(support: ThemeSupport, suppress_below: int = 3) -> pd.
     groups = [("All participants", "All participants", np.ones(len(present), dtype=bool))]
     for key, heading in PARTICIPANT_CHARACTERISTICS:
         groups += [(heading, label, mask) for label, mask in
-                   _characteristic_groups(support.units, key) if mask.any()]
+                   _characteristic_groups(support.units, key, package) if mask.any()]
     parts = []
     for heading, label, mask in groups:
         n = present[mask].sum().to_numpy()
