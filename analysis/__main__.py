@@ -17,6 +17,7 @@ says what to fix; 1 a page or the book build failed. A traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -367,6 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the last good book is untouched", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of the output went away (`... | head`): nothing is wrong with the
+        # input; stop quietly, without a second error when Python flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         if handlers:
             from analysis.engine.lifetime import restore

@@ -74,7 +74,8 @@ def thematic_synthesis(package: DataPackage) -> ThematicSynthesisAnswers:
         n_papers_coded=int((support.excerpts.sum(axis=1) > 0).sum()),
         n_excerpts=int(support.excerpts.to_numpy().sum()),
         n_subthemes=n_subthemes, n_themes=n_themes,
-        framework_size=f"{count_words(n_subthemes, 'sub-theme')} under {count_words(n_themes, 'theme')}",
+        framework_size=(f"{count_words(n_subthemes, 'sub-theme')} under "
+                        f"{count_words(n_themes, 'theme')}"),
         top_subtheme=name, n_top_subtheme=n,
         pct_top_subtheme=float(subs.loc[name, "pct_papers"]) if n else 0.0)
 
