@@ -262,7 +262,7 @@ def test_banding_rule_from_parameter_and_in_words():
 
 @pytest.mark.parametrize("bad, message", [
     ("harsh", "unknown banding rule"),
-    ({"high": {"max_cant_tell": 0}}, "takes 'name', 'high' and 'moderate'"),
+    ({"high": {"max_cant_tell": 0}}, "'moderate' is missing; give both bands"),
     ({"high": {"max_unclear": 0}, "moderate": {}}, "takes max_cant_tell and max_no"),
     ({"high": {"max_cant_tell": 3}, "moderate": {"max_cant_tell": 1}}, "at least those for high"),
     ({"high": {"max_cant_tell": -1}, "moderate": {}}, "at least 0"),

@@ -62,17 +62,19 @@ def agreement_view(result: Agreement) -> pd.DataFrame:
     return view.set_index("Item")
 
 
-def disagreements_view(table: pd.DataFrame, package: DataPackage,
-                       tool: AppraisalTool) -> pd.DataFrame:
-    """The disagreements for audit: paper, item, each reviewer's answer, the consensus."""
+def disagreements_view(table: pd.DataFrame, package: DataPackage, tool: AppraisalTool,
+                       agreed_label: str = CONSENSUS) -> pd.DataFrame:
+    """The disagreements for audit: paper, item, each reviewer's answer, the agreed one
+    (column "Consensus", whatever the package's label of the agreed answers)."""
     labels = tool.answer_labels()
     reviewers = [c for c in table.columns
-                 if c not in {"study_id", "item", "code", "label", CONSENSUS, "kind", "resolution"}]
+                 if c not in {"study_id", "item", "code", "label", agreed_label, "kind",
+                              "resolution"}]
     view = pd.DataFrame({
         "Paper": table["study_id"],
         "Item": [f"{c} {lab}" for c, lab in zip(table["code"], table["label"])],
         **{r: table[r].map(labels).fillna("not rated") for r in reviewers},
-        "Consensus": table[CONSENSUS].map(labels),
+        "Consensus": table[agreed_label].map(labels),
         "Consensus took": table["resolution"],
     })
     if (table["kind"] == "agreed answer changed").any():
@@ -81,13 +83,20 @@ def disagreements_view(table: pd.DataFrame, package: DataPackage,
 
 
 def bands_view(bands: pd.DataFrame, package: DataPackage) -> pd.DataFrame:
-    """Each paper's band with the items that kept it from the band above."""
-    return pd.DataFrame({
+    """Each paper's band with the items that kept it from the band above: its score
+    under a rule of scores, and the critical answers that capped it under a rule with
+    critical questions ("none" when none did)."""
+    view = pd.DataFrame({
         "Paper": bands.index.map(paper_labels(package)),
         "Can't tell on": bands["cant_tell_items"],
         "No on": bands["no_items"],
-        "Band": bands["band"].map(BAND_LABELS),
-    }).set_index("Paper")
+    })
+    if "score" in bands:
+        view["Score"] = [f"{s:g}" for s in bands["score"]]
+    if "capped_by" in bands:
+        view["Capped by"] = bands["capped_by"].replace("", "none")
+    view["Band"] = bands["band"].map(BAND_LABELS)
+    return view.set_index("Paper")
 
 
 def _label(table: str, column: str, value: str) -> str:
@@ -148,17 +157,19 @@ def evidence_profile_view(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["Review finding", "Component"])
 
 
-def ratings_view(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
+def ratings_view(package: DataPackage, tool: AppraisalTool,
+                 agreed_label: str = CONSENSUS) -> pd.DataFrame:
     """Every answer of every reviewer, for audit.
 
     Returns
     -------
     DataFrame
-        Index (Paper, Reviewer): the independent reviewers in order, then the consensus;
-        one column per item ("Q1" ...), holding display labels ("Yes", "Can't tell", "No").
+        Index (Paper, Reviewer): the independent reviewers in order, then the agreed
+        answers (shown as "Consensus"); one column per item ("Q1" ...), holding display
+        labels ("Yes", "Can't tell", "No").
     """
     rated = ratings(package, tool)
-    order = independent_reviewers(rated) + [CONSENSUS]
+    order = independent_reviewers(rated, agreed_label) + [agreed_label]
     labels = tool.answer_labels()
     wide = rated.pivot(index=["study_id", "reviewer"], columns="item", values="rating")
     wide = wide.reindex(columns=list(tool.items["item"]))
@@ -170,7 +181,7 @@ def ratings_view(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
     wide = wide.sort_values(["study_id", "_order"]).drop(columns="_order")
     # Identifiers only: the long audit table stays narrow (names are in the bands table).
     wide["Paper"] = wide["study_id"]
-    wide["Reviewer"] = wide["reviewer"].replace({CONSENSUS: "Consensus"})
+    wide["Reviewer"] = wide["reviewer"].replace({agreed_label: "Consensus"})
     return wide.set_index(["Paper", "Reviewer"]).drop(columns=["study_id", "reviewer"])
 
 

@@ -4,6 +4,8 @@ Layer 0 of :mod:`analysis`. The schema (``data_contract.json``), the published f
 (``published_facts.csv``) and the appraisal tools (``appraisal_tools.json``) are data;
 the modules read a package (:mod:`~analysis.contract.validation`), hold it typed
 (:mod:`~analysis.contract.package`), relate its tables (:mod:`~analysis.contract.rules`)
-and document it (:mod:`~analysis.contract.dictionary`). :mod:`~analysis.contract.errors`
+and document it (:mod:`~analysis.contract.dictionary`). A banding rule is data too
+(:mod:`~analysis.contract.banding`), as is the label of the agreed appraisal answers
+(:mod:`~analysis.contract.reviewers`). :mod:`~analysis.contract.errors`
 and :mod:`~analysis.contract.files` import no pandas. Imports nothing above it.
 """

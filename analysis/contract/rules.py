@@ -19,9 +19,8 @@ import pandas as pd
 
 from analysis.contract.errors import Problem
 from analysis.contract.package import DataPackage
+from analysis.contract.reviewers import CONSENSUS
 from analysis.contract.tools import item_numbers
-
-CONSENSUS = "consensus"
 MAX_PROBLEMS = 20  # per rule: the first twenty say what is wrong; more would bury them
 
 
@@ -116,7 +115,9 @@ def _fieldwork_dates(pkg: DataPackage) -> Iterator[Problem]:
                               f"only {', '.join(pause.modes_after)} were used then")
 
 
-def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
+def _casp_complete(pkg: DataPackage, agreed_label: str | None = None) -> Iterator[Problem]:
+    """Every reviewer answers every question, and every paper has the agreed answers
+    (the rows of reviewer ``agreed_label``, by default the package's own label)."""
     t = pkg["casp_ratings"]
     checklist = item_numbers()
     outside = ~t["item"].isin(checklist).to_numpy()
@@ -137,7 +138,8 @@ def _casp_complete(pkg: DataPackage) -> Iterator[Problem]:
                           f"paper {study}, reviewer '{reviewer}' has no rating for "
                           f"item{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}; "
                           f"each reviewer rates all {len(checklist)} items")
-    agreed = pkg.study.agreed_label  # 'consensus' unless study.appraisal.agreed_label says
+    # 'consensus' unless study.appraisal.agreed_label says otherwise
+    agreed = agreed_label or pkg.study.agreed_label
     rated = set(t.loc[t["reviewer"] == agreed, "study_id"])
     for row in pkg["studies"].index[~pkg["studies"]["study_id"].isin(rated)]:
         yield Problem("studies.csv", int(row), "study_id",

@@ -19,7 +19,7 @@ from analysis import paths
 from analysis.contract.errors import InputError
 from analysis.engine.declared import check_declared_files
 from analysis.engine.pages_file import read_entries
-from analysis.engine.parameters import check_values, notebook_defaults
+from analysis.engine.parameters import check_values, notebook_defaults, plain_values
 from analysis.engine.errors import BuildError
 from analysis.engine.provenance import GENERATED_PAGES
 
@@ -66,7 +66,8 @@ def _first_heading(source: Path) -> str | None:
 def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
     """Read the parameter sets; the first page is the book's landing page."""
     pages = [PageSpec(name=entry["page"], part=caption, notebook=entry.get("notebook"),
-                      title=entry.get("title"), parameters=dict(entry.get("parameters") or {}),
+                      title=entry.get("title"),
+                      parameters=plain_values(dict(entry.get("parameters") or {})),
                       needs=tuple(entry.get("needs") or ()))
              for caption, entry in read_entries(path, paths.NOTEBOOKS)]
     names = [p.name for p in pages]

@@ -8,9 +8,11 @@ before anything executes, so that ``confidence: 95`` or ``min_studies: "three"``
 the build with a message naming the page, the parameter, the value and what is
 allowed, instead of a table of "9500% CI" or a pandas error in a page.
 
-The names allowed for ``transform``, ``tau2_method``, ``covariate``, the quality rules
-and bands are the ones :mod:`analysis.stats` implements (a test checks that they
-agree); the engine does not import the statistics.
+The names allowed for ``transform``, ``tau2_method``, ``covariate`` and the bands are
+the ones :mod:`analysis.stats` implements (a test checks that they agree); the engine
+does not import the statistics. A banding rule is data of the contract
+(:mod:`analysis.contract.banding`), which checks it here with the messages a page would
+show.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from analysis.contract import banding
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,12 @@ class Declared:
         if self.kind == "strings":
             return "a list of names in quotes"
         if self.kind == "rule":
-            return ("the name of a declared rule (" + ", ".join(self.choices) + ") or "
-                    "{name: ..., high: {max_cant_tell: N, max_no: N}, "
-                    "moderate: {max_cant_tell: N, max_no: N}} with whole numbers N >= 0")
+            return ("the name of a declared rule (" + ", ".join(self.choices) + ") or the "
+                    "rule as a mapping: count limits {name: ..., high: {max_cant_tell: N, "
+                    "max_no: N}, moderate: {max_cant_tell: N, max_no: N}}, optionally with "
+                    "critical: {items: [...], caps: {no: moderate}}, or score thresholds "
+                    "{high: {min_score: N}, moderate: {min_score: N}} with optional weights "
+                    "(see analysis/contract/banding.py)")
         return self.kind
 
 
@@ -69,7 +76,7 @@ def _num(x: float) -> str:
 
 
 BANDS = ("high", "moderate", "low")
-BANDING_RULES = ("default", "strict", "lenient")
+BANDING_RULES = tuple(banding.BANDING_RULES)
 DECLARED: dict[str, Declared] = {
     "confidence": Declared("number", 0, 1, low_open=True, high_open=True),
     "suppress_below": Declared("integer", 0),
@@ -184,15 +191,22 @@ def problem(value: Any, declared: Declared | None, default: Any = None) -> str |
         ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
         return None if ok else f"must be {declared.allowed()}"
     if kind == "rule":
-        if isinstance(value, str):
+        if not isinstance(value, dict):
             return None if value in declared.choices else f"must be {declared.allowed()}"
-        ok = (isinstance(value, dict) and set(value) <= {"name", "high", "moderate"}
-              and {"high", "moderate"} <= set(value)
-              and all(isinstance(value[b], dict) and set(value[b]) == {"max_cant_tell", "max_no"}
-                      and all(_is_int(n) and n >= 0 for n in value[b].values())
-                      for b in ("high", "moderate")))
-        return None if ok else f"must be {declared.allowed()}"
+        try:  # against the default tool's questions, as the quality page reads it
+            banding.BandingRule.from_parameter(value)
+        except ValueError as why:
+            return f"is not a usable banding rule: {why}"
+        return None
     return None
+
+
+def plain_values(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with each banding rule in the plain form JSON can hold (see
+    :func:`analysis.contract.banding.plain_rule`); other values as they are."""
+    return {name: banding.plain_rule(value)
+            if DECLARED.get(name, Declared("")).kind == "rule" else value
+            for name, value in parameters.items()}
 
 
 def check_values(page: str, notebook: str, parameters: dict[str, Any],

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.contract.package import DataPackage
-from analysis.stats.quality import AppraisalTool, agreement, independent_reviewers, ratings
+from analysis.stats.quality import (CONSENSUS, AppraisalTool, agreement, independent_reviewers,
+                                    ratings)
 
 N_BOOT = 2000
 SEED = 20201215
@@ -155,7 +156,8 @@ def cluster_bootstrap_kappa(tables: np.ndarray, n_boot: int = N_BOOT, seed: int 
 
 
 def clustered_kappa(package: DataPackage, tool: AppraisalTool, n_boot: int = N_BOOT,
-                    seed: int = SEED, level: float = LEVEL) -> ClusteredKappa:
+                    seed: int = SEED, level: float = LEVEL,
+                    agreed_label: str = CONSENSUS) -> ClusteredKappa:
     """The all-questions kappa with its classical and its cluster-bootstrap interval.
 
     Parameters
@@ -168,13 +170,15 @@ def clustered_kappa(package: DataPackage, tool: AppraisalTool, n_boot: int = N_B
         Seed of the resampling, recorded in the result.
     level : float
         Coverage of both intervals.
+    agreed_label : str
+        The reviewer label of the agreed answers, which are not compared.
 
     Returns
     -------
     ClusteredKappa
     """
-    overall = agreement(package, tool)
-    reviewers = independent_reviewers(ratings(package, tool))
+    overall = agreement(package, tool, agreed_label=agreed_label)
+    reviewers = independent_reviewers(ratings(package, tool), agreed_label)
     nan = math.nan
 
     def not_computed(note: str, n_papers: int = 0, n_pairs: int = 0) -> ClusteredKappa:

@@ -2,8 +2,11 @@
 
 Every included paper is appraised with a checklist (by default the CASP Qualitative
 Checklist, whose questions are kept as data in ``analysis/appraisal_tools.json``) by
-independent reviewers, whose answers are then reconciled into a ``consensus`` answer.
-This module turns those answers into what a review reports and an auditor checks:
+independent reviewers, whose answers are then reconciled into agreed answers (the
+reviewer ``consensus`` unless the package declares another label, see
+:func:`agreed_label`). A single-rater appraisal has the agreed answers only; its
+agreement is said to be not applicable. This module turns those answers into what a
+review reports and an auditor checks:
 
 - the ratings themselves, per paper, item and reviewer;
 - agreement between the independent reviewers: percent agreement and Cohen's kappa with
@@ -12,14 +15,18 @@ This module turns those answers into what a review reports and an auditor checks
   at zero said in words;
 - every disagreement, with the consensus answer that resolved it;
 - an overall band per paper (high / moderate / low) by a declared :class:`BandingRule`
-  (CASP itself gives no score, so the rule is the reviewers' own and is a parameter),
-  the distribution of bands and the review-level judgement it implies;
+  (CASP itself gives no score, so the rule is the reviewers' own and is a parameter:
+  count limits, critical questions that cap a band, or weighted scores with thresholds,
+  see :mod:`analysis.contract.banding`), the distribution of bands and the review-level
+  judgement it implies;
 - the GRADE-CERQual Summary of Qualitative Findings and evidence profile, assembled
   from the reviewers' judgements with the papers that contribute to each finding, and a
   check of the methodological-limitations judgement against the papers' bands.
 
-No summed score is computed: CASP advises against scoring its checklist, and a sum
-would weigh a missing ethics statement the same as an unsound analysis.
+No summed score is computed unless the declared rule is one of scores: CASP advises
+against scoring its checklist, and an unweighted sum would weigh a missing ethics
+statement the same as an unsound analysis. Reviews that score nonetheless can state their
+rule here and have it reproduced, and the page says what the sum is.
 
 References
 ----------
@@ -48,7 +55,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +64,21 @@ import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
 from analysis import paths
+from analysis.contract import reviewers as _reviewers
+from analysis.contract.banding import (BANDING_RULES, BANDS, BandingRule,  # noqa: F401
+                                      CriticalQuestions, PaperBand)
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.tools import DEFAULT_TOOL, read_tool
 
 TOOLS_FILE = paths.APPRAISAL_TOOLS
-CONSENSUS = "consensus"  # the reviewer code of the agreed answers (see analysis.contract.rules)
+# BandingRule, the declared rules and the label of the agreed answers belong to the data
+# contract (the build checks a page's rule, and decides on the agreement page, without
+# the statistics); they are re-exported here, where the chapters look for them. The
+# functions below take the label as their argument ``agreed_label``.
+CONSENSUS = _reviewers.CONSENSUS
+agreed_label = _reviewers.agreed_label
+has_independent_reviewers = _reviewers.has_independent_reviewers
 
-BANDS = ("high", "moderate", "low")  # best first
 BAND_LABELS = {"high": "High", "moderate": "Moderate", "low": "Low"}
 ALL_ITEMS = "All items"
 
@@ -74,14 +89,6 @@ LANDIS_KOCH = [(0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "sub
                (1.0, "almost perfect")]
 
 COMPONENTS = ("methodological_limitations", "coherence", "adequacy", "relevance")
-
-_NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                 "nine", "ten"]
-
-
-def _words(n: int) -> str:
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
-
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
@@ -131,6 +138,10 @@ class AppraisalTool:
     def codes(self) -> dict[int, str]:
         """Item number to its short code ("Q1", ...)."""
         return dict(zip(self.items["item"], self.items["code"]))
+
+    def question_labels(self) -> dict[int, str]:
+        """Item number to its short label ("Aims"), as a banding rule's words name it."""
+        return {int(i): str(s) for i, s in zip(self.items["item"], self.items["short_label"])}
 
     def labels(self) -> dict[int, str]:
         """Item number to "Q1 Aims" style labels, for tables and figures."""
@@ -227,7 +238,8 @@ def ratings(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``study_id``, ``reviewer``, ``item``, ``rating``, one row per paper,
-        reviewer and item (the consensus is the reviewer ``"consensus"``).
+        reviewer and item (the agreed answers are those of one reviewer label,
+        ``"consensus"`` by default).
 
     Raises
     ------
@@ -246,13 +258,17 @@ def ratings(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
     return table
 
 
-def independent_reviewers(rated: pd.DataFrame) -> list[str]:
-    """The reviewers who rated independently (everyone but the consensus), sorted."""
-    return sorted(set(rated["reviewer"].unique()) - {CONSENSUS})
+def independent_reviewers(rated: pd.DataFrame, agreed_label: str = CONSENSUS) -> list[str]:
+    """The reviewers who rated independently (everyone but the agreed answers), sorted."""
+    return _reviewers.independent_labels(rated["reviewer"].unique(), agreed_label)
 
 
 def answers_wide(rated: pd.DataFrame, reviewer: str = CONSENSUS) -> pd.DataFrame:
-    """One reviewer's answers: papers in rows (sorted), item numbers in columns."""
+    """One reviewer's answers: papers in rows (sorted), item numbers in columns.
+
+    The agreed answers by default; pass :func:`agreed_label` when the package labels
+    them otherwise.
+    """
     mine = rated[rated["reviewer"] == reviewer]
     if mine.empty:
         raise ValueError(f"no ratings by reviewer '{reviewer}'; reviewers: "
@@ -446,7 +462,9 @@ class Agreement:
     Scalar fields are glued into the chapter's prose; ``table`` holds one row per item
     plus an "All items" row (index "Q1" ... "All items") with columns ``label``,
     ``papers``, ``agreed``, ``percent_agreement``, ``statistic``, ``kappa``, ``ci_low``,
-    ``ci_high``, ``se``, ``strength`` and ``note``.
+    ``ci_high``, ``se``, ``strength`` and ``note``. ``applicable`` is False when fewer
+    than two independent reviewers rated (a single-rater appraisal): the numbers are
+    then NaN or 0, the table is empty and ``summary`` says why.
     """
 
     n_reviewers: int
@@ -466,10 +484,11 @@ class Agreement:
     lowest_item: str
     summary: str
     table: pd.DataFrame = field(repr=False)
+    applicable: bool = True
 
 
-def agreement(package: DataPackage, tool: AppraisalTool,
-              reviewers: list[str] | None = None) -> Agreement:
+def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | None = None,
+              agreed_label: str = CONSENSUS) -> Agreement:
     """Percent agreement and kappa between the independent reviewers.
 
     Two reviewers: Cohen's kappa with its asymptotic 95% confidence interval. More than
@@ -482,11 +501,15 @@ def agreement(package: DataPackage, tool: AppraisalTool,
     package : DataPackage
     tool : AppraisalTool
     reviewers : list of str, optional
-        Reviewers to compare; every independent reviewer by default.
+        Reviewers to compare; every independent reviewer by default (any labels).
+    agreed_label : str
+        The reviewer label of the agreed answers, which are not compared.
 
     Returns
     -------
     Agreement
+        Not applicable (``applicable`` False, said in ``summary``) with fewer than two
+        reviewers to compare.
 
     References
     ----------
@@ -494,16 +517,19 @@ def agreement(package: DataPackage, tool: AppraisalTool,
     Cicchetti DV (1990), on high agreement with low kappa.
     """
     rated = ratings(package, tool)
-    reviewers = list(reviewers) if reviewers is not None else independent_reviewers(rated)
+    reviewers = (list(reviewers) if reviewers is not None
+                 else independent_reviewers(rated, agreed_label))
     columns = ["label", "papers", "agreed", "percent_agreement", "statistic", "kappa",
                "ci_low", "ci_high", "se", "strength", "note"]
     if len(reviewers) < 2:
         who = "no independent reviewer" if not reviewers else f"one reviewer ({reviewers[0]})"
-        message = f"Agreement cannot be computed: the data record {who} besides the consensus."
+        message = (f"Agreement cannot be computed: the data record {who} besides the agreed "
+                   f"answers ('{agreed_label}'), so agreement between reviewers is not "
+                   "applicable.")
         empty = pd.DataFrame(columns=columns, index=pd.Index([], name="item"))
         return Agreement(len(reviewers), join_names(reviewers) if reviewers else "none", "none",
                          0, 0, 0, math.nan, math.nan, math.nan, math.nan, message,
-                         "not defined", 0, 0, "none", message, empty)
+                         "not defined", 0, 0, "none", message, empty, applicable=False)
     by_item = (rated[rated["reviewer"].isin(reviewers)]
                .pivot(index=["study_id", "item"], columns="reviewer", values="rating")
                .dropna())  # papers rated by every reviewer compared
@@ -556,29 +582,38 @@ def agreement(package: DataPackage, tool: AppraisalTool,
 # -------------------------------------------------------------------- disagreements
 
 
-def disagreements(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
-    """Every rating on which the reviewers did not all give the consensus answer.
+def disagreements(package: DataPackage, tool: AppraisalTool,
+                  agreed_label: str = CONSENSUS) -> pd.DataFrame:
+    """Every rating on which the reviewers did not all give the agreed answer.
 
     A row is either a *disagreement* (the independent reviewers gave different answers)
-    or an *agreed answer changed* (they agreed, but the consensus differs: worth an
-    auditor's question).
+    or an *agreed answer changed* (they agreed, but the agreed answer differs: worth an
+    auditor's question). With fewer than two independent reviewers nobody could
+    disagree, and the table is empty.
+
+    Parameters
+    ----------
+    package : DataPackage
+    tool : AppraisalTool
+    agreed_label : str
+        The reviewer label of the agreed answers.
 
     Returns
     -------
     DataFrame
         Columns ``study_id``, ``item``, ``code``, ``label``, one column per independent
-        reviewer (answer codes), ``consensus``, ``kind`` and ``resolution`` (whose answer
-        the consensus took: "R1's answer", "R1's and R3's answer", "neither reviewer's
-        answer").
+        reviewer (answer codes), the agreed answer (column ``agreed_label``), ``kind``
+        and ``resolution`` (whose answer the agreed one took: "R1's answer", "R1's and
+        R3's answer", "neither reviewer's answer").
     """
     rated = ratings(package, tool)
-    reviewers = independent_reviewers(rated)
+    reviewers = independent_reviewers(rated, agreed_label)
     wide = rated.pivot(index=["study_id", "item"], columns="reviewer", values="rating")
     columns = (["study_id", "item", "code", "label"] + reviewers
-               + [CONSENSUS, "kind", "resolution"])
-    if not reviewers or CONSENSUS not in wide.columns:
+               + [agreed_label, "kind", "resolution"])
+    if len(reviewers) < 2 or agreed_label not in wide.columns:
         return pd.DataFrame(columns=columns)
-    wide = wide[wide[CONSENSUS].notna()]
+    wide = wide[wide[agreed_label].notna()]
     given = wide[reviewers]
     n_given = given.notna().sum(axis=1)
     answers = given.to_numpy(dtype=object)
@@ -588,12 +623,12 @@ def disagreements(package: DataPackage, tool: AppraisalTool) -> pd.DataFrame:
                       else [], index=given.index, dtype=object)
     # Vectorised "more than one distinct answer", ignoring reviewers who gave none.
     differ = (given.ne(first, axis=0) & given.notna()).any(axis=1)
-    same_but_changed = ~differ & (n_given > 0) & first.ne(wide[CONSENSUS])
+    same_but_changed = ~differ & (n_given > 0) & first.ne(wide[agreed_label])
     rows = wide[differ | same_but_changed].reset_index()
     kind = np.where(differ[differ | same_but_changed].to_numpy(), "reviewers disagreed",
                     "agreed answer changed")
     nobody = "neither reviewer's answer" if len(reviewers) == 2 else "no reviewer's answer"
-    took = rows[reviewers].eq(rows[CONSENSUS], axis=0).to_numpy()
+    took = rows[reviewers].eq(rows[agreed_label], axis=0).to_numpy()
     rows["kind"] = kind
     rows["resolution"] = [join_names([f"{r}'s" for r, t in zip(reviewers, row) if t]) + " answer"
                           if row.any() else nobody for row in took]
@@ -636,114 +671,8 @@ def summarise_disagreements(table: pd.DataFrame, result: Agreement) -> Disagreem
 
 
 # ---------------------------------------------------------------------------- bands
-
-
-@dataclass(frozen=True)
-class BandingRule:
-    """The declared rule that turns a paper's answers into an overall band.
-
-    A paper is *high* when it has at most ``high_max_cant_tell`` answers "Can't tell"
-    and at most ``high_max_no`` answers "No"; otherwise *moderate* when within the
-    ``moderate_*`` limits; otherwise *low*. CASP gives no such rule; it is the
-    reviewers' own, which is why it is a parameter of the chapter and is printed on it.
-
-    Parameters
-    ----------
-    name : str
-        How the chapter names the rule.
-    high_max_cant_tell, high_max_no, moderate_max_cant_tell, moderate_max_no : int
-        Limits, each at least 0; the moderate limits are at least the high ones.
-    """
-
-    name: str
-    high_max_cant_tell: int = 0
-    high_max_no: int = 0
-    moderate_max_cant_tell: int = 2
-    moderate_max_no: int = 0
-
-    def __post_init__(self) -> None:
-        limits = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"}
-        for key, value in limits.items():
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"banding rule '{self.name}': {key} must be a whole number "
-                                 f"of at least 0, not {value!r}")
-        if (self.moderate_max_cant_tell < self.high_max_cant_tell
-                or self.moderate_max_no < self.high_max_no):
-            raise ValueError(f"banding rule '{self.name}': the limits for moderate must be at "
-                             "least those for high, or a paper could be high but not moderate")
-
-    @classmethod
-    def from_parameter(cls, value: str | Mapping[str, Any] | BandingRule) -> BandingRule:
-        """Read the ``banding_rule`` parameter of a page.
-
-        Parameters
-        ----------
-        value : str, mapping or BandingRule
-            The name of a declared rule (a key of :data:`BANDING_RULES`), or a mapping
-            such as ``{"name": "strict", "high": {"max_cant_tell": 0, "max_no": 0},
-            "moderate": {"max_cant_tell": 1, "max_no": 0}}``.
-        """
-        if isinstance(value, BandingRule):
-            return value
-        if isinstance(value, str):
-            if value not in BANDING_RULES:
-                raise ValueError(f"unknown banding rule '{value}'; declared rules: "
-                                 f"{', '.join(BANDING_RULES)}, or give the limits as a mapping")
-            return BANDING_RULES[value]
-        if not isinstance(value, Mapping):
-            raise ValueError(f"banding_rule must be a rule's name or a mapping, not {value!r}")
-        unknown = set(value) - {"name", "high", "moderate"}
-        if unknown or not {"high", "moderate"} <= set(value):
-            raise ValueError("banding_rule takes 'name', 'high' and 'moderate' (each "
-                             "{max_cant_tell: n, max_no: n}); got: " + ", ".join(map(str, value)))
-        limits = {}
-        for band in ("high", "moderate"):
-            spec = value[band]
-            bad = set(spec) - {"max_cant_tell", "max_no"}
-            if bad or not isinstance(spec, Mapping):
-                raise ValueError(f"banding_rule '{band}' takes max_cant_tell and max_no; got "
-                                 f"{spec!r}")
-            limits[f"{band}_max_cant_tell"] = spec.get("max_cant_tell", 0)
-            limits[f"{band}_max_no"] = spec.get("max_no", 0)
-        return cls(name=str(value.get("name", "custom")), **limits)
-
-    def limits(self) -> tuple[int, int, int, int]:
-        return (self.high_max_cant_tell, self.high_max_no, self.moderate_max_cant_tell,
-                self.moderate_max_no)
-
-    def band(self, n_cant_tell: int, n_no: int) -> str:
-        """The band of a paper with these numbers of "Can't tell" and "No" answers."""
-        if n_cant_tell <= self.high_max_cant_tell and n_no <= self.high_max_no:
-            return "high"
-        if n_cant_tell <= self.moderate_max_cant_tell and n_no <= self.moderate_max_no:
-            return "moderate"
-        return "low"
-
-    @staticmethod
-    def _condition(max_cant_tell: int, max_no: int) -> str:
-        if max_cant_tell == 0 and max_no == 0:
-            return "every item answered Yes"
-        no = ("no item answered No" if max_no == 0
-              else f"at most {_words(max_no)} answered No")
-        cant = ("none answered Can't tell" if max_cant_tell == 0
-                else f"at most {_words(max_cant_tell)} answered Can't tell")
-        return f"{no} and {cant}"
-
-    def describe(self) -> str:
-        """The rule in words, as the chapter prints it."""
-        return (f"High: {self._condition(self.high_max_cant_tell, self.high_max_no)}. "
-                f"Moderate: {self._condition(self.moderate_max_cant_tell, self.moderate_max_no)}. "
-                "Low: any other paper.")
-
-
-BANDING_RULES: dict[str, BandingRule] = {
-    # What the chapter uses unless a page says otherwise.
-    "default": BandingRule("default", 0, 0, 2, 0),
-    # One unclear item is tolerated above low, not two.
-    "strict": BandingRule("strict", 0, 0, 1, 0),
-    # One unclear item still counts as high; one "No" only caps a paper at moderate.
-    "lenient": BandingRule("lenient", 1, 0, 3, 1),
-}
+# The rule itself (BandingRule, its three kinds, its checks and its words) is declared in
+# analysis.contract.banding; here it is applied to a table of agreed answers.
 
 
 def _items_list(items: Iterable[int]) -> str:
@@ -757,7 +686,7 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
     Parameters
     ----------
     consensus : DataFrame
-        Consensus answers, papers in rows and item numbers in columns
+        Agreed answers, papers in rows and item numbers in columns
         (:func:`answers_wide`).
     rule : BandingRule
 
@@ -765,25 +694,37 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
     -------
     DataFrame
         Index ``study_id``; columns ``cant_tell_items`` and ``no_items`` (e.g. "Q4, Q6"),
-        ``n_cant_tell``, ``n_no`` and ``band``. The counts only feed the rule: they are
-        not a quality score.
+        ``n_cant_tell``, ``n_no``, then ``score`` under a rule of score thresholds (the
+        sum the rule declares; under count limits nothing is summed and there is no such
+        column), ``capped_by`` under a rule with critical questions (the answers that
+        lowered the band, "" when none did), and ``band``.
     """
     cant = consensus.eq("cant_tell")
     no = consensus.eq("no")
     n_cant, n_no = cant.sum(axis=1).astype(int), no.sum(axis=1).astype(int)
     items = np.asarray(consensus.columns)  # a numpy mask per paper, not an Index lookup
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "cant_tell_items": [_items_list(items[r]) for r in cant.to_numpy()],
         "no_items": [_items_list(items[r]) for r in no.to_numpy()],
         "n_cant_tell": n_cant,
         "n_no": n_no,
-        "band": [rule.band(c, n) for c, n in zip(n_cant, n_no)],
     }, index=consensus.index)
+    # One paper at a time through the rule, so that the rule's meaning is written once
+    # (in the contract); a review has tens or hundreds of papers, not millions.
+    judged = [rule.judge({int(i): a for i, a in zip(items, answers) if isinstance(a, str)})
+              for answers in consensus.to_numpy(dtype=object)]
+    if rule.scored:
+        table["score"] = [j.score for j in judged]
+    if rule.critical:
+        table["capped_by"] = [j.capped_by for j in judged]
+    table["band"] = [j.band for j in judged]
+    return table
 
 
 def paper_bands(casp_ratings: pd.DataFrame,
-                rule: str | Mapping[str, Any] | BandingRule = "default") -> pd.DataFrame:
-    """The band of every paper from the consensus answers, under a banding rule.
+                rule: str | Mapping[str, Any] | BandingRule = "default",
+                agreed_label: str = CONSENSUS) -> pd.DataFrame:
+    """The band of every paper from the agreed answers, under a banding rule.
 
     The entry point for other chapters (e.g. the theme sensitivity analysis), so that
     the whole book bands papers in one way.
@@ -792,16 +733,19 @@ def paper_bands(casp_ratings: pd.DataFrame,
     ----------
     casp_ratings : DataFrame
         The ``casp_ratings`` table (columns ``study_id``, ``reviewer``, ``item``,
-        ``rating``); only the consensus answers count.
+        ``rating``); only the agreed answers count.
     rule : str, mapping or BandingRule
-        A declared rule's name or limits (see :meth:`BandingRule.from_parameter`).
+        A declared rule's name or the rule itself (see :meth:`BandingRule.from_parameter`).
+    agreed_label : str
+        The reviewer label of the agreed answers.
 
     Returns
     -------
     DataFrame
         Columns ``study_id`` and ``band``.
     """
-    bands = assign_bands(answers_wide(casp_ratings), BandingRule.from_parameter(rule))
+    bands = assign_bands(answers_wide(casp_ratings, agreed_label),
+                         BandingRule.from_parameter(rule))
     return bands["band"].rename_axis("study_id").reset_index()
 
 
@@ -813,10 +757,28 @@ class RuleDescription:
     description: str
 
 
-def describe_rule(rule: str | Mapping[str, Any] | BandingRule = "default") -> RuleDescription:
-    """The name and the wording of a banding rule."""
-    parsed = BandingRule.from_parameter(rule)
+def describe_rule(rule: str | Mapping[str, Any] | BandingRule = "default",
+                  tool: AppraisalTool | None = None) -> RuleDescription:
+    """The name and the wording of a banding rule of any kind.
+
+    Parameters
+    ----------
+    rule : str, mapping or BandingRule
+    tool : AppraisalTool, optional
+        The checklist whose questions the rule names (the default one when not given).
+    """
+    parsed = BandingRule.from_parameter(rule, tool.question_labels() if tool else None)
     return RuleDescription(parsed.name, parsed.describe())
+
+
+def _scoring_text(rule: BandingRule) -> str:
+    """What the page says after "CASP has no scoring system": that nothing is summed, or
+    what the rule sums despite it."""
+    if not rule.scored:
+        return (", and no total of Yes answers is computed here: a sum would weigh a "
+                "missing ethics statement the same as an unsound analysis.")
+    return ("; this page's rule adds up points all the same, as some reviews do, so its "
+            "bands are only as sound as the points it gives each question and answer.")
 
 
 def band_distribution(bands: pd.DataFrame) -> pd.DataFrame:
@@ -860,6 +822,7 @@ class ReviewJudgement:
     comparison: str
     caveat: str
     rule_status: str
+    rule_scoring: str = ""
 
 
 def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = False,
@@ -904,21 +867,23 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = F
                     if same else "different from the published judgement"),
         caveat=caveat,
         rule_status=("This is the book's default rule."
-                     if rule.limits() == BANDING_RULES["default"].limits()
+                     if rule.criteria() == BANDING_RULES["default"].criteria()
                      else "The book's default rule is different: "
-                          + BANDING_RULES["default"].describe()))
+                          + BANDING_RULES["default"].describe()),
+        rule_scoring=_scoring_text(rule))
 
 
 def compare_rules(consensus: pd.DataFrame, current: BandingRule,
                   rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
     """Bands and review-level judgement under each declared rule, side by side.
 
-    The page's own rule is marked; a page rule that matches none of the declared ones
-    (same limits) is added as its own row.
+    The page's own rule is marked; a page rule that bands like none of the declared
+    ones (same criteria) is added as its own row, whatever its kind.
     """
     rules = dict(rules if rules is not None else BANDING_RULES)
-    if not any(r.limits() == current.limits() for r in rules.values()):
-        rules[current.name] = current
+    if not any(r.criteria() == current.criteria() for r in rules.values()):
+        name = current.name if current.name not in rules else f"{current.name} (this page)"
+        rules[name] = current
     rows = []
     for name, rule in rules.items():
         b = assign_bands(consensus, rule)["band"]
@@ -926,7 +891,7 @@ def compare_rules(consensus: pd.DataFrame, current: BandingRule,
         rows.append({"Rule": name, "In words": rule.describe(),
                      **{BAND_LABELS[x]: int(counts.get(x, 0)) for x in BANDS},
                      "Review-level judgement": BAND_LABELS[median_band(b)],
-                     "This page": "yes" if rule.limits() == current.limits() else ""})
+                     "This page": "yes" if rule.criteria() == current.criteria() else ""})
     return pd.DataFrame(rows).set_index("Rule")
 
 
