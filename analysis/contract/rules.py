@@ -19,7 +19,6 @@ import pandas as pd
 
 from analysis.contract.errors import Problem
 from analysis.contract.package import DataPackage
-from analysis.contract.reviewers import CONSENSUS
 from analysis.contract.tools import item_numbers
 MAX_PROBLEMS = 20  # per rule: the first twenty say what is wrong; more would bury them
 
