@@ -223,3 +223,18 @@ def published_judgement(package: DataPackage) -> pd.Series | None:
     """The review-level quality judgement the package declares as published, if any."""
     facts = published_facts(package)
     return facts.loc["overall_quality"] if "overall_quality" in facts.index else None
+
+
+def judgement_comparison(judgement):
+    """The computed judgement beside the published one, as Markdown; nothing without one.
+
+    A package that declares no published overall judgement (``overall_quality`` in
+    ``study.published``) gets no sentence about one.
+    """
+    from IPython.display import Markdown
+
+    if not judgement.published:
+        return Markdown("")
+    return Markdown(f"The review reported that the overall quality of the evidence was "
+                    f"*{judgement.published}*, according to {judgement.published_source}; "
+                    f"the computed judgement is {judgement.comparison}. {judgement.caveat}")
