@@ -474,7 +474,8 @@ def _shown_text(ctx) -> str:
     if ctx.regression is not None:
         frames.append(prevalence_page.regression_view(ctx.regression))
     cells = " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
-    words = " ".join(getattr(prevalence_page, name)(ctx).data for name in PARAGRAPHS)
+    shown = [getattr(prevalence_page, name)(ctx) for name in PARAGRAPHS]
+    words = " ".join(m.data for m in shown if m is not None)
     return f"{cells} {words} {prevalence_page.forest_note(ctx)}"
 
 

@@ -12,6 +12,7 @@ without published figures.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections.abc import Mapping
@@ -500,9 +501,11 @@ def glue_results(context: PrevalenceContext, prefix: str = "prev") -> list[str]:
 
 
 def _markdown(text: str):
+    """Displayable Markdown, or None (a cell that shows nothing) for no text: an empty
+    Markdown object would show its Python name instead."""
     from IPython.display import Markdown
 
-    return Markdown(text)
+    return Markdown(text) if text.strip() else None
 
 
 def _interval(pooled: PooledPrevalence, ci_words: str = "95% CI ") -> str:
@@ -766,8 +769,8 @@ def income_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(subgroup_view(context.by_income),
-                      caption=f"{context.main_label} studies: pooled prevalence by country "
-                              "income group")
+                      caption=f"Studies of the setting {context.main_label}: pooled "
+                              "prevalence by country income group")
 
 
 def regression_markdown(context: PrevalenceContext):
@@ -794,8 +797,8 @@ def regression_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(regression_view(context.regression),
-                      caption=f"Univariable meta-regression of the {context.main_label} "
-                              "studies")
+                      caption="Univariable meta-regression of the studies of the setting "
+                              f"{context.main_label}")
 
 
 def sensitivity_markdown(context: PrevalenceContext):
@@ -809,8 +812,8 @@ def sensitivity_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(context.sensitivity, precision=2,
-                      caption=f"{context.main_label} prevalence (%) under each scale and "
-                              "tau² estimator")
+                      caption=f"Pooled prevalence (%) of the setting {context.main_label} "
+                              "under each scale and tau² estimator")
 
 
 def single_study_settings(context: PrevalenceContext) -> list[str]:
@@ -844,7 +847,7 @@ def exercise_code(data_dir: str):
         "```python\n"
         "from analysis.contract.validation import load_package\n"
         "from analysis.stats import prevalence\n\n"
-        f"studies = load_package({str(data_dir)!r})[\"prevalence_studies\"]\n"
+        f"studies = load_package({json.dumps(str(data_dir))})[\"prevalence_studies\"]\n"
         "pooled = prevalence.pool(studies[\"cases\"], studies[\"n\"], transform=\"logit\", "
         "tau2_method=\"dl\")\n"
         "```")
