@@ -769,8 +769,8 @@ def income_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(subgroup_view(context.by_income),
-                      caption=f"Studies of the setting {context.main_label}: pooled "
-                              "prevalence by country income group")
+                      caption=f"{context.main_label} studies: pooled prevalence by country "
+                              "income group")
 
 
 def regression_markdown(context: PrevalenceContext):
@@ -797,8 +797,8 @@ def regression_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(regression_view(context.regression),
-                      caption="Univariable meta-regression of the studies of the setting "
-                              f"{context.main_label}")
+                      caption=f"Univariable meta-regression of the {context.main_label} "
+                              "studies")
 
 
 def sensitivity_markdown(context: PrevalenceContext):
@@ -812,8 +812,8 @@ def sensitivity_table(context: PrevalenceContext):
     from analysis.chapters.page import show_table
 
     return show_table(context.sensitivity, precision=2,
-                      caption=f"Pooled prevalence (%) of the setting {context.main_label} "
-                              "under each scale and tau² estimator")
+                      caption=f"{context.main_label} prevalence (%) under each scale and "
+                              "tau² estimator")
 
 
 def single_study_settings(context: PrevalenceContext) -> list[str]:
