@@ -124,8 +124,12 @@ def test_one_study(fixture_package):
     assert "all from one income group (*High income*)" in subgroups
     assert "a subgroup of one study is shown as that study alone" in subgroups
     assert ctx.regression is None and prevalence_page.regression_table(ctx) is None
-    assert "cannot be fitted to the 1 study of the setting" in \
-        prevalence_page.regression_markdown(ctx).data
+    assert prevalence_page.regression_markdown(ctx).data == (
+        "A meta-regression on case-finding design cannot be fitted to the single study of "
+        "the setting *Forensic outpatients*: a single study has no other to be compared "
+        "with.")
+    assert prevalence_page.sensitivity_markdown(ctx).data.startswith(
+        "The single study of the setting *Forensic outpatients* under every scale")
     assert "the setting with the most" not in prevalence_page.pooled_markdown(ctx).data
     assert prevalence_page.forest_note(ctx) == "The last rows pool every study together."
     table = _hartung_knapp(package, ctx)

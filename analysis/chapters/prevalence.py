@@ -338,8 +338,8 @@ def _vocabulary(package: DataPackage, column: str, studies: pd.DataFrame) -> dic
         declared = dict(package.categories("prevalence_studies", column))
     except KeyError:
         declared = {}
-    return {v: declared.get(v, str(v)) for v in
-            [*declared, *(v for v in levels(studies[column], declared) if v not in declared)]}
+    extra = [v for v in levels(studies[column]) if v not in declared]
+    return {**declared, **{v: str(v) for v in extra}}
 
 
 def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
@@ -352,6 +352,8 @@ def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
     if covariate not in rows.columns or covariate in ("study_id", "n", "cases"):
         return meta_regression(rows, covariate, transform, method, None, level, labels), ""
     values = rows[covariate]
+    if len(rows) == 1:
+        return None, "a single study has no other to be compared with"
     if values.nunique() < 2:
         shown = labels.get(values.iloc[0], str(values.iloc[0]))
         return None, (f"all of them have the same {what} ({shown}), so there is nothing "
@@ -453,7 +455,8 @@ def glue_values(context: PrevalenceContext, prefix: str = "prev") -> dict[str, f
     ``<prefix>_income_group_<code>_...`` and ``<prefix>_design_<code>_...`` within the
     main setting; ``<prefix>_<column>_q_between`` (and ``_df_between``,
     ``_p_between``) for each test between subgroups; ``<prefix>_published_<fact_id>``,
-    ``_reanalysis_<fact_id>`` and ``_diff_<fact_id>`` for each published figure.
+    ``_studies_<fact_id>``, ``_reanalysis_<fact_id>`` and ``_diff_<fact_id>`` for each
+    published figure; ``<prefix>_forest_note``, the forest plot's last sentence.
     Statistics: ``k`` (studies; 0 for a category without studies), ``n``,
     ``prevalence``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``fixed`` (%),
     ``tau2``, ``i2`` (%), ``q``, ``q_df``, ``q_p`` (text). A statistic that does not
@@ -777,8 +780,9 @@ def regression_markdown(context: PrevalenceContext):
     """What the meta-regression of the main setting's studies finds, or why there is
     none."""
     what = COVARIATE_LABELS.get(context.covariate, context.covariate).lower()
-    where = f"the {_studies(context.headline.k_main_setting)} of the setting " \
-            f"*{context.main_label}*"
+    k = context.headline.k_main_setting
+    where = (f"the {'single study' if k == 1 else _studies(k)} of the setting "
+             f"*{context.main_label}*")
     reg = context.regression
     if reg is None:
         return _markdown(f"A meta-regression on {what} cannot be fitted to {where}: "
@@ -802,10 +806,16 @@ def regression_table(context: PrevalenceContext):
 
 
 def sensitivity_markdown(context: PrevalenceContext):
+    """What the table of every scale and estimator holds."""
+    k, label = context.headline.k_main_setting, context.main_label
+    if k == 1:
+        return _markdown(
+            f"The single study of the setting *{label}* under every scale and tau² "
+            "estimator (the row marked is this page's): with one study nothing is pooled, "
+            "so the rows differ only in the scale its confidence interval is computed on.")
     return _markdown(
-        f"The {_studies(context.headline.k_main_setting)} of the setting "
-        f"*{context.main_label}* pooled under every combination of scale and tau² "
-        "estimator (the row marked is this page's).")
+        f"The {_studies(k)} of the setting *{label}* pooled under every combination of "
+        "scale and tau² estimator (the row marked is this page's).")
 
 
 def sensitivity_table(context: PrevalenceContext):
