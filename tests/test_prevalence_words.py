@@ -249,3 +249,12 @@ def test_the_multiverse_takes_the_largest_setting_of_any_package(fixture_package
     declared = parse({**{"setting": "prison"}, "choices": {
         "transform": {"options": ["logit"], "main": "logit"}}})
     assert multiverse.setting_studies(studies, declared)["setting"].eq("prison").all()
+
+
+def test_a_declared_setting_must_be_a_code():
+    from analysis.contract.choices import ChoicesError
+
+    with pytest.raises(ChoicesError, match="multiverse.yml: setting: must be a value of "
+                                           "prevalence_studies.setting"):
+        parse({"setting": 5, "choices": {"transform": {"options": ["logit"],
+                                                       "main": "logit"}}})
