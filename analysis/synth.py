@@ -39,11 +39,24 @@ def source_study_section() -> dict:
     """
     section = json.loads(paths.SOURCE_STUDY.read_text(encoding="utf-8"))
     facts = pd.read_csv(paths.PUBLISHED_FACTS, dtype=str, keep_default_na=False)
-    section["published"] = [
-        {key: (None if value == "" else float(value) if key in ("ci_low", "ci_high")
-               else value) for key, value in row.items()}
-        for row in facts.to_dict("records")]
+    section["published"] = []
+    for row in facts.to_dict("records"):
+        fact = {key: (None if value == "" else float(value) if key in ("ci_low", "ci_high")
+                      else value) for key, value in row.items() if key != "compare"}
+        if row.get("compare"):
+            fact["compare"] = _compare(row["compare"])
+        section["published"].append(fact)
     return section
+
+
+def _compare(text: str) -> dict[str, str]:
+    """The ``compare`` cell of published_facts.csv as the study section's object.
+
+    The cell lists the prevalence studies a figure compares with as
+    ``column=value; column=value`` (``setting=community; income_group=high``).
+    """
+    pairs = (part.split("=", 1) for part in text.split(";") if part.strip())
+    return {column.strip(): value.strip() for column, value in pairs}
 
 
 _PAUSE = json.loads(paths.SOURCE_STUDY.read_text(encoding="utf-8"))["fieldwork"]

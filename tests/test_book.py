@@ -164,8 +164,9 @@ def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
     assert found, text[:2000]
     assert found.group(2) == found.group(3)
     prevalence_text = page_text(full_book.html, "prevalence")
-    assert f"Re-analysing the {found.group(1)} community studies" in prevalence_text
-    assert f"gives {float(found.group(2)):.1f} %" in prevalence_text
+    assert (f"Re-analysing the {found.group(1)} studies of this data package that match it "
+            "(Community)") in prevalence_text
+    assert f"gives {float(found.group(2)):.1f}%" in prevalence_text
     assert re.search(r"below 10 % in \d+ % of the [\d,]+ specifications", text)
     assert "The choice that moves the estimate most is the" in text
     assert "{glue" not in text

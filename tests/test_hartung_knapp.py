@@ -92,7 +92,8 @@ def test_freeman_tukey_estimate_outside_the_study_range_is_flagged():
 
 
 def test_setting_table_view_and_words(package):
-    table = hk.setting_sensitivity(package["prevalence_studies"], "logit", "dl")
+    table = hk.setting_sensitivity(package["prevalence_studies"], "logit", "dl",
+                                   labels=package.categories("prevalence_studies", "setting"))
     assert list(table.index) == ["Community", "Primary care attenders",
                                  "Psychiatric outpatients"]
     community = package["prevalence_studies"].query("setting == 'community'")

@@ -196,9 +196,11 @@ def test_every_scale_and_estimator_matches_the_prevalence_chapter(package, book_
     assert len(all_studies) == 8
     for _, row in all_studies.iterrows():
         context = prevalence_page.prevalence_context(package, row["transform"], row["tau2_method"])
-        assert row["prevalence"] == pytest.approx(context.headline.community, abs=1e-12)
-        assert row["ci_low"] == pytest.approx(context.headline.community_ci_low, abs=1e-12)
-        assert row["k"] == context.headline.k_community
+        community = context.setting_estimate("community")
+        assert context.main_setting == "community"
+        assert row["prevalence"] == pytest.approx(100 * community.prevalence, abs=1e-12)
+        assert row["ci_low"] == pytest.approx(100 * community.ci_low, abs=1e-12)
+        assert row["k"] == community.k
 
 
 def test_small_subsets_are_not_pooled(studies, full_sample, choices):
@@ -302,9 +304,13 @@ def test_the_page_marks_the_prevalence_pages_estimate(package):
             taken.listen()
         page = multiverse_page(package)
     assert [str(w.message) for w in caught] == []
-    headline = prevalence_page.prevalence_context(package, "logit", "dl").headline
-    assert page.summary.main_estimate == pytest.approx(headline.community, abs=1e-12)
-    assert page.facts.prevalence_page == headline.community
+    context = prevalence_page.prevalence_context(package, "logit", "dl")
+    community = 100 * context.setting_estimate("community").prevalence
+    assert page.summary.main_estimate == pytest.approx(community, abs=1e-12)
+    assert page.facts.prevalence_page == community
+    assert page.facts.setting_text == ("the 46 studies of the setting Community (the setting "
+                                       "with the most studies, as on the Prevalence context "
+                                       "page)")
     assert page.facts.main_comparison == "the same as"
     assert page.facts.where == "a local Dask cluster of 1 worker"
     assert page.effects.index[0] == page.summary.top_choice

@@ -29,6 +29,7 @@ Reference values and the commands that produced them:
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import matplotlib
@@ -323,9 +324,13 @@ def _toy() -> pd.DataFrame:
     })
 
 
+SETTINGS = {"community": "Community", "primary_care": "Primary care attenders",
+            "outpatient": "Psychiatric outpatients"}
+
+
 def test_between_subgroup_q_by_hand_for_two_groups():
     rows = _toy()[lambda d: d["setting"] != "outpatient"]
-    res = pv.subgroups(rows, "setting")
+    res = pv.subgroups(rows, "setting", labels=SETTINGS)
     a, b = res.pooled["community"], res.pooled["primary_care"]
     assert res.q_between == pytest.approx((a.effect - b.effect) ** 2 / (a.se ** 2 + b.se ** 2))
     assert res.df_between == 1
@@ -333,8 +338,24 @@ def test_between_subgroup_q_by_hand_for_two_groups():
     assert res.table["subgroup"].tolist() == ["Community", "Primary care attenders"]
 
 
+def test_subgroups_follow_the_vocabulary_given_and_codes_without_one():
+    reversed_order = dict(reversed(list(SETTINGS.items())))
+    res = pv.subgroups(_toy(), "setting", labels=reversed_order)
+    assert res.table["subgroup"].tolist() == list(reversed_order.values())
+    bare = pv.subgroups(_toy(), "setting")  # no vocabulary: the codes, sorted
+    assert bare.table["subgroup"].tolist() == ["community", "outpatient", "primary_care"]
+
+
+def test_main_setting_has_the_most_studies_and_a_tie_goes_to_the_first_listed():
+    assert pv.main_setting(_toy()) == "community"
+    tie = _toy().iloc[3:7]  # two community studies, then two primary care ones
+    assert pv.main_setting(tie) == "community"
+    assert pv.main_setting(tie.iloc[::-1]) == "primary_care"
+    assert pv.main_setting(_toy().iloc[:0]) is None
+
+
 def test_subgroup_of_one_study_gets_its_own_estimate():
-    res = pv.subgroups(_toy(), "setting")
+    res = pv.subgroups(_toy(), "setting", labels=SETTINGS)
     row = res.table.set_index("subgroup").loc["Psychiatric outpatients"]
     assert row["k"] == 1 and row["prevalence"] == pytest.approx(50.0)
     assert 0 < row["ci_low"] < 50 < row["ci_high"] < 100
@@ -347,7 +368,8 @@ def test_subgroup_of_one_study_gets_its_own_estimate():
 
 def test_meta_regression_is_weighted_least_squares_with_residual_tau2():
     rows = _toy()[lambda d: d["setting"] == "community"]
-    reg = pv.meta_regression(rows, "design")
+    reg = pv.meta_regression(rows, "design",
+                             labels={"one_stage": "One-stage", "two_stage": "Two-stage"})
     eff = pv.study_effects(rows["cases"], rows["n"])
     X = np.column_stack([np.ones(len(rows)), (rows["design"] == "two_stage").to_numpy(float)])
     w = 1 / (eff.variance + reg.tau2_residual)
@@ -384,16 +406,12 @@ def test_meta_regression_on_year_and_bad_covariates():
 # ---------------------------------------------------------- the bundled data
 
 
-@pytest.mark.parametrize("fact_id, where", [
-    ("prevalence_community", {"setting": "community"}),
-    ("prevalence_high_income", {"setting": "community", "income_group": "high"}),
-    ("prevalence_low_middle_income", {"setting": "community", "income_group": "low_middle"}),
-    ("prevalence_primary_care", {"setting": "primary_care"}),
-])
-def test_calibrated_synthetic_data_reproduce_the_published_pooled_estimates(
-        package, fact_id, where):
+@pytest.mark.parametrize("fact_id", ["prevalence_community", "prevalence_high_income",
+                                     "prevalence_low_middle_income", "prevalence_primary_care"])
+def test_calibrated_synthetic_data_reproduce_the_published_pooled_estimates(package, fact_id):
+    """Each figure is compared with the studies its own compare entry names."""
     studies = package["prevalence_studies"]
-    rows = prevalence_page._select(studies, tuple(where.items()))
+    rows = prevalence_page._select(studies, published(fact_id)["compare"])
     res = pv.pool(rows["cases"], rows["n"], "logit", "dl")
     assert abs(100 * res.prevalence - published(fact_id).number) < 0.5
 
@@ -401,11 +419,28 @@ def test_calibrated_synthetic_data_reproduce_the_published_pooled_estimates(
 def test_chapter_on_the_bundled_data(package):
     ctx = prevalence_page.prevalence_context(package)
     h = ctx.headline
-    assert (h.k_studies, h.k_community, h.k_primary_care, h.k_outpatient) == (63, 46, 8, 9)
-    assert h.max_abs_diff_calibrated < 0.5
+    assert (h.k_studies, h.n_settings, h.main_setting, h.k_main_setting) == (
+        63, 3, "Community", 46)
+    assert ctx.main_setting == "community"
     for name, value in vars(h).items():
         assert isinstance(value, str) or np.isfinite(value), name
-    assert ctx.comparison["fact_id"].tolist() == [c.fact_id for c in prevalence_page.COMPARISONS]
+    glued = prevalence_page.glue_values(ctx)
+    assert [glued[f"prev_setting_{code}_k"] for code in SETTINGS] == [46, 8, 9]
+    assert glued["prev_income_group_low_middle_k"] == 12
+    assert glued["prev_setting_community_prevalence"] == pytest.approx(
+        100 * ctx.main.prevalence)
+    assert all(isinstance(v, str) or np.isfinite(v) for v in glued.values())
+    # The published figures that name their studies, in declared order; the count of
+    # community studies is a published figure without a prevalence to compare.
+    assert ctx.comparison["fact_id"].tolist() == [
+        "prevalence_community", "prevalence_high_income", "prevalence_low_middle_income",
+        "prevalence_primary_care", "prevalence_outpatient", "prevalence_great_britain"]
+    assert ctx.comparison["population"].tolist()[:3] == [
+        "Community", "Community, high income", "Community, low and middle income"]
+    assert ctx.comparison["population"].iloc[-1] == "Community, UK"
+    assert ctx.comparison["k"].tolist() == [46, 34, 12, 8, 9, 2]
+    calibrated = ctx.comparison.iloc[:5]["difference_pp"].abs()
+    assert calibrated.max() < 0.5
     assert len(ctx.studies) == 63
     assert ctx.studies.groupby("setting")["weight_percent"].sum().to_numpy() == \
         pytest.approx([100, 100, 100])
@@ -417,7 +452,7 @@ def test_sensitivity_chapter_states_the_freeman_tukey_caveat(package):
     ctx = prevalence_page.prevalence_context(package, "freeman_tukey", "pm")
     assert ctx.headline.tau2_method_label == "Paule-Mandel"
     assert len(ctx.notes) == 1 and "Schwarzer" in ctx.notes[0]
-    assert abs(ctx.headline.community - 7.8) < 1
+    assert abs(100 * ctx.main.prevalence - 7.8) < 1
 
 
 def _with_studies(package, studies: pd.DataFrame) -> DataPackage:
@@ -426,13 +461,22 @@ def _with_studies(package, studies: pd.DataFrame) -> DataPackage:
     return DataPackage(package.data_dir, package.descriptor, tables)
 
 
+PARAGRAPHS = ("pooled_markdown", "comparison_markdown", "heterogeneity_markdown",
+              "subgroups_markdown", "regression_markdown", "sensitivity_markdown",
+              "method_notes")
+
+
 def _shown_text(ctx) -> str:
-    """Every cell the page shows, as one string."""
+    """Every cell and every generated sentence the page shows, as one string."""
     frames = [prevalence_page.subgroup_view(ctx.by_setting),
               prevalence_page.subgroup_view(ctx.by_income),
-              prevalence_page.regression_view(ctx.regression),
               prevalence_page.comparison_view(ctx.comparison), ctx.sensitivity]
-    return " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
+    if ctx.regression is not None:
+        frames.append(prevalence_page.regression_view(ctx.regression))
+    cells = " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
+    shown = [getattr(prevalence_page, name)(ctx) for name in PARAGRAPHS]
+    words = " ".join(m.data for m in shown if m is not None)
+    return f"{cells} {words} {prevalence_page.forest_note(ctx)}"
 
 
 @pytest.mark.parametrize("transform", ["logit", "freeman_tukey"])
@@ -447,8 +491,11 @@ def test_page_survives_a_single_study_zero_counts_and_n_of_one(package, transfor
     ctx = prevalence_page.prevalence_context(_with_studies(package, studies), transform)
     for name, value in vars(ctx.headline).items():
         assert isinstance(value, str) or np.isfinite(value), name
-    assert ctx.headline.k_primary_care == 1
-    assert "nan" not in _shown_text(ctx).lower()
+    assert ctx.setting_estimate("primary_care").k == 1
+    assert prevalence_page.single_study_settings(ctx) == ["Primary care attenders"]
+    assert not re.search(r"\b(nan|inf|none)\b", _shown_text(ctx).lower())
+    assert "- **Primary care attenders** (1 study): " in \
+        prevalence_page.pooled_markdown(ctx).data
     from analysis.plots import prevalence as plots
 
     ax = plots.forest_plot(ctx.studies, ctx.by_setting, ctx.overall)
@@ -459,11 +506,18 @@ def test_page_survives_a_single_study_zero_counts_and_n_of_one(package, transfor
         assert any("0.5 was added" in note for note in ctx.notes)
 
 
-def test_page_without_a_setting_says_what_to_do(package):
+def test_a_setting_without_studies_is_said_in_words(package):
     studies = package["prevalence_studies"]
     no_outpatients = studies[studies["setting"] != "outpatient"]
-    with pytest.raises(ValueError, match="needs outpatient studies.*add them"):
-        prevalence_page.prevalence_context(_with_studies(package, no_outpatients))
+    ctx = prevalence_page.prevalence_context(_with_studies(package, no_outpatients))
+    assert list(ctx.by_setting.pooled) == ["community", "primary_care"]
+    assert "- **Psychiatric outpatients**: no study of this data package." in \
+        prevalence_page.pooled_markdown(ctx).data
+    assert prevalence_page.glue_values(ctx)["prev_setting_outpatient_k"] == 0
+    outpatients = ctx.comparison.set_index("fact_id").loc["prevalence_outpatient"]
+    assert outpatients["k"] == 0 and np.isnan(outpatients["difference_pp"])
+    assert prevalence_page.comparison_view(ctx.comparison).loc[
+        "Psychiatric outpatients", "Re-analysis, % (95% CI)"] == "–"
 
 
 # ------------------------------------------------------------------- figure

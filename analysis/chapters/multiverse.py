@@ -24,6 +24,8 @@ class Facts:
     n_workers: int
     n_tasks: int
     size: str
+    setting: str
+    setting_text: str
     prevalence_page: float
     main_comparison: str
     choices_text: str
@@ -113,12 +115,20 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                                    n_workers=workers, processes=processes)
     summary = multiverse.summarise(run.table, choices, size)
     main = choices.main
-    # The Prevalence context page's own number, computed by its own function.
+    # The Prevalence context page's own number for the setting, by its own function.
     context = prevalence_page.prevalence_context(package, main["transform"], main["tau2_method"])
-    page_value = context.headline.community if choices.setting == "community" else float("nan")
+    setting = multiverse.setting_of(studies, choices)
+    page_value = 100 * context.setting_estimate(setting).prevalence
     same = bool(np.isclose(page_value, summary.main_estimate, rtol=0, atol=1e-9))
+    label = context.label("setting", setting)
+    k = int((studies["setting"] == setting).sum())
+    why = ("as the choices declare" if choices.setting is not None else
+           "the setting with the most studies, as on the Prevalence context page")
     facts = Facts(where=_where(run), n_workers=run.n_workers, n_tasks=run.n_tasks,
-                  size=size, prevalence_page=page_value,
+                  size=size, setting=label,
+                  setting_text=(f"the {k:,} {'study' if k == 1 else 'studies'} of the setting "
+                                f"{label} ({why})"),
+                  prevalence_page=page_value,
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_plural(len(choices.rules), "rule"),

@@ -1,10 +1,19 @@
 """What the Prevalence context chapter shows and says: the page's view model (one
-:class:`PrevalenceContext` with the numbers its prose quotes), its tables as a reader sees
-them, and the published figures beside the re-analysis.
+:class:`PrevalenceContext`), its tables as a reader sees them, the published figures
+beside the re-analysis, and the paragraphs whose wording depends on the data.
+
+Nothing here names a setting, an income group or a design: the subgroups are the
+vocabularies in force for the package (``package.categories("prevalence_studies",
+...)``), in their order and with their labels; a published figure is compared with the
+studies its ``compare`` entry names (``study.published`` in ``datapackage.json``); and
+every sentence reads correctly for one study or many, one setting or several, with or
+without published figures.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +26,26 @@ from analysis.contract.published import published_facts
 from analysis.stats.prevalence import (COVARIATE_LABELS, LEVEL, TAU2_METHODS, TRANSFORMS,
                                        FreemanTukeyWarning, MetaRegression, PooledPrevalence,
                                        SubgroupAnalysis, correction_note, estimate,
-                                       freeman_tukey_note, meta_regression, study_effects,
-                                       study_table, subgroups, tau2_name, transform_name)
+                                       freeman_tukey_note, levels, main_setting,
+                                       meta_regression, study_effects, study_table,
+                                       subgroups, tau2_name, transform_name)
+
+# The study characteristics the chapter splits the studies by: the setting over every
+# study, the others within the main setting (:func:`analysis.stats.prevalence.main_setting`).
+SUBGROUP_COLUMNS = ("setting", "income_group", "design")
 
 
 def _pct(value: float) -> float:
     return 100 * value
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _join(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def format_p(p: float) -> str:
@@ -103,34 +126,14 @@ def regression_view(regression: MetaRegression) -> pd.DataFrame:
     return table[columns].rename(columns=names).set_index("Term")
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """A published figure and the part of the data package that re-analyses it."""
-
-    fact_id: str
-    population: str
-    where: tuple[tuple[str, str], ...]
+# ------------------------------------------------- published figures, from the package
 
 
-COMPARISONS = (
-    Comparison("prevalence_community", "Community", (("setting", "community"),)),
-    Comparison("prevalence_high_income", "Community, high-income countries",
-               (("setting", "community"), ("income_group", "high"))),
-    Comparison("prevalence_low_middle_income", "Community, low- and middle-income countries",
-               (("setting", "community"), ("income_group", "low_middle"))),
-    Comparison("prevalence_primary_care", "Primary care attenders",
-               (("setting", "primary_care"),)),
-    Comparison("prevalence_outpatient", "Psychiatric outpatients",
-               (("setting", "outpatient"),)),
-    Comparison("prevalence_great_britain", "Community, UK studies",
-               (("setting", "community"), ("country", "UK"))),
-)
-
-
-def _select(studies: pd.DataFrame, where) -> pd.DataFrame:
+def _select(studies: pd.DataFrame, where: Mapping[str, str]) -> pd.DataFrame:
+    """The studies whose columns hold every value of ``where`` (a fact's ``compare``)."""
     mask = np.ones(len(studies), dtype=bool)
-    for column, value in where:
-        mask &= (studies[column] == value).to_numpy()
+    for column, value in where.items():
+        mask &= (studies[column].astype(str) == str(value)).to_numpy()
     return studies[mask]
 
 
@@ -139,57 +142,91 @@ def _short_source(source: str) -> str:
     return source.split(",")[0].strip()
 
 
-def published_comparison(studies: pd.DataFrame, facts: pd.DataFrame, transform: str = "logit",
-                         tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
-    """Each published prevalence beside the re-analysis of the matching studies.
+def population_label(where: Mapping[str, str],
+                     vocabularies: Mapping[str, Mapping[str, str]]) -> str:
+    """The studies a published figure compares with, in the vocabularies' labels.
 
+    ``{"setting": "community", "income_group": "high"}`` -> 'Community, high income';
+    a column without a vocabulary (country) shows its value as it is.
+    """
+    words = []
+    for column, value in where.items():
+        label = vocabularies.get(column, {}).get(value)
+        if label is None:  # a free-text column: the value as written (a country)
+            words.append(str(value))
+        elif not words or label[:2].isupper():  # first, or an abbreviation
+            words.append(label)
+        else:
+            words.append(label[:1].lower() + label[1:])
+    return ", ".join(words)
+
+
+def comparison_facts(facts: pd.DataFrame) -> pd.DataFrame:
+    """The declared published figures that name the studies they compare with."""
+    if facts.empty or "compare" not in facts:
+        return facts.iloc[:0]
+    named = facts["compare"].map(lambda c: isinstance(c, Mapping) and bool(c))
+    return facts[named & facts["number"].notna()]
+
+
+COMPARISON_COLUMNS = ["fact_id", "population", "quantity", "published", "published_ci_low",
+                      "published_ci_high", "published_kind", "source", "short_source", "k",
+                      "reanalysis", "reanalysis_ci_low", "reanalysis_ci_high",
+                      "difference_pp"]
+
+
+def published_comparison(studies: pd.DataFrame, facts: pd.DataFrame, transform: str = "logit",
+                         tau2_method: str = "dl", level: float = LEVEL,
+                         vocabularies: Mapping[str, Mapping[str, str]] | None = None
+                         ) -> pd.DataFrame:
+    """Each published prevalence beside the re-analysis of the studies it names.
+
+    Only the figures whose ``compare`` entry names studies (columns of
+    ``prevalence_studies`` and their values) take part, in declared order.
     ``difference_pp`` is re-analysis minus published, in percentage points. A
     population with no studies in the package gets an empty re-analysis; one with a
     single study gets that study's own estimate.
     """
     rows = []
+    vocabularies = vocabularies or {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FreemanTukeyWarning)
-        for comp in COMPARISONS:
-            if comp.fact_id not in facts.index:
-                continue  # the package does not declare this published figure
-            fact = facts.loc[comp.fact_id]
-            chosen = _select(studies, comp.where)
+        for fact_id, fact in comparison_facts(facts).iterrows():
+            where = dict(fact["compare"])
+            unknown = [c for c in where if c not in studies.columns]
+            chosen = studies.iloc[:0] if unknown else _select(studies, where)
             nan = float("nan")
             value = low = high = nan
             if len(chosen):
                 res = estimate(chosen["cases"], chosen["n"], transform, tau2_method, level)
                 value, low, high = _pct(res.prevalence), _pct(res.ci_low), _pct(res.ci_high)
             rows.append({
-                "fact_id": comp.fact_id, "population": comp.population,
+                "fact_id": fact_id, "population": population_label(where, vocabularies),
+                "quantity": str(fact["quantity"]),
                 "published": float(fact["number"]), "published_ci_low": float(fact["ci_low"]),
                 "published_ci_high": float(fact["ci_high"]),
-                "published_kind": str(fact["kind"]), "source": _short_source(fact["source"]),
+                "published_kind": str(fact["kind"]), "source": str(fact["source"]),
+                "short_source": _short_source(str(fact["source"])),
                 "k": len(chosen), "reanalysis": value, "reanalysis_ci_low": low,
                 "reanalysis_ci_high": high, "difference_pp": value - float(fact["number"]),
             })
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
-COMPARISON_COLUMNS = ["fact_id", "population", "published", "published_ci_low",
-                      "published_ci_high", "published_kind", "source", "k", "reanalysis",
-                      "reanalysis_ci_low", "reanalysis_ci_high", "difference_pp"]
+def _published_text(value: float, low: float, high: float, kind: str) -> str:
+    if np.isfinite(low):
+        return _estimate_text(value, low, high)
+    return f"{value:.1f} ({'approx.; ' if kind == 'approximate' else ''}no CI)"
 
 
 def comparison_view(table: pd.DataFrame) -> pd.DataFrame:
     """The published-versus-re-analysis table as a reader sees it."""
-    published_text = []
-    for v, lo, hi, kind in zip(table["published"], table["published_ci_low"],
-                               table["published_ci_high"], table["published_kind"]):
-        if np.isfinite(lo):
-            published_text.append(_estimate_text(v, lo, hi))
-        else:
-            published_text.append(f"{v:.1f} ({'approx.; ' if kind == 'approximate' else ''}"
-                                  "no CI)")
     return pd.DataFrame({
         "Population": table["population"],
-        "Published, % (95% CI)": published_text,
-        "Source": table["source"],
+        "Published, % (95% CI)": [_published_text(*r) for r in zip(
+            table["published"], table["published_ci_low"], table["published_ci_high"],
+            table["published_kind"])],
+        "Source": table["short_source"],
         "Studies": table["k"],
         "Re-analysis, % (95% CI)": [_estimate_text(*r, digits=2) for r in zip(
             table["reanalysis"], table["reanalysis_ci_low"], table["reanalysis_ci_high"])],
@@ -197,15 +234,16 @@ def comparison_view(table: pd.DataFrame) -> pd.DataFrame:
     }).set_index("Population")
 
 
-def sensitivity_view(studies: pd.DataFrame, setting: str = "community",
-                      transform: str = "logit", tau2_method: str = "dl",
-                      level: float = LEVEL) -> pd.DataFrame:
+def sensitivity_view(studies: pd.DataFrame, setting: str | None = None,
+                     transform: str = "logit", tau2_method: str = "dl",
+                     level: float = LEVEL) -> pd.DataFrame:
     """The pooled prevalence of one setting under every transform and tau² estimator.
 
-    ``this_page`` marks the combination the page was run with. tau² is on each
-    transform's own scale, so only I² and the percentages compare across rows.
+    ``setting`` None takes every study. ``this_page`` marks the combination the page
+    was run with. tau² is on each transform's own scale, so only I² and the
+    percentages compare across rows.
     """
-    rows_ = studies[studies["setting"] == setting]
+    rows_ = studies if setting is None else studies[studies["setting"] == setting]
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FreemanTukeyWarning)
@@ -218,101 +256,113 @@ def sensitivity_view(studies: pd.DataFrame, setting: str = "community",
                         _pct(res.prevalence), _pct(res.ci_low), _pct(res.ci_high), 2),
                     "95% prediction interval": _range_text(_pct(res.pi_low),
                                                            _pct(res.pi_high)),
-                    "I², %": f"{res.i2_percent:.1f}",
+                    "I², %": _fixed([res.i2_percent], 1)[0],
                     "This page": "✓" if (t, m) == (transform, tau2_name(tau2_method))
                     else "",
                 })
     return pd.DataFrame(rows).set_index(["Transform", "tau² estimator"])
 
 
+# ------------------------------------------------------------------ the view model
+
+
 @dataclass(frozen=True)
 class Headline:
-    """Every number the chapter's prose quotes: percentages unless named otherwise.
+    """The few numbers the chapter's fixed prose quotes (glued ``prev_*``).
 
-    ``*_i2`` are I² in %; ``*_tau2`` are on the analysis scale; ``*_p`` are p-values
-    written for prose ('< 0.001'); ``diff_*`` are re-analysis minus published, in
-    percentage points.
+    Everything that depends on which subgroups a package has is glued by
+    :func:`glue_values` and written by the paragraph functions.
     """
 
     transform_label: str
     tau2_method_label: str
     k_studies: int
     n_participants: int
-    k_community: int
-    k_high_income: int
-    k_low_middle_income: int
-    k_primary_care: int
-    k_outpatient: int
+    n_settings: int
     n_corrected: int
-    community: float
-    community_ci_low: float
-    community_ci_high: float
-    community_pi_low: float
-    community_pi_high: float
-    community_fixed: float
-    community_tau2: float
-    community_i2: float
-    community_q: float
-    community_q_df: int
-    community_q_p: str
-    community_harmonic_n: float
-    high_income: float
-    high_income_ci_low: float
-    high_income_ci_high: float
-    low_middle_income: float
-    low_middle_income_ci_low: float
-    low_middle_income_ci_high: float
-    primary_care: float
-    primary_care_ci_low: float
-    primary_care_ci_high: float
-    outpatient: float
-    outpatient_ci_low: float
-    outpatient_ci_high: float
-    setting_q_between: float
-    setting_df_between: int
-    setting_p_between: str
-    income_q_between: float
-    income_df_between: int
-    income_p_between: str
-    published_community: float
-    diff_community: float
-    max_abs_diff_calibrated: float
-    regression_covariate: str
-    regression_qm: float
-    regression_qm_df: int
-    regression_qm_p: str
-    regression_r2: float
-    regression_tau2_residual: float
+    main_setting: str
+    k_main_setting: int
 
 
 @dataclass(frozen=True, eq=False)
 class PrevalenceContext:
-    """Everything the Prevalence context chapter shows, computed once."""
+    """Everything the Prevalence context chapter shows, computed once.
+
+    ``main_setting`` is the code of the setting whose studies the analyses within one
+    setting take (``by_income``, ``by_design``, ``regression``, ``sensitivity``):
+    the setting with the most studies. ``regression`` is None when the covariate cannot
+    be fitted to those studies; ``regression_reason`` then says why, in words.
+    ``vocabularies`` are the categories in force for each subgroup column (code ->
+    label, display order), including those without studies.
+    """
 
     transform: str
     tau2_method: str
+    covariate: str
+    synthetic: bool
+    invented: tuple[str, ...]
+    vocabularies: Mapping[str, Mapping[str, str]]
     studies: pd.DataFrame
     by_setting: SubgroupAnalysis
+    main_setting: str
     by_income: SubgroupAnalysis
+    by_design: SubgroupAnalysis
     overall: PooledPrevalence
-    regression: MetaRegression
+    regression: MetaRegression | None
+    regression_reason: str
     comparison: pd.DataFrame
     sensitivity: pd.DataFrame
     headline: Headline
     notes: tuple[str, ...]
 
+    def label(self, column: str, code: str) -> str:
+        return self.vocabularies.get(column, {}).get(code, str(code))
 
-# The published figures the bundled synthetic data were calibrated to (analysis.synth).
-CALIBRATED = ("prevalence_community", "prevalence_high_income",
-              "prevalence_low_middle_income", "prevalence_primary_care",
-              "prevalence_outpatient")
+    @property
+    def main_label(self) -> str:
+        return self.label("setting", self.main_setting)
+
+    @property
+    def main(self) -> PooledPrevalence:
+        """The pooled prevalence of the main setting."""
+        return self.by_setting.pooled[self.main_setting]
+
+    def setting_estimate(self, setting: str) -> PooledPrevalence | None:
+        """The pooled prevalence of one setting (None: no study has it)."""
+        return self.by_setting.pooled.get(setting)
 
 
-def _require(pooled: Mapping[str, PooledPrevalence], key: str, what: str) -> PooledPrevalence:
-    if key not in pooled:
-        raise ValueError(f"the chapter needs {what} in prevalence_studies.csv and found "
-                         "none; add them, or drop the prevalence page from book/pages.yml")
-    return pooled[key]
+def _vocabulary(package: DataPackage, column: str, studies: pd.DataFrame) -> dict[str, str]:
+    """The categories in force for a column; values the data have beyond them follow."""
+    try:
+        declared = dict(package.categories("prevalence_studies", column))
+    except KeyError:
+        declared = {}
+    extra = [v for v in levels(studies[column]) if v not in declared]
+    return {**declared, **{v: str(v) for v in extra}}
+
+
+def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
+                level: float, labels: Mapping[str, str]) -> tuple[MetaRegression | None, str]:
+    """The meta-regression of one setting's studies, or why the data cannot support it.
+
+    An unknown covariate is the page's mistake, not the data's: that still raises.
+    """
+    what = COVARIATE_LABELS.get(covariate, covariate).lower()
+    if covariate not in rows.columns or covariate in ("study_id", "n", "cases"):
+        return meta_regression(rows, covariate, transform, method, None, level, labels), ""
+    values = rows[covariate]
+    if len(rows) == 1:
+        return None, "a single study has no other to be compared with"
+    if values.nunique() < 2:
+        shown = labels.get(values.iloc[0], str(values.iloc[0]))
+        return None, (f"all of them have the same {what} ({shown}), so there is nothing "
+                      "to compare")
+    n_coefficients = 2 if pd.api.types.is_numeric_dtype(values) else values.nunique()
+    if len(rows) < n_coefficients + 1:
+        return None, (f"a model with {n_coefficients} coefficients needs at least "
+                      f"{n_coefficients + 1} studies")
+    return meta_regression(rows, covariate, transform, method, None, level, labels), ""
 
 
 def prevalence_context(package: DataPackage, transform: str = "logit",
@@ -323,71 +373,471 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
     Parameters
     ----------
     package : DataPackage
-        A validated data package.
+        A validated data package with at least one prevalence study.
     transform, tau2_method, level
-        As in :func:`pool`.
+        As in :func:`analysis.stats.prevalence.pool`.
     covariate : str
-        Covariate of the meta-regression on the community studies.
+        Covariate of the meta-regression on the studies of the main setting.
     """
     transform, method = transform_name(transform), tau2_name(tau2_method)
     studies = package["prevalence_studies"]
-    by_setting = subgroups(studies, "setting", transform, method, level)
-    community_rows = studies[studies["setting"] == "community"]
-    by_income = subgroups(community_rows, "income_group", transform, method, level)
+    if studies.empty:
+        raise ValueError("the Prevalence context chapter needs at least one row in "
+                         "prevalence_studies.csv")
+    vocabularies = {c: _vocabulary(package, c, studies) for c in SUBGROUP_COLUMNS}
+    by_setting = subgroups(studies, "setting", transform, method, level,
+                           vocabularies["setting"])
+    main = main_setting(studies)
+    main_rows = studies[studies["setting"] == main]
+    by_income = subgroups(main_rows, "income_group", transform, method, level,
+                          vocabularies["income_group"])
+    by_design = subgroups(main_rows, "design", transform, method, level,
+                          vocabularies["design"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FreemanTukeyWarning)
         overall = estimate(studies["cases"], studies["n"], transform, method, level)
-    regression = meta_regression(studies, covariate, transform, method, "community", level)
+    covariate_labels = vocabularies.get(covariate) or (
+        _vocabulary(package, covariate, studies) if covariate in studies.columns else {})
+    regression, reason = _regression(main_rows, covariate, transform, method, level,
+                                     covariate_labels)
     comparison = published_comparison(studies, published_facts(package), transform, method,
-                                      level)
-    c = _require(by_setting.pooled, "community", "community studies")
-    hi = _require(by_income.pooled, "high", "high-income community studies")
-    lm = _require(by_income.pooled, "low_middle", "low- and middle-income community studies")
-    pc = _require(by_setting.pooled, "primary_care", "primary care studies")
-    op = _require(by_setting.pooled, "outpatient", "outpatient studies")
-    diffs = comparison.set_index("fact_id")["difference_pp"]
+                                      level, vocabularies)
     eff = study_effects(studies["cases"], studies["n"], transform)
     headline = Headline(
         transform_label=TRANSFORMS[transform], tau2_method_label=TAU2_METHODS[method][1],
         k_studies=len(studies), n_participants=int(studies["n"].sum()),
-        k_community=c.k, k_high_income=hi.k, k_low_middle_income=lm.k,
-        k_primary_care=pc.k, k_outpatient=op.k, n_corrected=eff.n_corrected,
-        community=_pct(c.prevalence), community_ci_low=_pct(c.ci_low),
-        community_ci_high=_pct(c.ci_high), community_pi_low=_pct(c.pi_low),
-        community_pi_high=_pct(c.pi_high), community_fixed=_pct(c.fixed_prevalence),
-        community_tau2=c.tau2, community_i2=c.i2_percent, community_q=c.q,
-        community_q_df=c.q_df, community_q_p=format_p(c.q_p),
-        community_harmonic_n=c.harmonic_n,
-        high_income=_pct(hi.prevalence), high_income_ci_low=_pct(hi.ci_low),
-        high_income_ci_high=_pct(hi.ci_high),
-        low_middle_income=_pct(lm.prevalence), low_middle_income_ci_low=_pct(lm.ci_low),
-        low_middle_income_ci_high=_pct(lm.ci_high),
-        primary_care=_pct(pc.prevalence), primary_care_ci_low=_pct(pc.ci_low),
-        primary_care_ci_high=_pct(pc.ci_high),
-        outpatient=_pct(op.prevalence), outpatient_ci_low=_pct(op.ci_low),
-        outpatient_ci_high=_pct(op.ci_high),
-        setting_q_between=by_setting.q_between, setting_df_between=by_setting.df_between,
-        setting_p_between=format_p(by_setting.p_between),
-        income_q_between=by_income.q_between, income_df_between=by_income.df_between,
-        income_p_between=format_p(by_income.p_between),
-        published_community=float(comparison.set_index("fact_id")
-                                   .loc["prevalence_community", "published"]),
-        diff_community=float(diffs["prevalence_community"]),
-        max_abs_diff_calibrated=float(diffs[list(CALIBRATED)].abs().max()),
-        regression_covariate=regression.covariate_label.lower(),
-        regression_qm=regression.qm, regression_qm_df=regression.qm_df,
-        regression_qm_p=format_p(regression.qm_p), regression_r2=regression.r2_percent,
-        regression_tau2_residual=float(regression.tau2_residual),
-    )
+        n_settings=len(by_setting.pooled), n_corrected=eff.n_corrected,
+        main_setting=vocabularies["setting"].get(main, str(main)),
+        k_main_setting=len(main_rows))
+    main_pooled = by_setting.pooled[main]
     return PrevalenceContext(
-        transform=transform, tau2_method=method,
-        studies=study_table(studies, "setting", transform, method, level),
-        by_setting=by_setting, by_income=by_income, overall=overall,
-        regression=regression, comparison=comparison,
-        sensitivity=sensitivity_view(studies, "community", transform, method, level),
+        transform=transform, tau2_method=method, covariate=covariate,
+        synthetic=package.synthetic,
+        invented=tuple(str(i) for i in package.descriptor.get("invented", []) or []),
+        vocabularies=vocabularies,
+        studies=study_table(studies, "setting", transform, method, level,
+                            vocabularies["setting"]),
+        by_setting=by_setting, main_setting=main, by_income=by_income, by_design=by_design,
+        overall=overall, regression=regression, regression_reason=reason,
+        comparison=comparison,
+        sensitivity=sensitivity_view(studies, main, transform, method, level),
         headline=headline, notes=tuple(correction_note(eff) + freeman_tukey_note(
-            study_effects(community_rows["cases"], community_rows["n"], transform), c.effect)),
+            study_effects(main_rows["cases"], main_rows["n"], transform),
+            main_pooled.effect)),
     )
+
+
+# ------------------------------------------------------------------------ glue
+
+
+def _glue_name(*parts: str) -> str:
+    """A glue name from codes: lower case, anything but letters and digits as '_'."""
+    return re.sub(r"[^a-z0-9]+", "_", "_".join(parts).lower()).strip("_")
+
+
+def _pooled_values(pooled: PooledPrevalence) -> dict[str, float | int | str]:
+    values: dict[str, float | int | str] = {
+        "k": pooled.k, "n": pooled.n, "prevalence": _pct(pooled.prevalence),
+        "ci_low": _pct(pooled.ci_low), "ci_high": _pct(pooled.ci_high),
+        "pi_low": _pct(pooled.pi_low), "pi_high": _pct(pooled.pi_high),
+        "fixed": _pct(pooled.fixed_prevalence), "tau2": pooled.tau2,
+        "i2": pooled.i2_percent, "q": pooled.q, "q_df": pooled.q_df,
+    }
+    if np.isfinite(pooled.q_p):
+        values["q_p"] = format_p(pooled.q_p)
+    return values
+
+
+def glue_values(context: PrevalenceContext, prefix: str = "prev") -> dict[str, float | int | str]:
+    """Every per-subgroup number of the chapter under a name made of its codes.
+
+    ``<prefix>_setting_<code>_<statistic>`` for each setting, and
+    ``<prefix>_income_group_<code>_...`` and ``<prefix>_design_<code>_...`` within the
+    main setting; ``<prefix>_<column>_q_between`` (and ``_df_between``,
+    ``_p_between``) for each test between subgroups; ``<prefix>_published_<fact_id>``,
+    ``_studies_<fact_id>``, ``_reanalysis_<fact_id>`` and ``_diff_<fact_id>`` for each
+    published figure; ``<prefix>_forest_note``, the forest plot's last sentence.
+    Statistics: ``k`` (studies; 0 for a category without studies), ``n``,
+    ``prevalence``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``fixed`` (%),
+    ``tau2``, ``i2`` (%), ``q``, ``q_df``, ``q_p`` (text). A statistic that does not
+    exist (tau² of one study, the prediction interval of two) is not glued, so prose
+    cannot print it.
+    """
+    out: dict[str, float | int | str] = {}
+    for column, analysis in (("setting", context.by_setting),
+                             ("income_group", context.by_income),
+                             ("design", context.by_design)):
+        for code in context.vocabularies[column]:
+            pooled = analysis.pooled.get(code)
+            stats = _pooled_values(pooled) if pooled is not None else {"k": 0}
+            for name, value in stats.items():
+                out[_glue_name(prefix, column, code, name)] = value
+        if analysis.df_between:
+            out[_glue_name(prefix, column, "q_between")] = analysis.q_between
+            out[_glue_name(prefix, column, "df_between")] = analysis.df_between
+            out[_glue_name(prefix, column, "p_between")] = format_p(analysis.p_between)
+    out[_glue_name(prefix, "forest_note")] = forest_note(context)
+    for row in context.comparison.itertuples():
+        out[_glue_name(prefix, "published", row.fact_id)] = row.published
+        out[_glue_name(prefix, "studies", row.fact_id)] = row.k
+        if row.k:
+            out[_glue_name(prefix, "reanalysis", row.fact_id)] = row.reanalysis
+            out[_glue_name(prefix, "diff", row.fact_id)] = row.difference_pp
+    return {name: value for name, value in out.items()
+            if isinstance(value, str) or np.isfinite(value)}
+
+
+def glue_results(context: PrevalenceContext, prefix: str = "prev") -> list[str]:
+    """Glue the headline and :func:`glue_values` for the page's prose; the names glued."""
+    from myst_nb import glue
+
+    from analysis.chapters.glue import glue_fields
+
+    names = glue_fields(context.headline, prefix)
+    for name, value in glue_values(context, prefix).items():
+        glue(name, value, display=False)
+        names.append(name)
+    return names
+
+
+# ------------------------------------------------------------- the page's paragraphs
+
+
+def _markdown(text: str):
+    """Displayable Markdown, or None (a cell that shows nothing) for no text: an empty
+    Markdown object would show its Python name instead."""
+    from IPython.display import Markdown
+
+    return Markdown(text) if text.strip() else None
+
+
+def _interval(pooled: PooledPrevalence, ci_words: str = "95% CI ") -> str:
+    return (f"{_pct(pooled.prevalence):.1f}% ({ci_words}{_pct(pooled.ci_low):.1f} to "
+            f"{_pct(pooled.ci_high):.1f}%)")
+
+
+def _studies(k: int) -> str:
+    return _plural(k, "study", "studies")
+
+
+def _subgroup_items(context: PrevalenceContext, column: str, analysis: SubgroupAnalysis,
+                    none: str) -> list[str]:
+    """One list item per category of the vocabulary, with or without studies."""
+    items = []
+    for code, label in context.vocabularies[column].items():
+        pooled = analysis.pooled.get(code)
+        if pooled is None:
+            items.append(f"- **{label}**: {none}.")
+        elif pooled.k == 1:
+            items.append(f"- **{label}** (1 study): {_interval(pooled)}, that study's own "
+                         "estimate.")
+        else:
+            items.append(f"- **{label}** ({_studies(pooled.k)}): {_interval(pooled)}.")
+    return items
+
+
+def pooled_markdown(context: PrevalenceContext):
+    """The pooled prevalence of every setting, and of every income group within the
+    main setting, in the vocabularies' labels and order (categories without a study
+    say so)."""
+    h = context.headline
+    lines = [f"The {_plural(h.k_studies, 'prevalence study', 'prevalence studies')} of "
+             f"this data package assessed {_plural(h.n_participants, 'person', 'people')}. "
+             f"Pooled on the {h.transform_label} scale, setting by setting:", ""]
+    lines += _subgroup_items(context, "setting", context.by_setting,
+                             "no study of this data package")
+    income = context.by_income
+    most = ", the setting with the most studies" if h.n_settings > 1 else ""
+    lines += ["", f"Within the setting *{context.main_label}* "
+                  f"({_plural(h.k_main_setting, 'study', 'studies')}{most}), by country "
+                  "income group:", ""]
+    lines += _subgroup_items(context, "income_group", income, "no study of this setting")
+    return _markdown("\n".join(lines))
+
+
+def _calibration_sources(context: PrevalenceContext) -> list[str]:
+    """The sources the package says its invented studies were calibrated to."""
+    said = " ".join(i for i in context.invented if "calibrat" in i.lower())
+    return [s for s in dict.fromkeys(context.comparison["short_source"]) if s and s in said]
+
+
+def _bibliography() -> list[tuple[str, str, str]]:
+    """(key, first author's surname, year) of every entry of the book's bibliography."""
+    from analysis import paths
+
+    bib = paths.BOOK / "references.bib"
+    if not bib.exists():
+        return []
+    entries = []
+    for entry in re.split(r"\n(?=@)", "\n" + bib.read_text(encoding="utf-8")):
+        key = re.match(r"\s*@\w+\{([^,\s]+),", entry)
+        author = re.search(r"\bauthor\s*=\s*\{+\s*([^,{}]+)", entry)
+        year = re.search(r"\byear\s*=\s*\{?(\d{4})", entry)
+        if key and author and year:
+            entries.append((key.group(1), author.group(1).strip(), year.group(1)))
+    return entries
+
+
+def cite_source(source: str) -> str:
+    """A published figure's source as the page prints it, linked to the bibliography.
+
+    The source is the package's own text ('Winsper et al. 2020, Br J Psychiatry ...').
+    When the book's bibliography has exactly one work by that first author in that
+    year, its author-year part becomes a citation of that work; otherwise the text is
+    printed as it is.
+    """
+    found = re.match(r"\s*([^\W\d][\w'\- ]*?)(?: et al\.?)?,? (\d{4})\b(.*)$", source, re.S)
+    if not found:
+        return source
+    surname, year, rest = found.groups()
+    keys = [key for key, author, y in _bibliography()
+            if y == year and author.lower() == surname.strip().lower()]
+    return f"{{cite:t}}`{keys[0]}`{rest}" if len(keys) == 1 else source
+
+
+def comparison_markdown(context: PrevalenceContext):
+    """The published figures beside the re-analysis, in words (nothing when the package
+    declares none); for synthetic data also what the calibration can and cannot show."""
+    table = context.comparison
+    if table.empty:
+        return _markdown("")
+    first = table.iloc[0]
+    n = len(table)
+    published = (f"{first['published']:.1f}%" + (
+        f" (95% CI {first['published_ci_low']:.1f} to {first['published_ci_high']:.1f}%)"
+        if np.isfinite(first["published_ci_low"]) else
+        " (approximate, with no confidence interval)" if first["published_kind"] ==
+        "approximate" else " (with no confidence interval)"))
+    sources = list(dict.fromkeys(table["source"]))
+    if n == 1:
+        text = [f"The data package declares one published prevalence figure, naming the "
+                f"studies it compares with: *{first['quantity']}*, {published} according to "
+                f"{cite_source(first['source'])}."]
+    else:
+        cited = "; ".join(cite_source(s) for s in sources)
+        text = [f"The data package declares {n} published prevalence figures, each naming "
+                "the studies it compares with, from "
+                + (f"one source, {cited}." if len(sources) == 1 else
+                   f"{len(sources)} sources: {cited}.")
+                + f" The first is *{first['quantity']}*, {published} according to "
+                f"{first['short_source']}."]
+    if first["k"]:
+        text.append(f"Re-analysing the {_studies(int(first['k']))} of this data package "
+                    f"that match it ({first['population']}) gives "
+                    f"**{first['reanalysis']:.1f}%** (95% CI {first['reanalysis_ci_low']:.1f} "
+                    f"to {first['reanalysis_ci_high']:.1f}%), a difference of "
+                    f"{_signed(first['difference_pp'])} percentage points.")
+    else:
+        text.append(f"No study of this data package matches it ({first['population']}), "
+                    "so there is nothing to re-analyse.")
+    text.append("The table sets " + ("it" if n == 1 else "every figure")
+                + " beside the re-analysis of the studies "
+                + ("it names." if n == 1 else "each names."))
+    paragraphs = [" ".join(text)]
+    if context.synthetic:
+        paragraphs.append(_calibration_text(context))
+    return _markdown("\n\n".join(p for p in paragraphs if p))
+
+
+def _calibration_text(context: PrevalenceContext) -> str:
+    """What a comparison with invented studies shows (synthetic packages only)."""
+    table = context.comparison
+    sources = _calibration_sources(context)
+    calibrated = table[table["short_source"].isin(sources) & (table["k"] > 0)]
+    text = []
+    if len(calibrated):
+        figures = ("the figure" if len(calibrated) == 1 else
+                   f"the {len(calibrated)} figures")
+        text.append(f"Across {figures} the package's studies were calibrated to "
+                    f"({_join(sources)}), the largest difference is "
+                    f"{calibrated['difference_pp'].abs().max():.2f} percentage points.")
+    text.append("A re-analysis of synthetic data cannot reproduce a published estimate "
+                "exactly: the synthetic studies are invented whole-number counts"
+                + (" whose pooled value was tuned to land near the published point "
+                   "estimate under the main analysis" if len(calibrated) else "")
+                + ", not the real studies with their own sample sizes, heterogeneity and "
+                "analytic choices"
+                + (", so only the point estimates agree, and only to within that "
+                   "calibration." if len(calibrated) else "."))
+    for row in table[table["published_kind"] == "approximate"].itertuples():
+        text.append(f"The published figure for {row.population} is approximate: "
+                    f"{row.source}.")
+    for row in table[~table["short_source"].isin(sources) & (table["k"] > 0)].itertuples():
+        text.append(f"The data were not calibrated to {row.short_source}: its row "
+                    f"({row.population}) compares a published figure with "
+                    f"{'an invented study' if row.k == 1 else f'{row.k} invented studies'} "
+                    "and says nothing about the population it describes.")
+    return " ".join(text)
+
+
+def comparison_table(context: PrevalenceContext):
+    """The published-versus-re-analysis table, or nothing when no figure is declared."""
+    if context.comparison.empty:
+        return None
+    from analysis.chapters.page import show_table
+
+    return show_table(comparison_view(context.comparison), precision=2,
+                      caption="Published prevalence (%) and the re-analysis of the matching "
+                              "studies; difference = re-analysis minus published, in "
+                              "percentage points")
+
+
+def _heterogeneity_words(pooled: PooledPrevalence) -> str:
+    if pooled.q_p < 0.05:
+        return ("disagree far more than their sampling error allows"
+                if pooled.i2_percent >= 75 else
+                "disagree more than their sampling error allows")
+    return "disagree no more than their sampling error would allow"
+
+
+def heterogeneity_markdown(context: PrevalenceContext):
+    """Heterogeneity among the main setting's studies, for one, two or many studies."""
+    pooled, label, scale = context.main, context.main_label, context.headline.transform_label
+    if pooled.k == 1:
+        return _markdown(
+            f"The setting *{label}* has a single study, so there is no between-study "
+            "variance to estimate: no tau², I², Q or prediction interval. Its prevalence "
+            f"is that study's own, {_interval(pooled)}.")
+    df = _plural(pooled.q_df, "degree", "degrees")
+    text = [f"The {_studies(pooled.k)} of the setting *{label}* "
+            f"{_heterogeneity_words(pooled)}: I² is {pooled.i2_percent:.1f}% "
+            f"(Q = {pooled.q:.1f} on {df} of freedom, p {format_p(pooled.q_p)}) and tau² "
+            f"is {pooled.tau2:.3f} on the {scale} scale."]
+    if np.isfinite(pooled.pi_low):
+        text.append(f"The 95% prediction interval runs from {_pct(pooled.pi_low):.1f}% to "
+                    f"{_pct(pooled.pi_high):.1f}%: a new study like these could plausibly "
+                    "find any prevalence in that range, which the single pooled figure of "
+                    f"{_pct(pooled.prevalence):.1f}% hides.")
+    else:
+        text.append("With two studies there is no prediction interval: it needs at least "
+                    "three, for its t distribution has k − 2 degrees of freedom.")
+    fixed = _pct(pooled.fixed_prevalence)
+    if pooled.tau2 > 0 and pooled.q_p < 0.05:
+        text.append(f"(The fixed-effect estimate, {fixed:.1f}%, leans towards the largest "
+                    "studies and is not the right summary for studies this diverse.)")
+    elif pooled.tau2 > 0:
+        text.append(f"(The fixed-effect estimate is {fixed:.1f}%.)")
+    else:
+        text.append("tau² is estimated at zero, so the random-effects estimate is the "
+                    f"fixed-effect one, {fixed:.1f}%.")
+    return _markdown(" ".join(text))
+
+
+def _how_different(p: float) -> str:
+    return ("far more than chance allows" if p < 0.001 else "more than chance allows"
+            if p < 0.05 else "no more than chance would allow")
+
+
+def _between_words(analysis: SubgroupAnalysis) -> str:
+    return (f"{_how_different(analysis.p_between)} (test for subgroup differences "
+            f"Q = {analysis.q_between:.1f}, df = {analysis.df_between}, "
+            f"p {format_p(analysis.p_between)})")
+
+
+def subgroups_markdown(context: PrevalenceContext):
+    """The tests between settings and between income groups, in words that fit one
+    subgroup or many."""
+    by_setting, income = context.by_setting, context.by_income
+    main = context.main_label
+    text = []
+    if by_setting.df_between:
+        text.append(f"The settings differ {_between_words(by_setting)}.")
+    else:
+        text.append(f"Every study sampled one setting, *{main}*, so there is no test "
+                    "between settings.")
+    labels = [f"*{context.label('income_group', c)}*" for c in income.pooled]
+    if income.df_between:
+        text.append(f"Among the studies of the setting *{main}*, the income groups "
+                    f"({_join(labels)}) differ {_between_words(income)}.")
+    else:
+        text.append(f"The studies of the setting *{main}* are all from one income group "
+                    f"({labels[0]}), so there is no test between income groups.")
+    singles = any(p.k == 1 for a in (by_setting, income) for p in a.pooled.values())
+    text.append("Each subgroup has its own tau²; "
+                + ("a subgroup of one study is shown as that study alone."
+                   if singles else "a subgroup of one study would be shown as that study "
+                                   "alone."))
+    return _markdown(" ".join(text))
+
+
+def setting_table(context: PrevalenceContext):
+    from analysis.chapters.page import show_table
+
+    return show_table(subgroup_view(context.by_setting),
+                      caption="Pooled prevalence by setting: random effects; k studies; "
+                              "PI, prediction interval; Q, Cochran's Q")
+
+
+def income_table(context: PrevalenceContext):
+    from analysis.chapters.page import show_table
+
+    return show_table(subgroup_view(context.by_income),
+                      caption=f"{context.main_label} studies: pooled prevalence by country "
+                              "income group")
+
+
+def regression_markdown(context: PrevalenceContext):
+    """What the meta-regression of the main setting's studies finds, or why there is
+    none."""
+    what = COVARIATE_LABELS.get(context.covariate, context.covariate).lower()
+    k = context.headline.k_main_setting
+    where = (f"the {'single study' if k == 1 else _studies(k)} of the setting "
+             f"*{context.main_label}*")
+    reg = context.regression
+    if reg is None:
+        return _markdown(f"A meta-regression on {what} cannot be fitted to {where}: "
+                         f"{context.regression_reason}.")
+    df = _plural(reg.qm_df, "degree", "degrees")
+    return _markdown(
+        f"Does a study's {what} explain some of the differences between {where}? The test "
+        f"of the moderator gives Q = {reg.qm:.2f} on {df} of freedom "
+        f"(p {format_p(reg.qm_p)}), and the moderator accounts for {reg.r2_percent:.0f}% "
+        f"of tau² (residual tau² {reg.tau2_residual:.3f}).")
+
+
+def regression_table(context: PrevalenceContext):
+    if context.regression is None:
+        return None
+    from analysis.chapters.page import show_table
+
+    return show_table(regression_view(context.regression),
+                      caption=f"Univariable meta-regression of the {context.main_label} "
+                              "studies")
+
+
+def sensitivity_markdown(context: PrevalenceContext):
+    """What the table of every scale and estimator holds."""
+    k, label = context.headline.k_main_setting, context.main_label
+    if k == 1:
+        return _markdown(
+            f"The single study of the setting *{label}* under every scale and tau² "
+            "estimator (the row marked is this page's): with one study nothing is pooled, "
+            "so the rows differ only in the scale its confidence interval is computed on.")
+    return _markdown(
+        f"The {_studies(k)} of the setting *{label}* pooled under every combination of "
+        "scale and tau² estimator (the row marked is this page's).")
+
+
+def sensitivity_table(context: PrevalenceContext):
+    from analysis.chapters.page import show_table
+
+    return show_table(context.sensitivity, precision=2,
+                      caption=f"{context.main_label} prevalence (%) under each scale and "
+                              "tau² estimator")
+
+
+def single_study_settings(context: PrevalenceContext) -> list[str]:
+    """Labels of the settings with a single study, in the vocabulary's order."""
+    return [context.label("setting", code) for code, pooled in context.by_setting.pooled.items()
+            if pooled.k == 1]
+
+
+def forest_note(context: PrevalenceContext) -> str:
+    """The last sentence of the forest plot's caption."""
+    if not context.by_setting.df_between:
+        return "The last rows pool every study together."
+    return ("The last rows pool all settings together, for reference only: the settings "
+            f"differ {_how_different(context.by_setting.p_between)}.")
 
 
 def method_notes(context: PrevalenceContext):
@@ -395,9 +845,19 @@ def method_notes(context: PrevalenceContext):
 
     Displays nothing visible when there is nothing to say.
     """
-    from IPython.display import Markdown
-
     if not context.notes:
-        return Markdown("*No study needed a continuity correction, and the analysis scale "
-                        "has an exact back-transformation.*")
-    return Markdown("\n\n".join(f"> **Note.** {note}" for note in context.notes))
+        return _markdown("*No study needed a continuity correction, and the analysis scale "
+                         "has an exact back-transformation.*")
+    return _markdown("\n\n".join(f"> **Note.** {note}" for note in context.notes))
+
+
+def exercise_code(data_dir: str):
+    """The code the exercises start from, reading the book's own data package."""
+    return _markdown(
+        "```python\n"
+        "from analysis.contract.validation import load_package\n"
+        "from analysis.stats import prevalence\n\n"
+        f"studies = load_package({json.dumps(str(data_dir))})[\"prevalence_studies\"]\n"
+        "pooled = prevalence.pool(studies[\"cases\"], studies[\"n\"], transform=\"logit\", "
+        "tau2_method=\"dl\")\n"
+        "```")

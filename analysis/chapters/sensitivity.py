@@ -1,4 +1,7 @@
-"""What the prevalence pages say about the Hartung-Knapp interval and the range check."""
+"""What the prevalence pages say about the Hartung-Knapp interval and the range check.
+
+The sentences fit any number of settings: none with two studies to pool, one, or many.
+"""
 
 from __future__ import annotations
 
@@ -56,3 +59,58 @@ def sensitivity_words(table: pd.DataFrame) -> SensitivityWords:
         n_settings=int(len(table)), n_wider=int((table["width_ratio"] > 1).sum()),
         widest_setting=str(widest), widest_ratio=float(table.loc[widest, "width_ratio"]),
         range_text=range_text)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def hartung_knapp_markdown(table: pd.DataFrame, single: list[str] = ()):
+    """How the Hartung-Knapp interval compares with the usual one, setting by setting.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.stats.hartung_knapp.setting_sensitivity`.
+    single : list of str
+        Labels of the settings with a single study (they have no such interval).
+    """
+    from IPython.display import Markdown
+
+    words = sensitivity_words(table)
+    if words.n_settings == 0:
+        text = "No setting has two or more studies, so there is no interval to compare."
+    elif words.n_settings == 1:
+        how = "wider than" if words.widest_ratio > 1 else "no wider than"
+        text = (f"It is {how} the usual interval for {words.widest_setting} (ratio of the "
+                f"two widths {words.widest_ratio:.2f}).")
+    else:
+        text = (f"It is wider than the usual interval in {words.n_wider} of the "
+                f"{words.n_settings} settings; the ratio of the two widths is largest for "
+                f"{words.widest_setting} ({words.widest_ratio:.2f}).")
+    if single:
+        text += (f" {_join(list(single))} {'has' if len(single) == 1 else 'have'} a single "
+                 "study and no interval of this kind.")
+    if words.n_settings:
+        text += (" Where the Hartung-Knapp interval is much wider, the usual one claims more "
+                 "precision than the spread of the studies supports.")
+    return Markdown(text)
+
+
+def range_markdown(table: pd.DataFrame):
+    """Whether each pooled value lies within the range of the prevalences it pools."""
+    from IPython.display import Markdown
+
+    return Markdown(sensitivity_words(table).range_text)
+
+
+def hartung_knapp_table(table: pd.DataFrame):
+    """The usual and Hartung-Knapp intervals of each setting (nothing when no setting has
+    two studies)."""
+    if table.empty:
+        return None
+    from analysis.chapters.page import show_table
+
+    return show_table(hartung_knapp_view(table),
+                      caption="Pooled prevalence by setting: usual and Hartung-Knapp 95% "
+                              "intervals")

@@ -95,10 +95,16 @@ class Rule:
 
 @dataclass(frozen=True)
 class Choices:
-    """A validated declaration of the multiverse of one outcome."""
+    """A validated declaration of the multiverse of one outcome.
+
+    ``setting`` is the setting whose studies every specification selects from; None
+    (not declared) takes the setting with the most studies, as the prevalence chapter
+    does (:func:`analysis.stats.prevalence.main_setting`), so one declaration fits any
+    package's settings.
+    """
 
     outcome: str
-    setting: str
+    setting: str | None
     min_studies: int
     below_percent: float
     choices: tuple[Choice, ...]
@@ -185,9 +191,10 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
                             "(and optionally 'exclude', 'book', 'conclusion')"])
     for key in sorted(set(spec) - TOP_KEYS):
         bad(key, f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
-    setting = spec.get("setting", "community")
-    if not isinstance(setting, str):
-        bad("setting", "must be a value of prevalence_studies.setting, e.g. community")
+    setting = spec.get("setting")
+    if setting is not None and not (isinstance(setting, str) and setting):
+        bad("setting", "must be a value of prevalence_studies.setting (or left out: the "
+                       "setting with the most studies)")
     min_studies = spec.get("min_studies", 3)
     if isinstance(min_studies, bool) or not isinstance(min_studies, int) or min_studies < 2:
         bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
@@ -278,7 +285,7 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
     quality = _quality(spec.get("quality"), bad)
     if problems:
         raise ChoicesError(problems)
-    return Choices(outcome=str(spec.get("outcome", f"{setting} pooled prevalence")),
+    return Choices(outcome=str(spec.get("outcome") or "pooled prevalence"),
                    setting=setting, min_studies=min_studies, below_percent=float(below),
                    choices=tuple(choices), rules=tuple(rules), book=book, source=source,
                    quality=quality)

@@ -21,8 +21,12 @@ The shape, with every key optional::
       "appraisal": {"tool": "casp_qualitative", "agreed_label": "consensus"},
       "published": [{"fact_id": "...", "study": "...", "quantity": "...", "value": "...",
                      "ci_low": null, "ci_high": null, "unit": "...", "kind": "count",
-                     "source": "..."}]
+                     "source": "...",
+                     "compare": {"setting": "community", "income_group": "high"}}]
     }
+
+A published prevalence names the prevalence studies it is compared with in ``compare``:
+columns of ``prevalence_studies`` and the value each must have (all of them at once).
 
 Packages written before the section existed keep working: a top-level ``fieldwork``
 with ``suspension_start``, ``suspension_end`` and ``remote_modes_after_suspension`` is
@@ -43,7 +47,7 @@ FILE = "datapackage.json"
 REVIEWS = ("meta_synthesis", "interview_study", "prevalence")
 FACT_KINDS = ("count", "minimum", "label", "estimate", "approximate")
 FACT_KEYS = ("fact_id", "study", "quantity", "value", "ci_low", "ci_high", "unit", "kind",
-             "source")
+             "source", "compare")
 DEFAULT_SUSPENSION_LABEL = "a suspension of fieldwork"
 
 
@@ -173,6 +177,25 @@ def _legacy_fieldwork(descriptor: dict) -> dict[str, Any]:
                                "end": old.get("suspension_end"),
                                "modes_after": old.get("remote_modes_after_suspension", [])}]
     return new
+
+
+def _compare_problem(compare: Any) -> str | None:
+    """Why ``compare`` cannot select prevalence studies (None: it can)."""
+    from analysis.contract.files import load_contract
+
+    columns = next(
+        [f["name"] for f in res["schema"]["fields"]] for res in load_contract()["resources"]
+        if res["name"] == "prevalence_studies")
+    example = '{"setting": "community", "income_group": "high"}'
+    if not isinstance(compare, dict) or not compare:
+        return f"must be an object naming the studies it compares with, such as {example}"
+    for column, value in compare.items():
+        if column not in columns:
+            return (f"'{column}' is not a column of prevalence_studies; use one of: "
+                    f"{', '.join(columns)}")
+        if not isinstance(value, str) or not value:
+            return f"{json.dumps(value)} for '{column}' must be a value in double quotes"
+    return None
 
 
 def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
@@ -327,6 +350,10 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
         if entry["fact_id"] in seen:
             problems.append(Problem(FILE, None, f"{where}.fact_id",
                                     f"'{entry['fact_id']}' is declared twice"))
+            continue
+        why = None if entry.get("compare") is None else _compare_problem(entry["compare"])
+        if why:
+            problems.append(Problem(FILE, None, f"{where}.compare", why))
             continue
         seen.add(entry["fact_id"])
         published.append({k: entry.get(k) for k in FACT_KEYS})

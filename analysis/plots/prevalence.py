@@ -152,12 +152,14 @@ def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: Po
                     ha="left", **small)
         y -= 1.5
 
-    ax.text(COL_STUDY, y, f"All settings ({overall.k} studies; reference)",
-            fontweight="bold", ha="left", **small)
+    every = "All settings" if len(groups) > 1 else "All studies"
+    ax.text(COL_STUDY, y, f"{every} ({overall.k} {'study' if overall.k == 1 else 'studies'}; "
+            "reference)", fontweight="bold", ha="left", **small)
     y -= 1
     _diamond(ax, overall, y, "0.6")
-    ax.text(COL_STUDY, y, f"I² {overall.i2_percent:.0f}%",
-            ha="left", fontstyle="italic", **small)
+    if overall.k > 1:
+        ax.text(COL_STUDY, y, f"I² {overall.i2_percent:.0f}%",
+                ha="left", fontstyle="italic", **small)
     ax.text(COL_ESTIMATE, y, _pct_interval(overall.prevalence, overall.ci_low,
                                            overall.ci_high), ha="left", fontweight="bold",
             **small)

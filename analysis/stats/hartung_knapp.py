@@ -36,15 +36,15 @@ single proportions. Res Synth Methods 2019;10(3):476-483.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.contract.package import category_labels
-from analysis.stats.prevalence import (LEVEL, FreemanTukeyWarning, back_transform, pool,
-                                       random_effects, study_effects)
+from analysis.stats.prevalence import (LEVEL, FreemanTukeyWarning, back_transform, levels,
+                                       pool, random_effects, study_effects)
 
 
 @dataclass(frozen=True)
@@ -189,13 +189,17 @@ def prevalence_sensitivity(cases, n, transform: str = "logit", tau2_method: str 
 
 
 def setting_sensitivity(studies: pd.DataFrame, transform: str = "logit",
-                        tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
+                        tau2_method: str = "dl", level: float = LEVEL,
+                        labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """:func:`prevalence_sensitivity` in each setting with at least two studies.
 
     Parameters
     ----------
     studies : DataFrame
         The ``prevalence_studies`` table (``setting``, ``cases``, ``n``).
+    labels : mapping, optional
+        The setting vocabulary in force (code -> label, in display order); without it
+        the codes are their own labels.
 
     Returns
     -------
@@ -205,7 +209,9 @@ def setting_sensitivity(studies: pd.DataFrame, transform: str = "logit",
         ``width_ratio`` and ``outside_range``.
     """
     rows = {}
-    for setting, label in category_labels("prevalence_studies", "setting").items():
+    labels = dict(labels or {})
+    for setting in levels(studies["setting"], labels):
+        label = labels.get(setting, str(setting))
         part = studies[studies["setting"] == setting]
         if len(part) < 2:
             continue
@@ -214,6 +220,10 @@ def setting_sensitivity(studies: pd.DataFrame, transform: str = "logit",
                        "ci_low": 100 * res.ci_low, "ci_high": 100 * res.ci_high,
                        "hk_low": 100 * res.hk_low, "hk_high": 100 * res.hk_high,
                        "width_ratio": res.width_ratio, "outside_range": res.outside_range}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(SETTING_COLUMNS))
     table.index.name = "setting"
     return table
+
+
+SETTING_COLUMNS = ("k", "prevalence", "ci_low", "ci_high", "hk_low", "hk_high", "width_ratio",
+                   "outside_range")

@@ -44,8 +44,15 @@ RESULT_COLUMNS = ("k", "n", "prevalence", "ci_low", "ci_high", "pi_low", "pi_hig
                   "tau2", "i2_percent", "status")
 
 
+def setting_of(studies: pd.DataFrame, choices: Choices) -> str | None:
+    """The setting the multiverse selects from: the declared one, or (none declared)
+    the setting with the most studies, as on the Prevalence context page."""
+    return choices.setting if choices.setting is not None else prevalence.main_setting(studies)
+
+
 def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
-    """The studies of the declared setting, checked against the declared options.
+    """The studies of the setting (:func:`setting_of`), checked against the declared
+    options.
 
     Raises
     ------
@@ -53,11 +60,12 @@ def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
         When the setting has no studies, or a filter option names a value the data do
         not have (a typo would otherwise give an empty subset in silence).
     """
-    rows = studies[studies["setting"] == choices.setting]
+    setting = setting_of(studies, choices)
+    rows = studies[studies["setting"] == setting]
     problems = []
     if rows.empty:
         problems.append(f"{choices.source}: setting: no study of prevalence_studies.csv has "
-                        f"setting {choices.setting!r}; values: "
+                        f"setting {setting!r}; values: "
                         f"{', '.join(sorted(map(str, studies['setting'].unique())))}")
     for choice in choices.choices:
         if choice.name in FILTER_COLUMNS:
@@ -66,7 +74,7 @@ def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
                 if value != ALL and value not in present:
                     problems.append(
                         f"{choices.source}: choices.{choice.name}.options: {value!r} does not "
-                        f"occur among the {choices.setting} studies of prevalence_studies.csv "
+                        f"occur among the {setting} studies of prevalence_studies.csv "
                         f"(column {choice.name}); values: {', '.join(sorted(present))}")
     if problems:
         raise ChoicesError(problems)

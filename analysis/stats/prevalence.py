@@ -63,8 +63,6 @@ from scipy.special import expit
 from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.meta_analysis import combine_effects
 
-from analysis.contract.package import category_labels
-
 CONTINUITY = 0.5
 LEVEL = 0.95
 TRANSFORMS = {
@@ -596,27 +594,44 @@ def pool_logit(cases, n, method: str = "dl") -> PooledPrevalence:
 # ---------------------------------------------------------------- study tables
 
 
-def _labels(by: str) -> dict[str, str]:
-    try:
-        return category_labels("prevalence_studies", by)
-    except KeyError:
-        return {}
+def levels(values: pd.Series, labels: Mapping[str, str] | None = None) -> list:
+    """The values present in a column, in the order of ``labels`` (the vocabulary in
+    force, code -> label); values it does not name follow, sorted."""
+    present = set(values)
+    declared = [v for v in (labels or {}) if v in present]
+    return declared + sorted(present - set(declared), key=str)
+
+
+def main_setting(studies: pd.DataFrame):
+    """The setting with the most studies (on a tie, the one whose first study comes
+    first in the table).
+
+    The analyses within one setting (income groups, meta-regression, every scale and
+    estimator, the multiverse) take its studies: settings differ far more than any
+    covariate could explain, and the largest setting is the one they have most power
+    in. The rule reads nothing but the table, so the chapter and the multiverse (run
+    from the command line too) agree. None when there are no studies.
+    """
+    if studies.empty:
+        return None
+    counts = studies["setting"].value_counts(sort=False)
+    return max(pd.unique(studies["setting"]), key=lambda v: counts[v])
 
 
 def study_table(studies: pd.DataFrame, by: str = "setting", transform: str = "logit",
-                tau2_method: str = "dl", level: float = LEVEL) -> pd.DataFrame:
+                tau2_method: str = "dl", level: float = LEVEL,
+                labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per study, ready for a forest plot.
 
     Each study's prevalence and interval come from its own effect on the analysis scale
     (so a forest plot shows what was pooled); ``weight_percent`` is its random-effects
-    weight within its subgroup ``by``. Studies are sorted by subgroup (declared order),
-    then by prevalence.
+    weight within its subgroup ``by``. Studies are sorted by subgroup (in the order of
+    ``labels``, the vocabulary in force: code -> label), then by prevalence.
     """
     z = stats.norm.ppf(0.5 + level / 2)
     frames = []
-    labels = _labels(by)
-    order = [v for v in labels if v in set(studies[by])] or sorted(studies[by].unique())
-    for value in order:
+    labels = dict(labels or {})
+    for value in levels(studies[by], labels):
         group = studies[studies[by] == value]
         eff = study_effects(group["cases"], group["n"], transform)
         tau2 = 0.0 if eff.k == 1 else _summary(eff, tau2_name(tau2_method), level).tau2
@@ -666,7 +681,8 @@ def _pct(value: float) -> float:
 
 
 def subgroups(studies: pd.DataFrame, by: str = "setting", transform: str = "logit",
-              tau2_method: str = "dl", level: float = LEVEL) -> SubgroupAnalysis:
+              tau2_method: str = "dl", level: float = LEVEL,
+              labels: Mapping[str, str] | None = None) -> SubgroupAnalysis:
     """Pooled prevalence per level of a study characteristic, and the Q test between.
 
     Each subgroup has its own tau² (no common between-study variance is assumed).
@@ -683,12 +699,15 @@ def subgroups(studies: pd.DataFrame, by: str = "setting", transform: str = "logi
         Column defining the subgroups (``setting``, ``income_group``, ...).
     transform, tau2_method, level
         As in :func:`pool`.
+    labels : mapping, optional
+        The vocabulary in force for ``by`` (code -> label, in display order); without
+        it the codes are their own labels, sorted.
     """
     if studies.empty:
         raise ValueError("no prevalence studies to analyse: prevalence_studies.csv is "
                          "empty, or no study matches the selection")
-    labels = _labels(by)
-    order = [v for v in labels if v in set(studies[by])] or sorted(studies[by].unique())
+    labels = dict(labels or {})
+    order = levels(studies[by], labels)
     pooled: dict[str, PooledPrevalence] = {}
     rows = []
     with warnings.catch_warnings():
@@ -755,7 +774,8 @@ COVARIATE_LABELS = {"design": "Case-finding design", "interviewer": "Interviewer
 YEAR_UNIT = 10  # a decade is a readable step for a publication-year slope
 
 
-def _design(studies: pd.DataFrame, covariate: str) -> tuple[pd.DataFrame, str]:
+def _design(studies: pd.DataFrame, covariate: str,
+            labels: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, str]:
     """Intercept plus the covariate: treatment coding for a category, centred slope
     per decade for the publication year (so the intercept is the prevalence at the
     mean year)."""
@@ -772,17 +792,17 @@ def _design(studies: pd.DataFrame, covariate: str) -> tuple[pd.DataFrame, str]:
                 else f"per unit (centred at {centre:.3g})")
         X = pd.DataFrame({"Intercept": 1.0, name: (values - centre) / unit})
         return X, name
-    labels = _labels(covariate)
-    levels = [v for v in labels if v in set(values)] or sorted(values.unique())
-    if len(levels) < 2:
+    labels = dict(labels or {})
+    present = levels(values, labels)
+    if len(present) < 2:
         raise ValueError(f"the meta-regression on {covariate!r} needs at least two "
-                         f"different values among the studies; all have {levels[0]!r}. "
+                         f"different values among the studies; all have {present[0]!r}. "
                          "Choose another covariate (design, interviewer or year).")
     X = pd.DataFrame({"Intercept": 1.0}, index=studies.index)
-    for level in levels[1:]:
-        X[f"{labels.get(level, level)} vs {labels.get(levels[0], levels[0])}"] = (
-            (values == level).astype(float))
-    return X, f"reference: {labels.get(levels[0], levels[0])}"
+    for value in present[1:]:
+        X[f"{labels.get(value, value)} vs {labels.get(present[0], present[0])}"] = (
+            (values == value).astype(float))
+    return X, f"reference: {labels.get(present[0], present[0])}"
 
 
 def _residual_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> float:
@@ -815,8 +835,8 @@ def _residual_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str) -> 
 
 def meta_regression(studies: pd.DataFrame, covariate: str = "design",
                     transform: str = "logit", tau2_method: str = "dl",
-                    setting: str | None = "community",
-                    level: float = LEVEL) -> MetaRegression:
+                    setting: str | None = None, level: float = LEVEL,
+                    labels: Mapping[str, str] | None = None) -> MetaRegression:
     """Univariable mixed-effects meta-regression of prevalence on a study covariate.
 
     The model ``y_i = x_i'β + u_i + e_i``, ``u_i ~ N(0, tau²)``, ``e_i ~ N(0, v_i)`` is
@@ -834,8 +854,12 @@ def meta_regression(studies: pd.DataFrame, covariate: str = "design",
     transform, tau2_method, level
         As in :func:`pool`.
     setting : str or None
-        Restrict to one setting (community by default: settings differ far more than
-        any covariate could explain); None uses every study.
+        Restrict to the studies of one setting (the chapter takes
+        :func:`main_setting`: settings differ far more than any covariate could
+        explain); None uses every study.
+    labels : mapping, optional
+        The vocabulary in force for a categorical covariate (code -> label, in display
+        order; the first level present is the reference).
 
     Raises
     ------
@@ -852,7 +876,7 @@ def meta_regression(studies: pd.DataFrame, covariate: str = "design",
                          "prevalence_studies such as design, interviewer or year")
     rows = studies if setting is None else studies[studies["setting"] == setting]
     method = tau2_name(tau2_method)
-    X, _ = _design(rows, covariate)
+    X, _ = _design(rows, covariate, labels)
     k, p = X.shape
     if k < p + 1:
         raise ValueError(f"the meta-regression on {covariate!r} has {p} coefficients but "

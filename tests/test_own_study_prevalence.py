@@ -1,0 +1,123 @@
+"""Your own study: a prevalence meta-analysis alone builds a book of its own chapters.
+
+The package tests/fixtures/packages/prevalence_only holds one table, prevalence_studies
+(nine studies), with its own settings (psychiatric inpatients, people in prison,
+forensic outpatients, and secure hospital patients without a study), income groups,
+designs and interviewers, a study section naming one prevalence report, no published
+figure, and ``"synthetic": false``. Its book must build with warnings as errors, hold
+the prevalence chapters and no other, speak in the fixture's own labels and say
+nothing that only the two source studies justify.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis import paths
+from analysis.contract.validation import load_package, validate
+from analysis.engine.build import BuildError, build
+
+pytestmark = pytest.mark.book
+FIXTURE = paths.ROOT / "tests" / "fixtures" / "packages" / "prevalence_only"
+CHAPTERS = {"intro", "data_dictionary", "prevalence", "prevalence_sensitivity_pm",
+            "prevalence_sensitivity_ft", "method_prevalence"}
+NOT_BUILT = {"prisma", "sample_characteristics", "appraisal", "quality", "quality_strict",
+             "themes", "themes_without_low_quality", "interview_subthemes", "saturation",
+             "multiverse", "reporting_entreq", "reporting_coreq", "method_thematic_synthesis",
+             "method_casp", "method_cerqual", "method_counting_themes", "method_saturation",
+             "reproduction"}
+LEFT_OUT = [
+    "left out: How much do the choices matter? A multiverse of the prevalence analysis "
+    "(no casp_ratings.csv and no studies.csv)",
+    "left out: Reproduction (no published figures (study.published in datapackage.json))",
+    "left out: Sample characteristics (no participants.csv and no participant_services.csv "
+    "and no studies.csv)",
+]
+LABELS = ("Psychiatric inpatients", "People in prison", "Forensic outpatients",
+          "Secure hospital patients", "High income", "Upper-middle income",
+          "Lower-middle income", "Interview only vs Screening then interview")
+# Words only the two source studies (or the bundled synthetic package) justify, the
+# bundled package's settings, and a missing value printed as a word.
+FORBIDDEN = re.compile(r"England|English|COVID|pandemic|Troup|Trevillion|synthetic|"
+                       r"invented|calibrat|Winsper|Moran|Beckwith|Coid|community|"
+                       r"primary care|Psychiatric outpatients|29 papers|30 participants|30 adults",
+                       re.IGNORECASE)
+MISSING = re.compile(r"\b(nan|NaN|None|inf)\b")
+
+
+def page_text(html_dir: Path, page: str) -> str:
+    """The visible text of a page (scripts and tags removed), whitespace folded."""
+    raw = (html_dir / f"{page}.html").read_text(encoding="utf-8")
+    raw = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", raw, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    lines: list[str] = []
+    try:
+        result = build(data_dir=FIXTURE, build_root=tmp_path_factory.mktemp("prevalence"),
+                       say=lines.append)
+    except BuildError as exc:
+        if "'data_dictionary'" in str(exc):
+            # The Data dictionary page of this branch reads every table of the contract;
+            # the part of issue 12 that makes it follow the tables present fixes this.
+            pytest.xfail(f"the Data dictionary page fails without the other tables: {exc}")
+        raise
+    return result, lines
+
+
+def test_the_fixture_is_valid_and_not_synthetic():
+    report = validate(FIXTURE)
+    assert report.ok, report.format()
+    package = load_package(FIXTURE)
+    assert not package.synthetic and not package.study.published
+    assert set(package.tables) == {"prevalence_studies"} and len(package["prevalence_studies"]) == 9
+    assert package.vocabulary_sources[("prevalence_studies", "setting")] == "datapackage.json"
+    assert [r.review for r in package.study.reports] == ["prevalence"]
+
+
+def test_only_the_prevalence_chapters_are_built(book):
+    result, lines = book
+    built = {p.stem for p in result.html.glob("*.html")}
+    assert CHAPTERS <= built
+    assert not NOT_BUILT & built
+    for line in LEFT_OUT:
+        assert line in lines, lines
+
+
+def test_the_prevalence_page_speaks_of_the_fixtures_settings(book):
+    result, _ = book
+    text = page_text(result.html, "prevalence")
+    for label in LABELS:
+        assert label in text, label
+    assert "Secure hospital patients : no study of this data package." in text
+    assert "Lower-middle income : no study of this setting." in text
+    assert "Within the setting Psychiatric inpatients (4 studies, the setting with the most " \
+           "studies)" in text
+    assert "The 4 studies of the setting Psychiatric inpatients disagree" in text
+    assert "Forensic outpatients has a single study and no interval of this kind." in text
+    # No published figure: no comparison, no sentence about one.
+    assert "published" not in text.lower() and "Re-analysing" not in text
+    assert "Published, %" not in text
+    assert "{glue" not in text
+
+
+def test_the_method_page_reads_the_fixture(book):
+    result, _ = book
+    text = page_text(result.html, "method_prevalence")
+    assert "What is the pooled prevalence over all 9 studies" in text
+    assert "prevalence_only" in text  # the exercises' code loads this package
+
+
+def test_no_page_says_what_only_the_source_studies_justify(book):
+    result, _ = book
+    for page in sorted(CHAPTERS):
+        text = page_text(result.html, page)
+        for pattern in (FORBIDDEN, MISSING):
+            found = pattern.search(text)
+            assert found is None, f"{page}: {text[max(0, found.start() - 80):found.end() + 80]}"
