@@ -22,7 +22,7 @@ from analysis.engine import site
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
 from analysis.engine.errors import BuildError
 from analysis.engine.book_hooks import LEFT_OUT_KEY
-from analysis.engine.pages import PageSpec, toc
+from analysis.engine.pages import PageSpec, load_pages, toc
 
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
@@ -122,7 +122,11 @@ def lay_out_source(pages: list[PageSpec], source: BookSource, stamp, left_out=()
     for item in paths.BOOK.glob("*.md"):  # nor is a Markdown page pages.yml does not list
         if item.stem not in shown:
             (source.pages / item.name).unlink(missing_ok=True)
-    config = book_config(stamp, pages, [item.name for item in left_out], descriptor)
+    # Links to a page this book does not have (left out for want of its tables, or not
+    # in the pages file it was built from) read as their words.
+    known = ({p.name for p in load_pages()} | {p.stem for p in paths.NOTEBOOKS.glob("*.ipynb")}
+             | {item.name for item in left_out})
+    config = book_config(stamp, pages, sorted(known - shown), descriptor)
     source.config.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
