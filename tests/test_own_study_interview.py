@@ -63,7 +63,8 @@ def test_only_the_interview_chapters_are_built(book):
     built = {p.stem for p in result.html.glob("*.html")}
     assert CHAPTERS <= built
     assert not NOT_BUILT & built
-    assert any(line.startswith("left out: The included papers (no studies.csv") for line in lines), lines
+    assert any(line.startswith("left out: The included papers (no studies.csv")
+               for line in lines), lines
 
 
 def test_the_sample_page_speaks_of_health_boards_in_scotland(book):

@@ -21,7 +21,6 @@ from analysis import paths
 from analysis.chapters.book_pages import PAGES_FILE_ENV
 from analysis.contract.validation import load_package, validate
 from analysis.engine.build import build
-from analysis.engine.errors import BuildError
 from tests.conftest import METASYNTHESIS_ONLY
 
 pytestmark = pytest.mark.book
@@ -30,27 +29,15 @@ FIXTURE = METASYNTHESIS_ONLY
 THEMES = ["T1 Finding a way in", "T2 Relationships that hold", "T3 Carrying the load at home",
           "T4 Information and involvement", "T5 Looking ahead"]
 REVIEWERS = ["AB", "CD", "EF"]
-KEPT = ["intro", "data_dictionary", "prisma", "themes", "themes_without_low_quality",
+KEPT = ["intro", "data_dictionary", "prisma", "included_papers", "appraisal", "quality",
+        "quality_strict", "cerqual", "method_casp", "themes", "themes_without_low_quality",
         "reporting_entreq", "method_thematic_synthesis", "method_cerqual",
         "method_counting_themes", "provenance", "references"]
 LEFT_OUT = ["sample_characteristics", "prevalence", "prevalence_sensitivity_pm",
             "prevalence_sensitivity_ft", "interview_subthemes", "saturation", "multiverse",
             "reporting_coreq", "method_prevalence", "method_saturation", "reproduction"]
-# The pages of the quality chapters read the agreed answers under the label 'consensus'
-# only (analysis/stats/quality.py), so on this package they stop the build; until they
-# honour study.appraisal.agreed_label, the book below is built without them (they are
-# left out as if their tables were missing) and test_the_quality_pages_build says what
-# fails. Empty this set when that test passes.
-QUALITY_PAGES_PENDING = {"appraisal", "quality", "quality_strict", "method_casp"}
+QUALITY_PAGES_PENDING: set[str] = set()  # pages once left out here; none now
 PENDING_NEED = "agreed_label_in_stats_quality"
-QUALITY_REASON = (
-    "stats/quality.py reads the agreed answers under the reviewer label 'consensus' only: "
-    "pages 'quality' and 'quality_strict' fail with \"ValueError: no ratings by reviewer "
-    "'consensus'; reviewers: AB, CD, EF, agreed\"; on page 'appraisal' "
-    "independent_reviewers() counts 'agreed' as a fourth reviewer, disagreements() is empty "
-    "for want of a 'consensus' column, and exporting that empty table (grouped index) fails "
-    "in chapters/csv.machine_readable with \"ValueError: Length of new names must be 1, got "
-    "2\"; fixed when stats/quality.py honours study.appraisal.agreed_label")
 # Words only the source studies of the bundled package justify, and what a failed
 # computation prints.
 SOURCE_WORDS = re.compile(r"England|English|COVID|pandemic|Troup|Trevillion|[Ss]ynthetic|"
@@ -184,9 +171,8 @@ def test_no_page_says_what_only_the_source_studies_justify(book):
         assert "{glue" not in text and "IPython.core.display" not in text, page
 
 
-@pytest.mark.xfail(strict=True, raises=BuildError, reason=QUALITY_REASON)
-def test_the_quality_pages_build(tmp_path):
-    result = build(data_dir=FIXTURE, jobs=1, build_root=tmp_path, say=lambda line: None)
+def test_the_quality_pages_build(book):
+    result, _ = book
     appraisal = page_text(result.html, "appraisal")
     for reviewer in REVIEWERS:
         assert reviewer in appraisal

@@ -33,9 +33,10 @@ NOT_BUILT = {"prisma", "sample_characteristics", "appraisal", "quality", "qualit
 LEFT_OUT = [
     "left out: How much do the choices matter? A multiverse of the prevalence analysis "
     "(no casp_ratings.csv and no studies.csv)",
-    "left out: Reproduction (no published figures (study.published in datapackage.json))",
-    "left out: Sample characteristics (no participants.csv and no participant_services.csv "
-    "and no studies.csv)",
+    "left out: Reproduction report (no published figures in the study section of "
+    "datapackage.json)",
+    "left out: Sample characteristics (no participants.csv and no participant_services.csv)",
+    "left out: The included papers (no studies.csv)",
 ]
 LABELS = ("Psychiatric inpatients", "People in prison", "Forensic outpatients",
           "Secure hospital patients", "High income", "Upper-middle income",

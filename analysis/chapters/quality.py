@@ -225,6 +225,13 @@ def published_judgement(package: DataPackage) -> pd.Series | None:
     return facts.loc["overall_quality"] if "overall_quality" in facts.index else None
 
 
+def judgement(bands: pd.DataFrame, rule, package: DataPackage):
+    """The review-level judgement of the bands, beside the published one if declared."""
+    from analysis.stats.quality import review_judgement
+
+    return review_judgement(bands, rule, package.synthetic, published_judgement(package))
+
+
 def judgement_comparison(judgement):
     """The computed judgement beside the published one, as Markdown; nothing without one.
 
@@ -234,7 +241,7 @@ def judgement_comparison(judgement):
     from IPython.display import Markdown
 
     if not judgement.published:
-        return Markdown("")
+        return None  # displays nothing (an empty Markdown would print its repr)
     return Markdown(f"The review reported that the overall quality of the evidence was "
                     f"*{judgement.published}*, according to {judgement.published_source}; "
                     f"the computed judgement is {judgement.comparison}. {judgement.caveat}")
