@@ -95,3 +95,18 @@ def test_saturation_answers(package):
     people = package["participants"].sort_values("interview_order")["participant_id"]
     codes = package["participant_codes"]
     assert a.n_codes_base == codes[codes["participant_id"].isin(people[:4])]["code_id"].nunique()
+
+
+@pytest.mark.parametrize("k, words", [
+    (1, "One study has no heterogeneity to measure"),
+    (2, "Two studies give no prediction interval"),
+    (3, "the prediction interval runs from"),
+])
+def test_the_heterogeneity_answer_reads_right_for_few_studies(package, k, words):
+    from analysis.contract.package import DataPackage
+
+    few = package["prevalence_studies"].head(k).reset_index(drop=True)
+    small = DataPackage(package.data_dir, package.descriptor, {"prevalence_studies": few})
+    a = exercises.prevalence_pooling(small)
+    assert words in a.heterogeneity and "nan" not in a.heterogeneity
+    assert a.studies == ("1 study" if k == 1 else f"{k} studies")

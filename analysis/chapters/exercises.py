@@ -254,6 +254,12 @@ class PrevalenceAnswers:
         Studies whose own prevalence lies outside the prediction interval.
     pooled_ft : float
         The same pooling on the Freeman-Tukey scale, back-transformed.
+    studies : str
+        The number of studies in words ("1 study", "9 studies").
+    heterogeneity : str
+        The answer on I² and the prediction interval, which say nothing for one study and
+        have no prediction interval for two (its t distribution has k - 2 degrees of
+        freedom).
     """
 
     k: int
@@ -265,24 +271,39 @@ class PrevalenceAnswers:
     i2: float
     n_outside_pi: int
     pooled_ft: float
+    studies: str
+    heterogeneity: str
 
 
 def prevalence_pooling(package: DataPackage) -> PrevalenceAnswers:
     """Answers from :func:`analysis.stats.prevalence.pool` on every prevalence study."""
     studies = package["prevalence_studies"]
     cases, n = studies["cases"].to_numpy(), studies["n"].to_numpy()
-    main = prevalence.pool(cases, n, transform="logit", tau2_method="dl")
+    main = prevalence.estimate(cases, n, transform="logit", tau2_method="dl")  # k = 1 too
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
-        ft = prevalence.pool(cases, n, transform="freeman_tukey", tau2_method="dl")
+        ft = prevalence.estimate(cases, n, transform="freeman_tukey", tau2_method="dl")
     own = cases / n
     outside = int(((own < main.pi_low) | (own > main.pi_high)).sum())
+    if main.k >= 3:
+        heterogeneity = (f"I² = {main.i2_percent:.1f}%; the prediction interval runs from "
+                         f"{100 * main.pi_low:.1f}% to {100 * main.pi_high:.1f}%, and "
+                         f"{count_words(outside, 'study', 'studies')} "
+                         f"{'lies' if outside == 1 else 'lie'} outside it.")
+    elif main.k == 2:
+        heterogeneity = (f"I² = {main.i2_percent:.1f}%. Two studies give no prediction "
+                         "interval: it needs at least three, since its t distribution has "
+                         "k − 2 degrees of freedom.")
+    else:
+        heterogeneity = ("One study has no heterogeneity to measure: neither I² nor a "
+                         "prediction interval is defined.")
     return PrevalenceAnswers(
         k=main.k, pooled=100 * main.prevalence, ci_low=100 * main.ci_low,
         ci_high=100 * main.ci_high, pi_low=100 * main.pi_low, pi_high=100 * main.pi_high,
-        i2=float(main.i2_percent), n_outside_pi=outside, pooled_ft=100 * ft.prevalence)
+        i2=float(main.i2_percent), n_outside_pi=outside, pooled_ft=100 * ft.prevalence,
+        studies=count_words(main.k, "study", "studies"), heterogeneity=heterogeneity)
 
 
 # ------------------------------------------------------------------------ saturation
