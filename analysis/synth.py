@@ -462,6 +462,11 @@ def _descriptor(seed: int, scale: int) -> dict:
             "The individual prevalence studies; their pooled estimates are calibrated to "
             "Winsper et al. 2020, Moran et al. 2000 and Beckwith et al. 2014.",
             "Initial interview codes and their first appearances (used for saturation).",
+            "The seven participants the interview paper quotes with their attributes "
+            "(identifier, gender, age band, ethnicity, region): the rows were not made to "
+            "match them. Identifiers and attributes were drawn afresh, so a row that shares "
+            "an identifier with a quoted participant is not that person, and the package "
+            "holds no quotation.",
         ],
         "generator": {"command": f"python -m analysis synth --seed {seed} --scale {scale}",
                       "seed": seed, "scale": scale, "version": __version__},
