@@ -10,15 +10,14 @@ chapters and no other, and say nothing that only the two source studies justify.
 
 from __future__ import annotations
 
-import html
 import re
-from pathlib import Path
 
 import pytest
 
 from analysis import paths
 from analysis.contract.validation import load_package, validate
 from analysis.engine.build import build
+from tests.test_book import page_text
 
 pytestmark = pytest.mark.book
 FIXTURE = paths.ROOT / "tests" / "fixtures" / "packages" / "interview_scotland"
@@ -30,13 +29,6 @@ NOT_BUILT = {"included_papers", "prisma", "themes", "appraisal", "quality", "pre
 FORBIDDEN = re.compile(r"England|English|COVID|pandemic|Troup|Trevillion|synthetic|"
                        r"invented|29 papers|30 participants|30 adults", re.IGNORECASE)
 MISSING = re.compile(r"\b(nan|NaN|None|inf)\b")  # a missing value printed as a word
-
-
-def page_text(html_dir: Path, page: str) -> str:
-    """The visible text of a page (scripts and tags removed), whitespace folded."""
-    raw = (html_dir / f"{page}.html").read_text(encoding="utf-8")
-    raw = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", raw, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,9 @@ class DataPackage:
     def synthetic(self) -> bool:
         return bool(self.descriptor.get("synthetic", False))
 
-    @property
+    @cached_property
     def study(self) -> Study:
-        """The study the package declares (its ``study`` section)."""
+        """The study the package declares (its ``study`` section), read once."""
         return read_study(self.descriptor)[0]
 
     @property

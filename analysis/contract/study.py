@@ -36,6 +36,7 @@ read as one suspension labelled "a suspension of fieldwork".
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -118,7 +119,8 @@ class Study:
         return flat
 
 
-def _iso_date(text: Any) -> bool:
+def iso_date(text: Any) -> bool:
+    """Whether ``text`` is a real date written YYYY-MM-DD (the only form the package takes)."""
     if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return False
     try:
@@ -145,6 +147,21 @@ def _unknown_keys(entry: dict, known: tuple[str, ...], where: str,
                                 f"is not a key here; the keys are: {', '.join(known)}"))
 
 
+def _objects(container: dict, key: str, where: str, problems: list[Problem],
+             not_a_list: str, not_an_object: str) -> Iterator[tuple[str, dict]]:
+    """The objects of a list entry (``reports``, ``suspensions``, ``published``) with
+    where each is (``study.reports[0]``); a non-list and each non-object are reported."""
+    entries = container.get(key, [])
+    if not isinstance(entries, list):
+        problems.append(Problem(FILE, None, where, not_a_list))
+        return
+    for i, entry in enumerate(entries):
+        if isinstance(entry, dict):
+            yield f"{where}[{i}]", entry
+        else:
+            problems.append(Problem(FILE, None, f"{where}[{i}]", not_an_object))
+
+
 def _period(entry: dict, where: str, problems: list[Problem]) -> tuple[str | None, str | None]:
     start, end = entry.get("start"), entry.get("end")
     if (start is None) != (end is None):
@@ -153,7 +170,7 @@ def _period(entry: dict, where: str, problems: list[Problem]) -> tuple[str | Non
                                 "is missing: a period needs both 'start' and 'end'"))
         return None, None
     for key, value in (("start", start), ("end", end)):
-        if value is not None and not _iso_date(value):
+        if value is not None and not iso_date(value):
             problems.append(Problem(FILE, None, f"{where}.{key}",
                                     f"{json.dumps(value)} is not a date written YYYY-MM-DD "
                                     "(for example 2019-08-01)"))
@@ -228,16 +245,9 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
     description = _text(section, "description", "study", problems)
 
     reports = []
-    raw_reports = section.get("reports", [])
-    if not isinstance(raw_reports, list):
-        problems.append(Problem(FILE, None, "study.reports", "must be a list ([...])"))
-        raw_reports = []
-    for i, entry in enumerate(raw_reports):
-        where = f"study.reports[{i}]"
-        if not isinstance(entry, dict):
-            problems.append(Problem(FILE, None, where, "must be an object with 'id', "
-                                    "'review', 'short' and 'citation'"))
-            continue
+    for where, entry in _objects(section, "reports", "study.reports", problems,
+                                 "must be a list ([...])", "must be an object with 'id', "
+                                 "'review', 'short' and 'citation'"):
         _unknown_keys(entry, ("id", "review", "short", "citation", "what"), where, problems)
         missing = [k for k in ("id", "review", "short", "citation") if not entry.get(k)]
         if missing:
@@ -268,22 +278,15 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
     suspensions = []
     if not isinstance(fieldwork, dict):
         fieldwork_problems.append(Problem(FILE, None, "study.fieldwork",
-                                "must be an object with 'start' and 'end' dates"))
+                                          "must be an object with 'start' and 'end' dates"))
         fieldwork = {}
     _unknown_keys(fieldwork, ("start", "end", "suspensions"), "study.fieldwork",
                   fieldwork_problems)
     start, end = _period(fieldwork, "study.fieldwork", fieldwork_problems)
-    raw_suspensions = fieldwork.get("suspensions", [])
-    if not isinstance(raw_suspensions, list):
-        fieldwork_problems.append(Problem(FILE, None, "study.fieldwork.suspensions",
-                                "must be a list of periods"))
-        raw_suspensions = []
-    for i, entry in enumerate(raw_suspensions):
-        where = f"study.fieldwork.suspensions[{i}]"
-        if not isinstance(entry, dict):
-            fieldwork_problems.append(Problem(FILE, None, where, "must be an object with 'label', "
-                                    "'start', 'end' and 'modes_after'"))
-            continue
+    for where, entry in _objects(fieldwork, "suspensions", "study.fieldwork.suspensions",
+                                 fieldwork_problems, "must be a list of periods",
+                                 "must be an object with 'label', 'start', 'end' and "
+                                 "'modes_after'"):
         _unknown_keys(entry, ("label", "start", "end", "modes_after"), where, fieldwork_problems)
         s0, s1 = _period(entry, where, fieldwork_problems)
         if s0 is None:
@@ -291,14 +294,14 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
                 fieldwork_problems.append(Problem(FILE, None, f"{where}.start", "is missing"))
             continue
         if start is None:
-            fieldwork_problems.append(Problem(FILE, None, where, "needs the fieldwork 'start' and "
-                                    "'end' it interrupts"))
+            fieldwork_problems.append(Problem(FILE, None, where, "needs the fieldwork 'start' "
+                                              "and 'end' it interrupts"))
             continue
         modes = entry.get("modes_after", [])
         if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
             fieldwork_problems.append(Problem(FILE, None, f"{where}.modes_after",
-                                    "must be a list of interview modes, such as "
-                                    '["video_call"]'))
+                                              "must be a list of interview modes, such as "
+                                              '["video_call"]'))
             continue
         label = _text(entry, "label", where, fieldwork_problems, DEFAULT_SUSPENSION_LABEL)
         suspensions.append(Suspension(label or DEFAULT_SUSPENSION_LABEL, s0, s1, tuple(modes)))
@@ -315,16 +318,9 @@ def read_study(descriptor: dict[str, Any]) -> tuple[Study, list[Problem]]:
         appraisal = {k: v for k, v in appraisal.items() if k != "agreed_label"}
 
     published = []
-    raw_published = section.get("published", [])
-    if not isinstance(raw_published, list):
-        problems.append(Problem(FILE, None, "study.published", "must be a list of figures"))
-        raw_published = []
     seen: set[str] = set()
-    for i, entry in enumerate(raw_published):
-        where = f"study.published[{i}]"
-        if not isinstance(entry, dict):
-            problems.append(Problem(FILE, None, where, "must be an object"))
-            continue
+    for where, entry in _objects(section, "published", "study.published", problems,
+                                 "must be a list of figures", "must be an object"):
         missing = [k for k in ("fact_id", "quantity", "value", "kind", "source")
                    if entry.get(k) in (None, "")]
         if missing:

@@ -28,6 +28,7 @@ from analysis.contract import reading, rules
 from analysis.contract.errors import DataPackageError, Problem, ValidationReport
 from analysis.contract.files import fingerprint
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
+from analysis.contract.study import iso_date
 from analysis.contract.study import read_study
 from analysis.paths import VALIDATED_PACKAGE_ENV
 
@@ -162,7 +163,7 @@ def _descriptor_shape(descriptor: Any) -> list[Problem]:
                                         f"'{second}'"))
         for key, value in fieldwork.items():
             if key in ("start", "end", "suspension_start", "suspension_end") and not (
-                    isinstance(value, str) and _iso_date(value)):
+                    isinstance(value, str) and iso_date(value)):
                 problems.append(Problem(file, None, f"fieldwork.{key}",
                                         f"{json.dumps(value)} is not a date written "
                                         "YYYY-MM-DD (for example 2019-08-01); dates such as "
@@ -173,19 +174,6 @@ def _descriptor_shape(descriptor: Any) -> list[Problem]:
 def _json_kind(value: Any) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean", int: "number",
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _iso_date(text: str) -> bool:
-    import re
-    from datetime import date
-
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 # Which pages of the book need a table's rows (a table may not be empty).

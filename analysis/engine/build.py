@@ -113,8 +113,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         executed_dir.mkdir(parents=True, exist_ok=True)
         code = code_hash()
         # The pages the package has the tables for; the rest are left out, and said so.
-        selection = select_pages(load_pages(pages_file),
-                                 available_inputs(package.descriptor()))
+        descriptor = package.descriptor()  # read once: the pages and the book's title
+        selection = select_pages(load_pages(pages_file), available_inputs(descriptor))
         pages = selection.pages
         for item in selection.left_out:
             say(f"left out: {item.label} ({item.reason})")
@@ -133,8 +133,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                     if result.status == "reused":
                         say(f"  reused    {name}")
                 stamp = edition(package)
-                lay_out_source(pages, source, stamp, selection.left_out,
-                               package.descriptor())
+                lay_out_source(pages, source, stamp, selection.left_out, descriptor)
                 if pending:
                     # The book build starts now, on the pages already executed and
                     # stand-ins for the rest, and reads them in the order they are handed
