@@ -14,6 +14,7 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 from analysis import paths
 from analysis.chapters import quality as quality_page
+from analysis.chapters.quality import rule_in_words, rule_kind
 from analysis.contract import rules as contract_rules
 from analysis.contract.banding import BandingRule, CriticalQuestions
 from analysis.contract.package import DataPackage
@@ -49,7 +50,7 @@ COUNTS = {"high": {"max_cant_tell": 0, "max_no": 0},
 
 def test_count_limits_read_as_before_and_band_alike():
     rule = BandingRule.from_parameter({"name": "default", **COUNTS})
-    assert rule == quality.BANDING_RULES["default"] and rule.kind == "count limits"
+    assert rule == quality.BANDING_RULES["default"] and rule_kind(rule) == "count limits"
     assert rule.limits() == (0, 0, 2, 0) and not rule.scored and not rule.critical
     # Missing limits are 0, as the parameter was always read.
     assert BandingRule.from_parameter({"high": {}, "moderate": {"max_cant_tell": 2}}).limits() \
@@ -86,7 +87,7 @@ CRITICAL = {"name": "rigour first", "high": {"max_cant_tell": 1, "max_no": 0},
 
 def test_a_critical_no_caps_the_band_combined_with_the_counts():
     rule = BandingRule.from_parameter(CRITICAL)
-    assert rule.kind == "count limits with critical questions"
+    assert rule_kind(rule) == "count limits with critical questions"
     assert rule.critical == (CriticalQuestions((8, 9), (("no", "moderate"),
                                                         ("cant_tell", "moderate"))),)
     # One Can't tell elsewhere is still high; the same on question 8 caps at moderate.
@@ -151,7 +152,7 @@ def test_question_numbers_may_be_written_as_json_writes_keys():
 
 def test_weights_and_thresholds_band_by_score():
     rule = BandingRule.from_parameter(WEIGHTED)
-    assert rule.kind == "score thresholds" and rule.scored
+    assert rule_kind(rule) == "score thresholds" and rule.scored
     assert rule.limits() == (None, None, None, None)
     assert rule.weight(8) == 2 and rule.weight(1) == 1 and rule.weight(10) == 0
     assert rule.most_points() == 12  # six questions at 1, three at 2, one at 0
@@ -169,7 +170,7 @@ def test_answer_scores_give_part_of_a_weight_and_critical_caps_apply():
     rule = BandingRule.from_parameter({
         **WEIGHTED, "answer_scores": {"cant_tell": 0.5},
         "critical": {"items": [8], "caps": {"no": "low", "cant_tell": "moderate"}}})
-    assert rule.kind == "score thresholds with critical questions"
+    assert rule_kind(rule) == "score thresholds with critical questions"
     assert dict(rule.answer_scores) == {"yes": 1, "cant_tell": 0.5, "no": 0}
     judged = rule.judge(_answers(q8="cant_tell"))
     assert (judged.score, judged.band, judged.capped_by) == (11, "moderate", "Can't tell on Q8")
@@ -201,34 +202,35 @@ def test_rules_that_band_alike_are_the_same_rule_whatever_their_name():
 def test_compare_rules_adds_a_page_rule_of_another_kind(package, tool):
     consensus = quality.answers_wide(quality.ratings(package, tool))
     rule = BandingRule.from_parameter({**WEIGHTED, "name": "default"}, tool.question_labels())
-    table = quality.compare_rules(consensus, rule)
+    table = quality_page.compare_rules_view(consensus, rule)
     assert list(table.index) == ["default", "strict", "lenient", "default (this page)"]
     assert table.loc["default (this page)", "This page"] == "yes"
-    assert table.loc["default (this page)", "In words"] == rule.describe()
+    assert table.loc["default (this page)", "In words"] == rule_in_words(rule)
     judged = quality.review_judgement(quality.assign_bands(consensus, rule), rule)
-    assert judged.rule_status.startswith("The book's default rule is different")
-    assert "adds up points" in judged.rule_scoring
+    said = quality_page.judgement_words(judged, rule)
+    assert said.rule_status.startswith("The book's default rule is different")
+    assert "adds up points" in said.rule_scoring
 
 
 # ----------------------------------------------------------------------- words
 
 
 def test_each_kind_in_words():
-    assert BandingRule.from_parameter(CRITICAL).describe() == (
+    assert rule_in_words(BandingRule.from_parameter(CRITICAL)) == (
         "High: no item answered No and at most one answered Can't tell. Moderate: at most "
         "one answered No and at most three answered Can't tell. Low: any other paper. "
         "A No or a Can't tell on either of questions 8 (rigour of analysis) and 9 "
         "(statement of findings) caps a paper at moderate.")
     one = BandingRule.from_parameter({**COUNTS, "critical": {"items": [8],
                                                              "caps": {"no": "moderate"}}})
-    assert one.describe().endswith(
+    assert rule_in_words(one).endswith(
         " A No on question 8 (rigour of analysis) caps a paper at moderate.")
     three = BandingRule.from_parameter({**COUNTS, "critical": {
         "items": [5, 8, 9], "caps": {"no": "low", "cant_tell": "moderate"}}})
-    assert three.describe().endswith(
+    assert rule_in_words(three).endswith(
         " A No on any of questions 5 (data collection), 8 (rigour of analysis) and 9 "
         "(statement of findings) caps a paper at low, a Can't tell at moderate.")
-    assert BandingRule.from_parameter(WEIGHTED).describe() == (
+    assert rule_in_words(BandingRule.from_parameter(WEIGHTED)) == (
         "A Yes scores 1 point on each question but 2 points on questions 5 (data "
         "collection), 8 (rigour of analysis) and 9 (statement of findings); question 10 "
         "(value of the research) does not count. Can't tell and No score nothing. A "
@@ -237,30 +239,30 @@ def test_each_kind_in_words():
     halves = BandingRule.from_parameter({"weights": {8: 3, 9: 3, 6: 0, 10: 0},
                                          "answer_scores": {"yes": 2, "cant_tell": 1},
                                          "high": {"min_score": 20}, "moderate": {"min_score": 14}})
-    assert halves.describe().startswith(
+    assert rule_in_words(halves).startswith(
         "A Yes scores 2 points on each question but 6 points on questions 8 (rigour of "
         "analysis) and 9 (statement of findings); questions 6 (researcher-participant "
         "relationship) and 10 (value of the research) do not count. A Can't tell scores half "
         "as much as a Yes, a No nothing. A paper's score is the sum, out of 24.")
     only = BandingRule.from_parameter({"weights": {i: 0 for i in (1, 2, 6, 7, 9, 10)},
                                        "high": {"min_score": 4}, "moderate": {"min_score": 2}})
-    assert only.describe().startswith(
+    assert rule_in_words(only).startswith(
         "A Yes scores 1 point on questions 3 (research design), 4 (recruitment), 5 (data "
         "collection) and 8 (rigour of analysis); no other question counts.")
 
 
-def test_describe_rule_reads_every_kind(tool):
+def test_rule_words_read_every_kind(tool):
     for spec in (CRITICAL, WEIGHTED, "strict"):
-        described = quality.describe_rule(spec, tool)
+        described = quality_page.rule_words(spec, tool)
         rule = BandingRule.from_parameter(spec)
-        assert (described.name, described.description) == (rule.name, rule.describe())
+        assert (described.name, described.description) == (rule.name, rule_in_words(rule))
 
 
 def test_words_name_the_tools_own_questions():
     rule = BandingRule.from_parameter({**COUNTS, "critical": {"items": [2],
                                                               "caps": {"no": "low"}}},
                                       {1: "Focus", 2: "Method", 3: "Setting"})
-    assert rule.describe().endswith("A No on question 2 (method) caps a paper at low.")
+    assert rule_in_words(rule).endswith("A No on question 2 (method) caps a paper at low.")
     with pytest.raises(ValueError, match="its questions are numbered 1 to 3"):
         BandingRule.from_parameter({**COUNTS, "critical": {"items": [8], "caps": {"no": "low"}}},
                                    {1: "Focus", 2: "Method", 3: "Setting"})
@@ -530,7 +532,7 @@ def test_geere_2018_table_2_is_reproduced_by_its_score_rule(tool):
     # The score is the number of Yes answers, as the header's thresholds count them.
     assert bands["score"].tolist() == answers.eq("yes").sum(axis=1).tolist()
     assert sorted(set(bands["score"])) == [3, 4, 5, 6, 7, 8, 9]  # each side of each cut
-    assert rule.describe() == (
+    assert rule_in_words(rule) == (
         "A Yes scores 1 point on each question; question 10 (value of the research) does not "
         "count. Can't tell and No score nothing. A paper's score is the sum, out of 9. High: a "
         "score of at least 6. Moderate: a score of at least 4. Low: any other paper.")
@@ -579,7 +581,8 @@ def test_any_label_for_the_agreed_answers_gives_the_same_analysis(package, tool)
     other = _with(package, casp_ratings=_relabelled(package, names))
     before, after = quality.agreement(package, tool), quality.agreement(other, tool,
                                                                          agreed_label="agreed")
-    assert after.reviewers == "AB and CD" and after.kappa == before.kappa
+    assert after.reviewer_labels == ("AB", "CD") and after.kappa == before.kappa
+    assert quality_page.agreement_words(after, "agreed").reviewers == "AB and CD"
     assert "agreed" not in quality.independent_reviewers(other["casp_ratings"], "agreed")
     rows = quality.disagreements(other, tool, agreed_label="agreed")
     assert len(rows) == len(quality.disagreements(package, tool))
@@ -609,7 +612,7 @@ def test_a_single_rater_appraisal_has_no_agreement_and_does_not_fail(package, to
     assert not quality.has_independent_reviewers(only)
     result = quality.agreement(only, tool)
     assert not result.applicable and result.n_reviewers == 0 and result.table.empty
-    assert result.summary == (
+    assert quality_page.agreement_words(result).summary == (
         "Agreement cannot be computed: the data record no independent reviewer besides the "
         "agreed answers ('consensus'), so agreement between reviewers is not applicable.")
     assert math.isnan(result.kappa) and result.strength == "not defined"
@@ -623,7 +626,10 @@ def test_one_reviewer_besides_the_agreed_answers_is_no_agreement_either(package,
     one = _with(package, casp_ratings=t[t["reviewer"] != "R2"])
     assert not quality.has_independent_reviewers(one)
     result = quality.agreement(one, tool)
-    assert not result.applicable and "one reviewer (R1)" in result.summary
+    assert not result.applicable
+    said = quality_page.agreement_words(result)
+    assert "one reviewer (R1)" in said.summary and said.reviewers == "R1"
+    assert said.kappa_text == said.summary and said.lowest_item == "none"
     assert quality.disagreements(one, tool).empty
 
 
@@ -641,7 +647,11 @@ def test_three_reviewers_with_any_labels_get_fleiss_kappa(package, tool):
     assert quality.has_independent_reviewers(three, agreed_label="agreed")
     result = quality.agreement(three, tool, agreed_label="agreed")
     assert result.applicable and result.n_reviewers == 3
-    assert result.statistic == "Fleiss' kappa" and result.reviewers == "AB, CD and EF"
+    assert result.statistic == "Fleiss' kappa" and result.reviewer_labels == ("AB", "CD", "EF")
+    said = quality_page.agreement_words(result, "agreed")
+    assert said.reviewers == "AB, CD and EF" and said.kappa_text == f"{result.kappa:.2f}"
+    assert said.summary.startswith(f"AB, CD and EF gave the same answer to {result.n_agreed} of "
+                                   f"{result.n_ratings} paper-item pairs")
     t = three["casp_ratings"]
     wide = t[t["reviewer"] != "agreed"].pivot(index=["study_id", "item"], columns="reviewer",
                                               values="rating")
@@ -667,7 +677,7 @@ def test_the_quality_page_states_a_rule_of_any_kind_in_words(spec, tmp_path):
                                progress_bar=False, kernel_name="python3")
     glued = _glued(out)
     rule = BandingRule.from_parameter(spec)
-    assert glued["band_rule_text"].strip("'\"") == rule.describe()
+    assert glued["band_rule_text"].strip("'\"") == rule_in_words(rule)
     assert glued["band_rule_name"].strip("'\"") == rule.name
     said = "adds up points" if rule.scored else "no total of Yes answers is computed"
     assert said in glued["band_rule_scoring"]

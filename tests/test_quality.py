@@ -63,9 +63,13 @@ def test_casp_checklist_is_data_with_name_version_and_ten_items(tool):
     assert tool.items.loc[tool.items["item"] == 6, "question"].item() == (
         "Has the relationship between researcher and participants been adequately considered?")
     assert list(tool.answer_labels().values()) == ["Yes", "Can't tell", "No"]
-    assert len(tool.questions_table()) == 10
-    described = quality.describe_tool(tool)
+    questions = quality_page.questions_view(tool)
+    assert len(questions) == 10
+    screening = questions.xs("Q1", level="Item")["Question"].iloc[0]
+    assert screening.endswith(" (screening question)")
+    described = quality_page.tool_words(tool)
     assert described.answers == "Yes, Can't tell or No" and described.n_screening == 2
+    assert described.title == "CASP Qualitative Checklist (2018)"
 
 
 def test_unknown_tool_and_answers_outside_the_contract_are_refused(tmp_path):
@@ -131,7 +135,8 @@ def test_fleiss_1971_worked_example():
 
 def test_kappa_per_item_and_overall_match_statsmodels(package, tool):
     result = quality.agreement(package, tool)
-    assert result.statistic == "Cohen's kappa" and result.reviewers == "R1 and R2"
+    assert result.statistic == "Cohen's kappa" and result.reviewer_labels == ("R1", "R2")
+    assert quality_page.agreement_words(result).reviewers == "R1 and R2"
     t = package["casp_ratings"]
     wide = t.pivot(index=["study_id", "item"], columns="reviewer", values="rating")
     order = ["yes", "cant_tell", "no"]
@@ -212,7 +217,10 @@ def test_no_independent_reviewer_is_said_in_words(package, tool):
     t = package["casp_ratings"]
     only = _with(package, casp_ratings=t[t["reviewer"] == "consensus"])
     result = quality.agreement(only, tool)
-    assert result.n_reviewers == 0 and "cannot be computed" in result.summary
+    said = quality_page.agreement_words(result)
+    assert result.n_reviewers == 0 and not result.applicable
+    assert "cannot be computed" in said.summary and said.reviewers == "none"
+    assert "no independent reviewer besides the agreed answers ('consensus')" in said.summary
     assert quality.disagreements(only, tool).empty
 
 
@@ -243,6 +251,19 @@ def test_every_disagreement_is_listed_with_its_resolution(package, tool):
     assert summary.counts["n"].sum() == summary.n_disagreements == len(split)
     view = quality_page.disagreements_view(rows, package, tool)
     assert list(view.columns[:3]) == ["R1", "R2", "Consensus"]
+    said = quality_page.disagreement_words(summary).resolution_text
+    assert said == "; ".join(f"{res} in {n} case{'' if n == 1 else 's'}"
+                             for res, n in summary.counts["n"].items())
+
+
+def test_nothing_to_resolve_is_said_in_words(package, tool):
+    t = package["casp_ratings"]
+    only = _with(package, casp_ratings=t[t["reviewer"] == "consensus"])
+    summary = quality.summarise_disagreements(quality.disagreements(only, tool),
+                                              quality.agreement(only, tool))
+    assert summary.n_disagreements == 0
+    assert quality_page.disagreement_words(summary).resolution_text == (
+        "there was nothing to resolve")
 
 
 # ------------------------------------------------------------------------- bands
@@ -254,8 +275,9 @@ def test_banding_rule_from_parameter_and_in_words():
          "moderate": {"max_cant_tell": 1, "max_no": 0}})
     assert rule == quality.BANDING_RULES["strict"]
     assert quality.BandingRule.from_parameter("default").moderate_max_cant_tell == 2
-    assert rule.describe() == ("High: every item answered Yes. Moderate: no item answered No "
-                               "and at most one answered Can't tell. Low: any other paper.")
+    assert quality_page.rule_in_words(rule) == (
+        "High: every item answered Yes. Moderate: no item answered No and at most one "
+        "answered Can't tell. Low: any other paper.")
     assert [rule.band(0, 0), rule.band(1, 0), rule.band(2, 0), rule.band(0, 1)] == [
         "high", "moderate", "low", "low"]
 
@@ -289,7 +311,17 @@ def test_bands_follow_the_rule_and_imply_the_published_judgement(package, tool):
     judgement = quality.review_judgement(bands, rule, synthetic=True,
                                          published_fact=published("overall_quality"))
     assert judgement.judgement == published("overall_quality")["value"] == "moderate"
-    assert judgement.comparison == "the same as the published judgement"
+    assert judgement.matches_published is True
+    said = quality_page.judgement_words(judgement, rule)
+    assert said.comparison == "the same as the published judgement"
+    assert said.rule_status == "This is the book's default rule."
+    assert said.caveat.startswith("The ratings are synthetic and were calibrated")
+    assert said.rule_scoring.startswith(", and no total of Yes answers is computed")
+    unpublished = quality.review_judgement(bands, rule)
+    assert unpublished.matches_published is None and unpublished.published == ""
+    assert quality_page.judgement_words(unpublished, rule).comparison == ""
+    assert quality_page.judgement_words(unpublished, rule).caveat.startswith(
+        "The published per-paper ratings are not available")
     assert judgement.n_high + judgement.n_moderate + judgement.n_low == judgement.n_papers
     assert quality.band_distribution(bands)["Papers"].sum() == judgement.n_papers
     assert "score" not in " ".join(bands.columns)  # counts feed the rule, nothing is summed
@@ -302,7 +334,14 @@ def test_another_rule_changes_the_bands(package, tool):
     assert (default != strict).any()
     assert (strict.map(quality.BANDS.index) >= default.map(quality.BANDS.index)).all()
     table = quality.compare_rules(consensus, quality.BANDING_RULES["strict"])
-    assert table.loc["strict", "This page"] == "yes" and table.loc["default", "This page"] == ""
+    assert table.loc["strict", "this_page"] and not table.loc["default", "this_page"]
+    assert table.loc["strict", "n_low"] == (strict == "low").sum()
+    view = quality_page.compare_rules_view(consensus, quality.BANDING_RULES["strict"])
+    assert view.loc["strict", "This page"] == "yes" and view.loc["default", "This page"] == ""
+    assert list(view.columns) == ["In words", "High", "Moderate", "Low",
+                                  "Review-level judgement", "This page"]
+    assert view.loc["strict", "In words"] == quality_page.rule_in_words(
+        quality.BANDING_RULES["strict"])
     custom = replace(quality.BANDING_RULES["default"], name="mine", moderate_max_cant_tell=5)
     assert "mine" in quality.compare_rules(consensus, custom).index
 
@@ -338,7 +377,10 @@ def test_cerqual_table_assembles_the_reviewers_judgements(package, tool):
         {"high": "High", "moderate": "Moderate", "low": "Low", "very_low": "Very low"}[o]
         for o in table["overall"]]
     assert len(quality_page.evidence_profile_view(table)) == 6 * 4
-    assert quality.cerqual_check(table).n_flagged == 0  # no "no" concern in the bundled data
+    check = quality.cerqual_check(table)
+    assert check.n_flagged == 0  # no "no" concern in the bundled data
+    assert quality_page.cerqual_words(check).message.startswith(
+        "No finding was flagged: none with more than 50% of its contributing papers")
 
 
 def test_check_flags_a_finding_of_mostly_low_papers_without_concern(package, tool):
@@ -352,7 +394,11 @@ def test_check_flags_a_finding_of_mostly_low_papers_without_concern(package, too
     bands.loc[bands.index.isin(t1), "band"] = "low"
     check = quality.cerqual_check(quality.cerqual_table(edited, bands))
     assert check.n_flagged == 1 and list(check.flags.index) == ["T1"]
-    assert "T1 The use and misuse of diagnosis" in check.message
+    assert quality_page.cerqual_words(check).message == (
+        "Flagged for a second look: T1 The use and misuse of diagnosis ("
+        f"{check.flags.at['T1', 'n_low']} of {check.flags.at['T1', 'n_papers']} contributing "
+        "papers are in the low band, yet no concern about methodological limitations is "
+        "recorded).")
     bands.loc[:, "band"] = "moderate"
     assert quality.cerqual_check(quality.cerqual_table(edited, bands)).n_flagged == 0
 

@@ -10,6 +10,7 @@ Fixture (interview study): four participants; P004 has no code.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -209,10 +210,21 @@ def test_sensitivity_summary(support):
     s = themes.summarise_sensitivity(support, table, ["low"], min_studies=2)
     assert (s.n_papers_all, s.n_papers_excluded, s.n_papers_kept, s.n_studies_kept) == (5, 2, 3, 2)
     assert "T1.2 Two" in s.newly_flagged and "T1 First theme" in s.newly_flagged
-    assert s.sentence.startswith("Leaving out the 2 papers rated low quality")
+    assert s.left_out_bands == ("low",) and "T1.2 Two" in s.newly_flagged_rows
+    assert themes_page.sensitivity_words(s).sentence == (
+        f"Leaving out the 2 papers rated low quality takes {s.n_newly_flagged} themes or "
+        f"sub-themes below the threshold: {s.newly_flagged}.")
     assert s.largest_drop.startswith("T1 First theme (-")
     unchanged = themes.quality_sensitivity(support, [], min_studies=2)
-    assert themes.summarise_sensitivity(support, unchanged, []).largest_drop == "none"
+    none_out = themes.summarise_sensitivity(support, unchanged, [])
+    assert none_out.largest_drop == "none"
+    assert themes_page.sensitivity_words(none_out).sentence.startswith(
+        "No paper is left out on this page")
+    nothing_new = dataclasses.replace(s, n_newly_flagged=0, newly_flagged="none",
+                                      newly_flagged_rows=(), left_out_bands=("moderate", "low"))
+    assert themes_page.sensitivity_words(nothing_new).sentence == (
+        "Leaving out the 2 papers rated moderate or low quality takes no theme or sub-theme "
+        "below the threshold.")
 
 
 # ------------------------------------------------------------- interview study

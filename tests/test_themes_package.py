@@ -55,7 +55,8 @@ def test_paragraphs_read_right_for_one_theme_and_one_paper_left_out(package):
     one_low = dataclasses.replace(support, units=support.units.assign(
         band=["low" if s in low else "high" for s in support.units.index]))
     table = themes.quality_sensitivity(one_low, ["low"], 3)
-    sentence = themes.summarise_sensitivity(one_low, table, ["low"], 3).sentence
+    sentence = themes_page.sensitivity_words(
+        themes.summarise_sensitivity(one_low, table, ["low"], 3)).sentence
     assert sentence.startswith("Leaving out the one paper rated low quality")
 
 

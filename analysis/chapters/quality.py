@@ -1,20 +1,28 @@
-"""What the appraisal and quality pages show: the ratings, agreement, disagreements, bands
-and CERQual tables as a reader sees them, tinted like the figures."""
+"""What the appraisal and quality pages show and say: the ratings, agreement,
+disagreements, bands and CERQual tables as a reader sees them, tinted like the figures,
+and the sentences whose wording follows the data (the checklist, the agreement, a banding
+rule of any kind, the review-level judgement, the CERQual check)."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
+from analysis.contract.banding import BANDING_RULES, BandingRule, CriticalQuestions
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.published import published_facts
-from analysis.stats.quality import (BAND_LABELS, COMPONENTS, CONSENSUS, Agreement, AppraisalTool,
-                                    independent_reviewers, join_names, paper_labels, plural,
-                                    ratings)
+from analysis.stats.quality import (ALL_ITEMS, BAND_LABELS, COMPONENTS, CONSENSUS, Agreement,
+                                    AppraisalTool, CerqualCheck, DisagreementSummary,
+                                    ReviewJudgement, compare_rules, independent_reviewers,
+                                    paper_labels, ratings, rules_to_compare)
 
 from analysis.chapters.page import show_text_table as show
+from analysis.chapters.words import count_words, in_sentence, join_words, number_words
 from analysis.plots.quality import cell_tints
 
 
@@ -30,6 +38,100 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool
         traffic-light figure, so a long ratings table can be scanned.
     """
     return show(table, caption, cell_tints() if tints else None)
+
+
+# ------------------------------------------------------------------- the checklist
+
+
+def questions_view(tool: AppraisalTool) -> pd.DataFrame:
+    """The checklist as a reader sees it: one row per question, grouped by section."""
+    items = tool.items
+    table = items.assign(
+        Section=[f"{s}. {t}" for s, t in zip(items["section"], items["section_title"])],
+        Question=[q + (" (screening question)" if s else "")
+                  for q, s in zip(items["question"], items["screening"])])
+    table = table.rename(columns={"code": "Item", "short_label": "Short label"})
+    return table.set_index(["Section", "Item"])[["Short label", "Question"]]
+
+
+@dataclass(frozen=True)
+class ToolWords:
+    """What the pages say about the checklist (glued as ``tool_``)."""
+
+    title: str
+    name: str
+    version: str
+    publisher: str
+    n_items: int
+    n_screening: int
+    answers: str
+
+
+def tool_words(tool: AppraisalTool) -> ToolWords:
+    """The checklist's identity and size, and its answers as a list in words
+    ("Yes, Can't tell or No")."""
+    labels = list(tool.answer_labels().values())
+    return ToolWords(title=tool.title, name=tool.name, version=tool.version,
+                     publisher=tool.publisher, n_items=tool.n_items,
+                     n_screening=int(tool.items["screening"].sum()),
+                     answers=join_words(labels, "or"))
+
+
+# ---------------------------------------------------------------------- agreement
+
+
+@dataclass(frozen=True)
+class AgreementWords:
+    """What the appraisal page says of the agreement (glued as ``agree_``, beside the
+    numbers of :class:`~analysis.stats.quality.Agreement`)."""
+
+    reviewers: str
+    kappa_text: str
+    lowest_item: str
+    summary: str
+
+
+def agreement_words(result: Agreement, agreed_label: str = CONSENSUS) -> AgreementWords:
+    """The reviewers named, kappa with its interval (or why it has none), the item of
+    lowest kappa and the summary sentence; or why agreement is not applicable.
+
+    Parameters
+    ----------
+    result : Agreement
+        From :func:`analysis.stats.quality.agreement`.
+    agreed_label : str
+        The reviewer label of the agreed answers, named when agreement is not applicable.
+    """
+    names = list(result.reviewer_labels)
+    if not result.applicable:
+        who = "no independent reviewer" if not names else f"one reviewer ({names[0]})"
+        message = (f"Agreement cannot be computed: the data record {who} besides the agreed "
+                   f"answers ('{agreed_label}'), so agreement between reviewers is not "
+                   "applicable.")
+        return AgreementWords(join_words(names) or "none", message, "none", message)
+    kappa = _kappa_text(result.kappa, result.kappa_ci_low, result.kappa_ci_high,
+                        str(result.table.at[ALL_ITEMS, "note"]))
+    summary = (f"{join_words(names)} gave the same answer to {result.n_agreed} of "
+               f"{result.n_ratings} paper-item pairs ({result.percent_agreement:.1f}%); "
+               f"{result.statistic} over all items: {kappa}.")
+    return AgreementWords(join_words(names), kappa, _lowest_item(result.table), summary)
+
+
+def _kappa_text(kappa: float, low: float, high: float, note: str) -> str:
+    """"0.62 (95% CI 0.48 to 0.76)", "1.00" without an interval, or why it is undefined."""
+    if not math.isfinite(kappa):
+        return note
+    if math.isfinite(low):
+        return f"{kappa:.2f} (95% CI {low:.2f} to {high:.2f})"
+    return f"{kappa:.2f}"
+
+
+def _lowest_item(table: pd.DataFrame) -> str:
+    defined = table.drop(index=ALL_ITEMS).dropna(subset=["kappa"])
+    if not len(defined):
+        return "none (kappa is undefined for every item)"
+    low = defined["kappa"].idxmin()
+    return f"{low} {defined.at[low, 'label']} (kappa {defined.at[low, 'kappa']:.2f})"
 
 
 def agreement_view(result: Agreement) -> pd.DataFrame:
@@ -60,6 +162,20 @@ def agreement_view(result: Agreement) -> pd.DataFrame:
         "Note": notes,
     })
     return view.set_index("Item")
+
+
+@dataclass(frozen=True)
+class DisagreementWords:
+    """How the consensus resolved the disagreements, in words (glued as ``disagree_``)."""
+
+    resolution_text: str
+
+
+def disagreement_words(summary: DisagreementSummary) -> DisagreementWords:
+    """"R1's answer in 3 cases; R2's answer in 1 case", or that nothing needed resolving."""
+    text = "; ".join(f"{res} in {count_words(int(n), 'case')}"
+                     for res, n in summary.counts["n"].items())
+    return DisagreementWords(text or "there was nothing to resolve")
 
 
 def disagreements_view(table: pd.DataFrame, package: DataPackage, tool: AppraisalTool,
@@ -126,14 +242,14 @@ def soqf_view(table: pd.DataFrame) -> pd.DataFrame:
             if comps:
                 head = ("not assessed" if level == "not assessed"
                         else _label("cerqual", "concern", level).lower() + " about")
-                parts.append(f"{head} {join_names(comps)}")
+                parts.append(f"{head} {join_words(comps)}")
         text = "; ".join(parts)
         explain.append(text[:1].upper() + text[1:] + ".")
     view = pd.DataFrame({
         "Review finding": [f"{i} {f}" for i, f in zip(table.index, table["finding"])],
         "GRADE-CERQual confidence": [_label("cerqual", "overall", o) for o in table["overall"]],
         "Explanation of the assessment": explain,
-        "Contributing papers": [f"{plural(n, 'paper')}: {p}" for n, p in
+        "Contributing papers": [f"{count_words(n, 'paper')}: {p}" for n, p in
                                 zip(table["n_papers"], table["papers"])],
         "Their bands (high / moderate / low)": [f"{h} / {m} / {lo}" for h, m, lo in
                                                 zip(table["n_high"], table["n_moderate"],
@@ -244,4 +360,227 @@ def judgement_comparison(judgement):
         return None  # displays nothing (an empty Markdown would print its repr)
     return Markdown(f"The review reported that the overall quality of the evidence was "
                     f"*{judgement.published}*, according to {judgement.published_source}; "
-                    f"the computed judgement is {judgement.comparison}. {judgement.caveat}")
+                    f"the computed judgement is {_comparison(judgement)}. "
+                    f"{_caveat(judgement)}")
+
+
+@dataclass(frozen=True)
+class JudgementWords:
+    """What the Quality bands page says of its rule and judgement (glued as ``band_``,
+    beside the numbers of :class:`~analysis.stats.quality.ReviewJudgement`)."""
+
+    rule_text: str
+    comparison: str
+    caveat: str
+    rule_status: str
+    rule_scoring: str
+
+
+def judgement_words(judgement: ReviewJudgement, rule: BandingRule) -> JudgementWords:
+    """The page's rule in words, whether it is the book's default, what it sums (if
+    anything), and how the computed judgement compares with the published one.
+
+    Parameters
+    ----------
+    judgement : ReviewJudgement
+        From :func:`judgement` (or :func:`analysis.stats.quality.review_judgement`).
+    rule : BandingRule
+        The rule that produced the bands.
+    """
+    default = BANDING_RULES["default"]
+    return JudgementWords(
+        rule_text=rule_in_words(rule), comparison=_comparison(judgement),
+        caveat=_caveat(judgement),
+        rule_status=("This is the book's default rule." if rule.criteria() == default.criteria()
+                     else "The book's default rule is different: " + rule_in_words(default)),
+        rule_scoring=_scoring_text(rule))
+
+
+def _comparison(judgement: ReviewJudgement) -> str:
+    if judgement.matches_published is None:
+        return ""
+    return ("the same as the published judgement" if judgement.matches_published
+            else "different from the published judgement")
+
+
+def _caveat(judgement: ReviewJudgement) -> str:
+    if judgement.synthetic:
+        return ("The ratings are synthetic and were calibrated to the published judgement, "
+                "so this comparison checks the computation, not the published paper.")
+    return ("The published per-paper ratings are not available, so only the overall "
+            "judgement can be compared.")
+
+
+def _scoring_text(rule: BandingRule) -> str:
+    """What the page says after "CASP has no scoring system": that nothing is summed, or
+    what the rule sums despite it."""
+    if not rule.scored:
+        return (", and no total of Yes answers is computed here: a sum would weigh a "
+                "missing ethics statement the same as an unsound analysis.")
+    return ("; this page's rule adds up points all the same, as some reviews do, so its "
+            "bands are only as sound as the points it gives each question and answer.")
+
+
+def compare_rules_view(consensus: pd.DataFrame, current: BandingRule,
+                       rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
+    """Bands and review-level judgement under each declared rule, side by side, each
+    rule in words; the page's own rule is marked (and added when it bands like none of
+    the declared ones, see :func:`analysis.stats.quality.rules_to_compare`)."""
+    compared = rules_to_compare(current, rules)
+    table = compare_rules(consensus, current, compared)
+    view = pd.DataFrame({
+        "In words": [rule_in_words(compared[name]) for name in table.index],
+        **{BAND_LABELS[b]: table[f"n_{b}"] for b in BAND_LABELS},
+        "Review-level judgement": table["judgement"].map(BAND_LABELS),
+        "This page": ["yes" if mine else "" for mine in table["this_page"]],
+    }, index=table.index)
+    view.index.name = "Rule"
+    return view
+
+
+# -------------------------------------------------------------- the rule in words
+
+
+@dataclass(frozen=True)
+class RuleWords:
+    """A banding rule's name and its statement in words (glued as ``rule_``)."""
+
+    name: str
+    description: str
+
+
+def rule_words(rule: str | Mapping[str, Any] | BandingRule = "default",
+               tool: AppraisalTool | None = None) -> RuleWords:
+    """The name and the wording of a banding rule of any kind.
+
+    Parameters
+    ----------
+    rule : str, mapping or BandingRule
+        A declared rule's name or the rule itself
+        (see :meth:`~analysis.contract.banding.BandingRule.from_parameter`).
+    tool : AppraisalTool, optional
+        The checklist whose questions the rule names (the default one when not given).
+    """
+    parsed = BandingRule.from_parameter(rule, tool.question_labels() if tool else None)
+    return RuleWords(parsed.name, rule_in_words(parsed))
+
+
+def rule_kind(rule: BandingRule) -> str:
+    """"count limits", "score thresholds", each "with critical questions" if any."""
+    kind = "score thresholds" if rule.scored else "count limits"
+    return kind + (" with critical questions" if rule.critical else "")
+
+
+def rule_in_words(rule: BandingRule) -> str:
+    """The rule in words, as the pages print it: each band's condition (count limits or
+    score thresholds), then each group of critical questions and what it caps."""
+    parts = [_scores_in_words(rule) if rule.scored else _counts_in_words(rule)]
+    parts += [_caps_in_words(rule, group) for group in rule.critical]
+    return " ".join(parts)
+
+
+def _condition(max_cant_tell: int, max_no: int) -> str:
+    if max_cant_tell == 0 and max_no == 0:
+        return "every item answered Yes"
+    no = ("no item answered No" if max_no == 0
+          else f"at most {number_words(max_no)} answered No")
+    cant = ("none answered Can't tell" if max_cant_tell == 0
+            else f"at most {number_words(max_cant_tell)} answered Can't tell")
+    return f"{no} and {cant}"
+
+
+def _counts_in_words(rule: BandingRule) -> str:
+    return (f"High: {_condition(rule.high_max_cant_tell, rule.high_max_no)}. "
+            f"Moderate: {_condition(rule.moderate_max_cant_tell, rule.moderate_max_no)}. "
+            "Low: any other paper.")
+
+
+def _scores_in_words(rule: BandingRule) -> str:
+    points = dict(rule.answer_scores)
+    yes = points["yes"]
+    by_weight: dict[float, list[int]] = {}
+    for q, _ in rule.questions:
+        by_weight.setdefault(rule.weight(q), []).append(q)
+    # The weight most questions have is said once ("on each question"), the others
+    # as exceptions; ties go to the weight 1 a question has unless said.
+    common = Counter({w: len(qs) for w, qs in by_weight.items()})
+    base = max(common, key=lambda w: (common[w], w == 1))
+    others = [f"{_points(w * yes)} on {_questions_in_words(rule, by_weight[w])}"
+              for w in sorted(by_weight, reverse=True) if w not in (base, 0)]
+    if base == 0:
+        head = f"A Yes scores {join_words(others)}; no other question counts"
+    else:
+        head = f"A Yes scores {_points(base * yes)} on each question"
+        if others:
+            head += " but " + join_words(others)
+        zero = by_weight.get(0, [])
+        if zero:
+            verb = "does" if len(zero) == 1 else "do"
+            head += f"; {_questions_in_words(rule, zero)} {verb} not count"
+    ratios = [points[a] / yes for a in ("cant_tell", "no")]
+    answers = ("Can't tell and No score nothing." if not any(ratios) else
+               f"A Can't tell scores {_as_much(ratios[0])}, a No {_as_much(ratios[1])}.")
+    return (f"{head}. {answers} A paper's score is the sum, out of "
+            f"{rule.most_points():g}. High: a score of at least {rule.high_min_score:g}. "
+            f"Moderate: a score of at least {rule.moderate_min_score:g}. "
+            "Low: any other paper.")
+
+
+def _caps_in_words(rule: BandingRule, group: CriticalQuestions) -> str:
+    caps = dict(group.caps)
+    items = list(group.items)
+    where = _questions_in_words(rule, items)
+    if len(items) > 1:
+        where = ("either of " if len(items) == 2 else "any of ") + where
+    no, cant = caps.get("no"), caps.get("cant_tell")
+    if no and cant:
+        if no == cant:
+            return f"A No or a Can't tell on {where} caps a paper at {no}."
+        return f"A No on {where} caps a paper at {no}, a Can't tell at {cant}."
+    return f"A No on {where} caps a paper at {no}."
+
+
+def _questions_in_words(rule: BandingRule, items: list[int]) -> str:
+    """"question 8 (rigour of analysis)" or "questions 5 (data collection) and 8 (...)"."""
+    labels = dict(rule.questions)
+    named = [f"{q} ({in_sentence(labels[q])})" if labels.get(q) else str(q) for q in items]
+    return ("question " if len(items) == 1 else "questions ") + join_words(named)
+
+
+def _points(x: float) -> str:
+    return "1 point" if x == 1 else f"{x:g} points"
+
+
+def _as_much(ratio: float) -> str:
+    if ratio == 0:
+        return "nothing"
+    if ratio == 1:
+        return "as much as a Yes"
+    return "half as much as a Yes" if ratio == 0.5 else f"{ratio:g} times as much as a Yes"
+
+
+# ------------------------------------------------------------------ GRADE-CERQual
+
+
+@dataclass(frozen=True)
+class CerqualWords:
+    """What the CERQual page says of the check (glued as ``cerqual_``)."""
+
+    message: str
+
+
+def cerqual_words(check: CerqualCheck) -> CerqualWords:
+    """The flagged findings, each with its count of low-band papers, or that none was
+    flagged (see :func:`analysis.stats.quality.cerqual_check`)."""
+    flags = check.flags
+    if flags.empty:
+        return CerqualWords(
+            f"No finding was flagged: none with more than {check.threshold_pct:.0f}% of its "
+            "contributing papers in the low band has its methodological limitations judged "
+            "of no concern.")
+    why = [f"{lo} of {n} contributing papers are in the low band, yet no concern about "
+           "methodological limitations is recorded"
+           for lo, n in zip(flags["n_low"], flags["n_papers"])]
+    return CerqualWords("Flagged for a second look: " + "; ".join(
+        f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"], why)) + ".")
+

@@ -15,7 +15,8 @@ from analysis.chapters.book_pages import in_book
 from analysis.chapters.citations import review_name
 from analysis.chapters.words import count_words, markdown_text
 from analysis.contract.package import DataPackage
-from analysis.stats.themes import INTERVIEW_STUDY, META_SYNTHESIS, SupportSummary
+from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivitySummary,
+                                   SupportSummary)
 
 
 ROW_LABEL = "Theme or sub-theme"
@@ -175,6 +176,33 @@ def support_paragraph(summary: SupportSummary):
             f"{count_words(summary.least_supported_subtheme_studies, 'study', 'studies')}; "
             f"{lacking}. The intervals are at the {summary.confidence_pct:g}% level.")
     return _markdown(text)
+
+
+@dataclass(frozen=True)
+class SensitivityWords:
+    """What the page says leaving out papers does to theme support (glued as ``sens_``)."""
+
+    sentence: str
+
+
+def sensitivity_words(summary: SensitivitySummary) -> SensitivityWords:
+    """Which themes and sub-themes leaving out papers takes below the threshold, in one
+    sentence; that no paper is left out when none is."""
+    n_out = summary.n_papers_excluded
+    if n_out == 0:
+        return SensitivityWords(
+            "No paper is left out on this page, so the columns before and after agree; the "
+            "flags show where support is thin even with every paper.")
+    papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
+    rated = " or ".join(summary.left_out_bands)
+    newly = summary.newly_flagged_rows
+    if not newly:
+        return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes no "
+                                "theme or sub-theme below the threshold.")
+    several = "s" if len(newly) > 1 else ""
+    return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes "
+                            f"{len(newly)} theme{several} or sub-theme{several} below the "
+                            f"threshold: {'; '.join(newly)}.")
 
 
 def coding_note(package: DataPackage):

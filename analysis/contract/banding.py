@@ -4,7 +4,8 @@ CASP gives no scoring system, so the rule that turns a paper's answers into *hig
 *moderate* or *low* is the reviewers' own and must be stated. Here it is declared, not
 coded: a plain mapping (YAML in a page's ``banding_rule`` in ``book/pages.yml``, JSON in
 a package), read by :meth:`BandingRule.from_parameter`, checked, and stated in words by
-:meth:`BandingRule.describe`. Three kinds, as published reviews use them:
+:func:`analysis.chapters.quality.rule_in_words` (the words belong to the chapters). Three
+kinds, as published reviews use them:
 
 count limits
     ``{name: default, high: {max_cant_tell: 0, max_no: 0},
@@ -38,7 +39,6 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -336,12 +336,6 @@ class BandingRule:
         """Whether the bands are thresholds on a score (else count limits)."""
         return self.high_min_score is not None or self.moderate_min_score is not None
 
-    @property
-    def kind(self) -> str:
-        """"count limits", "score thresholds", each "with critical questions" if any."""
-        kind = "score thresholds" if self.scored else "count limits"
-        return kind + (" with critical questions" if self.critical else "")
-
     def limits(self) -> tuple[int | None, int | None, int | None, int | None]:
         """The four count limits (None under score thresholds)."""
         return (self.high_max_cant_tell, self.high_max_no, self.moderate_max_cant_tell,
@@ -403,79 +397,6 @@ class BandingRule:
         if capped:
             band = max((cap for cap, _ in capped), key=BANDS.index)
         return PaperBand(band, score, "; ".join(what for _, what in capped))
-
-    # ---------------------------------------------------------------- words
-
-    def describe(self) -> str:
-        """The rule in words, as the chapter prints it."""
-        parts = [self._scores_in_words() if self.scored else self._counts_in_words()]
-        parts += [self._caps_in_words(group) for group in self.critical]
-        return " ".join(parts)
-
-    @staticmethod
-    def _condition(max_cant_tell: int, max_no: int) -> str:
-        if max_cant_tell == 0 and max_no == 0:
-            return "every item answered Yes"
-        no = ("no item answered No" if max_no == 0
-              else f"at most {_words(max_no)} answered No")
-        cant = ("none answered Can't tell" if max_cant_tell == 0
-                else f"at most {_words(max_cant_tell)} answered Can't tell")
-        return f"{no} and {cant}"
-
-    def _counts_in_words(self) -> str:
-        return (f"High: {self._condition(self.high_max_cant_tell, self.high_max_no)}. "
-                f"Moderate: {self._condition(self.moderate_max_cant_tell, self.moderate_max_no)}. "
-                "Low: any other paper.")
-
-    def _scores_in_words(self) -> str:
-        points = dict(self.answer_scores)
-        yes = points["yes"]
-        by_weight: dict[float, list[int]] = {}
-        for q, _ in self.questions:
-            by_weight.setdefault(self.weight(q), []).append(q)
-        # The weight most questions have is said once ("on each question"), the others
-        # as exceptions; ties go to the weight 1 a question has unless said.
-        common = Counter({w: len(qs) for w, qs in by_weight.items()})
-        base = max(common, key=lambda w: (common[w], w == 1))
-        others = [f"{_points(w * yes)} on {self._questions_in_words(by_weight[w])}"
-                  for w in sorted(by_weight, reverse=True) if w not in (base, 0)]
-        if base == 0:
-            head = f"A Yes scores {_join(others)}; no other question counts"
-        else:
-            head = f"A Yes scores {_points(base * yes)} on each question"
-            if others:
-                head += " but " + _join(others)
-            zero = by_weight.get(0, [])
-            if zero:
-                verb = "does" if len(zero) == 1 else "do"
-                head += f"; {self._questions_in_words(zero)} {verb} not count"
-        ratios = [points[a] / yes for a in ("cant_tell", "no")]
-        answers = ("Can't tell and No score nothing." if not any(ratios) else
-                   f"A Can't tell scores {_as_much(ratios[0])}, a No {_as_much(ratios[1])}.")
-        return (f"{head}. {answers} A paper's score is the sum, out of "
-                f"{self.most_points():g}. High: a score of at least {self.high_min_score:g}. "
-                f"Moderate: a score of at least {self.moderate_min_score:g}. "
-                "Low: any other paper.")
-
-    def _caps_in_words(self, group: CriticalQuestions) -> str:
-        caps = dict(group.caps)
-        items = list(group.items)
-        where = self._questions_in_words(items)
-        if len(items) > 1:
-            where = ("either of " if len(items) == 2 else "any of ") + where
-        no, cant = caps.get("no"), caps.get("cant_tell")
-        if no and cant:
-            if no == cant:
-                return f"A No or a Can't tell on {where} caps a paper at {no}."
-            return f"A No on {where} caps a paper at {no}, a Can't tell at {cant}."
-        return f"A No on {where} caps a paper at {no}."
-
-    def _questions_in_words(self, items: list[int]) -> str:
-        """"question 8 (rigour of analysis)" or "questions 5 (data collection) and 8 (...)"."""
-        labels = dict(self.questions)
-        named = [f"{q} ({_lower_first(labels[q])})" if labels.get(q) else str(q)
-                 for q in items]
-        return ("question " if len(items) == 1 else "questions ") + _join(named)
 
 
 # ---------------------------------------------------------------- reading a mapping
@@ -634,34 +555,6 @@ def _only_known(spec: Mapping[str, Any], allowed: Iterable[str], where: str,
 
 
 # ---------------------------------------------------------------- small words
-
-
-_NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                 "nine", "ten"]
-
-
-def _words(n: int) -> str:
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" and {words[-1]}"
-
-
-def _points(x: float) -> str:
-    return "1 point" if x == 1 else f"{x:g} points"
-
-
-def _as_much(ratio: float) -> str:
-    if ratio == 0:
-        return "nothing"
-    if ratio == 1:
-        return "as much as a Yes"
-    return "half as much as a Yes" if ratio == 0.5 else f"{ratio:g} times as much as a Yes"
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def _did_you_mean(word: Any, choices: Iterable[str]) -> str:

@@ -90,10 +90,6 @@ LANDIS_KOCH = [(0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "sub
 
 COMPONENTS = ("methodological_limitations", "coherence", "adequacy", "relevance")
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 # ----------------------------------------------------------------- the appraisal tool
 
 
@@ -152,38 +148,6 @@ class AppraisalTool:
         """Allowed answers in the tool's order, with the data contract's display labels."""
         declared = category_labels("casp_ratings", "rating")
         return {a: declared.get(a, a) for a in self.answers}
-
-    def questions_table(self) -> pd.DataFrame:
-        """The checklist as a reader sees it: one row per question, grouped by section."""
-        table = self.items.assign(
-            Section=[f"{s}. {t}" for s, t in zip(self.items["section"],
-                                                 self.items["section_title"])],
-            Question=[q + (" (screening question)" if s else "")
-                      for q, s in zip(self.items["question"], self.items["screening"])])
-        table = table.rename(columns={"code": "Item", "short_label": "Short label"})
-        return table.set_index(["Section", "Item"])[["Short label", "Question"]]
-
-
-@dataclass(frozen=True)
-class ToolDescription:
-    """What the chapter's prose says about the checklist."""
-
-    title: str
-    name: str
-    version: str
-    publisher: str
-    n_items: int
-    n_screening: int
-    answers: str
-
-
-def describe_tool(tool: AppraisalTool) -> ToolDescription:
-    """The checklist's identity and size, for the prose."""
-    labels = list(tool.answer_labels().values())
-    return ToolDescription(title=tool.title, name=tool.name, version=tool.version,
-                           publisher=tool.publisher, n_items=tool.n_items,
-                           n_screening=int(tool.items["screening"].sum()),
-                           answers=", ".join(labels[:-1]) + f" or {labels[-1]}")
 
 
 def load_tool(tool_id: str = DEFAULT_TOOL, path: Path = TOOLS_FILE) -> AppraisalTool:
@@ -429,15 +393,9 @@ def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
 
 
 def join_names(names: list[str]) -> str:
+    """"R1", "R1 and R2", "R1, R2 and R3": reviewer labels joined as the resolution
+    labels of :func:`disagreements` name them."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
-def _kappa_text(est: KappaEstimate) -> str:
-    if not est.defined:
-        return est.note
-    if math.isfinite(est.ci_low):
-        return f"{est.kappa:.2f} (95% CI {est.ci_low:.2f} to {est.ci_high:.2f})"
-    return f"{est.kappa:.2f}"
 
 
 def _estimate(wide: pd.DataFrame, reviewers: list[str], tool: AppraisalTool) -> KappaEstimate:
@@ -464,11 +422,13 @@ class Agreement:
     ``papers``, ``agreed``, ``percent_agreement``, ``statistic``, ``kappa``, ``ci_low``,
     ``ci_high``, ``se``, ``strength`` and ``note``. ``applicable`` is False when fewer
     than two independent reviewers rated (a single-rater appraisal): the numbers are
-    then NaN or 0, the table is empty and ``summary`` says why.
+    then NaN or 0 and the table is empty. What the page says of it (the reviewers
+    named, kappa with its interval, the lowest item, the summary sentence) is
+    :func:`analysis.chapters.quality.agreement_words`.
     """
 
     n_reviewers: int
-    reviewers: str
+    reviewer_labels: tuple[str, ...]
     statistic: str
     n_papers: int
     n_ratings: int
@@ -477,12 +437,9 @@ class Agreement:
     kappa: float
     kappa_ci_low: float
     kappa_ci_high: float
-    kappa_text: str
     strength: str
     n_items_undefined: int
     n_items_zero_by_construction: int
-    lowest_item: str
-    summary: str
     table: pd.DataFrame = field(repr=False)
     applicable: bool = True
 
@@ -508,8 +465,7 @@ def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | 
     Returns
     -------
     Agreement
-        Not applicable (``applicable`` False, said in ``summary``) with fewer than two
-        reviewers to compare.
+        Not applicable (``applicable`` False) with fewer than two reviewers to compare.
 
     References
     ----------
@@ -522,14 +478,12 @@ def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | 
     columns = ["label", "papers", "agreed", "percent_agreement", "statistic", "kappa",
                "ci_low", "ci_high", "se", "strength", "note"]
     if len(reviewers) < 2:
-        who = "no independent reviewer" if not reviewers else f"one reviewer ({reviewers[0]})"
-        message = (f"Agreement cannot be computed: the data record {who} besides the agreed "
-                   f"answers ('{agreed_label}'), so agreement between reviewers is not "
-                   "applicable.")
         empty = pd.DataFrame(columns=columns, index=pd.Index([], name="item"))
-        return Agreement(len(reviewers), join_names(reviewers) if reviewers else "none", "none",
-                         0, 0, 0, math.nan, math.nan, math.nan, math.nan, message,
-                         "not defined", 0, 0, "none", message, empty, applicable=False)
+        return Agreement(n_reviewers=len(reviewers), reviewer_labels=tuple(reviewers),
+                         statistic="none", n_papers=0, n_ratings=0, n_agreed=0,
+                         percent_agreement=math.nan, kappa=math.nan, kappa_ci_low=math.nan,
+                         kappa_ci_high=math.nan, strength="not defined", n_items_undefined=0,
+                         n_items_zero_by_construction=0, table=empty, applicable=False)
     by_item = (rated[rated["reviewer"].isin(reviewers)]
                .pivot(index=["study_id", "item"], columns="reviewer", values="rating")
                .dropna())  # papers rated by every reviewer compared
@@ -556,27 +510,13 @@ def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | 
     overall = table.loc[ALL_ITEMS]
     undefined = int(items["kappa"].isna().sum())
     zero = int(items["note"].str.startswith("0 by construction").sum())
-    defined = items.dropna(subset=["kappa"])
-    if len(defined):
-        low = defined["kappa"].idxmin()
-        lowest = f"{low} {defined.at[low, 'label']} (kappa {defined.at[low, 'kappa']:.2f})"
-    else:
-        lowest = "none (kappa is undefined for every item)"
-    est_overall = KappaEstimate(overall["statistic"], int(overall["papers"]), math.nan,
-                                math.nan, overall["kappa"], overall["ci_low"],
-                                overall["ci_high"], overall["se"],
-                                bool(math.isfinite(overall["kappa"])), overall["note"])
-    summary = (f"{join_names(reviewers)} gave the same answer to {int(overall['agreed'])} of "
-               f"{len(by_item)} paper-item pairs ({overall['percent_agreement']:.1f}%); "
-               f"{overall['statistic']} over all items: {_kappa_text(est_overall)}.")
     return Agreement(
-        n_reviewers=len(reviewers), reviewers=join_names(reviewers),
+        n_reviewers=len(reviewers), reviewer_labels=tuple(reviewers),
         statistic=str(overall["statistic"]), n_papers=len(papers), n_ratings=len(by_item),
         n_agreed=int(overall["agreed"]), percent_agreement=float(overall["percent_agreement"]),
         kappa=float(overall["kappa"]), kappa_ci_low=float(overall["ci_low"]),
-        kappa_ci_high=float(overall["ci_high"]), kappa_text=_kappa_text(est_overall),
-        strength=str(overall["strength"]), n_items_undefined=undefined,
-        n_items_zero_by_construction=zero, lowest_item=lowest, summary=summary, table=table)
+        kappa_ci_high=float(overall["ci_high"]), strength=str(overall["strength"]),
+        n_items_undefined=undefined, n_items_zero_by_construction=zero, table=table)
 
 
 # -------------------------------------------------------------------- disagreements
@@ -647,7 +587,6 @@ class DisagreementSummary:
     pct_disagreements: float
     n_papers_with_disagreement: int
     n_agreed_changed: int
-    resolution_text: str
     counts: pd.DataFrame = field(repr=False)
 
 
@@ -661,18 +600,18 @@ def summarise_disagreements(table: pd.DataFrame, result: Agreement) -> Disagreem
     counts = split["resolution"].value_counts().rename("n").to_frame()
     counts["percent"] = 100 * counts["n"] / max(len(split), 1)
     counts.index.name = "Consensus took"
-    text = "; ".join(f"{res} in {plural(int(n), 'case')}" for res, n in counts["n"].items())
     return DisagreementSummary(
         n_ratings=result.n_ratings, n_disagreements=len(split),
         pct_disagreements=100 * len(split) / result.n_ratings if result.n_ratings else math.nan,
         n_papers_with_disagreement=int(split["study_id"].nunique()),
         n_agreed_changed=int((table["kind"] == "agreed answer changed").sum()),
-        resolution_text=text or "there was nothing to resolve", counts=counts)
+        counts=counts)
 
 
 # ---------------------------------------------------------------------------- bands
-# The rule itself (BandingRule, its three kinds, its checks and its words) is declared in
-# analysis.contract.banding; here it is applied to a table of agreed answers.
+# The rule itself (BandingRule, its three kinds and its checks) is declared in
+# analysis.contract.banding, its words in analysis.chapters.quality; here it is applied to a
+# table of agreed answers.
 
 
 def _items_list(items: Iterable[int]) -> str:
@@ -749,38 +688,6 @@ def paper_bands(casp_ratings: pd.DataFrame,
     return bands["band"].rename_axis("study_id").reset_index()
 
 
-@dataclass(frozen=True)
-class RuleDescription:
-    """A banding rule's name and its statement in words, for the prose."""
-
-    name: str
-    description: str
-
-
-def describe_rule(rule: str | Mapping[str, Any] | BandingRule = "default",
-                  tool: AppraisalTool | None = None) -> RuleDescription:
-    """The name and the wording of a banding rule of any kind.
-
-    Parameters
-    ----------
-    rule : str, mapping or BandingRule
-    tool : AppraisalTool, optional
-        The checklist whose questions the rule names (the default one when not given).
-    """
-    parsed = BandingRule.from_parameter(rule, tool.question_labels() if tool else None)
-    return RuleDescription(parsed.name, parsed.describe())
-
-
-def _scoring_text(rule: BandingRule) -> str:
-    """What the page says after "CASP has no scoring system": that nothing is summed, or
-    what the rule sums despite it."""
-    if not rule.scored:
-        return (", and no total of Yes answers is computed here: a sum would weigh a "
-                "missing ethics statement the same as an unsound analysis.")
-    return ("; this page's rule adds up points all the same, as some reviews do, so its "
-            "bands are only as sound as the points it gives each question and answer.")
-
-
 def band_distribution(bands: pd.DataFrame) -> pd.DataFrame:
     """Papers per band (every band listed, zeros included), with % of papers."""
     n = bands["band"].value_counts().reindex(list(BANDS), fill_value=0)
@@ -805,10 +712,14 @@ def median_band(bands: Iterable[str]) -> str:
 
 @dataclass(frozen=True)
 class ReviewJudgement:
-    """The distribution of bands and the review-level judgement it implies."""
+    """The distribution of bands and the review-level judgement it implies.
+
+    ``matches_published`` is None when no published judgement is declared. What the page
+    says of it (the rule in words, the comparison, the caveat) is
+    :func:`analysis.chapters.quality.judgement_words`.
+    """
 
     rule_name: str
-    rule_text: str
     n_papers: int
     n_high: int
     n_moderate: int
@@ -819,10 +730,8 @@ class ReviewJudgement:
     judgement: str
     published: str
     published_source: str
-    comparison: str
-    caveat: str
-    rule_status: str
-    rule_scoring: str = ""
+    matches_published: bool | None = None
+    synthetic: bool = False
 
 
 def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = False,
@@ -840,59 +749,62 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = F
         The rule that produced the bands (named in the result).
     synthetic : bool
         Whether the ratings are the bundled synthetic ones, which were calibrated to
-        the published judgement (the caveat then says so).
+        the published judgement (recorded, for the page's caveat).
     published_fact : mapping, optional
         The published overall judgement (``value`` and ``source``) the package declares;
-        without one, ``published``, ``published_source`` and ``comparison`` are empty.
+        without one, ``published`` and ``published_source`` are empty and
+        ``matches_published`` is None.
     """
     fact = published_fact if published_fact is not None else {"value": "", "source": ""}
     n = len(bands)
     counts = bands["band"].value_counts()
     judgement = median_band(bands["band"])
     same = judgement == str(fact["value"]).strip().lower()
-    caveat = ("The ratings are synthetic and were calibrated to the published judgement, so "
-              "this comparison checks the computation, not the published paper."
-              if synthetic else
-              "The published per-paper ratings are not available, so only the overall "
-              "judgement can be compared.")
     return ReviewJudgement(
-        rule_name=rule.name, rule_text=rule.describe(), n_papers=n,
+        rule_name=rule.name, n_papers=n,
         n_high=int(counts.get("high", 0)), n_moderate=int(counts.get("moderate", 0)),
         n_low=int(counts.get("low", 0)),
         pct_high=float(100 * counts.get("high", 0) / n),
         pct_moderate=float(100 * counts.get("moderate", 0) / n),
         pct_low=float(100 * counts.get("low", 0) / n),
         judgement=judgement, published=str(fact["value"]), published_source=str(fact["source"]),
-        comparison=("" if published_fact is None else "the same as the published judgement"
-                    if same else "different from the published judgement"),
-        caveat=caveat,
-        rule_status=("This is the book's default rule."
-                     if rule.criteria() == BANDING_RULES["default"].criteria()
-                     else "The book's default rule is different: "
-                          + BANDING_RULES["default"].describe()),
-        rule_scoring=_scoring_text(rule))
+        matches_published=None if published_fact is None else bool(same),
+        synthetic=bool(synthetic))
 
 
-def compare_rules(consensus: pd.DataFrame, current: BandingRule,
-                  rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
-    """Bands and review-level judgement under each declared rule, side by side.
+def rules_to_compare(current: BandingRule,
+                     rules: Mapping[str, BandingRule] | None = None) -> dict[str, BandingRule]:
+    """The declared rules, and the page's own rule when it bands like none of them.
 
-    The page's own rule is marked; a page rule that bands like none of the declared
-    ones (same criteria) is added as its own row, whatever its kind.
+    A page rule with the criteria of no declared rule is added under its own name (with
+    " (this page)" when a declared rule has that name), whatever its kind.
     """
     rules = dict(rules if rules is not None else BANDING_RULES)
     if not any(r.criteria() == current.criteria() for r in rules.values()):
         name = current.name if current.name not in rules else f"{current.name} (this page)"
         rules[name] = current
+    return rules
+
+
+def compare_rules(consensus: pd.DataFrame, current: BandingRule,
+                  rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
+    """Bands and review-level judgement under each rule of :func:`rules_to_compare`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``rule`` (the rules' names); columns ``n_high``, ``n_moderate``,
+        ``n_low``, ``judgement`` (a band) and ``this_page`` (whether the rule bands as
+        the page's own rule does).
+    """
     rows = []
-    for name, rule in rules.items():
+    for name, rule in rules_to_compare(current, rules).items():
         b = assign_bands(consensus, rule)["band"]
         counts = b.value_counts()
-        rows.append({"Rule": name, "In words": rule.describe(),
-                     **{BAND_LABELS[x]: int(counts.get(x, 0)) for x in BANDS},
-                     "Review-level judgement": BAND_LABELS[median_band(b)],
-                     "This page": "yes" if rule.criteria() == current.criteria() else ""})
-    return pd.DataFrame(rows).set_index("Rule")
+        rows.append({"rule": name, **{f"n_{x}": int(counts.get(x, 0)) for x in BANDS},
+                     "judgement": median_band(b),
+                     "this_page": rule.criteria() == current.criteria()})
+    return pd.DataFrame(rows).set_index("rule")
 
 
 # ----------------------------------------------------------------------- GRADE-CERQual
@@ -990,7 +902,6 @@ class CerqualCheck:
     n_flagged: int
     flagged: str
     threshold_pct: float
-    message: str
     flags: pd.DataFrame = field(repr=False)
 
 
@@ -1019,16 +930,6 @@ def cerqual_check(table: pd.DataFrame, max_low_share: float = 0.5) -> CerqualChe
     mask = ((table["n_papers"] > 0) & (table["pct_low"] > 100 * max_low_share)
             & (table["methodological_limitations"] == "no"))
     flags = table.loc[mask, ["finding", "n_papers", "n_low", "pct_low"]].copy()
-    flags["message"] = [
-        f"{lo} of {n} contributing papers are in the low band, yet no concern about "
-        "methodological limitations is recorded"
-        for lo, n in zip(flags["n_low"], flags["n_papers"])]
     names = ", ".join(f"{i} {f}" for i, f in zip(flags.index, flags["finding"]))
-    message = (f"No finding was flagged: none with more than {100 * max_low_share:.0f}% of its "
-               "contributing papers in the low band has its methodological limitations "
-               "judged of no concern." if flags.empty else
-               "Flagged for a second look: " + "; ".join(
-                   f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"],
-                                                       flags["message"])) + ".")
     return CerqualCheck(n_findings=len(table), n_flagged=len(flags), flagged=names or "none",
-                        threshold_pct=100 * max_low_share, message=message, flags=flags)
+                        threshold_pct=100 * max_low_share, flags=flags)

@@ -497,7 +497,12 @@ def _flags(n_studies: pd.Series, min_studies: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SensitivitySummary:
-    """What leaving out papers of some quality bands does to theme support."""
+    """What leaving out papers of some quality bands does to theme support.
+
+    ``left_out_bands`` and ``newly_flagged_rows`` hold the bands left out and the rows
+    flagged only after leaving them out, for the sentence of
+    :func:`analysis.chapters.themes.sensitivity_words`.
+    """
 
     excluded_bands: str
     n_papers_all: int
@@ -510,13 +515,14 @@ class SensitivitySummary:
     n_newly_flagged: int
     newly_flagged: str
     largest_drop: str
-    sentence: str
+    left_out_bands: tuple[str, ...] = ()
+    newly_flagged_rows: tuple[str, ...] = ()
 
 
 def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
                           exclude_bands: list[str] | tuple[str, ...],
                           min_studies: int = 3) -> SensitivitySummary:
-    """Headline figures of :func:`quality_sensitivity`, with a sentence for the prose."""
+    """Headline figures of :func:`quality_sensitivity`."""
     kept = support.without_bands(exclude_bands)
     label = np.where(table["level"] == "theme", table["theme_id"] + " " + table["theme"],
                      table["subtheme_id"] + " " + table["subtheme"])
@@ -525,19 +531,6 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
     drop = int(table["change_pct"].idxmin())
     excluded = ", ".join(kept.excluded_bands) or "none"
     n_out = len(support.units) - len(kept.units)
-    rated = " or ".join(kept.excluded_bands)
-    papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
-    if n_out == 0:
-        sentence = ("No paper is left out on this page, so the columns before and after "
-                    "agree; the flags show where support is thin even with every paper.")
-    elif newly:
-        sentence = (f"Leaving out {papers_out} rated {rated} quality takes "
-                    f"{len(newly)} theme{'s' if len(newly) > 1 else ''} or "
-                    f"sub-theme{'s' if len(newly) > 1 else ''} below the threshold: "
-                    f"{'; '.join(newly)}.")
-    else:
-        sentence = (f"Leaving out {papers_out} rated {rated} quality takes no theme "
-                    "or sub-theme below the threshold.")
     return SensitivitySummary(
         excluded_bands=excluded,
         n_papers_all=len(support.units),
@@ -551,7 +544,8 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
         newly_flagged="; ".join(newly) or "none",
         largest_drop=(f"{label[drop]} ({table.loc[drop, 'change_pct']:+.1f} percentage points)"
                       if table.loc[drop, "change_pct"] < 0 else "none"),
-        sentence=sentence,
+        left_out_bands=tuple(kept.excluded_bands),
+        newly_flagged_rows=tuple(str(name) for name in newly),
     )
 
 
