@@ -66,8 +66,6 @@ FIELDWORK = {"start": _PAUSE["start"], "end": _PAUSE["end"],
 
 REGIONS_SAMPLED = ["North East", "North West", "Yorkshire and the Humber", "East Midlands",
                    "West Midlands", "London", "South East", "South West"]
-PD_TYPES = ["anxious_avoidant", "borderline", "emotionally_unstable", "narcissistic",
-            "obsessive_compulsive", "paranoid", "schizotypal"]
 MINORITY_ETHNICITIES = ["White Irish", "White Other", "Mixed or multiple ethnic groups",
                         "Asian or Asian British", "Black or Black British: African",
                         "Black or Black British: Caribbean", "Other ethnic group"]

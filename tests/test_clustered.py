@@ -87,5 +87,10 @@ def test_no_clustered_interval_without_two_reviewers(package):
                                 {**package.tables,
                                  "casp_ratings": one[one["reviewer"] != "R2"]})
     result = clustered.clustered_kappa(package_one, tool, n_boot=50)
-    assert not result.computed and "two reviewers" in result.note
-    assert clustered_words(result).text.startswith("No clustered interval")
+    assert not result.computed and result.not_computed is clustered.NotComputed.NOT_TWO_REVIEWERS
+    assert result.reviewers == ("R1",)
+    said = clustered_words(result)
+    assert said.note == ("no clustered interval: it is computed for two reviewers, and the "
+                         "data have 1")
+    assert said.text == ("No clustered interval: it is computed for two reviewers, and the "
+                         "data have 1.")

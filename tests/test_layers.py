@@ -1,5 +1,5 @@
-"""The layers of ``analysis/`` import in one direction only, and no module imports itself
-back through others.
+"""The layers of ``analysis/`` import in one direction only, no module imports itself
+back through others, and the results of the statistics hold no sentences.
 
 Read from the source with ``ast`` (every import, also those inside functions), so the
 rule holds for what a module may load at any time, not only at import.
@@ -8,6 +8,7 @@ rule holds for what a module may load at any time, not only at import.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from analysis import paths
@@ -108,3 +109,36 @@ def test_no_import_cycles():
         if m not in state:
             visit(m, [m])
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+# Sentences whose wording follows the data are the chapters' (analysis/chapters); a result
+# of the statistics holds numbers, labels and codes. Caught by name: a field of words of a
+# result dataclass in analysis/stats, with the exceptions that are not written from the data.
+PROSE_FIELD = re.compile(r"(^|_)(summary|sentences?|message|caveat|comparison|description|"
+                         r"notes?|words|text|paragraph)$")
+WORDS_TYPES = {"str", "str | None", "tuple[str, ...]"}
+NOT_PROSE = {
+    # The saturation point as a label ("5 interviews (+2)"), which the figures' legends
+    # show too, and the plots may not import the chapters.
+    ("analysis.stats.saturation", "SaturationResult", "saturation_text"),
+    # The checklist's own notes, read from appraisal_tools.json.
+    ("analysis.stats.quality", "AppraisalTool", "notes"),
+}
+
+
+def test_results_of_the_statistics_hold_no_prose():
+    found = []
+    for module in (m for m in MODULES if layer(m) == "stats"):
+        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.ClassDef)
+                    and any("dataclass" in ast.unparse(d) for d in node.decorator_list)):
+                continue
+            for item in node.body:
+                if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                        and PROSE_FIELD.search(item.target.id)
+                        and ast.unparse(item.annotation) in WORDS_TYPES
+                        and (module, node.name, item.target.id) not in NOT_PROSE):
+                    found.append(f"{module}.{node.name}.{item.target.id}")
+    assert not found, ("fields of words in results of the statistics (the sentence belongs "
+                       "in analysis/chapters):\n" + "\n".join(found))

@@ -152,7 +152,19 @@ def test_freeman_tukey_warns_and_explains():
     with pytest.warns(pv.FreemanTukeyWarning, match="Schwarzer"):
         warnings.simplefilter("always", pv.FreemanTukeyWarning)
         res = pv.pool([3, 6, 10, 1], [11, 17, 21, 6], "freeman_tukey")
-    assert any("harmonic mean" in note for note in res.notes)
+    # Back at the harmonic mean the pooled value is the estimate; at the extremes it moves.
+    assert pv.inverse_freeman_tukey([res.effect], [res.harmonic_n])[0] == pytest.approx(
+        res.prevalence, abs=1e-12)
+    at_min, at_max = pv.freeman_tukey_at_extremes(
+        pv.study_effects([3, 6, 10, 1], [11, 17, 21, 6], "freeman_tukey"), res.effect)
+    assert (round(100 * at_min, 2), round(100 * at_max, 2)) == (35.09, 36.48)
+    note, = prevalence_page.freeman_tukey_note(
+        pv.study_effects([3, 6, 10, 1], [11, 17, 21, 6], "freeman_tukey"), res.effect)
+    assert note.startswith(pv.FREEMAN_TUKEY_CAVEAT)
+    assert note.endswith(" Here the harmonic mean is 11 and the sample sizes run from 6 to 21; "
+                         "back-transformed at those two sizes instead, the same pooled value "
+                         "would read 35.09% and 36.48%.")
+    assert prevalence_page.freeman_tukey_note(pv.study_effects([3, 6], [11, 17], "logit")) == []
 
 
 # ----------------------------------------------------- computed by hand, logit
@@ -197,7 +209,9 @@ def test_continuity_correction_only_where_needed():
     assert eff.effect[2] == pytest.approx(np.log(70.5 / 0.5))
     res = pv.pool([0, 5, 70], [50, 60, 70])
     assert res.n_corrected == 2
-    assert any("2 of 3 studies" in note and "0.5 was added" in note for note in res.notes)
+    assert prevalence_page.correction_note(eff) == [
+        "2 of 3 studies had no cases or only cases; 0.5 was added to their cases and "
+        "non-cases (logit scale), and to no other study."]
     for transform in ("freeman_tukey", "arcsine"):
         assert not pv.study_effects([0, 5, 70], [50, 60, 70], transform).corrected.any()
 
@@ -231,7 +245,7 @@ def test_single_study_is_a_clear_error_for_pooling_and_a_clear_result_for_tables
     one = pv.estimate([12], [100])
     assert one.k == 1 and one.prevalence == pytest.approx(0.12)
     assert 0 < one.ci_low < one.prevalence < one.ci_high < 1
-    assert np.isnan(one.tau2) and any("single study" in note for note in one.notes)
+    assert np.isnan(one.tau2) and np.isnan(one.pi_low) and np.isnan(one.pi_high)
 
 
 def test_all_zero_counts_give_a_finite_result_with_the_correction_stated():
@@ -243,7 +257,8 @@ def test_all_zero_counts_give_a_finite_result_with_the_correction_stated():
         assert 0 <= res.ci_low <= res.prevalence <= res.ci_high < 0.05
     logit = pv.pool([0, 0, 0], [50, 120, 300])
     assert logit.n_corrected == 3 and logit.prevalence > 0
-    assert any("3 of 3 studies" in note for note in logit.notes)
+    assert prevalence_page.correction_note(pv.study_effects([0, 0, 0], [50, 120, 300]))[0] \
+        .startswith("3 of 3 studies had no cases or only cases")
 
 
 def test_a_study_of_one_person_is_handled():

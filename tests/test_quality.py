@@ -127,7 +127,8 @@ def test_fleiss_1971_worked_example():
     est = quality.fleiss(counts)
     assert round(est.kappa, 3) == 0.430
     assert est.kappa == pytest.approx(0.4302445, abs=1e-7)
-    assert math.isnan(est.ci_low) and "no interval" in est.note
+    assert math.isnan(est.ci_low) and est.case is quality.KappaCase.NO_STANDARD_ERROR
+    assert quality_page.estimate_note(est) == "no interval: no standard error is computed"
 
 
 # ----------------------------------------------------------- kappa: bundled data
@@ -183,19 +184,35 @@ def test_kappa_undefined_when_both_reviewers_give_one_answer_throughout():
                               ["Yes", "Can't tell", "No"])
     assert not est.defined and math.isnan(est.kappa)
     assert est.observed == 1.0
-    assert est.note.startswith("undefined") and "R1 and R2 both answered Yes" in est.note
+    assert est.case is quality.KappaCase.ONE_ANSWER_THROUGHOUT and est.answer == "Yes"
+    assert quality_page.estimate_note(est) == (
+        "undefined: R1 and R2 both answered Yes for every paper (chance agreement 100%, "
+        "kappa 0/0)")
 
 
 def test_kappa_zero_by_construction_when_one_reviewer_is_constant():
     est = quality.cohen_kappa([[20, 9, 0], [0, 0, 0], [0, 0, 0]], ("R1", "R2"),
                               ["Yes", "Can't tell", "No"])
     assert est.defined and est.kappa == pytest.approx(0.0)
-    assert math.isnan(est.ci_low) and "R1 answered Yes for every paper" in est.note
+    assert math.isnan(est.ci_low) and est.case is quality.KappaCase.ONE_RATER_CONSTANT
+    assert quality_page.estimate_note(est) == (
+        "0 by construction: R1 answered Yes for every paper; no interval")
 
 
 def test_fleiss_undefined_when_every_rating_is_the_same():
     est = quality.fleiss([[3, 0, 0]] * 5, ["Yes", "Can't tell", "No"])
-    assert not est.defined and "every reviewer answered Yes" in est.note
+    assert not est.defined and est.case is quality.KappaCase.ONE_ANSWER_THROUGHOUT
+    assert quality_page.estimate_note(est) == (
+        "undefined: every reviewer answered Yes for every paper (chance agreement 100%, "
+        "kappa 0/0)")
+    assert quality_page.estimate_note(quality.fleiss(np.zeros((0, 3)))) == (
+        "undefined: no paper was rated by all")
+    assert quality_page.estimate_note(quality.cohen_kappa(np.zeros((3, 3)))) == (
+        "undefined: no paper was rated by both")
+    perfect = quality.cohen_kappa([[5, 0, 0], [0, 4, 0], [0, 0, 3]])
+    assert perfect.kappa == pytest.approx(1.0) and perfect.case is quality.KappaCase.PERFECT
+    assert quality_page.estimate_note(perfect) == (
+        "perfect agreement; the asymptotic interval has no width")
 
 
 def test_undefined_item_is_reported_in_words_on_the_page(package, tool):

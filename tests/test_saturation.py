@@ -176,7 +176,14 @@ def test_the_page_says_when_saturation_was_not_reached():
                                                           for i in range(8)]),
                                           n_orders=20, seed=1, observed=never)
     text = page.orders_text(orders, orders, never)
+    assert page.orders_words(orders).summary_text == "so no median can be given"
     assert "0% of orders reached saturation within the interviews held, so no median" in text
+    some = saturation.order_sensitivity(incidence_from(KNOWN), n_orders=50, seed=1,
+                                        observed=reached)
+    assert some.n_reached > 0
+    assert page.orders_words(some).summary_text == (
+        f"at a median of {some.median:g} interviews (interquartile range {some.q1:g} to "
+        f"{some.q3:g}; range {some.minimum:g} to {some.maximum:g})")
     assert "did not reach saturation at the main threshold" in text and "nan" not in text
     assert "no point is marked" in page.curve_caption(never)
     assert "The dashed line" in page.orders_caption(reached)

@@ -23,12 +23,12 @@ import pandas as pd
 
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
-from analysis.stats.prevalence import (COVARIATE_LABELS, LEVEL, TAU2_METHODS, TRANSFORMS,
-                                       FreemanTukeyWarning, MetaRegression, PooledPrevalence,
-                                       SubgroupAnalysis, correction_note, estimate,
-                                       freeman_tukey_note, levels, main_setting,
-                                       meta_regression, study_effects, study_table,
-                                       subgroups, tau2_name, transform_name)
+from analysis.stats.prevalence import (COVARIATE_LABELS, FREEMAN_TUKEY_CAVEAT, LEVEL,
+                                       TAU2_METHODS, TRANSFORMS, FreemanTukeyWarning,
+                                       MetaRegression, PooledPrevalence, StudyEffects,
+                                       SubgroupAnalysis, estimate, freeman_tukey_at_extremes,
+                                       levels, main_setting, meta_regression, study_effects,
+                                       study_table, subgroups, tau2_name, transform_name)
 
 # The study characteristics the chapter splits the studies by: the setting over every
 # study, the others within the main setting (:func:`analysis.stats.prevalence.main_setting`).
@@ -838,6 +838,29 @@ def forest_note(context: PrevalenceContext) -> str:
         return "The last rows pool every study together."
     return ("The last rows pool all settings together, for reference only: the settings "
             f"differ {_how_different(context.by_setting.p_between)}.")
+
+
+def correction_note(eff: StudyEffects) -> list[str]:
+    """The continuity correction in a sentence, when any study needed one."""
+    if not eff.n_corrected:
+        return []
+    return [f"{eff.n_corrected} of {eff.k} studies had no cases or only cases; "
+            f"{eff.continuity:g} was added to their cases and non-cases "
+            f"({TRANSFORMS[eff.transform]} scale), and to no other study."]
+
+
+def freeman_tukey_note(eff: StudyEffects, effect: float | None = None) -> list[str]:
+    """The Freeman-Tukey caveat, with how much the choice of n moves this estimate
+    (:func:`analysis.stats.prevalence.freeman_tukey_at_extremes`)."""
+    if eff.transform != "freeman_tukey":
+        return []
+    note = (f"{FREEMAN_TUKEY_CAVEAT} Here the harmonic mean is {eff.harmonic_n:,.0f} and "
+            f"the sample sizes run from {eff.n.min():,.0f} to {eff.n.max():,.0f}")
+    if effect is not None:
+        at_min, at_max = freeman_tukey_at_extremes(eff, effect)
+        note += (f"; back-transformed at those two sizes instead, the same pooled value "
+                 f"would read {100 * at_min:.2f}% and {100 * at_max:.2f}%")
+    return [note + "."]
 
 
 def method_notes(context: PrevalenceContext):

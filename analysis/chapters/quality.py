@@ -16,10 +16,12 @@ import pandas as pd
 from analysis.contract.banding import BANDING_RULES, BandingRule, CriticalQuestions
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.published import published_facts
+from analysis.stats.clustered import ClusteredKappa, NotComputed
 from analysis.stats.quality import (ALL_ITEMS, BAND_LABELS, COMPONENTS, CONSENSUS, Agreement,
                                     AppraisalTool, CerqualCheck, DisagreementSummary,
-                                    ReviewJudgement, compare_rules, independent_reviewers,
-                                    paper_labels, ratings, rules_to_compare)
+                                    KappaCase, KappaEstimate, ReviewJudgement, compare_rules,
+                                    independent_reviewers, paper_labels, ratings,
+                                    rules_to_compare)
 
 from analysis.chapters.page import show_text_table as show
 from analysis.chapters.words import count_words, in_sentence, join_words, number_words
@@ -109,8 +111,10 @@ def agreement_words(result: Agreement, agreed_label: str = CONSENSUS) -> Agreeme
                    f"answers ('{agreed_label}'), so agreement between reviewers is not "
                    "applicable.")
         return AgreementWords(join_words(names) or "none", message, "none", message)
+    overall = result.table.loc[ALL_ITEMS]
     kappa = _kappa_text(result.kappa, result.kappa_ci_low, result.kappa_ci_high,
-                        str(result.table.at[ALL_ITEMS, "note"]))
+                        kappa_note(overall["case"], overall["answer"], overall["rater"],
+                                   result.reviewer_labels))
     summary = (f"{join_words(names)} gave the same answer to {result.n_agreed} of "
                f"{result.n_ratings} paper-item pairs ({result.percent_agreement:.1f}%); "
                f"{result.statistic} over all items: {kappa}.")
@@ -126,6 +130,41 @@ def _kappa_text(kappa: float, low: float, high: float, note: str) -> str:
     return f"{kappa:.2f}"
 
 
+def kappa_note(case: KappaCase | None, answer: str = "", rater: str = "",
+               raters: tuple[str, ...] = ()) -> str:
+    """What a reader must know about a kappa, in words ("" when nothing).
+
+    Parameters
+    ----------
+    case : KappaCase or None
+    answer, rater : str
+        The answer given throughout and the reviewer who gave it, when the case has them.
+    raters : tuple of str
+        The reviewers compared: two for Cohen's kappa (named in the words), more (or
+        none given) for Fleiss' kappa ("every reviewer").
+    """
+    pair = len(raters) == 2
+    if not isinstance(case, KappaCase):  # None, or NaN where a table holds no case
+        return ""
+    if case is KappaCase.NO_PAPERS:
+        return f"undefined: no paper was rated by {'both' if pair else 'all'}"
+    if case is KappaCase.ONE_ANSWER_THROUGHOUT:
+        who = f"{raters[0]} and {raters[1]} both" if pair else "every reviewer"
+        return (f"undefined: {who} answered {answer} for every paper (chance agreement 100%, "
+                "kappa 0/0)")
+    if case is KappaCase.ONE_RATER_CONSTANT:
+        return f"0 by construction: {rater} answered {answer} for every paper; no interval"
+    if case is KappaCase.PERFECT:
+        return "perfect agreement; the asymptotic interval has no width"
+    return "no interval: no standard error is computed"
+
+
+def estimate_note(est: KappaEstimate) -> str:
+    """:func:`kappa_note` of one estimate (:func:`analysis.stats.quality.cohen_kappa`,
+    :func:`~analysis.stats.quality.fleiss`)."""
+    return kappa_note(est.case, est.answer, est.rater, est.raters)
+
+
 def _lowest_item(table: pd.DataFrame) -> str:
     defined = table.drop(index=ALL_ITEMS).dropna(subset=["kappa"])
     if not len(defined):
@@ -139,7 +178,9 @@ def agreement_view(result: Agreement) -> pd.DataFrame:
     limits of kappa, undefined cases in words (never "nan")."""
     t = result.table
     kappa, interval, notes = [], [], []
-    for k, lo, hi, note in zip(t["kappa"], t["ci_low"], t["ci_high"], t["note"]):
+    said = [kappa_note(c, a, r, result.reviewer_labels)
+            for c, a, r in zip(t["case"], t["answer"], t["rater"])]
+    for k, lo, hi, note in zip(t["kappa"], t["ci_low"], t["ci_high"], said):
         kappa.append(f"{k:.2f}" if math.isfinite(k) else "undefined")
         if not math.isfinite(lo):
             interval.append("–")
@@ -303,24 +344,36 @@ def ratings_view(package: DataPackage, tool: AppraisalTool,
 
 @dataclass(frozen=True)
 class ClusteredWords:
-    """The sentence of the appraisal page on the clustered interval (glued as ``<prefix>_text``)."""
+    """What the appraisal page says of the clustered interval (glued as ``<prefix>_``):
+    why there is none (``note``, "" when there is one) and the sentence (``text``)."""
 
+    note: str
     text: str
 
 
-def clustered_words(result) -> ClusteredWords:
+def clustered_words(result: ClusteredKappa) -> ClusteredWords:
     """How the clustered interval of kappa compares with the classical one, in words.
 
     Parameters
     ----------
     result : analysis.stats.clustered.ClusteredKappa
     """
-    return ClusteredWords(_clustered_sentence(result))
+    note = _not_computed_note(result)
+    return ClusteredWords(note, _clustered_sentence(result, note))
 
 
-def _clustered_sentence(result) -> str:
+def _not_computed_note(result: ClusteredKappa) -> str:
+    if result.not_computed is NotComputed.NOT_TWO_REVIEWERS:
+        return ("no clustered interval: it is computed for two reviewers, and the data have "
+                f"{len(result.reviewers)}")
+    if result.not_computed is NotComputed.KAPPA_UNDEFINED:
+        return "no clustered interval: kappa over all questions is undefined"
+    return ""
+
+
+def _clustered_sentence(result: ClusteredKappa, note: str) -> str:
     if not result.computed:
-        return result.note[:1].upper() + result.note[1:] + "."
+        return note[:1].upper() + note[1:] + "."
     ratio = result.width_ratio
     if ratio > 1.1:
         return (f"The interval that resamples papers is {ratio:.2f} times as wide as the "

@@ -5,6 +5,7 @@ each, and the sentences whose wording depends on whether saturation was reached.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,24 @@ def interview_order_markdown(package: DataPackage, result: SaturationResult,
     return markdown(interview_order_text(package, result, strict))
 
 
+@dataclass(frozen=True)
+class OrdersWords:
+    """The saturation point over random orders in words (glued as ``orders_`` and
+    ``orders_strict_``)."""
+
+    summary_text: str
+
+
+def orders_words(orders: OrderSensitivity) -> OrdersWords:
+    """"at a median of 6 interviews (interquartile range 5 to 7; range 4 to 9)", or that
+    no median can be given when no order saturated."""
+    if not orders.n_reached:
+        return OrdersWords("so no median can be given")
+    return OrdersWords(f"at a median of {orders.median:g} interviews (interquartile range "
+                       f"{orders.q1:g} to {orders.q3:g}; range {orders.minimum:g} to "
+                       f"{orders.maximum:g})")
+
+
 def orders_text(orders: OrderSensitivity, strict: OrderSensitivity,
                 observed: SaturationResult) -> str:
     """Saturation over random orders, and how the order actually held compares.
@@ -91,8 +110,9 @@ def orders_text(orders: OrderSensitivity, strict: OrderSensitivity,
     text = (f"Here the same assessment is repeated over {n} random "
             f"order{'' if n == 1 else 's'} of the same interviews (seed "
             f"{orders.seed}). At the main threshold, {orders.pct_reached:g}% of orders reached "
-            f"saturation within the interviews held, {orders.summary_text}; at the stricter "
-            f"threshold {strict.pct_reached:g}% did, {strict.summary_text}. ")
+            f"saturation within the interviews held, {orders_words(orders).summary_text}; at "
+            f"the stricter threshold {strict.pct_reached:g}% did, "
+            f"{orders_words(strict).summary_text}. ")
     if observed.saturation_point is None or math.isnan(orders.pct_at_or_before_observed):
         text += ("The order actually held did not reach saturation at the main threshold, "
                  "so there is no point of its own to compare the random orders with.")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,14 @@ SEED = 20201215
 LEVEL = 0.95
 
 
+class NotComputed(Enum):
+    """Why there is no clustered interval (the page's words:
+    :func:`analysis.chapters.quality.clustered_words`)."""
+
+    NOT_TWO_REVIEWERS = "the interval is computed for two independent reviewers"
+    KAPPA_UNDEFINED = "kappa over all questions is undefined"
+
+
 @dataclass(frozen=True)
 class ClusteredKappa:
     """Cohen's kappa over all questions with a classical and a cluster-bootstrap interval.
@@ -43,7 +52,7 @@ class ClusteredKappa:
     ----------
     computed : bool
         False when there are not exactly two independent reviewers or kappa is
-        undefined; ``note`` then says why and the intervals are NaN.
+        undefined; ``not_computed`` then says why and the intervals are NaN.
     n_papers, n_pairs : int
         Papers (clusters) and paper-question answer pairs.
     kappa : float
@@ -60,7 +69,9 @@ class ClusteredKappa:
         Resamples drawn and the seed of the generator (``numpy.random.default_rng``).
     n_undefined : int
         Resamples whose kappa was undefined (chance agreement 100%), left out.
-    note : str
+    not_computed : NotComputed or None
+    reviewers : tuple of str
+        The independent reviewers in the data.
     """
 
     computed: bool
@@ -78,7 +89,8 @@ class ClusteredKappa:
     seed: int
     n_undefined: int
     level_pct: float
-    note: str = ""
+    not_computed: NotComputed | None = None
+    reviewers: tuple[str, ...] = ()
 
 
 def paper_tables(package: DataPackage, tool: AppraisalTool,
@@ -181,19 +193,17 @@ def clustered_kappa(package: DataPackage, tool: AppraisalTool, n_boot: int = N_B
     reviewers = independent_reviewers(ratings(package, tool), agreed_label)
     nan = math.nan
 
-    def not_computed(note: str, n_papers: int = 0, n_pairs: int = 0) -> ClusteredKappa:
+    def not_computed(why: NotComputed, n_papers: int = 0, n_pairs: int = 0) -> ClusteredKappa:
         return ClusteredKappa(False, n_papers, n_pairs, overall.kappa, overall.kappa_ci_low,
                               overall.kappa_ci_high, nan, nan, nan, nan, nan, n_boot, seed, 0,
-                              round(100 * level, 1), note)
+                              round(100 * level, 1), why, tuple(reviewers))
 
     if len(reviewers) != 2:
-        return not_computed(f"no clustered interval: it is computed for two reviewers, and "
-                            f"the data have {len(reviewers)}")
+        return not_computed(NotComputed.NOT_TWO_REVIEWERS)
     papers, tables = paper_tables(package, tool, reviewers)
     n_pairs = int(tables.sum())
     if not math.isfinite(overall.kappa):
-        return not_computed("no clustered interval: kappa over all questions is undefined",
-                            len(papers), n_pairs)
+        return not_computed(NotComputed.KAPPA_UNDEFINED, len(papers), n_pairs)
     kappas, low, high = cluster_bootstrap_kappa(tables, n_boot, seed, level)
     defined = kappas[np.isfinite(kappas)]
     classical = overall.kappa_ci_high - overall.kappa_ci_low
@@ -205,7 +215,7 @@ def clustered_kappa(package: DataPackage, tool: AppraisalTool, n_boot: int = N_B
         classical_se=se,
         width_ratio=(high - low) / classical if classical > 0 else nan,
         n_boot=n_boot, seed=seed, n_undefined=int(np.isnan(kappas).sum()),
-        level_pct=round(100 * level, 1))
+        level_pct=round(100 * level, 1), reviewers=tuple(reviewers))
 
 
 def interval_table(result: ClusteredKappa) -> pd.DataFrame:

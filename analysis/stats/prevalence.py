@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -320,7 +320,6 @@ class PooledPrevalence:
     n_corrected: int
     continuity: float
     harmonic_n: float
-    notes: tuple[str, ...] = field(default=())
 
     def __getattr__(self, name: str):
         # The model's statistics by name (k, effect, se, tau2, i2_percent, q, ...),
@@ -454,32 +453,16 @@ def random_effects(effect, variance, tau2_method: str = "dl",
         q_p=float(stats.chi2.sf(q, df)), pi_low=pi_low, pi_high=pi_high)
 
 
-def correction_note(eff: StudyEffects) -> list[str]:
-    if not eff.n_corrected:
-        return []
-    return [f"{eff.n_corrected} of {eff.k} studies had no cases or only cases; "
-            f"{eff.continuity:g} was added to their cases and non-cases "
-            f"({TRANSFORMS[eff.transform]} scale), and to no other study."]
+def freeman_tukey_at_extremes(eff: StudyEffects, effect: float) -> tuple[float, float]:
+    """A pooled Freeman-Tukey value back-transformed at the smallest and at the largest
+    sample size instead of the harmonic mean: how much the choice of n moves it.
 
-
-def freeman_tukey_note(eff: StudyEffects, effect: float | None = None) -> list[str]:
-    """The Freeman-Tukey caveat, with how much the choice of n moves this estimate."""
-    if eff.transform != "freeman_tukey":
-        return []
-    note = (f"{FREEMAN_TUKEY_CAVEAT} Here the harmonic mean is {eff.harmonic_n:,.0f} and "
-            f"the sample sizes run from {eff.n.min():,.0f} to {eff.n.max():,.0f}")
-    if effect is not None:
-        at_min, at_max = inverse_freeman_tukey([effect, effect], [eff.n.min(), eff.n.max()])
-        note += (f"; back-transformed at those two sizes instead, the same pooled value "
-                 f"would read {100 * at_min:.2f}% and {100 * at_max:.2f}%")
-    return [note + "."]
-
-
-def _notes(eff: StudyEffects, k: int, effect: float | None = None) -> tuple[str, ...]:
-    notes = correction_note(eff) + freeman_tukey_note(eff, effect)
-    if k < 3:
-        notes.append("A prediction interval needs at least three studies.")
-    return tuple(notes)
+    References
+    ----------
+    Schwarzer et al. (2019), see the module's references.
+    """
+    at_min, at_max = inverse_freeman_tukey([effect, effect], [eff.n.min(), eff.n.max()])
+    return float(at_min), float(at_max)
 
 
 def _summary(eff: StudyEffects, tau2_method: str, level: float) -> PooledPrevalence:
@@ -504,17 +487,14 @@ def _summary(eff: StudyEffects, tau2_method: str, level: float) -> PooledPrevale
             q_p=nan, pi_low=nan, pi_high=nan)
         return PooledPrevalence(
             model=one, prevalence=p, ci_low=lo, ci_high=hi, pi_low=nan, pi_high=nan,
-            fixed_prevalence=p, fixed_ci_low=lo, fixed_ci_high=hi,
-            notes=(*_notes(eff, 1), "A single study: its own estimate, not a pooled one."),
-            **common)
+            fixed_prevalence=p, fixed_ci_low=lo, fixed_ci_high=hi, **common)
     re = random_effects(eff.effect, eff.variance, tau2_method, level)
     p, lo, hi = back(re.effect, re.ci_low, re.ci_high)
     pi_lo, pi_hi = back(re.pi_low, re.pi_high) if eff.k >= 3 else (float("nan"),) * 2
     fp, flo, fhi = back(re.fixed_effect, re.fixed_ci_low, re.fixed_ci_high)
     return PooledPrevalence(
         model=re, prevalence=p, ci_low=lo, ci_high=hi, pi_low=pi_lo, pi_high=pi_hi,
-        fixed_prevalence=fp, fixed_ci_low=flo, fixed_ci_high=fhi,
-        notes=_notes(eff, eff.k, re.effect), **common)
+        fixed_prevalence=fp, fixed_ci_low=flo, fixed_ci_high=fhi, **common)
 
 
 def pool(cases, n, transform: str = "logit", tau2_method: str = "dl",
@@ -541,8 +521,9 @@ def pool(cases, n, transform: str = "logit", tau2_method: str = "dl",
     -------
     PooledPrevalence
         Random- and fixed-effect estimates on the proportion scale; tau², I² (%), H²,
-        Q with its degrees of freedom and p-value; the prediction interval; notes that
-        state any continuity correction and, for Freeman-Tukey, its caveat.
+        Q with its degrees of freedom and p-value; the prediction interval; the number
+        of studies given a continuity correction (what the page says of the correction
+        and of the Freeman-Tukey caveat is :mod:`analysis.chapters.prevalence`'s).
 
     Raises
     ------

@@ -22,9 +22,6 @@ import pandas as pd
 
 from analysis.contract.package import DataPackage, category_labels
 
-STAGES = ["identified", "duplicates_removed", "screened", "excluded_title_abstract",
-          "full_text_assessed", "excluded_full_text", "included"]
-
 
 @dataclass(frozen=True)
 class PrismaFlow:

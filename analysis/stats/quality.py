@@ -12,7 +12,7 @@ review reports and an auditor checks:
 - agreement between the independent reviewers: percent agreement and Cohen's kappa with
   its asymptotic 95% confidence interval per item and over all items (Fleiss' kappa when
   there are more than two reviewers), with the cases where kappa is undefined or fixed
-  at zero said in words;
+  at zero named (:class:`KappaCase`; the chapters say them in words);
 - every disagreement, with the consensus answer that resolved it;
 - an overall band per paper (high / moderate / low) by a declared :class:`BandingRule`
   (CASP itself gives no score, so the rule is the reviewers' own and is a parameter:
@@ -56,6 +56,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,7 @@ from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
 
 from analysis import paths
 from analysis.contract import reviewers as _reviewers
-from analysis.contract.banding import (BANDING_RULES, BANDS, BandingRule,  # noqa: F401
-                                      CriticalQuestions, PaperBand)
+from analysis.contract.banding import BANDING_RULES, BANDS, BandingRule
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.tools import DEFAULT_TOOL, read_tool
 
@@ -270,6 +270,18 @@ def landis_koch(kappa: float) -> str:
     return "almost perfect"
 
 
+class KappaCase(Enum):
+    """What a reader must know about a kappa beside its value: why it is undefined, fixed
+    at zero or without an interval (the page's words for each are
+    :func:`analysis.chapters.quality.kappa_note`)."""
+
+    NO_PAPERS = "no paper was rated by every reviewer compared"
+    ONE_ANSWER_THROUGHOUT = "every rating is the same answer: chance agreement 100%, kappa 0/0"
+    ONE_RATER_CONSTANT = "a reviewer gave one answer throughout: kappa 0 by construction"
+    PERFECT = "perfect agreement: the asymptotic interval has no width"
+    NO_STANDARD_ERROR = "no standard error is computed, so no interval"
+
+
 @dataclass(frozen=True)
 class KappaEstimate:
     """A kappa with its interval, or the reason there is none.
@@ -286,8 +298,14 @@ class KappaEstimate:
         NaN when kappa is undefined; the interval is NaN for Fleiss' kappa, for which
         statsmodels gives no standard error.
     defined : bool
-    note : str
-        In words, what a reader must know about this kappa ("" when nothing).
+    case : KappaCase or None
+        What a reader must know about this kappa (None when nothing).
+    answer : str
+        The answer given throughout, when that is the case.
+    rater : str
+        The reviewer who gave one answer throughout (``ONE_RATER_CONSTANT``).
+    raters : tuple of str
+        The two raters compared, for Cohen's kappa; empty for Fleiss'.
     """
 
     statistic: str
@@ -299,7 +317,10 @@ class KappaEstimate:
     ci_high: float
     se: float
     defined: bool
-    note: str = ""
+    case: KappaCase | None = None
+    answer: str = ""
+    rater: str = ""
+    raters: tuple[str, ...] = ()
 
 
 def cohen_kappa(table, raters: tuple[str, str] = ("the first reviewer", "the second reviewer"),
@@ -310,16 +331,16 @@ def cohen_kappa(table, raters: tuple[str, str] = ("the first reviewer", "the sec
     :func:`~statsmodels.stats.inter_rater.cohens_kappa` (standard error of Fleiss, Cohen
     and Everitt 1969). When chance agreement is 100% (both raters gave one and the same
     answer to every subject) kappa is 0/0: it is returned as undefined, with the reason
-    in ``note``, rather than as NaN alone.
+    in ``case``, rather than as NaN alone.
 
     Parameters
     ----------
     table : array_like, shape (k, k)
         Counts: first rater's answers in rows, the second's in columns.
     raters : tuple of str
-        Names of the two raters, for the note.
+        Names of the two raters, recorded for the words of a case.
     categories : iterable of str, optional
-        Display labels of the k answers, for the note.
+        Display labels of the k answers, recorded for the words of a case.
 
     References
     ----------
@@ -329,35 +350,35 @@ def cohen_kappa(table, raters: tuple[str, str] = ("the first reviewer", "the sec
     counts = np.asarray(table, dtype=float)
     labels = list(categories) if categories is not None else [str(i) for i in range(len(counts))]
     n = int(counts.sum())
+    raters = tuple(raters)
     if n == 0:
         return KappaEstimate("Cohen's kappa", 0, math.nan, math.nan, math.nan, math.nan,
-                             math.nan, math.nan, False, "undefined: no paper was rated by both")
+                             math.nan, math.nan, False, KappaCase.NO_PAPERS, raters=raters)
     rows, cols = counts.sum(axis=1) / n, counts.sum(axis=0) / n
     observed = float(np.trace(counts) / n)
     expected = float((rows * cols).sum())
     if math.isclose(expected, 1.0):
-        answer = labels[int(np.argmax(rows))]
         return KappaEstimate(
             "Cohen's kappa", n, observed, expected, math.nan, math.nan, math.nan, math.nan,
-            False, f"undefined: {raters[0]} and {raters[1]} both answered {answer} for every "
-                   "paper (chance agreement 100%, kappa 0/0)")
+            False, KappaCase.ONE_ANSWER_THROUGHOUT, answer=labels[int(np.argmax(rows))],
+            raters=raters)
     # When one reviewer gives one answer throughout, the standard error under H0 is 0 and
     # statsmodels' z statistic (not used here) is 0/0; the kappa and its interval are fine.
     with np.errstate(invalid="ignore", divide="ignore"):
         res = cohens_kappa(counts)
     low, high, se = float(res.kappa_low), float(res.kappa_upp), float(res.std_kappa)
-    note = ""
+    case, answer, rater = None, "", ""
     for name, margin in zip(raters, (rows, cols)):
         if np.isclose(margin.max(), 1.0):
             # Kappa is then exactly 0 whatever the agreement, and its standard error 0:
             # an interval of zero width would look like certainty, so none is given.
-            note = (f"0 by construction: {name} answered {labels[int(np.argmax(margin))]} for "
-                    "every paper; no interval")
+            case, answer, rater = (KappaCase.ONE_RATER_CONSTANT,
+                                   labels[int(np.argmax(margin))], name)
             low = high = se = math.nan
-    if not note and math.isclose(res.kappa, 1.0):
-        note = "perfect agreement; the asymptotic interval has no width"
+    if case is None and math.isclose(res.kappa, 1.0):
+        case = KappaCase.PERFECT
     return KappaEstimate("Cohen's kappa", n, observed, expected, float(res.kappa),
-                         low, high, se, True, note)
+                         low, high, se, True, case, answer, rater, raters)
 
 
 def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
@@ -365,7 +386,7 @@ def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
 
     Computed with statsmodels' :func:`~statsmodels.stats.inter_rater.fleiss_kappa`, which
     gives no standard error, so no interval is reported. Undefined (with the reason in
-    words) when every rating is the same answer.
+    ``case``) when every rating is the same answer.
 
     References
     ----------
@@ -377,7 +398,7 @@ def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
     n = counts.shape[0]
     if n == 0:
         return KappaEstimate("Fleiss' kappa", 0, math.nan, math.nan, math.nan, math.nan,
-                             math.nan, math.nan, False, "undefined: no paper was rated by all")
+                             math.nan, math.nan, False, KappaCase.NO_PAPERS)
     m = counts.sum(axis=1)[0]
     share = counts.sum(axis=0) / counts.sum()
     expected = float((share ** 2).sum())
@@ -385,11 +406,10 @@ def fleiss(counts, categories: Iterable[str] | None = None) -> KappaEstimate:
     if math.isclose(expected, 1.0):
         return KappaEstimate(
             "Fleiss' kappa", n, observed, expected, math.nan, math.nan, math.nan, math.nan,
-            False, f"undefined: every reviewer answered {labels[int(np.argmax(share))]} for "
-                   "every paper (chance agreement 100%, kappa 0/0)")
+            False, KappaCase.ONE_ANSWER_THROUGHOUT, answer=labels[int(np.argmax(share))])
     kappa = float(fleiss_kappa(counts))
     return KappaEstimate("Fleiss' kappa", n, observed, expected, kappa, math.nan, math.nan,
-                         math.nan, True, "no interval: no standard error is computed")
+                         math.nan, True, KappaCase.NO_STANDARD_ERROR)
 
 
 def join_names(names: list[str]) -> str:
@@ -420,7 +440,8 @@ class Agreement:
     Scalar fields are glued into the chapter's prose; ``table`` holds one row per item
     plus an "All items" row (index "Q1" ... "All items") with columns ``label``,
     ``papers``, ``agreed``, ``percent_agreement``, ``statistic``, ``kappa``, ``ci_low``,
-    ``ci_high``, ``se``, ``strength`` and ``note``. ``applicable`` is False when fewer
+    ``ci_high``, ``se``, ``strength``, and ``case``, ``answer`` and ``rater`` (see
+    :class:`KappaEstimate`). ``applicable`` is False when fewer
     than two independent reviewers rated (a single-rater appraisal): the numbers are
     then NaN or 0 and the table is empty. What the page says of it (the reviewers
     named, kappa with its interval, the lowest item, the summary sentence) is
@@ -476,7 +497,7 @@ def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | 
     reviewers = (list(reviewers) if reviewers is not None
                  else independent_reviewers(rated, agreed_label))
     columns = ["label", "papers", "agreed", "percent_agreement", "statistic", "kappa",
-               "ci_low", "ci_high", "se", "strength", "note"]
+               "ci_low", "ci_high", "se", "strength", "case", "answer", "rater"]
     if len(reviewers) < 2:
         empty = pd.DataFrame(columns=columns, index=pd.Index([], name="item"))
         return Agreement(n_reviewers=len(reviewers), reviewer_labels=tuple(reviewers),
@@ -501,15 +522,16 @@ def agreement(package: DataPackage, tool: AppraisalTool, reviewers: list[str] | 
                       "agreed": agreed, "percent_agreement": 100 * agreed / len(wide),
                       "statistic": est.statistic, "kappa": est.kappa, "ci_low": est.ci_low,
                       "ci_high": est.ci_high, "se": est.se,
-                      "strength": ("not applicable" if est.note.startswith("0 by construction")
+                      "strength": ("not applicable"
+                                   if est.case is KappaCase.ONE_RATER_CONSTANT
                                    else landis_koch(est.kappa)),
-                      "note": est.note}
+                      "case": est.case, "answer": est.answer, "rater": est.rater}
     table = pd.DataFrame.from_dict(rows, orient="index")[columns]
     table.index.name = "item"
     items = table.drop(index=ALL_ITEMS)
     overall = table.loc[ALL_ITEMS]
     undefined = int(items["kappa"].isna().sum())
-    zero = int(items["note"].str.startswith("0 by construction").sum())
+    zero = int((items["case"] == KappaCase.ONE_RATER_CONSTANT).sum())
     return Agreement(
         n_reviewers=len(reviewers), reviewer_labels=tuple(reviewers),
         statistic=str(overall["statistic"]), n_papers=len(papers), n_ratings=len(by_item),

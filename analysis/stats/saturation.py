@@ -271,6 +271,9 @@ class OrderSensitivity:
         Saturation point of each random order (NaN: not reached), indexed by order.
     distribution : DataFrame
         ``saturation_point`` (or 'not reached'), ``n_orders``, ``pct_orders``.
+
+    The median, quartiles and range are NaN when no order reached saturation; the page's
+    words for them are :func:`analysis.chapters.saturation.orders_words`.
     """
 
     n_orders: int
@@ -287,7 +290,6 @@ class OrderSensitivity:
     minimum: float
     maximum: float
     pct_at_or_before_observed: float
-    summary_text: str
     points: pd.Series
     distribution: pd.DataFrame
 
@@ -387,11 +389,8 @@ def _over_orders(point: np.ndarray, n_orders: int, seed: int, base_size: int,
     if len(values):
         median, q1, q3 = (float(v) for v in np.percentile(values, [50, 25, 75]))
         low, high = float(values.min()), float(values.max())
-        text = (f"at a median of {median:g} interviews (interquartile range {q1:g} to "
-                f"{q3:g}; range {low:g} to {high:g})")
     else:
         median = q1 = q3 = low = high = float("nan")
-        text = "so no median can be given"
     at_or_before = float("nan")
     if observed is not None and observed.saturation_point is not None:
         early = reached & (point <= observed.saturation_point)
@@ -401,7 +400,7 @@ def _over_orders(point: np.ndarray, n_orders: int, seed: int, base_size: int,
         threshold=threshold, threshold_pct=float(round(100 * threshold, 1)),
         n_reached=int(reached.sum()), pct_reached=float(round(100 * reached.mean(), 1)),
         median=median, q1=q1, q3=q3, minimum=low, maximum=high,
-        pct_at_or_before_observed=at_or_before, summary_text=text,
+        pct_at_or_before_observed=at_or_before,
         points=series, distribution=distribution,
     )
 
