@@ -18,6 +18,20 @@ from analysis.chapters.page import show_text_table as show
 from analysis.plots.quality import cell_tints
 
 
+# The quality page's sentence that sends the reader to the appraisal page, which a book
+# on a single-rater appraisal leaves out (analysis.chapters.book_pages).
+APPRAISAL_SENTENCE = ("The checklist, the reviewers' answers and their agreement are on the "
+                      "[appraisal](appraisal) page.")
+
+
+def glue_page_links(package: DataPackage) -> None:
+    """Glue ``sentence_appraisal``: :data:`APPRAISAL_SENTENCE` when the book has the
+    appraisal page, nothing otherwise."""
+    from analysis.chapters.book_pages import glue_links
+
+    glue_links(package, {}, {"appraisal": ("appraisal", APPRAISAL_SENTENCE)})
+
+
 def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
     """A table of words (see :func:`analysis.chapters.page.show_text_table`).
 
