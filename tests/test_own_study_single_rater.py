@@ -85,3 +85,24 @@ def test_with_two_reviewers_the_same_pages_link_to_it(tmp_path_factory):
     assert "The appraisal page applies it." in method
     assert "The appraisal page reports how far this book\u2019s reviewers agreed" in method
     assert 'href="appraisal.html"' in (result.html / "quality.html").read_text()
+
+    # Built again from a pages file without the appraisal page: the file reaches the
+    # pages' kernels, and the pages that linked to it (only they) run again.
+    import yaml
+
+    from analysis import paths
+
+    spec = yaml.safe_load(paths.PAGES.read_text(encoding="utf-8"))
+    for part in spec["parts"]:
+        part["pages"] = [p for p in part["pages"] if p["page"] != "appraisal"]
+    pages_file = root / "pages.yml"
+    pages_file.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
+                          encoding="utf-8")
+    said: list[str] = []
+    again = build(data_dir=FIXTURE, jobs=2, build_root=root, pages_file=pages_file,
+                  say=said.append)
+    executed = {r.name: r.reason for r in again.pages if r.status == "executed"}
+    why = "pages it links to changed: appraisal left out"
+    assert executed == {"quality": why, "quality_strict": why, "method_casp": why}
+    assert "appraisal page" not in page_text(again.html, "quality")
+    assert "The appraisal page" not in page_text(again.html, "method_casp")

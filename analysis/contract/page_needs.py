@@ -132,7 +132,8 @@ def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[PageNeeds, ...]:
         return tuple(PageNeeds(str(entry["page"]), tuple(entry.get("needs") or ()),
                                entry.get("notebook"), entry.get("title"))
                      for part in spec["parts"] for entry in part["pages"])
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError,
+            AttributeError):
         return ()
 
 
