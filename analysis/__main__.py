@@ -93,7 +93,7 @@ def _say_chapters(data_dir: Path) -> None:
     from analysis.engine.pages import available_inputs, load_pages, select_pages
 
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
-    selection = select_pages(load_pages(), available_inputs(descriptor))
+    selection = select_pages(load_pages(), available_inputs(descriptor, data_dir))
     print(f"the book will have {len(selection.pages)} pages")
     for item in selection.left_out:
         print(f"  left out: {item.label} ({item.reason})")

@@ -16,7 +16,7 @@ from analysis import paths
 from analysis.chapters import quality as quality_page
 from analysis.chapters.quality import rule_in_words, rule_kind
 from analysis.contract import rules as contract_rules
-from analysis.contract.banding import BandingRule, CriticalQuestions
+from analysis.contract.banding import BandingRule, CriticalQuestions, PaperBand
 from analysis.contract.package import DataPackage
 from analysis.engine.parameters import check_values
 from analysis.stats import quality
@@ -118,6 +118,48 @@ def test_groups_of_critical_questions_take_their_own_caps():
     # Two Nos are moderate by the counts; only the cap that lowers it is named.
     judged = rule.judge(_answers(q5="no", q8="no"))
     assert (judged.band, judged.capped_by) == ("low", "No on Q8")
+
+
+def test_a_cap_can_depend_on_how_many_critical_questions_got_the_answer():
+    rule = BandingRule.from_parameter({
+        "name": "two Nos", "critical": {"items": [5, 8, 9],
+                                        "caps": {"no": {1: "moderate", 2: "low"}}}})
+    assert rule.critical == (CriticalQuestions((5, 8, 9), (("no", 1, "moderate"),
+                                                           ("no", 2, "low"))),)
+    # Without high and moderate no count lowers a paper: only the critical questions do.
+    assert rule.limits() == (10, 10, 10, 10)
+    assert rule.judge(_answers(q1="no", q2="no", q3="no", q6="cant_tell")).band == "high"
+    one = rule.judge(_answers(q8="no", q6="no"))
+    assert (one.band, one.capped_by) == ("moderate", "No on Q8")
+    two = rule.judge(_answers(q5="no", q9="no"))
+    assert (two.band, two.capped_by) == ("low", "No on Q5; No on Q9")
+    assert rule.judge(_answers(q5="no", q8="no", q9="no")).band == "low"
+    assert rule.judge(_answers(q5="cant_tell", q8="cant_tell")).band == "high"  # no such cap
+    # Written as JSON writes keys, or with a band for one answer, it is the same rule.
+    as_json = json.loads(json.dumps({"critical": {"items": [5, 8, 9], "caps": {
+        "no": {"1": "moderate", "2": "low"}}}}))
+    assert BandingRule.from_parameter(as_json).criteria() == rule.criteria()
+    plain = BandingRule.from_parameter({"critical": {"items": [5, 8, 9], "caps": {
+        "no": "moderate"}}})
+    assert plain.critical[0].caps == (("no", 1, "moderate"),)
+    assert plain.judge(_answers(q5="no", q9="no")).band == "moderate"
+
+
+def test_a_counted_cap_with_count_limits_and_can_t_tell():
+    rule = BandingRule.from_parameter({**COUNTS, "critical": {
+        "items": [8, 9], "caps": {"no": {2: "low"}}}})
+    # One No on 8 is low by the counts (max_no 0 in moderate), not by the cap.
+    assert rule.judge(_answers(q8="no")) == PaperBand("low", None, "")
+    lenient = BandingRule.from_parameter({"high": {"max_cant_tell": 1, "max_no": 1},
+                                          "moderate": {"max_cant_tell": 3, "max_no": 3},
+                                          "critical": {"items": [8, 9], "caps": {
+                                              "no": {1: "moderate", 2: "low"},
+                                              "cant_tell": "moderate"}}})
+    assert lenient.judge(_answers(q9="cant_tell")).capped_by == "Can't tell on Q9"
+    judged = lenient.judge(_answers(q8="no", q9="cant_tell"))
+    assert (judged.band, judged.capped_by) == ("moderate", "No on Q8; Can't tell on Q9")
+    judged = lenient.judge(_answers(q8="no", q9="no"))
+    assert (judged.band, judged.capped_by) == ("low", "No on Q8; No on Q9")
 
 
 def test_assign_bands_says_which_answer_capped_a_paper(tool):
@@ -230,6 +272,25 @@ def test_each_kind_in_words():
     assert rule_in_words(three).endswith(
         " A No on any of questions 5 (data collection), 8 (rigour of analysis) and 9 "
         "(statement of findings) caps a paper at low, a Can't tell at moderate.")
+    counted = BandingRule.from_parameter({"critical": {"items": [5, 8, 9], "caps": {
+        "no": {1: "moderate", 2: "low"}}}})
+    assert rule_in_words(counted) == (
+        "No count of answers lowers a paper: it is high unless a critical question caps it. "
+        "A No on any of questions 5 (data collection), 8 (rigour of analysis) and 9 "
+        "(statement of findings) caps a paper at moderate, Nos on two or more of them at low.")
+    both = BandingRule.from_parameter({**COUNTS, "critical": {"items": [8, 9], "caps": {
+        "no": {2: "low"}, "cant_tell": {2: "moderate"}}}})
+    assert rule_in_words(both).endswith(
+        " Nos on both questions 8 (rigour of analysis) and 9 (statement of findings) cap a "
+        "paper at low, Can't tells on both of them at moderate.")
+    mixed = BandingRule.from_parameter({**COUNTS, "critical": {"items": [5, 8, 9], "caps": {
+        "no": {1: "moderate", 3: "low"}, "cant_tell": "moderate"}}})
+    assert rule_in_words(mixed).endswith(
+        " A No on any of questions 5 (data collection), 8 (rigour of analysis) and 9 "
+        "(statement of findings) caps a paper at moderate, Nos on all of them at low, a "
+        "Can't tell at moderate.")
+    assert rule_in_words(BandingRule("open", 10, 10, 10, 10)) == (
+        "Every paper is high, whatever its answers.")
     assert rule_in_words(BandingRule.from_parameter(WEIGHTED)) == (
         "A Yes scores 1 point on each question but 2 points on questions 5 (data "
         "collection), 8 (rigour of analysis) and 9 (statement of findings); question 10 "
@@ -403,6 +464,32 @@ BAD_RULES = [
      "moderate; a No must cap at least as low, e.g. no: low"),
     (_critical({"items": [8], "caps": {"cant_tell": "moderate"}}),
      "caps: a Can't tell caps a paper at moderate but a No not at all"),
+    # caps by how many of the questions got the answer
+    (_critical({"items": [8, 9], "caps": {"no": {}}}),
+     "banding rule 'x': critical: caps: no: give how many of the questions cap a paper at "
+     "which band, e.g. {1: moderate, 2: low}"),
+    (_critical({"items": [8, 9], "caps": {"no": {3: "low"}}}),
+     "banding rule 'x': critical: caps: no: 3 of the group's questions cannot be answered No, "
+     "it has two; write how many of its questions must be answered No, a whole number from 1 "
+     "to 2, e.g. {1: moderate, 2: low}"),
+    (_critical({"items": [8, 9], "caps": {"no": {0: "low"}}}),
+     "banding rule 'x': critical: caps: no: 0 questions answered No cap nothing; write how "
+     "many"),
+    (_critical({"items": [8, 9], "caps": {"no": {"two": "low"}}}),
+     "banding rule 'x': critical: caps: no: 'two' is not a number; write how many of its "
+     "questions must be answered No, a whole number from 1 to 2"),
+    (_critical({"items": [8, 9], "caps": {"no": {2: "high"}}}),
+     "banding rule 'x': critical: caps: no: 2: a cap at high changes nothing; write moderate "
+     "or low"),
+    (_critical({"items": [8, 9], "caps": {"no": {2: "poor"}}}),
+     "banding rule 'x': critical: caps: no: 2: 'poor' is not a band a paper can be capped at"),
+    (_critical({"items": [5, 8, 9], "caps": {"no": {1: "low", 2: "moderate"}}}),
+     "banding rule 'x': critical: caps: no: 2: moderate adds nothing, since a No on one of "
+     "the questions already caps a paper at low; a cap that needs more of them must be "
+     "lower, e.g. {1: moderate, 2: low}"),
+    (_critical({"items": [5, 8, 9], "caps": {"no": {3: "low"}, "cant_tell": {2: "low"}}}),
+     "banding rule 'x': critical: caps: Can't tells on two of the questions cap a paper at "
+     "low but Nos on two not at all; a No must cap at least as low as a Can't tell"),
 ]
 
 
@@ -455,7 +542,7 @@ def test_a_rule_written_in_yaml_means_what_it_says(tmp_path):
     critical, halves = yaml.safe_load(YAML_RULES)
     assert False in critical["critical"]["caps"] and 10 in halves["weights"]
     rule = BandingRule.from_parameter(critical)
-    assert rule.critical[0].caps == (("no", "low"), ("cant_tell", "moderate"))
+    assert rule.critical[0].caps == (("no", 1, "low"), ("cant_tell", 1, "moderate"))
     assert dict(BandingRule.from_parameter(halves).answer_scores)["no"] == 0
     for spec in (critical, halves):
         plain = plain_rule(spec)
@@ -550,6 +637,109 @@ def test_geere_2018_ratings_are_not_the_books_count_limits(tool):
     default = quality.assign_bands(answers, quality.BANDING_RULES["default"])["band"]
     as_published = published_rating.map({"Good": "high", "Fair": "moderate", "Poor": "low"})
     assert (default != as_published).sum() == 13
+
+
+# Smeets M, Van Roy S, Aertgeerts B, Vermandere M, Vaes B (2016). Improving care for
+# heart failure patients in primary care, GPs' perceptions: a qualitative evidence
+# synthesis. BMJ Open 6:e013459. doi:10.1136/bmjopen-2016-013459 (PMC5168518).
+# Table 1, "Critical appraisal using the CASP checklist for qualitative research": the ten
+# CASP questions of 23 papers, typed from the table as published, first author, in the
+# table's order. The table's symbols: x Yes, / No, ? Can't tell; the rating H, M or L
+# (high, moderate, low; the papers rated L were excluded). Questions 5, 8 and 9 are
+# starred, "Questions that were given more weight by the reviewers".
+#
+# The paper names the weighted questions but, in what we could read, no rule that turns
+# the answers into H, M and L. The rule below is therefore ours, not the authors': the
+# simplest rule our banding rules can express, with questions 5, 8 and 9 critical, that
+# gives every one of the 23 papers its published rating. A No on one of the three caps a
+# paper at moderate, Nos on two or more at low; other Nos and Can't tells alone leave a
+# paper high (no starred question was answered Can't tell, so the rule says nothing of
+# one). The table fits other rules too (see the test after the next).
+SMEETS_2016_TABLE_1 = """
+De Vleminck   x x x x x ? x x x x H
+Fuat          x x x x x x / x x x H
+Kasje         x x / / / / / x / x L
+Khunti        x x x x x x x x x x H
+Peters-Klimm  x x x x / / / x / / L
+Phillips      x x x x x / x / x x M
+Waterworth    x x x x x / x x / x M
+Ahmedov       x x x x x x x x x x H
+Barnes        x x x x x / x x x x H
+Boyd          x x x x / / x / / / L
+Browne        x x x x x ? x x x x H
+Close         x x x x x / x x x x H
+Glogowska     x x x x x x x x x x H
+Hancock       x x x x x x x x x x H
+Hanratty      x x x x x x / x x x H
+Hayes         x x x x x x x x x x H
+Heckman       x x x x x x x x x x H
+Kavalieratos  x x x x x / x x x x H
+MacKenzie     x x / / / / / / / x L
+Newhouse      x x x x / ? x x x x M
+Simmonds      x x x x x x x x x x H
+Tait          x x x x x x x x x x H
+Toal          x x x x / / / / / x L
+"""
+SMEETS_RULE = {"name": "Smeets et al. 2016, Table 1 (our reading)",
+               "critical": {"items": [5, 8, 9], "caps": {"no": {1: "moderate", 2: "low"}}}}
+
+
+def _smeets_table() -> tuple[pd.DataFrame, pd.Series]:
+    codes = {"x": "yes", "/": "no", "?": "cant_tell"}
+    rows, ratings = {}, {}
+    for line in SMEETS_2016_TABLE_1.strip().splitlines():
+        words = line.split()  # "De Vleminck": the author may take two words
+        author, answers, rating = " ".join(words[:-11]), words[-11:-1], words[-1]
+        rows[author] = [codes[a] for a in answers]
+        ratings[author] = {"H": "high", "M": "moderate", "L": "low"}[rating]
+    answers = pd.DataFrame.from_dict(rows, orient="index", columns=range(1, 11))
+    answers.index.name = "study_id"
+    return answers, pd.Series(ratings)
+
+
+def test_smeets_2016_table_1_is_reproduced_by_its_critical_questions(tool):
+    answers, published = _smeets_table()
+    assert answers.shape == (23, 10)
+    assert published.value_counts().to_dict() == {"high": 15, "low": 5, "moderate": 3}
+    rule = BandingRule.from_parameter(SMEETS_RULE, tool.question_labels())
+    bands = quality.assign_bands(answers, rule)
+    assert bands["band"].to_dict() == published.to_dict()  # all 23 papers
+    # What the table shows of the rule: the starred questions decide.
+    critical_no = answers[[5, 8, 9]].eq("no").sum(axis=1)
+    other_no = answers.drop(columns=[5, 8, 9]).eq("no").sum(axis=1)
+    assert set(published[critical_no == 0]) == {"high"}  # however many other Nos
+    assert set(published[critical_no == 1]) == {"moderate"}
+    assert set(published[critical_no >= 2]) == {"low"}
+    assert other_no[critical_no == 0].max() == 1 and answers.eq("cant_tell").any(axis=1).sum() == 3
+    assert bands.loc["Kasje", "capped_by"] == "No on Q5; No on Q9"
+    assert bands.loc["Newhouse", "capped_by"] == "No on Q5"
+    assert rule_in_words(rule) == (
+        "No count of answers lowers a paper: it is high unless a critical question caps it. "
+        "A No on any of questions 5 (data collection), 8 (rigour of analysis) and 9 "
+        "(statement of findings) caps a paper at moderate, Nos on two or more of them at low.")
+    # The same table as a package holds it, agreed answers only.
+    long = answers.rename_axis(columns="item").stack().rename("rating").reset_index()
+    long["reviewer"] = "consensus"
+    banded = quality.paper_bands(long, SMEETS_RULE)
+    assert banded.set_index("study_id")["band"].to_dict() == published.to_dict()
+
+
+def test_smeets_2016_table_1_fits_more_than_one_rule(tool):
+    """Honest about the reading: 23 papers do not pin the rule down. Count limits with a
+    plain cap at moderate give the same ratings (the low papers all have five Nos or
+    more), while the book's default count limits do not."""
+    answers, published = _smeets_table()
+    counts = BandingRule.from_parameter({
+        "name": "counts", "high": {"max_cant_tell": 1, "max_no": 1},
+        "moderate": {"max_cant_tell": 1, "max_no": 2},
+        "critical": {"items": [5, 8, 9], "caps": {"no": "moderate"}}})
+    assert quality.assign_bands(answers, counts)["band"].to_dict() == published.to_dict()
+    ours = BandingRule.from_parameter(SMEETS_RULE)
+    # Where the two part: two starred Nos and nothing else wrong.
+    two = _answers(q5="no", q9="no")
+    assert (ours.judge(two).band, counts.judge(two).band) == ("low", "moderate")
+    default = quality.assign_bands(answers, quality.BANDING_RULES["default"])["band"]
+    assert (default != published).sum() == 10
 
 
 # ------------------------------------------------------------- the agreed label

@@ -11,6 +11,7 @@ two source studies of the bundled package justify.
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -72,11 +73,11 @@ def book(tmp_path_factory):
     root = tmp_path_factory.mktemp("metasynthesis_book")
     pages_file = _pages_file(root)
     lines: list[str] = []
-    with pytest.MonkeyPatch.context() as patch:
-        # the pages ask which other pages the book has (analysis.chapters.book_pages)
-        patch.setenv(PAGES_FILE_ENV, str(pages_file))
-        result = build(data_dir=FIXTURE, jobs=1, build_root=root, pages_file=pages_file,
-                       say=lines.append)
+    # The pages ask which other pages the book has: the build hands them its pages file
+    # (CEN_BOOK_PAGES_FILE), and restores the environment afterwards.
+    result = build(data_dir=FIXTURE, jobs=1, build_root=root, pages_file=pages_file,
+                   say=lines.append)
+    assert PAGES_FILE_ENV not in os.environ
     return result, "\n".join(lines)
 
 

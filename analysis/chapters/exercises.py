@@ -380,6 +380,12 @@ PAGE_LINKS = {
     "method_cerqual": ({"casp": ("method_casp", "CASP appraisal")},
                        {"applied": ("quality", "The [quality bands](quality) page applies "
                                                "it, in its last section.")}),
+    # the appraisal page reports the reviewers' agreement; a single-rater book has none
+    "method_casp": ({}, {
+        "applied": ("appraisal", "The [appraisal](appraisal) page applies it."),
+        "agreement": ("appraisal", "The [appraisal](appraisal) page reports how far this "
+                                   "book's reviewers agreed, and gives the kappa an interval "
+                                   "that resamples whole papers, beside the classical one.")}),
 }
 
 

@@ -62,11 +62,11 @@ def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> str:
     items = list(left_out)
     if not items:
         return ""
+    one = len(items) == 1
     lines = ["```{admonition} Chapters left out", ":class: note",
-             "The data package has no table for "
-             + ("this chapter" if len(items) == 1 else "these chapters")
-             + ", so the book leaves "
-             + ("it" if len(items) == 1 else "them") + " out:", ""]
+             "The data package does not hold what "
+             + ("this chapter shows" if one else "these chapters show")
+             + ", so the book leaves " + ("it" if one else "them") + " out:", ""]
     lines += [f"- left out: {item['title']}, {item['reason']}" for item in items]
     lines.append("```")
     return "\n".join(lines)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.contract.banding import BANDING_RULES, BandingRule, CriticalQuestions
+from analysis.contract.banding import (ANSWER_PLURALS, ANSWER_WORDS, BANDING_RULES, BandingRule,
+                                      CriticalQuestions)
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.published import published_facts
 from analysis.stats.clustered import ClusteredKappa, NotComputed
@@ -26,6 +27,20 @@ from analysis.stats.quality import (ALL_ITEMS, BAND_LABELS, COMPONENTS, CONSENSU
 from analysis.chapters.page import show_text_table as show
 from analysis.chapters.words import count_words, in_sentence, join_words, number_words
 from analysis.plots.quality import cell_tints
+
+
+# The quality page's sentence that sends the reader to the appraisal page, which a book
+# on a single-rater appraisal leaves out (analysis.chapters.book_pages).
+APPRAISAL_SENTENCE = ("The checklist, the reviewers' answers and their agreement are on the "
+                      "[appraisal](appraisal) page.")
+
+
+def glue_page_links(package: DataPackage) -> None:
+    """Glue ``sentence_appraisal``: :data:`APPRAISAL_SENTENCE` when the book has the
+    appraisal page, nothing otherwise."""
+    from analysis.chapters.book_pages import glue_links
+
+    glue_links(package, {}, {"appraisal": ("appraisal", APPRAISAL_SENTENCE)})
 
 
 def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
@@ -543,6 +558,12 @@ def _condition(max_cant_tell: int, max_no: int) -> str:
 
 
 def _counts_in_words(rule: BandingRule) -> str:
+    n = len(rule.questions)
+    if rule.high_max_cant_tell >= n and rule.high_max_no >= n:
+        # Nothing a paper can answer falls outside the high limits.
+        return ("No count of answers lowers a paper: it is high unless a critical "
+                "question caps it." if rule.critical else
+                "Every paper is high, whatever its answers.")
     return (f"High: {_condition(rule.high_max_cant_tell, rule.high_max_no)}. "
             f"Moderate: {_condition(rule.moderate_max_cant_tell, rule.moderate_max_no)}. "
             "Low: any other paper.")
@@ -580,17 +601,44 @@ def _scores_in_words(rule: BandingRule) -> str:
 
 
 def _caps_in_words(rule: BandingRule, group: CriticalQuestions) -> str:
-    caps = dict(group.caps)
     items = list(group.items)
     where = _questions_in_words(rule, items)
     if len(items) > 1:
         where = ("either of " if len(items) == 2 else "any of ") + where
-    no, cant = caps.get("no"), caps.get("cant_tell")
-    if no and cant:
-        if no == cant:
-            return f"A No or a Can't tell on {where} caps a paper at {no}."
-        return f"A No on {where} caps a paper at {no}, a Can't tell at {cant}."
-    return f"A No on {where} caps a paper at {no}."
+    if not group.counted:
+        caps = {answer: band for answer, _, band in group.caps}
+        no, cant = caps.get("no"), caps.get("cant_tell")
+        if no and cant:
+            if no == cant:
+                return f"A No or a Can't tell on {where} caps a paper at {no}."
+            return f"A No on {where} caps a paper at {no}, a Can't tell at {cant}."
+        return f"A No on {where} caps a paper at {no}."
+    # "A No on any of questions 5, 8 and 9 caps a paper at moderate, Nos on two or
+    # more of them at low": the first cap names the questions, the others refer back.
+    phrases = []
+    for answer, n, band in group.caps:
+        first = not phrases
+        if n == 1:
+            subject = f"a {ANSWER_WORDS[answer]}" + (f" on {where}" if first else "")
+        else:
+            how_many = _how_many(n, len(items))
+            if first:  # "Nos on both questions 8 and 9", later "on both of them"
+                questions = _questions_in_words(rule, items)
+                how_many = how_many.removesuffix(" of") if how_many == "both of" else how_many
+            else:
+                questions = "them"
+            subject = f"{ANSWER_PLURALS[answer]} on {how_many} {questions}"
+        verb = ("caps a paper " if n == 1 else "cap a paper ") if first else ""
+        phrases.append(f"{subject} {verb}at {band}")
+    sentence = ", ".join(phrases)
+    return sentence[:1].upper() + sentence[1:] + "."
+
+
+def _how_many(n: int, of: int) -> str:
+    """"two or more of", or "both of" / "all of" when ``n`` is every question."""
+    if n == of:
+        return "both of" if n == 2 else "all of"
+    return f"{number_words(n)} or more of"
 
 
 def _questions_in_words(rule: BandingRule, items: list[int]) -> str:

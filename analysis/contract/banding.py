@@ -16,7 +16,10 @@ critical questions
     ``critical: {items: [8], caps: {no: low, cant_tell: moderate}}`` added to a rule of
     either other kind (or a list of such groups, each with its own caps): a "No" or a
     "Can't tell" on a critical question caps the paper's band, whatever its counts or
-    its score.
+    its score. A cap may depend on how many of the group's questions got the answer:
+    ``caps: {no: {1: moderate, 2: low}}`` caps a paper with one No among them at
+    moderate and one with Nos on two or more at low. A rule of critical questions alone
+    may leave ``high`` and ``moderate`` out: no count of answers then lowers a paper.
 scores
     ``{name: weighted, weights: {5: 2, 8: 2, 9: 2}, high: {min_score: 11},
     moderate: {min_score: 8}}``: a Yes scores its question's weight (1 for a question
@@ -62,6 +65,8 @@ _EXAMPLES = ("count limits, e.g. high: {max_cant_tell: 0, max_no: 0} and moderat
              "{max_cant_tell: 2, max_no: 0}, or score thresholds, e.g. high: {min_score: 8} "
              "and moderate: {min_score: 6}")
 _CRITICAL_EXAMPLE = "{items: [8, 9], caps: {no: moderate, cant_tell: moderate}}"
+_COUNTED_EXAMPLE = "{1: moderate, 2: low}"
+ANSWER_PLURALS = {"cant_tell": "Can't tells", "no": "Nos"}
 
 Questions = tuple[tuple[int, str], ...]  # (question number, short label), in order
 
@@ -81,17 +86,32 @@ class CriticalQuestions:
     ----------
     items : tuple of int
         The critical questions' numbers.
-    caps : tuple of (str, str)
-        Answer (``"no"``, ``"cant_tell"``) and the band it caps a paper at
-        (``"moderate"`` or ``"low"``), No first.
+    caps : tuple of (str, int, str)
+        Answer (``"no"``, ``"cant_tell"``), how many of the questions must have it (at
+        least; 1 for a cap that one such answer sets) and the band it caps a paper at
+        (``"moderate"`` or ``"low"``), No first, then by number. A pair ``(answer,
+        band)`` is read as ``(answer, 1, band)``.
     """
 
     items: tuple[int, ...]
-    caps: tuple[tuple[str, str], ...]
+    caps: tuple[tuple[Any, ...], ...]
 
-    def cap(self, answer: Any) -> str | None:
-        """The band this answer on one of the questions caps a paper at (None: no cap)."""
-        return dict(self.caps).get(answer)
+    def __post_init__(self) -> None:
+        # Only the shape here; BandingRule checks the values with messages that name
+        # the rule.
+        object.__setattr__(self, "caps", tuple(
+            (cap[0], 1, cap[1]) if len(cap) == 2 else tuple(cap) for cap in self.caps))
+
+    @property
+    def counted(self) -> bool:
+        """Whether any cap needs the answer on more than one of the questions."""
+        return any(n != 1 for _, n, _ in self.caps)
+
+    def cap(self, answer: Any, n: int = 1) -> str | None:
+        """The band ``n`` of the questions answered ``answer`` cap a paper at (None: no
+        cap): the lowest of the caps that need at most ``n``."""
+        bands = [band for a, at_least, band in self.caps if a == answer and 0 < at_least <= n]
+        return max(bands, key=BANDS.index) if bands else None
 
 
 @dataclass(frozen=True)
@@ -257,11 +277,11 @@ class BandingRule:
                                      "list each question once, in the group whose caps it "
                                      "takes")
                 seen.add(item)
-            caps = dict(group.caps)
-            if not caps:
+            if not group.caps:
                 raise ValueError(f"{where}: critical: caps is empty; say which answer caps a "
                                  f"paper at which band, e.g. {_CRITICAL_EXAMPLE}")
-            for answer, band in caps.items():
+            n_items = len(group.items)
+            for answer, n, band in group.caps:
                 if answer == "yes":
                     raise ValueError(f"{where}: critical: caps: a Yes cannot cap a paper; "
                                      "write no or cant_tell")
@@ -269,21 +289,55 @@ class BandingRule:
                     raise ValueError(f"{where}: critical: caps: {answer!r} is not an answer a "
                                      "cap takes; write no or cant_tell"
                                      f"{_did_you_mean(answer, CAPPING_ANSWERS)}")
+                if not _whole(n) or not 1 <= n <= n_items:
+                    what = (f"{n} of the group's questions cannot be answered "
+                            f"{ANSWER_WORDS[answer]}, it has {_words(n_items)}"
+                            if _whole(n) and n > n_items else
+                            f"{n} questions answered {ANSWER_WORDS[answer]} cap nothing"
+                            if _whole(n) else f"{n!r} is not a number")
+                    raise ValueError(
+                        f"{where}: critical: caps: {answer}: {what}; write how many of its "
+                        f"questions must be answered {ANSWER_WORDS[answer]}, a whole number "
+                        f"from 1 to {n_items}, e.g. {_COUNTED_EXAMPLE}")
+                at = answer if n == 1 else f"{answer}: {n}"
                 if band == "high":
-                    raise ValueError(f"{where}: critical: caps: {answer}: a cap at high "
+                    raise ValueError(f"{where}: critical: caps: {at}: a cap at high "
                                      "changes nothing; write moderate or low")
                 if band not in CAP_BANDS:
-                    raise ValueError(f"{where}: critical: caps: {answer}: {band!r} is not a "
+                    raise ValueError(f"{where}: critical: caps: {at}: {band!r} is not a "
                                      "band a paper can be capped at; write moderate or low")
-            if "cant_tell" in caps and BANDS.index(caps.get("no", "high")) < BANDS.index(
-                    caps["cant_tell"]):
-                no = f"only at {caps['no']}" if "no" in caps else "not at all"
-                raise ValueError(f"{where}: critical: caps: a Can't tell caps a paper at "
-                                 f"{caps['cant_tell']} but a No {no}; a No must cap at least "
-                                 f"as low, e.g. no: {caps['cant_tell']}")
-            normalised.append(CriticalQuestions(
-                tuple(group.items), tuple((a, caps[a]) for a in CAPPING_ANSWERS if a in caps)))
+            caps = sorted(group.caps, key=lambda c: (CAPPING_ANSWERS.index(c[0]), c[1]))
+            for answer in CAPPING_ANSWERS:
+                steps = [(n, band) for a, n, band in caps if a == answer]
+                for (n1, b1), (n2, b2) in zip(steps, steps[1:]):
+                    if BANDS.index(b2) <= BANDS.index(b1):
+                        several = ANSWER_PLURALS[answer] if n1 > 1 else \
+                            f"a {ANSWER_WORDS[answer]}"
+                        raise ValueError(
+                            f"{where}: critical: caps: {answer}: {n2}: {b2} adds nothing, "
+                            f"since {several} on {_words(n1)} of the questions already "
+                            f"cap{'s' if n1 == 1 else ''} a paper at {b1}; a cap that "
+                            f"needs more of them must be lower, e.g. {_COUNTED_EXAMPLE}")
+            checked = CriticalQuestions(tuple(group.items), tuple(caps))
+            self._check_no_caps_lower(checked, where)
+            normalised.append(checked)
         object.__setattr__(self, "critical", tuple(normalised))
+
+    @staticmethod
+    def _check_no_caps_lower(group: CriticalQuestions, where: str) -> None:
+        """A No must cap at least as low as a Can't tell, however many there are."""
+        for n in range(1, len(group.items) + 1):
+            cant, no = group.cap("cant_tell", n), group.cap("no", n)
+            if cant is None or BANDS.index(no or "high") >= BANDS.index(cant):
+                continue
+            no_words = f"only at {no}" if no else "not at all"
+            if n == 1:
+                raise ValueError(f"{where}: critical: caps: a Can't tell caps a paper at "
+                                 f"{cant} but a No {no_words}; a No must cap at least "
+                                 f"as low, e.g. no: {cant}")
+            raise ValueError(f"{where}: critical: caps: Can't tells on {_words(n)} of the "
+                             f"questions cap a paper at {cant} but Nos on {_words(n)} "
+                             f"{no_words}; a No must cap at least as low as a Can't tell")
 
     @staticmethod
     def _check_question(item: Any, where: str, numbers_: list[int]) -> None:
@@ -327,7 +381,7 @@ class BandingRule:
                              f"({', '.join(BANDING_RULES)}) or a mapping, not {value!r}")
         known = (tuple((int(k), str(v)) for k, v in sorted(questions.items()))
                  if questions is not None else tool_questions())
-        return cls(**_read_mapping(value), questions=known)
+        return cls(**_read_mapping(value, len(known)), questions=known)
 
     # ---------------------------------------------------------------- kind and identity
 
@@ -389,11 +443,14 @@ class BandingRule:
             band = self.band(given.count("cant_tell"), given.count("no"))
         capped = []
         for group in self.critical:
-            for item in group.items:
-                answer = answers.get(item)
-                cap = group.cap(answer)
+            given = [answers.get(item) for item in group.items]
+            holding = {}  # the caps that lower the band, by answer
+            for answer in CAPPING_ANSWERS:
+                cap = group.cap(answer, given.count(answer))
                 if cap is not None and BANDS.index(cap) > BANDS.index(band):
-                    capped.append((cap, f"{ANSWER_WORDS[answer]} on Q{item}"))
+                    holding[answer] = cap
+            capped += [(holding[answer], f"{ANSWER_WORDS[answer]} on Q{item}")
+                       for item, answer in zip(group.items, given) if answer in holding]
         if capped:
             band = max((cap for cap, _ in capped), key=BANDS.index)
         return PaperBand(band, score, "; ".join(what for _, what in capped))
@@ -402,9 +459,13 @@ class BandingRule:
 # ---------------------------------------------------------------- reading a mapping
 
 
-def _read_mapping(spec: Mapping[str, Any]) -> dict[str, Any]:
+def _read_mapping(spec: Mapping[str, Any], n_questions: int) -> dict[str, Any]:
     """The constructor's arguments from a rule written as a mapping: its shape checked
-    here (keys, nesting, question numbers), its values by :class:`BandingRule`."""
+    here (keys, nesting, question numbers), its values by :class:`BandingRule`.
+
+    A rule of critical questions alone (no ``high``, no ``moderate``) gets count limits
+    no paper can exceed (the number of questions), so that only its caps lower a band.
+    """
     name = spec.get("name", "custom")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"banding rule: name must be text, e.g. name: rigour first, "
@@ -412,6 +473,9 @@ def _read_mapping(spec: Mapping[str, Any]) -> dict[str, Any]:
     where = f"banding rule '{name}'"
     _only_known(spec, RULE_KEYS, where,
                 "a rule takes name, high, moderate, critical, weights and answer_scores")
+    if spec.get("critical") is not None and not {"high", "moderate"} & set(spec):
+        spec = {**spec, **{band: {key: n_questions for key in COUNT_KEYS}
+                           for band in ("high", "moderate")}}
     bands = {}
     for band in ("high", "moderate"):
         if band not in spec:
@@ -489,7 +553,25 @@ def _read_critical(value: Any, where: str) -> tuple[CriticalQuestions, ...]:
                              f"not {caps!r}")
         read.append(CriticalQuestions(
             tuple(_question_number(i, f"{where}: critical: items") for i in items),
-            _answer_keys(caps)))
+            _read_caps(caps, where)))
+    return tuple(read)
+
+
+def _read_caps(caps: Mapping[Any, Any], where: str) -> tuple[tuple[Any, Any, Any], ...]:
+    """``(answer, how many questions, band)`` from ``{no: moderate}`` (one answer is
+    enough) or ``{no: {1: moderate, 2: low}}`` (a cap by how many got the answer)."""
+    read = []
+    for answer, value in _answer_keys(caps):
+        if not isinstance(value, Mapping):
+            read.append((answer, 1, value))
+            continue
+        if not value:
+            raise ValueError(f"{where}: critical: caps: {answer}: give how many of the "
+                             f"questions cap a paper at which band, e.g. {_COUNTED_EXAMPLE}")
+        for n, band in value.items():
+            if isinstance(n, str) and n.strip().isdigit():
+                n = int(n)  # JSON writes every key as text
+            read.append((answer, n, band))
     return tuple(read)
 
 
@@ -555,6 +637,14 @@ def _only_known(spec: Mapping[str, Any], allowed: Iterable[str], where: str,
 
 
 # ---------------------------------------------------------------- small words
+
+
+_NUMBER_WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                 "nine", "ten"]
+
+
+def _words(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
 
 
 def _did_you_mean(word: Any, choices: Iterable[str]) -> str:

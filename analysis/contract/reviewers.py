@@ -11,8 +11,10 @@ whether a book has an agreement page.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from analysis.contract.package import DataPackage
+if TYPE_CHECKING:  # no pandas here: the build reads the labels before it loads pandas
+    from analysis.contract.package import DataPackage
 
 CONSENSUS = "consensus"  # the label of the agreed answers unless the package says
 

@@ -30,6 +30,7 @@ from analysis.contract.files import fingerprint
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.study import iso_date
 from analysis.contract.study import read_study
+from analysis.contract.page_needs import pages_needing
 from analysis.paths import VALIDATED_PACKAGE_ENV
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
@@ -176,23 +177,6 @@ def _json_kind(value: Any) -> str:
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
-# Which pages of the book need a table's rows (a table may not be empty).
-TABLE_PAGES = {
-    "participants": "Sample characteristics, Sub-themes of the interviews, Thematic "
-                    "saturation, the COREQ cross-walk",
-    "participant_services": "Sample characteristics",
-    "participant_codes": "Sub-themes of the interviews, Thematic saturation",
-    "studies": "Search and selection, Sample characteristics, Appraisal, Quality bands, "
-               "Theme frequencies, the ENTREQ cross-walk",
-    "casp_ratings": "Appraisal, Quality bands, Theme frequencies",
-    "framework": "Theme frequencies, Sub-themes of the interviews, GRADE-CERQual",
-    "study_codes": "Theme frequencies",
-    "cerqual": "GRADE-CERQual (and the summary of findings on Quality bands)",
-    "prevalence_studies": "Prevalence context and its sensitivity analyses",
-    "search_flow": "Search and selection (the PRISMA flow)",
-}
-
-
 CONTRACT_DEFAULT = "the contract's defaults"
 
 
@@ -247,7 +231,7 @@ def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> 
             Problem(file, None, None,
                     "has a header but no rows; the table "
                     f"'{res['name']}' needs at least one row for: "
-                    f"{TABLE_PAGES.get(res['name'], 'the book')}"))
+                    f"{pages_needing(res['name'])}"))
     index = pd.Index(table.lines, dtype="int64")  # index = line number in the file
     raw = pd.DataFrame({name: np.asarray(table.columns[name], dtype=object)
                         for name in expected}, index=index)

@@ -38,6 +38,7 @@ from pathlib import Path
 from analysis import __version__, paths
 from analysis.contract.errors import InputError
 from analysis.contract.files import PackageFiles
+from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import lock as build_lock
 from analysis.engine import internals
 from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_out_source,
@@ -103,7 +104,9 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         previously published book is left untouched.
     """
     started = time.perf_counter()
-    with _plain_if(plain):
+    # The pages ask which other pages the book has (analysis.contract.page_needs), from
+    # the pages file of this build; its workers, kernels and validation inherit it.
+    with _plain_if(plain), _environment(PAGES_FILE_ENV, str(Path(pages_file).resolve())):
         _compile_analysis()
         package = PackageFiles.at(data_dir)
         html_dir = paths.html_dir(build_root)
@@ -114,7 +117,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         code = code_hash()
         # The pages the package has the tables for; the rest are left out, and said so.
         descriptor = package.descriptor()  # read once: the pages and the book's title
-        selection = select_pages(load_pages(pages_file), available_inputs(descriptor))
+        selection = select_pages(load_pages(pages_file),
+                                 available_inputs(descriptor, package.data_dir))
         pages = selection.pages
         for item in selection.left_out:
             say(f"left out: {item.label} ({item.reason})")
@@ -155,7 +159,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                     validated.save_for_pages(executed_dir / "package.pickle")
                     execute_pages(pool, pending, package.data_dir, executed_dir, results, say,
                                   untouched, package.hashes, code, reuse_kernels,
-                                  on_executed=place)
+                                  on_executed=place,
+                                  book=frozenset(page.name for page in pages))
 
             record = {
                 "book": "CEN evidence-synthesis book",
@@ -254,15 +259,23 @@ def _plain_if(plain: bool) -> Iterator[None]:
     if not plain:
         yield
         return
-    before = os.environ.get(internals.PLAIN_ENV)
-    os.environ[internals.PLAIN_ENV] = "1"
+    with _environment(internals.PLAIN_ENV, "1"):
+        yield
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for this build (its workers, kernels and book build
+    inherit it), and restore it afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(internals.PLAIN_ENV, None)
+            os.environ.pop(name, None)
         else:
-            os.environ[internals.PLAIN_ENV] = before
+            os.environ[name] = before
 
 
 def _compile_analysis() -> None:

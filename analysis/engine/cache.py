@@ -2,8 +2,10 @@
 
 A page's key is its template without outputs, its parameters, the bytes of the data
 files it read when it last ran, the source of the layers pages import and the
-dependency lock (:func:`analysis.engine.provenance.code_hash`). The engine's own source
-is not part of it.
+dependency lock (:func:`analysis.engine.provenance.code_hash`), and, for a page that
+asked whether the book has other pages (to link to them), whether it has them in this
+build: a pages file that leaves out a page a sentence links to re-runs that page, an
+edit that changes no answer re-runs none. The engine's own source is not part of it.
 """
 
 from __future__ import annotations
@@ -16,20 +18,25 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.contract.page_needs import ASKED_PREFIX
 from analysis.engine.declared import declared_files
 from analysis.engine.pages import PageSpec, template_hash
 
 
 def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
-              reads: list[str] | None = None) -> dict[str, Any]:
+              reads: list[str] | None = None, asked: list[str] = (),
+              book: frozenset[str] = frozenset()) -> dict[str, Any]:
     """What a page's executed notebook depends on, part by part.
 
     ``reads`` names the data files the page read when it last ran (None: all of them);
-    ``datapackage.json`` always counts, since it declares the tables.
+    ``datapackage.json`` always counts, since it declares the tables. ``asked`` names
+    the pages it asked about (:func:`analysis.contract.page_needs.in_book`), and
+    ``book`` the pages of this build: the key holds which of them the book has.
     """
     data = {name: sha for name, sha in data_hashes.items()
             if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
-    return {
+    linked = {"pages": {name: name in book for name in sorted(asked)}} if asked else {}
+    return {**linked,
         "template": template_hash(page.template),
         "parameters": hashlib.sha256(json.dumps({"title": page.title, **page.parameters,
                                                  **declared_files(page.parameters)},
@@ -39,12 +46,22 @@ def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
     }
 
 
+def _logged(log: Path) -> set[str]:
+    if not log.exists():
+        return set()
+    return {line.strip() for line in log.read_text(encoding="utf-8").splitlines()
+            if line.strip()}
+
+
 def tables_read(log: Path) -> list[str]:
     """Data files a notebook read, from the table log its kernel wrote."""
-    if not log.exists():
-        return []
-    names = {line.strip() for line in log.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return sorted(f"{name}.csv" for name in names)
+    return sorted(f"{name}.csv" for name in _logged(log) if not name.startswith(ASKED_PREFIX))
+
+
+def pages_asked(log: Path) -> list[str]:
+    """The pages a notebook asked whether the book has, from the same log."""
+    return sorted(name.removeprefix(ASKED_PREFIX) for name in _logged(log)
+                  if name.startswith(ASKED_PREFIX))
 
 
 def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
@@ -62,6 +79,12 @@ def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
         reasons.append("data changed: " + ", ".join(changed))
     if old.get("code") != new["code"]:
         reasons.append("analysis code or dependencies changed")
+    old_pages, new_pages = old.get("pages", {}), new.get("pages", {})
+    linked = sorted(p for p in set(old_pages) | set(new_pages)
+                    if old_pages.get(p) != new_pages.get(p))
+    if linked:
+        reasons.append("pages it links to changed: " + ", ".join(
+            f"{p} {'added' if new_pages.get(p) else 'left out'}" for p in linked))
     return "; ".join(reasons) or "forced"
 
 
@@ -82,6 +105,7 @@ def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str,
     """Which pages can reuse their executed notebook and which must run, and why."""
     results: dict[str, PageResult] = {}
     pending = []
+    book = frozenset(page.name for page in pages)
     for page in pages:
         if page.notebook is None:
             results[page.name] = PageResult(page.name, "markdown")
@@ -92,7 +116,7 @@ def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str,
         key_file = executed_dir / f"{page.name}.key.json"
         stored = json.loads(key_file.read_text()) if key_file.exists() else {}
         old, reads = stored.get("parts"), stored.get("reads")
-        parts = key_parts(page, data_hashes, code, reads)
+        parts = key_parts(page, data_hashes, code, reads, stored.get("asked", []), book)
         if not force and old == parts and (executed_dir / f"{page.name}.ipynb").exists():
             results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
                                             stored.get("seconds", 0.0), page.parameters,
@@ -112,12 +136,14 @@ def tree_hash(folder: Path) -> str:
 
 
 def record_execution(page: PageSpec, reason: str, seconds: float, executed_dir: Path,
-                     data_hashes: dict[str, str], code: str) -> PageResult:
-    """Store the key of a page just executed (with the data files it read) and say how
-    it was produced."""
-    reads = tables_read(executed_dir / f"{page.name}.reads")
-    stored = {"parts": key_parts(page, data_hashes, code, reads), "reads": reads,
-              "reason": reason, "seconds": round(seconds, 2),
+                     data_hashes: dict[str, str], code: str,
+                     book: frozenset[str] = frozenset()) -> PageResult:
+    """Store the key of a page just executed (with the data files it read and the pages
+    it asked about; ``book`` is the pages of this build) and say how it was produced."""
+    log = executed_dir / f"{page.name}.reads"
+    reads, asked = tables_read(log), pages_asked(log)
+    stored = {"parts": key_parts(page, data_hashes, code, reads, asked, book), "reads": reads,
+              "asked": asked, "reason": reason, "seconds": round(seconds, 2),
               "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
     return PageResult(page.name, "executed", reason, round(seconds, 2), page.parameters,

@@ -46,11 +46,13 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
 def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
              results: dict[str, PageResult], say, untouched: str,
              data_hashes: dict[str, str], code: str, reuse_kernels: bool = True,
-             on_executed: Callable[[str], None] | None = None) -> None:
+             on_executed: Callable[[str], None] | None = None,
+             book: frozenset[str] = frozenset()) -> None:
     """Execute pages in the worker processes; any failure stops the build.
 
     ``on_executed`` is called with the name of each page as soon as its executed
-    notebook is in place, until a page fails (the build then stops).
+    notebook is in place, until a page fails (the build then stops). ``book`` names
+    the pages of this build (part of the key of a page that links to others).
     """
     failures = []
     futures = {}
@@ -77,7 +79,7 @@ def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
         if tables.exists():
             tables.rename(final_tables)
         results[page.name] = record_execution(page, reason, seconds, executed_dir,
-                                              data_hashes, code)
+                                              data_hashes, code, book)
         say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
         if on_executed is not None and not failures:
             on_executed(page.name)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import internals
 from analysis.engine.pages import PageSpec
 from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
@@ -142,7 +143,9 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     with open(Path(output).with_suffix(".log"), "w") as log:
         os.dup2(log.fileno(), 2)
     env = {TABLE_LOG_ENV: table_log, TABLES_DIR_ENV: tables_dir,
-           VALIDATED_PACKAGE_ENV: str(Path(table_log).with_name("package.pickle"))}
+           VALIDATED_PACKAGE_ENV: str(Path(table_log).with_name("package.pickle")),
+           # which pages the book has, for a page that links to others (set by the build)
+           PAGES_FILE_ENV: os.environ.get(PAGES_FILE_ENV) or str(paths.PAGES)}
     os.environ.update(env)  # inherited by a kernel started from here
     nb = nbformat.read(template, as_version=4)
     options: dict[str, Any] = {"shutdown_kernel": "immediate"}

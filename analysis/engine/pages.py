@@ -17,6 +17,7 @@ from typing import Any
 
 from analysis import paths
 from analysis.contract.errors import InputError
+from analysis.contract.page_needs import LeftOut, choose_pages, offered_by_files, page_label
 from analysis.engine.declared import check_declared_files
 from analysis.engine.pages_file import read_entries
 from analysis.engine.parameters import check_values, notebook_defaults, plain_values
@@ -33,34 +34,19 @@ class PageSpec:
     notebook: str | None = None
     title: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
-    # What the page shows: tables of the data package, or "study.published" (the
-    # published figures of its study section). Without them the page is left out.
+    # What the page shows: tables of the data package, "study.published" (the
+    # published figures of its study section) or "casp_ratings.independent_reviewers".
+    # Without them the page is left out (analysis.contract.page_needs).
     needs: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         """How messages name the page: its title, else its notebook's or file's heading."""
-        if self.title:
-            return self.title
-        source = self.template if self.notebook else paths.BOOK / f"{self.name}.md"
-        heading = _first_heading(source) if source is not None and source.exists() else None
-        return heading or self.name.replace("_", " ").capitalize()
+        return page_label(self.name, self.notebook, self.title)
 
     @property
     def template(self) -> Path | None:
         return paths.NOTEBOOKS / f"{self.notebook}.ipynb" if self.notebook else None
-
-
-def _first_heading(source: Path) -> str | None:
-    """The first level-one heading of a notebook or Markdown page (its title in the book)."""
-    if source.suffix == ".ipynb":
-        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
-        text = "\n".join("".join(c.get("source", [])) for c in cells
-                         if c.get("cell_type") == "markdown")
-    else:
-        text = source.read_text(encoding="utf-8")
-    found = re.search(r"^# +(.+?)\s*$", text, flags=re.M)
-    return found.group(1) if found else None
 
 
 def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
@@ -83,26 +69,6 @@ def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
 
 
 @dataclass(frozen=True)
-class LeftOut:
-    """A page the build leaves out, and what the data package lacks for it."""
-
-    name: str
-    label: str
-    missing: tuple[str, ...]
-
-    @property
-    def reason(self) -> str:
-        """What is missing, in words: "no prevalence_studies.csv"."""
-        files = [f"{need}.csv" if not need.startswith("study.") else
-                 "published figures in the study section of datapackage.json"
-                 for need in self.missing]
-        return "no " + " and no ".join(files)
-
-    def as_dict(self) -> dict[str, str]:
-        return {"page": self.name, "title": self.label, "reason": self.reason}
-
-
-@dataclass(frozen=True)
 class PageSelection:
     """The pages a data package can fill, in book order, and those left out."""
 
@@ -113,35 +79,22 @@ class PageSelection:
 LEFT_OUT_PARAMETER = "left_out"  # the landing page's list of the pages left out
 
 
-def available_inputs(descriptor: dict[str, Any]) -> set[str]:
-    """What a package offers the pages: its declared tables and study sections.
-
-    Read from ``datapackage.json`` alone (no table is opened), so the build knows its
-    pages before any kernel starts. A declared table that is empty is an error of
-    validation, which names the chapters that need it.
-    """
-    resources = descriptor.get("resources", [])
-    offered = {r.get("name") for r in resources if isinstance(r, dict)} if isinstance(
-        resources, list) else set()
-    study = descriptor.get("study", {})
-    if isinstance(study, dict) and study.get("published"):
-        offered.add("study.published")
-    return {name for name in offered if isinstance(name, str)}
+def available_inputs(descriptor: dict[str, Any], data_dir: Path | None = None) -> set[str]:
+    """What a package offers the pages (:func:`analysis.contract.page_needs.offered_by_files`):
+    its declared tables and study sections, and whether its appraisal has independent
+    reviewers, read from its files before any table is validated."""
+    return offered_by_files(descriptor, data_dir)
 
 
 def select_pages(pages: list[PageSpec], available: set[str]) -> PageSelection:
     """Keep the pages whose needs the package meets, and tell the landing page the rest.
 
-    The first page (the landing page) is always kept; when it is a notebook that takes
-    a ``left_out`` parameter, it receives the list of the pages left out.
+    The choice is :func:`analysis.contract.page_needs.choose_pages`, the one the pages
+    themselves make when they link to each other. The first page (the landing page) is
+    always kept; when it is a notebook that takes a ``left_out`` parameter, it receives
+    the list of the pages left out.
     """
-    kept, left_out = [], []
-    for i, page in enumerate(pages):
-        missing = tuple(need for need in page.needs if need not in available)
-        if missing and i > 0:
-            left_out.append(LeftOut(page.name, page.label, missing))
-        else:
-            kept.append(page)
+    kept, left_out = choose_pages(pages, available)
     landing = kept[0]
     if landing.notebook and left_out:
         kept[0] = PageSpec(landing.name, landing.part, landing.notebook, landing.title,

@@ -1,0 +1,254 @@
+"""Which pages of the book a data package can fill: the ``needs`` of ``book/pages.yml``.
+
+Each page of the pages file may list what it shows (``needs``): tables of the package,
+``study.published`` (the published figures of its study section) or
+``casp_ratings.independent_reviewers`` (two or more reviewers who appraised the papers
+independently, whose agreement a page reports). A book built on a package leaves out
+every page whose needs the package does not meet, and says why. This module is the one
+place that decides it, for everyone who asks:
+
+- the build, before any table is read (:func:`offered_by_files` reads the
+  ``datapackage.json`` and, for the reviewers, one column of ``casp_ratings.csv``,
+  without pandas), to lay out the book;
+- a page, from its validated package (:func:`offered_by_package`), to word a sentence
+  that would send the reader to another page (:func:`in_book`);
+- validation, to name the pages a table that is empty leaves without rows
+  (:func:`pages_needing`).
+
+The pages file is ``book/pages.yml`` unless the build was given another, which it names
+in :data:`PAGES_FILE_ENV` for the pages it runs. Imports no pandas.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import yaml
+
+from analysis import paths
+from analysis.contract.reviewers import independent_labels
+from analysis.contract.study import read_study
+
+if TYPE_CHECKING:
+    from analysis.contract.package import DataPackage
+
+PUBLISHED = "study.published"  # the published figures of the study section
+INDEPENDENT_REVIEWERS = "casp_ratings.independent_reviewers"  # two or more to compare
+PAGES_FILE_ENV = "CEN_BOOK_PAGES_FILE"  # the pages file of the build a page runs in
+# A line of a page's table log (analysis.paths.TABLE_LOG_ENV): the page asked whether
+# the book has another page, so the build re-runs it when the answer changes.
+ASKED_PREFIX = "page:"
+
+# What a need that is not a table means, in the words of a reason to leave a page out.
+NEED_WORDS = {
+    PUBLISHED: "no published figures in the study section of datapackage.json",
+    INDEPENDENT_REVIEWERS: "casp_ratings.csv has no two independent reviewers to compare "
+                           "(a single-rater appraisal)",
+}
+
+
+class _Page(Protocol):
+    name: str
+    needs: tuple[str, ...]
+
+    @property
+    def label(self) -> str: ...
+
+
+P = TypeVar("P", bound=_Page)
+
+
+# ---------------------------------------------------------------- the pages file
+
+
+def pages_file() -> Path:
+    """The pages file in force: the build's (:data:`PAGES_FILE_ENV`), else ``book/pages.yml``."""
+    return Path(os.environ.get(PAGES_FILE_ENV) or paths.PAGES)
+
+
+def page_label(name: str, notebook: str | None = None, title: str | None = None) -> str:
+    """How the book names a page: its title, else its notebook's or file's heading."""
+    if title:
+        return title
+    source = paths.NOTEBOOKS / f"{notebook}.ipynb" if notebook else paths.BOOK / f"{name}.md"
+    heading = _first_heading(source) if source.exists() else None
+    return heading or name.replace("_", " ").capitalize()
+
+
+def _first_heading(source: Path) -> str | None:
+    """The first level-one heading of a notebook or Markdown page (its title in the book)."""
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+        text = "\n".join("".join(c.get("source", [])) for c in cells
+                         if c.get("cell_type") == "markdown")
+    else:
+        text = source.read_text(encoding="utf-8")
+    found = re.search(r"^# +(.+?)\s*$", text, flags=re.M)
+    return found.group(1) if found else None
+
+
+@dataclass(frozen=True)
+class PageNeeds:
+    """One page of the pages file as far as the choice of pages goes."""
+
+    name: str
+    needs: tuple[str, ...]
+    notebook: str | None = None
+    title: str | None = None
+
+    @property
+    def label(self) -> str:
+        return page_label(self.name, self.notebook, self.title)
+
+
+def read_pages(path: Path | None = None) -> tuple[PageNeeds, ...]:
+    """The pages of a pages file (the one in force by default), in book order.
+
+    Forgiving: a file that cannot be read gives no pages (the build itself reads the
+    file with :mod:`analysis.engine.pages_file`, which says what is wrong with it).
+    """
+    path = Path(path or pages_file())
+    try:
+        stat = path.stat()
+    except OSError:
+        return ()
+    return _read_pages(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[PageNeeds, ...]:
+    # Keyed by the file's time and size too: a pages file edited in a long-lived process
+    # (a test, a kernel kept for many pages) is read again.
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return tuple(PageNeeds(str(entry["page"]), tuple(entry.get("needs") or ()),
+                               entry.get("notebook"), entry.get("title"))
+                     for part in spec["parts"] for entry in part["pages"])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError,
+            AttributeError):
+        return ()
+
+
+# ---------------------------------------------------------------- what a package offers
+
+
+def offered_by_files(descriptor: Mapping[str, Any], data_dir: Path | None = None) -> set[str]:
+    """What a package offers the pages, from its files, before anything is validated.
+
+    Its declared tables and study sections are read from ``datapackage.json``; whether
+    the appraisal has independent reviewers from the ``reviewer`` column of
+    ``casp_ratings.csv`` in ``data_dir`` (with the csv module: the build reads this
+    before pandas is loaded). A declared table that is empty is an error of validation,
+    which names the pages that need it (:func:`pages_needing`).
+    """
+    resources = descriptor.get("resources", [])
+    declared = {r.get("name"): r for r in resources if isinstance(r, dict)} if isinstance(
+        resources, list) else {}
+    offered = {name for name in declared if isinstance(name, str)}
+    study = descriptor.get("study", {})
+    if isinstance(study, dict) and study.get("published"):
+        offered.add(PUBLISHED)
+    ratings = declared.get("casp_ratings")
+    if data_dir is not None and ratings is not None:
+        labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")))
+        if len(independent_labels(labels, read_study(dict(descriptor))[0].agreed_label)) >= 2:
+            offered.add(INDEPENDENT_REVIEWERS)
+    return offered
+
+
+def offered_by_package(package: DataPackage) -> set[str]:
+    """What a validated package offers the pages (the same as :func:`offered_by_files`)."""
+    from analysis.contract.reviewers import agreed_label
+
+    offered = {name for name in package.tables if package.has(name)}
+    if package.study.published:
+        offered.add(PUBLISHED)
+    if package.has("casp_ratings") and len(independent_labels(
+            package["casp_ratings"]["reviewer"].unique(), agreed_label(package))) >= 2:
+        offered.add(INDEPENDENT_REVIEWERS)
+    return offered
+
+
+def _reviewer_labels(path: Path) -> set[str]:
+    """The labels in a CSV's ``reviewer`` column (none when it cannot be read: validation
+    then says what is wrong with the file)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return {(row.get("reviewer") or "").strip() for row in csv.DictReader(handle)} - {""}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return set()
+
+
+# ---------------------------------------------------------------- the choice
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A page the build leaves out, and what the data package lacks for it."""
+
+    name: str
+    label: str
+    missing: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        """What is missing, in words: "no prevalence_studies.csv"."""
+        return " and ".join(NEED_WORDS.get(need, f"no {need}.csv") for need in self.missing)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"page": self.name, "title": self.label, "reason": self.reason}
+
+
+def missing_needs(needs: Iterable[str], offered: set[str]) -> tuple[str, ...]:
+    """The needs a package does not meet. Without a table, what a need of that table
+    asks of its rows (the reviewers of ``casp_ratings``) goes unsaid."""
+    missing = tuple(need for need in needs if need not in offered)
+    return tuple(need for need in missing
+                 if "." not in need or need.split(".")[0] not in missing)
+
+
+def choose_pages(pages: Sequence[P], offered: set[str]) -> tuple[list[P], list[LeftOut]]:
+    """The pages whose needs the package meets, in order, and the pages left out.
+
+    The first page (the book's landing page) is always kept.
+    """
+    kept: list[P] = []
+    left_out: list[LeftOut] = []
+    for i, page in enumerate(pages):
+        missing = missing_needs(page.needs, offered)
+        if missing and i > 0:
+            left_out.append(LeftOut(page.name, page.label, missing))
+        else:
+            kept.append(page)
+    return kept, left_out
+
+
+def in_book(package: DataPackage, page: str, pages: Path | None = None) -> bool:
+    """Whether the book built on ``package`` has ``page`` (with the pages file in force).
+
+    A page that asks is recorded in its table log, so that the build runs it again when
+    the answer changes (:mod:`analysis.engine.cache`).
+    """
+    log = os.environ.get(paths.TABLE_LOG_ENV)
+    if log and package.log_reads:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{ASKED_PREFIX}{page}\n")
+    listed = read_pages(pages)
+    kept, _ = choose_pages(listed, offered_by_package(package))
+    return page in {p.name for p in kept}
+
+
+def pages_needing(table: str, pages: Path | None = None) -> str:
+    """The pages that need a table's rows, by their labels in book order ("the book"
+    when no page of the pages file lists it); a semicolon between labels, which may
+    hold commas."""
+    labels = [page.label for page in read_pages(pages) if table in page.needs]
+    return "; ".join(labels) or "the book"
