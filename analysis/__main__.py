@@ -198,7 +198,8 @@ def _multiverse(args: argparse.Namespace) -> int:
     from analysis.contract.choices import ChoicesError, load_choices
     from analysis.contract.errors import DataPackageError
     from analysis.contract.validation import load_package
-    from analysis.stats import multiverse, multiverse_dask
+    from analysis.chapters.book_pages import in_book
+    from analysis.stats import multiverse, multiverse_dask, multiverse_themes
 
     if args.workers is not None and args.workers < 1:
         print(f"multiverse: --workers must be at least 1, not {args.workers}", file=sys.stderr)
@@ -208,11 +209,17 @@ def _multiverse(args: argparse.Namespace) -> int:
         package = load_package(args.data_dir or "data_synthetic")
         where = dict(scheduler=args.scheduler, n_workers=args.workers)
         studies = package["prevalence_studies"]
+        categories = multiverse.package_categories(package)
         if args.no_cache:
-            run = multiverse_dask.evaluate(studies, choices, args.size, **where)
+            run = multiverse_dask.evaluate(studies, choices, args.size, categories=categories,
+                                           **where)
         else:
-            run = multiverse_dask.cached(studies, choices, args.size, **where)
-        summary = multiverse.summarise(run.table, choices, args.size)
+            run = multiverse_dask.cached(studies, choices, args.size,
+                                         categories=categories, **where)
+        summary = multiverse.summarise(run.table, run.choices, args.size)
+        # The theme multiverse is a few dozen recounts: computed again, not cached.
+        theme_run = (multiverse_dask.evaluate_themes(package, choices, **where)
+                     if choices.themes and in_book(package, "themes") else None)
     except DataPackageError as exc:
         print(exc.report.format(), file=sys.stderr)
         return 2
@@ -230,6 +237,13 @@ def _multiverse(args: argparse.Namespace) -> int:
           f"analysis gives {summary.main_estimate:.2f}%; the choice that moves it most: "
           f"{summary.top_choice} ({summary.top_choice_spread:.1f} percentage points)\n"
           f"wrote {csv} and {parquet}")
+    if theme_run is not None:
+        robust = multiverse_themes.theme_robustness(theme_run.table)
+        csv, parquet = multiverse_dask.export(theme_run.table, out, "multiverse_themes")
+        print(f"{theme_run.table['specification'].nunique():,} theme specifications; "
+              "supported in: " + "; ".join(f"{r.theme_id} {r.share_supported:.0f}%"
+                                           for r in robust.itertuples())
+              + f"\nwrote {csv} and {parquet}")
     return 0
 
 

@@ -92,7 +92,7 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
     out = out or paths.build_dir() / "bench_multiverse.json"
     # The clusters' own start and close messages (INFO) would bury the report.
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    choices = load_choices()
+    declared = load_choices()
     clusters, startup = {}, {}
     for n in workers:
         start = time.perf_counter()
@@ -108,7 +108,11 @@ def run(scales=SCALES, counts=COUNTS, workers=WORKERS, out: Path | None = None,
         for scale in scales:
             with tempfile.TemporaryDirectory() as tmp:
                 generate(seed=DEFAULT_SEED, out_dir=tmp, scale=scale)
-                studies = load_package(tmp)["prevalence_studies"]
+                package = load_package(tmp)
+                studies = package["prevalence_studies"]
+            # The filters declared 'each' take the categories of this package's studies.
+            choices = multiverse.resolve(studies, declared,
+                                         multiverse.package_categories(package))
             arrays = multiverse.StudyArrays.from_frame(
                 multiverse.setting_studies(studies, choices))
             for count in counts:

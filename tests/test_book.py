@@ -117,7 +117,7 @@ FIGURES = {
                                    "Share of papers supporting each theme"],
     "interview_subthemes": ["The participant x sub-theme matrix"],
     "saturation": ["New codes per interview", "Saturation point at the main threshold"],
-    "multiverse": ["Specification curve"],
+    "multiverse": ["Specification curve", "Support of each theme across the specifications"],
 }
 
 
@@ -169,9 +169,13 @@ def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
     assert f"gives {float(found.group(2)):.1f}%" in prevalence_text
     assert re.search(r"below 10 % in \d+ % of the [\d,]+ specifications", text)
     assert "The choice that moves the estimate most is the" in text
+    assert ("Under the main analysis (at least 3 studies, no paper left out) all 6 themes are "
+            "supported, as on the Theme frequencies page.") in text
+    assert "The share of the specifications in which each theme is supported: T1 " in text
     assert "{glue" not in text
     tables = full_book.html / "tables" / "multiverse"
     assert (tables / "multiverse_specifications.parquet").exists()
+    assert (tables / "multiverse_themes.parquet").exists()
 
 
 def test_prisma_page_glues_the_flow_of_the_package(full_book, package):

@@ -20,24 +20,25 @@ import yaml
 from analysis import paths
 from analysis.contract.choices import CHOICES_FILE, ChoicesError, load_choices, parse
 from analysis.chapters import prevalence as prevalence_page
-from analysis.stats import multiverse, multiverse_dask, prevalence
+from analysis.stats import hartung_knapp, multiverse, multiverse_dask, prevalence
 
 matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
-def choices():
-    return load_choices()
+def studies(package) -> pd.DataFrame:
+    return package["prevalence_studies"]
+
+
+@pytest.fixture(scope="module")
+def choices(package, studies):
+    """The declared choices, their 'each' filters completed from the bundled package."""
+    return multiverse.resolve(studies, load_choices(), multiverse.package_categories(package))
 
 
 @pytest.fixture(scope="module")
 def declaration() -> dict:
     return yaml.safe_load(CHOICES_FILE.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def studies(package) -> pd.DataFrame:
-    return package["prevalence_studies"]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,8 @@ def test_main_analysis_is_the_prevalence_page():
     main = load_choices().main
     assert main["transform"] == page["parameters"]["transform"]
     assert main["tau2_method"] == page["parameters"]["tau2_method"]
+    # The page's headline interval is the usual (Wald) one; Hartung-Knapp stands beside it.
+    assert "interval" not in page["parameters"] and main["interval"] == "wald"
     assert all(main[name] == "all" for name in ("design", "interviewer", "income_group",
                                                    "year_from"))
     assert main["leave_one_out"] == "none"
@@ -102,14 +105,17 @@ def test_every_problem_of_a_declaration_is_named(declaration):
 
 def test_a_rule_on_an_unknown_option_is_named(declaration):
     spec = copy.deepcopy(declaration)
-    spec["exclude"] = [{"when": {"design": "three_stage"}, "why": "typo"}]
-    assert _problems(spec) == ["multiverse.yml: exclude[1].when.design: 'three_stage' is "
-                               "not one of its options"]
+    spec["choices"]["design"]["options"] = ["all", "one_stage", "two_stage"]
+    spec["exclude"] = [{"when": {"design": "three_stage"}, "why": "typo"},
+                       {"when": {"interval": "profile"}, "why": "typo"}]
+    assert _problems(spec) == [
+        "multiverse.yml: exclude[1].when.design: 'three_stage' is not one of its options",
+        "multiverse.yml: exclude[2].when.interval: 'profile' is not one of its options"]
 
 
 def test_an_option_absent_from_the_data_is_named(declaration, studies):
     spec = copy.deepcopy(declaration)
-    spec["choices"]["income_group"]["options"].append("upper_middle")
+    spec["choices"]["income_group"]["options"] = ["all", "high", "low_middle", "upper_middle"]
     with pytest.raises(ChoicesError) as info:
         multiverse.setting_studies(studies, parse(spec, "multiverse.yml"))
     assert info.value.problems == [
@@ -134,8 +140,9 @@ def test_the_multiverse_is_the_product_less_the_rules(choices):
     # The one declared rule: interviewer chosen only among one-stage surveys.
     excluded = sum(1 for values in itertools.product(*options.values())
                    if rule.matches(dict(zip(options, values))))
-    assert excluded == 4 * 2 * 2 * 2 * 3 * 2  # design all|two_stage x clinician|lay
-    assert len(specs) == product - excluded == 240
+    # transforms x tau² x intervals x design all|two_stage x clinician|lay x income x year
+    assert excluded == 4 * 2 * 2 * 2 * 2 * 3 * 2
+    assert len(specs) == product - excluded == 480
     assert not any(rule.matches(s) for s in specs)
     assert len({tuple(s.items()) for s in specs}) == len(specs)
     assert specs[0] == choices.main
@@ -175,17 +182,24 @@ def _direct(studies: pd.DataFrame, spec: dict) -> pd.DataFrame:
 def test_a_sample_of_specifications_matches_direct_calls(studies, full_sample):
     sample = full_sample[full_sample["status"] == multiverse.OK]
     assert len(sample) > 90
+    assert set(sample["interval"]) == {"wald", "hartung_knapp"}
     for _, row in sample.iterrows():
         chosen = _direct(studies, row.to_dict())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
             res = prevalence.estimate(chosen["cases"], chosen["n"], row["transform"],
                                       row["tau2_method"])
+            hk = hartung_knapp.prevalence_sensitivity(chosen["cases"], chosen["n"],
+                                                      row["transform"], row["tau2_method"])
+        low, high = ((res.ci_low, res.ci_high) if row["interval"] == "wald"
+                     else (hk.hk_low, hk.hk_high))
         assert row["k"] == len(chosen) == res.k
         assert row["n"] == int(chosen["n"].sum())
         assert row["prevalence"] == pytest.approx(100 * res.prevalence, abs=1e-12)
-        assert row["ci_low"] == pytest.approx(100 * res.ci_low, abs=1e-12)
-        assert row["ci_high"] == pytest.approx(100 * res.ci_high, abs=1e-12)
+        assert row["prevalence"] == pytest.approx(100 * hk.prevalence, abs=1e-12)
+        assert row["ci_low"] == pytest.approx(100 * low, abs=1e-12)
+        assert row["ci_high"] == pytest.approx(100 * high, abs=1e-12)
+        assert row["pi_low"] == pytest.approx(100 * res.pi_low, abs=1e-12)
         assert row["i2_percent"] == pytest.approx(res.i2_percent, abs=1e-9)
 
 
@@ -193,14 +207,24 @@ def test_every_scale_and_estimator_matches_the_prevalence_chapter(package, book_
     all_studies = book_table[(book_table[["design", "interviewer", "income_group",
                                           "year_from", "leave_one_out"]]
                               == ["all", "all", "all", "all", "none"]).all(axis=1)]
-    assert len(all_studies) == 8
+    assert len(all_studies) == 16
     for _, row in all_studies.iterrows():
         context = prevalence_page.prevalence_context(package, row["transform"], row["tau2_method"])
         community = context.setting_estimate("community")
         assert context.main_setting == "community"
         assert row["prevalence"] == pytest.approx(100 * community.prevalence, abs=1e-12)
-        assert row["ci_low"] == pytest.approx(100 * community.ci_low, abs=1e-12)
         assert row["k"] == community.k
+        if row["interval"] == "wald":
+            assert row["ci_low"] == pytest.approx(100 * community.ci_low, abs=1e-12)
+        else:  # the Prevalence page's Hartung-Knapp table, by setting
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
+                table = hartung_knapp.setting_sensitivity(
+                    package["prevalence_studies"], row["transform"], row["tau2_method"],
+                    labels=context.vocabularies["setting"])
+            hk = table.loc[context.label("setting", "community")]
+            assert row["ci_low"] == pytest.approx(hk["hk_low"], abs=1e-12)
+            assert row["ci_high"] == pytest.approx(hk["hk_high"], abs=1e-12)
 
 
 def test_small_subsets_are_not_pooled(studies, full_sample, choices):
@@ -217,15 +241,15 @@ def test_small_subsets_are_not_pooled(studies, full_sample, choices):
 def test_summary_counts_what_the_table_holds(book_table, choices):
     s = multiverse.summarise(book_table, choices, "book")
     pooled = book_table[book_table["status"] == multiverse.OK]
-    assert s.n_specifications == 240 and s.n_pooled == len(pooled)
+    assert s.n_specifications == 480 and s.n_pooled == len(pooled)
     assert s.n_below == int((pooled["prevalence"] < 10).sum())
     assert s.share_below == pytest.approx(100 * s.n_below / s.n_pooled)
     assert s.main_estimate == pytest.approx(float(pooled.loc[pooled["main"],
                                                              "prevalence"].iloc[0]))
     assert s.main_rank == int((pooled["prevalence"] < s.main_estimate).sum()) + 1
     medians = {name: pooled.groupby(name)["prevalence"].median() for name in
-               ("transform", "tau2_method", "design", "interviewer", "income_group",
-                "year_from")}
+               ("transform", "tau2_method", "interval", "design", "interviewer",
+                "income_group", "year_from")}
     spreads = {name: m.max() - m.min() for name, m in medians.items()}
     top = max(spreads, key=spreads.get)
     assert s.top_choice == top.replace("_", " ")
@@ -314,6 +338,11 @@ def test_the_page_marks_the_prevalence_pages_estimate(package):
     assert page.facts.main_comparison == "the same as"
     assert page.facts.where == "a local Dask cluster of 1 worker"
     assert page.effects.index[0] == page.summary.top_choice
+    assert page.facts.rules_text == "1 rule leaves out combinations that make no sense."
+    # The theme multiverse ran on the same cluster, its main analysis the Themes page's.
+    assert page.theme_text.main_comparison == "the same as"
+    assert page.themes["specification"].nunique() == page.theme_text.n_specifications == 56
+    assert not page.quality.empty
 
 
 def test_specification_curve_draws_every_pooled_estimate(book_table, choices):
@@ -330,6 +359,7 @@ def test_specification_curve_draws_every_pooled_estimate(book_table, choices):
     assert sorted_estimates[int(x) - 1] == pytest.approx(y)
     labels = [t.get_text() for t in ax.figure.axes[1].get_yticklabels()]
     assert "transform: logit" in labels and "leave one out: none" in labels
+    assert "interval: hartung knapp" in labels and "interviewer: lay" in labels
 
 
 # ------------------------------------------------------- the build and the command line
@@ -364,7 +394,7 @@ def test_the_command_line_exits_2_on_bad_choices(tmp_path, capsys, declaration):
     from analysis.__main__ import main
 
     spec = copy.deepcopy(declaration)
-    spec["choices"]["design"]["options"].append("three_stage")
+    spec["choices"]["design"]["options"] = ["all", "one_stage", "two_stage", "three_stage"]
     path = tmp_path / "choices.yml"
     path.write_text(yaml.safe_dump(spec))
     assert main(["multiverse", "--choices", str(path), "--out", str(tmp_path)]) == 2

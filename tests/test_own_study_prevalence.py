@@ -23,15 +23,13 @@ from tests.test_book import page_text
 pytestmark = pytest.mark.book
 FIXTURE = paths.ROOT / "tests" / "fixtures" / "packages" / "prevalence_only"
 CHAPTERS = {"intro", "data_dictionary", "prevalence", "prevalence_sensitivity_pm",
-            "prevalence_sensitivity_ft", "method_prevalence"}
+            "prevalence_sensitivity_ft", "method_prevalence", "multiverse"}
 NOT_BUILT = {"prisma", "sample_characteristics", "appraisal", "quality", "quality_strict",
              "themes", "themes_without_low_quality", "interview_subthemes", "saturation",
-             "multiverse", "reporting_entreq", "reporting_coreq", "method_thematic_synthesis",
+             "reporting_entreq", "reporting_coreq", "method_thematic_synthesis",
              "method_casp", "method_cerqual", "method_counting_themes", "method_saturation",
              "reproduction"}
 LEFT_OUT = [
-    "left out: How much do the choices matter? A multiverse of the prevalence analysis "
-    "(no casp_ratings.csv and no studies.csv)",
     "left out: Reproduction report (no published figures in the study section of "
     "datapackage.json)",
     "left out: Sample characteristics (no participants.csv and no participant_services.csv)",
@@ -98,6 +96,20 @@ def test_the_prevalence_page_speaks_of_the_fixtures_settings(book):
     assert "published" not in text.lower() and "Re-analysing" not in text
     assert "Published, %" not in text
     assert "{glue" not in text
+
+
+def test_the_multiverse_page_follows_the_fixtures_codes(book):
+    result, _ = book
+    text = page_text(result.html, "multiverse")
+    assert "the 4 studies of the setting Psychiatric inpatients" in text
+    assert "screen then interview" in text and "psychiatrist" in text
+    assert "1 declared rule is set aside: it names only codes these studies do not have." \
+        in text
+    assert "the package's studies have no interviewer clinician or lay" in text
+    assert "This data package has no quality appraisal" in text
+    assert "This data package has no coded meta-synthesis" in text
+    assert "the same as the Prevalence context page’s" in text
+    assert "Support of each theme" not in text and "{glue" not in text
 
 
 def test_the_method_page_reads_the_fixture(book):

@@ -1,4 +1,10 @@
-"""What the Multiverse page shows: the declared choices, the curve's numbers, the tables."""
+"""What the Multiverse page shows: the declared choices, the curve's numbers, the tables.
+
+The page needs only the prevalence studies. Its sections on the review-level quality
+judgement and on the support of each theme say what they vary when the package has the
+tables the Quality bands and Theme frequencies pages need, and say in one sentence that
+there is nothing to vary when it does not.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.contract.choices import EACH, Choices, load_choices
+from analysis.chapters import prevalence as prevalence_page
+from analysis.chapters.book_pages import in_book
+from analysis.chapters.words import count_words, join_words
+from analysis.contract.choices import EACH, Choices, bands_text, load_choices
 from analysis.contract.package import DataPackage
 from analysis.paths import TABLES_DIR_ENV
-from analysis.chapters import prevalence as prevalence_page
-from analysis.stats import multiverse, multiverse_dask, quality
+from analysis.stats import multiverse, multiverse_dask, multiverse_themes, quality, themes
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,17 @@ class QualityText:
     sentence: str
 
 
-def quality_sentence(table: pd.DataFrame) -> str:
+NO_APPRAISAL = ("This data package has no quality appraisal (the tables casp_ratings and "
+                "studies), so there is no review-level judgement to vary.")
+NO_THEMES = ("This data package has no coded meta-synthesis (the tables framework, studies, "
+             "study_codes and casp_ratings the Theme frequencies page needs), so there is no "
+             "support of a theme to vary.")
+
+
+def quality_sentence(table: pd.DataFrame, appraised: bool = True) -> str:
     """What the quality multiverse shows, in words that fit any declaration."""
+    if not appraised:
+        return NO_APPRAISAL
     if table.empty:
         return ("No limits of the banding rule are declared (the file's quality section), "
                 "so the review-level judgement is not varied here.")
@@ -62,6 +79,188 @@ def quality_table(table: pd.DataFrame) -> pd.DataFrame:
         columns={"main": "Main rule"})
 
 
+def show_quality(page: MultiversePage):
+    """The bands and judgement under each banding rule (nothing when none was varied)."""
+    if page.quality.empty:
+        return None
+    from analysis.chapters.page import show_text_table
+
+    return show_text_table(quality_table(page.quality),
+                           caption="Bands and review-level judgement under each banding rule")
+
+
+# ------------------------------------------------------------ the support of each theme
+
+
+@dataclass(frozen=True)
+class ThemeText:
+    """The sentences on the support of each theme across the theme specifications."""
+
+    sentence: str
+    themes_sentence: str
+    n_specifications: int
+    main_comparison: str
+
+
+def themes_page_support(package: DataPackage, choices: Choices) -> dict[str, bool]:
+    """Whether each theme is supported on the Theme frequencies page, by its own functions.
+
+    The page flags a theme that fewer than ``min_studies`` distinct studies support
+    (:func:`analysis.stats.themes.quality_sensitivity`); under a main analysis that
+    counts papers instead, the page's frequency table gives the papers.
+    """
+    main = multiverse_themes.main_spec(choices)
+    support = themes.ThemeSupport.from_package(package, main["banding_rule"])
+    bands = list(main["exclude_bands"])
+    if main["unit"] == "studies":
+        table = themes.quality_sensitivity(support, bands, main["min_support"])
+        ok = table["flag"] == ""
+    else:
+        table = themes.frequency_table(support.without_bands(bands))
+        ok = table["n_papers"] >= main["min_support"]
+    rows = table["level"] == "theme"
+    return dict(zip(table.loc[rows, "theme_id"], ok[rows]))
+
+
+# The theme choices as the prose names them (summarise gives the name with spaces).
+THEME_CHOICE_WORDS = {"min support": "least support a theme needs",
+                      "unit": "unit counted (studies or papers)",
+                      "exclude bands": "choice of quality bands left out",
+                      "banding rule": "banding rule"}
+
+
+def _unit_words(n: int, unit: str) -> str:
+    return count_words(n, "study", "studies") if unit == "studies" else count_words(n, "paper")
+
+
+def _main_words(main: dict) -> str:
+    """'at least 3 studies, no paper left out' (the main analysis of the themes)."""
+    need = f"at least {_unit_words(main['min_support'], main['unit'])}"
+    if not main["exclude_bands"]:
+        return f"{need}, no paper left out"
+    return (f"{need}, papers rated {' or '.join(main['exclude_bands'])} under the "
+            f"{main['banding_rule']} rule left out")
+
+
+def theme_text(table: pd.DataFrame, choices: Choices, coded: bool = True,
+               page_support: dict[str, bool] | None = None) -> ThemeText:
+    """What the theme multiverse shows, in words that fit any package and declaration."""
+    if not coded:
+        return ThemeText(NO_THEMES, "", 0, "")
+    if not choices.themes:
+        return ThemeText("No theme choices are declared (the file's themes section), so the "
+                         "support of the themes is not varied here.", "", 0, "")
+    s = multiverse_themes.summarise(table, choices)
+    robust = multiverse_themes.theme_robustness(table)
+    main = multiverse_themes.main_spec(choices)
+    specs = count_words(s.n_specifications, "specification")
+    same = page_support is None or all(
+        page_support.get(r.theme_id) == r.main_supported for r in robust.itertuples())
+    comparison = "the same as" if same else "different from"
+    themes_word = count_words(s.n_themes, "theme")
+    if s.n_themes == 1:
+        result = f"the one theme is {'' if s.main_n_supported else 'not '}supported"
+    elif s.main_n_supported == s.n_themes:
+        result = f"all {themes_word} are supported"
+    elif s.main_n_supported == 0:
+        result = f"none of the {themes_word} is supported"
+    else:
+        result = (f"{s.main_n_supported:,} of the {themes_word} "
+                  f"{'is' if s.main_n_supported == 1 else 'are'} supported")
+    where = ("as on the Theme frequencies page" if same else
+             "unlike on the Theme frequencies page, whose count this should be")
+    parts = [f"Under the main analysis ({_main_words(main)}) {result}, {where}."]
+    if s.n_specifications == 1:
+        parts.append("The declared options make one specification only, the main analysis.")
+    elif s.n_always == s.n_themes:
+        parts.append(f"Every theme is supported in every one of the {specs}.")
+    elif s.n_never == s.n_themes:
+        parts.append(f"No theme is supported in any of the {specs}.")
+    else:
+        lowest = robust[robust["share_supported"] == robust["share_supported"].min()]
+        share = f"{lowest['share_supported'].iloc[0]:.0f}%"
+        if s.n_sometimes == s.n_themes and len(lowest) == s.n_themes:
+            spread = (f"{'the theme' if s.n_themes == 1 else 'every theme'} is supported in "
+                      f"{share} of them")
+        else:
+            counts = [(n, words) for n, words in ((s.n_always, "in every one"),
+                                                  (s.n_sometimes, "in some of them only"),
+                                                  (s.n_never, "in none")) if n]
+            (first, words), rest = counts[0], counts[1:]
+            spread = join_words([f"{count_words(first, 'theme')} "
+                                 f"{'is' if first == 1 else 'are'} supported {words}",
+                                 *[f"{n:,} {w}" for n, w in rest]])
+            names = join_words([f"{r.theme_id} {r.theme}" for r in lowest.itertuples()])
+            spread += (f"; the least robust {'is' if len(lowest) == 1 else 'are'} {names}, "
+                       f"supported in {share} of them")
+        parts.append(f"Across the {specs}, {spread}. The choice that moves the support most "
+                     f"is the {THEME_CHOICE_WORDS.get(s.top_choice, s.top_choice)} "
+                     f"({s.top_choice_spread:.0f} percentage points between its options).")
+    listed = "; ".join(
+        f"{r.theme_id} {r.theme} ({r.share_supported:.0f}%, {r.n_supported:,} of "
+        f"{r.n_specifications:,})" for r in robust.itertuples())
+    return ThemeText(" ".join(parts), "The share of the specifications in which each theme "
+                     f"is supported: {listed}.", s.n_specifications, comparison)
+
+
+def theme_robustness_table(table: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """Each theme's share of specifications in which it is supported, and the main result."""
+    robust = multiverse_themes.theme_robustness(table)
+    unit = multiverse_themes.main_spec(choices)["unit"]
+    return pd.DataFrame({
+        "Theme": robust["theme_id"] + " " + robust["theme"],
+        "Supported in, % of specifications": robust["share_supported"].round(0),
+        "Specifications supported": [f"{a:,} of {b:,}" for a, b in
+                                     zip(robust["n_supported"], robust["n_specifications"])],
+        "Main analysis": [f"{'supported' if ok else 'not supported'} "
+                          f"({_unit_words(n, unit)})"
+                          for ok, n in zip(robust["main_supported"], robust["main_support"])],
+        "Fewest supporting sources in a specification": robust["lowest_support"],
+    }).set_index("Theme")
+
+
+def theme_choices_table(choices: Choices) -> pd.DataFrame:
+    """The theme choices: their options and the main analysis's option."""
+    def shown(name, value) -> str:
+        return bands_text(value) if name == "exclude_bands" else _text(value)
+
+    return pd.DataFrame([{
+        "Choice": _text(c.name), "Options": ", ".join(shown(c.name, v) for v in c.options),
+        "Main analysis": shown(c.name, c.main)} for c in choices.themes],
+        columns=["Choice", "Options", "Main analysis"]).set_index("Choice")
+
+
+def show_themes(page: MultiversePage):
+    """The theme choices and each theme's robustness (nothing without a theme multiverse)."""
+    if page.themes.empty:
+        return None
+    from IPython.display import display
+
+    from analysis.chapters.page import show_table, show_text_table
+
+    display(show_text_table(theme_choices_table(page.choices),
+                            caption="The choices behind the support of each theme"))
+    return show_table(theme_robustness_table(page.themes, page.choices), precision=0,
+                      caption="In how many specifications each theme is supported")
+
+
+def glue_theme_figure(page: MultiversePage):
+    """Glue the theme figure and show it with its caption (nothing without themes)."""
+    if page.themes.empty:
+        return None
+    from analysis.chapters.glue import glue_figure
+    from analysis.chapters.words import figure_markdown
+    from analysis.plots.multiverse import theme_support
+
+    glue_figure("fig_theme_support", theme_support(page.themes))
+    return figure_markdown(
+        "fig_theme_support",
+        "Support of each theme across the specifications. Each row is a theme, each column "
+        "a specification, sorted by how many themes it supports; a filled cell means the "
+        "theme is supported. The outlined column is the main analysis; the share on the "
+        "right is the share of specifications in which the theme is supported.")
+
+
 @dataclass(frozen=True, eq=False)
 class MultiversePage:
     """Everything the Multiverse page shows, computed once."""
@@ -73,6 +272,8 @@ class MultiversePage:
     facts: Facts
     quality: pd.DataFrame
     quality_text: QualityText
+    themes: pd.DataFrame
+    theme_text: ThemeText
 
     @property
     def table(self) -> pd.DataFrame:
@@ -90,6 +291,18 @@ def _where(run: multiverse_dask.MultiverseRun) -> str:
     return f"the Dask scheduler at {run.where} ({workers})"
 
 
+def _rules_sentence(choices: Choices) -> str:
+    """How many rules leave combinations out here, and how many were set aside."""
+    n, aside = len(choices.rules), len(choices.set_aside)
+    text = (f"{count_words(n, 'rule')} {'leaves' if n == 1 else 'leave'} out combinations "
+            "that make no sense." if n else "No rule leaves out any combination.")
+    if aside:
+        text += (f" {count_words(aside, 'declared rule')} {'is' if aside == 1 else 'are'} "
+                 f"set aside: {'it names' if aside == 1 else 'they name'} only codes these "
+                 "studies do not have.")
+    return text
+
+
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
                     processes: bool = False) -> MultiversePage:
@@ -98,7 +311,9 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     Parameters
     ----------
     package : DataPackage
-        A validated data package.
+        A validated data package with ``prevalence_studies``; the quality and theme
+        multiverses run when it has the tables of the Quality bands and Theme
+        frequencies pages.
     choices_file : str
         The declaration of choices (relative paths from ``book/``).
     size : {"book", "full"}
@@ -109,10 +324,16 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster (see
         :func:`analysis.stats.multiverse_dask.client_for`).
     """
-    choices = load_choices(choices_file)
+    declared = load_choices(choices_file)
     studies = package["prevalence_studies"]
-    run = multiverse_dask.evaluate(studies, choices, size, scheduler=scheduler or None,
-                                   n_workers=workers, processes=processes)
+    coded = bool(declared.themes) and in_book(package, "themes")
+    with multiverse_dask.client_for(scheduler or None, workers, processes) as client:
+        run = multiverse_dask.evaluate(studies, declared, size, scheduler=scheduler or None,
+                                       categories=multiverse.package_categories(package),
+                                       client=client)
+        theme_table = (multiverse_dask.evaluate_themes(package, declared, client=client).table
+                       if coded else pd.DataFrame())
+    choices = run.choices
     summary = multiverse.summarise(run.table, choices, size)
     main = choices.main
     # The Prevalence context page's own number for the setting, by its own function.
@@ -131,15 +352,19 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   prevalence_page=page_value,
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
-                  rules_text=_plural(len(choices.rules), "rule"),
+                  rules_text=_rules_sentence(choices),
                   tasks_text=_plural(run.n_tasks, "task"))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
-    if choices.quality:
+    appraised = in_book(package, "quality")
+    if choices.quality and appraised:
         consensus = quality.answers_wide(quality.ratings(package, quality.load_tool()))
         judged = multiverse.quality_multiverse(consensus, choices)
+    words = theme_text(theme_table, choices, in_book(package, "themes"),
+                       themes_page_support(package, choices) if coded else None)
     return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts,
-                          judged, QualityText(quality_sentence(judged)))
+                          judged, QualityText(quality_sentence(judged, appraised)),
+                          theme_table, words)
 
 
 def _text(value) -> str:
@@ -161,11 +386,27 @@ def choices_table(choices: Choices) -> pd.DataFrame:
 
 
 def rules_table(choices: Choices) -> pd.DataFrame:
-    """The exclusion rules as sentences: when, and why."""
-    rows = [{"Left out when": "; ".join(f"{_text(name)} is {' or '.join(map(_text, values))}"
-                                        for name, values in rule.when),
-             "Why": rule.why} for rule in choices.rules]
-    return pd.DataFrame(rows, columns=["Left out when", "Why"]).set_index("Left out when")
+    """The exclusion rules as sentences: when, why, and whether they apply here."""
+    def when(rule) -> str:
+        return "; ".join(f"{_text(name)} is {' or '.join(map(_text, values))}"
+                         for name, values in rule.when)
+
+    rows = [{"Left out when": when(rule), "Why": rule.why, "Applies here": "yes"}
+            for rule in choices.rules]
+    rows += [{"Left out when": when(rule), "Why": rule.why,
+              "Applies here": f"no: {reason}"} for rule, reason in choices.set_aside]
+    return pd.DataFrame(rows, columns=["Left out when", "Why", "Applies here"]).set_index(
+        "Left out when")
+
+
+def show_rules(choices: Choices):
+    """The exclusion rules (nothing when none is declared)."""
+    table = rules_table(choices)
+    if table.empty:
+        return None
+    from analysis.chapters.page import show_text_table
+
+    return show_text_table(table, caption="Combinations left out of the multiverse, and why")
 
 
 def specification_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -174,12 +415,14 @@ def specification_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns=lambda c: c.replace("_", " "))
 
 
-def export_parquet(table: pd.DataFrame) -> Path | None:
-    """Publish the tidy table as Parquet beside the page's CSV tables, during a build."""
+def export_parquet(table: pd.DataFrame, name: str = "multiverse_specifications"
+                   ) -> Path | None:
+    """Publish a tidy table as Parquet beside the page's CSV tables, during a build
+    (an empty table, a multiverse the package has nothing for, is not published)."""
     folder = os.environ.get(TABLES_DIR_ENV)
-    if not folder:
+    if not folder or table.empty:
         return None
-    path = Path(folder) / "multiverse_specifications.parquet"
+    path = Path(folder) / f"{name}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(path, index=False)
     return path

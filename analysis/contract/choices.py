@@ -2,11 +2,20 @@
 
 ``book/multiverse.yml`` (beside ``book/pages.yml``) declares each analytic choice, its
 options and the option the main analysis takes, the rules that exclude combinations
-that make no sense, the conclusion to test, and a smaller option set for the book. This
-module reads and checks that declaration (every problem as ``file: where: what to fix``)
-and enumerates the multiverse, the product of the options less the excluded
+that make no sense, the conclusion to test, and a smaller option set for the book; and
+two smaller multiverses beside the prevalence one: the banding rules of the quality
+judgement (``quality``) and the choices behind the support of each theme (``themes``).
+This module reads and checks that declaration (every problem as ``file: where: what to
+fix``) and enumerates the multiverse, the product of the options less the excluded
 combinations. It does no statistics: :mod:`analysis.stats.multiverse` evaluates the
 specifications.
+
+A filter on a study column may declare ``options: each``: "every study" (``all``) and
+then each category of that column the package's studies have, so that one declaration
+fits packages with other codes. Such a declaration is completed against a package's
+studies by :meth:`Choices.resolve` before it is multiplied out; an exclusion rule that
+names codes the package does not have cannot match and is set aside (and said so),
+not refused.
 
 Importable without pandas, so that the build can check the file before it starts.
 
@@ -24,11 +33,12 @@ Psychologie 227:64-82.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from analysis import paths
+from analysis.contract.banding import BANDING_RULES, BANDS
 
 CHOICES_FILE = paths.BOOK / "multiverse.yml"
 
@@ -37,19 +47,30 @@ CHOICES_FILE = paths.BOOK / "multiverse.yml"
 METHOD_OPTIONS = {
     "transform": ("logit", "freeman_tukey", "arcsine", "proportion"),
     "tau2_method": ("dl", "pm"),
+    # The usual normal-theory (Wald) interval of the Prevalence page, or Hartung-Knapp's
+    # (analysis.stats.hartung_knapp), which the page gives beside it.
+    "interval": ("wald", "hartung_knapp"),
 }
 FILTER_COLUMNS = ("design", "interviewer", "income_group", "country")
 ALL = "all"
 NONE = "none"
-EACH = "each"  # leave_one_out: every study of the subset, one at a time
+# leave_one_out: every study of the subset, one at a time; a filter's options: every
+# category of the column that the package's studies have
+EACH = "each"
 KNOWN_CHOICES = (*METHOD_OPTIONS, *FILTER_COLUMNS, "year_from", "leave_one_out")
 SIZES = ("book", "full")
 TOP_KEYS = {"outcome", "setting", "min_studies", "conclusion", "choices", "exclude", "book",
-            "quality"}
+            "quality", "themes"}
 # The limits of a banding rule (analysis.stats.quality.BandingRule) the quality
 # multiverse varies: the review-level judgement under every rule they make.
 QUALITY_LIMITS = ("high_max_cant_tell", "high_max_no", "moderate_max_cant_tell",
                   "moderate_max_no")
+# What the theme multiverse varies (the Theme frequencies chapter's own parameters): the
+# least number of sources a theme needs to count as supported, whether the sources are
+# distinct studies or papers, the quality bands whose papers are left out, and the
+# banding rule that gives each paper its band.
+THEME_CHOICES = ("min_support", "unit", "exclude_bands", "banding_rule")
+UNITS = ("studies", "papers")
 
 
 class ChoicesError(Exception):
@@ -65,11 +86,16 @@ class ChoicesError(Exception):
 
 @dataclass(frozen=True)
 class Choice:
-    """One analytic choice: its options (in declared order) and the main analysis's."""
+    """One analytic choice: its options (in declared order) and the main analysis's.
+
+    ``each`` marks a filter declared with ``options: each`` whose categories are not
+    known yet: its options are empty until :meth:`Choices.resolve` fills them in.
+    """
 
     name: str
     options: tuple[Any, ...]
     main: Any
+    each: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,10 +138,78 @@ class Choices:
     book: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     source: str = ""
     quality: tuple[Choice, ...] = ()
+    themes: tuple[Choice, ...] = ()
+    # Rules set aside by resolve(): they name only codes the package lacks, with why.
+    set_aside: tuple[tuple[Rule, str], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
+
+    @property
+    def unresolved(self) -> tuple[str, ...]:
+        """Filters declared ``options: each`` not yet completed from a package."""
+        return tuple(c.name for c in self.choices if c.each)
+
+    def resolve(self, categories: dict[str, list[Any]]) -> Choices:
+        """The declaration with each ``options: each`` filled in from a package.
+
+        Parameters
+        ----------
+        categories : dict
+            For each column a filter declares ``options: each``, the categories the
+            package's studies have, in the package's order.
+
+        Returns
+        -------
+        Choices
+            Every such filter takes ``all`` and then each category. A rule is set aside
+            (in ``set_aside``, with the reason) when one of its entries names no option
+            the package has: it cannot match any specification here.
+
+        Raises
+        ------
+        ChoicesError
+            When a filter's main option, or an option the ``book`` keeps, is no category
+            of the package.
+        """
+        if not self.unresolved:
+            return self
+        problems = []
+        choices = []
+        for c in self.choices:
+            if not c.each:
+                choices.append(c)
+                continue
+            codes = [str(v) for v in categories.get(c.name, [])]
+            options = (ALL, *codes)
+            where = f"{self.source}: choices.{c.name}"
+            if c.main not in options:
+                problems.append(f"{where}.main: {c.main!r} is not a category of the "
+                                f"package's studies (column {c.name}); values: "
+                                f"{', '.join(codes) or 'none'}; use 'all'")
+            for value in self.book.get(c.name, ()):
+                if value not in options:
+                    problems.append(f"{self.source}: book.{c.name}: {value!r} is not a "
+                                    f"category of the package's studies (column {c.name}); "
+                                    f"values: {', '.join(codes) or 'none'}")
+            choices.append(Choice(c.name, options, c.main))
+        if problems:
+            raise ChoicesError(problems)
+        declared = {c.name: c.options for c in choices}
+        rules, set_aside = [], list(self.set_aside)
+        for rule in self.rules:
+            missing = [(name, values) for name, values in rule.when
+                       if not any(v in declared[name] for v in values)]
+            if missing:
+                set_aside.append((rule, "; ".join(
+                    f"the package's studies have no {name.replace('_', ' ')} "
+                    f"{' or '.join(str(v).replace('_', ' ') for v in values)}"
+                    for name, values in missing)))
+            else:
+                rules.append(rule)
+        return replace(self, choices=tuple(choices), rules=tuple(rules),
+                       set_aside=tuple(set_aside))
 
     @property
     def main(self) -> dict[str, Any]:
@@ -125,6 +219,11 @@ class Choices:
         """The options of each choice in the ``book`` or the ``full`` multiverse."""
         if size not in SIZES:
             raise ChoicesError([f"size must be one of {', '.join(SIZES)}, not {size!r}"])
+        if self.unresolved:
+            # A programming slip, not the user's: the categories come from the package.
+            raise ChoicesError([f"{self.source}: choices {', '.join(self.unresolved)} take "
+                                "'each' category of the package: resolve them against its "
+                                "studies first (analysis.stats.multiverse.resolve)"])
         return {c.name: (self.book.get(c.name, c.options) if size == "book" else c.options)
                 for c in self.choices}
 
@@ -226,8 +325,17 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
             bad(where, f"unknown key {', '.join(sorted(map(str, unknown)))}; allowed: "
                        "options, main, why")
         options = entry["options"]
+        if options == EACH and name in FILTER_COLUMNS:
+            # 'all' and every category of the column the package's studies have.
+            if not isinstance(entry["main"], str) or not entry["main"]:
+                bad(f"{where}.main", f"{entry['main']!r} is not an option; use 'all' or a "
+                                     f"value of the column {name}")
+            choices.append(Choice(name, (), entry["main"], each=True))
+            continue
         if not isinstance(options, list) or not options:
-            bad(f"{where}.options", "must be a non-empty list")
+            bad(f"{where}.options", "must be a non-empty list"
+                + (" or each (every category of the package)" if name in FILTER_COLUMNS
+                   else ""))
             continue
         for value in options:
             why = _check_option(name, value)
@@ -257,7 +365,13 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
                 bad(f"{where}.when.{name}", "is not a declared choice")
                 continue
             for value in _as_tuple(values):
-                if value not in declared[name].options:
+                # Under 'each' a code is checked against the package (resolve): one the
+                # package lacks only makes the rule not apply to it.
+                if declared[name].each:
+                    if not isinstance(value, str) or not value:
+                        bad(f"{where}.when.{name}", f"{value!r} is not an option; use 'all' "
+                                                   f"or a value of the column {name}")
+                elif value not in declared[name].options:
                     bad(f"{where}.when.{name}", f"{value!r} is not one of its options")
             when.append((name, _as_tuple(values)))
         rule = Rule(tuple(when), entry["why"].strip())
@@ -277,18 +391,19 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
             continue
         values = _as_tuple(values)
         for value in values:
-            if value not in declared[name].options:
+            if not declared[name].each and value not in declared[name].options:
                 bad(f"book.{name}", f"{value!r} is not one of its options")
         if declared[name].main not in values:
             bad(f"book.{name}", f"must keep the main analysis's option {declared[name].main!r}")
         book[name] = values
     quality = _quality(spec.get("quality"), bad)
+    themes = _themes(spec.get("themes"), bad)
     if problems:
         raise ChoicesError(problems)
     return Choices(outcome=str(spec.get("outcome") or "pooled prevalence"),
                    setting=setting, min_studies=min_studies, below_percent=float(below),
                    choices=tuple(choices), rules=tuple(rules), book=book, source=source,
-                   quality=quality)
+                   quality=quality, themes=themes)
 
 
 def _quality(raw: Any, bad) -> tuple[Choice, ...]:
@@ -318,6 +433,74 @@ def _quality(raw: Any, bad) -> tuple[Choice, ...]:
             bad(f"{where}.main", f"{entry['main']!r} is not one of its options")
             continue
         out.append(Choice(name, tuple(entry["options"]), entry["main"]))
+    return tuple(out)
+
+
+def bands_text(bands: tuple[str, ...]) -> str:
+    """An ``exclude_bands`` option as the table and the page write it."""
+    return "+".join(bands) if bands else NONE
+
+
+def _theme_option(name: str, value: Any) -> tuple[Any, str | None]:
+    """An option of a theme choice as it is kept, and why it cannot be one (or None)."""
+    if name == "min_support":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return value, f"{value!r} is not an option; use a whole number of at least 1"
+    elif name == "unit":
+        if value not in UNITS:
+            return value, f"{value!r} is not an option; allowed: {', '.join(UNITS)}"
+    elif name == "exclude_bands":
+        if not isinstance(value, list) or any(b not in BANDS for b in value) \
+                or len(set(value)) != len(value):
+            return value, (f"{value!r} is not an option; write a list of quality bands "
+                           f"({', '.join(BANDS)}), each once, or [] to keep every paper")
+        # In the order of the bands, best first, so [low, moderate] is [moderate, low].
+        return tuple(b for b in BANDS if b in value), None
+    elif name == "banding_rule":
+        if value not in BANDING_RULES:
+            return value, (f"{value!r} is not an option; allowed: the declared rules "
+                           f"{', '.join(BANDING_RULES)}")
+    return value, None
+
+
+def _themes(raw: Any, bad) -> tuple[Choice, ...]:
+    """The choices behind the support of each theme (none: no theme multiverse)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        bad("themes", "must map choices to {options: [...], main: ...}; choices: "
+                      f"{', '.join(THEME_CHOICES)}")
+        return ()
+    out = []
+    for name, entry in raw.items():
+        where = f"themes.{name}"
+        if name not in THEME_CHOICES:
+            bad(where, f"unknown choice; known: {', '.join(THEME_CHOICES)}")
+            continue
+        if not isinstance(entry, dict) or set(entry) - {"options", "main", "why"} \
+                or "options" not in entry or "main" not in entry \
+                or not isinstance(entry["options"], list) or not entry["options"]:
+            bad(where, "must be {options: [...], main: one of them}")
+            continue
+        options, ok = [], True
+        for value in entry["options"]:
+            kept, why = _theme_option(name, value)
+            if why:
+                bad(f"{where}.options", why)
+                ok = False
+            options.append(kept)
+        if not ok:
+            continue
+        if len(set(options)) != len(options):
+            bad(f"{where}.options", "repeated: "
+                + ", ".join(sorted({bands_text(o) if name == "exclude_bands" else str(o)
+                                    for o in options if options.count(o) > 1})))
+            continue
+        main, why = _theme_option(name, entry["main"])
+        if why or main not in options:
+            bad(f"{where}.main", f"{entry['main']!r} is not one of its options")
+            continue
+        out.append(Choice(name, tuple(options), main))
     return tuple(out)
 
 

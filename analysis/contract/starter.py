@@ -32,8 +32,9 @@ from analysis.contract.files import load_contract
 
 # The pages of one analysis under the word a researcher uses for it. A chapter's tables
 # are what its pages need together, so each group leaves out the pages that need more
-# than the analysis itself (the multiverse page needs the appraisal too; it comes with
-# `prevalence,appraisal`). Every name must be a page of book/pages.yml (a test checks).
+# than the analysis itself (the multiverse page needs only the prevalence studies; its
+# quality and theme sections follow the tables present). Every name must be a page of
+# book/pages.yml (a test checks).
 CHAPTER_GROUPS: dict[str, tuple[str, ...]] = {
     "appraisal": ("appraisal", "quality", "quality_strict", "method_casp"),
     # the findings, how often papers support them, and the confidence in them: the
@@ -44,7 +45,7 @@ CHAPTER_GROUPS: dict[str, tuple[str, ...]] = {
     "interviews": ("interview_subthemes", "saturation", "method_saturation", "reporting_coreq"),
     "sample": ("sample_characteristics",),
     "prevalence": ("prevalence", "prevalence_sensitivity_pm", "prevalence_sensitivity_ft",
-                   "method_prevalence"),
+                   "method_prevalence", "multiverse"),
     "search": ("prisma",),
 }
 

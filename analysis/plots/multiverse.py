@@ -1,8 +1,9 @@
-"""The specification curve of the Multiverse page.
+"""The figures of the Multiverse page: the specification curve and the support of each theme.
 
-After Simonsohn, Simmons and Nelson (2020, figure 2): the estimate of every
+The curve follows Simonsohn, Simmons and Nelson (2020, figure 2): the estimate of every
 specification, sorted, with its confidence interval, and beneath it a panel that marks
-which option of each choice produced it.
+which option of each choice produced it. The themes' figure is its counterpart for a
+yes-or-no result: a theme is supported or not in each specification.
 
 References
 ----------
@@ -16,6 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from analysis.contract.choices import NONE, Choices
@@ -112,3 +115,56 @@ def specification_curve(table: pd.DataFrame, choices: Choices, ax=None):
     if main.any():
         panel.axvline(x[main][0], color=PALETTE[3], linewidth=0.8, alpha=0.6)
     return ax
+
+
+def theme_support(table: pd.DataFrame, ax=None):
+    """Which themes each theme specification supports, the main analysis outlined.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The tidy theme multiverse (:func:`analysis.stats.multiverse_themes.table`): one
+        row per specification and theme.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        Themes (rows, in framework order) x specifications (columns, sorted by how many
+        themes they support, then by number); a filled cell is a supported theme. The
+        main analysis's column is outlined, and each row ends with the share of
+        specifications that support the theme.
+    """
+    wide = table.pivot_table(index="theme_id", columns="specification", values="supported",
+                             aggfunc="first", sort=False).astype(bool)
+    order = sorted(wide.columns, key=lambda c: (-int(wide[c].sum()), c))
+    wide = wide[order]
+    names = table.drop_duplicates("theme_id").set_index("theme_id")["theme"]
+    main_specs = table.loc[table["main"], "specification"].unique()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(FIGURE_WIDTH, 0.9 + 0.3 * len(wide)),
+                             layout="constrained")
+    ax.imshow(wide.to_numpy(dtype=float), aspect="auto", interpolation="nearest",
+              cmap=ListedColormap(["white", PALETTE[0]]), vmin=0, vmax=1)
+    ax.set_yticks(range(len(wide)))
+    ax.set_yticklabels([_short(f"{t} {names[t]}") for t in wide.index], fontsize=FONT)
+    ax.set_xticks([])
+    ax.set_xlabel(f"{len(order):,} specifications, sorted by the number of themes they "
+                  "support", fontsize=FONT)
+    for spec in main_specs:
+        x = order.index(spec)
+        ax.add_patch(Rectangle((x - 0.5, -0.5), 1, len(wide), fill=False,
+                               edgecolor=PALETTE[3], linewidth=1.6, label="main analysis"))
+    for i, share in enumerate(100 * wide.mean(axis=1)):
+        ax.annotate(f"{share:.0f}%", (1.01, 1 - (i + 0.5) / len(wide)),
+                    xycoords="axes fraction", va="center", fontsize=FONT)
+    for y in np.arange(0.5, len(wide) - 1):
+        ax.axhline(y, color=PALETTE[7], linewidth=0.3)
+    if len(main_specs):
+        ax.legend(fontsize=FONT, frameon=False, loc="lower left", bbox_to_anchor=(0, 1),
+                  borderaxespad=0.2)
+    return ax
+
+
+def _short(label: str, width: int = 42) -> str:
+    return label if len(label) <= width else label[:width - 1].rstrip() + "…"

@@ -43,8 +43,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.stats.prevalence import (LEVEL, FreemanTukeyWarning, back_transform, levels,
-                                       pool, random_effects, study_effects)
+from analysis.stats.prevalence import (LEVEL, FreemanTukeyWarning, RandomEffects,
+                                       back_transform, levels, pool, random_effects,
+                                       study_effects)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,24 @@ def hartung_knapp(effect, variance, tau2_method: str = "dl",
     """
     y = np.asarray(effect, dtype=float)
     v = np.asarray(variance, dtype=float)
-    re = random_effects(y, v, tau2_method, level)
+    return hartung_knapp_of(y, v, random_effects(y, v, tau2_method, level))
+
+
+def hartung_knapp_of(effect, variance, re: RandomEffects) -> HartungKnappInterval:
+    """:func:`hartung_knapp` around a random-effects model already fitted to the effects.
+
+    The multiverse fits the model once for its estimate and both of its intervals.
+
+    Parameters
+    ----------
+    effect, variance : array-like of float
+        The effects and variances ``re`` was fitted to.
+    re : RandomEffects
+        :func:`analysis.stats.prevalence.random_effects` of them (its tau² and level).
+    """
+    y = np.asarray(effect, dtype=float)
+    v = np.asarray(variance, dtype=float)
+    level = re.level
     w = 1 / (v + re.tau2)
     df = y.size - 1
     q = float((w * (y - re.effect) ** 2).sum() / df)

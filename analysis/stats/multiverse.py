@@ -1,19 +1,23 @@
 """A multiverse of analytic choices for the pooled prevalence: one meta-analysis each.
 
 A *specification* is one option of every declared choice
-(:mod:`analysis.contract.choices`): a transform, a tau² estimator and a selection of the
-setting's studies (by design, interviewer, income group, year, and one study left out).
-Each is evaluated with the prevalence chapter's own meta-analysis
-(:func:`analysis.stats.prevalence.estimate`), so the specification of the main analysis
-gives exactly the Prevalence page's estimate. The results form a tidy table, one row per
-specification, which the specification curve sorts by estimate
-(Simonsohn, Simmons and Nelson 2020) and which :func:`summarise` reduces to the share of
-specifications in which a conclusion holds and the choice that moves the estimate most.
+(:mod:`analysis.contract.choices`): a transform, a tau² estimator, an interval method
+and a selection of the setting's studies (by design, interviewer, income group, year,
+and one study left out). Each is evaluated with the prevalence chapter's own
+meta-analysis (:func:`analysis.stats.prevalence.estimate`), its confidence interval the
+usual (Wald) one or that of :func:`analysis.stats.hartung_knapp.hartung_knapp`, so the
+specification of the main analysis gives exactly the Prevalence page's estimate. The
+results form a tidy table, one row per specification, which the specification curve sorts
+by estimate (Simonsohn, Simmons and Nelson 2020) and which :func:`summarise` reduces to
+the share of specifications in which a conclusion holds and the choice that moves the
+estimate most.
 The evaluation here is serial; :mod:`analysis.stats.multiverse_dask` spreads the same
 function over a Dask cluster.
 
 References
 ----------
+Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical
+trials with binary outcome. Statistics in Medicine 20:3875-3889.
 Simonsohn U, Simmons JP, Nelson LD (2020). Specification curve analysis. Nature Human
 Behaviour 4:1208-1214.
 Steegen S, Tuerlinckx F, Gelman A, Vanpaemel W (2016). Increasing transparency through a
@@ -36,7 +40,11 @@ import pandas as pd
 
 from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, NONE, Choices,
                                        ChoicesError)
+from analysis.contract.package import category_labels
 from analysis.stats import prevalence
+from analysis.stats.hartung_knapp import hartung_knapp_of
+
+HARTUNG_KNAPP = "hartung_knapp"
 
 OK = "ok"
 TOO_FEW = "too few studies"
@@ -50,6 +58,57 @@ def setting_of(studies: pd.DataFrame, choices: Choices) -> str | None:
     return choices.setting if choices.setting is not None else prevalence.main_setting(studies)
 
 
+def _setting_rows(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    setting = setting_of(studies, choices)
+    rows = studies[studies["setting"] == setting]
+    if rows.empty:
+        raise ChoicesError([
+            f"{choices.source}: setting: no study of prevalence_studies.csv has setting "
+            f"{setting!r}; values: "
+            f"{', '.join(sorted(map(str, studies['setting'].unique())))}"])
+    return rows
+
+
+def resolve(studies: pd.DataFrame, choices: Choices,
+            categories: dict[str, dict] | None = None) -> Choices:
+    """The declaration with every ``options: each`` filled in from the studies.
+
+    A filter declared ``options: each`` takes ``all`` and then each category of its
+    column that the setting's studies have, in the order of the vocabulary in force
+    (values it does not name follow, sorted; see
+    :func:`analysis.stats.prevalence.levels`), so that the same declaration fits any
+    package. Categories no study of the setting has are left out: they would only make
+    specifications with no study.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        Rows of ``prevalence_studies``.
+    choices : Choices
+        A declaration; one without ``each`` is returned as it is.
+    categories : dict, optional
+        Column -> the package's categories (code -> label, in order), as
+        :meth:`analysis.contract.package.DataPackage.categories` gives them; the
+        contract's defaults for a column it does not name.
+    """
+    if not choices.unresolved:
+        return choices
+    rows = _setting_rows(studies, choices)
+    categories = categories or {}
+    codes = {}
+    for name in choices.unresolved:
+        order = categories.get(name)
+        if order is None:
+            order = category_labels("prevalence_studies", name)
+        codes[name] = [str(v) for v in prevalence.levels(rows[name].astype(str), order)]
+    return choices.resolve(codes)
+
+
+def package_categories(package) -> dict[str, dict]:
+    """The categories of each filter column in force for a package (for :func:`resolve`)."""
+    return {name: package.categories("prevalence_studies", name) for name in FILTER_COLUMNS}
+
+
 def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     """The studies of the setting (:func:`setting_of`), checked against the declared
     options.
@@ -61,12 +120,9 @@ def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
         not have (a typo would otherwise give an empty subset in silence).
     """
     setting = setting_of(studies, choices)
-    rows = studies[studies["setting"] == setting]
+    choices = resolve(studies, choices)
+    rows = _setting_rows(studies, choices)
     problems = []
-    if rows.empty:
-        problems.append(f"{choices.source}: setting: no study of prevalence_studies.csv has "
-                        f"setting {setting!r}; values: "
-                        f"{', '.join(sorted(map(str, studies['setting'].unique())))}")
     for choice in choices.choices:
         if choice.name in FILTER_COLUMNS:
             present = set(map(str, rows[choice.name].unique()))
@@ -156,9 +212,12 @@ def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
     """One specification's meta-analysis: its choices and its results, as one row.
 
     The pooling is :func:`analysis.stats.prevalence.estimate`, the prevalence chapter's
-    own. Percentages for the prevalence and its interval limits; tau² on the analysis
-    scale. A subset with fewer than ``min_studies`` studies is not pooled: its row says
-    so (``status``) and its estimates are empty.
+    own; the confidence interval is its usual (Wald) one or, with ``interval:
+    hartung_knapp``, the Hartung-Knapp interval around the same model (the estimate, tau²
+    and the prediction interval do not change). Percentages for the prevalence and its
+    interval limits; tau² on the analysis scale. A subset with fewer than
+    ``min_studies`` studies is not pooled: its row says so (``status``) and its estimates
+    are empty.
     """
     arrays = _arrays(rows)
     mask = arrays.mask(spec)
@@ -170,8 +229,15 @@ def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
         res = prevalence.estimate(cases, n, spec["transform"], spec["tau2_method"])
-    return {**row, "prevalence": 100 * res.prevalence, "ci_low": 100 * res.ci_low,
-            "ci_high": 100 * res.ci_high, "pi_low": 100 * res.pi_low,
+    ci_low, ci_high = res.ci_low, res.ci_high
+    if spec.get("interval") == HARTUNG_KNAPP:
+        # Around the model just fitted; limits back-transformed as the estimate is.
+        eff = prevalence.study_effects(cases, n, spec["transform"])
+        hk = hartung_knapp_of(eff.effect, eff.variance, res.model)
+        ci_low, ci_high = (float(v) for v in prevalence.back_transform(
+            [hk.ci_low, hk.ci_high], spec["transform"], eff.harmonic_n))
+    return {**row, "prevalence": 100 * res.prevalence, "ci_low": 100 * ci_low,
+            "ci_high": 100 * ci_high, "pi_low": 100 * res.pi_low,
             "pi_high": 100 * res.pi_high, "tau2": res.tau2, "i2_percent": res.i2_percent,
             "status": OK}
 
@@ -201,7 +267,12 @@ def table(records: Sequence[dict[str, Any]], choices: Choices) -> pd.DataFrame:
 
 
 def run_serial(studies: pd.DataFrame, choices: Choices, size: str = "full") -> pd.DataFrame:
-    """The whole multiverse in this process (the reference the cluster must match)."""
+    """The whole multiverse in this process (the reference the cluster must match).
+
+    ``choices`` with ``options: each`` are resolved with the contract's category order;
+    resolve them first (:func:`resolve`) to follow a package's own order.
+    """
+    choices = resolve(studies, choices)
     rows = setting_studies(studies, choices)
     return table(evaluate_many(rows, specifications(rows, choices, size),
                                choices.min_studies), choices)

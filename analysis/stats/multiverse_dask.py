@@ -39,7 +39,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.contract.choices import Choices
-from analysis.stats import multiverse
+from analysis.stats import multiverse, multiverse_themes
 
 TASKS_PER_WORKER = 4  # a few chunks per worker balance the load at little overhead
 CONNECT_TIMEOUT = "10s"
@@ -112,9 +112,30 @@ def chunks(items: Sequence[Any], n: int) -> list[list[Any]]:
     return [c for c in out if c]
 
 
-def _task(specs: list[dict[str, Any]], rows: multiverse.StudyArrays,
+def _task(specs: list[dict[str, Any]], data: multiverse.StudyArrays,
           min_studies: int) -> list[dict[str, Any]]:
-    return multiverse.evaluate_many(rows, specs, min_studies)
+    return multiverse.evaluate_many(data, specs, min_studies)
+
+
+def map_chunks(client: Any, function: Any, data: Any, items: Sequence[Any],
+               n_tasks: int | None = None, **kwargs: Any) -> tuple[list[Any], int]:
+    """``function(chunk, data, **kwargs)`` over chunks of ``items`` on the cluster.
+
+    ``data`` (what every chunk reads: the studies, the papers) is sent to every worker
+    once; the chunks, four per worker unless ``n_tasks`` says otherwise, are
+    consecutive runs of ``items``, and the results come back joined in their order, so
+    they do not depend on the cluster. Every multiverse of the page runs through here.
+
+    Returns
+    -------
+    tuple
+        The joined results, and the number of tasks they were cut into.
+    """
+    parts = chunks(list(items), n_tasks or workers_of(client) * TASKS_PER_WORKER)
+    [shared] = client.scatter([data], broadcast=True)
+    futures = client.map(function, parts, data=shared, pure=False, **kwargs)
+    results = client.gather(futures)
+    return [row for part in results for row in part], len(parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +149,7 @@ class MultiverseRun:
     n_tasks: int
     seconds: float
     key: str = ""
+    choices: Choices | None = None  # as resolved against the studies
 
 
 def evaluate_specs(client: Any, rows: multiverse.StudyArrays, specs: Sequence[dict],
@@ -136,17 +158,18 @@ def evaluate_specs(client: Any, rows: multiverse.StudyArrays, specs: Sequence[di
 
     Returns the rows and the number of tasks they were cut into.
     """
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    parts = chunks(list(specs), n_tasks or workers * TASKS_PER_WORKER)
-    [data] = client.scatter([rows], broadcast=True)
-    futures = client.map(_task, parts, rows=data, min_studies=min_studies, pure=False)
-    results = client.gather(futures)
-    return [row for part in results for row in part], len(parts)
+    return map_chunks(client, _task, rows, specs, n_tasks, min_studies=min_studies)
+
+
+def workers_of(client: Any) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def evaluate(studies: pd.DataFrame, choices: Choices, size: str = "book",
              scheduler: str | None = None, n_workers: int | None = None,
-             processes: bool = True, n_tasks: int | None = None) -> MultiverseRun:
+             processes: bool = True, n_tasks: int | None = None,
+             categories: dict[str, dict] | None = None,
+             client: Any = None) -> MultiverseRun:
     """The multiverse of ``choices`` on ``studies``, computed on a Dask cluster.
 
     Parameters
@@ -161,35 +184,84 @@ def evaluate(studies: pd.DataFrame, choices: Choices, size: str = "book",
         Where to compute (see :func:`client_for`).
     n_tasks : int, optional
         Chunks of specifications (default four per worker).
+    categories : dict, optional
+        The package's categories of the filter columns, for ``options: each``
+        (:func:`analysis.stats.multiverse.resolve`).
+    client : distributed.Client, optional
+        A client already open (the page runs several multiverses on one cluster);
+        ``n_workers`` and ``processes`` are then not used, and ``scheduler`` only
+        names where it ran.
 
     Returns
     -------
     MultiverseRun
         The tidy table (:func:`analysis.stats.multiverse.table`), the same as
-        :func:`analysis.stats.multiverse.run_serial` gives.
+        :func:`analysis.stats.multiverse.run_serial` gives, and the choices as resolved.
     """
     start = time.perf_counter()
+    choices = multiverse.resolve(studies, choices, categories)
     rows = multiverse.setting_studies(studies, choices)
     arrays = multiverse.StudyArrays.from_frame(rows)
     specs = multiverse.specifications(arrays, choices, size)
-    with client_for(scheduler, n_workers, processes) as client:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+    if client is None:
+        with client_for(scheduler, n_workers, processes) as own:
+            records, tasks = evaluate_specs(own, arrays, specs, choices.min_studies, n_tasks)
+            workers = workers_of(own)
+    else:
         records, tasks = evaluate_specs(client, arrays, specs, choices.min_studies, n_tasks)
+        workers = workers_of(client)
     return MultiverseRun(multiverse.table(records, choices), size,
                          scheduler or "local cluster", workers, tasks,
-                         time.perf_counter() - start)
+                         time.perf_counter() - start, choices=choices)
+
+
+def _theme_task(specs: list[dict[str, Any]], data: multiverse_themes.PaperArrays
+                ) -> list[dict[str, Any]]:
+    return multiverse_themes.evaluate_many(data, specs)
+
+
+def evaluate_themes(package: Any, choices: Choices, scheduler: str | None = None,
+                    n_workers: int | None = None, processes: bool = True,
+                    n_tasks: int | None = None, client: Any = None) -> MultiverseRun:
+    """The theme multiverse (:mod:`analysis.stats.multiverse_themes`) on a Dask cluster.
+
+    The same machinery as :func:`evaluate`: the papers go to every worker once, the
+    specifications in chunks, the rows come back in order; the table is the one
+    :func:`analysis.stats.multiverse_themes.run_serial` gives.
+    """
+    start = time.perf_counter()
+    data = multiverse_themes.PaperArrays.from_package(package,
+                                                      multiverse_themes.rules_of(choices))
+    specs = multiverse_themes.specifications(choices)
+    if client is None:
+        with client_for(scheduler, n_workers, processes) as own:
+            records, tasks = map_chunks(own, _theme_task, data, specs, n_tasks)
+            workers = workers_of(own)
+    else:
+        records, tasks = map_chunks(client, _theme_task, data, specs, n_tasks)
+        workers = workers_of(client)
+    return MultiverseRun(multiverse_themes.table(records, choices), "full",
+                         scheduler or "local cluster", workers, tasks,
+                         time.perf_counter() - start, choices=choices)
 
 
 # ---------------------------------------------------------------- cache and export
 
 CODE_FILES = (paths.PACKAGE / "stats" / "prevalence.py", paths.PACKAGE / "stats" / "multiverse.py",
+              paths.PACKAGE / "stats" / "hartung_knapp.py",
               paths.PACKAGE / "contract" / "choices.py")
 NUMERIC_PACKAGES = ("numpy", "scipy", "statsmodels", "pandas")
 
 
-def cache_key(studies: pd.DataFrame, choices: Choices, size: str) -> str:
-    """SHA-256 of what a multiverse table depends on (not of where it is computed)."""
+def cache_key(studies: pd.DataFrame, choices: Choices, size: str,
+              categories: dict[str, dict] | None = None) -> str:
+    """SHA-256 of what a multiverse table depends on (not of where it is computed).
+
+    The choices are taken as resolved against the studies (``categories`` as for
+    :func:`evaluate`), so a package with other categories has another key.
+    """
     digest = hashlib.sha256()
+    choices = multiverse.resolve(studies, choices, categories)
     rows = multiverse.setting_studies(studies, choices)
     digest.update(rows.to_csv(index=False, lineterminator="\n").encode())
     digest.update(repr(choices).encode() + size.encode())
@@ -206,22 +278,24 @@ def cache_dir(root: Path | None = None) -> Path:
 
 
 def cached(studies: pd.DataFrame, choices: Choices, size: str = "book",
-           folder: Path | None = None, **where: Any) -> MultiverseRun:
+           folder: Path | None = None, categories: dict[str, dict] | None = None,
+           **where: Any) -> MultiverseRun:
     """:func:`evaluate`, unless a table with the same inputs is already in ``folder``."""
     start = time.perf_counter()
-    key = cache_key(studies, choices, size)
+    key = cache_key(studies, choices, size, categories)
     folder = folder or cache_dir()
     path = folder / f"{key[:16]}.parquet"
     if path.exists():
         table = pd.read_parquet(path)
-        return MultiverseRun(table, size, "cache", 0, 0, time.perf_counter() - start, key)
-    run = evaluate(studies, choices, size, **where)
+        return MultiverseRun(table, size, "cache", 0, 0, time.perf_counter() - start, key,
+                             choices=multiverse.resolve(studies, choices, categories))
+    run = evaluate(studies, choices, size, categories=categories, **where)
     folder.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     run.table.to_parquet(partial, index=False)
     partial.replace(path)
     return MultiverseRun(run.table, size, run.where, run.n_workers, run.n_tasks,
-                         run.seconds, key)
+                         run.seconds, key, choices=run.choices)
 
 
 def export(table: pd.DataFrame, folder: Path, name: str = "multiverse") -> tuple[Path, Path]:
