@@ -100,6 +100,14 @@ class ThemeText:
     themes_sentence: str
     n_specifications: int
     main_comparison: str
+    # What the page prints: both sentences, or the first alone where there are no
+    # shares to list (a glued empty string would show as a blank on the page).
+    paragraph: str = ""
+
+    def __post_init__(self):
+        if not self.paragraph:
+            object.__setattr__(self, "paragraph",
+                               " ".join(filter(None, (self.sentence, self.themes_sentence))))
 
 
 def themes_page_support(package: DataPackage, choices: Choices) -> dict[str, bool]:
