@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# Test processes: the suite is mostly whole builds, which leave a core idle between
+# their steps; two processes keep both cores of a CI machine busy.
+TEST_JOBS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help book test browser preview bench release clean lock data
@@ -22,7 +25,7 @@ book: $(STAMP) ## Set up, run every notebook on the bundled data and build the b
 	$(PY) -m analysis build --jobs $(JOBS)
 
 test: $(STAMP) browser ## Run the test suite (with the real-browser test)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # The browser test drives Debian's Chromium. Install it when it is missing and apt-get
 # can (as root, or with password-less sudo); otherwise say so: the test then skips loudly.

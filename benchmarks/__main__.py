@@ -19,7 +19,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--multiverse-only", action="store_true",
                         help="time only the multiverse (specifications per second, serially "
                         "and on local Dask clusters); writes _build/bench_multiverse.json")
+    parser.add_argument("--preview-only", action="store_true",
+                        help="time only the preview: saving a data file to the new book "
+                        "published, with and without its session; writes "
+                        "_build/bench_preview.json")
     args = parser.parse_args(argv)
+    if args.preview_only:
+        from benchmarks import bench_preview
+
+        print(bench_preview.format_report(bench_preview.run()))
+        return 0
     if args.multiverse_only:
         from benchmarks import bench_multiverse
 

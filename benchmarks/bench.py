@@ -218,6 +218,11 @@ def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
     tables = bench_tables.run(scale=max(scales))
     say(bench_tables.format_report(tables))
     say(f"written to {paths.build_dir() / 'bench_tables.json'}")
+    from benchmarks import bench_preview
+
+    say("preview: saving a data file to the new book published ...")
+    say(bench_preview.format_report(bench_preview.run(say=say)))
+    say(f"written to {paths.build_dir() / 'bench_preview.json'}")
     from benchmarks import bench_multiverse
 
     say("multiverse: specifications per second, serially and on local Dask clusters ...")

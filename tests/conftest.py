@@ -17,6 +17,25 @@ def package():
     return load_package(paths.DATA_SYNTHETIC)
 
 
+@pytest.fixture(scope="session")
+def checkout_book():
+    """The book of this checkout on the bundled data, as ``make book`` builds it into
+    ``_build`` (a no-op when it is up to date).
+
+    ``make test`` runs the suite in two processes (pytest-xdist) and tests in both may
+    ask for it: the second waits here while the first builds (the build itself would
+    stop, naming the build that holds the lock), and then finds nothing to build.
+    """
+    import fcntl
+
+    from analysis.engine.build import build
+
+    paths.build_dir().mkdir(parents=True, exist_ok=True)
+    with open(paths.build_dir() / "test-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(say=lambda line: None)
+
+
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
     """A writable copy of the bundled data package."""

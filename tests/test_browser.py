@@ -29,7 +29,6 @@ import pytest
 
 from analysis import paths
 from analysis.engine import sitecheck
-from analysis.engine.build import build
 from analysis.engine.pages import load_pages
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
@@ -55,10 +54,9 @@ def _missing_browser() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def site():
+def site(checkout_book):
     """The book as built from this checkout (a no-op when nothing changed)."""
-    result = build(say=lambda line: None)
-    return result.html
+    return checkout_book.html
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -270,11 +268,22 @@ def launch_links(notebook: str) -> dict[str, str]:
     }
 
 
+def _settled(driver, script: str, done, *args, timeout: float = 2.0):
+    """Run ``script`` until ``done`` holds for what it returns (a menu or a sidebar
+    opening plays a short transition), or until ``timeout``; the last result."""
+    import time
+
+    deadline = time.perf_counter() + timeout
+    while True:
+        state = driver.execute_script(script, *args)
+        if done(state) or time.perf_counter() > deadline:
+            return state
+        time.sleep(0.05)
+
+
 def _check_launch(driver, notebook: str | None) -> list[str]:
     """The launch menu (Binder, Colab) of a notebook page opens from its button and
     links to the page's notebook template; a Markdown page has none."""
-    import time
-
     state = driver.execute_script(_LAUNCH_LINKS)
     if notebook is None:
         return [] if state is None else ["a page without a notebook has launch buttons"]
@@ -286,8 +295,7 @@ def _check_launch(driver, notebook: str | None) -> list[str]:
     if toggle is None:
         return ["no visible button to open the launch menu"]
     toggle.click()
-    time.sleep(0.3)
-    state = driver.execute_script(_LAUNCH_LINKS)
+    state = _settled(driver, _LAUNCH_LINKS, lambda s: bool(s and s["open"]))
     toggle.click()  # closed again, out of the way of the other checks
     if not state["open"]:
         return ["the launch button does not open the launch menu"]
@@ -314,15 +322,12 @@ def _visible_toggle(driver, selector: str = ".primary-toggle"):
 
 
 def _check_sidebar(driver, width: int) -> list[str]:
-    import time
-
     toggle = _visible_toggle(driver)
     if toggle is None:
         return ["no visible button to toggle the navigation sidebar"]
     before = driver.execute_script(_SIDEBAR_LINK_VISIBLE)
     toggle.click()
-    time.sleep(0.3)
-    after = driver.execute_script(_SIDEBAR_LINK_VISIBLE)
+    after = _settled(driver, _SIDEBAR_LINK_VISIBLE, lambda shown: shown != before)
     if width < 992:
         # On a phone the sidebar is hidden until the toggle opens it.
         return [] if (not before and after) else [
@@ -334,14 +339,11 @@ def _check_sidebar(driver, width: int) -> list[str]:
 
 def _check_contents(driver) -> list[str]:
     """On a phone, the page-contents button opens the list of the page's sections."""
-    import time
-
     toggle = _visible_toggle(driver, ".secondary-toggle")
     if toggle is None:
         return []  # a page without sections has no contents to open
     toggle.click()
-    time.sleep(0.3)
-    if not driver.execute_script(_CONTENTS_LINK_VISIBLE):
+    if not _settled(driver, _CONTENTS_LINK_VISIBLE, bool):
         return ["the page-contents toggle does not open the page's contents"]
     return []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -66,6 +67,41 @@ def test_the_server_adds_the_script_and_reports_the_status(tmp_path):
         server.server_close()
     # The book's files are not changed by serving them.
     assert (tmp_path / "index.html").read_text() == "<html><body>book</body></html>"
+
+
+@pytest.mark.book
+def test_a_session_rebuilds_only_what_changed_and_publishes_the_same_book(tmp_path, data_copy):
+    """The preview's session keeps its warm workers and Sphinx's output between builds:
+    after one data cell changes, Sphinx writes only the pages that read the file, and
+    the book published says what a build from nothing says."""
+    from analysis.engine.build import build
+    from analysis.engine.session import PreviewSession
+    from tests.conftest import edit_cell
+    from tests.test_book import page_text, small_pages
+
+    pages = small_pages(tmp_path)
+    warm_root, cold_root = tmp_path / "warm", tmp_path / "cold"
+    session = PreviewSession(warm_root)
+    try:
+        build(data_dir=data_copy, build_root=warm_root, pages_file=pages, session=session,
+              say=lambda line: None)
+        edit_cell(data_copy, "participants.csv", 2, "gender", "male")
+        warm = build(data_dir=data_copy, build_root=warm_root, pages_file=pages,
+                     session=session, say=lambda line: None)
+        assert session.pools_started == 1  # the second build used the first one's kernels
+    finally:
+        session.close()
+    executed = {page.name for page in warm.pages if page.status == "executed"}
+    assert "sample_characteristics" in executed and "included_papers" not in executed
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (warm_root / "_build" / "jupyter-book.log").read_text())
+    written = set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
+    assert "sample_characteristics" in written and "included_papers" not in written, log
+    cold = build(data_dir=data_copy, build_root=cold_root, pages_file=pages,
+                 say=lambda line: None)
+    for page in (p.name for p in cold.pages if p.name != "provenance"):  # its times differ
+        assert page_text(warm.html, page) == page_text(cold.html, page), page
+    assert "Edition " in page_text(warm.html, "included_papers")  # stamped, not rewritten
+    assert "@@" not in page_text(warm.html, "included_papers")
 
 
 @pytest.mark.book

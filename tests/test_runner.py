@@ -365,3 +365,32 @@ def test_an_extension_error_is_quoted_in_the_failure_message():
     (problem,) = _sphinx_problems(log)
     assert problem.startswith("Extension error (sphinxcontrib.bibtex): Handler")
     assert "syntax error in line 373" in problem
+
+
+def test_the_longest_pages_are_handed_out_first_and_read_in_their_expected_finish_order():
+    from types import SimpleNamespace
+
+    from analysis.engine.execution import schedule
+
+    def pending(*names):
+        return [(SimpleNamespace(name=name), "data changed") for name in names]
+
+    # Last times of a one-file rebuild: the multiverse would otherwise start last and
+    # run alone. Two workers: multiverse | prevalence, sensitivity, intro, method.
+    seconds = {"prevalence": 1.2, "sensitivity": 1.0, "multiverse": 2.5, "intro": 0.3,
+               "method": 0.1}
+    planned = schedule(pending("prevalence", "sensitivity", "method", "intro", "multiverse"),
+                       seconds, workers=2)
+    assert [page.name for page, _ in planned.pending] == [
+        "multiverse", "prevalence", "sensitivity", "intro", "method"]
+    # prevalence 1.2, sensitivity 2.2, multiverse 2.5, intro 2.5 (after sensitivity, tie
+    # broken by hand-out order), method 2.6
+    assert planned.finish_order == ["prevalence", "sensitivity", "multiverse", "intro",
+                                    "method"]
+    # Never timed (a build from nothing): the book's order, as handed out and as read.
+    fresh = schedule(pending("a", "b", "c"), {"a": None, "b": None, "c": None}, workers=2)
+    assert [page.name for page, _ in fresh.pending] == ["a", "b", "c"]
+    assert fresh.finish_order == ["a", "b", "c"]
+    # A page never timed goes first: it may be long.
+    mixed = schedule(pending("a", "new"), {"a": 5.0, "new": None}, workers=1)
+    assert [page.name for page, _ in mixed.pending] == ["new", "a"]

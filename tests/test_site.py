@@ -168,3 +168,34 @@ def test_a_figure_image_named_by_its_file_gets_its_caption(tmp_path):
     site._alt_from_captions(None, doctree, "quality")
     assert figure.children[0]["alt"] == "Consensus answers, paper by paper"
     assert kept.children[0]["alt"] == "A chosen description"
+
+
+def test_the_edition_stamp_is_written_into_the_built_pages_not_given_to_sphinx(tmp_path):
+    """Sphinx sees one mark in every edition, so a new data fingerprint is no change of
+    its configuration (which would rewrite every page); the stamp goes into the pages
+    after the build, and into the kept source, which then builds the book as published."""
+    from analysis.engine.book import (STAMP_MARK, BookSource, book_config, stamp_kept_source,
+                                      stamp_pages)
+    from analysis.engine.provenance import Edition
+
+    stamp = Edition("1.2.0", "abc1234", "f00df00df00d", synthetic=True)
+    config = book_config(stamp)
+    assert STAMP_MARK in config["html"]["extra_footer"]
+    assert "f00df00df00d" not in yaml.safe_dump(config)
+    assert book_config(Edition("1.2.0", "abc1234", "0123456789ab", True)) == config
+    site_dir = _site(tmp_path / "html", {
+        "index.html": f'<p class="edition-stamp">{STAMP_MARK}</p>',
+        "sub/page.html": f'<p class="edition-stamp">{STAMP_MARK}</p>',
+        "_static/other.html": "no stamp here"})
+    assert stamp_pages(site_dir, stamp) == 2
+    assert (site_dir / "sub" / "page.html").read_text(encoding="utf-8") == (
+        '<html><body><p class="edition-stamp">Edition 1.2.0 · commit abc1234 · '
+        'data f00df00df00d</p></body></html>')
+    assert "no stamp here" in (site_dir / "_static" / "other.html").read_text()
+    source = BookSource(tmp_path / "source")
+    source.folder.mkdir()
+    source.config.write_text(yaml.safe_dump(config), encoding="utf-8")
+    stamp_kept_source(source, stamp)
+    kept = yaml.safe_load(source.config.read_text(encoding="utf-8"))
+    assert kept["html"]["extra_footer"] == (
+        '<p class="edition-stamp">Edition 1.2.0 · commit abc1234 · data f00df00df00d</p>')

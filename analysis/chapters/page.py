@@ -20,7 +20,6 @@ from analysis import paths
 from analysis.chapters.csv import is_numeric, machine_readable
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
-from analysis.contract.files import fingerprint
 from analysis.paths import TABLES_DIR_ENV
 
 
@@ -33,8 +32,11 @@ class Page:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def parameters_table(self) -> pd.DataFrame:
+        # Not the data fingerprint: a page is reused while the files it reads are
+        # unchanged, so its own output cannot name the package of a later build. The
+        # edition stamp under every page does, written in when the book is published
+        # (analysis.engine.book.stamp_pages).
         rows = [{"parameter": k, "value": _show(v)} for k, v in self.parameters.items()]
-        rows.append({"parameter": "data fingerprint", "value": fingerprint(self.package.data_dir)})
         return pd.DataFrame(rows).set_index("parameter")
 
 

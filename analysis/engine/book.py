@@ -34,6 +34,15 @@ EMPTY_NOTEBOOK = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor":
 LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProcess)
 
 
+# Where the edition stamp goes in every page. Sphinx sees only this mark, the same in
+# every edition; the stamp is written into the built pages (stamp_pages) and into the
+# kept source (stamp_kept_source). A stamp in Sphinx's configuration would make a new
+# data fingerprint a change of configuration, for which Sphinx rewrites every page: a
+# preview that keeps Sphinx's output between builds (analysis.engine.session) then
+# writes only the pages whose notebooks ran again.
+STAMP_MARK = "@@cen-edition-stamp@@"
+
+
 def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] = (),
                 descriptor: dict[str, Any] | None = None) -> dict[str, Any]:
     """``_config.yml`` with the edition stamped into every page, and the notebook
@@ -56,12 +65,37 @@ def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] =
                                             if page.notebook}
     # Jupyter Book maps these two html keys to theme options on every page.
     html = config.setdefault("html", {})
-    html["extra_footer"] = f'<p class="edition-stamp">{stamp.footer()}</p>'
+    html["extra_footer"] = f'<p class="edition-stamp">{STAMP_MARK}</p>'
     if stamp.synthetic:
         html["announcement"] = (
             "Synthetic data: every number in this edition is computed from invented rows "
             "calibrated to published figures, not from the studies' real data.")
     return config
+
+
+def stamp_pages(html_dir: Path, stamp) -> int:
+    """Write the edition stamp into the pages of a built book; returns how many had its mark.
+
+    Every page carries it (``book_config``), and a page without it would be a book
+    that does not say which edition it is: the build checks the count.
+    """
+    mark, footer = STAMP_MARK.encode(), stamp.footer().encode("utf-8")
+    stamped = 0
+    for page in html_dir.rglob("*.html"):
+        text = page.read_bytes()
+        if mark in text:
+            page.write_bytes(text.replace(mark, footer))
+            stamped += 1
+    return stamped
+
+
+def stamp_kept_source(source: BookSource, stamp) -> None:
+    """Write the edition stamp into a source's configuration, so that ``jupyter-book
+    build`` alone builds from it the book as published."""
+    config = yaml.safe_load(source.config.read_text(encoding="utf-8"))
+    html = config["html"]
+    html["extra_footer"] = html["extra_footer"].replace(STAMP_MARK, stamp.footer())
+    source.config.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
 def _jupyter_book() -> list[str]:
@@ -179,15 +213,21 @@ class BookProcess:
     processor time the notebooks leave. :meth:`release` says that the whole source is
     final. :meth:`close` ends a build that is not wanted (a page failed) and removes
     what it wrote but the published book.
+
+    With ``keep`` the output folder (Sphinx's environment, doctrees and HTML) is neither
+    removed before the build nor after it: Sphinx then reads and writes only the pages
+    whose files changed since the last build into it (the preview's session).
     """
 
     def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False,
-                 pending: Sequence[str] = ()):
+                 pending: Sequence[str] = (), keep: bool = False):
         self.source = source
         self.output = output
         self.log_file = log_file
+        self.keep = keep
         self.held = True
-        shutil.rmtree(output, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(output, ignore_errors=True)
         with open(log_file, "w") as log:
             self.process = subprocess.Popen(
                 source.command(output), stdin=subprocess.PIPE, stdout=log,
@@ -232,7 +272,8 @@ class BookProcess:
             # buffer; closing tries to send them again.
             with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-        shutil.rmtree(self.output, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.output, ignore_errors=True)
 
     def finish(self, untouched: str) -> Path:
         """Release the build, wait for it and return its HTML folder.

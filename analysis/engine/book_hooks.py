@@ -87,7 +87,8 @@ def order_reading(docnames: list[str], pending: list[str]) -> None:
     Sphinx reads the pages one by one in this list's order (``env-before-read-docs``
     allows reordering it in place). Finished pages are never held up behind pending
     ones; a pending page that finishes early may wait for an earlier one, since the
-    pages finish in about the order they were handed to the workers.
+    order is a prediction from the pages' last execution times
+    (:func:`analysis.engine.execution.schedule`).
     """
     later = [name for name in pending if name in docnames]
     docnames[:] = [name for name in docnames if name not in later] + later

@@ -27,6 +27,7 @@ first, and imports the data-package reader only while they warm up.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import time
@@ -42,10 +43,12 @@ from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import lock as build_lock
 from analysis.engine import internals
 from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_out_source,
-                                  place_notebook, write_stand_ins)
-from analysis.engine.cache import PageResult, ValidationMemo, plan_pages, tree_hash
+                                  place_notebook, stamp_kept_source, stamp_pages,
+                                  write_stand_ins)
+from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, plan_pages,
+                                   tree_hash)
 from analysis.engine.errors import BuildError
-from analysis.engine.execution import execute_pages, workers
+from analysis.engine.execution import execute_pages, schedule, workers
 from analysis.engine.pages import available_inputs, check_parameters, load_pages, select_pages
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                         package_versions)
@@ -69,7 +72,7 @@ class BuildResult:
 def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False,
           build_root: Path | None = None, pages_file: Path = paths.PAGES,
           say: Callable[[str], None] = print, reuse_kernels: bool = True,
-          plain: bool = False) -> BuildResult:
+          plain: bool = False, session=None) -> BuildResult:
     """Execute the notebooks and build the book.
 
     Parameters
@@ -94,6 +97,9 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     plain : bool
         Build without the speed-ups that rely on other libraries' private internals
         (:mod:`analysis.engine.internals`): the same book, a little slower.
+    session : analysis.engine.session.PreviewSession, optional
+        What a preview keeps between its builds (warm workers, Sphinx's output): the
+        same book, sooner after a change.
 
     Raises
     ------
@@ -126,12 +132,19 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         if problems:
             raise InputError("\n".join(problems) + f"\n{untouched}")
         results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
+        planned = schedule(pending, {page.name: last_seconds(executed_dir, page.name)
+                                     for page, _ in pending},
+                           session.jobs if session else max(1, min(jobs, len(pending) or 1)))
+        pending = planned.pending
         build_dir = paths.build_dir(build_root)
         source = BookSource(build_dir / ".staging")
         book = None  # the jupyter-book build, started ahead when notebooks run
         lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
+        if session is not None:
+            session.begin(code, pages)
+        ok = False
         try:
-            with workers(pending, jobs, reuse_kernels, executed_dir) as pool:
+            with workers(pending, jobs, reuse_kernels, executed_dir, session) as pool:
                 validated = _validate(package, executed_dir, code, say)
                 for name, result in results.items():
                     if result.status == "reused":
@@ -140,17 +153,16 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 lay_out_source(pages, source, stamp, selection.left_out, descriptor)
                 if pending:
                     # The book build starts now, on the pages already executed and
-                    # stand-ins for the rest, and reads them in the order they are handed
-                    # to the workers, each as soon as it is placed.
-                    coming = [page.name for page, _ in pending] + [
+                    # stand-ins for the rest, and reads them in the order they are
+                    # expected to finish (longest handed out first), each once placed.
+                    coming = planned.finish_order + [
                         page.name for page in pages if page.name in GENERATED_PAGES]
                     for page in pages:
                         if page.notebook and page.name not in coming:
                             place_notebook(page.name, executed_dir, source)
                     write_stand_ins(source, coming, pages)
-                    book = BookProcess(source, build_dir / ".jupyter-book",
-                                       build_dir / "jupyter-book.log", ahead=True,
-                                       pending=coming)
+                    book = _book_process(source, build_dir, session, ahead=True,
+                                         pending=coming)
 
                     def place(name: str) -> None:
                         place_notebook(name, executed_dir, source)
@@ -176,7 +188,10 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             generated = {name: render(record) for name, render in GENERATED_PAGES.items()
                          if name in {p.name for p in pages}}
             complete_source(pages, executed_dir, source, generated)
-            source_sha = tree_hash(source.folder)
+            # The stamp is not in the source Sphinx reads (analysis.engine.book.STAMP_MARK)
+            # but it is part of the book: a new stamp is a new book.
+            source_sha = hashlib.sha256(
+                f"{tree_hash(source.folder)} {stamp.footer()}".encode()).hexdigest()
 
             outcome = [results[p.name] for p in pages]
             previous = read_manifest(html_dir)
@@ -184,14 +199,21 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                     and not build_lock.disagreements(html_dir, previous)):
                 seconds = time.perf_counter() - started
                 say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
+                ok = True
                 return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds,
                                    book_rebuilt=False)
 
             say("book: jupyter-book build (warnings are errors)")
             if book is None:
-                book = BookProcess(source, build_dir / ".jupyter-book",
-                                   build_dir / "jupyter-book.log")
+                book = _book_process(source, build_dir, session)
             new_html = book.finish(untouched)
+            if session is not None:  # Sphinx's output is kept for the next build
+                shutil.rmtree(build_dir / "html.new", ignore_errors=True)
+                new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
+            stamped = stamp_pages(new_html, stamp)
+            if stamped < len(pages):
+                raise BuildError(f"only {stamped} of the book's {len(pages)} pages carry the "
+                                 f"edition stamp\n{untouched}")
             manifest = {
                 **record,
                 "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -208,15 +230,31 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 raise BuildError("the new book disagrees with its manifest: "
                                  + "; ".join(wrong) + f"\n{untouched}")
             publish(new_html, html_dir)
+            stamp_kept_source(source, stamp)
             keep_source(source, paths.book_source_dir(build_root))
+            ok = True
         finally:
             if book is not None:
                 book.close()
             shutil.rmtree(source.folder, ignore_errors=True)
+            if session is not None:
+                session.finished(ok, executed_dir)
             lock.release()
     seconds = time.perf_counter() - started
     say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
     return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)
+
+
+def _book_process(source: BookSource, build_dir: Path, session, ahead: bool = False,
+                  pending: list[str] = ()) -> BookProcess:
+    """The jupyter-book build of ``source``: into a folder of its own, or into the one
+    a preview's session keeps between builds."""
+    if session is None:
+        return BookProcess(source, build_dir / ".jupyter-book", build_dir / "jupyter-book.log",
+                           ahead=ahead, pending=pending)
+    output = session.sphinx_output_for((source.pages / "_toc.yml").read_text(encoding="utf-8"))
+    return BookProcess(source, output, build_dir / "jupyter-book.log", ahead=ahead,
+                       pending=pending, keep=True)
 
 
 @dataclass

@@ -127,6 +127,14 @@ def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str,
     return results, pending
 
 
+def last_seconds(executed_dir: Path, name: str) -> float | None:
+    """How long a page took the last time it was executed here (None if never)."""
+    try:
+        return float(json.loads((executed_dir / f"{name}.key.json").read_text())["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def tree_hash(folder: Path) -> str:
     """SHA-256 over the relative paths and bytes of every file below ``folder``."""
     digest = hashlib.sha256()

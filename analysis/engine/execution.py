@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import paths
@@ -17,23 +18,82 @@ from analysis.engine.kernels import execute_page, page_imports, warm_up
 from analysis.engine.pages import PageSpec
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """The order the pending pages are handed to the workers, and the order in which
+    they are expected to finish (the order the book build started ahead reads them)."""
+
+    pending: list  # (PageSpec, reason), in the order they are submitted
+    finish_order: list[str]
+
+
+def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> Schedule:
+    """Hand the longest pages out first and predict the order they finish in.
+
+    Longest-processing-time-first list scheduling (Graham 1969) keeps a long page
+    (the multiverse) from starting last and running alone while the other worker idles.
+    ``seconds`` holds each page's last execution time; a page never timed keeps its
+    place in the book's order ahead of the timed ones, so that a build from nothing
+    runs the pages in the book's order, as before. The finish order comes from
+    simulating the workers with those times.
+
+    References
+    ----------
+    Graham, R. L. (1969). Bounds on multiprocessing timing anomalies. *SIAM Journal on
+    Applied Mathematics*, 17(2), 416-429.
+    """
+    def known(item) -> bool:
+        return seconds.get(item[0].name) is not None
+
+    ordered = ([item for item in pending if not known(item)]
+               + sorted((item for item in pending if known(item)),
+                        key=lambda item: -seconds[item[0].name]))
+    timed = sorted(seconds[item[0].name] for item in pending if known(item))
+    guess = timed[len(timed) // 2] if timed else 1.0  # for a page never timed
+    free = [0.0] * max(1, workers)
+    finish = []
+    for position, (page, _) in enumerate(ordered):
+        worker = min(range(len(free)), key=lambda w: free[w])
+        free[worker] += seconds.get(page.name) if known((page, _)) else guess
+        finish.append((free[worker], position, page.name))
+    return Schedule(ordered, [name for _, _, name in sorted(finish)])
+
+
+def start_workers(count: int, pages: list[PageSpec] | None, executed_dir: Path):
+    """A pool of ``count`` worker processes; with ``pages``, each starts warming a kernel
+    with their imports at once (see :func:`warm_up`)."""
+    pool = ProcessPoolExecutor(max_workers=count, initializer=die_with_parent)
+    if pages is not None:
+        imports = page_imports(pages)
+        for i in range(count):
+            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
+    return pool
+
+
 @contextmanager
-def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path):
+def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session=None):
     """The worker processes for the pending pages (None when there are none).
 
     With reused kernels every worker starts warming its kernel at once (see
     :func:`warm_up`). If the build stops (invalid data, a signal), the workers are
     ended at once with their kernels (:func:`analysis.engine.lifetime.end_workers`).
+    A preview's ``session`` (:class:`analysis.engine.session.PreviewSession`) lends
+    its own pool, warmed before the change that started the build, and keeps it.
     """
     if not pending:
         yield None
         return
-    workers = max(1, min(jobs, len(pending)))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
-    if reuse_kernels:
-        imports = page_imports([page for page, _ in pending])
-        for i in range(workers):
-            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
+    if session is not None:
+        pool = session.workers(executed_dir)
+        try:
+            yield pool
+        except BaseException:
+            session.discard_workers()  # a page may still be running: start afresh
+            raise
+        return
+    pool = start_workers(max(1, min(jobs, len(pending))),
+                         [page for page, _ in pending] if reuse_kernels else None,
+                         executed_dir)
     try:
         yield pool
     except BaseException:

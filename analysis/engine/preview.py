@@ -8,6 +8,11 @@ the pages whose inputs changed) and every open page reloads itself once the new 
 is published. A failed build leaves the last good book served and shows its message
 in a bar on the open page until the next good build.
 
+The builds of one preview share a :class:`~analysis.engine.session.PreviewSession`:
+warm kernels and Sphinx's output are kept between them, so that saving a data file
+re-executes and rewrites only the pages that read it (a few seconds; ``make bench``
+measures it), and the book published is the one ``python -m analysis build`` gives.
+
 The book is served over http, as it will be when published, so search and downloads
 work (a book opened from disk cannot load its search snippets). The reload script is
 added to pages as they are served, never to the files of the book.
@@ -199,11 +204,13 @@ def preview(data_dir: str | Path | None = None, host: str = "127.0.0.1", port: i
         0 when stopped.
     """
     from analysis.engine.build import build
+    from analysis.engine.session import PreviewSession
 
     data_dir = paths.resolve_data_dir(data_dir)
     stop = stop or threading.Event()
     status = Status()
-    kwargs = {"data_dir": data_dir, "build_root": build_root}
+    session = PreviewSession(build_root)
+    kwargs = {"data_dir": data_dir, "build_root": build_root, "session": session}
     if pages_file is not None:
         kwargs["pages_file"] = pages_file
 
@@ -252,6 +259,7 @@ def preview(data_dir: str | Path | None = None, host: str = "127.0.0.1", port: i
     finally:
         server.shutdown()
         server.server_close()
+        session.close()
     say("preview: stopped")
     return 0
 
