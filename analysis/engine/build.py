@@ -48,7 +48,7 @@ from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_
 from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, plan_pages,
                                    tree_hash)
 from analysis.engine.errors import BuildError
-from analysis.engine.execution import execute_pages, schedule, workers
+from analysis.engine.execution import execute_pages, schedule, worker_count, workers
 from analysis.engine.pages import available_inputs, check_parameters, load_pages, select_pages
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                         package_versions)
@@ -134,7 +134,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
         planned = schedule(pending, {page.name: last_seconds(executed_dir, page.name)
                                      for page, _ in pending},
-                           session.jobs if session else max(1, min(jobs, len(pending) or 1)))
+                           session.jobs if session else worker_count(jobs, pending))
         pending = planned.pending
         build_dir = paths.build_dir(build_root)
         source = BookSource(build_dir / ".staging")

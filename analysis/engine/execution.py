@@ -42,19 +42,18 @@ def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> S
     Graham, R. L. (1969). Bounds on multiprocessing timing anomalies. *SIAM Journal on
     Applied Mathematics*, 17(2), 416-429.
     """
-    def known(item) -> bool:
-        return seconds.get(item[0].name) is not None
-
-    ordered = ([item for item in pending if not known(item)]
-               + sorted((item for item in pending if known(item)),
-                        key=lambda item: -seconds[item[0].name]))
-    timed = sorted(seconds[item[0].name] for item in pending if known(item))
-    guess = timed[len(timed) // 2] if timed else 1.0  # for a page never timed
+    timed = {page.name: seconds[page.name] for page, _ in pending
+             if seconds.get(page.name) is not None}
+    ordered = ([item for item in pending if item[0].name not in timed]
+               + sorted((item for item in pending if item[0].name in timed),
+                        key=lambda item: -timed[item[0].name]))
+    known = sorted(timed.values())
+    guess = known[len(known) // 2] if known else 1.0  # for a page never timed
     free = [0.0] * max(1, workers)
     finish = []
     for position, (page, _) in enumerate(ordered):
-        worker = min(range(len(free)), key=lambda w: free[w])
-        free[worker] += seconds.get(page.name) if known((page, _)) else guess
+        worker = free.index(min(free))
+        free[worker] += timed.get(page.name, guess)
         finish.append((free[worker], position, page.name))
     return Schedule(ordered, [name for _, _, name in sorted(finish)])
 
@@ -68,6 +67,11 @@ def start_workers(count: int, pages: list[PageSpec] | None, executed_dir: Path):
         for i in range(count):
             pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
     return pool
+
+
+def worker_count(jobs: int, pending: list) -> int:
+    """How many worker processes a build starts for its pending pages."""
+    return max(1, min(jobs, len(pending)))
 
 
 @contextmanager
@@ -91,7 +95,7 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
             session.discard_workers()  # a page may still be running: start afresh
             raise
         return
-    pool = start_workers(max(1, min(jobs, len(pending))),
+    pool = start_workers(worker_count(jobs, pending),
                          [page for page, _ in pending] if reuse_kernels else None,
                          executed_dir)
     try:
