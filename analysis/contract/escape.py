@@ -1,0 +1,162 @@
+"""Text from a data package, written so that it can only ever display as text.
+
+A data package is untrusted input: a package received from a co-author, a student or
+another team may hold, in any text field or cell, MyST markup that runs a directive
+(``{literalinclude}``, ``{eval-rst}``), HTML with a script, a spreadsheet formula or
+terminal control sequences. Every string that comes from a package (or from a folder
+name, ``book/pages.yml`` or ``book/multiverse.yml``) reaches its target through one of
+these functions, each escaping it for one target:
+
+* :func:`myst_text` and :func:`myst_paragraphs`: MyST Markdown (roles, directives,
+  fences, substitutions, raw HTML, headings, lists: nothing is parsed);
+* :func:`html_text`: HTML element text and attribute values;
+* :func:`terminal_text`: a line printed in a terminal (control and invisible
+  characters shown as escapes, cut at a stated length);
+* :func:`spreadsheet_cell`: a cell of an exported CSV, XLSX or DOCX table (OWASP's
+  rule against formula injection).
+
+Importable without pandas; the floor every layer may import.
+
+References
+----------
+CommonMark Spec 0.31.2, section 2.4 "Backslash escapes": any ASCII punctuation
+character may be backslash-escaped, and is then a literal character.
+https://spec.commonmark.org/0.31.2/#backslash-escapes
+
+OWASP, "CSV Injection". https://owasp.org/www-community/attacks/CSV_Injection
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+import unicodedata
+
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+_WHITESPACE = re.compile(r"\s+")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+TERMINAL_LIMIT = 200
+"""Longest piece of data text quoted in a terminal message, in characters."""
+
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP)."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _visible(text: str) -> str:
+    """``text`` with control characters other than whitespace replaced by U+FFFD.
+
+    Validation refuses them in a package; this keeps any that reach a page (a folder
+    name, a YAML value) from being written into it.
+    """
+    return "".join("\ufffd" if _is_control(c) and c not in "\t\n\r" else c for c in text)
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cs")
+
+
+def myst_text(text: object) -> str:
+    """Data text as inline MyST Markdown that displays exactly as written.
+
+    Every ASCII punctuation character is backslash-escaped, so no role, directive,
+    fence, substitution, link, emphasis, HTML tag or entity can start, and runs of
+    white space (line breaks included) become one space, so that the text stays
+    inside the sentence or paragraph it is placed in.
+
+    Parameters
+    ----------
+    text : object
+        Any value; ``str(text)`` is escaped.
+
+    Returns
+    -------
+    str
+        MyST source whose rendering is the text itself.
+    """
+    flat = _WHITESPACE.sub(" ", _visible(str(text))).strip()
+    return "".join("\\" + c if c in _ASCII_PUNCTUATION else c for c in flat)
+
+
+def myst_paragraphs(text: object) -> str:
+    """Data text of one or more paragraphs (separated by blank lines) as MyST Markdown.
+
+    Each paragraph is escaped by :func:`myst_text`; the paragraphs stay paragraphs.
+    """
+    parts = [myst_text(part) for part in _BLANK_LINES.split(str(text).replace("\r\n", "\n"))]
+    return "\n\n".join(part for part in parts if part)
+
+
+def html_text(text: object) -> str:
+    """Data text for HTML element content or a quoted attribute value."""
+    return html.escape(_visible(str(text)), quote=True)
+
+
+def _escaped_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(char, f"\\x{code:02x}")
+    category = unicodedata.category(char)
+    if category in ("Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (category == "Zs" and char != " "):
+        return f"<U+{code:04X}>"
+    return char
+
+
+def terminal_text(text: object, limit: int = TERMINAL_LIMIT) -> str:
+    """Data text quoted in a terminal message: inert, visible and short.
+
+    Control characters (ESC, BEL, carriage return...) are written as ``\\x1b``-style
+    escapes, invisible ones (zero-width space, byte-order mark, direction marks,
+    non-breaking spaces) as ``<U+200B>``, so that a cell can neither steer the
+    terminal nor hide what it holds; text longer than ``limit`` characters is cut
+    and says by how much.
+    """
+    raw = str(text)
+    shown = "".join(_escaped_char(c) for c in raw[:limit])
+    if len(raw) > limit:
+        shown += f"... ({len(raw) - limit:,} more characters)"
+    return shown
+
+
+def _script(char: str) -> str | None:
+    """The script a letter belongs to, from its Unicode name ('LATIN', 'CYRILLIC'...)."""
+    if not char.isalpha():
+        return None
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else None
+
+
+def lookalikes(text: str) -> list[str]:
+    """Letters of a minority script in a word of mixed scripts, described for a message.
+
+    An identifier typed with a Cyrillic 'а' (U+0430) among Latin letters looks like
+    the Latin one and matches nothing; this names such letters: ``["'а' (U+0430
+    CYRILLIC SMALL LETTER A)"]``. Empty when the text uses one script.
+    """
+    scripts: dict[str, list[str]] = {}
+    for char in text:
+        script = _script(char)
+        if script:
+            scripts.setdefault(script, []).append(char)
+    if len(scripts) < 2:
+        return []
+    main = max(scripts, key=lambda s: len(scripts[s]))
+    odd = dict.fromkeys(c for s, chars in scripts.items() if s != main for c in chars)
+    return [f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, '?')})" for c in odd]
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell of an exported table that a spreadsheet cannot run as a formula.
+
+    Text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe (OWASP), so that Excel, LibreOffice and Google Sheets show it
+    as text. Numbers, and text that is a plain number (``-0.5``), stay as they are.
+    """
+    if not isinstance(value, str) or not value.startswith(SPREADSHEET_TRIGGERS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
