@@ -131,6 +131,22 @@ def kappa_of_tables(tables: np.ndarray) -> np.ndarray:
     return np.where(np.isclose(expected, 1.0), np.nan, kappa)
 
 
+def resample_counts(n_clusters: int, n_boot: int = N_BOOT, seed: int = SEED) -> np.ndarray:
+    """How often each cluster is drawn in each of ``n_boot`` resamples with replacement.
+
+    Each resample draws ``n_clusters`` clusters; a statistic that is a sum over clusters
+    is then one matrix product away (``counts @ per_cluster``).
+
+    Returns
+    -------
+    ndarray of int, shape (n_boot, n_clusters)
+        Row sums are ``n_clusters``. The same seed gives the same draws.
+    """
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_clusters, size=(n_boot, n_clusters))
+    return np.stack([np.bincount(row, minlength=n_clusters) for row in draws])
+
+
 def cluster_bootstrap_kappa(tables: np.ndarray, n_boot: int = N_BOOT, seed: int = SEED,
                             level: float = LEVEL) -> tuple[np.ndarray, float, float]:
     """Kappas of ``n_boot`` resamples of whole papers, and their percentile interval.
@@ -154,9 +170,7 @@ def cluster_bootstrap_kappa(tables: np.ndarray, n_boot: int = N_BOOT, seed: int 
     """
     tables = np.asarray(tables, dtype=float)
     n_papers = len(tables)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n_papers, size=(n_boot, n_papers))
-    weights = np.stack([np.bincount(row, minlength=n_papers) for row in draws])
+    weights = resample_counts(n_papers, n_boot, seed)
     summed = (weights @ tables.reshape(n_papers, -1)).reshape(n_boot, *tables.shape[1:])
     kappas = kappa_of_tables(summed)
     defined = kappas[np.isfinite(kappas)]
