@@ -157,12 +157,13 @@ def answer_counts(answers: pd.DataFrame, categories: Sequence) -> np.ndarray:
         An answer that is not one of ``categories``.
     """
     values = answers.to_numpy(dtype=object)
-    given = pd.notna(values)
-    unknown = sorted({str(v) for v in values[given]} - {str(c) for c in categories})
-    if unknown:
-        raise ValueError(f"answers {unknown} are not among the categories "
+    matches = [values == c for c in categories]
+    unknown = pd.notna(values) & ~np.logical_or.reduce(matches) if matches else pd.notna(values)
+    if unknown.any():
+        found = sorted({str(v) for v in values[unknown]})
+        raise ValueError(f"answers {found} are not among the categories "
                          f"{[str(c) for c in categories]}")
-    return np.stack([(values == c).sum(axis=1) for c in categories], axis=1).astype(float)
+    return np.stack([m.sum(axis=1) for m in matches], axis=1).astype(float)
 
 
 def _rated(counts, clusters) -> tuple[np.ndarray, np.ndarray | None]:
