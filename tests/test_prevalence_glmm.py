@@ -486,6 +486,24 @@ def test_meta_regression_matches_metafor(name):
     assert res.qm_df == 1 and res.fit.lrt_df == 44
 
 
+@pytest.mark.parametrize("source", ["bundled", "fixture"])
+def test_subgroups_are_the_per_setting_models(source):
+    studies = _studies(source)
+    table = glmm.glmm_subgroups(studies, "setting")
+    assert list(table.index) == sorted(studies["setting"].unique())
+    for setting, row in table.iterrows():
+        name = f"{source} {setting} k={row['k']} nAGQ=7 tight"
+        if row["k"] == 1:  # metafor refuses a model of one study; so do we, as a status
+            assert row["status"] is glmm.GlmmStatus.TOO_FEW_STUDIES and not row["converged"]
+            assert math.isnan(row["prevalence"]) and "error" in R[f"{source} {setting}"]
+            continue
+        assert row["status"] is glmm.GlmmStatus.CONVERGED
+        assert row["prevalence"] == pytest.approx(R[name]["pred"][0], abs=1e-6)
+        assert row["tau2"] == pytest.approx(R[name]["tau2"][0], abs=1e-6)
+        assert (row["pi_low"], row["pi_high"]) == pytest.approx(R[name]["pi"], abs=1e-5)
+    assert table["k"].sum() == len(studies)
+
+
 def test_tau2_at_zero_is_the_boundary_and_the_fixed_effect_model():
     # Identical proportions: the maximum is tau² = 0 (metafor: 0), where the model is
     # the fixed-effect logistic one: the pooled logit is log(40/360) exactly.

@@ -81,7 +81,7 @@ from numpy.polynomial.hermite import hermgauss
 from scipy import optimize, stats
 from scipy.special import expit, gammaln
 
-from analysis.stats.prevalence import LEVEL, study_effects
+from analysis.stats.prevalence import LEVEL, levels, study_effects
 # The count checks and the design of a covariate are the inverse-variance module's, so
 # that both analyses refuse the same data with the same words and code a covariate alike.
 from analysis.stats.prevalence import _check_counts as check_counts
@@ -402,11 +402,11 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
         X, terms = np.ones((x.size, 1)), ("Intercept",)
     else:
         X = np.asarray(design, dtype=float)
-        terms = (tuple(str(c) for c in design.columns) if isinstance(design, pd.DataFrame)
-                 else tuple(f"x{j}" for j in range(X.shape[1])))
         if X.ndim != 2 or X.shape[0] != x.size:
             raise ValueError(f"the design must have one row per study ({x.size}); it has "
                              f"shape {X.shape}")
+        terms = (tuple(str(c) for c in design.columns) if isinstance(design, pd.DataFrame)
+                 else tuple(f"x{j}" for j in range(X.shape[1])))
     k, p = X.shape
     if k < p + 1:
         return _not_fitted(k, terms, GlmmStatus.TOO_FEW_STUDIES, n_agq, level)
@@ -481,6 +481,10 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
     # likelihood is even in theta) and the β block of the information is used alone.
     h = _hessian(deviance, params, steps(params, 1e-4))
     info = h / 2
+    # On the boundary the gradient in theta is 0 by symmetry whatever the data: tau² = 0
+    # is a maximum only if the deviance curves upwards there (else it is a saddle).
+    if at_zero and h[p, p] < -GRADIENT_TOLERANCE:
+        converged = False
     status = GlmmStatus.CONVERGED if converged else GlmmStatus.NOT_CONVERGED
     try:
         if at_zero:
@@ -610,6 +614,58 @@ def pool_glmm(cases, n, n_agq: int = N_AGQ, level: float = LEVEL) -> GlmmPrevale
         tau2=tau2, tau=float(fit.tau), i2_percent=float(fit.i2_percent), h2=float(fit.h2),
         loglik=float(fit.loglik), lrt=float(fit.lrt), lrt_df=int(fit.lrt_df),
         lrt_p=float(fit.lrt_p), n_agq=int(fit.n_agq), level=level)
+
+
+# ------------------------------------------------------------------ subgroups
+
+SUBGROUP_COLUMNS = ["subgroup", "k", "cases", "n", "prevalence", "ci_low", "ci_high",
+                    "pi_low", "pi_high", "tau2", "i2_percent", "status", "converged",
+                    "iterations"]
+
+
+def glmm_subgroups(studies: pd.DataFrame, by: str = "setting", n_agq: int = N_AGQ,
+                   level: float = LEVEL,
+                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The random-intercept logistic model fitted in each subgroup of studies.
+
+    Each subgroup has its own tau², as in
+    :func:`analysis.stats.prevalence.subgroups`. A subgroup of one study cannot be
+    fitted (metafor refuses it too): its row has the status TOO_FEW_STUDIES and NaN
+    estimates. Whether the subgroups differ is :func:`glmm_meta_regression`'s test
+    ``qm`` on the same column (which assumes one tau² across subgroups).
+
+    Parameters
+    ----------
+    studies : DataFrame
+        Rows of ``prevalence_studies``.
+    by : str
+        Column defining the subgroups.
+    n_agq, level
+        As in :func:`pool_glmm`.
+    labels : mapping, optional
+        The vocabulary in force for ``by`` (code -> label, in display order).
+
+    Returns
+    -------
+    DataFrame
+        One row per subgroup (``levels`` order): ``subgroup`` (label), ``k``,
+        ``cases``, ``n``, proportions in [0, 1] (``prevalence``, ``ci_low``,
+        ``ci_high``, ``pi_low``, ``pi_high``), ``tau2``, ``i2_percent``, ``status``
+        (:class:`GlmmStatus`), ``converged``, ``iterations``; indexed by the codes.
+    """
+    labels = dict(labels or {})
+    rows, index = [], []
+    for value in levels(studies[by], labels):
+        group = studies[studies[by] == value]
+        res = pool_glmm(group["cases"], group["n"], n_agq=n_agq, level=level)
+        rows.append({"subgroup": labels.get(value, str(value)), "k": res.k,
+                     "cases": res.cases, "n": res.n, "prevalence": res.prevalence,
+                     "ci_low": res.ci_low, "ci_high": res.ci_high, "pi_low": res.pi_low,
+                     "pi_high": res.pi_high, "tau2": res.tau2, "i2_percent": res.i2_percent,
+                     "status": res.status, "converged": res.converged,
+                     "iterations": res.iterations})
+        index.append(value)
+    return pd.DataFrame(rows, columns=SUBGROUP_COLUMNS, index=pd.Index(index, name=by))
 
 
 # ------------------------------------------------------------- meta-regression
