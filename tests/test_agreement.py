@@ -377,7 +377,7 @@ def test_krippendorff_2011_worked_example():
     ordinal = ag.krippendorff_alpha(counts, "ordinal", n_boot=0)
     assert round(nominal.estimate, 3) == 0.743
     assert round(ordinal.estimate, 3) == 0.815
-    # Krippendorff's numbers: 9 pairable units (unit 12 has one value), 40 values.
+    # 11 pairable units (unit 12 has a single value) with 40 values between them.
     assert nominal.n_subjects == 11 and nominal.n_ratings == 40 and nominal.n_raters == 4
 
 

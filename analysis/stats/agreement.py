@@ -9,8 +9,8 @@ reviewers, with missing answers allowed:
 
 - **Gwet's AC1** (nominal) and **AC2** (weighted, for ordered answers) with the
   variance of Gwet (2008) for any number of raters and missing ratings, in the form of
-  Gwet's handbook (2014, ch. 5), interval ``AC ± t(n - 1) se`` with the upper limit
-  capped at 1 (as Gwet's irrCAC does). Weights (Gwet 2014, ch. 3): identity, linear,
+  Gwet's handbook (2014), interval ``AC ± t(n - 1) se`` with the upper limit
+  capped at 1 (as Gwet's irrCAC does). Weights (Gwet 2014): identity, linear,
   quadratic and ordinal, on the answers' ranks.
 - **Krippendorff's alpha**, nominal and ordinal, from the coincidence matrix
   (Krippendorff 2011, "Computing Krippendorff's alpha-reliability"; Hayes and
@@ -102,7 +102,7 @@ MIN_DOMINANT_SHARE = 0.75
 
 
 def agreement_weights(n_categories: int, kind: str = "identity") -> np.ndarray:
-    """Agreement weights for ``q`` ordered answers (Gwet 2014, ch. 3).
+    """Agreement weights for ``q`` ordered answers (Gwet 2014).
 
     With the answers' ranks ``k, l = 1..q``:
 
@@ -272,7 +272,7 @@ def _undefined(method: str, weights: str, level: float, interval: str, counts: n
 def _linearised(per_subject: np.ndarray, estimate: float, clusters: np.ndarray | None,
                 level: float) -> tuple[float, float, float, int, int]:
     """Standard error and t interval of a coefficient that is the mean of its
-    per-subject terms (Gwet 2008; 2014, ch. 5), summed within clusters when given.
+    per-subject terms (Gwet 2008; 2014), summed within clusters when given.
 
     ``var = G/(G - 1) Σ_g (Σ_{i in g} (c_i - c))² / n²``: with every subject its own
     cluster (G = n) this is Gwet's ``Σ (c_i - c)² / (n (n - 1))``.
@@ -314,7 +314,7 @@ def gwet_ac(counts, weights: str = "identity", level: float = LEVEL, clusters=No
     ``p_a`` is the weighted pairwise agreement over subjects rated at least twice;
     ``π_k`` the mean share of answer ``k`` over subjects rated at least once;
     ``p_e = T_w / (q(q - 1)) Σ_k π_k (1 - π_k)``, ``T_w`` the sum of the weights;
-    ``AC = (p_a - p_e) / (1 - p_e)``. The variance is Gwet's (2008; 2014, ch. 5)
+    ``AC = (p_a - p_e) / (1 - p_e)``. The variance is Gwet's (2008; 2014)
     linearisation for missing ratings: per subject
     ``ac_i = (n/n')(p_a|i - p_e 1[r_i ≥ 2])/(1 - p_e) - 2(1 - AC)(p_e|i - p_e)/(1 - p_e)``
     with ``p_e|i = T_w/(q(q - 1)) Σ_k (r_ik/r_i)(1 - π_k)``, and
@@ -342,7 +342,7 @@ def gwet_ac(counts, weights: str = "identity", level: float = LEVEL, clusters=No
     References
     ----------
     Gwet (2008), British Journal of Mathematical and Statistical Psychology 61:29-48;
-    Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed., ch. 3 and 5.
+    Gwet (2014), Handbook of Inter-Rater Reliability, 4th ed.
     """
     method = AC1 if weights == "identity" else AC2
     w = agreement_weights(np.asarray(counts).shape[1], weights)
@@ -385,7 +385,7 @@ def pabak(counts, level: float = LEVEL, clusters=None,
 
     References
     ----------
-    Byrt, Bishop and Carlin (1993); Brennan and Prediger (1981); Gwet (2014), ch. 5.
+    Byrt, Bishop and Carlin (1993); Brennan and Prediger (1981); Gwet (2014).
     """
     x, groups = _rated(counts, clusters)
     q = x.shape[1]
