@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.contract.escape import Myst
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
@@ -163,7 +164,7 @@ def _modes(package: DataPackage, modes: tuple[str, ...]) -> str:
     return "; ".join(labels.get(m, m) for m in modes)
 
 
-def study_section(package: DataPackage) -> str:
+def study_section(package: DataPackage) -> Myst:
     """What the package's ``study`` section declares, in words (a Markdown list).
 
     Every page that states a fact about the study reads it from this section; what is
@@ -171,46 +172,49 @@ def study_section(package: DataPackage) -> str:
     """
     study = package.study
     none = "none declared"
-    lines = [f"- **Title**: {study.title or none}."]
+    lines = [Myst("- **Title**: {}.").format(study.title or none)]
     if study.description:
-        lines.append(f"- **Description**: {study.description}")
+        lines.append(Myst("- **Description**: {}").format(study.description))
     if study.reports:
-        lines.append("- **Reports it re-analyses**:")
-        lines += [f"  - {r.short} ({REVIEW_WORDS.get(r.review, r.review)}): {r.citation}"
+        lines.append(Myst("- **Reports it re-analyses**:"))
+        lines += [Myst("  - {} ({}): {}").format(r.short, REVIEW_WORDS.get(r.review, r.review),
+                                                  r.citation)
                   for r in study.reports]
     else:
-        lines.append(f"- **Reports it re-analyses**: {none}.")
+        lines.append(Myst("- **Reports it re-analyses**: {}.").format(none))
     if package.synthetic:  # a package of real data says nothing of it
-        lines.append("- **Synthetic data**: yes; what was invented is listed above.")
+        lines.append(Myst("- **Synthetic data**: yes; what was invented is listed above."))
     setting = study.setting
     if setting.country or setting.region != "region":
         where = f"{setting.country}; " if setting.country else "no country declared; "
-        lines.append(f"- **Setting**: {where}a region is called '{setting.region}' "
-                     f"('{setting.regions}').")
+        lines.append(Myst("- **Setting**: {}a region is called '{}' ('{}').").format(
+            where, setting.region, setting.regions))
     else:
-        lines.append(f"- **Setting**: {none}.")
+        lines.append(Myst("- **Setting**: {}.").format(none))
     if study.fieldwork_start:
-        lines.append(f"- **Fieldwork**: {study.fieldwork_start} to {study.fieldwork_end}.")
+        lines.append(Myst("- **Fieldwork**: {} to {}.").format(study.fieldwork_start,
+                                                                study.fieldwork_end))
         for pause in study.suspensions:
             label = "" if pause.label == DEFAULT_SUSPENSION_LABEL else f" for {pause.label}"
             after = (f"; afterwards interviews only by {_modes(package, pause.modes_after)}"
                      if pause.modes_after else "")
-            lines.append(f"  - Suspended{label} from {pause.start} to {pause.end}{after}.")
+            lines.append(Myst("  - Suspended{} from {} to {}{}.").format(label, pause.start,
+                                                                          pause.end, after))
         if not study.suspensions:
-            lines.append("  - No suspension declared.")
+            lines.append(Myst("  - No suspension declared."))
     else:
-        lines.append(f"- **Fieldwork**: {none}.")
+        lines.append(Myst("- **Fieldwork**: {}.").format(none))
     tool = study.appraisal.get("tool")
     declared = "agreed_label" in study.appraisal
-    lines.append(f"- **Appraisal**: tool {tool + ', ' if tool else 'not named, '}agreed answers "
-                 f"under the reviewer label '{study.agreed_label}'"
-                 f"{'' if declared else ' (the default)'}.")
+    lines.append(Myst("- **Appraisal**: tool {}agreed answers under the reviewer label '{}'{}.")
+                 .format(tool + ", " if tool else "not named, ", study.agreed_label,
+                         "" if declared else " (the default)"))
     n = len(study.published)
-    lines.append("- **Published figures to compare against**: " + (
-        f"{n} figure{'s' if n != 1 else ''}, each with its source; the "
-        "[Reproduction report](reproduction) sets them beside the computed values."
-        if n else f"{none}, so the book has no reproduction report."))
-    return "\n".join(lines)
+    lines.append(Myst("- **Published figures to compare against**: ") + (
+        Myst("{} figure{}, each with its source; the [Reproduction report](reproduction) sets "
+             "them beside the computed values.").format(n, "s" if n != 1 else "")
+        if n else Myst("{}, so the book has no reproduction report.").format(none)))
+    return Myst("\n").join(lines)
 
 
 def invented_table(package: DataPackage) -> pd.DataFrame:

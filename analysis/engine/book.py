@@ -55,7 +55,8 @@ def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] =
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     study = (descriptor or {}).get("study", {})
     if isinstance(study, dict) and isinstance(study.get("title"), str) and study["title"]:
-        config["title"] = study["title"]
+        # One line of text; the theme's templates print it escaped (analysis.engine.site).
+        config["title"] = " ".join(study["title"].split())
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")

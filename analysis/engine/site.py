@@ -26,6 +26,12 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
   (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
   demand, are dropped from every page.
+- **The title printed as HTML.** pydata-sphinx-theme prints the book's title
+  (``docstitle``) unescaped in the navigation bar of every page, and a build on a data
+  package takes its title from the package (``study.title``): a title holding
+  ``<img src=x onerror=...>`` ran a script on every page. The title reaches every
+  template as escaped markup (:func:`escape_titles`), which templates that escape it
+  themselves (``docstitle|e``) leave as it is.
 - **Launch buttons to notebooks that do not exist.** The book theme links a page's
   Binder and Colab buttons to ``<path_to_book>/<page>.ipynb``. A page that renders a
   notebook template under other parameters (``prevalence_sensitivity_pm`` renders
@@ -77,6 +83,23 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if scripts:
         context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
+
+
+TITLE_KEYS = ("docstitle", "shorttitle", "project")
+
+
+def escape_titles(context: dict) -> None:
+    """The book's title in a page's template context as escaped HTML (markupsafe's
+    ``Markup``, which Jinja's ``|e`` does not escape a second time)."""
+    from markupsafe import escape
+
+    for key in TITLE_KEYS:
+        if isinstance(context.get(key), str):
+            context[key] = escape(context[key])
+
+
+def _escape_titles(app, pagename, templatename, context, doctree) -> None:
+    escape_titles(context)
 
 
 def launch_url(url: str, page: str, template: str) -> str:
@@ -160,6 +183,7 @@ def setup(app) -> dict:
     app.add_config_value(TEMPLATES_KEY, {}, "html")
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("html-page-context", _escape_titles, priority=900)
     # After the book theme has made its launch buttons (priority 501).
     app.connect("html-page-context", _launch_templates, priority=900)
     app.connect("doctree-resolved", _alt_from_captions)
