@@ -238,20 +238,47 @@ def _escaped_char(char: str) -> str:
     return char
 
 
-def terminal_text(text: object, limit: int = TERMINAL_LIMIT) -> str:
+def terminal_text(text: object, limit: int | None = TERMINAL_LIMIT) -> str:
     """Data text quoted in a terminal message: inert, visible and short.
 
     Control characters (ESC, BEL, carriage return...) are written as ``\\x1b``-style
     escapes, invisible ones (zero-width space, byte-order mark, direction marks,
     non-breaking spaces) as ``<U+200B>``, so that a cell can neither steer the
     terminal nor hide what it holds; text longer than ``limit`` characters is cut
-    and says by how much.
+    and says by how much (``None``: never cut).
     """
     raw = str(text)
-    shown = "".join(_escaped_char(c) for c in raw[:limit])
-    if len(raw) > limit:
-        shown += f"... ({len(raw) - limit:,} more characters)"
+    cut = raw if limit is None else raw[:limit]
+    shown = "".join(_escaped_char(c) for c in cut)
+    if len(cut) < len(raw):
+        shown += f"... ({len(raw) - len(cut):,} more characters)"
     return shown
+
+
+def terminal_lines(text: object) -> str:
+    """A whole message for a terminal: every line as :func:`terminal_text` shows it
+    (nothing cut), the line breaks kept."""
+    return "\n".join(terminal_text(line, None) for line in str(text).split("\n"))
+
+
+def _invisible(char: str) -> bool:
+    return _escaped_char(char).startswith("<U+")
+
+
+def unusual_characters(text: str) -> list[str]:
+    """What a reader cannot see in ``text``: invisible characters and letters that look
+    like others (:func:`lookalikes`, word by word), each named once for a message.
+
+    ``"S01\u200b"`` gives ``["U+200B ZERO WIDTH SPACE"]``; ``"S\u043001"`` gives
+    ``["'\u0430' (U+0430 CYRILLIC SMALL LETTER A)"]``.
+    """
+    found = [f"U+{ord(c):04X} " + ("(half of a surrogate pair)"
+                                   if unicodedata.category(c) == "Cs"
+                                   else unicodedata.name(c, "(unassigned or private)"))
+             for c in dict.fromkeys(c for c in text if _invisible(c))]
+    for word in dict.fromkeys(str(text).split()):
+        found += [item for item in lookalikes(word) if item not in found]
+    return found
 
 
 def _script(char: str) -> str | None:
