@@ -29,6 +29,7 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import yaml
@@ -86,6 +87,7 @@ def attack(kind: str, n: int, marker_dir: Path, canary: Path) -> str:
         "colon_fence": f":::{{eval-rst}}\n.. raw:: html\n\n   <b onmouseover=alert({n})>x</b>\n:::",
         "markup": f"# heading {n}\n- item\n1. item\n$x^{n}$ **bold** `code` | a | b |",
         "mathtext": f"$\\alpha_{n}$ costs $5 and $6 \U0001F600 \\1 \\g<0>",
+        "passwd": f"```{{literalinclude}} {UP}etc/passwd\n```",
     }[kind]
 
 
@@ -110,6 +112,7 @@ DESCRIPTOR_FIELDS = {
     "invented[1]": "img",
     "invented[2]": "raw_script",
     "invented[3]": "markup",
+    "invented[4]": "passwd",
     "invented[7]": "autolink",
 }
 RESOURCE_KINDS = ["jinja_exec", "literalinclude", "script", "img", "raw_file", "jslink",
@@ -153,6 +156,57 @@ def _edit_csv(path: Path, change) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
+# The event handlers of the book's theme (sphinx-book-theme's print and full-screen
+# buttons), on every page of any book; any other is not the book's.
+THEME_HANDLERS = {"window.print()", "toggleFullScreen()"}
+
+
+class _Page(HTMLParser):
+    """What a built page holds that could run: scripts, handlers, URLs, frames."""
+
+    URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "iframe":
+            self.found.append(f"<iframe {attrs}>")
+        if tag == "script":
+            self.in_script = True
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on") and value not in THEME_HANDLERS:
+                self.found.append(f"<{tag} {name}={value!r}>")
+            plain = "".join(value.split()).lower()
+            if name in self.URL_ATTRIBUTES and plain.startswith(("javascript:", "vbscript:",
+                                                                 "data:text/html")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data) -> None:
+        if self.in_script and "alert(" in data:
+            self.found.append(f"<script>{data.strip()[:80]}</script>")
+
+
+def active_content(html_dir: Path) -> dict[str, list[str]]:
+    """Scripts, event handlers, ``javascript:`` URLs and frames in the built pages that
+    the book's own theme does not put there: any ``<iframe>``, any ``on...`` attribute,
+    any script that calls ``alert``."""
+    found = {}
+    for page in sorted(html_dir.rglob("*.html")):
+        parser = _Page()
+        parser.feed(page.read_text(encoding="utf-8", errors="replace"))
+        if parser.found:
+            found[str(page.relative_to(html_dir))] = parser.found
+    return found
+
+
 def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
     """Write the hostile package, its pages file and its multiverse file under ``root``.
 
@@ -176,6 +230,7 @@ def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
     # The folder's name is shown too (parameters, provenance, exercise code): no '/'.
     folder = root / ("hostile <img src=x onerror=alert(900)> "
                      '{{ cycler.__init__.__globals__.os.system("touch sec-marker-901") }}')
+    shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(paths.DATA_SYNTHETIC, folder)
     attacks["folder name"] = folder.name
 

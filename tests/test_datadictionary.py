@@ -60,7 +60,8 @@ def test_reading_rules_state_the_limits_that_are_enforced():
     text = " ".join(rules["what"]) + " " + " ".join(rules["how"])
     assert f"{reading.MAX_CELL_CHARS:,} characters" in text
     assert f"{reading.MAX_FILE_BYTES:,} bytes" in text
-    assert set(rules.index) == {"accepted", "warning", "refused"}
+    assert set(rules.index) == {"accepted", "warning", "refused", "exported"}
+    assert "CEN_MAX_FILE_BYTES" in text and "never runs it as a formula" in text
 
 
 # ------------------------------------------------- one package's own tables and words

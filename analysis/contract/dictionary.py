@@ -245,12 +245,13 @@ def package_statement(package: DataPackage) -> PackageStatement:
 
 def reading_rules() -> pd.DataFrame:
     """How every file of a package is read: what is accepted as it is, what is
-    normalised with a warning, and what is refused with a message.
+    normalised with a warning, and what is refused with a message; and how its text is
+    written into the tables the book publishes.
 
     One rule for every table, from the constants that :mod:`analysis.contract.reading`
     and :mod:`analysis.contract.validation` enforce.
     """
-    from analysis.contract import reading, validation
+    from analysis.contract import files, reading, validation
 
     rows = [
         ("accepted", "Line endings", "Windows (CRLF) or Unix (LF)."),
@@ -274,10 +275,26 @@ def reading_rules() -> pd.DataFrame:
          "Too large to be a count; words for infinity or a missing value are not numbers."),
         ("refused", f"A cell over {reading.MAX_CELL_CHARS:,} characters",
          "The book needs codes and short labels."),
-        ("refused", f"A file over {reading.MAX_FILE_BYTES:,} bytes", ""),
+        ("refused", f"A file over {files.max_file_bytes(reading.MAX_FILE_BYTES):,} bytes",
+         f"The limit is set by the environment variable {files.MAX_FILE_BYTES_ENV}."),
+        ("refused", "A link to a file outside the package folder, a device, a named pipe or "
+         "a socket", "Only regular files inside the folder are read."),
+        ("refused", "A control character in a cell or a text of datapackage.json (other than "
+         "tabs and line breaks), or half of a surrogate pair",
+         "Text is shown as text; the message shows the character escaped (\\x1b)."),
+        ("refused", "In datapackage.json: a key given twice in one object, NaN or Infinity, "
+         f"lists and objects nested more than {reading.MAX_NESTING} deep",
+         "A JSON reader would silently keep the last of two keys; NaN and Infinity are not "
+         "JSON."),
+        ("refused", "In pages.yml and multiverse.yml: YAML aliases (*name), nesting more than "
+         f"{reading.MAX_NESTING} deep", "Write each value out where it is needed."),
         ("refused", "A table with a header but no rows", "The message names the pages that "
          "need its rows."),
         ("refused", "In datapackage.json: true or false in quotes",
          "Booleans are JSON true or false, without quotes."),
+        ("exported", "Text in the CSV files the book publishes (tables/ beside the pages)",
+         "A cell that begins with =, +, -, @, a tab or a carriage return gets a leading "
+         "apostrophe, so that a spreadsheet shows it as text and never runs it as a formula; "
+         "numbers stay numbers."),
     ]
     return pd.DataFrame(rows, columns=["treatment", "what", "how"]).set_index("treatment")

@@ -294,17 +294,19 @@ def lookalikes(text: str) -> list[str]:
 
     An identifier typed with a Cyrillic 'а' (U+0430) among Latin letters looks like
     the Latin one and matches nothing; this names such letters: ``["'а' (U+0430
-    CYRILLIC SMALL LETTER A)"]``. Empty when the text uses one script.
+    CYRILLIC SMALL LETTER A)"]``. ASCII digits count with the Latin letters, so that
+    the Cyrillic 'Ѕ' of ``Ѕ01`` is named too. Empty when the text uses one script.
     """
     scripts: dict[str, list[str]] = {}
     for char in text:
-        script = _script(char)
+        script = "LATIN" if char.isascii() and char.isdigit() else _script(char)
         if script:
             scripts.setdefault(script, []).append(char)
     if len(scripts) < 2:
         return []
     main = max(scripts, key=lambda s: len(scripts[s]))
-    odd = dict.fromkeys(c for s, chars in scripts.items() if s != main for c in chars)
+    odd = dict.fromkeys(c for s, chars in scripts.items() if s != main for c in chars
+                        if c.isalpha())
     return [f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, '?')})" for c in odd]
 
 

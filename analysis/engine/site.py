@@ -26,12 +26,14 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
   (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
   demand, are dropped from every page.
-- **The title printed as HTML.** pydata-sphinx-theme prints the book's title
-  (``docstitle``) unescaped in the navigation bar of every page, and a build on a data
-  package takes its title from the package (``study.title``): a title holding
-  ``<img src=x onerror=...>`` ran a script on every page. The title reaches every
-  template as escaped markup (:func:`escape_titles`), which templates that escape it
-  themselves (``docstitle|e``) leave as it is.
+- **Titles printed as HTML.** pydata-sphinx-theme prints the book's title
+  (``docstitle``) unescaped in the navigation bar of every page, and sphinx-book-theme
+  the page's title (``pagetitle``, for print) and the landing page's (``root_title``,
+  in the sidebar), which it reads as plain text. A build on a data package takes the
+  book's title from the package (``study.title``) and page titles from the pages
+  file: a title holding ``<img src=x onerror=...>`` ran a script on every page. Every
+  such value reaches the templates as escaped markup (:func:`escape_titles`), which
+  templates that escape it themselves (``docstitle|e``) leave as it is.
 - **Launch buttons to notebooks that do not exist.** The book theme links a page's
   Binder and Colab buttons to ``<path_to_book>/<page>.ipynb``. A page that renders a
   notebook template under other parameters (``prevalence_sensitivity_pm`` renders
@@ -85,12 +87,14 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
         context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
 
 
-TITLE_KEYS = ("docstitle", "shorttitle", "project")
+# Plain text in the themes' template context that their templates print unescaped.
+TITLE_KEYS = ("docstitle", "shorttitle", "project", "pagetitle", "root_title",
+              "page_description", "author")
 
 
 def escape_titles(context: dict) -> None:
-    """The book's title in a page's template context as escaped HTML (markupsafe's
-    ``Markup``, which Jinja's ``|e`` does not escape a second time)."""
+    """The titles in a page's template context (:data:`TITLE_KEYS`) as escaped HTML
+    (markupsafe's ``Markup``, which Jinja's ``|e`` does not escape a second time)."""
     from markupsafe import escape
 
     for key in TITLE_KEYS:
