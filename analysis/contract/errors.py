@@ -18,7 +18,7 @@ from pathlib import Path
 from analysis.contract.escape import (TERMINAL_LIMIT, terminal_lines, terminal_text,
                                      unusual_characters)
 
-MESSAGE_LIMIT = 2_000
+MESSAGE_LIMIT = 1_000
 """Longest message of one problem, in characters, as a terminal shows it."""
 
 
