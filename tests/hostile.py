@@ -290,7 +290,7 @@ def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
             elif entry["page"] == "included_papers":
                 entry["title"] = take("pages.yml:included_papers.title", "jinja_exec")
             elif entry["page"] == "themes":
-                entry["title"] = take("pages.yml:themes.title", "script")
+                entry["title"] = take("pages.yml:themes.title", "img")
                 entry["parameters"]["country_group"] = [
                     take("pages.yml:themes.country_group", "raw_script")]
             elif entry["page"] == "quality":

@@ -323,3 +323,16 @@ def test_the_corpus_package_is_written_the_same_each_time(tmp_path):
     assert first.attacks == second.attacks and len(first.attacks) > 40
     names = {p.name: p.read_bytes() for p in first.data_dir.iterdir()}
     assert names == {p.name: p.read_bytes() for p in second.data_dir.iterdir()}
+
+
+def test_the_themes_get_their_titles_escaped():
+    from analysis.engine.site import escape_titles
+
+    context = {"docstitle": "Study <img src=x onerror=alert(1)>", "pagetitle": "a & b",
+               "root_title": "<b>", "title": "<em>rendered by Sphinx</em>"}
+    escape_titles(context)
+    assert str(context["docstitle"]) == "Study &lt;img src=x onerror=alert(1)&gt;"
+    assert str(context["pagetitle"]) == "a &amp; b" and str(context["root_title"]) == "&lt;b&gt;"
+    assert context["title"] == "<em>rendered by Sphinx</em>"  # HTML already
+    from markupsafe import escape
+    assert escape(context["docstitle"]) == context["docstitle"]  # |e does not escape twice

@@ -5,7 +5,8 @@ built once per run) is opened in Debian's headless Chromium, served over http as
 web host would, with ``alert``, ``confirm`` and ``prompt`` recorded instead of shown
 (installed before any script of the page runs). The page is left to load, every
 element then receives the events a reader's pointer and keyboard send (``mouseover``,
-``focus``, ``click`` on nothing that navigates), and no call may have been recorded.
+``focus``), and no call may have been recorded; the search page, asked for a title
+from the data, shows its results the same way.
 Uses the browser and the quiet server of tests/test_browser.py.
 """
 
@@ -17,7 +18,7 @@ import threading
 
 import pytest
 
-from tests.test_browser import _QuietHandler, new_driver
+from tests.test_browser import _QuietHandler, _settled, new_driver
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -71,6 +72,25 @@ def test_no_page_of_the_hostile_book_runs_a_script_of_its_data(hostile_book, hos
         if made:
             calls[page] = made
     assert calls == {}
+
+
+SEARCH_DONE = """
+const status = document.querySelector('#search-results .search-summary, #search-results p');
+return status ? status.textContent : '';
+"""
+
+
+def test_searching_for_a_title_of_the_data_runs_nothing(hostile_book, hostile_server,
+                                                        recording_browser):
+    """Sphinx writes a matching section's title into the results as HTML: a page title
+    from the pages file, searched for as a reader would type it."""
+    from urllib.parse import quote
+
+    title = " ".join(hostile_book.hostile.attacks["pages.yml:themes.title"].split())
+    recording_browser.get(f"{hostile_server}/search.html?q={quote(title)}")
+    summary = _settled(recording_browser, SEARCH_DONE, bool, timeout=60)
+    assert summary, "the search did not finish"
+    assert recording_browser.execute_script(POKE) == []
 
 
 def test_the_recorder_sees_a_script_that_runs(recording_browser, hostile_server):
