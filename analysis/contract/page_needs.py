@@ -159,7 +159,8 @@ def offered_by_files(descriptor: Mapping[str, Any], data_dir: Path | None = None
         offered.add(PUBLISHED)
     ratings = declared.get("casp_ratings")
     if data_dir is not None and ratings is not None:
-        labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")))
+        labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")),
+                                  Path(data_dir))
         if len(independent_labels(labels, read_study(dict(descriptor))[0].agreed_label)) >= 2:
             offered.add(INDEPENDENT_REVIEWERS)
     return offered
@@ -178,14 +179,15 @@ def offered_by_package(package: DataPackage) -> set[str]:
     return offered
 
 
-def _reviewer_labels(path: Path) -> set[str]:
+def _reviewer_labels(path: Path, data_dir: Path) -> set[str]:
     """The labels in a CSV's ``reviewer`` column (none when it cannot be read: validation
     then says what is wrong with the file)."""
     from analysis.contract.files import FileRefused, read_file_bytes
 
     try:
-        # As a file of the package is read: a regular file in its folder, bounded.
-        text = read_file_bytes(path, path.parent).decode("utf-8-sig")
+        # As a file of the package is read: a regular file in its folder, bounded (a
+        # declared path such as "../../etc/passwd" leads out of it and is not read).
+        text = read_file_bytes(path, data_dir).decode("utf-8-sig")
         rows = csv.DictReader(io.StringIO(text, newline=""))
         return {(row.get("reviewer") or "").strip() for row in rows} - {""}
     except (FileRefused, UnicodeDecodeError, csv.Error):
