@@ -24,7 +24,7 @@ import pytest
 
 from analysis import paths
 from analysis.__main__ import main
-from analysis.contract import files, reading
+from analysis.contract import reading
 from analysis.contract.escape import SPREADSHEET_TRIGGERS
 from analysis.engine import sitecheck
 from tests.book_diff import page_text
@@ -169,16 +169,16 @@ def test_a_socket_and_a_device_are_refused(capsys, data_copy, tmp_path):
     finally:
         server.close()
     assert code == 2 and "studies.csv: is a socket, not a file" in text
-    with pytest.raises(files.FileRefused, match="is a device, not a file"):
-        files.read_file_bytes(Path("/dev/zero"))
+    with pytest.raises(reading.FileRefused, match="is a device, not a file"):
+        reading.read_file_bytes(Path("/dev/zero"))
 
 
 def test_the_size_limit_is_stated_and_can_be_set(capsys, data_copy, monkeypatch):
-    monkeypatch.setenv(files.MAX_FILE_BYTES_ENV, "1000")
+    monkeypatch.setenv(reading.MAX_FILE_BYTES_ENV, "1000")
     code, text = _validate(capsys, data_copy)
     assert code == 2
-    assert "over the limit of 1,000 bytes" in text and files.MAX_FILE_BYTES_ENV in text
-    monkeypatch.setenv(files.MAX_FILE_BYTES_ENV, "lots")
+    assert "over the limit of 1,000 bytes" in text and reading.MAX_FILE_BYTES_ENV in text
+    monkeypatch.setenv(reading.MAX_FILE_BYTES_ENV, "lots")
     code, text = _validate(capsys, data_copy)
     assert code == 2 and "'lots' is not a size" in text
 

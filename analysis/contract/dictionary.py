@@ -251,7 +251,7 @@ def reading_rules() -> pd.DataFrame:
     One rule for every table, from the constants that :mod:`analysis.contract.reading`
     and :mod:`analysis.contract.validation` enforce.
     """
-    from analysis.contract import files, reading, validation
+    from analysis.contract import reading, validation
 
     rows = [
         ("accepted", "Line endings", "Windows (CRLF) or Unix (LF)."),
@@ -275,8 +275,8 @@ def reading_rules() -> pd.DataFrame:
          "Too large to be a count; words for infinity or a missing value are not numbers."),
         ("refused", f"A cell over {reading.MAX_CELL_CHARS:,} characters",
          "The book needs codes and short labels."),
-        ("refused", f"A file over {files.max_file_bytes(reading.MAX_FILE_BYTES):,} bytes",
-         f"The limit is set by the environment variable {files.MAX_FILE_BYTES_ENV}."),
+        ("refused", f"A file over {reading.max_file_bytes(reading.MAX_FILE_BYTES):,} bytes",
+         f"The limit is set by the environment variable {reading.MAX_FILE_BYTES_ENV}."),
         ("refused", "A link to a file outside the package folder, a device, a named pipe or "
          "a socket", "Only regular files inside the folder are read."),
         ("refused", "A control character in a cell or a text of datapackage.json (other than "

@@ -182,7 +182,7 @@ def offered_by_package(package: DataPackage) -> set[str]:
 def _reviewer_labels(path: Path, data_dir: Path) -> set[str]:
     """The labels in a CSV's ``reviewer`` column (none when it cannot be read: validation
     then says what is wrong with the file)."""
-    from analysis.contract.files import FileRefused, read_file_bytes
+    from analysis.contract.reading import FileRefused, read_file_bytes
 
     try:
         # As a file of the package is read: a regular file in its folder, bounded (a

@@ -15,9 +15,9 @@ line, column, what to do) or, when nothing can go wrong, into a warning:
 * a row with too many or too few cells is one error for the row;
 * cells longer than :data:`MAX_CELL_CHARS` and files larger than :data:`MAX_FILE_BYTES`
   (or the limit set by ``CEN_MAX_FILE_BYTES``) are refused;
-* only regular files inside the package folder are read (:func:`analysis.contract.files.
-  read_file_bytes`): a link out of the folder, a device, a named pipe or a socket is
-  refused, and no file is read beyond the size limit;
+* only regular files inside the package folder are read (:func:`read_file_bytes`): a
+  link out of the folder, a device, a named pipe or a socket is refused, and no file is
+  read beyond the size limit;
 * text must be text: a control character (other than tab and line break) in a cell or
   a JSON string is refused, as are unpaired surrogates (``"\ud800"``), duplicated keys,
   ``NaN`` and ``Infinity`` in JSON, and JSON or YAML nested deeper than
@@ -46,21 +46,145 @@ import codecs
 import csv
 import io
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from analysis.contract import files
 from analysis.contract.errors import InputError, Problem, quoted
 
 MAX_CELL_CHARS = 10_000
 """Longest cell accepted, in characters (a long free-text answer is about 2,000)."""
-MAX_FILE_BYTES = files.MAX_FILE_BYTES
-"""Largest file accepted, in bytes, unless ``CEN_MAX_FILE_BYTES`` says otherwise (a
+MAX_FILE_BYTES = 200_000_000
+"""Largest file read, in bytes, unless :data:`MAX_FILE_BYTES_ENV` says otherwise (a
 scale-100 package's largest file is under 10 MB)."""
+MAX_FILE_BYTES_ENV = "CEN_MAX_FILE_BYTES"
+"""Environment variable that sets another limit, in bytes, for every file read."""
+_KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+class FileRefused(InputError):
+    """A file that is not read: missing, not a regular file, outside its folder, too
+    large or unreadable. ``reason`` says why and what to do, without the file's name."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+def max_file_bytes(default: int = MAX_FILE_BYTES) -> int:
+    """The size limit in force: :data:`MAX_FILE_BYTES_ENV` when set, else ``default``."""
+    value = os.environ.get(MAX_FILE_BYTES_ENV)
+    if value is None:
+        return default
+    try:
+        limit = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise InputError(f"{MAX_FILE_BYTES_ENV}={quoted(value)} is not a size; write a whole "
+                         "number of bytes, such as 500000000")
+    return limit
+
+
+def read_file_bytes(path: Path, inside: Path | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a file that is a file: bounded, never following a link out of its folder.
+
+    A data package comes from someone else; its folder may hold a link to any file of
+    the machine (``framework.csv -> /etc/passwd``), a device that never ends
+    (``/dev/zero``), a named pipe that blocks the reader for ever, or a socket. Only a
+    regular file is read, opened without blocking and checked after opening; at most
+    ``limit + 1`` bytes are read, so that a file growing while it is read is caught too.
+
+    Parameters
+    ----------
+    path : Path
+    inside : Path, optional
+        The folder the file must be in, links resolved (a data package's folder).
+    limit : int, optional
+        Largest size in bytes; :func:`max_file_bytes` by default.
+
+    Raises
+    ------
+    FileRefused
+        With the reason and what to do.
+    """
+    limit = max_file_bytes() if limit is None else limit
+    path = Path(path)
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        raise FileRefused(path, "file not found") from None
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    if inside is not None:
+        target = path.resolve()
+        if not target.is_relative_to(Path(inside).resolve()):
+            raise FileRefused(path, f"is a link to {quoted(str(target))}, outside the package "
+                                    "folder; put a copy of the file itself in the folder")
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        raise FileRefused(path, "is a link to a file that does not exist") from None
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    refused = _not_a_file(before.st_mode)
+    if refused:
+        raise FileRefused(path, refused)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+                             | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    try:
+        opened = os.fstat(descriptor)
+        refused = _not_a_file(opened.st_mode)  # replaced between the two looks
+        if refused:
+            raise FileRefused(path, refused)
+        if opened.st_size > limit:
+            raise FileRefused(path, _too_big(opened.st_size, limit))
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefused(path, _too_big(size, limit, growing=True))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    finally:
+        os.close(descriptor)
+
+
+def _not_a_file(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file; put the file itself here"
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return f"is {kind}, not a file; put a regular file (a saved table) here"
+
+
+def _too_big(size: int, limit: int, growing: bool = False) -> str:
+    what = f"more than {limit:,}" if growing else f"{size:,}"
+    return (f"the file is {what} bytes, over the limit of {limit:,} bytes; check that it holds "
+            f"only the table the contract describes (the limit is set by "
+            f"{MAX_FILE_BYTES_ENV})")
+
+
+def _cannot_read(exc: OSError) -> str:
+    return (f"cannot be read ({exc.strerror or exc}); check that the file is readable by you "
+            "(permissions) and not open elsewhere")
+
+
 MAX_NESTING = 64
 """Deepest nesting of lists and objects read from JSON or YAML (the contract's files
 are at most six deep)."""
@@ -87,12 +211,12 @@ def read_bytes(path: Path, shown: str, inside: Path | None = None
     """The bytes of a file, or the one problem that stops it being read.
 
     ``inside`` is the folder the file must be in (the package's own folder, which is
-    the file's folder when not given); see :func:`analysis.contract.files.read_file_bytes`.
+    the file's folder when not given); see :func:`read_file_bytes`.
     """
     try:
-        limit = files.max_file_bytes(MAX_FILE_BYTES)
-        return files.read_file_bytes(path, inside or Path(path).parent, limit), None
-    except files.FileRefused as refused:
+        limit = max_file_bytes(MAX_FILE_BYTES)
+        return read_file_bytes(path, inside or Path(path).parent, limit), None
+    except FileRefused as refused:
         return None, Problem(shown, None, None, refused.reason)
     except InputError as exc:  # the limit itself is not a number
         return None, Problem(shown, None, None, str(exc))
@@ -260,7 +384,7 @@ class _YamlLoader(yaml.SafeLoader):
 def load_yaml(path: Path, shown: str | None = None) -> Any:
     """A YAML file of the book (``book/pages.yml``, a pages file, ``multiverse.yml``).
 
-    Read as a file is (:func:`analysis.contract.files.read_file_bytes`: a regular file,
+    Read as a file is (:func:`read_file_bytes`: a regular file,
     bounded), parsed with PyYAML's safe loader (no Python objects) without aliases,
     whose expansion can take minutes (a "billion laughs"), nested at most
     :data:`MAX_NESTING` deep, and with text only in its strings (:func:`not_text`).
@@ -272,8 +396,8 @@ def load_yaml(path: Path, shown: str | None = None) -> Any:
     """
     shown = shown or str(path)
     try:
-        data = files.read_file_bytes(path)
-    except files.FileRefused as refused:
+        data = read_file_bytes(path)
+    except FileRefused as refused:
         raise InputError(f"{shown}: {refused.reason}") from None
     try:
         text = data.decode("utf-8-sig")

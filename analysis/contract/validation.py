@@ -26,6 +26,7 @@ import pandas as pd
 from analysis import paths
 from analysis.contract import reading, rules
 from analysis.contract.errors import DataPackageError, Problem, ValidationReport, quoted
+from analysis.contract.escape import terminal_text
 from analysis.contract.files import fingerprint
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.study import iso_date
@@ -426,7 +427,7 @@ def _check_keys(raw: pd.DataFrame, res: dict[str, Any], report: ValidationReport
         first.setdefault(value, row)
     _add(report, file, raw.index[dup], key[-1],
          lambda r: f"the combination ({', '.join(key)}) = "
-                   f"({', '.join(map(quoted, raw.loc[r, key]))}) is already on row "
+                   f"({', '.join(map(terminal_text, raw.loc[r, key]))}) is already on row "
                    f"{first[tuple(raw.loc[r, key])]}; "
                    "each combination may appear once")
 

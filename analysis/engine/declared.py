@@ -24,7 +24,7 @@ def _path(value: Any) -> Path:
 
 def declared_files(parameters: dict[str, Any]) -> dict[str, str]:
     """SHA-256 of each declared file a page's parameters name (missing: 'missing')."""
-    from analysis.contract.files import FileRefused, read_file_bytes
+    from analysis.contract.reading import FileRefused, read_file_bytes
 
     hashes = {}
     for name in FILE_PARAMETERS:
