@@ -82,13 +82,13 @@ def _init(args: argparse.Namespace) -> int:
               "give a folder you may write to")
         return 2
     n = len(made.files)
-    print(f"wrote {made.descriptor} and {n} table{'s' if n != 1 else ''} with a header only:")
+    _say(f"wrote {made.descriptor} and {n} table{'s' if n != 1 else ''} with a header only:")
     width = max(len(path.name) for path in made.files)
     for table, path in zip(made.tables, made.files):
-        print(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
-    print("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
-          "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
-          f"      then run: python -m analysis validate {args.folder}")
+        _say(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
+    _say("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
+         "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
+         f"      then run: python -m analysis validate {args.folder}")
     return 0
 
 
