@@ -283,6 +283,7 @@ def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
                             encoding="utf-8")
 
     spec = yaml.safe_load(paths.PAGES.read_text(encoding="utf-8"))
+    spec["parts"][1]["caption"] = take("pages.yml:parts[1].caption", "img")
     for part in spec["parts"]:
         for entry in part["pages"]:
             if entry["page"] == "prisma":
