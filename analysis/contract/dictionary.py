@@ -283,10 +283,10 @@ def reading_rules() -> pd.DataFrame:
          "tabs and line breaks), or half of a surrogate pair",
          "Text is shown as text; the message shows the character escaped (\\x1b)."),
         ("refused", "In datapackage.json: a key given twice in one object, a number written "
-         f"as not-a-number or Infinity, lists and objects nested more than "
+         f"as a word (not-a-number, infinity), lists and objects nested more than "
          f"{reading.MAX_NESTING} deep",
-         "A JSON reader would silently keep the last of two keys; not-a-number and Infinity "
-         "are not JSON numbers."),
+         "A JSON reader would silently keep the last of two keys; such words are not JSON "
+         "numbers."),
         ("refused", "In pages.yml and multiverse.yml: YAML aliases (*name), nesting more than "
          f"{reading.MAX_NESTING} deep", "Write each value out where it is needed."),
         ("refused", "A table with a header but no rows", "The message names the pages that "
