@@ -25,6 +25,22 @@ from pathlib import Path
 from analysis import DEFAULT_SEED, __version__
 
 
+def _error(text: object) -> None:
+    """A message on standard error, inert: whatever it quotes from the input (a cell,
+    a title, a folder's name) shows its control and invisible characters escaped
+    (:func:`analysis.contract.errors.inert`) and cannot steer the terminal."""
+    from analysis.contract.errors import inert
+
+    print(inert(text), file=sys.stderr)
+
+
+def _say(text: object) -> None:
+    """A line of progress on standard output, inert as :func:`_error`."""
+    from analysis.contract.errors import inert
+
+    print(inert(text))
+
+
 def _chapters():
     """The chapters ``init`` offers, from the pages of the book and what they need."""
     from analysis.contract.starter import chapters
@@ -59,20 +75,20 @@ def _init(args: argparse.Namespace) -> int:
     try:
         made = start_package(args.folder, choose(args.chapters, _chapters()), force=args.force)
     except InputError as exc:
-        print(f"init: {exc}", file=sys.stderr)
+        _error(f"init: {exc}")
         return 2
     except OSError as exc:
-        print(f"init: cannot write {exc.filename or args.folder} ({exc.strerror or exc}); "
-              "give a folder you may write to", file=sys.stderr)
+        _error(f"init: cannot write {exc.filename or args.folder} ({exc.strerror or exc}); "
+              "give a folder you may write to")
         return 2
     n = len(made.files)
-    print(f"wrote {made.descriptor} and {n} table{'s' if n != 1 else ''} with a header only:")
+    _say(f"wrote {made.descriptor} and {n} table{'s' if n != 1 else ''} with a header only:")
     width = max(len(path.name) for path in made.files)
     for table, path in zip(made.tables, made.files):
-        print(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
-    print("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
-          "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
-          f"      then run: python -m analysis validate {args.folder}")
+        _say(f"  {path.name:<{width}}  for {', '.join(made.needed_by[table])}")
+    _say("next: describe your study in the \"study\" section of datapackage.json (its keys\n"
+         "      are in analysis/contract/study_schema.json), add your rows to each table,\n"
+         f"      then run: python -m analysis validate {args.folder}")
     return 0
 
 
@@ -80,7 +96,7 @@ def _validate(args: argparse.Namespace) -> int:
     from analysis.contract.validation import validate
 
     report = validate(args.data_dir)
-    print(report.format(), file=sys.stdout if report.ok else sys.stderr)
+    (_say if report.ok else _error)(report.format())
     if report.ok:
         _say_chapters(Path(args.data_dir))
     return 0 if report.ok else 2
@@ -88,29 +104,27 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _say_chapters(data_dir: Path) -> None:
     """Which chapters a book on this package will have, and which it leaves out."""
-    import json
-
+    from analysis.contract.reading import read_json
     from analysis.engine.pages import available_inputs, load_pages, select_pages
 
-    descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
-    selection = select_pages(load_pages(), available_inputs(descriptor, data_dir))
-    print(f"the book will have {len(selection.pages)} pages")
+    descriptor, _, _ = read_json(data_dir / "datapackage.json", "datapackage.json")
+    selection = select_pages(load_pages(), available_inputs(descriptor or {}, data_dir))
+    _say(f"the book will have {len(selection.pages)} pages")
     for item in selection.left_out:
-        print(f"  left out: {item.label} ({item.reason})")
+        _say(f"  left out: {item.label} ({item.reason})")
 
 
 def _synth(args: argparse.Namespace) -> int:
     from analysis.synth import generate
 
     if args.scale < 1:
-        print(f"synth: --scale must be a whole number of at least 1, not {args.scale}",
-              file=sys.stderr)
+        _error(f"synth: --scale must be a whole number of at least 1, not {args.scale}")
         return 2
     try:
         result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
     except OSError as exc:
-        print(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
-              "give --out a folder you may write to", file=sys.stderr)
+        _error(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
+              "give --out a folder you may write to")
         return 2
     print(f"wrote {len(result.files)} files to {result.out_dir} "
           f"(seed {result.seed}, scale {result.scale})")
@@ -129,20 +143,26 @@ def _build(args: argparse.Namespace) -> int:
               build_root=args.build_root, reuse_kernels=not args.fresh_kernels,
               plain=args.plain, **extra)
     except BuildError as exc:
-        print(f"build failed: {exc}", file=sys.stderr)
+        _error(f"build failed: {exc}")
         return 1
     except DataPackageError as exc:
-        print(exc.report.format(), file=sys.stderr)
-        print("The book was not rebuilt; the last good book is untouched.", file=sys.stderr)
+        _error(exc.report.format())
+        _error("The book was not rebuilt; the last good book is untouched.")
         return 2
     except InputError as exc:
-        print(f"build: {exc}", file=sys.stderr)
+        _error(f"build: {exc}")
         return 2
     except OSError as exc:  # a folder the build must write or a file it must read
+        from analysis.engine.errors import is_out_of_space, out_of_space
+
+        if is_out_of_space(exc):
+            _error(f"build: {out_of_space(exc.filename or 'the build folder')} The last good "
+                   "book is untouched.")
+            return 2
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"build: {where}{exc.strerror or exc}; check that the folder exists and that "
-              "you may write to it, or pass --build-root DIR. The last good book is "
-              "untouched.", file=sys.stderr)
+        _error(f"build: {where}{exc.strerror or exc}; check that the folder exists and that "
+               "you may write to it, or pass --build-root DIR. The last good book is "
+               "untouched.")
         return 2
     return 0
 
@@ -153,8 +173,8 @@ def _preview(args: argparse.Namespace) -> int:
     try:
         return preview(data_dir=args.data_dir, host=args.host, port=args.port)
     except OSError as exc:  # e.g. the port is taken
-        print(f"preview: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; "
-              "choose another with --port", file=sys.stderr)
+        _error(f"preview: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}; "
+              "choose another with --port")
         return 2
 
 
@@ -175,7 +195,7 @@ def _release(args: argparse.Namespace) -> int:
     try:
         made = release()
     except EditionError as exc:
-        print(f"release: {exc}", file=sys.stderr)
+        _error(f"release: {exc}")
         return 2
     print(f"released edition {made.version} (commit {made.commit}) in {made.folder}\n"
           f"  book.tar.gz sha256 {made.archive_sha256}")
@@ -188,9 +208,9 @@ def _diff(args: argparse.Namespace) -> int:
     try:
         result = diff(args.a, args.b)
     except EditionError as exc:
-        print(f"diff: {exc}", file=sys.stderr)
+        _error(f"diff: {exc}")
         return 2
-    print(result.format())
+    _say(result.format())
     return 0
 
 
@@ -202,7 +222,7 @@ def _multiverse(args: argparse.Namespace) -> int:
     from analysis.stats import multiverse, multiverse_dask, multiverse_themes
 
     if args.workers is not None and args.workers < 1:
-        print(f"multiverse: --workers must be at least 1, not {args.workers}", file=sys.stderr)
+        _error(f"multiverse: --workers must be at least 1, not {args.workers}")
         return 2
     try:
         choices = load_choices(args.choices)
@@ -221,16 +241,16 @@ def _multiverse(args: argparse.Namespace) -> int:
         theme_run = (multiverse_dask.evaluate_themes(package, choices, **where)
                      if choices.themes and in_book(package, "themes") else None)
     except DataPackageError as exc:
-        print(exc.report.format(), file=sys.stderr)
+        _error(exc.report.format())
         return 2
     except (ChoicesError, multiverse_dask.SchedulerError, ValueError) as exc:
-        print(f"multiverse: {exc}", file=sys.stderr)
+        _error(f"multiverse: {exc}")
         return 2
     out = args.out or multiverse_dask.cache_dir()
     csv, parquet = multiverse_dask.export(run.table, out, f"multiverse_{args.size}")
     where = ("read from the cache (same data, choices and code)" if run.where == "cache"
              else f"on {run.where}, {run.n_workers} worker(s), {run.n_tasks} task(s)")
-    print(f"{summary.n_specifications:,} specifications ({summary.n_pooled:,} pooled) "
+    _say(f"{summary.n_specifications:,} specifications ({summary.n_pooled:,} pooled) "
           f"{where}, {run.seconds:.1f} s\n"
           f"the {summary.outcome} is below {summary.threshold:g}% in "
           f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications; the main "
@@ -240,7 +260,7 @@ def _multiverse(args: argparse.Namespace) -> int:
     if theme_run is not None:
         robust = multiverse_themes.theme_robustness(theme_run.table)
         csv, parquet = multiverse_dask.export(theme_run.table, out, "multiverse_themes")
-        print(f"{theme_run.table['specification'].nunique():,} theme specifications; "
+        _say(f"{theme_run.table['specification'].nunique():,} theme specifications; "
               "supported in: " + "; ".join(f"{r.theme_id} {r.share_supported:.0f}%"
                                            for r in robust.itertuples())
               + f"\nwrote {csv} and {parquet}")
@@ -380,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("interrupted; the last good book is untouched", file=sys.stderr)
+        _error("interrupted; the last good book is untouched")
         return 130
     except BrokenPipeError:
         # The reader of the output went away (`... | head`): nothing is wrong with the

@@ -76,3 +76,48 @@ def declare_categories(data_dir: Path, table: str, column: str, labels: dict[str
     field["constraints"]["enum"] = list(labels)
     field["categoryLabels"] = dict(labels)
     path.write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+HOSTILE_ROOT = paths.build_dir() / "hostile"
+
+
+@pytest.fixture(scope="session")
+def hostile_book():
+    """The book of the hostile package (tests/hostile.py), built once per test run.
+
+    Built afresh (``force``) once per run, under ``_build/hostile/``: ``make test``
+    runs two processes (pytest-xdist), and the second finds the book of this run
+    there. The hostile files are written again each time (the same bytes), so that the
+    test sees what they hold.
+    """
+    import fcntl
+    import os
+    from dataclasses import dataclass
+
+    from analysis.engine.build import build
+    from tests.hostile import write_hostile
+
+    @dataclass
+    class HostileBook:
+        hostile: object
+        build_root: Path
+        html: Path
+        lines: list
+
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"process {os.getpid()}"
+    HOSTILE_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(HOSTILE_ROOT.parent / "hostile-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = HOSTILE_ROOT / "built-in-run"
+        lines = []
+        fresh = not (stamp.exists() and stamp.read_text() == run)
+        if fresh:
+            stamp.unlink(missing_ok=True)
+            shutil.rmtree(HOSTILE_ROOT / "markers", ignore_errors=True)
+        made = write_hostile(HOSTILE_ROOT / "input", HOSTILE_ROOT / "markers")
+        root = HOSTILE_ROOT / "root"
+        if fresh:
+            build(data_dir=made.data_dir, build_root=root, pages_file=made.pages_file,
+                  force=True, say=lines.append)
+            stamp.write_text(run)
+        return HostileBook(made, root, paths.html_dir(root), lines)

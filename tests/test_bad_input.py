@@ -61,17 +61,18 @@ def test_empty_participants_are_not_blamed_on_other_files(tmp_path, capsys):
 
 
 def test_a_file_that_cannot_be_read_is_a_message(tmp_path, capsys, monkeypatch):
+    import os
     from pathlib import Path
 
     folder = make(BROKEN[0], tmp_path)
-    original = Path.read_bytes
+    original = os.open
 
-    def refuse(self):
-        if self.name == "studies.csv":
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self)
+    def refuse(path, *args, **kwargs):  # as for a file the user may not read
+        if Path(path).name == "studies.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     code, text = run(capsys, "validate", str(folder))
     assert code == 2
     assert "studies.csv: cannot be read (Permission denied); check that the file" in text

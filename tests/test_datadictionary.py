@@ -9,6 +9,7 @@ from analysis.contract.package import contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.validation import load_package
 from tests.conftest import declare_categories
+from tests.myst_source import shown
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():
@@ -59,7 +60,8 @@ def test_reading_rules_state_the_limits_that_are_enforced():
     text = " ".join(rules["what"]) + " " + " ".join(rules["how"])
     assert f"{reading.MAX_CELL_CHARS:,} characters" in text
     assert f"{reading.MAX_FILE_BYTES:,} bytes" in text
-    assert set(rules.index) == {"accepted", "warning", "refused"}
+    assert set(rules.index) == {"accepted", "warning", "refused", "exported"}
+    assert "CEN_MAX_FILE_BYTES" in text and "never runs it as a formula" in text
 
 
 # ------------------------------------------------- one package's own tables and words
@@ -112,13 +114,13 @@ def test_a_method_fixes_its_categories_and_real_data_has_no_invented_code(metasy
 
 
 def test_the_study_section_in_words(metasynthesis, package):
-    words = dd.study_section(metasynthesis)
+    words = shown(dd.study_section(metasynthesis))
     assert "agreed answers under the reviewer label 'agreed'" in words
     assert "**Fieldwork**: none declared." in words and "**Setting**: none declared." in words
     assert "none declared, so the book has no reproduction report" in words
     for absent in ("ynthetic", "nvented", "England", "COVID"):
         assert absent not in words
-    bundled = dd.study_section(package)
+    bundled = shown(dd.study_section(package))
     assert "England; a region is called 'English region'" in bundled
     assert "Suspended for the COVID-19 pandemic from 2020-03-01 to 2020-07-14" in bundled
     assert "**Synthetic data**: yes" in bundled

@@ -28,6 +28,7 @@ from analysis.contract.study import read_study
 from analysis.contract.validation import load_package
 from analysis.stats import hartung_knapp, multiverse
 from analysis.stats.prevalence import FreemanTukeyWarning
+from tests.myst_source import shown
 
 matplotlib.use("Agg")
 
@@ -56,14 +57,14 @@ def _with(package: DataPackage, studies: pd.DataFrame, published=None) -> DataPa
 
 def _words(ctx) -> str:
     """Every generated sentence and table cell of the page, as one string."""
-    shown = [getattr(prevalence_page, name)(ctx) for name in PARAGRAPHS]
+    displayed = [getattr(prevalence_page, name)(ctx) for name in PARAGRAPHS]
     frames = [prevalence_page.subgroup_view(ctx.by_setting),
               prevalence_page.subgroup_view(ctx.by_income), ctx.sensitivity,
               prevalence_page.comparison_view(ctx.comparison)]
     if ctx.regression is not None:
         frames.append(prevalence_page.regression_view(ctx.regression))
     cells = " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
-    return " ".join([m.data for m in shown if m is not None] + [cells,
+    return " ".join([shown(m) for m in displayed if m is not None] + [cells,
                     prevalence_page.forest_note(ctx)])
 
 
@@ -87,7 +88,7 @@ def _hartung_knapp(package, ctx):
 def test_the_fixture_speaks_in_its_own_vocabulary(fixture_package):
     ctx = prevalence_page.prevalence_context(fixture_package)
     assert ctx.main_setting == "inpatient"  # four studies, tied with prison, listed first
-    text = prevalence_page.pooled_markdown(ctx).data
+    text = shown(prevalence_page.pooled_markdown(ctx))
     for line in ("- **Psychiatric inpatients** (4 studies): ",
                  "- **People in prison** (4 studies): ",
                  "- **Forensic outpatients** (1 study): ",
@@ -114,27 +115,27 @@ def test_one_study(fixture_package):
     package = _with(fixture_package, one)
     ctx = prevalence_page.prevalence_context(package)
     assert ctx.main_setting == "forensic_outpatient" and ctx.headline.k_studies == 1
-    heterogeneity = prevalence_page.heterogeneity_markdown(ctx).data
+    heterogeneity = shown(prevalence_page.heterogeneity_markdown(ctx))
     assert heterogeneity.startswith("The setting *Forensic outpatients* has a single study, "
                                     "so there is no between-study variance to estimate: no "
                                     "tau², I², Q or prediction interval.")
-    subgroups = prevalence_page.subgroups_markdown(ctx).data
+    subgroups = shown(prevalence_page.subgroups_markdown(ctx))
     assert "Every study sampled one setting, *Forensic outpatients*, so there is no test" \
         in subgroups
     assert "all from one income group (*High income*)" in subgroups
     assert "a subgroup of one study is shown as that study alone" in subgroups
     assert ctx.regression is None and prevalence_page.regression_table(ctx) is None
-    assert prevalence_page.regression_markdown(ctx).data == (
+    assert shown(prevalence_page.regression_markdown(ctx)) == (
         "A meta-regression on case-finding design cannot be fitted to the single study of "
         "the setting *Forensic outpatients*: a single study has no other to be compared "
         "with.")
-    assert prevalence_page.sensitivity_markdown(ctx).data.startswith(
+    assert shown(prevalence_page.sensitivity_markdown(ctx)).startswith(
         "The single study of the setting *Forensic outpatients* under every scale")
-    assert "the setting with the most" not in prevalence_page.pooled_markdown(ctx).data
+    assert "the setting with the most" not in shown(prevalence_page.pooled_markdown(ctx))
     assert prevalence_page.forest_note(ctx) == "The last rows pool every study together."
     table = _hartung_knapp(package, ctx)
     assert table.empty and hartung_knapp_table(table) is None
-    assert hartung_knapp_markdown(table, prevalence_page.single_study_settings(ctx)).data \
+    assert shown(hartung_knapp_markdown(table, prevalence_page.single_study_settings(ctx))) \
         .startswith("No setting has two or more studies")
     glued = prevalence_page.glue_values(ctx)
     assert all(isinstance(v, str) or np.isfinite(v) for v in glued.values())
@@ -149,14 +150,14 @@ def test_two_settings_and_two_studies_in_the_main_one(fixture_package):
     ctx = prevalence_page.prevalence_context(package)
     assert list(ctx.by_setting.pooled) == ["inpatient", "prison"]
     assert ctx.by_setting.df_between == 1
-    heterogeneity = prevalence_page.heterogeneity_markdown(ctx).data
+    heterogeneity = shown(prevalence_page.heterogeneity_markdown(ctx))
     assert "Q = " in heterogeneity and "on 1 degree of freedom" in heterogeneity
     assert "With two studies there is no prediction interval" in heterogeneity
-    assert prevalence_page.subgroups_markdown(ctx).data.startswith(
+    assert shown(prevalence_page.subgroups_markdown(ctx)).startswith(
         "The settings differ ")
-    assert "(test for subgroup differences Q = " in prevalence_page.subgroups_markdown(ctx).data
-    words = hartung_knapp_markdown(_hartung_knapp(package, ctx),
-                                   prevalence_page.single_study_settings(ctx)).data
+    assert "(test for subgroup differences Q = " in shown(prevalence_page.subgroups_markdown(ctx))
+    words = shown(hartung_knapp_markdown(_hartung_knapp(package, ctx),
+                                         prevalence_page.single_study_settings(ctx)))
     assert "the usual interval for Psychiatric inpatients (ratio of the two widths" in words
     assert "People in prison has a single study" in words
     # Two designs among two studies: a model with two coefficients needs three.
@@ -189,7 +190,7 @@ def test_a_declared_figure_is_compared_with_the_studies_it_names(fixture_package
     assert ctx.comparison["population"].tolist() == ["People in prison",
                                                      "Secure hospital patients, high income"]
     assert ctx.comparison["k"].tolist() == [4, 0]
-    text = prevalence_page.comparison_markdown(ctx).data
+    text = shown(prevalence_page.comparison_markdown(ctx))
     assert text.startswith("The data package declares 2 published prevalence figures, each "
                            "naming the studies it compares with, from 2 sources: Survey et "
                            "al. 2019, Journal of Custody 3:1-9; Review 2015, Secure Care 1:2.")
@@ -222,11 +223,11 @@ def test_a_bad_compare_entry_is_named(compare, message):
 
 
 def test_cite_source_links_only_a_single_matching_work():
-    assert prevalence_page.cite_source("Winsper et al. 2020, Br J Psychiatry 216(2):69-78") \
-        == "{cite:t}`winsper2020prevalence`, Br J Psychiatry 216(2):69-78"
-    assert prevalence_page.cite_source("Fixture and Package 2024, nowhere") == \
+    assert shown(prevalence_page.cite_source("Winsper et al. 2020, Br J Psychiatry 216(2):69-78")
+                 ) == "{cite:t}`winsper2020prevalence`, Br J Psychiatry 216(2):69-78"
+    assert shown(prevalence_page.cite_source("Fixture and Package 2024, nowhere")) == \
         "Fixture and Package 2024, nowhere"
-    assert prevalence_page.cite_source("no year here") == "no year here"
+    assert shown(prevalence_page.cite_source("no year here")) == "no year here"
 
 
 def test_the_multiverse_takes_the_largest_setting_of_any_package(fixture_package):

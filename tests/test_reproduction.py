@@ -7,6 +7,7 @@ import dataclasses
 from analysis.chapters import reproduction
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
+from tests.myst_source import shown
 
 
 def test_bundled_data_reproduce_every_published_figure(package):
@@ -53,18 +54,18 @@ def test_a_figure_whose_tables_are_absent_is_not_computable(package):
     summary = reproduction.summarise_reproduction(table)
     assert summary.n_not_computable == int((table["status"] == reproduction.NOT_COMPUTABLE).sum())
     assert summary.n_checked == summary.n_reproduced + summary.n_differs
-    words = reproduction.summary_paragraph(summary).data
+    words = shown(reproduction.summary_paragraph(summary))
     assert f"{summary.n_not_computable} figures are not computable from this package" in words
     # no pooled estimate is checked, so no note on calibrated synthetic studies
     assert reproduction.estimate_note(_without(package, "prevalence_studies"), table) is None
 
 
 def test_the_page_names_the_packages_reports_and_says_synthetic_only_when_it_is(package):
-    text = reproduction.introduction(package).data
+    text = shown(reproduction.introduction(package))
     assert "from Troup et al. 2020 and Trevillion et al. 2022" in text
     assert "On synthetic data" in text
     real = dataclasses.replace(package, descriptor={**package.descriptor, "synthetic": False})
-    assert "synthetic" not in reproduction.introduction(real).data
+    assert "synthetic" not in shown(reproduction.introduction(real))
     assert reproduction.estimate_note(real, reproduction.reproduction_table(package)) is None
 
 
@@ -72,7 +73,7 @@ def test_summary_reads_right_for_one_figure():
     one = reproduction.ReproductionSummary(n_checked=1, n_reproduced=1, n_differs=0,
                                            n_context=1, n_not_computable=1,
                                            differing="none")
-    assert reproduction.summary_paragraph(one).data == (
+    assert shown(reproduction.summary_paragraph(one)) == (
         "Of 1 published figure that the data can check, 1 is reproduced and 0 differ. "
         "1 more figure is cited as context only. 1 figure is not computable from this "
         "package: the tables it needs are not in it.")

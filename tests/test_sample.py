@@ -9,6 +9,7 @@ import pytest
 
 from analysis.stats import sample
 from analysis.contract.package import DataPackage
+from tests.myst_source import shown
 
 FIELDWORK = {"start": "2019-07-01", "end": "2020-10-31",
              "suspension_start": "2020-03-01", "suspension_end": "2020-07-14"}
@@ -133,7 +134,7 @@ def test_sentences_without_a_declared_setting_name_no_country(tiny):
 
     bare = _with_study(tiny, {})
     s = sample.summarise_interview_sample(bare)
-    text = page.interview_sample_text(bare, s)
+    text = shown(page.interview_sample_text(bare, s))
     assert text.startswith("The interview study spoke with 5 adults.")
     assert "By gender: female (3), male (1) and non-binary (1)." in text
     assert "2 participants (40.0%) were from minority ethnic backgrounds." in text
@@ -159,7 +160,7 @@ def test_sentences_follow_the_declared_setting_and_suspension(tiny):
                       "suspensions": [{"label": "a flood", "start": "2020-03-01",
                                        "end": "2020-07-14", "modes_after": ["video_call"]}]}})
     s = sample.summarise_interview_sample(declared)
-    text = page.interview_sample_text(declared, s)
+    text = shown(page.interview_sample_text(declared, s))
     assert "spoke with 5 adults living in Wales." in text
     assert "They lived in 3 health boards; health boards with nobody sampled:" in text
     assert "Health board" in set(sample.interview_sample_table(declared)["characteristic"])
@@ -175,7 +176,7 @@ def test_sentences_follow_the_declared_setting_and_suspension(tiny):
 def test_included_papers_sentence(tiny):
     from analysis.chapters import sample as page
 
-    text = page.included_papers_text(tiny, sample.summarise_included_papers(tiny))
+    text = shown(page.included_papers_text(tiny, sample.summarise_included_papers(tiny)))
     assert text == ("The meta-synthesis included 4 papers reporting 3 distinct studies (1 "
                     "study was reported in more than one paper), published from 2004 to 2019, "
                     "in 2 countries, most often UK (3 papers). Together they heard from 42 "
@@ -196,6 +197,6 @@ def test_one_paper_reads_in_the_singular(tiny):
     from analysis.chapters import sample as page
 
     one = DataPackage(tiny.data_dir, {}, {"studies": tiny["studies"].iloc[[2]]})
-    text = page.included_papers_text(one, sample.summarise_included_papers(one))
+    text = shown(page.included_papers_text(one, sample.summarise_included_papers(one)))
     assert text == ("The meta-synthesis included 1 paper reporting 1 distinct study, published "
                     "in 2016, all in one country (Australia). It heard from 5 participants.")

@@ -8,6 +8,7 @@ import pytest
 
 from analysis.stats import saturation
 from analysis.contract.validation import load_package
+from tests.myst_source import shown
 
 
 def incidence_from(codes_by_interview: list[list[str]]) -> saturation.CodeIncidence:
@@ -170,8 +171,8 @@ def test_the_page_says_when_saturation_was_not_reached():
 
     never = saturation.assess(incidence_from([codes(i * 3 + 1, i * 3 + 4) for i in range(8)]))
     reached = saturation.assess(incidence_from(KNOWN))
-    assert page.reached_words(never) == "was **not reached within 8 interviews**"
-    assert page.reached_words(reached) == f"was reached at **{reached.saturation_text}**"
+    assert shown(page.reached_words(never)) == "was **not reached within 8 interviews**"
+    assert shown(page.reached_words(reached)) == f"was reached at **{reached.saturation_text}**"
     orders = saturation.order_sensitivity(incidence_from([codes(i * 3 + 1, i * 3 + 4)
                                                           for i in range(8)]),
                                           n_orders=20, seed=1, observed=never)

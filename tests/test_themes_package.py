@@ -15,6 +15,7 @@ from analysis.chapters import themes as themes_page
 from analysis.contract.validation import load_package
 from analysis.stats import quality, themes
 from tests.conftest import METASYNTHESIS_ONLY as FIXTURE, declare_categories
+from tests.myst_source import shown
 
 def test_bands_come_from_the_packages_agreed_answers(metasynthesis):
     bands = themes.paper_bands(metasynthesis)
@@ -29,7 +30,7 @@ def test_five_themes_and_their_support(metasynthesis):
     summary = themes.summarise_support(support)
     assert (summary.n_papers, summary.n_themes) == (47, 5)
     assert summary.n_studies == metasynthesis["studies"]["study_group"].nunique()
-    text = themes_page.support_paragraph(summary).data
+    text = shown(themes_page.support_paragraph(summary))
     assert "The synthesis has 5 themes and 15 sub-themes" in text
     assert "with 1 paper from 1 study" in text  # T4.4, found in one paper only
 
@@ -47,7 +48,7 @@ def test_paragraphs_read_right_for_one_theme_and_one_paper_left_out(package):
     support = themes.ThemeSupport.from_package(package)
     summary = dataclasses.replace(themes.summarise_support(support), n_themes=1,
                                   n_subthemes=1, n_subthemes_unsupported=1)
-    text = themes_page.support_paragraph(summary).data
+    text = shown(themes_page.support_paragraph(summary))
     assert "The synthesis has 1 theme and 1 sub-theme" in text
     assert "Its one theme, *" in text and "least widely" not in text
     assert "1 sub-theme has no supporting paper" in text
@@ -61,17 +62,17 @@ def test_paragraphs_read_right_for_one_theme_and_one_paper_left_out(package):
 
 
 def test_the_introduction_names_the_review_the_package_declares(package, metasynthesis):
-    bundled = themes_page.introduction(package).data
+    bundled = shown(themes_page.introduction(package))
     assert "{cite:p}`troup2020clinician`" in bundled  # in the bibliography: cited
     assert "[sub-themes of the interviews](interview_subthemes)" in bundled
-    own = themes_page.introduction(metasynthesis).data
+    own = shown(themes_page.introduction(metasynthesis))
     assert "for the meta-synthesis of family carers' experiences (Fixture review 2024)" in own
     assert "interview" not in own  # no interview study, no page to send the reader to
     assert "clinician" not in own.lower()
 
 
 def test_invented_names_are_mentioned_for_synthetic_data_only(package, metasynthesis):
-    assert "invented for the synthetic data" in themes_page.coding_note(package).data
+    assert "invented for the synthetic data" in shown(themes_page.coding_note(package))
     assert themes_page.coding_note(metasynthesis) is None
     assert themes_page.appraisal_words(metasynthesis).agreed_label == "agreed"
 

@@ -10,19 +10,22 @@ its sentence for the book it is in. A build from another pages file names it in
 
 from __future__ import annotations
 
+from analysis.contract.escape import Myst, myst_name, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.page_needs import PAGES_FILE_ENV, PUBLISHED, in_book
 
 __all__ = ["PAGES_FILE_ENV", "PUBLISHED", "glue_links", "in_book", "link"]
 
 
-def link(package: DataPackage, page: str, text: str) -> str:
+def link(package: DataPackage, page: str, text: str) -> Myst:
     """MyST for a link to ``page`` when the book has it, else the words alone."""
-    return f"[{text}]({page})" if in_book(package, page) else text
+    if in_book(package, page):
+        return Myst("[{}]({})").format(text, myst_name(page))
+    return myst_text(text)
 
 
 def glue_links(package: DataPackage, links: dict[str, tuple[str, str]],
-               sentences: dict[str, tuple[str, str]] | None = None) -> None:
+               sentences: dict[str, tuple[str, Myst]] | None = None) -> None:
     """Glue links (``link_<name>``) and sentences that point at other pages.
 
     Parameters
@@ -34,11 +37,12 @@ def glue_links(package: DataPackage, links: dict[str, tuple[str, str]],
         name -> (page, sentence): the sentence (MyST) when the book has the page,
         nothing otherwise, for a sentence that would send the reader nowhere.
     """
-    from IPython.display import Markdown
     from myst_nb import glue
 
+    from analysis.chapters.words import markdown
+
     for name, (page, words) in links.items():
-        glue(f"link_{name}", Markdown(link(package, page, words)), display=False)
+        glue(f"link_{name}", markdown(link(package, page, words), empty=False), display=False)
     for name, (page, sentence) in (sentences or {}).items():
-        glue(f"sentence_{name}", Markdown(sentence if in_book(package, page) else ""),
-             display=False)
+        glue(f"sentence_{name}", markdown(sentence if in_book(package, page) else Myst(""),
+                                          empty=False), display=False)

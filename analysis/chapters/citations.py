@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from analysis import paths
+from analysis.contract.escape import Myst, myst_role
 from analysis.contract.package import DataPackage
 from analysis.contract.study import Report
 
@@ -30,14 +31,17 @@ def bibliography_keys(path: Path = BIBLIOGRAPHY) -> frozenset[str]:
                                 flags=re.M))
 
 
-def cite(report: Report) -> str:
+def cite(report: Report) -> Myst:
     """MyST for a bracketed reference to a report: a citation, or its short form."""
     if report.id in bibliography_keys():
-        return f"{{cite:p}}`{report.id}`"
-    return f"({report.short})"
+        try:
+            return myst_role("cite:p", report.id)
+        except ValueError:  # a key MyST could not take as written: named instead
+            pass
+    return Myst("({})").format(report.short)
 
 
-def review_name(package: DataPackage, review: str) -> str:
+def review_name(package: DataPackage, review: str) -> Myst | str:
     """'the meta-synthesis of clinicians' perspectives ... {cite:p}`key`', or plain words.
 
     The report's own ``what`` (its article dropped) when it declares one, then the
@@ -48,4 +52,4 @@ def review_name(package: DataPackage, review: str) -> str:
     if report is None:
         return plain
     what = re.sub(r"^(a|an|the)\s+", "", report.what.strip(), flags=re.I)
-    return f"{'the ' + what if what else plain} {cite(report)}"
+    return Myst("{} {}").format("the " + what if what else plain, cite(report))

@@ -6,6 +6,8 @@ word joiner (U+2060) that keeps the range on one line, ``14 (93%)``, ``0.39 to 1
 read, not analysed. :func:`machine_readable` turns every column whose cells all have
 one of these shapes into plain numbers, one quantity a column (estimate, lower and upper
 bound in their own columns), and cleans the text of every other cell.
+:func:`inert` then makes every text cell, header and row label one that a spreadsheet
+shows as text and never runs as a formula.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+
+from analysis.contract.escape import spreadsheet_cell
 
 # Characters that only steer line breaking or spacing on the page.
 _INVISIBLE = {"\u2060": "", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2003": " "}
@@ -114,4 +118,32 @@ def machine_readable(table: pd.DataFrame) -> pd.DataFrame:
         out.index = table.index.map(clean_text) if textual else table.index
     out.index.names = [clean_text(n) if isinstance(n, str) else n for n in table.index.names]
     out.columns = [clean_text(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def inert(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell, column name and row label safe to open in a
+    spreadsheet: text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading apostrophe, so that Excel, LibreOffice and Google Sheets show
+    it and never run it as a formula (OWASP's rule against CSV injection,
+    :func:`analysis.contract.escape.spreadsheet_cell`). Numbers, and text that is a
+    plain number, stay as they are.
+    """
+    def labels(index: pd.Index) -> pd.Index:
+        keys = list(index)
+        safe = [tuple(map(spreadsheet_cell, key)) if isinstance(key, tuple)
+                else spreadsheet_cell(key) for key in keys]
+        if safe != keys:  # only an index with such text changes (and becomes text)
+            index = (pd.MultiIndex.from_tuples(safe, names=index.names)
+                     if isinstance(index, pd.MultiIndex) else pd.Index(safe, dtype=object,
+                                                                       name=index.name))
+        return index.set_names([spreadsheet_cell(n) for n in index.names])
+
+    out = table.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out.isetitem(i, column.map(spreadsheet_cell).astype(object))
+    out.columns = labels(out.columns)
+    out.index = labels(out.index)
     return out

@@ -8,7 +8,9 @@ notebook's Markdown cells cannot follow that.
 from __future__ import annotations
 
 from analysis.chapters.page import show_text_table
+from analysis.chapters.words import markdown
 from analysis.contract import dictionary
+from analysis.contract.escape import Myst, myst_name, myst_paragraphs
 from analysis.contract.package import DataPackage, contract_resources
 
 
@@ -18,25 +20,20 @@ def _display(*objects) -> None:
     display(*objects)
 
 
-def _markdown(text: str):
-    from IPython.display import Markdown
-
-    return Markdown(text)
-
-
 def show_invented(package: DataPackage) -> None:
     """What a synthetic package declares as invented; nothing for a package of real data."""
     if not package.synthetic:
         return
-    _display(_markdown(f"Synthetic: {dictionary.package_statement(package).synthetic}. "
-                       "Everything listed below was invented for the synthetic data:"),
+    _display(markdown(Myst("Synthetic: {}. Everything listed below was invented for the "
+                           "synthetic data:").format(
+                               dictionary.package_statement(package).synthetic)),
              show_text_table(dictionary.invented_table(package),
                              caption="Invented for the synthetic data"))
 
 
 def show_study(package: DataPackage):
     """The package's study section, in words."""
-    return _markdown(dictionary.study_section(package))
+    return markdown(dictionary.study_section(package), empty=False)
 
 
 def show_tables(package: DataPackage) -> None:
@@ -46,8 +43,9 @@ def show_tables(package: DataPackage) -> None:
             continue
         file = res["path"]
         # a colon fence: a backtick fence's opening line may not hold a backtick
-        _display(_markdown(f":::{{rubric}} `{file}`\n:::\n\n"
-                           f"{dictionary.table_description(package, name)}"),
+        described = myst_paragraphs(dictionary.table_description(package, name))
+        _display(markdown(Myst(":::{{rubric}} `{}`\n:::\n\n{}").format(myst_name(file),
+                                                                          described)),
                  show_text_table(dictionary.fields_table(name, package),
                                  caption=f"Columns of {file}"))
         categories = dictionary.vocabulary_table(package, name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.chapters.words import count_words
+from analysis.contract.escape import Myst, myst_code_block
 from analysis.contract.package import DataPackage, category_labels
 from analysis.stats import prevalence, quality, saturation, themes
 
@@ -378,14 +379,15 @@ PAGE_LINKS = {
     "method_counting_themes": ({"prisma": ("prisma", "PRISMA"),
                                 "cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
     "method_cerqual": ({"casp": ("method_casp", "CASP appraisal")},
-                       {"applied": ("quality", "The [quality bands](quality) page applies "
-                                               "it, in its last section.")}),
+                       {"applied": ("quality", Myst("The [quality bands](quality) page "
+                                                    "applies it, in its last section."))}),
     # the appraisal page reports the reviewers' agreement; a single-rater book has none
     "method_casp": ({}, {
-        "applied": ("appraisal", "The [appraisal](appraisal) page applies it."),
-        "agreement": ("appraisal", "The [appraisal](appraisal) page reports how far this "
-                                   "book's reviewers agreed, and gives the kappa an interval "
-                                   "that resamples whole papers, beside the classical one.")}),
+        "applied": ("appraisal", Myst("The [appraisal](appraisal) page applies it.")),
+        "agreement": ("appraisal", Myst("The [appraisal](appraisal) page reports how far "
+                                        "this book's reviewers agreed, and gives the kappa an "
+                                        "interval that resamples whole papers, beside the "
+                                        "classical one."))}),
 }
 
 
@@ -407,10 +409,10 @@ def exercise_code(page: str, data_dir: str):
     data_dir : str
         The data package as the page's parameters show it (``data_synthetic`` or a path).
     """
-    from IPython.display import Markdown
+    from analysis.chapters.words import markdown
 
     code = EXERCISE_CODE[page].format(data_dir=json.dumps(str(data_dir)))
-    return Markdown(f"```python\n{code}\n```")
+    return markdown(myst_code_block(code, "python"))
 
 
 __all__ = ["EXERCISES", "EXERCISE_CODE", "PAGE_LINKS", "answers", "exercise_code",

@@ -10,71 +10,71 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from analysis.chapters.words import markdown
+from analysis.contract.escape import Myst, myst_paragraphs
 from analysis.contract.package import DataPackage
 
 REVIEW_WORDS = {"meta_synthesis": "a meta-synthesis", "interview_study": "an interview study",
                 "prevalence": "a prevalence meta-analysis"}
 
 
-def study_markdown(package: DataPackage) -> str:
+def study_markdown(package: DataPackage) -> Myst:
     """The study in the package's own words: title, description and the reports it uses."""
     study = package.study
     lines = []
     if study.title:
-        lines.append(f"**{study.title}**")
-        lines.append("")
+        lines.append(Myst("**{}**").format(study.title))
+        lines.append(Myst(""))
     if study.description:
-        lines += [study.description, ""]
+        lines += [myst_paragraphs(study.description), Myst("")]
     if study.reports:
-        lines.append("The data package re-analyses "
+        lines.append(Myst("The data package re-analyses ")
                      + ("this report:" if len(study.reports) == 1 else "these reports:"))
-        lines.append("")
+        lines.append(Myst(""))
         for report in study.reports:
             what = report.what or REVIEW_WORDS.get(report.review, report.review)
-            lines.append(f"- **{report.short}**, {what}. {report.citation}")
+            lines.append(Myst("- **{}**, {}. {}").format(report.short, what, report.citation))
     else:
-        lines.append("The data package names no published report; its study section can "
-                     "list them (see the [Data dictionary](data_dictionary)).")
-    return "\n".join(lines)
+        lines.append(Myst("The data package names no published report; its study section "
+                          "can list them (see the [Data dictionary](data_dictionary))."))
+    return Myst("\n").join(lines)
 
 
-def synthetic_markdown(package: DataPackage) -> str:
+def synthetic_markdown(package: DataPackage) -> Myst:
     """The warning that the rows are invented, with what was invented; empty for real data."""
     if not package.synthetic:
-        return ""
+        return Myst("")
     invented = [str(item) for item in package.descriptor.get("invented", [])]
-    text = ["```{admonition} The data are synthetic", ":class: warning",
-            "The rows of this data package are invented. A banner on every page says so, "
-            "and the footer of every page names the edition, the git commit and a "
-            "fingerprint of the data."]
+    text = [Myst("```{admonition} The data are synthetic"), Myst(":class: warning"),
+            Myst("The rows of this data package are invented. A banner on every page says "
+                 "so, and the footer of every page names the edition, the git commit and a "
+                 "fingerprint of the data.")]
     if invented:
-        text += ["", "What the package declares as invented:", ""]
-        text += [f"- {item}" for item in invented]
-    text.append("```")
-    return "\n".join(text)
+        text += [Myst(""), Myst("What the package declares as invented:"), Myst("")]
+        text += [Myst("- {}").format(item) for item in invented]
+    text.append(Myst("```"))
+    return Myst("\n").join(text)
 
 
-def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> str:
+def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> Myst:
     """The chapters the build left out and why: "left out: Prevalence context, no ...".
 
     Empty when every chapter was built.
     """
     items = list(left_out)
     if not items:
-        return ""
+        return Myst("")
     one = len(items) == 1
-    lines = ["```{admonition} Chapters left out", ":class: note",
-             "The data package does not hold what "
-             + ("this chapter shows" if one else "these chapters show")
-             + ", so the book leaves " + ("it" if one else "them") + " out:", ""]
-    lines += [f"- left out: {item['title']}, {item['reason']}" for item in items]
-    lines.append("```")
-    return "\n".join(lines)
+    lines = [Myst("```{admonition} Chapters left out"), Myst(":class: note"),
+             Myst("The data package does not hold what {}, so the book leaves {} out:").format(
+                 "this chapter shows" if one else "these chapters show", "it" if one else "them"),
+             Myst("")]
+    lines += [Myst("- left out: {}, {}").format(item["title"], item["reason"]) for item in items]
+    lines.append(Myst("```"))
+    return Myst("\n").join(lines)
 
 
 def landing_markdown(package: DataPackage, left_out: Iterable[Mapping[str, str]] = ()):
     """The landing page's data-dependent part as displayable Markdown."""
-    from IPython.display import Markdown
-
     parts = [study_markdown(package), synthetic_markdown(package), left_out_markdown(left_out)]
-    return Markdown("\n\n".join(part for part in parts if part))
+    return markdown(Myst("\n\n").join(part for part in parts if part), empty=False)

@@ -17,7 +17,8 @@ from html import escape
 import pandas as pd
 
 from analysis import paths
-from analysis.chapters.csv import is_numeric, machine_readable
+from analysis.chapters.csv import inert, is_numeric, machine_readable
+from analysis.contract.escape import html_text
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
 from analysis.paths import TABLES_DIR_ENV
@@ -54,16 +55,26 @@ def start_page(**parameters: Any) -> Page:
     **parameters
         The notebook's parameters, ``data_dir`` among them.
     """
+    import warnings
+
     from IPython.display import display
 
     # A table's text is never cut ("heterosexual, gay_or_lesbian, bisexual, other,...").
     pd.set_option("display.max_colwidth", None)
+    # A warning a page shows names no file of the machine the book was built on.
+    warnings.formatwarning = warning_text
     data_dir = paths.resolve_data_dir(parameters.get("data_dir"))
     page = Page(load_package(data_dir), dict(parameters))
     page.parameters["data_dir"] = (data_dir.name if data_dir == paths.DATA_SYNTHETIC
                                    else str(data_dir))
     display(show_text_table(page.parameters_table(), caption="Parameters of this page"))
     return page
+
+
+def warning_text(message, category, filename, lineno, line=None) -> str:
+    """A warning as a page prints it: its kind and message, without the path and line
+    of the code that raised it (a folder of the build machine)."""
+    return f"{category.__name__}: {message}\n"
 
 
 def table_slug(caption: str | None, table: pd.DataFrame) -> str:
@@ -77,7 +88,8 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``).
 
     The CSV holds plain numbers (:func:`analysis.chapters.csv.machine_readable`), not
-    the page's formatted text.
+    the page's formatted text, and no cell a spreadsheet would run as a formula
+    (:func:`analysis.chapters.csv.inert`).
     """
     folder = os.environ.get(TABLES_DIR_ENV)
     if not folder:
@@ -89,8 +101,8 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     while path.exists():  # two tables with one caption on a page keep both
         path = out / f"{table_slug(caption, table)}_{n}.csv"
         n += 1
-    machine_readable(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
-                                   lineterminator="\n")
+    inert(machine_readable(table)).to_csv(
+        path, index=not isinstance(table.index, pd.RangeIndex), lineterminator="\n")
     return path
 
 
@@ -171,6 +183,24 @@ def _flat(table: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     return flat, True
 
 
+def _styled(table: pd.DataFrame, caption: str | None, **format_options):
+    """A Styler in which every piece of text is escaped HTML.
+
+    pandas escapes the cells (``escape="html"``) but not the column headers, the index,
+    their names or the caption: a reviewer's label from ``casp_ratings.csv`` becomes a
+    column header, a category label a row heading, a theme name a caption. All of them
+    are data text and reach the page as text only.
+    """
+    names = {"index": [None if n is None else html_text(n) for n in table.index.names],
+             "columns": [None if n is None else html_text(n) for n in table.columns.names]}
+    table = table.rename_axis(**names)
+    styler = table.style.format(na_rep="–", escape="html", **format_options)
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    if caption:
+        styler = styler.set_caption(html_text(caption))
+    return styler
+
+
 def show_table(table: pd.DataFrame, caption: str | None = None,
                index: list[str] | None = None, precision: int = 1):
     """A table ready to display: grouped index, fixed decimals, optional caption.
@@ -183,7 +213,7 @@ def show_table(table: pd.DataFrame, caption: str | None = None,
     shown = table.set_index(index) if index else table
     shown, hide = _flat(shown)
     # escape: a cell's "<" ("< 0.001") is text, written "&lt;", not the start of a tag.
-    styler = shown.style.format(precision=precision, na_rep="–", escape="html")
+    styler = _styled(shown, caption, precision=precision)
     if hide:
         styler = styler.hide(axis="index")
     # Words left, numbers right (decimal places line up).
@@ -191,8 +221,6 @@ def show_table(table: pd.DataFrame, caption: str | None = None,
         [{"selector": f"td.col{i}",
           "props": f"text-align: {'right' if is_numeric(shown[c]) else 'left'};"}
          for i, c in enumerate(shown.columns)], overwrite=False)
-    if caption:
-        styler = styler.set_caption(caption)
     return ShownTable(styler, href)
 
 
@@ -210,7 +238,7 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
     href = csv_href(export_table(table, caption))
     table, caption = _cut(table, caption)
     table, hide = _flat(table)
-    styler = table.style.format(na_rep="–", precision=1, escape="html")
+    styler = _styled(table, caption, precision=1)
     if hide:
         styler = styler.hide(axis="index")
     # Rules for the whole table and a class per tinted value, not a style per cell:
@@ -223,6 +251,4 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None,
         rules += [{"selector": f"td.{name}", "props": f"background-color: {colours[value]};"}
                   for value, name in classes.items()]
     styler = styler.set_table_styles(rules, overwrite=False)
-    if caption:
-        styler = styler.set_caption(caption)
     return ShownTable(styler, href)

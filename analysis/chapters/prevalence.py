@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.chapters.words import join_words, markdown
+from analysis.contract.escape import Myst, myst_code_block, myst_role, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
 from analysis.stats.prevalence import (COVARIATE_LABELS, FREEMAN_TUKEY_CAVEAT, LEVEL,
@@ -44,8 +46,8 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def _join(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """'a', 'a and b', 'a, b and c' (MyST when an item is, see :func:`join_words`)."""
+    return join_words(items)
 
 
 def format_p(p: float) -> str:
@@ -503,14 +505,6 @@ def glue_results(context: PrevalenceContext, prefix: str = "prev") -> list[str]:
 # ------------------------------------------------------------- the page's paragraphs
 
 
-def _markdown(text: str):
-    """Displayable Markdown, or None (a cell that shows nothing) for no text: an empty
-    Markdown object would show its Python name instead."""
-    from IPython.display import Markdown
-
-    return Markdown(text) if text.strip() else None
-
-
 def _interval(pooled: PooledPrevalence, ci_words: str = "95% CI ") -> str:
     return (f"{_pct(pooled.prevalence):.1f}% ({ci_words}{_pct(pooled.ci_low):.1f} to "
             f"{_pct(pooled.ci_high):.1f}%)")
@@ -521,18 +515,19 @@ def _studies(k: int) -> str:
 
 
 def _subgroup_items(context: PrevalenceContext, column: str, analysis: SubgroupAnalysis,
-                    none: str) -> list[str]:
+                    none: str) -> list[Myst]:
     """One list item per category of the vocabulary, with or without studies."""
     items = []
     for code, label in context.vocabularies[column].items():
         pooled = analysis.pooled.get(code)
         if pooled is None:
-            items.append(f"- **{label}**: {none}.")
+            items.append(Myst("- **{}**: {}.").format(label, none))
         elif pooled.k == 1:
-            items.append(f"- **{label}** (1 study): {_interval(pooled)}, that study's own "
-                         "estimate.")
+            items.append(Myst("- **{}** (1 study): {}, that study's own estimate.").format(
+                label, _interval(pooled)))
         else:
-            items.append(f"- **{label}** ({_studies(pooled.k)}): {_interval(pooled)}.")
+            items.append(Myst("- **{}** ({}): {}.").format(label, _studies(pooled.k),
+                                                            _interval(pooled)))
     return items
 
 
@@ -541,18 +536,18 @@ def pooled_markdown(context: PrevalenceContext):
     main setting, in the vocabularies' labels and order (categories without a study
     say so)."""
     h = context.headline
-    lines = [f"The {_plural(h.k_studies, 'prevalence study', 'prevalence studies')} of "
-             f"this data package assessed {_plural(h.n_participants, 'person', 'people')}. "
-             f"Pooled on the {h.transform_label} scale, setting by setting:", ""]
+    lines = [myst_text(f"The {_plural(h.k_studies, 'prevalence study', 'prevalence studies')} "
+                       f"of this data package assessed "
+                       f"{_plural(h.n_participants, 'person', 'people')}. Pooled on the "
+                       f"{h.transform_label} scale, setting by setting:"), Myst("")]
     lines += _subgroup_items(context, "setting", context.by_setting,
                              "no study of this data package")
     income = context.by_income
     most = ", the setting with the most studies" if h.n_settings > 1 else ""
-    lines += ["", f"Within the setting *{context.main_label}* "
-                  f"({_plural(h.k_main_setting, 'study', 'studies')}{most}), by country "
-                  "income group:", ""]
+    lines += [Myst(""), Myst("Within the setting *{}* ({}{}), by country income group:").format(
+        context.main_label, _plural(h.k_main_setting, "study", "studies"), most), Myst("")]
     lines += _subgroup_items(context, "income_group", income, "no study of this setting")
-    return _markdown("\n".join(lines))
+    return markdown(Myst("\n").join(lines))
 
 
 def _calibration_sources(context: PrevalenceContext) -> list[str]:
@@ -578,7 +573,7 @@ def _bibliography() -> list[tuple[str, str, str]]:
     return entries
 
 
-def cite_source(source: str) -> str:
+def cite_source(source: str) -> Myst:
     """A published figure's source as the page prints it, linked to the bibliography.
 
     The source is the package's own text ('Winsper et al. 2020, Br J Psychiatry ...').
@@ -588,11 +583,16 @@ def cite_source(source: str) -> str:
     """
     found = re.match(r"\s*([^\W\d][\w'\- ]*?)(?: et al\.?)?,? (\d{4})\b(.*)$", source, re.S)
     if not found:
-        return source
+        return myst_text(source)
     surname, year, rest = found.groups()
     keys = [key for key, author, y in _bibliography()
             if y == year and author.lower() == surname.strip().lower()]
-    return f"{{cite:t}}`{keys[0]}`{rest}" if len(keys) == 1 else source
+    if len(keys) != 1:
+        return myst_text(source)
+    try:
+        return myst_role("cite:t", keys[0]) + rest
+    except ValueError:  # a key MyST could not take as written: the text as it is
+        return myst_text(source)
 
 
 def comparison_markdown(context: PrevalenceContext):
@@ -600,7 +600,7 @@ def comparison_markdown(context: PrevalenceContext):
     declares none); for synthetic data also what the calibration can and cannot show."""
     table = context.comparison
     if table.empty:
-        return _markdown("")
+        return None
     first = table.iloc[0]
     n = len(table)
     published = (f"{first['published']:.1f}%" + (
@@ -610,33 +610,34 @@ def comparison_markdown(context: PrevalenceContext):
         "approximate" else " (with no confidence interval)"))
     sources = list(dict.fromkeys(table["source"]))
     if n == 1:
-        text = [f"The data package declares one published prevalence figure, naming the "
-                f"studies it compares with: *{first['quantity']}*, {published} according to "
-                f"{cite_source(first['source'])}."]
+        text = [Myst("The data package declares one published prevalence figure, naming the "
+                     "studies it compares with: *{}*, {} according to {}.").format(
+                         first["quantity"], published, cite_source(first["source"]))]
     else:
-        cited = "; ".join(cite_source(s) for s in sources)
-        text = [f"The data package declares {n} published prevalence figures, each naming "
-                "the studies it compares with, from "
-                + (f"one source, {cited}." if len(sources) == 1 else
-                   f"{len(sources)} sources: {cited}.")
-                + f" The first is *{first['quantity']}*, {published} according to "
-                f"{first['short_source']}."]
+        cited = Myst("; ").join(cite_source(s) for s in sources)
+        text = [Myst("The data package declares {} published prevalence figures, each naming "
+                     "the studies it compares with, from ").format(n)
+                + (Myst("one source, {}.").format(cited) if len(sources) == 1 else
+                   Myst("{} sources: {}.").format(len(sources), cited))
+                + Myst(" The first is *{}*, {} according to {}.").format(
+                    first["quantity"], published, first["short_source"])]
     if first["k"]:
-        text.append(f"Re-analysing the {_studies(int(first['k']))} of this data package "
-                    f"that match it ({first['population']}) gives "
-                    f"**{first['reanalysis']:.1f}%** (95% CI {first['reanalysis_ci_low']:.1f} "
-                    f"to {first['reanalysis_ci_high']:.1f}%), a difference of "
-                    f"{_signed(first['difference_pp'])} percentage points.")
+        text.append(Myst("Re-analysing the {} of this data package that match it ({}) gives "
+                         "**{:.1f}%** (95% CI {:.1f} to {:.1f}%), a difference of {} percentage "
+                         "points.").format(
+                             _studies(int(first["k"])), first["population"], first["reanalysis"],
+                             first["reanalysis_ci_low"], first["reanalysis_ci_high"],
+                             _signed(first["difference_pp"])))
     else:
         text.append(f"No study of this data package matches it ({first['population']}), "
                     "so there is nothing to re-analyse.")
     text.append("The table sets " + ("it" if n == 1 else "every figure")
                 + " beside the re-analysis of the studies "
                 + ("it names." if n == 1 else "each names."))
-    paragraphs = [" ".join(text)]
+    paragraphs = [Myst(" ").join(text)]
     if context.synthetic:
         paragraphs.append(_calibration_text(context))
-    return _markdown("\n\n".join(p for p in paragraphs if p))
+    return markdown(Myst("\n\n").join(p for p in paragraphs if p))
 
 
 def _calibration_text(context: PrevalenceContext) -> str:
@@ -694,15 +695,15 @@ def heterogeneity_markdown(context: PrevalenceContext):
     """Heterogeneity among the main setting's studies, for one, two or many studies."""
     pooled, label, scale = context.main, context.main_label, context.headline.transform_label
     if pooled.k == 1:
-        return _markdown(
-            f"The setting *{label}* has a single study, so there is no between-study "
-            "variance to estimate: no tau², I², Q or prediction interval. Its prevalence "
-            f"is that study's own, {_interval(pooled)}.")
+        return markdown(Myst(
+            "The setting *{}* has a single study, so there is no between-study variance to "
+            "estimate: no tau², I², Q or prediction interval. Its prevalence is that study's "
+            "own, {}.").format(label, _interval(pooled)))
     df = _plural(pooled.q_df, "degree", "degrees")
-    text = [f"The {_studies(pooled.k)} of the setting *{label}* "
-            f"{_heterogeneity_words(pooled)}: I² is {pooled.i2_percent:.1f}% "
-            f"(Q = {pooled.q:.1f} on {df} of freedom, p {format_p(pooled.q_p)}) and tau² "
-            f"is {pooled.tau2:.3f} on the {scale} scale."]
+    text = [Myst("The {} of the setting *{}* {}: I² is {:.1f}% (Q = {:.1f} on {} of freedom, "
+                 "p {}) and tau² is {:.3f} on the {} scale.").format(
+                     _studies(pooled.k), label, _heterogeneity_words(pooled), pooled.i2_percent,
+                     pooled.q, df, format_p(pooled.q_p), pooled.tau2, scale)]
     if np.isfinite(pooled.pi_low):
         text.append(f"The 95% prediction interval runs from {_pct(pooled.pi_low):.1f}% to "
                     f"{_pct(pooled.pi_high):.1f}%: a new study like these could plausibly "
@@ -720,7 +721,7 @@ def heterogeneity_markdown(context: PrevalenceContext):
     else:
         text.append("tau² is estimated at zero, so the random-effects estimate is the "
                     f"fixed-effect one, {fixed:.1f}%.")
-    return _markdown(" ".join(text))
+    return markdown(Myst(" ").join(text))
 
 
 def _how_different(p: float) -> str:
@@ -743,21 +744,21 @@ def subgroups_markdown(context: PrevalenceContext):
     if by_setting.df_between:
         text.append(f"The settings differ {_between_words(by_setting)}.")
     else:
-        text.append(f"Every study sampled one setting, *{main}*, so there is no test "
-                    "between settings.")
-    labels = [f"*{context.label('income_group', c)}*" for c in income.pooled]
+        text.append(Myst("Every study sampled one setting, *{}*, so there is no test between "
+                         "settings.").format(main))
+    labels = [Myst("*{}*").format(context.label("income_group", c)) for c in income.pooled]
     if income.df_between:
-        text.append(f"Among the studies of the setting *{main}*, the income groups "
-                    f"({_join(labels)}) differ {_between_words(income)}.")
+        text.append(Myst("Among the studies of the setting *{}*, the income groups ({}) "
+                         "differ {}.").format(main, _join(labels), _between_words(income)))
     else:
-        text.append(f"The studies of the setting *{main}* are all from one income group "
-                    f"({labels[0]}), so there is no test between income groups.")
+        text.append(Myst("The studies of the setting *{}* are all from one income group ({}), "
+                         "so there is no test between income groups.").format(main, labels[0]))
     singles = any(p.k == 1 for a in (by_setting, income) for p in a.pooled.values())
     text.append("Each subgroup has its own tau²; "
                 + ("a subgroup of one study is shown as that study alone."
                    if singles else "a subgroup of one study would be shown as that study "
                                    "alone."))
-    return _markdown(" ".join(text))
+    return markdown(Myst(" ").join(text))
 
 
 def setting_table(context: PrevalenceContext):
@@ -781,18 +782,18 @@ def regression_markdown(context: PrevalenceContext):
     none."""
     what = COVARIATE_LABELS.get(context.covariate, context.covariate).lower()
     k = context.headline.k_main_setting
-    where = (f"the {'single study' if k == 1 else _studies(k)} of the setting "
-             f"*{context.main_label}*")
+    where = Myst("the {} of the setting *{}*").format("single study" if k == 1 else _studies(k),
+                                                       context.main_label)
     reg = context.regression
     if reg is None:
-        return _markdown(f"A meta-regression on {what} cannot be fitted to {where}: "
-                         f"{context.regression_reason}.")
+        return markdown(Myst("A meta-regression on {} cannot be fitted to {}: {}.").format(
+            what, where, context.regression_reason))
     df = _plural(reg.qm_df, "degree", "degrees")
-    return _markdown(
-        f"Does a study's {what} explain some of the differences between {where}? The test "
-        f"of the moderator gives Q = {reg.qm:.2f} on {df} of freedom "
-        f"(p {format_p(reg.qm_p)}), and the moderator accounts for {reg.r2_percent:.0f}% "
-        f"of tau² (residual tau² {reg.tau2_residual:.3f}).")
+    return markdown(Myst(
+        "Does a study's {} explain some of the differences between {}? The test of the "
+        "moderator gives Q = {:.2f} on {} of freedom (p {}), and the moderator accounts for "
+        "{:.0f}% of tau² (residual tau² {:.3f}).").format(
+            what, where, reg.qm, df, format_p(reg.qm_p), reg.r2_percent, reg.tau2_residual))
 
 
 def regression_table(context: PrevalenceContext):
@@ -809,13 +810,13 @@ def sensitivity_markdown(context: PrevalenceContext):
     """What the table of every scale and estimator holds."""
     k, label = context.headline.k_main_setting, context.main_label
     if k == 1:
-        return _markdown(
-            f"The single study of the setting *{label}* under every scale and tau² "
-            "estimator (the row marked is this page's): with one study nothing is pooled, "
-            "so the rows differ only in the scale its confidence interval is computed on.")
-    return _markdown(
-        f"The {_studies(k)} of the setting *{label}* pooled under every combination of "
-        "scale and tau² estimator (the row marked is this page's).")
+        return markdown(Myst(
+            "The single study of the setting *{}* under every scale and tau² estimator (the "
+            "row marked is this page's): with one study nothing is pooled, so the rows differ "
+            "only in the scale its confidence interval is computed on.").format(label))
+    return markdown(Myst(
+        "The {} of the setting *{}* pooled under every combination of scale and tau² "
+        "estimator (the row marked is this page's).").format(_studies(k), label))
 
 
 def sensitivity_table(context: PrevalenceContext):
@@ -869,18 +870,17 @@ def method_notes(context: PrevalenceContext):
     Displays nothing visible when there is nothing to say.
     """
     if not context.notes:
-        return _markdown("*No study needed a continuity correction, and the analysis scale "
-                         "has an exact back-transformation.*")
-    return _markdown("\n\n".join(f"> **Note.** {note}" for note in context.notes))
+        return markdown(Myst("*No study needed a continuity correction, and the analysis "
+                             "scale has an exact back-transformation.*"))
+    return markdown(Myst("\n\n").join(Myst("> **Note.** {}").format(note)
+                                       for note in context.notes))
 
 
 def exercise_code(data_dir: str):
     """The code the exercises start from, reading the book's own data package."""
-    return _markdown(
-        "```python\n"
+    return markdown(myst_code_block(
         "from analysis.contract.validation import load_package\n"
         "from analysis.stats import prevalence\n\n"
         f"studies = load_package({json.dumps(str(data_dir))})[\"prevalence_studies\"]\n"
         "pooled = prevalence.pool(studies[\"cases\"], studies[\"n\"], transform=\"logit\", "
-        "tau2_method=\"dl\")\n"
-        "```")
+        "tau2_method=\"dl\")", "python"))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from analysis.chapters.book_pages import in_book
 from analysis.chapters.words import count_words as _n
+from analysis.chapters.words import markdown
+from analysis.contract.escape import Myst
 from analysis.contract.package import DataPackage
 from analysis.stats.prisma import PrismaFlow
 
@@ -58,13 +60,11 @@ def prisma_sentences(flow: PrismaFlow) -> PrismaSentences:
 
 def related_pages(package: DataPackage):
     """Where else the book counts papers and studies apart: only pages it has."""
-    from IPython.display import Markdown
-
     said = []
     if in_book(package, "included_papers"):
-        said.append("the [included papers](included_papers) page describes them")
+        said.append(Myst("the [included papers](included_papers) page describes them"))
     if in_book(package, "themes"):
-        said.append("the [theme frequencies](themes) page counts the support for each "
-                    "theme both ways")
-    text = ", and ".join(said)
-    return Markdown(text[:1].upper() + text[1:] + ".") if text else None
+        said.append(Myst("the [theme frequencies](themes) page counts the support for each "
+                         "theme both ways"))
+    text = Myst(", and ").join(said)
+    return markdown(text.upper_first() + Myst(".")) if text else None

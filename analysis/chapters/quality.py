@@ -25,14 +25,15 @@ from analysis.stats.quality import (ALL_ITEMS, BAND_LABELS, COMPONENTS, CONSENSU
                                     rules_to_compare)
 
 from analysis.chapters.page import show_text_table as show
-from analysis.chapters.words import count_words, in_sentence, join_words, number_words
+from analysis.chapters.words import count_words, in_sentence, join_words, markdown, number_words
+from analysis.contract.escape import Myst
 from analysis.plots.quality import cell_tints
 
 
 # The quality page's sentence that sends the reader to the appraisal page, which a book
 # on a single-rater appraisal leaves out (analysis.chapters.book_pages).
-APPRAISAL_SENTENCE = ("The checklist, the reviewers' answers and their agreement are on the "
-                      "[appraisal](appraisal) page.")
+APPRAISAL_SENTENCE = Myst("The checklist, the reviewers' answers and their agreement are on "
+                          "the [appraisal](appraisal) page.")
 
 
 def glue_page_links(package: DataPackage) -> None:
@@ -422,14 +423,12 @@ def judgement_comparison(judgement):
     A package that declares no published overall judgement (``overall_quality`` in
     ``study.published``) gets no sentence about one.
     """
-    from IPython.display import Markdown
-
     if not judgement.published:
         return None  # displays nothing (an empty Markdown would print its repr)
-    return Markdown(f"The review reported that the overall quality of the evidence was "
-                    f"*{judgement.published}*, according to {judgement.published_source}; "
-                    f"the computed judgement is {_comparison(judgement)}. "
-                    f"{_caveat(judgement)}")
+    return markdown(Myst("The review reported that the overall quality of the evidence was "
+                         "*{}*, according to {}; the computed judgement is {}. {}").format(
+                             judgement.published, judgement.published_source,
+                             _comparison(judgement), _caveat(judgement)))
 
 
 @dataclass(frozen=True)

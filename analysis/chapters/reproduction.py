@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import count_words, markdown_text
+from analysis.chapters.words import count_words, markdown
+from analysis.contract.escape import Myst, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
 from analysis.stats.sample import summarise_included_papers, summarise_interview_sample
@@ -186,13 +187,6 @@ def reproduction_view(table: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------ data-dependent prose
 
 
-def _markdown(text: str):
-    """Displayable MyST, or None (nothing shown) for no text."""
-    from IPython.display import Markdown
-
-    return Markdown(text) if text else None
-
-
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -214,7 +208,7 @@ def introduction(package: DataPackage):
                  "own data it shows where your data and the published study part company.")
     else:
         text += " It shows where these data and the published study part company."
-    return _markdown(text)
+    return markdown(myst_text(text))
 
 
 def summary_paragraph(summary: ReproductionSummary):
@@ -226,7 +220,7 @@ def summary_paragraph(summary: ReproductionSummary):
                 f"check, {summary.n_reproduced} {'is' if summary.n_reproduced == 1 else 'are'}"
                 f" reproduced and {summary.n_differs} "
                 f"{'differs' if summary.n_differs == 1 else 'differ'}")
-        text += (f" (those that differ: {markdown_text(summary.differing)})."
+        text += (f" (those that differ: {summary.differing})."
                  if summary.n_differs else ".")
     if summary.n_context:
         text += (f" {count_words(summary.n_context, 'more figure')} "
@@ -237,7 +231,7 @@ def summary_paragraph(summary: ReproductionSummary):
                  "this package: the tables "
                  f"{'it needs are' if summary.n_not_computable == 1 else 'they need are'} "
                  "not in it.")
-    return _markdown(text)
+    return markdown(myst_text(text))
 
 
 def estimate_note(package: DataPackage, table: pd.DataFrame):
@@ -245,8 +239,8 @@ def estimate_note(package: DataPackage, table: pd.DataFrame):
     checked = table["kind"].eq("estimate") & table["status"].isin(["reproduced", "differs"])
     if not (package.synthetic and checked.any()):
         return None
-    return _markdown(
+    return markdown(Myst(
         "A pooled prevalence re-estimated from synthetic studies can only come close to the "
         "published one: the synthetic studies are calibrated so that their pooled estimate "
         "lands near it, but they are not the studies the published meta-analysis pooled, so "
-        "their heterogeneity and confidence intervals are their own.")
+        "their heterogeneity and confidence intervals are their own."))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from analysis.chapters.words import (count_words, counted, in_sentence, join_words,
                                      markdown, report_citation)
+from analysis.contract.escape import Myst, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
 from analysis.stats.sample import IncludedPapers, InterviewSample
@@ -20,12 +21,13 @@ from analysis.stats.sample import IncludedPapers, InterviewSample
 # ---------------------------------------------------------------- the interview sample
 
 
-def interview_sample_text(package: DataPackage, s: InterviewSample) -> str:
+def interview_sample_text(package: DataPackage, s: InterviewSample) -> Myst:
     """The paragraph that opens the interview sample: who, where, by whom."""
     setting = package.study.setting
     where = f" living in {setting.country}" if setting.country else ""
-    sentences = [f"The interview study{report_citation(package, 'interview_study')} spoke "
-                 f"with {count_words(s.n_participants, 'adult')}{where}."]
+    sentences = [Myst("The interview study{} spoke with {}{}.").format(
+        report_citation(package, "interview_study"), count_words(s.n_participants, "adult"),
+        where)]
     if s.by_gender:
         sentences.append(f"By gender: {counted(s.by_gender)}.")
     if s.n_minority_ethnic == 0:
@@ -49,7 +51,7 @@ def interview_sample_text(package: DataPackage, s: InterviewSample) -> str:
              else f"{s.n_regions} {regions}")
     sentences.append(f"They lived in {lived}; {regions} with nobody sampled: "
                      f"{s.regions_not_sampled}.")
-    return " ".join(sentences)
+    return Myst(" ").join(sentences)
 
 
 def interview_sample_markdown(package: DataPackage, s: InterviewSample):
@@ -100,7 +102,7 @@ def fieldwork_text(package: DataPackage, s: InterviewSample) -> str:
 
 def fieldwork_markdown(package: DataPackage, s: InterviewSample):
     """:func:`fieldwork_text` as displayable Markdown."""
-    return markdown(fieldwork_text(package, s))
+    return markdown(myst_text(fieldwork_text(package, s)))
 
 
 def mode_table_caption(package: DataPackage) -> str:
@@ -132,7 +134,7 @@ def timeline_caption(package: DataPackage) -> str:
 # ------------------------------------------------------------------ the included papers
 
 
-def included_papers_text(package: DataPackage, p: IncludedPapers) -> str:
+def included_papers_text(package: DataPackage, p: IncludedPapers) -> Myst:
     """The paragraph that opens the included papers: how many, when, where, whom."""
     cite = report_citation(package, "meta_synthesis")
     studies = count_words(p.n_distinct_studies, "distinct study", "distinct studies")
@@ -153,8 +155,8 @@ def included_papers_text(package: DataPackage, p: IncludedPapers) -> str:
         where = (f"in {p.n_countries} countries, most often "
                  f"{join_words(list(p.top_countries))} "
                  f"({count_words(p.n_top_country, 'paper')}{each})")
-    text = (f"The meta-synthesis{cite} included {count_words(p.n_papers, 'paper')} "
-            f"reporting {studies}{grouped}, {when}, {where}. ")
+    text = Myst("The meta-synthesis{} included {} reporting {}{}, {}, {}. ").format(
+        cite, count_words(p.n_papers, "paper"), studies, grouped, when, where)
     if p.n_papers == 1:
         text += f"It heard from {count_words(p.n_participants_total, 'participant')}."
     else:

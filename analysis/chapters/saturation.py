@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.chapters.words import count_words, markdown, report_citation
+from analysis.contract.escape import Myst, myst_text
 from analysis.contract.package import DataPackage
 from analysis.stats.saturation import OrderSensitivity, SaturationResult
 
@@ -56,23 +57,25 @@ def runs_view(result: SaturationResult) -> pd.DataFrame:
     }).set_index("Run (interviews)")
 
 
-def reached_words(result: SaturationResult) -> str:
+def reached_words(result: SaturationResult) -> Myst:
     """'was reached at **11 interviews (+2)**' or 'was **not reached within 30 interviews**'."""
     if result.saturation_point is None:
-        return f"was **{result.saturation_text}**"
-    return f"was reached at **{result.saturation_text}**"
+        return Myst("was **{}**").format(result.saturation_text)
+    return Myst("was reached at **{}**").format(result.saturation_text)
 
 
 def interview_order_text(package: DataPackage, result: SaturationResult,
-                         strict: SaturationResult) -> str:
+                         strict: SaturationResult) -> Myst:
     """The assessment in interview order at the main and the stricter threshold."""
-    return (f"The {count_words(result.n_interviews, 'interview')} of the interview study"
-            f"{report_citation(package, 'interview_study')} produced "
-            f"{count_words(result.n_codes, 'distinct code')}, {result.n_codes_base} of them in "
-            f"the base of {count_words(result.base_size, 'interview')}. With runs of "
-            f"{count_words(result.run_length, 'interview')} and a threshold of "
-            f"{result.threshold_pct:g}% or less, saturation {reached_words(result)}. With the "
-            f"stricter threshold of {strict.threshold_pct:g}% it {reached_words(strict)}.")
+    return Myst("The {} of the interview study{} produced {}, {} of them in the base of {}. "
+                "With runs of {} and a threshold of {:g}% or less, saturation {}. With the "
+                "stricter threshold of {:g}% it {}.").format(
+                    count_words(result.n_interviews, "interview"),
+                    report_citation(package, "interview_study"),
+                    count_words(result.n_codes, "distinct code"), result.n_codes_base,
+                    count_words(result.base_size, "interview"),
+                    count_words(result.run_length, "interview"), result.threshold_pct,
+                    reached_words(result), strict.threshold_pct, reached_words(strict))
 
 
 def interview_order_markdown(package: DataPackage, result: SaturationResult,
@@ -125,7 +128,7 @@ def orders_text(orders: OrderSensitivity, strict: OrderSensitivity,
 def orders_markdown(orders: OrderSensitivity, strict: OrderSensitivity,
                     observed: SaturationResult):
     """:func:`orders_text` as displayable Markdown."""
-    return markdown(orders_text(orders, strict, observed))
+    return markdown(myst_text(orders_text(orders, strict, observed)))
 
 
 def curve_caption(result: SaturationResult) -> str:

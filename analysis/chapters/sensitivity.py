@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.chapters.words import markdown
+from analysis.contract.escape import myst_text
+
 
 def _interval(low: float, high: float) -> str:
     return f"{low:.1f}\u2060–\u2060{high:.1f}"
@@ -75,8 +78,6 @@ def hartung_knapp_markdown(table: pd.DataFrame, single: list[str] = ()):
     single : list of str
         Labels of the settings with a single study (they have no such interval).
     """
-    from IPython.display import Markdown
-
     words = sensitivity_words(table)
     if words.n_settings == 0:
         text = "No setting has two or more studies, so there is no interval to compare."
@@ -94,14 +95,12 @@ def hartung_knapp_markdown(table: pd.DataFrame, single: list[str] = ()):
     if words.n_settings:
         text += (" Where the Hartung-Knapp interval is much wider, the usual one claims more "
                  "precision than the spread of the studies supports.")
-    return Markdown(text)
+    return markdown(myst_text(text), empty=False)
 
 
 def range_markdown(table: pd.DataFrame):
     """Whether each pooled value lies within the range of the prevalences it pools."""
-    from IPython.display import Markdown
-
-    return Markdown(sensitivity_words(table).range_text)
+    return markdown(myst_text(sensitivity_words(table).range_text), empty=False)
 
 
 def hartung_knapp_table(table: pd.DataFrame):

@@ -13,7 +13,8 @@ import pandas as pd
 
 from analysis.chapters.book_pages import in_book
 from analysis.chapters.citations import review_name
-from analysis.chapters.words import count_words, markdown_text
+from analysis.chapters.words import count_words, markdown
+from analysis.contract.escape import Myst, myst_text
 from analysis.contract.package import DataPackage
 from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivitySummary,
                                    SupportSummary)
@@ -116,14 +117,6 @@ def breakdown_view(long: pd.DataFrame, suppress_below: int = 3) -> pd.DataFrame:
 # ------------------------------------------------------------ data-dependent prose
 
 
-def _markdown(text: str):
-    """Displayable MyST, or None (nothing shown) for no text: an empty Markdown object
-    would show its text stand-in."""
-    from IPython.display import Markdown
-
-    return Markdown(text) if text else None
-
-
 def _review_themes(package: DataPackage, review: str) -> pd.DataFrame:
     framework = package["framework"]
     return framework[framework["review"] == review]
@@ -135,18 +128,19 @@ def introduction(package: DataPackage):
     The review is named from the package's study section; the interview study's page is
     mentioned only when the package holds its tables.
     """
-    text = ("How well is each theme grounded in the sources it was built from? This chapter "
-            f"counts, for {review_name(package, META_SYNTHESIS)}, how many included papers "
-            "(and how many distinct studies) support each theme and sub-theme, where that "
-            "support comes from, and whether it survives leaving out the papers of lower "
-            "methodological quality.")
+    text = Myst("How well is each theme grounded in the sources it was built from? This "
+                "chapter counts, for {}, how many included papers (and how many distinct "
+                "studies) support each theme and sub-theme, where that support comes from, and "
+                "whether it survives leaving out the papers of lower methodological "
+                "quality.").format(review_name(package, META_SYNTHESIS))
     interviews = _review_themes(package, INTERVIEW_STUDY)
     if in_book(package, "interview_subthemes") and not interviews.empty:
         n_themes = interviews["theme_id"].nunique()
         which = "its central theme" if n_themes == 1 else "its themes"
-        text += (f" Which participants of the interview study raised each sub-theme of {which} "
-                 "is counted on the [sub-themes of the interviews](interview_subthemes) page.")
-    return _markdown(text)
+        text += Myst(" Which participants of the interview study raised each sub-theme of {} "
+                     "is counted on the [sub-themes of the interviews](interview_subthemes) "
+                     "page.").format(which)
+    return markdown(text)
 
 
 def support_paragraph(summary: SupportSummary):
@@ -154,28 +148,30 @@ def support_paragraph(summary: SupportSummary):
     left_out = (f"papers left out for their quality band: {summary.n_excluded_papers}; bands "
                 f"left out: {summary.excluded_bands}")
     if summary.n_themes == 1:
-        spread = (f"Its one theme, *{markdown_text(summary.most_supported_theme)}*, is "
-                  f"supported by {summary.most_supported_pct:.1f}% of papers.")
+        spread = Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
+            summary.most_supported_theme, summary.most_supported_pct)
     else:
-        spread = (f"The most widely supported theme is "
-                  f"*{markdown_text(summary.most_supported_theme)}* "
-                  f"({summary.most_supported_pct:.1f}% of papers), the least widely supported "
-                  f"*{markdown_text(summary.least_supported_theme)}* "
-                  f"({summary.least_supported_pct:.1f}%).")
+        spread = Myst("The most widely supported theme is *{}* ({:.1f}% of papers), the least "
+                      "widely supported *{}* ({:.1f}%).").format(
+                          summary.most_supported_theme, summary.most_supported_pct,
+                          summary.least_supported_theme, summary.least_supported_pct)
     unsupported = summary.n_subthemes_unsupported
     lacking = ("every sub-theme has at least one supporting paper" if unsupported == 0 else
                f"{count_words(unsupported, 'sub-theme')} "
                f"{'has' if unsupported == 1 else 'have'} no supporting paper")
-    text = (f"This page counts {count_words(summary.n_papers, 'paper')} from "
-            f"{count_words(summary.n_studies, 'distinct study', 'distinct studies')} ({left_out}). "
-            f"The synthesis has {count_words(summary.n_themes, 'theme')} and "
-            f"{count_words(summary.n_subthemes, 'sub-theme')}; a paper supports a theme when it "
-            f"supports any of its sub-themes. {spread} The thinnest sub-theme is "
-            f"*{markdown_text(summary.least_supported_subtheme)}*, with "
-            f"{count_words(summary.least_supported_subtheme_papers, 'paper')} from "
-            f"{count_words(summary.least_supported_subtheme_studies, 'study', 'studies')}; "
-            f"{lacking}. The intervals are at the {summary.confidence_pct:g}% level.")
-    return _markdown(text)
+    text = Myst("This page counts {} from {} ({}). The synthesis has {} and {}; a paper "
+                "supports a theme when it supports any of its sub-themes. {} The thinnest "
+                "sub-theme is *{}*, with {} from {}; {}. The intervals are at the {:g}% "
+                "level.").format(
+                    count_words(summary.n_papers, "paper"),
+                    count_words(summary.n_studies, "distinct study", "distinct studies"),
+                    left_out, count_words(summary.n_themes, "theme"),
+                    count_words(summary.n_subthemes, "sub-theme"), spread,
+                    summary.least_supported_subtheme,
+                    count_words(summary.least_supported_subtheme_papers, "paper"),
+                    count_words(summary.least_supported_subtheme_studies, "study", "studies"),
+                    lacking, summary.confidence_pct)
+    return markdown(text)
 
 
 @dataclass(frozen=True)
@@ -222,7 +218,7 @@ def coding_note(package: DataPackage):
         text = (f"The theme names are the published ones, as are {len(sub) - n_invented} of "
                 f"the {len(sub)} sub-themes; the other sub-themes and the coding of each paper "
                 "are invented for the synthetic data.")
-    return _markdown(text)
+    return markdown(myst_text(text))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the book's bibliography allows, and a figure's caption may depend on the data.
 from __future__ import annotations
 
 from analysis.chapters.citations import cite
+from analysis.contract.escape import Myst, myst_name
 from analysis.contract.package import DataPackage
 
 
@@ -27,7 +28,15 @@ def number_words(n: int) -> str:
 
 
 def join_words(items: list[str], conjunction: str = "and") -> str:
-    """'a', 'a and b', 'a, b and c'."""
+    """'a', 'a and b', 'a, b and c'.
+
+    Items of MyST (:class:`~analysis.contract.escape.Myst`, such as ``*name*``) give
+    MyST, in which the other items are escaped; plain words give plain words.
+    """
+    if any(isinstance(item, Myst) for item in items):
+        if len(items) <= 1:
+            return Myst("").join(items)
+        return Myst(", ").join(items[:-1]) + Myst(" {} ").format(conjunction) + items[-1]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {conjunction} {items[-1]}"
@@ -58,21 +67,37 @@ def report_citation(package: DataPackage, review: str) -> str:
     return "" if report is None else " " + cite(report)
 
 
-def markdown(text: str):
-    """Text to display as MyST Markdown (the book renders it, roles and directives too)."""
+def markdown(text: Myst, empty=None):
+    """MyST to display on a page (the book renders its roles and directives too).
+
+    The one place a page's Markdown is made (a test checks), and it takes only
+    :class:`~analysis.contract.escape.Myst`: the project's own MyST, in which every
+    piece of data text has been escaped. Plain text from anywhere is refused.
+
+    Parameters
+    ----------
+    text : Myst
+    empty : object, optional
+        What to return for text that is empty or only white space (a cell that shows
+        nothing: ``None``); ``text`` itself when given ``False``.
+
+    Raises
+    ------
+    TypeError
+        When ``text`` is not :class:`~analysis.contract.escape.Myst`.
+    """
     from IPython.display import Markdown
 
+    if not isinstance(text, Myst):
+        raise TypeError(f"a page displays only Myst as Markdown, not {type(text).__name__}: "
+                        "build it with Myst(...).format(...), which escapes data text")
+    if empty is not False and not text.strip():
+        return empty
     return Markdown(text)
 
 
-def figure_markdown(name: str, caption: str):
+def figure_markdown(name: str, caption: str | Myst):
     """A glued figure with a caption that depends on the data (a ``glue:figure``)."""
     label = name.replace("_", "-")
-    return markdown(f"```{{glue:figure}} {name}\n:name: {label}\n\n{caption}\n```")
-
-
-def markdown_text(text: str) -> str:
-    """Text from the data with MyST's markup characters escaped, for a displayed paragraph."""
-    for char in "\\`*_[]<>{}|#":
-        text = text.replace(char, "\\" + char)
-    return text
+    return markdown(Myst("```{{glue:figure}} {}\n:name: {}\n\n{}\n```").format(
+        myst_name(name), myst_name(label), caption))

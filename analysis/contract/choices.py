@@ -509,7 +509,8 @@ def load_choices(path: str | Path | None = None) -> Choices:
 
     A relative path is taken from ``book/``.
     """
-    import yaml
+    from analysis.contract.errors import InputError
+    from analysis.contract.reading import load_yaml
 
     path = Path(path) if path else CHOICES_FILE
     if not path.is_absolute():
@@ -518,8 +519,8 @@ def load_choices(path: str | Path | None = None) -> Choices:
     if not path.exists():
         raise ChoicesError([f"{shown}: no such file; declare the choices there (see "
                             "book/multiverse.yml)"])
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ChoicesError([f"{shown}: not valid YAML ({exc})"]) from None
+    try:  # a regular file, bounded, without YAML aliases (analysis.contract.reading)
+        spec = load_yaml(path, shown)
+    except InputError as exc:
+        raise ChoicesError([str(exc)]) from None
     return parse(spec, shown)

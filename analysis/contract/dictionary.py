@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.contract.escape import Myst
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
@@ -163,7 +164,7 @@ def _modes(package: DataPackage, modes: tuple[str, ...]) -> str:
     return "; ".join(labels.get(m, m) for m in modes)
 
 
-def study_section(package: DataPackage) -> str:
+def study_section(package: DataPackage) -> Myst:
     """What the package's ``study`` section declares, in words (a Markdown list).
 
     Every page that states a fact about the study reads it from this section; what is
@@ -171,46 +172,49 @@ def study_section(package: DataPackage) -> str:
     """
     study = package.study
     none = "none declared"
-    lines = [f"- **Title**: {study.title or none}."]
+    lines = [Myst("- **Title**: {}.").format(study.title or none)]
     if study.description:
-        lines.append(f"- **Description**: {study.description}")
+        lines.append(Myst("- **Description**: {}").format(study.description))
     if study.reports:
-        lines.append("- **Reports it re-analyses**:")
-        lines += [f"  - {r.short} ({REVIEW_WORDS.get(r.review, r.review)}): {r.citation}"
+        lines.append(Myst("- **Reports it re-analyses**:"))
+        lines += [Myst("  - {} ({}): {}").format(r.short, REVIEW_WORDS.get(r.review, r.review),
+                                                  r.citation)
                   for r in study.reports]
     else:
-        lines.append(f"- **Reports it re-analyses**: {none}.")
+        lines.append(Myst("- **Reports it re-analyses**: {}.").format(none))
     if package.synthetic:  # a package of real data says nothing of it
-        lines.append("- **Synthetic data**: yes; what was invented is listed above.")
+        lines.append(Myst("- **Synthetic data**: yes; what was invented is listed above."))
     setting = study.setting
     if setting.country or setting.region != "region":
         where = f"{setting.country}; " if setting.country else "no country declared; "
-        lines.append(f"- **Setting**: {where}a region is called '{setting.region}' "
-                     f"('{setting.regions}').")
+        lines.append(Myst("- **Setting**: {}a region is called '{}' ('{}').").format(
+            where, setting.region, setting.regions))
     else:
-        lines.append(f"- **Setting**: {none}.")
+        lines.append(Myst("- **Setting**: {}.").format(none))
     if study.fieldwork_start:
-        lines.append(f"- **Fieldwork**: {study.fieldwork_start} to {study.fieldwork_end}.")
+        lines.append(Myst("- **Fieldwork**: {} to {}.").format(study.fieldwork_start,
+                                                                study.fieldwork_end))
         for pause in study.suspensions:
             label = "" if pause.label == DEFAULT_SUSPENSION_LABEL else f" for {pause.label}"
             after = (f"; afterwards interviews only by {_modes(package, pause.modes_after)}"
                      if pause.modes_after else "")
-            lines.append(f"  - Suspended{label} from {pause.start} to {pause.end}{after}.")
+            lines.append(Myst("  - Suspended{} from {} to {}{}.").format(label, pause.start,
+                                                                          pause.end, after))
         if not study.suspensions:
-            lines.append("  - No suspension declared.")
+            lines.append(Myst("  - No suspension declared."))
     else:
-        lines.append(f"- **Fieldwork**: {none}.")
+        lines.append(Myst("- **Fieldwork**: {}.").format(none))
     tool = study.appraisal.get("tool")
     declared = "agreed_label" in study.appraisal
-    lines.append(f"- **Appraisal**: tool {tool + ', ' if tool else 'not named, '}agreed answers "
-                 f"under the reviewer label '{study.agreed_label}'"
-                 f"{'' if declared else ' (the default)'}.")
+    lines.append(Myst("- **Appraisal**: tool {}agreed answers under the reviewer label '{}'{}.")
+                 .format(tool + ", " if tool else "not named, ", study.agreed_label,
+                         "" if declared else " (the default)"))
     n = len(study.published)
-    lines.append("- **Published figures to compare against**: " + (
-        f"{n} figure{'s' if n != 1 else ''}, each with its source; the "
-        "[Reproduction report](reproduction) sets them beside the computed values."
-        if n else f"{none}, so the book has no reproduction report."))
-    return "\n".join(lines)
+    lines.append(Myst("- **Published figures to compare against**: ") + (
+        Myst("{} figure{}, each with its source; the [Reproduction report](reproduction) sets "
+             "them beside the computed values.").format(n, "s" if n != 1 else "")
+        if n else Myst("{}, so the book has no reproduction report.").format(none)))
+    return Myst("\n").join(lines)
 
 
 def invented_table(package: DataPackage) -> pd.DataFrame:
@@ -241,7 +245,8 @@ def package_statement(package: DataPackage) -> PackageStatement:
 
 def reading_rules() -> pd.DataFrame:
     """How every file of a package is read: what is accepted as it is, what is
-    normalised with a warning, and what is refused with a message.
+    normalised with a warning, and what is refused with a message; and how its text is
+    written into the tables the book publishes.
 
     One rule for every table, from the constants that :mod:`analysis.contract.reading`
     and :mod:`analysis.contract.validation` enforce.
@@ -270,10 +275,27 @@ def reading_rules() -> pd.DataFrame:
          "Too large to be a count; words for infinity or a missing value are not numbers."),
         ("refused", f"A cell over {reading.MAX_CELL_CHARS:,} characters",
          "The book needs codes and short labels."),
-        ("refused", f"A file over {reading.MAX_FILE_BYTES:,} bytes", ""),
+        ("refused", f"A file over {reading.max_file_bytes(reading.MAX_FILE_BYTES):,} bytes",
+         f"The limit is set by the environment variable {reading.MAX_FILE_BYTES_ENV}."),
+        ("refused", "A link to a file outside the package folder, a device, a named pipe or "
+         "a socket", "Only regular files inside the folder are read."),
+        ("refused", "A control character in a cell or a text of datapackage.json (other than "
+         "tabs and line breaks), or half of a surrogate pair",
+         "Text is shown as text; the message shows the character escaped (\\x1b)."),
+        ("refused", "In datapackage.json: a key given twice in one object, a number written "
+         f"as a word (not-a-number, infinity), lists and objects nested more than "
+         f"{reading.MAX_NESTING} deep",
+         "A JSON reader would silently keep the last of two keys; such words are not JSON "
+         "numbers."),
+        ("refused", "In pages.yml and multiverse.yml: YAML aliases (*name), nesting more than "
+         f"{reading.MAX_NESTING} deep", "Write each value out where it is needed."),
         ("refused", "A table with a header but no rows", "The message names the pages that "
          "need its rows."),
         ("refused", "In datapackage.json: true or false in quotes",
          "Booleans are JSON true or false, without quotes."),
+        ("exported", "Text in the CSV files the book publishes (tables/ beside the pages)",
+         "A cell that begins with =, +, -, @, a tab or a carriage return gets a leading "
+         "apostrophe, so that a spreadsheet shows it as text and never runs it as a formula; "
+         "numbers stay numbers."),
     ]
     return pd.DataFrame(rows, columns=["treatment", "what", "how"]).set_index("treatment")

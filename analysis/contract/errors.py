@@ -15,6 +15,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.contract.escape import (TERMINAL_LIMIT, terminal_lines, terminal_text,
+                                     unusual_characters)
+
+MESSAGE_LIMIT = 1_000
+"""Longest message of one problem, in characters, as a terminal shows it."""
+
+
+def quoted(value: object, limit: int = TERMINAL_LIMIT) -> str:
+    """A value from the input, quoted in a message: ``'S01<U+200B>'``.
+
+    Inert and short (:func:`~analysis.contract.escape.terminal_text`: control and
+    invisible characters escaped, cut at ``limit`` characters), and followed by the
+    characters a reader could not see or would misread (a zero-width space, a Cyrillic
+    'а' among Latin letters), named.
+    """
+    text = str(value)
+    shown = f"'{terminal_text(text, limit)}'"
+    unusual = unusual_characters(text[:limit])
+    if unusual:
+        shown += f" (holding {', '.join(unusual)})"
+    return shown
+
+
+def inert(message: object) -> str:
+    """A message for the terminal: its lines as :func:`~analysis.contract.escape.
+    terminal_lines` shows them, so that no text it quotes can steer the terminal."""
+    return terminal_lines(message)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -31,9 +59,14 @@ class Problem:
             where += f":{self.row}"
         if self.column is not None:
             where += f":{self.column}"
-        # A cell may hold a line break (a quoted multi-line cell): one problem, one line.
-        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
-        return f"{where}: {message}"
+        # One problem, one line, and nothing in it that steers the terminal: a cell may
+        # hold a line break, ESC sequences or invisible characters (shown as \x1b,
+        # <U+200B>, and named); a column's name comes from the file too.
+        message = terminal_text(self.message, MESSAGE_LIMIT)
+        unusual = [c for c in unusual_characters(f"{where} {self.message[:MESSAGE_LIMIT]}")
+                   if c not in message]
+        note = f" (the text above holds {', '.join(unusual)})" if unusual else ""
+        return f"{terminal_text(where, None)}: {message}{note}"
 
 
 @dataclass
@@ -51,10 +84,11 @@ class ValidationReport:
     def format(self) -> str:
         """The report as a user reads it in a terminal."""
         warned = [f"  warning: {w}" for w in self.warnings]
+        folder = terminal_text(self.data_dir, None)
         if self.ok:
-            return "\n".join([f"{self.data_dir}: the data package is valid."] + warned)
+            return "\n".join([f"{folder}: the data package is valid."] + warned)
         n = len(self.problems)
-        lines = [f"{self.data_dir}: {n} problem{'s' if n != 1 else ''} found"]
+        lines = [f"{folder}: {n} problem{'s' if n != 1 else ''} found"]
         lines += [f"  {p}" for p in self.problems]
         lines += warned
         lines.append("Fix each problem named above, then run the command again.")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
-
+from analysis.contract.reading import FileRefused, read_file_bytes, read_json
 
 def load_contract() -> dict[str, Any]:
     """The declared schema of every table (``analysis/data_contract.json``)."""
@@ -25,12 +25,23 @@ def load_contract() -> dict[str, Any]:
 def data_files(data_dir: Path) -> list[Path]:
     """The files that make up a data package, in a stable order."""
     names = [paths.DATAPACKAGE_NAME] + [r["path"] for r in load_contract()["resources"]]
-    return [data_dir / name for name in names if (data_dir / name).exists()]
+    return [data_dir / name for name in names if (data_dir / name).is_symlink()
+            or (data_dir / name).exists()]
 
 
 def file_hashes(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of every file of the package, by file name."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_files(data_dir)}
+    """SHA-256 of every file of the package, by file name.
+
+    A file that is not read (:func:`read_file_bytes`) is recorded by the reason, which
+    validation then reports.
+    """
+    hashes = {}
+    for path in data_files(data_dir):
+        try:
+            hashes[path.name] = hashlib.sha256(read_file_bytes(path, data_dir)).hexdigest()
+        except FileRefused as refused:
+            hashes[path.name] = f"refused: {refused.reason}"
+    return hashes
 
 
 def fingerprint_of(hashes: dict[str, str]) -> str:
@@ -68,10 +79,9 @@ class PackageFiles:
     def descriptor(self) -> dict[str, Any]:
         """The package's ``datapackage.json`` as read (an empty one when absent or unreadable:
         validation reports why)."""
-        try:
-            return json.loads((self.data_dir / paths.DATAPACKAGE_NAME).read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
+        descriptor, problems, _ = read_json(self.data_dir / paths.DATAPACKAGE_NAME,
+                                            paths.DATAPACKAGE_NAME, self.data_dir)
+        return descriptor if isinstance(descriptor, dict) and not problems else {}
 
     @property
     def synthetic(self) -> bool:

@@ -22,6 +22,7 @@ in :data:`PAGES_FILE_ENV` for the pages it runs. Imports no pandas.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -30,8 +31,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-import yaml
 
 from analysis import paths
 from analysis.contract.reviewers import independent_labels
@@ -127,13 +126,15 @@ def read_pages(path: Path | None = None) -> tuple[PageNeeds, ...]:
 def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[PageNeeds, ...]:
     # Keyed by the file's time and size too: a pages file edited in a long-lived process
     # (a test, a kernel kept for many pages) is read again.
+    from analysis.contract.errors import InputError
+    from analysis.contract.reading import load_yaml
+
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = load_yaml(path)
         return tuple(PageNeeds(str(entry["page"]), tuple(entry.get("needs") or ()),
                                entry.get("notebook"), entry.get("title"))
                      for part in spec["parts"] for entry in part["pages"])
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError,
-            AttributeError):
+    except (InputError, KeyError, TypeError, AttributeError):
         return ()
 
 
@@ -158,7 +159,8 @@ def offered_by_files(descriptor: Mapping[str, Any], data_dir: Path | None = None
         offered.add(PUBLISHED)
     ratings = declared.get("casp_ratings")
     if data_dir is not None and ratings is not None:
-        labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")))
+        labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")),
+                                  Path(data_dir))
         if len(independent_labels(labels, read_study(dict(descriptor))[0].agreed_label)) >= 2:
             offered.add(INDEPENDENT_REVIEWERS)
     return offered
@@ -177,13 +179,18 @@ def offered_by_package(package: DataPackage) -> set[str]:
     return offered
 
 
-def _reviewer_labels(path: Path) -> set[str]:
+def _reviewer_labels(path: Path, data_dir: Path) -> set[str]:
     """The labels in a CSV's ``reviewer`` column (none when it cannot be read: validation
     then says what is wrong with the file)."""
+    from analysis.contract.reading import FileRefused, read_file_bytes
+
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return {(row.get("reviewer") or "").strip() for row in csv.DictReader(handle)} - {""}
-    except (OSError, UnicodeDecodeError, csv.Error):
+        # As a file of the package is read: a regular file in its folder, bounded (a
+        # declared path such as "../../etc/passwd" leads out of it and is not read).
+        text = read_file_bytes(path, data_dir).decode("utf-8-sig")
+        rows = csv.DictReader(io.StringIO(text, newline=""))
+        return {(row.get("reviewer") or "").strip() for row in rows} - {""}
+    except (FileRefused, UnicodeDecodeError, csv.Error):
         return set()
 
 

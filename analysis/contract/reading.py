@@ -14,7 +14,15 @@ line, column, what to do) or, when nothing can go wrong, into a warning:
 * a row of empty cells (Excel's ``,,,,``) is one error for the row;
 * a row with too many or too few cells is one error for the row;
 * cells longer than :data:`MAX_CELL_CHARS` and files larger than :data:`MAX_FILE_BYTES`
-  are refused.
+  (or the limit set by ``CEN_MAX_FILE_BYTES``) are refused;
+* only regular files inside the package folder are read (:func:`read_file_bytes`): a
+  link out of the folder, a device, a named pipe or a socket is refused, and no file is
+  read beyond the size limit;
+* text must be text: a control character (other than tab and line break) in a cell or
+  a JSON string is refused, as are unpaired surrogates (``"\ud800"``), duplicated keys,
+  ``NaN`` and ``Infinity`` in JSON, and JSON or YAML nested deeper than
+  :data:`MAX_NESTING`; YAML may not use aliases (``*name``), whose expansion can take
+  minutes and any amount of memory.
 
 Row numbers are the file's lines: the line on which a record starts, counted after
 blank lines and after quoted cells that hold line breaks (Excel's Alt+Enter), so that
@@ -38,16 +46,151 @@ import codecs
 import csv
 import io
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.contract.errors import Problem
+import yaml
+
+from analysis.contract.errors import InputError, Problem, quoted
 
 MAX_CELL_CHARS = 10_000
 """Longest cell accepted, in characters (a long free-text answer is about 2,000)."""
 MAX_FILE_BYTES = 200_000_000
-"""Largest file accepted, in bytes (a scale-100 package's largest file is under 10 MB)."""
+"""Largest file read, in bytes, unless :data:`MAX_FILE_BYTES_ENV` says otherwise (a
+scale-100 package's largest file is under 10 MB)."""
+MAX_FILE_BYTES_ENV = "CEN_MAX_FILE_BYTES"
+"""Environment variable that sets another limit, in bytes, for every file read."""
+_KINDS = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+class FileRefused(InputError):
+    """A file that is not read: missing, not a regular file, outside its folder, too
+    large or unreadable. ``reason`` says why and what to do, without the file's name."""
+
+    def __init__(self, path: Path | str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+def max_file_bytes(default: int = MAX_FILE_BYTES) -> int:
+    """The size limit in force: :data:`MAX_FILE_BYTES_ENV` when set, else ``default``."""
+    value = os.environ.get(MAX_FILE_BYTES_ENV)
+    if value is None:
+        return default
+    try:
+        limit = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise InputError(f"{MAX_FILE_BYTES_ENV}={quoted(value)} is not a size; write a whole "
+                         "number of bytes, such as 500000000")
+    return limit
+
+
+def read_file_bytes(path: Path, inside: Path | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a file that is a file: bounded, never following a link out of its folder.
+
+    A data package comes from someone else; its folder may hold a link to any file of
+    the machine (``framework.csv -> /etc/passwd``), a device that never ends
+    (``/dev/zero``), a named pipe that blocks the reader for ever, or a socket. Only a
+    regular file is read, opened without blocking and checked after opening; at most
+    ``limit + 1`` bytes are read, so that a file growing while it is read is caught too.
+
+    Parameters
+    ----------
+    path : Path
+    inside : Path, optional
+        The folder the file must be in, links resolved (a data package's folder).
+    limit : int, optional
+        Largest size in bytes; :func:`max_file_bytes` by default.
+
+    Raises
+    ------
+    FileRefused
+        With the reason and what to do.
+    """
+    limit = max_file_bytes() if limit is None else limit
+    path = Path(path)
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        raise FileRefused(path, "file not found") from None
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    if inside is not None:
+        target = path.resolve()
+        if not target.is_relative_to(Path(inside).resolve()):
+            raise FileRefused(path, f"is a link to {quoted(str(target))}, outside the package "
+                                    "folder; put a copy of the file itself in the folder")
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        raise FileRefused(path, "is a link to a file that does not exist") from None
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    refused = _not_a_file(before.st_mode)
+    if refused:
+        raise FileRefused(path, refused)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+                             | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    try:
+        opened = os.fstat(descriptor)
+        refused = _not_a_file(opened.st_mode)  # replaced between the two looks
+        if refused:
+            raise FileRefused(path, refused)
+        if opened.st_size > limit:
+            raise FileRefused(path, _too_big(opened.st_size, limit))
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefused(path, _too_big(size, limit, growing=True))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise FileRefused(path, _cannot_read(exc)) from None
+    finally:
+        os.close(descriptor)
+
+
+def _not_a_file(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file; put the file itself here"
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return f"is {kind}, not a file; put a regular file (a saved table) here"
+
+
+def _too_big(size: int, limit: int, growing: bool = False) -> str:
+    what = f"more than {limit:,}" if growing else f"{size:,}"
+    return (f"the file is {what} bytes, over the limit of {limit:,} bytes; check that it holds "
+            f"only the table the contract describes (the limit is set by "
+            f"{MAX_FILE_BYTES_ENV})")
+
+
+def _cannot_read(exc: OSError) -> str:
+    return (f"cannot be read ({exc.strerror or exc}); check that the file is readable by you "
+            "(permissions) and not open elsewhere")
+
+
+MAX_NESTING = 64
+"""Deepest nesting of lists and objects read from JSON or YAML (the contract's files
+are at most six deep)."""
+# Text that cannot be shown as text: control characters but tab and line breaks (a
+# carriage return only before a line feed), and halves of a surrogate pair.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
 SAVE_JSON_AS_UTF8 = "save it as UTF-8 (in a text editor: Save with Encoding > UTF-8)"
 HEADER_ROW = 1
 SAVE_AS_UTF8 = ("save it as CSV UTF-8 (in Excel: File > Save As > 'CSV UTF-8 (Comma "
@@ -63,31 +206,32 @@ class CsvText:
     lines: list[int]  # the line each record starts on (the header is line 1)
 
 
-def _size_problem(path: Path, shown: str) -> Problem | None:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return Problem(shown, None, None,
-                       f"the file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,} "
-                       "bytes; check that it holds only the table the contract describes")
-    return None
+def read_bytes(path: Path, shown: str, inside: Path | None = None
+               ) -> tuple[bytes | None, Problem | None]:
+    """The bytes of a file, or the one problem that stops it being read.
 
-
-def read_bytes(path: Path, shown: str) -> tuple[bytes | None, Problem | None]:
-    """The bytes of a file, or the one problem that stops it being read."""
-    if not path.exists():
-        return None, Problem(shown, None, None, "file not found")
-    if path.is_dir():
-        return None, Problem(shown, None, None,
-                             "is a folder, not a file; put the file itself here")
+    ``inside`` is the folder the file must be in (the package's own folder, which is
+    the file's folder when not given); see :func:`read_file_bytes`.
+    """
     try:
-        too_big = _size_problem(path, shown)
-        if too_big is not None:
-            return None, too_big
-        return path.read_bytes(), None
-    except OSError as exc:
-        return None, Problem(shown, None, None,
-                             f"cannot be read ({exc.strerror or exc}); check that the file "
-                             "is readable by you (permissions) and not open elsewhere")
+        limit = max_file_bytes(MAX_FILE_BYTES)
+        return read_file_bytes(path, inside or Path(path).parent, limit), None
+    except FileRefused as refused:
+        return None, Problem(shown, None, None, refused.reason)
+    except InputError as exc:  # the limit itself is not a number
+        return None, Problem(shown, None, None, str(exc))
+
+
+def not_text(text: str) -> str | None:
+    """What makes a piece of text unfit to show, or None: ``"a control character
+    (\\x1b)"``, ``"half of a surrogate pair (\\ud800)"``."""
+    found = _NOT_TEXT.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return f"half of a surrogate pair (\\u{ord(char):04x}), which is no character"
+    return f"a control character ({char.encode('unicode_escape').decode()})"
 
 
 def decode(data: bytes, shown: str, advice: str = SAVE_AS_UTF8
@@ -122,21 +266,159 @@ def decode(data: bytes, shown: str, advice: str = SAVE_AS_UTF8
                              f"another encoding; {advice}"), warning
 
 
-def read_json(path: Path, shown: str) -> tuple[Any, list[Problem], list[Problem]]:
-    """A JSON file: ``(value or None, problems, warnings)``."""
-    data, problem = read_bytes(path, shown)
+def read_json(path: Path, shown: str, inside: Path | None = None
+              ) -> tuple[Any, list[Problem], list[Problem]]:
+    """A JSON file: ``(value or None, problems, warnings)``; see :func:`load_json`."""
+    data, problem = read_bytes(path, shown, inside)
     if problem is not None:
         return None, [problem], []
     text, problem, warning = decode(data, shown, SAVE_JSON_AS_UTF8)
     warnings = [warning] if warning else []
     if problem is not None:
         return None, [problem], warnings
+    value, problem = load_json(text, shown)
+    return (None, [problem], warnings) if problem else (value, [], warnings)
+
+
+class _JsonRefused(ValueError):
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.position = position
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = [key for key in dict.fromkeys(keys) if keys.count(key) > 1]
+    if repeated:
+        raise _JsonRefused(f"the key {quoted(repeated[0])} appears twice in one object; keep "
+                           "one of them (a JSON reader keeps only the last, silently)")
+    return dict(pairs)
+
+
+def _json_constant(name: str) -> Any:
+    raise _JsonRefused(f"{name} is not a JSON number; write a number, or null for none")
+
+
+def _nesting(text: str, limit: int) -> int | None:
+    """The position where brackets outside strings first nest deeper than ``limit``."""
+    depth = 0
+    for found in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        char = found.group()
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return found.start()
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def _strings(value: Any, where: str = "") -> Any:
+    """Every string of a parsed value (keys too), with where it is: ``(where, text)``."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, where)
+            yield from _strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{where}[{i}]")
+
+
+def _line_of(text: str, position: int | None) -> int | None:
+    return None if position is None else text.count("\n", 0, position) + 1
+
+
+def load_json(text: str, shown: str) -> tuple[Any, Problem | None]:
+    """JSON text as a value, or the one problem that stops it being read.
+
+    Stricter than :func:`json.loads` where a lenient reading would hide a mistake or
+    let a file steer the book: a key repeated in one object (the second
+    ``"synthetic"`` would silently win), ``NaN`` and ``Infinity`` (not JSON), nesting
+    deeper than :data:`MAX_NESTING`, and strings that are not text (:func:`not_text`).
+    """
+    deep = _nesting(text, MAX_NESTING)
+    if deep is not None:
+        return None, Problem(shown, _line_of(text, deep), None,
+                             f"lists and objects are nested more than {MAX_NESTING} deep; "
+                             "the contract's files need at most six levels")
     try:
-        return json.loads(text), [], warnings
+        value = json.loads(text, object_pairs_hook=_json_object,
+                           parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
-        return None, [Problem(shown, exc.lineno, None,
-                              f"not valid JSON ({exc.msg} at column {exc.colno}); "
-                              "check the quotes, commas and brackets on this line")], warnings
+        return None, Problem(shown, exc.lineno, None,
+                             f"not valid JSON ({exc.msg} at column {exc.colno}); "
+                             "check the quotes, commas and brackets on this line")
+    except _JsonRefused as exc:
+        return None, Problem(shown, None, None, str(exc))
+    except RecursionError:  # deeper than Python reads, inside a string-free stretch
+        return None, Problem(shown, None, None, "lists and objects are nested too deep")
+    for where, string in _strings(value):
+        wrong = not_text(string)
+        if wrong:
+            return None, Problem(shown, None, where or None,
+                                 f"{quoted(string)} holds {wrong}; remove it (text may hold "
+                                 "letters, digits, punctuation, tabs and line breaks)")
+    return value, None
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, without aliases and with a limit to nesting."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(None, None, "an alias (*name) is not allowed here: "
+                                       "write the value out where it is needed", mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_NESTING} deep",
+                                           self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(path: Path, shown: str | None = None) -> Any:
+    """A YAML file of the book (``book/pages.yml``, a pages file, ``multiverse.yml``).
+
+    Read as a file is (:func:`read_file_bytes`: a regular file,
+    bounded), parsed with PyYAML's safe loader (no Python objects) without aliases,
+    whose expansion can take minutes (a "billion laughs"), nested at most
+    :data:`MAX_NESTING` deep, and with text only in its strings (:func:`not_text`).
+
+    Raises
+    ------
+    InputError
+        With one message naming the file (and the line) and what to fix.
+    """
+    shown = shown or str(path)
+    try:
+        data = read_file_bytes(path)
+    except FileRefused as refused:
+        raise InputError(f"{shown}: {refused.reason}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"{shown}:{line}: is not UTF-8 text; {SAVE_JSON_AS_UTF8}") from None
+    try:
+        value = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{shown}:{mark.line + 1}" if mark is not None else shown
+        what = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise InputError(f"{where}: not valid YAML ({what})") from None
+    except RecursionError:
+        raise InputError(f"{shown}: nested too deep to read") from None
+    for where, string in _strings(value):
+        wrong = not_text(string)
+        if wrong:
+            raise InputError(f"{shown}: {where or 'a value'}: {quoted(string)} holds {wrong}; "
+                             "remove it")
+    return value
 
 
 def _delimiter_problem(header: list[str], expected: list[str], shown: str) -> Problem | None:
@@ -172,6 +454,10 @@ def read_csv(path: Path, shown: str,
         return None, [Problem(shown, None, None,
                               f"holds NUL bytes, so it is not a text file; {SAVE_AS_UTF8}")
                       ], warnings
+    if _NOT_TEXT.search(text):
+        controls = _control_cells(text, shown)
+        if controls:
+            return None, controls, warnings
 
     fast = _plain_columns(text, expected)
     if fast is not None:
@@ -259,6 +545,34 @@ def read_csv(path: Path, shown: str,
     cells = list(zip(*rows)) if rows else [()] * len(header)
     columns = {name: list(cells[header.index(name)]) for name in expected}
     return CsvText(header=header, columns=columns, lines=lines), problems, warnings
+
+
+def _control_cells(text: str, shown: str, most: int = 5) -> list[Problem]:
+    """The cells that hold a control character (:func:`not_text`), with their line
+    and column (a lone carriage return between records is a line ending, not text)."""
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    header: list[str] | None = None
+    line = 1
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            for i, cell in enumerate(record):
+                wrong = not_text(cell)
+                if wrong:
+                    column = (header[i] if header is not None and i < len(header)
+                              else f"column {i + 1}")
+                    problems.append(Problem(shown, start, column or None,
+                                            f"{quoted(cell)} holds {wrong}; remove it (a cell "
+                                            "may hold text, tabs and line breaks)"))
+            if header is None and record:
+                header = [c.strip() for c in record]
+    except csv.Error:
+        return problems  # the reading proper reports it
+    if len(problems) > most:
+        problems = problems[:most] + [Problem(shown, None, None, f"... and {len(problems) - most}"
+                                              " more cells holding control characters")]
+    return problems
 
 
 def _plain_columns(text: str, expected: list[str]) -> CsvText | None:

@@ -25,7 +25,8 @@ import pandas as pd
 
 from analysis import paths
 from analysis.contract import reading, rules
-from analysis.contract.errors import DataPackageError, Problem, ValidationReport
+from analysis.contract.errors import DataPackageError, Problem, ValidationReport, quoted
+from analysis.contract.escape import terminal_text
 from analysis.contract.files import fingerprint
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.study import iso_date
@@ -258,7 +259,7 @@ def _normalise(raw: pd.DataFrame, res: dict[str, Any], file: str,
             report.warnings.append(Problem(
                 file, None, name,
                 f"{int(spaced.sum())} cell(s) had spaces before or after the value (first "
-                f"on line {first}: '{raw[name][spaced].iloc[0]}'); the spaces were removed"))
+                f"on line {first}: {quoted(raw[name][spaced].iloc[0])}); the spaces were removed"))
             raw[name] = stripped[codes] if len(codes) else raw[name]
         allowed = fdef.get("constraints", {}).get("enum")
         if not allowed:
@@ -279,7 +280,7 @@ def _normalise(raw: pd.DataFrame, res: dict[str, Any], file: str,
         examples = {}
         for before, after in zip(values[off][fixed], mapped[fixed]):
             examples.setdefault(before, after)
-        shown = ", ".join(f"'{b}' as '{a}'" for b, a in list(examples.items())[:4])
+        shown = ", ".join(f"{quoted(b)} as '{a}'" for b, a in list(examples.items())[:4])
         first = int(values[off][fixed].index[0])
         report.warnings.append(Problem(
             file, None, name,
@@ -342,12 +343,12 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
                            dtype="float64")
         huge = values.abs() > LARGEST_INTEGER
         _add(report, file, present.index[huge], name,
-             lambda r: f"'{raw.at[r, name]}' is too large; whole numbers here may be at "
+             lambda r: f"{quoted(raw.at[r, name])} is too large; whole numbers here may be at "
                        f"most {LARGEST_INTEGER:,} (check for a pasted identifier or a "
                        "value in the wrong column)")
         bad = (values.isna() | (values != values.round())) & ~huge
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a whole number; write digits only, "
+             lambda r: f"{quoted(raw.at[r, name])} is not a whole number; write digits only, "
                        "such as 12")
         typed = pd.Series(pd.NA, index=raw.index, dtype="Int64")
         good = ~bad & ~huge
@@ -356,24 +357,24 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         values = pd.Series(_to_float(present), index=present.index, dtype="float64")
         huge = values.abs() > LARGEST_NUMBER
         _add(report, file, present.index[huge], name,
-             lambda r: f"'{raw.at[r, name]}' is too large; numbers here may be at most "
+             lambda r: f"{quoted(raw.at[r, name])} is too large; numbers here may be at most "
                        f"{LARGEST_NUMBER:,.0f}")
         bad = values.isna() & ~huge
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a number; write it with a decimal "
+             lambda r: f"{quoted(raw.at[r, name])} is not a number; write it with a decimal "
                        "point, such as 0.25")
         typed = pd.Series(float("nan"), index=raw.index)
         typed[present.index[~bad & ~huge]] = values[~bad & ~huge]
     elif kind == "boolean":
         bad = ~present.isin(TRUE_VALUES | FALSE_VALUES)
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not true or false")
+             lambda r: f"{quoted(raw.at[r, name])} is not true or false")
         typed = text.isin(TRUE_VALUES)
     elif kind == "date":
         values = pd.to_datetime(present, format="%Y-%m-%d", errors="coerce")
         bad = values.isna()
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not a date written YYYY-MM-DD; "
+             lambda r: f"{quoted(raw.at[r, name])} is not a date written YYYY-MM-DD; "
                        "write it as, for example, 2019-08-01 (a date such as 01/08/2019 "
                        "is ambiguous and is not guessed)")
         typed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -385,14 +386,14 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         allowed = cons["enum"]
         bad = ~present.isin(allowed)
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' is not an allowed value; "
+             lambda r: f"{quoted(raw.at[r, name])} is not an allowed value; "
                        f"allowed ({fdef.get('vocabularySource', CONTRACT_DEFAULT)}): "
                        f"{', '.join(allowed)}")
     if "pattern" in cons:
         bad = ~_per_value(present, lambda u: u.astype(str).str.fullmatch(cons["pattern"])
                           .astype(bool))
         _add(report, file, present.index[bad], name,
-             lambda r: f"'{raw.at[r, name]}' does not have the required form "
+             lambda r: f"{quoted(raw.at[r, name])} does not have the required form "
                        f"(regular expression {cons['pattern']})")
     numeric = typed if kind in ("integer", "number") else None
     if numeric is not None and "minimum" in cons:
@@ -407,7 +408,7 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         dup = present.duplicated(keep="first")
         first = {v: r for r, v in present[~dup].items()}
         _add(report, file, present.index[dup], name,
-             lambda r: f"'{raw.at[r, name]}' must be unique but is already on row "
+             lambda r: f"{quoted(raw.at[r, name])} must be unique but is already on row "
                        f"{first[raw.at[r, name]]}")
     return typed
 
@@ -426,7 +427,7 @@ def _check_keys(raw: pd.DataFrame, res: dict[str, Any], report: ValidationReport
         first.setdefault(value, row)
     _add(report, file, raw.index[dup], key[-1],
          lambda r: f"the combination ({', '.join(key)}) = "
-                   f"({', '.join(raw.loc[r, key])}) is already on row "
+                   f"({', '.join(map(terminal_text, raw.loc[r, key]))}) is already on row "
                    f"{first[tuple(raw.loc[r, key])]}; "
                    "each combination may appear once")
 
@@ -455,7 +456,7 @@ def _check_foreign_keys(raw_tables: dict[str, pd.DataFrame], in_force: dict[str,
             bad = ~raw[col].isin(known) & (raw[col] != "")
             ref_file = contract_resources()[ref["resource"]]["path"]
             _add(report, res["path"], raw.index[bad], col,
-                 lambda r: f"'{raw.at[r, col]}' is not a {ref_col} in {ref_file}; "
+                 lambda r: f"{quoted(raw.at[r, col])} is not a {ref_col} in {ref_file}; "
                            f"add it there or correct it here")
 
 

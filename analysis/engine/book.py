@@ -20,7 +20,7 @@ import yaml
 from analysis import paths
 from analysis.engine import site
 from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
-from analysis.engine.errors import BuildError
+from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.book_hooks import LEFT_OUT_KEY
 from analysis.engine.pages import PageSpec, load_pages, toc
 
@@ -55,7 +55,8 @@ def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] =
     config = yaml.safe_load(paths.CONFIG.read_text(encoding="utf-8"))
     study = (descriptor or {}).get("study", {})
     if isinstance(study, dict) and isinstance(study.get("title"), str) and study["title"]:
-        config["title"] = study["title"]
+        # One line of text; the theme's templates print it escaped (analysis.engine.site).
+        config["title"] = " ".join(study["title"].split())
     # Inert in a plain jupyter-book build; see BookProcess.
     sphinx = config.setdefault("sphinx", {})
     sphinx.setdefault("extra_extensions", []).append("analysis.engine.book_hooks")
@@ -287,6 +288,8 @@ class BookProcess:
         returncode = self.process.wait()
         log = self.log_file.read_text()
         html = self.output / "_build" / "html"
+        if returncode != 0 and is_out_of_space(log):
+            raise out_of_space(self.output, untouched)
         if returncode != 0 or not (html / "index.html").exists():
             # Pages are named as the book names them (intro.md, quality.ipynb): the
             # staging folder in the log is gone once the build has stopped.

@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import __version__, paths
-from analysis.contract.errors import InputError
+from analysis.contract.errors import InputError, inert
 from analysis.contract.files import PackageFiles
 from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import lock as build_lock
@@ -110,6 +110,8 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
         previously published book is left untouched.
     """
     started = time.perf_counter()
+    tell = say
+    say = lambda line: tell(inert(line))  # noqa: E731 - lines quote titles and folders
     # The pages ask which other pages the book has (analysis.contract.page_needs), from
     # the pages file of this build; its workers, kernels and validation inherit it.
     with _plain_if(plain), _environment(PAGES_FILE_ENV, str(Path(pages_file).resolve())):

@@ -24,12 +24,17 @@ def _path(value: Any) -> Path:
 
 def declared_files(parameters: dict[str, Any]) -> dict[str, str]:
     """SHA-256 of each declared file a page's parameters name (missing: 'missing')."""
+    from analysis.contract.reading import FileRefused, read_file_bytes
+
     hashes = {}
     for name in FILE_PARAMETERS:
         if name in parameters:
             path = _path(parameters[name])
-            hashes[f"{name}:sha256"] = (hashlib.sha256(path.read_bytes()).hexdigest()
-                                        if path.exists() else "missing")
+            try:  # a regular file, bounded (the build has checked it already)
+                hashes[f"{name}:sha256"] = hashlib.sha256(read_file_bytes(path)).hexdigest()
+            except FileRefused as refused:
+                hashes[f"{name}:sha256"] = ("missing" if refused.reason == "file not found"
+                                            else "refused")
     return hashes
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.engine.cache import PageResult, record_execution
-from analysis.engine.errors import BuildError
+from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.kernels import execute_page, page_imports, warm_up
 from analysis.engine.pages import PageSpec
@@ -135,6 +135,8 @@ def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
         try:
             seconds = future.result()
         except Exception as exc:  # papermill re-raises the cell's error
+            if is_out_of_space(exc):  # every other page would say the same: say it once
+                raise out_of_space(executed_dir, untouched) from None
             failures.append(_failure_message(page, exc, out))
             continue
         out.replace(executed_dir / f"{page.name}.ipynb")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.contract.escape import Myst
 from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import internals
 from analysis.engine.pages import PageSpec
@@ -32,9 +33,14 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+    # The title comes from the pages file: text, escaped as any text from outside the
+    # notebook, and put in by a function (a replacement string would read "\\1" in it
+    # as a group of the pattern).
+    heading = Myst("# ") + title if title else None
     for cell in nb.cells if title else []:
         if cell.cell_type == "markdown" and re.search(r"^# ", cell.source, flags=re.M):
-            cell.source = re.sub(r"^# .*$", f"# {title}", cell.source, count=1, flags=re.M)
+            cell.source = re.sub(r"^# .*$", lambda _: heading, cell.source, count=1,
+                                 flags=re.M)
             break
     nbformat.write(nb, str(nb_path))
 

@@ -13,13 +13,18 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analysis.contract.errors import InputError
+from analysis.contract.escape import terminal_text
+from analysis.contract.reading import load_yaml
 
 PAGE_KEYS = ("page", "notebook", "title", "parameters", "needs")
 EXAMPLE = ("parts:\n  - caption: About this book\n    pages:\n      - page: intro\n"
            "      - page: data_dictionary\n        notebook: data_dictionary")
+
+
+def _value(value: Any) -> str:
+    """A value of the file in a message: as Python writes it, inert and cut short."""
+    return terminal_text(repr(value))
 
 
 def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -32,16 +37,11 @@ def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, d
     InputError
         When the file cannot be read, is not YAML or does not have the shape above.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found; it lists the pages of the book") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from None
+    if not Path(path).is_symlink() and not Path(path).exists():
+        raise InputError(f"{path}: file not found; it lists the pages of the book")
+    # As any input is read: a regular file, bounded; YAML without aliases, nested at most
+    # MAX_NESTING deep, with text only in its strings.
+    spec = load_yaml(path)
     if not isinstance(spec, dict) or not isinstance(spec.get("parts"), list) or not spec["parts"]:
         what = "empty" if spec is None else f"a {type(spec).__name__}"
         if isinstance(spec, dict):
@@ -53,21 +53,21 @@ def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, d
         if (not isinstance(part, dict) or not isinstance(part.get("caption"), str)
                 or not isinstance(part.get("pages"), list)):
             raise InputError(f"{path}: part {number} must have a 'caption' (text) and a list "
-                             f"of 'pages'; it is {part!r}")
+                             f"of 'pages'; it is {_value(part)}")
         for entry in part["pages"]:
             if not isinstance(entry, dict):
-                raise InputError(f"{path}: part '{part['caption']}': {entry!r} is not a page; "
-                                 "write each page as '- page: NAME' with optional notebook, "
-                                 "title and parameters")
+                raise InputError(f"{path}: part '{part['caption']}': {_value(entry)} is not a "
+                                 "page; write each page as '- page: NAME' with optional "
+                                 "notebook, title and parameters")
             unknown = set(entry) - set(PAGE_KEYS)
             if unknown or "page" not in entry:
-                raise InputError(f"{path}: entry {entry} needs 'page' and may have only "
+                raise InputError(f"{path}: entry {_value(entry)} needs 'page' and may have only "
                                  "'notebook', 'title', 'parameters' and 'needs'")
             name = entry["page"]
             for key in ("notebook", "title"):
                 if entry.get(key) is not None and not isinstance(entry[key], str):
                     raise InputError(f"{path}: page '{name}': '{key}' must be text, not "
-                                     f"{entry[key]!r}")
+                                     f"{_value(entry[key])}")
             notebook = entry.get("notebook")
             if notebook is not None and not re.fullmatch(r"[A-Za-z0-9_-]+", notebook):
                 raise InputError(f"{path}: page '{name}': notebook '{notebook}' must be the "
@@ -84,12 +84,12 @@ def read_entries(path: Path, notebooks: Path | None = None) -> list[tuple[str, d
                                           and all(isinstance(n, str) for n in needs)):
                 raise InputError(f"{path}: page '{name}': 'needs' must be a list of the "
                                  f"tables the page shows, such as [studies, casp_ratings], "
-                                 f"not {needs!r}")
+                                 f"not {_value(needs)}")
             params = entry.get("parameters")
             if params is not None and not isinstance(params, dict):
                 raise InputError(f"{path}: page '{name}': 'parameters' must be a mapping of "
                                  f"names to values (name: value, one per line), not "
-                                 f"{params!r}")
+                                 f"{_value(params)}")
             if params and not all(isinstance(k, str) for k in params):
                 raise InputError(f"{path}: page '{name}': parameter names must be text")
             entries.append((part["caption"], entry))

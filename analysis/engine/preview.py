@@ -203,9 +203,12 @@ def preview(data_dir: str | Path | None = None, host: str = "127.0.0.1", port: i
     int
         0 when stopped.
     """
+    from analysis.contract.errors import inert
     from analysis.engine.build import build
     from analysis.engine.session import PreviewSession
 
+    tell = say
+    say = lambda line: tell(inert(line))  # noqa: E731 - a failure quotes the input
     data_dir = paths.resolve_data_dir(data_dir)
     stop = stop or threading.Event()
     status = Status()

@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis import __version__, paths
+from analysis.contract.escape import Myst, myst_name
 from analysis.contract.files import PackageFiles
 
 # The layers of analysis/ that a page imports (see tests/test_layers.py); their source is
@@ -115,15 +116,20 @@ def data_provenance(package: PackageFiles) -> dict:
             "files": dict(package.hashes), "synthetic": package.synthetic}
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    def cell(value) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+def _md_table(header: list[str], rows: list[list[str | Myst]]) -> Myst:
+    """A MyST table; a cell of data text is escaped (``|`` included, so that it stays
+    in its cell), a cell of :class:`~analysis.contract.escape.Myst` is written as is."""
+    lines = [Myst("| {} |").format(Myst(" | ").join(header)),
+             Myst("|") + Myst("---|") * len(header)]
+    lines += [Myst("| {} |").format(Myst(" | ").join(row)) for row in rows]
+    return Myst("\n").join(lines)
 
 
-def render_provenance_page(record: dict) -> str:
+def _code(name: str) -> Myst:
+    return Myst("`{}`").format(myst_name(name))
+
+
+def render_provenance_page(record: dict) -> Myst:
     """The Provenance page (MyST Markdown) from a build record.
 
     Only what identifies the inputs goes on the page (not this build's timings), so an
@@ -133,56 +139,58 @@ def render_provenance_page(record: dict) -> str:
     pages = [p for p in record["pages"] if p.get("notebook")]
     releases = record.get("releases", [])
     parts = [
-        "# Provenance",
-        "",
-        "What produced this edition of the book: the data, the parameters of every page, "
-        "the code and the software. The same record is published as "
-        "<a href=\"manifest.json\"><code>manifest.json</code></a> beside the HTML (with this "
-        "build's timings), and "
-        "`python -m analysis diff` compares two editions from it.",
-        "",
-        "## This edition",
-        "",
+        Myst("# Provenance"),
+        Myst(""),
+        Myst("What produced this edition of the book: the data, the parameters of every page, "
+             "the code and the software. The same record is published as "
+             "<a href=\"manifest.json\"><code>manifest.json</code></a> beside the HTML (with "
+             "this build's timings), and "
+             "`python -m analysis diff` compares two editions from it."),
+        Myst(""),
+        Myst("## This edition"),
+        Myst(""),
         _md_table(["", ""], [["Book version", ed["version"]], ["Git commit", ed["commit"]],
                              ["Data fingerprint", ed["data_fingerprint"]],
                              ["Data folder", Path(record["data"]["data_dir"]).name],
                              ["Synthetic data", "yes" if ed["synthetic"] else "no"],
                              ["Analysis code (SHA-256)", record["code_sha256"][:16]]]),
-        "",
-        "## Data files",
-        "",
+        Myst(""),
+        Myst("## Data files"),
+        Myst(""),
         _md_table(["File", "SHA-256 (first 16 hex digits; all 64 in manifest.json)"],
-                  [[f"`{n}`", f"`{h[:16]}`"] for n, h in sorted(record["data"]["files"].items())]),
-        "",
-        "## Pages and their parameters",
-        "",
-        "Each page's notebook is re-executed only when one of its inputs changes: the "
-        "notebook, its parameters, a data file it reads, or the analysis code.",
-        "",
+                  [[_code(n), _code(h[:16])] for n, h in sorted(record["data"]["files"].items())]),
+        Myst(""),
+        Myst("## Pages and their parameters"),
+        Myst(""),
+        Myst("Each page's notebook is re-executed only when one of its inputs changes: the "
+             "notebook, its parameters, a data file it reads, or the analysis code."),
+        Myst(""),
         _md_table(["Page (notebook)", "Parameters", "Last executed because"],
-                  [[f"[{p['name']}]({p['name']}) (`{p['notebook']}`)",
+                  [[Myst("[{}]({}) ({})").format(myst_name(p["name"]), myst_name(p["name"]),
+                                                 _code(p["notebook"])),
                     "; ".join(f"{k} = {v}" for k, v in p["parameters"].items()) or "defaults",
                     f"{p['reason']} ({p['seconds']:.1f} s)"] for p in pages]),
-        "",
-        "## Software",
-        "",
+        Myst(""),
+        Myst("## Software"),
+        Myst(""),
         _md_table(["Package", "Version"], [[k, v] for k, v in record["packages"].items()]),
-        "",
-        "## Editions",
-        "",
+        Myst(""),
+        Myst("## Editions"),
+        Myst(""),
     ]
     if releases:
         parts.append(_md_table(["Version", "Built", "Commit", "Data", "Archive SHA-256"],
                                [[r["version"], r["built_at"], r["commit"], r["data"],
-                                 f"`{r['sha256'][:16]}`"] for r in releases]))
-        parts.append("")
-        parts.append("Each edition is archived in `releases/<version>/` with its HTML, "
-                     "checksum, manifest and tables; `python -m analysis diff A B` lists "
-                     "what changed between two of them.")
+                                 Myst("`{}`").format(myst_name(r["sha256"][:16]))]
+                                for r in releases]))
+        parts.append(Myst(""))
+        parts.append(Myst("Each edition is archived in `releases/<version>/` with its HTML, "
+                          "checksum, manifest and tables; `python -m analysis diff A B` lists "
+                          "what changed between two of them."))
     else:
-        parts.append("No edition has been archived yet: `make release` archives the "
-                     "current build as `releases/<version>/`.")
-    return "\n".join(parts) + "\n"
+        parts.append(Myst("No edition has been archived yet: `make release` archives the "
+                          "current build as `releases/<version>/`."))
+    return Myst("\n").join(parts) + Myst("\n")
 
 
 GENERATED_PAGES = {"provenance": render_provenance_page}

@@ -26,6 +26,19 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   "Identifier 'THEBE_JS_URL' has already been declared". The book has no live-code
   (Binder) button, so thebe's scripts, which would also fetch thebe from unpkg.com on
   demand, are dropped from every page.
+- **Titles printed as HTML.** pydata-sphinx-theme prints the book's title
+  (``docstitle``) unescaped in the navigation bar of every page, and sphinx-book-theme
+  the page's title (``pagetitle``, for print) and the landing page's (``root_title``,
+  in the sidebar), which it reads as plain text. A build on a data package takes the
+  book's title from the package (``study.title``) and page titles from the pages
+  file: a title holding ``<img src=x onerror=...>`` ran a script on every page. Every
+  such value reaches the templates as escaped markup (:func:`escape_titles`), which
+  templates that escape it themselves (``docstitle|e``) leave as it is.
+- **Section titles as HTML in search results.** Sphinx 7.4's search page writes the
+  title of a matching section into the results with ``innerHTML``, and its index holds
+  those titles as plain text (``alltitles``): a page title from the pages file holding
+  ``<img src=x onerror=...>`` ran when a reader searched for one of its words. The index
+  holds them escaped (:func:`escaped_search_index`).
 - **Launch buttons to notebooks that do not exist.** The book theme links a page's
   Binder and Colab buttons to ``<path_to_book>/<page>.ipynb``. A page that renders a
   notebook template under other parameters (``prevalence_sensitivity_pm`` renders
@@ -77,6 +90,56 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if scripts:
         context["script_files"] = [s for s in scripts if not is_thebe_script(s)]
+
+
+# Plain text in the themes' template context that their templates print unescaped.
+TITLE_KEYS = ("docstitle", "shorttitle", "project", "pagetitle", "root_title",
+              "page_description", "author")
+
+
+def escape_titles(context: dict) -> None:
+    """The titles in a page's template context (:data:`TITLE_KEYS`) as escaped HTML
+    (markupsafe's ``Markup``, which Jinja's ``|e`` does not escape a second time)."""
+    from markupsafe import escape
+
+    for key in TITLE_KEYS:
+        if isinstance(context.get(key), str):
+            context[key] = escape(context[key])
+
+
+def _escape_titles(app, pagename, templatename, context, doctree) -> None:
+    escape_titles(context)
+
+
+def escaped_search_index() -> None:
+    """Sphinx's search index with its section titles (``alltitles``) escaped as HTML.
+
+    ``IndexBuilder.freeze`` makes the index the search page reads; its titles are
+    escaped there. ``IndexBuilder.load`` reads the index of the last build back (a
+    build into kept output, as the preview's); its titles are unescaped there, so that
+    they are escaped once. Done once per process.
+    """
+    import html
+
+    from sphinx.search import IndexBuilder
+
+    if getattr(IndexBuilder, "_cen_escaped", False):
+        return
+    freeze, load = IndexBuilder.freeze, IndexBuilder.load
+
+    def escaped_freeze(self):
+        frozen = freeze(self)
+        frozen["alltitles"] = {html.escape(title, quote=False): where
+                               for title, where in frozen.get("alltitles", {}).items()}
+        return frozen
+
+    def unescaped_load(self, stream, format):
+        load(self, stream, format)
+        self._all_titles = {doc: [(html.unescape(title), anchor) for title, anchor in titles]
+                            for doc, titles in self._all_titles.items()}
+
+    IndexBuilder.freeze, IndexBuilder.load = escaped_freeze, unescaped_load
+    IndexBuilder._cen_escaped = True
 
 
 def launch_url(url: str, page: str, template: str) -> str:
@@ -158,8 +221,10 @@ def setup(app) -> dict:
     # reads them.
     app.add_config_value(FINGERPRINT_KEY, "", "html")
     app.add_config_value(TEMPLATES_KEY, {}, "html")
+    escaped_search_index()
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("html-page-context", _escape_titles, priority=900)
     # After the book theme has made its launch buttons (priority 501).
     app.connect("html-page-context", _launch_templates, priority=900)
     app.connect("doctree-resolved", _alt_from_captions)

@@ -21,6 +21,13 @@ PALETTE = [
 ]
 
 
+# Text in a figure is text: its labels come from the data package (theme names, category
+# labels, countries), and mathtext would read "costs $5 and $6" as a formula. The one
+# mathtext of the figures, the glyph markers of the appraisal grid, asks for it where
+# it draws them (analysis.plots.quality).
+plt.rcParams["text.parse_math"] = False
+
+
 def axes_or_new(ax=None, figsize=(7, 3.5)):
     """The given Axes, or a new figure's Axes of ``figsize`` inches."""
     if ax is None:

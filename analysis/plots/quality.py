@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
@@ -144,7 +145,9 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
         for glyph, colour, xs, ys in cells:
             # mathtext markers; "-" (not the minus sign of the legend) is mathtext's minus.
             mark = "-" if glyph == GLYPHS["no"] else glyph
-            ax.scatter(xs, ys, marker=rf"$\mathbf{{{mark}}}$", s=45, color=colour, linewidths=0)
+            with plt.rc_context({"text.parse_math": True}):  # the glyph is ours, not data
+                ax.scatter(xs, ys, marker=rf"$\mathbf{{{mark}}}$", s=45, color=colour,
+                           linewidths=0)
         names = labels.reindex(order).fillna(pd.Series(order, index=order)) if labels is not None \
             else pd.Series(order, index=order)
         ax.set_yticks(range(n), list(names), fontsize="small")

@@ -39,6 +39,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.contract.choices import Choices
+from analysis.contract.escape import spreadsheet_cell
 from analysis.stats import multiverse, multiverse_themes
 
 TASKS_PER_WORKER = 4  # a few chunks per worker balance the load at little overhead
@@ -303,6 +304,7 @@ def export(table: pd.DataFrame, folder: Path, name: str = "multiverse") -> tuple
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
-    table.to_csv(csv, index=False, lineterminator="\n")
+    # Labels come from the package and the choices file: none may run in a spreadsheet.
+    table.map(spreadsheet_cell).to_csv(csv, index=False, lineterminator="\n")
     table.to_parquet(parquet, index=False)
     return csv, parquet
