@@ -710,7 +710,8 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         default = key not in fdef.get("methodLimits", ()) and fdef.get("role") != "covariate"
         _add_once(report, file, rows, name, what, (
             f" The contract's {key} is a default: if your sources go {word} it, declare "
-            f"your own on the field in {paths.DATAPACKAGE_NAME}: \"constraints\": "
+            f"your own on the field '{name}' of resource '{res_name(file)}' in "
+            f"{paths.DATAPACKAGE_NAME}: \"constraints\": "
             f"{{\"{key}\": {_example_limit(key, numeric[bad])}}}.") if default else "")
     if cons.get("unique"):
         dup = present.duplicated(keep="first")
