@@ -390,11 +390,12 @@ def _figure_problem(entry: dict[str, Any]) -> tuple[str, str] | None:
         why = _method_problem(entry["method"])
         if why:
             return f".method{why[0]}", why[1]
-    if measure == "pooled_prevalence" and not (
-            isinstance(entry.get("method"), dict) and "transform" in entry["method"]):
-        return ".method", ("a published pooled prevalence needs the method it was computed "
-                           'with, at least its transform, e.g. {"transform": "freeman_tukey", '
-                           '"tau2": "dl"}')
+    if measure in ("pooled_prevalence", "i2", "tau2") and not isinstance(entry.get("method"),
+                                                                         dict):
+        return ".method", ("a published pooled estimate needs the method it was computed "
+                           'with, as the paper states it, e.g. {"transform": "freeman_tukey", '
+                           '"tau2": "dl"}; when the paper does not state it, say so: '
+                           '{"note": "random effects; transform not stated"}')
     if entry["kind"] == "range":
         ends = entry.get("range")
         if not (isinstance(ends, list) and len(ends) == 2
