@@ -184,8 +184,14 @@ def test_init_writes_the_study_to_fill_in_and_header_only_tables(tmp_path, capsy
     contract = {r["name"]: r for r in load_contract()["resources"]}
     names = [r["name"] for r in descriptor["resources"]]
     assert names == ["studies", "casp_ratings", "framework", "study_codes", "cerqual"]
+    # The new study keys are there to fill in: what the review is about.
+    assert {"condition", "population", "case_definition", "case_noun",
+            "participant_noun"} <= set(descriptor["study"])
     for resource in descriptor["resources"]:
-        assert resource == contract[resource["name"]]
+        # The contract's columns, less the optional ones a researcher adds (a label).
+        expected = contract[resource["name"]]
+        assert resource == dict(expected, schema=dict(expected["schema"], fields=[
+            f for f in expected["schema"]["fields"] if not f.get("optional")]))
         header = (folder / resource["path"]).read_text(encoding="utf-8")
         assert header == ",".join(f["name"] for f in resource["schema"]["fields"]) + "\n"
     assert sorted(p.name for p in folder.iterdir()) == sorted(

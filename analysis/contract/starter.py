@@ -188,12 +188,21 @@ def _slug(folder: Path) -> str:
 def descriptor(folder: Path, tables: Sequence[str]) -> dict[str, Any]:
     """The ``datapackage.json`` of a fresh package: the study to describe, the tables."""
     contract = {r["name"]: r for r in load_contract()["resources"]}
+    resources = []
+    for t in table_order():
+        if t in tables:
+            res = copy.deepcopy(contract[t])
+            # Optional columns (a study's label, how cases were ascertained) are the
+            # researcher's to add; a fresh package holds the columns every package has.
+            res["schema"]["fields"] = [f for f in res["schema"]["fields"]
+                                       if not f.get("optional")]
+            resources.append(res)
     return {
         "profile": "tabular-data-package",
         "name": _slug(folder),
         "synthetic": False,
         "study": copy.deepcopy(STUDY_TEMPLATE),
-        "resources": [copy.deepcopy(contract[t]) for t in table_order() if t in tables],
+        "resources": resources,
     }
 
 
