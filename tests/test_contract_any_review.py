@@ -533,3 +533,12 @@ def test_a_theme_reported_without_sub_themes_is_one_row(data_copy):
     _write_rows(data_copy / "framework.csv", rows)
     assert any(f"theme {first_theme} has a row for the theme itself" in m
                for m in messages(data_copy))
+
+
+def test_a_method_the_book_does_not_compute_is_said_so():
+    from analysis.contract.published import method_not_computed
+
+    assert method_not_computed({"transform": "freeman_tukey", "tau2": "dl"}) is None
+    assert method_not_computed({"tau2": "reml"}) == (
+        "the paper estimated tau² by REML, which this book does not compute (it computes "
+        "DL and PM)")

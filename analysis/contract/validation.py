@@ -102,8 +102,8 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
             report.problems.append(Problem(
                 paths.DATAPACKAGE_NAME, None, f"{name}.{field_name}",
                 f"'{field_name}' is not a column of the contract's table '{name}'"
-                + (f"; to keep it as a study-level covariate (a subgroup or moderator), add "
-                   f'"role": "covariate" to its declaration' if name in COVARIATE_TABLES
+                + ("; to keep it as a study-level covariate (a subgroup or moderator), add "
+                   '"role": "covariate" to its declaration' if name in COVARIATE_TABLES
                    else f"; its columns are: {', '.join(sorted(contract_names))}")))
         have = [(n, t) for n, t in have if n not in unknown]
         declared_names = {n for n, _ in have}
@@ -788,14 +788,14 @@ def _published_papers(package: DataPackage) -> list[Problem]:
         return []
     known = set(package.tables["studies"]["study_id"])
     problems = []
-    for i, fact in enumerate(package.study.published):
+    for fact in package.study.published:
         unknown = sorted(set(fact.get("bands") or {}) - known)
         if unknown:
+            verb = "is not a study_id" if len(unknown) == 1 else "are not study_ids"
             problems.append(Problem(paths.DATAPACKAGE_NAME, None,
                                     f"study.published ('{fact['fact_id']}').bands",
-                                    f"{', '.join(unknown[:5])} "
-                                    f"{'is not a study_id' if len(unknown) == 1 else 'are not study_ids'}"
-                                    " of studies.csv; name each paper by its study_id"))
+                                    f"{', '.join(unknown[:5])} {verb} of studies.csv; name "
+                                    "each paper by its study_id"))
     return problems
 
 
