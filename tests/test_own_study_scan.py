@@ -27,7 +27,13 @@ from analysis.contract.errors import InputError
 from analysis.engine.build import BuildError, build
 
 FIXTURES = Path(__file__).parent / "fixtures" / "packages"
-PACKAGES = sorted(p.parent.name for p in FIXTURES.glob("*/datapackage.json"))
+# Packages typed from published papers (tests/test_fixture_real_papers.py) validate, but
+# their books wait for the chapters to speak of any review (issue 24, second wave); the
+# scan takes them in then.
+AWAITING_CHAPTERS = {"prevalence_help_seeking_ethiopia", "qes_fathers_jbi",
+                     "interview_fathers_summary"}
+PACKAGES = sorted(p.parent.name for p in FIXTURES.glob("*/datapackage.json")
+                  if p.parent.name not in AWAITING_CHAPTERS)
 
 EMPTY_GLUE = "[empty glued value]"  # written in the text where a glued value is empty
 # Words only the two source studies justify: (what is reported, pattern). A word the

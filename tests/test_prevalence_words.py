@@ -210,8 +210,8 @@ def test_a_declared_figure_is_compared_with_the_studies_it_names(fixture_package
 @pytest.mark.parametrize("compare, message", [
     ({"settings": "prison"}, "'settings' is not a column of prevalence_studies"),
     ({"setting": 3}, "3 for 'setting' must be a value in double quotes"),
-    ("prison", "must be an object naming the studies it compares with"),
-    ({}, "must be an object naming the studies it compares with"),
+    ("prison", "or an object naming the studies it compares with"),
+    ({}, "or an object naming the studies it compares with"),
 ])
 def test_a_bad_compare_entry_is_named(compare, message):
     fact = {"fact_id": "f", "quantity": "q", "value": "5", "kind": "estimate",

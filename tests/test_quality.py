@@ -72,14 +72,15 @@ def test_casp_checklist_is_data_with_name_version_and_ten_items(tool):
     assert described.title == "CASP Qualitative Checklist (2018)"
 
 
-def test_unknown_tool_and_answers_outside_the_contract_are_refused(tmp_path):
-    with pytest.raises(KeyError, match="jbi"):
-        quality.load_tool("jbi_qualitative")
+def test_an_unknown_tool_and_items_out_of_order_are_refused(tmp_path):
+    with pytest.raises(KeyError, match="no tool 'jbi_cohort'; it has: casp_qualitative, "
+                                       "jbi_qualitative, jbi_prevalence"):
+        quality.load_tool("jbi_cohort")
     spec = json.loads(quality.TOOLS_FILE.read_text())
-    spec["tools"][0]["answers"] = ["yes", "unclear", "no"]
+    spec["tools"][0]["items"][0]["item"] = 2
     bad = tmp_path / "tools.json"
     bad.write_text(json.dumps(spec))
-    with pytest.raises(ValueError, match="unclear"):
+    with pytest.raises(ValueError, match="numbered 1 to 10 in order"):
         quality.load_tool(path=bad)
 
 

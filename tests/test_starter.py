@@ -19,7 +19,7 @@ from analysis.__main__ import main
 from analysis.contract.files import load_contract
 from analysis.contract.starter import (CHAPTER_GROUPS, STUDY_TEMPLATE, chapters, choose,
                                        start_package)
-from analysis.contract.study import FACT_KINDS, REVIEWS, read_study
+from analysis.contract.study import FACT_KINDS, MEASURES, REVIEWS, TOPIC_KEYS, read_study
 from analysis.contract.validation import validate
 from analysis.engine.pages import load_pages
 
@@ -71,10 +71,12 @@ def test_bundled_and_fixture_study_sections_meet_the_schema(folder, check):
 
 def test_the_schema_names_what_study_py_reads(schema):
     assert set(schema["properties"]) == {"title", "description", "reports", "setting",
-                                         "fieldwork", "appraisal", "published"}
+                                         "fieldwork", "appraisal", "published", "prevalence",
+                                         *TOPIC_KEYS}
     assert schema["$defs"]["review"]["enum"] == list(REVIEWS)
     figure = schema["$defs"]["published_figure"]["properties"]
     assert figure["kind"]["enum"] == list(FACT_KINDS)
+    assert figure["measure"]["enum"] == list(MEASURES)
 
 
 def test_the_starting_study_section_meets_the_schema(check):
@@ -164,6 +166,8 @@ def test_no_chapter_named_means_every_table(known):
     chosen = choose(None, known)
     assert {t for c in chosen for t in c.tables} == {r["name"] for r in
                                                       load_contract()["resources"]}
+    # A sample known only from its published summary is its own chapter name.
+    assert known["sample_summary"].tables == ("sample_summary",)
 
 
 # ----------------------------------------------------------------- init on the command line
@@ -180,8 +184,14 @@ def test_init_writes_the_study_to_fill_in_and_header_only_tables(tmp_path, capsy
     contract = {r["name"]: r for r in load_contract()["resources"]}
     names = [r["name"] for r in descriptor["resources"]]
     assert names == ["studies", "casp_ratings", "framework", "study_codes", "cerqual"]
+    # The new study keys are there to fill in: what the review is about.
+    assert {"condition", "population", "case_definition", "case_noun",
+            "participant_noun"} <= set(descriptor["study"])
     for resource in descriptor["resources"]:
-        assert resource == contract[resource["name"]]
+        # The contract's columns, less the optional ones a researcher adds (a label).
+        expected = contract[resource["name"]]
+        assert resource == dict(expected, schema=dict(expected["schema"], fields=[
+            f for f in expected["schema"]["fields"] if not f.get("optional")]))
         header = (folder / resource["path"]).read_text(encoding="utf-8")
         assert header == ",".join(f["name"] for f in resource["schema"]["fields"]) + "\n"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -250,6 +260,10 @@ def test_the_appraisal_fixture_was_started_by_init_and_is_valid():
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     contract = {r["name"]: r for r in load_contract()["resources"]}
     assert [r["name"] for r in descriptor["resources"]] == ["studies", "casp_ratings"]
-    assert all(r == contract[r["name"]] for r in descriptor["resources"])
+    # As init writes them, less the optional columns (study labels) the fixture leaves out.
+    assert all(r == dict(contract[r["name"]], schema=dict(
+        contract[r["name"]]["schema"], fields=[f for f in contract[r["name"]]["schema"]["fields"]
+                                               if not f.get("optional")]))
+               for r in descriptor["resources"])
     report = validate(folder)
     assert report.ok and not report.warnings, report.format()

@@ -43,7 +43,7 @@ import difflib
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
@@ -163,6 +163,13 @@ class BandingRule:
         The appraisal tool's question numbers and short labels, against which the rule's
         question numbers are checked and with which its words name them (the default
         tool's when not given). Not part of the rule's identity.
+    answers : tuple of (str, str or None)
+        The appraisal tool's answer codes and what each counts as under the rule
+        (``yes``, ``cant_tell``, ``no``, or None for an answer that is not counted, such
+        as JBI's Not applicable): a rule's words are CASP's, and the tool's roles
+        (:func:`analysis.contract.tools.banding_codes`) say which answer of another tool
+        plays which part. Empty: the answers are CASP's own. Not part of the rule's
+        identity.
     """
 
     name: str
@@ -176,6 +183,7 @@ class BandingRule:
     moderate_min_score: float | None = None
     answer_scores: tuple[tuple[str, float], ...] = DEFAULT_ANSWER_SCORES
     questions: Questions = field(default=(), compare=False, repr=False)
+    answers: tuple[tuple[str, str | None], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Normalised here, not only in from_parameter, so that a rule built in code is
@@ -349,7 +357,8 @@ class BandingRule:
 
     @classmethod
     def from_parameter(cls, value: str | Mapping[str, Any] | BandingRule,
-                       questions: Mapping[int, str] | None = None) -> BandingRule:
+                       questions: Mapping[int, str] | None = None,
+                       answers: Mapping[str, str | None] | None = None) -> BandingRule:
         """Read a banding rule as a page parameter or a package declares it.
 
         Parameters
@@ -362,17 +371,25 @@ class BandingRule:
         questions : mapping of int to str, optional
             The appraisal tool's question numbers and short labels (the default tool's
             when not given): the rule's question numbers must be among them.
+        answers : mapping of str to str or None, optional
+            The tool's answer codes and what each counts as under the rule
+            (:func:`analysis.contract.tools.banding_codes`); CASP's own when not given.
 
         Raises
         ------
         ValueError
             The value is not a rule; the message names the key and what to write.
         """
+        roles = tuple(answers.items()) if answers else ()
         if isinstance(value, BandingRule):
-            return value
+            return replace(value, answers=roles) if roles else value
         if isinstance(value, str):
             if value in BANDING_RULES:
-                return BANDING_RULES[value]
+                rule = BANDING_RULES[value]
+                if questions is not None:
+                    rule = replace(rule, questions=tuple(
+                        (int(k), str(v)) for k, v in sorted(questions.items())))
+                return replace(rule, answers=roles) if roles else rule
             raise ValueError(f"unknown banding rule '{value}'; write one of "
                              f"{', '.join(BANDING_RULES)}, or the rule itself as a mapping "
                              f"({_EXAMPLES}){_did_you_mean(value, BANDING_RULES)}")
@@ -381,7 +398,7 @@ class BandingRule:
                              f"({', '.join(BANDING_RULES)}) or a mapping, not {value!r}")
         known = (tuple((int(k), str(v)) for k, v in sorted(questions.items()))
                  if questions is not None else tool_questions())
-        return cls(**_read_mapping(value, len(known)), questions=known)
+        return cls(**_read_mapping(value, len(known)), questions=known, answers=roles)
 
     # ---------------------------------------------------------------- kind and identity
 
@@ -430,8 +447,19 @@ class BandingRule:
             return "moderate"
         return "low"
 
+    def counted_as(self, answer: Any) -> Any:
+        """What a tool's answer counts as under the rule: ``yes``, ``cant_tell``, ``no``,
+        or None (not counted); an answer the tool does not map is taken as it is."""
+        if not self.answers:
+            return answer
+        return dict(self.answers).get(answer, answer)
+
     def judge(self, answers: Mapping[int, Any]) -> PaperBand:
-        """A paper's band from its answers (question number to answer code)."""
+        """A paper's band from its answers (question number to the tool's answer code;
+        see :meth:`counted_as`)."""
+        if self.answers:
+            answers = {item: self.counted_as(answer) for item, answer in answers.items()
+                       if self.counted_as(answer) is not None}
         score = None
         if self.scored:
             score = self.score(answers)

@@ -92,7 +92,7 @@ def vocabulary(package: DataPackage | None, table: str, column: str) -> dict[str
         fdef = next(f for f in contract_resources()[table]["schema"]["fields"]
                     if f["name"] == column)
         labels = fdef.get("categoryLabels", {})
-        codes = {v: labels.get(v, v) for v in fdef["constraints"]["enum"]}
+        codes = {v: labels.get(v, v) for v in fdef["constraints"].get("enum", [])}
     else:
         codes = package.categories(table, column)
         if not package.synthetic:
@@ -111,16 +111,21 @@ def fields_table(table: str, package: DataPackage | None = None) -> pd.DataFrame
     own = {} if package is None else {
         f.get("name"): f for f in _own_resources(package).get(table, {}).get(
             "schema", {}).get("fields", []) if isinstance(f, dict)}
+    # With a package, its columns in force: its own limits, the optional columns it has
+    # and the covariates it declares; without one, every column of the contract.
+    columns = res["schema"]["fields"] if package is None else package.fields(table)
     rows = []
-    for f in res["schema"]["fields"]:
+    for f in columns:
         shown = f
         if "enum" in f.get("constraints", {}):
             shown = dict(f, constraints=dict(f["constraints"],
                                              enum=list(vocabulary(package, table, f["name"]))))
+        required = f.get("constraints", {}).get("required")
         rows.append({"column": f["name"], "type": f["type"],
-                     "required": "yes" if f.get("constraints", {}).get("required") else "no",
+                     "required": "yes" if required else (
+                         "no (empty: not reported)" if package is not None else "no"),
                      "allowed values": _allowed(shown),
-                     "description": _own_text(own.get(f["name"]), f["description"])})
+                     "description": _own_text(own.get(f["name"]), f.get("description", ""))})
     return pd.DataFrame(rows).set_index("column")
 
 
@@ -136,7 +141,7 @@ def vocabulary_table(package: DataPackage, table: str) -> pd.DataFrame:
         Empty when the table has no categorical column.
     """
     rows = []
-    for f in contract_resources()[table]["schema"]["fields"]:
+    for f in package.fields(table):
         if "enum" not in f.get("constraints", {}):
             continue
         column = f["name"]

@@ -76,6 +76,9 @@ class ValidationReport:
     data_dir: Path
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # accepted, with what was normalised
+    # Accepted as they are: what the sources did not report (empty cells of columns the
+    # package declares optional), counted per column; never a problem.
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,8 +88,9 @@ class ValidationReport:
         """The report as a user reads it in a terminal."""
         warned = [f"  warning: {w}" for w in self.warnings]
         folder = terminal_text(self.data_dir, None)
+        noted = [f"  not reported: {n}" for n in self.notes]
         if self.ok:
-            return "\n".join([f"{folder}: the data package is valid."] + warned)
+            return "\n".join([f"{folder}: the data package is valid."] + warned + noted)
         n = len(self.problems)
         lines = [f"{folder}: {n} problem{'s' if n != 1 else ''} found"]
         lines += [f"  {p}" for p in self.problems]

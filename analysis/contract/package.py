@@ -42,6 +42,9 @@ class DataPackage:
     # What validation accepted after normalising it ("file:column: 3 cell(s) ..."),
     # for the build to print: a package is never changed silently.
     warnings: list[str] = field(default_factory=list)
+    # The columns in force of each table, as validation read them: the contract's (with
+    # the package's own limits, titles and vocabularies) and the covariates it declares.
+    schemas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         log = os.environ.get(TABLE_LOG_ENV)
@@ -78,6 +81,138 @@ class DataPackage:
         if (table, column) in self.vocabularies:
             return dict(self.vocabularies[(table, column)])
         return category_labels(table, column)
+
+    # ---------------------------------------------------------------- columns in force
+
+    def fields(self, table: str) -> list[dict[str, Any]]:
+        """The columns of a table in force for this package, in order: the contract's
+        (an optional one only when the package has it) and then its covariates."""
+        if table in self.schemas:
+            return [dict(f) for f in self.schemas[table]]
+        return [dict(f) for f in contract_resources()[table]["schema"]["fields"]
+                if not f.get("optional")]
+
+    def column_title(self, table: str, column: str) -> str:
+        """How pages head a column: the package's own title, else the contract's, else
+        the column's name in words ("n_participants" is "N participants")."""
+        fdef = next((f for f in self.fields(table) if f["name"] == column), None)
+        if fdef is None:
+            fdef = next((f for f in contract_resources()[table]["schema"]["fields"]
+                         if f["name"] == column), {})
+        return str(fdef.get("title") or column.replace("_", " ").capitalize())
+
+    def covariates(self, table: str) -> tuple[Covariate, ...]:
+        """The study-level covariates the package declares in a table (``role:
+        covariate``), in declared order; empty when it declares none."""
+        found = []
+        for fdef in self.fields(table) if table in self.tables else []:
+            if fdef.get("role") != "covariate":
+                continue
+            categorical = fdef["type"] in ("string", "boolean")
+            found.append(Covariate(
+                name=fdef["name"], type=fdef["type"],
+                kind="categorical" if categorical else "numeric",
+                title=str(fdef.get("title") or fdef["name"]),
+                unit=str(fdef.get("unit") or ""),
+                description=str(fdef.get("description") or ""),
+                categories=dict(self.vocabularies.get((table, fdef["name"]), {}))))
+        return tuple(found)
+
+    def study_labels(self, table: str) -> pd.Series:
+        """How pages name each study of ``studies`` or ``prevalence_studies``: its
+        ``label`` ("Smith 2010") where the package gives one, else its identifier.
+
+        Returns
+        -------
+        Series
+            Labels indexed by ``study_id``, in the table's order.
+        """
+        rows = self.tables[table]
+        ids = rows["study_id"].astype(str)
+        if "label" not in rows:
+            return pd.Series(ids.to_numpy(), index=ids.to_numpy(), name="label")
+        labels = rows["label"].where(rows["label"].notna() & (rows["label"] != ""), ids)
+        return pd.Series(labels.astype(str).to_numpy(), index=ids.to_numpy(), name="label")
+
+    def not_reported(self, table: str | None = None) -> pd.DataFrame:
+        """What the sources did not report, counted per column (see :func:`not_reported`)."""
+        return not_reported(self, table)
+
+
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """A study-level covariate a package declares (``role: covariate`` in
+    ``datapackage.json``): a column pages and the multiverse may use as a subgroup
+    (categorical) or a meta-regression moderator (numeric or categorical).
+
+    Attributes
+    ----------
+    name, type : str
+        The column and its declared type (number, integer, string or boolean).
+    kind : str
+        ``numeric`` or ``categorical``.
+    title, unit, description : str
+        How pages name it ("Mean age", "years").
+    categories : dict of str to str
+        A categorical covariate's declared codes and labels, in order (empty when it
+        declares none: its categories are then the values present).
+    """
+
+    name: str
+    type: str
+    kind: str
+    title: str
+    unit: str = ""
+    description: str = ""
+    categories: dict[str, str] = field(default_factory=dict)
+
+
+def not_reported(package: DataPackage, table: str | None = None) -> pd.DataFrame:
+    """What the sources did not report: the empty cells of each column, by table.
+
+    A column a package declares optional (``constraints.required: false``, an optional
+    column it leaves out of its files, or a covariate) may be empty where a source did
+    not report the value; pages say so ("year not reported for 3 papers") and compute
+    from the rest. Validation never counts them as problems.
+
+    Parameters
+    ----------
+    package : DataPackage
+    table : str, optional
+        One table; every table of the package when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per column with at least one value not reported: ``table``, ``column``,
+        ``title`` (how pages head it), ``not_reported`` (rows), ``rows`` (all rows of the
+        table) and ``whole_column`` (True when the package leaves the column out
+        altogether). Empty, with these columns, when everything is reported.
+    """
+    columns = ["table", "column", "title", "not_reported", "rows", "whole_column"]
+    rows = []
+    for name in ([table] if table else list(package.tables)):
+        frame = package.tables[name]
+        present = set(frame.columns)
+        for fdef in contract_resources()[name]["schema"]["fields"]:
+            if fdef.get("optional") and fdef["name"] not in present and len(frame):
+                rows.append({"table": name, "column": fdef["name"],
+                             "title": package.column_title(name, fdef["name"]),
+                             "not_reported": len(frame), "rows": len(frame),
+                             "whole_column": True})
+        for column in frame.columns:
+            values = frame[column]
+            missing = values.isna()
+            if values.dtype == object:
+                missing |= values.eq("")
+            n = int(missing.sum())
+            if n:
+                rows.append({"table": name, "column": column,
+                             "title": package.column_title(name, column),
+                             "not_reported": n, "rows": len(frame), "whole_column": False})
+    return pd.DataFrame(rows, columns=columns)
 
 
 

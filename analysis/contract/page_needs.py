@@ -3,9 +3,12 @@
 Each page of the pages file may list what it shows (``needs``): tables of the package,
 ``study.published`` (the published figures of its study section) or
 ``casp_ratings.independent_reviewers`` (two or more reviewers who appraised the papers
-independently, whose agreement a page reports). A book built on a package leaves out
-every page whose needs the package does not meet, and says why. This module is the one
-place that decides it, for everyone who asks:
+independently, whose agreement a page reports). A need may name alternatives joined by
+``|``: ``participants|sample_summary`` is met by the participants' rows or by a sample
+known only from its published summary (counts by characteristic), which a page can
+build from either. A book built on a package leaves out every page whose needs the
+package does not meet, and says why. This module is the one place that decides it, for
+everyone who asks:
 
 - the build, before any table is read (:func:`offered_by_files` reads the
   ``datapackage.json`` and, for the reviewers, one column of ``casp_ratings.csv``,
@@ -45,6 +48,7 @@ PAGES_FILE_ENV = "CEN_BOOK_PAGES_FILE"  # the pages file of the build a page run
 # A line of a page's table log (analysis.paths.TABLE_LOG_ENV): the page asked whether
 # the book has another page, so the build re-runs it when the answer changes.
 ASKED_PREFIX = "page:"
+OR = "|"  # between the alternatives of one need: participants|sample_summary
 
 # What a need that is not a table means, in the words of a reason to leave a page out.
 NEED_WORDS = {
@@ -197,6 +201,25 @@ def _reviewer_labels(path: Path, data_dir: Path) -> set[str]:
 # ---------------------------------------------------------------- the choice
 
 
+def alternatives(need: str) -> tuple[str, ...]:
+    """The alternatives of one need (a need without ``|`` is its own only one)."""
+    return tuple(part.strip() for part in need.split(OR) if part.strip())
+
+
+def need_words(need: str) -> str:
+    """What a need that is not met means, in the words of a reason to leave a page out:
+    its first alternative's ("no participants.csv"). The other alternatives are what a
+    package could give instead (:func:`instead`)."""
+    first = alternatives(need)[0]
+    return NEED_WORDS.get(first, f"no {first}.csv")
+
+
+def instead(need: str) -> tuple[str, ...]:
+    """The inputs a package could give in place of a need's first alternative
+    (``participants|sample_summary``: the sample summary)."""
+    return alternatives(need)[1:]
+
+
 @dataclass(frozen=True)
 class LeftOut:
     """A page the build leaves out, and what the data package lacks for it."""
@@ -208,7 +231,7 @@ class LeftOut:
     @property
     def reason(self) -> str:
         """What is missing, in words: "no prevalence_studies.csv"."""
-        return " and ".join(NEED_WORDS.get(need, f"no {need}.csv") for need in self.missing)
+        return " and ".join(need_words(need) for need in self.missing)
 
     def as_dict(self) -> dict[str, str]:
         return {"page": self.name, "title": self.label, "reason": self.reason}
@@ -217,7 +240,8 @@ class LeftOut:
 def missing_needs(needs: Iterable[str], offered: set[str]) -> tuple[str, ...]:
     """The needs a package does not meet. Without a table, what a need of that table
     asks of its rows (the reviewers of ``casp_ratings``) goes unsaid."""
-    missing = tuple(need for need in needs if need not in offered)
+    missing = tuple(need for need in needs
+                    if not any(one in offered for one in alternatives(need)))
     return tuple(need for need in missing
                  if "." not in need or need.split(".")[0] not in missing)
 
@@ -257,5 +281,6 @@ def pages_needing(table: str, pages: Path | None = None) -> str:
     """The pages that need a table's rows, by their labels in book order ("the book"
     when no page of the pages file lists it); a semicolon between labels, which may
     hold commas."""
-    labels = [page.label for page in read_pages(pages) if table in page.needs]
+    labels = [page.label for page in read_pages(pages)
+              if any(table in alternatives(need) for need in page.needs)]
     return "; ".join(labels) or "the book"

@@ -35,3 +35,20 @@ def published(package: DataPackage, fact_id: str) -> pd.Series:
     if fact_id not in facts.index:
         raise KeyError(f"no published fact '{fact_id}'; known: {', '.join(facts.index)}")
     return facts.loc[fact_id]
+
+
+def method_not_computed(method: dict | None) -> str | None:
+    """Why the book cannot recompute a published estimate under its stated method (None:
+    it can, or the paper states none and the book's main analysis is compared).
+
+    The reproduction page lists such a figure with this reason, never drops it.
+    """
+    from analysis.contract.study import TAU2_COMPUTED
+
+    if not isinstance(method, dict):
+        return None
+    tau2 = method.get("tau2")
+    if tau2 is not None and tau2 not in TAU2_COMPUTED:
+        return (f"the paper estimated tau² by {tau2.upper()}, which this book does not "
+                f"compute (it computes {' and '.join(t.upper() for t in TAU2_COMPUTED)})")
+    return None

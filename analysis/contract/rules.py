@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.contract.errors import Problem
 from analysis.contract.package import DataPackage
-from analysis.contract.tools import item_numbers
+from analysis.contract.tools import item_numbers, tool_in_force
 MAX_PROBLEMS = 20  # per rule: the first twenty say what is wrong; more would bury them
 
 
@@ -58,12 +58,15 @@ def minority_categories(pkg: DataPackage) -> tuple[set[str], set[str]]:
 def _ethnicity_consistent(pkg: DataPackage) -> Iterator[Problem]:
     t = pkg["participants"]
     minority, majority = minority_categories(pkg)
-    for row in t.index[t["ethnicity"].isin(majority) & t["ethnic_minority"]]:
+    # A value not reported (missing) is neither true nor false: nothing to contradict.
+    flagged = t["ethnic_minority"].fillna(False).astype(bool)
+    unflagged = (~t["ethnic_minority"].astype("boolean")).fillna(False).astype(bool)
+    for row in t.index[t["ethnicity"].isin(majority) & flagged]:
         yield Problem("participants.csv", int(row), "ethnic_minority",
                       f"is true but ethnicity is '{t.at[row, 'ethnicity']}', which the "
                       "package does not count as a minority background; set it to false "
                       "or correct the ethnicity")
-    for row in t.index[t["ethnicity"].isin(minority) & ~t["ethnic_minority"]]:
+    for row in t.index[t["ethnicity"].isin(minority) & unflagged]:
         yield Problem("participants.csv", int(row), "ethnic_minority",
                       f"is false but ethnicity is '{t.at[row, 'ethnicity']}', which the "
                       "package lists under minorityCategories; set it to true")
@@ -118,7 +121,7 @@ def _casp_complete(pkg: DataPackage, agreed_label: str | None = None) -> Iterato
     """Every reviewer answers every question, and every paper has the agreed answers
     (the rows of reviewer ``agreed_label``, by default the package's own label)."""
     t = pkg["casp_ratings"]
-    checklist = item_numbers()
+    checklist = item_numbers(tool_in_force(pkg.study.appraisal))
     outside = ~t["item"].isin(checklist).to_numpy()
     for row in t.index[outside][:MAX_PROBLEMS]:
         yield Problem("casp_ratings.csv", int(row), "item",
@@ -160,6 +163,16 @@ def _framework_consistent(pkg: DataPackage) -> Iterator[Problem]:
         yield Problem("framework.csv", int(row), "subtheme_id",
                       f"'{t.at[row, 'subtheme_id']}' must start with its theme_id "
                       f"'{t.at[row, 'theme_id']}' (e.g. {t.at[row, 'theme_id']}.1)")
+    # A theme reported without sub-themes is one row whose subtheme_id is the theme's own
+    # (T1); a theme cannot be both that and a theme with sub-themes (T1.1, T1.2).
+    level = t["subtheme_id"] == t["theme_id"]
+    mixed = sorted(set(t.loc[level, "theme_id"]) & set(t.loc[~level, "theme_id"]))
+    for theme_id in mixed:
+        row = _first_row(t, level & (t["theme_id"] == theme_id))
+        yield Problem("framework.csv", row, "subtheme_id",
+                      f"theme {theme_id} has a row for the theme itself ({theme_id}) and rows "
+                      "for sub-themes; give a theme either its sub-themes or, when the review "
+                      "reports none, one row whose subtheme_id is its theme_id")
 
 
 def _codes_in_their_review(pkg: DataPackage) -> Iterator[Problem]:
@@ -192,6 +205,40 @@ def _cases_within_n(pkg: DataPackage) -> Iterator[Problem]:
         yield Problem("prevalence_studies.csv", int(row), "cases",
                       f"{t.at[row, 'cases']} cases out of n = {t.at[row, 'n']}; "
                       "cases cannot exceed n")
+
+
+def multiple_response(pkg: DataPackage) -> set[str]:
+    """The characteristics of sample_summary whose categories may add up to more than
+    the sample (``multipleResponse`` on its ``characteristic`` field)."""
+    for res in pkg.descriptor.get("resources", []):
+        if isinstance(res, dict) and res.get("name") == "sample_summary":
+            for fdef in res.get("schema", {}).get("fields", []):
+                if isinstance(fdef, dict) and fdef.get("name") == "characteristic" \
+                        and isinstance(fdef.get("multipleResponse"), list):
+                    return {str(v) for v in fdef["multipleResponse"]}
+    return set()
+
+
+def _sample_summary_adds_up(pkg: DataPackage) -> Iterator[Problem]:
+    t = pkg["sample_summary"]
+    several = multiple_response(pkg)
+    totals = t[~t["characteristic"].isin(several)].groupby("characteristic", sort=False)[
+        "n"].sum()
+    if totals.nunique() <= 1:
+        return
+    sample = int(totals.max())
+    for characteristic, total in totals.items():
+        if int(total) != sample:
+            row = _first_row(t, t["characteristic"] == characteristic)
+            yield Problem("sample_summary.csv", row, "n",
+                          f"the categories of '{characteristic}' add up to {int(total)}, but "
+                          f"another characteristic's add up to {sample}; add a row with "
+                          f"category 'Not reported' for the {sample - int(total)} people the "
+                          "table does not place" if total < sample else
+                          f"the categories of '{characteristic}' add up to {int(total)}, more "
+                          f"than the {sample} of another characteristic; if a person may be "
+                          "in several of its categories, list it in multipleResponse on the "
+                          "characteristic field of datapackage.json")
 
 
 def _search_flow_closes(pkg: DataPackage) -> Iterator[Problem]:
@@ -273,6 +320,10 @@ RULES: list[Rule] = [
     Rule("CERQual", "Each meta-synthesis theme assessed has all four GRADE-CERQual "
          "components and one overall confidence.", _cerqual_complete,
          ("cerqual", "framework")),
+    Rule("sample summary", "The categories of each characteristic of the published sample "
+         "summary add up to the same number of participants (a category 'Not reported' "
+         "takes the rest), except characteristics declared multipleResponse.",
+         _sample_summary_adds_up, ("sample_summary",)),
 ]
 
 

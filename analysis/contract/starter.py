@@ -47,7 +47,12 @@ CHAPTER_GROUPS: dict[str, tuple[str, ...]] = {
     "prevalence": ("prevalence", "prevalence_sensitivity_pm", "prevalence_sensitivity_ft",
                    "method_prevalence", "multiverse"),
     "search": ("prisma",),
+    # A sample known only from its published table of characteristics (counts).
+    "sample_summary": ("sample_characteristics",),
 }
+# Where a page's need has alternatives (participants|sample_summary), a chapter starts
+# the first, the rows a researcher holds, unless it is named here with the one it takes.
+CHAPTER_ALTERNATIVES: dict[str, tuple[str, ...]] = {"sample_summary": ("sample_summary",)}
 
 # Every key of the study section, empty: what the researcher fills in (see
 # study_schema.json for what each holds). The appraisal keys are the contract's
@@ -55,10 +60,16 @@ CHAPTER_GROUPS: dict[str, tuple[str, ...]] = {
 STUDY_TEMPLATE: dict[str, Any] = {
     "title": "",
     "description": "",
+    "condition": "",
+    "population": "",
+    "case_definition": "",
+    "case_noun": "",
+    "participant_noun": "",
     "reports": [],
     "setting": {"country": "", "region": "region", "regions": "regions"},
     "fieldwork": {"suspensions": []},
     "appraisal": {"tool": "casp_qualitative", "agreed_label": "consensus"},
+    "prevalence": {"main": "all"},
     "published": [],
 }
 
@@ -103,18 +114,38 @@ def chapters(pages: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Chapter]:
         By name. A group shadows a page of the same name (``appraisal``): the group
         holds that page and needs no other table.
     """
-    order = table_order()
-    needs = {name: [n for n in wanted if n in order] for name, wanted in pages}
+    from analysis.contract.page_needs import alternatives
 
-    def tables_of(names: Iterable[str]) -> tuple[str, ...]:
-        wanted = {t for name in names for t in needs.get(name, ())}
+    order = table_order()
+    pages = [(name, tuple(wanted)) for name, wanted in pages]
+
+    def resolved(prefer: tuple[str, ...] = ()) -> dict[str, list[str]]:
+        # A need with alternatives (participants|sample_summary) starts the one the
+        # chapter prefers, else its first: the rows a researcher holds.
+        out = {}
+        for name, wanted in pages:
+            tables = []
+            for need in wanted:
+                options = alternatives(need)
+                pick = next((o for o in options if o in prefer), options[0])
+                if pick in order:
+                    tables.append(pick)
+            out[name] = tables
+        return out
+
+    needs = resolved()
+
+    def tables_of(names: Iterable[str], chosen: dict[str, list[str]] = needs
+                  ) -> tuple[str, ...]:
+        wanted = {t for name in names for t in chosen.get(name, ())}
         return tuple(t for t in order if t in wanted)
 
     found = {}
     for group, members in CHAPTER_GROUPS.items():
         present = tuple(m for m in members if m in needs)
         if present:
-            found[group] = Chapter(group, present, tables_of(present))
+            found[group] = Chapter(group, present, tables_of(
+                present, resolved(CHAPTER_ALTERNATIVES.get(group, ()))))
     for name, tables in needs.items():
         if tables and name not in found:
             found[name] = Chapter(name, (name,), tables_of([name]))
@@ -157,12 +188,21 @@ def _slug(folder: Path) -> str:
 def descriptor(folder: Path, tables: Sequence[str]) -> dict[str, Any]:
     """The ``datapackage.json`` of a fresh package: the study to describe, the tables."""
     contract = {r["name"]: r for r in load_contract()["resources"]}
+    resources = []
+    for t in table_order():
+        if t in tables:
+            res = copy.deepcopy(contract[t])
+            # Optional columns (a study's label, how cases were ascertained) are the
+            # researcher's to add; a fresh package holds the columns every package has.
+            res["schema"]["fields"] = [f for f in res["schema"]["fields"]
+                                       if not f.get("optional")]
+            resources.append(res)
     return {
         "profile": "tabular-data-package",
         "name": _slug(folder),
         "synthetic": False,
         "study": copy.deepcopy(STUDY_TEMPLATE),
-        "resources": [copy.deepcopy(contract[t]) for t in table_order() if t in tables],
+        "resources": resources,
     }
 
 

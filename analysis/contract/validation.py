@@ -15,8 +15,10 @@ https://specs.frictionlessdata.io/
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +30,11 @@ from analysis.contract import reading, rules
 from analysis.contract.errors import DataPackageError, Problem, ValidationReport, quoted
 from analysis.contract.escape import terminal_text
 from analysis.contract.files import fingerprint
-from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
+from analysis.contract.package import (FIXED_VOCABULARIES, DataPackage, contract_resources,
+                                       not_reported)
 from analysis.contract.study import iso_date
 from analysis.contract.study import read_study
+from analysis.contract.tools import DEFAULT_TOOL, tool_in_force
 from analysis.contract.page_needs import pages_needing
 from analysis.paths import VALIDATED_PACKAGE_ENV
 
@@ -82,21 +86,37 @@ def _read_descriptor(data_dir: Path, report: ValidationReport) -> dict[str, Any]
                             f"{paths.DATAPACKAGE_NAME}; declare it (copy its entry from "
                             "data_synthetic/datapackage.json) or remove the file"))
             continue
-        want = [(f["name"], f["type"]) for f in res["schema"]["fields"]]
         schema = mine.get("schema", {})
         fields = schema.get("fields", []) if isinstance(schema, dict) else []
+        fields = fields if isinstance(fields, list) else []
+        own = [f for f in fields if not _is_covariate(f)]
         have = [(f.get("name"), f.get("type")) if isinstance(f, dict) else (f, None)
-                for f in (fields if isinstance(fields, list) else [])]
+                for f in own]
         renamed = _renamed_fields(name, res["path"], [n for n, _ in have])
         report.problems.extend(renamed)
         if renamed:
             have = [(RENAMED_COLUMNS.get((name, n), n), t) for n, t in have]
+        contract_names = {f["name"] for f in res["schema"]["fields"]}
+        unknown = [n for n, _ in have if isinstance(n, str) and n not in contract_names
+                   and n not in {old for (w, old) in RENAMED_COLUMNS if w == name}]
+        for field_name in unknown:
+            report.problems.append(Problem(
+                paths.DATAPACKAGE_NAME, None, f"{name}.{field_name}",
+                f"'{field_name}' is not a column of the contract's table '{name}'"
+                + ("; to keep it as a study-level covariate (a subgroup or moderator), add "
+                   '"role": "covariate" to its declaration' if name in COVARIATE_TABLES
+                   else f"; its columns are: {', '.join(sorted(contract_names))}")))
+        have = [(n, t) for n, t in have if n not in unknown]
+        declared_names = {n for n, _ in have}
+        want = [(f["name"], f["type"]) for f in res["schema"]["fields"]
+                if not f.get("optional") or f["name"] in declared_names]
         if want != have:
             report.problems.append(
                 Problem(paths.DATAPACKAGE_NAME, None, None,
                         f"resource '{name}' declares fields {have} but the contract has "
                         f"{want}; copy the schema from data_synthetic/datapackage.json")
             )
+        report.problems.extend(_declared_field_problems(name, res, fields))
     study, problems = read_study(descriptor)
     report.problems.extend(problems)
     if not study.title.strip():
@@ -179,43 +199,233 @@ def _json_kind(value: Any) -> str:
 
 
 CONTRACT_DEFAULT = "the contract's defaults"
+# Tables whose rows are studies: a package may declare study-level covariates there.
+COVARIATE_TABLES = ("studies", "prevalence_studies")
+COVARIATE_TYPES = ("number", "integer", "string", "boolean")
+LIMITS = ("minimum", "maximum")
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _is_covariate(fdef: Any) -> bool:
+    return isinstance(fdef, dict) and fdef.get("role") == "covariate"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def _own_constraints(fdef: dict[str, Any]) -> dict[str, Any]:
+    cons = fdef.get("constraints")
+    return cons if isinstance(cons, dict) else {}
+
+
+def _widens(contract_field: dict[str, Any], key: str, value: Any) -> bool:
+    """Whether a package's limit widens a limit the method fixes."""
+    if key not in contract_field.get("methodLimits", ()):
+        return False
+    fixed = contract_field["constraints"][key]
+    return value < fixed if key == "minimum" else value > fixed
+
+
+def _declared_field_problems(table: str, res: dict[str, Any],
+                             fields: list[Any]) -> list[Problem]:
+    """What the package's own field declarations ask that the contract does not allow:
+    empty cells in a column that must always be reported, a limit wider than the method
+    allows, a covariate that cannot be read."""
+    where_file = paths.DATAPACKAGE_NAME
+    contract = {f["name"]: f for f in res["schema"]["fields"]}
+    problems = []
+    for fdef in fields:
+        if not isinstance(fdef, dict) or not isinstance(fdef.get("name"), str):
+            continue
+        name = fdef["name"]
+        where = f"{table}.{name}"
+        cons = _own_constraints(fdef)
+        if _is_covariate(fdef):
+            problems += _covariate_problems(table, res, fdef, where)
+            continue
+        base = contract.get(name)
+        if base is None:
+            continue
+        if cons.get("required") is False and base.get("alwaysReported"):
+            problems.append(Problem(where_file, None, where, (
+                "constraints.required cannot be false here: a key or a count the "
+                "statistics need must be reported on every row")))
+        for key in LIMITS:
+            if key not in cons:
+                continue
+            value = cons[key]
+            if not _number(value):
+                problems.append(Problem(where_file, None, f"{where}.constraints.{key}",
+                                        f"{json.dumps(value)} must be a number without "
+                                        "quotes"))
+            elif base["type"] not in ("integer", "number"):
+                problems.append(Problem(where_file, None, f"{where}.constraints.{key}",
+                                        f"the column holds {base['type']} values; a {key} "
+                                        "applies to numbers only"))
+            elif _widens(base, key, value):
+                fixed = base["constraints"][key]
+                problems.append(Problem(where_file, None, f"{where}.constraints.{key}", (
+                    f"{value:g} is {'below' if key == 'minimum' else 'above'} {fixed}, the "
+                    f"{key} the method fixes for {name}; a package may narrow this limit, "
+                    "never widen it")))
+        labels = fdef.get("categoryLabels")
+        if labels is not None and not (isinstance(labels, dict) and all(
+                isinstance(v, str) for v in labels.values())):
+            problems.append(Problem(where_file, None, f"{where}.categoryLabels",
+                                    'must map each code to its label, such as {"hospital": '
+                                    '"Hospital sample"}'))
+    return problems
+
+
+def _covariate_problems(table: str, res: dict[str, Any], fdef: dict[str, Any],
+                        where: str) -> list[Problem]:
+    """Why a declared covariate cannot be read (none: it can)."""
+    file = paths.DATAPACKAGE_NAME
+    name = fdef["name"]
+    example = ('{"name": "mean_age", "type": "number", "role": "covariate", "title": "Mean '
+               'age", "unit": "years"}')
+    if table not in COVARIATE_TABLES:
+        return [Problem(file, None, where, f"covariates are study-level: declare them in "
+                                           f"{' or '.join(COVARIATE_TABLES)}, not in {table}")]
+    if name in {f["name"] for f in res["schema"]["fields"]}:
+        return [Problem(file, None, where, f"'{name}' is a column of the contract; remove "
+                                           '"role": "covariate" from it')]
+    if not NAME.match(name):
+        return [Problem(file, None, where, f"'{name}' cannot name a covariate: use lower-case "
+                                           "letters, digits and _, starting with a letter, "
+                                           "such as mean_age")]
+    if fdef.get("type") not in COVARIATE_TYPES:
+        return [Problem(file, None, f"{where}.type", (
+            f"{json.dumps(fdef.get('type'))} is not a covariate type; write one of: "
+            f"{', '.join(COVARIATE_TYPES)} (string for categories), e.g. {example}"))]
+    problems = []
+    cons = _own_constraints(fdef)
+    enum = cons.get("enum")
+    if enum is not None and (fdef["type"] != "string" or not isinstance(enum, list) or not enum
+                             or not all(isinstance(v, str) and v for v in enum)):
+        problems.append(Problem(file, None, f"{where}.constraints.enum",
+                                "the categories of a covariate are a list of codes in double "
+                                "quotes, on a covariate of type string"))
+    for key in LIMITS:
+        if key in cons and (not _number(cons[key]) or fdef["type"] not in ("number",
+                                                                            "integer")):
+            problems.append(Problem(file, None, f"{where}.constraints.{key}",
+                                    f"a {key} is a number without quotes, on a covariate of "
+                                    "type number or integer"))
+    for key in ("title", "unit", "description"):
+        if key in fdef and not isinstance(fdef[key], str):
+            problems.append(Problem(file, None, f"{where}.{key}", "must be text in double "
+                                                                  "quotes"))
+    return problems
+
+
+def _tool_vocabulary(descriptor: dict[str, Any]) -> tuple[list[str], dict[str, str], str]:
+    """The answers the appraisal tool in force allows, their labels, and where they come
+    from (the contract's defaults when it is the default tool)."""
+    study = descriptor.get("study") if isinstance(descriptor.get("study"), dict) else {}
+    tool = tool_in_force(study.get("appraisal"))
+    source = (CONTRACT_DEFAULT if tool["tool_id"] == DEFAULT_TOOL else
+              f"the appraisal tool '{tool['name']}'")
+    return ([a["code"] for a in tool["answers"]], {a["code"]: a["label"] for a in
+                                                   tool["answers"]}, source)
 
 
 def resources_in_force(descriptor: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The contract's declared tables, with the package's own vocabularies applied.
+    """The contract's declared tables, with what the package declares of its own applied.
 
-    Only the tables the package declares, in contract order. For every column whose
-    categories differ from study to study, a ``constraints.enum`` (and
-    ``categoryLabels``) on the package's own field replaces the contract's; the
-    categories a method fixes (:data:`FIXED_VOCABULARIES`) stay. Each field in force
-    records where its categories came from under ``"vocabularySource"``.
+    Only the tables the package declares, in contract order; in each, the contract's
+    columns (an ``optional`` one only when the package declares it) and then the
+    covariates the package declares (``role: covariate``). On a column of the contract,
+    the package's own field may give:
+
+    - its categories: ``constraints.enum`` replaces the contract's, ``categoryLabels``
+      relabel the codes in force (also the contract's own); the categories a method
+      fixes (:data:`FIXED_VOCABULARIES`) stay, and the answers of ``casp_ratings.rating``
+      are the appraisal tool's in force;
+    - ``constraints.required: false`` (not on an ``alwaysReported`` column): an empty
+      cell is a value the source did not report;
+    - ``constraints.minimum`` / ``maximum``: its own limits in place of the contract's
+      defaults (a limit the method fixes may only be narrowed);
+    - ``title``: how pages head the column.
+
+    Each field in force records where its categories came from under
+    ``"vocabularySource"``.
     """
     declared = {r.get("name"): r for r in descriptor.get("resources", [])
                 if isinstance(r, dict)}
+    answers, answer_labels, answer_source = _tool_vocabulary(descriptor)
     in_force = {}
     for name, res in contract_resources().items():
         if name not in declared:
             continue
-        mine = {f.get("name"): f for f in declared[name].get("schema", {}).get("fields", [])
-                if isinstance(f, dict)}
+        schema = declared[name].get("schema", {})
+        own_fields = [f for f in (schema.get("fields", []) if isinstance(schema, dict) else [])
+                      if isinstance(f, dict)]
+        mine = {f.get("name"): f for f in own_fields}
         fields = []
         for fdef in res["schema"]["fields"]:
+            if fdef.get("optional") and fdef["name"] not in mine:
+                continue  # a column the package leaves out: not reported for any row
             fdef = dict(fdef, constraints=dict(fdef.get("constraints", {})))
             own = mine.get(fdef["name"], {})
-            own_enum = own.get("constraints", {}).get("enum") if isinstance(
-                own.get("constraints"), dict) else None
+            cons = _own_constraints(own)
+            own_enum = cons.get("enum")
             if "enum" in fdef["constraints"]:
                 fdef["vocabularySource"] = CONTRACT_DEFAULT
-            if (own_enum and isinstance(own_enum, list) and fdef["type"] == "string"
+            if (name, fdef["name"]) == ("casp_ratings", "rating"):
+                fdef["constraints"]["enum"] = answers
+                fdef["categoryLabels"] = answer_labels
+                fdef["vocabularySource"] = answer_source
+            elif (own_enum and isinstance(own_enum, list) and fdef["type"] == "string"
                     and (name, fdef["name"]) not in FIXED_VOCABULARIES
                     and own_enum != fdef["constraints"].get("enum")):
                 fdef["constraints"]["enum"] = [str(v) for v in own_enum]
-                labels = own.get("categoryLabels", {})
-                fdef["categoryLabels"] = dict(labels) if isinstance(labels, dict) else {}
+                fdef["categoryLabels"] = {}
                 fdef["vocabularySource"] = paths.DATAPACKAGE_NAME
+            labels = own.get("categoryLabels")
+            if ("enum" in fdef["constraints"] and isinstance(labels, dict)
+                    and (name, fdef["name"]) not in FIXED_VOCABULARIES):
+                # The package's own labels, whether or not its codes are the contract's.
+                fdef["categoryLabels"] = {**fdef.get("categoryLabels", {}), **{
+                    str(k): v for k, v in labels.items() if isinstance(v, str)}}
+            if cons.get("required") is False and not fdef.get("alwaysReported"):
+                fdef["constraints"]["required"] = False
+            for key in LIMITS:
+                value = cons.get(key)
+                if (_number(value) and fdef["type"] in ("integer", "number")
+                        and not _widens(fdef, key, value)):
+                    fdef["constraints"][key] = value
+            if isinstance(own.get("title"), str) and own["title"].strip():
+                fdef["title"] = own["title"].strip()
             fields.append(fdef)
+        if name in COVARIATE_TABLES:
+            contract_names = {f["name"] for f in res["schema"]["fields"]}
+            for own in own_fields:
+                if _is_covariate(own) and isinstance(own.get("name"), str) \
+                        and own["name"] not in contract_names \
+                        and not _covariate_problems(name, res, own, ""):
+                    fields.append(_covariate_in_force(own))
         in_force[name] = dict(res, schema=dict(res["schema"], fields=fields))
     return in_force
+
+
+def _covariate_in_force(own: dict[str, Any]) -> dict[str, Any]:
+    """A declared covariate as the validation reads it: its cells may be empty (not
+    reported) unless it says ``required: true``."""
+    cons = dict(_own_constraints(own))
+    cons["required"] = cons.get("required") is True
+    fdef = {"name": own["name"], "type": own["type"], "role": "covariate",
+            "title": str(own.get("title") or own["name"].replace("_", " ").capitalize()),
+            "description": str(own.get("description") or ""),
+            "unit": str(own.get("unit") or ""), "constraints": cons}
+    if own["type"] == "string" and cons.get("enum"):
+        labels = own.get("categoryLabels") if isinstance(own.get("categoryLabels"),
+                                                          dict) else {}
+        fdef["categoryLabels"] = {str(k): v for k, v in labels.items() if isinstance(v, str)}
+        fdef["vocabularySource"] = paths.DATAPACKAGE_NAME
+    return fdef
 
 
 def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> pd.DataFrame | None:
@@ -304,6 +514,86 @@ def _add(report: ValidationReport, file: str, rows, column: str, message) -> Non
         )
 
 
+SHOWN_LINES = 5  # the first lines a message lists of the rows it is about
+
+
+def _lines(rows) -> str:
+    """The first few line numbers of some rows, and how many more there are."""
+    rows = [int(r) for r in rows]
+    shown = ", ".join(map(str, rows[:SHOWN_LINES]))
+    return shown + (f" and {len(rows) - SHOWN_LINES} more" if len(rows) > SHOWN_LINES else "")
+
+
+def _some(values: list[str]) -> str:
+    """A few values of a column, quoted, and how many others there are."""
+    shown = ", ".join(quoted(v) for v in values[:3])
+    return shown + (f" (and {len(values) - 3} other values)" if len(values) > 3 else "")
+
+
+def _add_once(report: ValidationReport, file: str, rows: list, column: str, what: str,
+              advice: str = "") -> None:
+    """One problem for a column, however many rows it is about: located at the first
+    row, saying how many rows and which lines, with what to do once."""
+    report.problems.append(Problem(file, int(rows[0]), column,
+                                   what + ("." + advice if advice else "")))
+
+
+def res_name(file: str) -> str:
+    """The table of a contract's file (``studies.csv`` is ``studies``)."""
+    return next((name for name, res in contract_resources().items() if res["path"] == file),
+                file.removesuffix(".csv"))
+
+
+def _not_allowed(bad: pd.Series, allowed: list[str], fdef: dict[str, Any]) -> str:
+    """The values outside a column's categories, with how many rows hold each."""
+    counts = bad.value_counts(sort=False)
+    source = fdef.get("vocabularySource", CONTRACT_DEFAULT)
+    if (res_name(fdef.get("_file", "")), fdef["name"]) in FIXED_VOCABULARIES \
+            and not source.startswith("the appraisal tool"):
+        source = "fixed by the method"
+    listed = f"allowed ({source}): {', '.join(allowed)}"
+    if len(bad) == 1:
+        return f"{quoted(bad.iloc[0])} is not an allowed value; {listed}"
+    values = [f"{quoted(v)} ({n} row{'s' if n != 1 else ''})" for v, n in counts.items()]
+    shown = ", ".join(values[:4]) + (f" and {len(values) - 4} other values"
+                                     if len(values) > 4 else "")
+    return (f"{len(bad)} rows (lines {_lines(bad.index)}) hold values that are not allowed: "
+            f"{shown}; {listed}")
+
+
+def _vocabulary_advice(present: pd.Series, allowed: list[str], fdef: dict[str, Any],
+                       table: str) -> str:
+    """How to make the values of a column allowed: the package's own categories, with an
+    example for this column, where the categories are the package's to declare."""
+    name = fdef["name"]
+    if (table, name) == ("casp_ratings", "rating"):
+        return (" The answers are those of the appraisal tool in force; name the tool the "
+                "papers were appraised with in study.appraisal.tool of "
+                f"{paths.DATAPACKAGE_NAME} (its answers are listed in "
+                "analysis/contract/appraisal_tools.json), or correct the cells.")
+    if (table, name) in FIXED_VOCABULARIES:
+        return " These categories are fixed by the method; correct the cells."
+    if fdef.get("vocabularySource") == paths.DATAPACKAGE_NAME:
+        return (f" Add the value to constraints.enum of the field '{name}' of resource "
+                f"'{table}' in {paths.DATAPACKAGE_NAME} (and its label to categoryLabels), "
+                "or correct the cells.")
+    codes = list(dict.fromkeys(present))[:6]
+    enum = json.dumps(codes, ensure_ascii=False)
+    labels = json.dumps({c: c.replace("_", " ").capitalize() for c in codes},
+                        ensure_ascii=False)
+    more = " (list every category, in the order pages show them)" if len(
+        set(present)) > len(codes) else ""
+    return (f" To use your own categories, declare them on the field '{name}' of resource "
+            f"'{table}' in {paths.DATAPACKAGE_NAME}: \"constraints\": {{\"enum\": {enum}}}, "
+            f"\"categoryLabels\": {labels}{more}.")
+
+
+def _example_limit(key: str, values: pd.Series) -> str:
+    """A limit that admits the values shown (the lowest or highest of them)."""
+    value = values.min() if key == "minimum" else values.max()
+    return f"{value:g}"
+
+
 def _per_value(present: pd.Series, convert) -> np.ndarray:
     """``convert`` applied to each distinct value once, spread back over the cells.
 
@@ -335,7 +625,14 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
     text = raw[name]  # already stripped (see _normalise)
     empty = text == ""
     if cons.get("required") and empty.any():
-        _add(report, file, text.index[empty], name, "empty cell; a value is required")
+        _add_once(report, file, list(text.index[empty]), name,
+                  "empty cell; a value is required" if empty.sum() == 1 else
+                  f"empty cells in {int(empty.sum())} rows (lines "
+                  f"{_lines(text.index[empty])}); a value is required",
+                  "" if fdef.get("alwaysReported") or fdef.get("role") == "covariate" else
+                  f" If the source did not report it, declare the column optional on its "
+                  f"field in {paths.DATAPACKAGE_NAME}: \"constraints\": {{\"required\": false}}"
+                  "; an empty cell then means not reported, and the pages count it.")
     present = text[~empty]
 
     if kind == "integer":
@@ -370,6 +667,9 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
         _add(report, file, present.index[bad], name,
              lambda r: f"{quoted(raw.at[r, name])} is not true or false")
         typed = text.isin(TRUE_VALUES)
+        if empty.any() and not cons.get("required"):
+            # Not reported stays missing (a nullable boolean), never read as false.
+            typed = typed.astype("boolean").mask(empty)
     elif kind == "date":
         values = pd.to_datetime(present, format="%Y-%m-%d", errors="coerce")
         bad = values.isna()
@@ -385,10 +685,10 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
     if "enum" in cons:
         allowed = cons["enum"]
         bad = ~present.isin(allowed)
-        _add(report, file, present.index[bad], name,
-             lambda r: f"{quoted(raw.at[r, name])} is not an allowed value; "
-                       f"allowed ({fdef.get('vocabularySource', CONTRACT_DEFAULT)}): "
-                       f"{', '.join(allowed)}")
+        if bad.any():
+            _add_once(report, file, list(present.index[bad]), name,
+                      _not_allowed(present[bad], allowed, dict(fdef, _file=file)),
+                      _vocabulary_advice(present, allowed, fdef, res_name(file)))
     if "pattern" in cons:
         bad = ~_per_value(present, lambda u: u.astype(str).str.fullmatch(cons["pattern"])
                           .astype(bool))
@@ -396,14 +696,24 @@ def _check_field(raw: pd.DataFrame, fdef: dict[str, Any], file: str,
              lambda r: f"{quoted(raw.at[r, name])} does not have the required form "
                        f"(regular expression {cons['pattern']})")
     numeric = typed if kind in ("integer", "number") else None
-    if numeric is not None and "minimum" in cons:
-        bad = numeric.notna() & (numeric < cons["minimum"])
-        _add(report, file, typed.index[bad.fillna(False)], name,
-             lambda r: f"{raw.at[r, name]} is below the minimum of {cons['minimum']}")
-    if numeric is not None and "maximum" in cons:
-        bad = numeric.notna() & (numeric > cons["maximum"])
-        _add(report, file, typed.index[bad.fillna(False)], name,
-             lambda r: f"{raw.at[r, name]} is above the maximum of {cons['maximum']}")
+    for key, word, outside in (("minimum", "below", lambda v, lim: v < lim),
+                               ("maximum", "above", lambda v, lim: v > lim)):
+        if numeric is None or key not in cons:
+            continue
+        bad = (numeric.notna() & outside(numeric, cons[key])).fillna(False)
+        rows = list(typed.index[bad])
+        if not rows:
+            continue
+        values = list(dict.fromkeys(str(raw.at[r, name]) for r in rows))
+        what = (f"{values[0]} is {word} the {key} of {cons[key]}" if len(rows) == 1 else
+                f"{_some(values)} {word} the {key} of {cons[key]} in {len(rows)} rows "
+                f"(lines {_lines(rows)})")
+        default = key not in fdef.get("methodLimits", ()) and fdef.get("role") != "covariate"
+        _add_once(report, file, rows, name, what, (
+            f" The contract's {key} is a default: if your sources go {word} it, declare "
+            f"your own on the field '{name}' of resource '{res_name(file)}' in "
+            f"{paths.DATAPACKAGE_NAME}: \"constraints\": "
+            f"{{\"{key}\": {_example_limit(key, numeric[bad])}}}.") if default else "")
     if cons.get("unique"):
         dup = present.duplicated(keep="first")
         first = {v: r for r, v in present[~dup].items()}
@@ -458,6 +768,36 @@ def _check_foreign_keys(raw_tables: dict[str, pd.DataFrame], in_force: dict[str,
             _add(report, res["path"], raw.index[bad], col,
                  lambda r: f"{quoted(raw.at[r, col])} is not a {ref_col} in {ref_file}; "
                            f"add it there or correct it here")
+
+
+def _not_reported_notes(package: DataPackage, in_force: dict[str, Any]) -> list[Problem]:
+    """One note per column with values not reported (accepted; pages count them)."""
+    counts = not_reported(package)
+    return [Problem(in_force[row.table]["path"], None, row.column,
+                    f"{row.not_reported} of {row.rows} rows (the column is declared optional: "
+                    "an empty cell means the source did not report it)")
+            for row in counts.itertuples() if not row.whole_column]
+
+
+def _published_papers(package: DataPackage) -> list[Problem]:
+    """A published table of each paper's band names papers of studies.csv.
+
+    Kept out of :data:`analysis.contract.rules.RULES`: it relates the study section to a
+    table, and applies only to packages that publish such a table.
+    """
+    if "studies" not in package.tables:
+        return []
+    known = set(package.tables["studies"]["study_id"])
+    problems = []
+    for fact in package.study.published:
+        unknown = sorted(set(fact.get("bands") or {}) - known)
+        if unknown:
+            verb = "is not a study_id" if len(unknown) == 1 else "are not study_ids"
+            problems.append(Problem(paths.DATAPACKAGE_NAME, None,
+                                    f"study.published ('{fact['fact_id']}').bands",
+                                    f"{', '.join(unknown[:5])} {verb} of studies.csv; name "
+                                    "each paper by its study_id"))
+    return problems
 
 
 def validate(data_dir: str | Path) -> ValidationReport:
@@ -557,8 +897,12 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
                     sources[(name, fdef["name"])] = fdef["vocabularySource"]
         package = DataPackage(data_dir=data_dir, descriptor=descriptor, tables=typed_tables,
                               vocabularies=vocabularies, vocabulary_sources=sources,
-                              warnings=[str(w) for w in report.warnings])
+                              warnings=[str(w) for w in report.warnings],
+                              schemas={name: [dict(f) for f in res["schema"]["fields"]]
+                                       for name, res in in_force.items()})
         report.problems.extend(rules.check(package))
+        report.problems.extend(_published_papers(package))
+        report.notes.extend(_not_reported_notes(package, in_force))
         # Analyses see plain 0-based tables; line numbers were only for messages.
         for name, table in typed_tables.items():
             table = table.reset_index(drop=True)

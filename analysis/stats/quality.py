@@ -68,7 +68,8 @@ from analysis import paths
 from analysis.contract import reviewers as _reviewers
 from analysis.contract.banding import BANDING_RULES, BANDS, BandingRule
 from analysis.contract.package import DataPackage, category_labels
-from analysis.contract.tools import DEFAULT_TOOL, read_tool
+from analysis.contract.tools import (DEFAULT_TOOL, ROLE_AS_BANDING_CODE, read_tool,
+                                      tool_in_force)
 
 TOOLS_FILE = paths.APPRAISAL_TOOLS
 # BandingRule, the declared rules and the label of the agreed answers belong to the data
@@ -110,6 +111,13 @@ class AppraisalTool:
         ``section_title``, ``short_label``, ``question``, ``screening``.
     notes : tuple of str
         What the checklist's users should know (e.g. that it gives no score).
+    answer_names : tuple of (str, str)
+        Each answer code with the label the pages show ("Can't tell", "Unclear").
+    roles : tuple of (str, str)
+        Each answer code with its role: favourable, uncertain, unfavourable or
+        not_applicable (see :mod:`analysis.contract.tools`).
+    citation, method : str
+        The full reference, and the paragraph a method page shows.
     """
 
     tool_id: str
@@ -121,11 +129,15 @@ class AppraisalTool:
     answers: tuple[str, ...]
     items: pd.DataFrame
     notes: tuple[str, ...] = ()
+    answer_names: tuple[tuple[str, str], ...] = ()
+    roles: tuple[tuple[str, str], ...] = ()
+    citation: str = ""
+    method: str = ""
 
     @property
     def title(self) -> str:
         """Name and version, as cited in a methods section."""
-        return f"{self.name} ({self.version})"
+        return f"{self.name} ({self.version})" if self.version else self.name
 
     @property
     def n_items(self) -> int:
@@ -145,51 +157,73 @@ class AppraisalTool:
                                                   self.items["short_label"])}
 
     def answer_labels(self) -> dict[str, str]:
-        """Allowed answers in the tool's order, with the data contract's display labels."""
-        declared = category_labels("casp_ratings", "rating")
+        """Allowed answers in the tool's order, with the labels the tool declares."""
+        declared = dict(self.answer_names) or category_labels("casp_ratings", "rating")
         return {a: declared.get(a, a) for a in self.answers}
 
+    def banding_answers(self) -> dict[str, str | None]:
+        """Each answer as a banding rule counts it (``yes``, ``cant_tell``, ``no`` or None):
+        pass it to :meth:`BandingRule.from_parameter` as ``answers``."""
+        return {code: ROLE_AS_BANDING_CODE[role] for code, role in self.roles}
 
-def load_tool(tool_id: str = DEFAULT_TOOL, path: Path = TOOLS_FILE) -> AppraisalTool:
-    """Read one appraisal checklist from the tools file.
+
+def load_tool(tool_id: str | Mapping[str, Any] = DEFAULT_TOOL,
+              path: Path = TOOLS_FILE) -> AppraisalTool:
+    """Read one appraisal checklist: a shipped tool by its identifier, or a package's own
+    tool as ``study.appraisal.tool`` declares it (an object).
 
     Parameters
     ----------
-    tool_id : str
-        The tool's ``tool_id`` in the file (``"casp_qualitative"`` by default).
+    tool_id : str or mapping
+        The tool's ``tool_id`` in the tools file (``"casp_qualitative"`` by default), or
+        the declaration of a package's own tool.
     path : Path
-        The tools file (``analysis/appraisal_tools.json``).
+        The tools file (``analysis/contract/appraisal_tools.json``).
 
     Raises
     ------
     KeyError
         No tool with that identifier.
     ValueError
-        The tool's questions are not numbered 1 to n, or it allows an answer the data
-        contract does not.
+        The tool's questions are not numbered 1 to n.
 
     References
     ----------
     Critical Appraisal Skills Programme (2018). CASP Qualitative Checklist.
+    Lockwood C, Munn Z, Porritt K (2015). Qualitative research synthesis: methodological
+    guidance for systematic reviewers utilizing meta-aggregation. International Journal
+    of Evidence-Based Healthcare 13(3):179-187.
+    Munn Z, Moola S, Riitano D, Lisy K (2014). The development of a critical appraisal
+    tool for use in systematic reviews addressing questions of prevalence. International
+    Journal of Health Policy and Management 3(3):123-128.
     """
-    t = read_tool(tool_id, path)
+    t = read_tool(dict(tool_id) if isinstance(tool_id, Mapping) else tool_id, path)
+    name = t.get("tool_id", "the declared tool")
     sections = {s["section"]: s["title"] for s in t["sections"]}
     items = pd.DataFrame(t["items"])
     numbers = items["item"].tolist()
     if numbers != list(range(1, len(numbers) + 1)):
-        raise ValueError(f"{path.name}: the items of '{tool_id}' must be numbered 1 to "
+        raise ValueError(f"{path.name}: the items of '{name}' must be numbered 1 to "
                          f"{len(numbers)} in order; found {numbers}")
-    allowed = set(category_labels("casp_ratings", "rating"))
-    unknown = [a for a in t["answers"] if a not in allowed]
-    if unknown:
-        raise ValueError(f"{path.name}: '{tool_id}' allows answers {unknown} that the data "
-                         f"contract does not ({', '.join(sorted(allowed))})")
     items.insert(1, "code", [f"Q{i}" for i in numbers])
+    for column, default in (("section", None), ("screening", False)):
+        if column not in items:
+            items[column] = default
     items["section_title"] = items["section"].map(sections)
-    return AppraisalTool(tool_id=tool_id, name=t["name"], version=str(t["version"]),
+    items["screening"] = items["screening"].fillna(False).astype(bool)
+    return AppraisalTool(tool_id=str(name), name=t["name"], version=str(t["version"]),
                          publisher=t["publisher"], url=t["url"], reference=t["reference"],
-                         answers=tuple(t["answers"]), items=items,
-                         notes=tuple(t.get("notes", [])))
+                         answers=tuple(a["code"] for a in t["answers"]), items=items,
+                         notes=tuple(t["notes"]),
+                         answer_names=tuple((a["code"], a["label"]) for a in t["answers"]),
+                         roles=tuple((a["code"], a["role"]) for a in t["answers"]),
+                         citation=t["citation"], method=t["method"])
+
+
+def package_tool(package: DataPackage) -> AppraisalTool:
+    """The appraisal tool a package puts in force (``study.appraisal.tool``; CASP's
+    qualitative checklist when it names none)."""
+    return load_tool(tool_in_force(package.study.appraisal))
 
 
 # ---------------------------------------------------------------------- the ratings
@@ -660,6 +694,11 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
         column), ``capped_by`` under a rule with critical questions (the answers that
         lowered the band, "" when none did), and ``band``.
     """
+    if rule.answers:
+        # Another tool's answers as the rule counts them (JBI's Unclear as a Can't tell,
+        # its Not applicable not at all): the rule's words are CASP's.
+        consensus = consensus.apply(lambda column: column.map(
+            lambda a: rule.counted_as(a) if isinstance(a, str) else a))
     cant = consensus.eq("cant_tell")
     no = consensus.eq("no")
     n_cant, n_no = cant.sum(axis=1).astype(int), no.sum(axis=1).astype(int)
