@@ -127,7 +127,7 @@ def _write_rows(path: Path, resource: dict[str, Any], rows: list[dict[str, str]]
 
 
 def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, str]],
-               previous: dict[str, Any] | None) -> tuple[list[dict[str, str]], TableChange,
+               previous: dict[str, Any] | None, removes: bool = True) -> tuple[list[dict[str, str]], TableChange,
                                                          list[Problem], dict[str, Any]]:
     """Merge the rows of one import into a table's rows (see the module's rules).
 
@@ -165,7 +165,8 @@ def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, s
         k = _key(row, key)
         ours_before = old_hashes.get(k) == _hash(row, old_columns)
         if k not in incoming:
-            if ours_before and k in old_hashes:
+            only_ours = all(row[c] == "" for c in columns if c not in old_columns)
+            if removes and ours_before and k in old_hashes and only_ours:
                 removed += 1
                 continue
             merged.append(row)
@@ -200,7 +201,8 @@ def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, s
 
 
 def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[str, str]]],
-                 record: dict[str, Any]) -> ImportResult:
+                 record: dict[str, Any], fills_only: frozenset[str] = frozenset()
+                 ) -> ImportResult:
     """Merge an import's rows into the package at ``data_dir`` (created when missing),
     record it in ``import_log.json``, validate, and move the result into place.
 
@@ -215,6 +217,8 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
     record : dict
         What the import log keeps about this import (file facts, program, mapping,
         what was left out); the tables' counts and row hashes are added here.
+    fills_only : frozenset of str
+        Tables whose rows this import fills but does not own: it never removes them.
 
     Raises
     ------
@@ -264,7 +268,8 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
             columns = [f["name"] for f in resource["schema"]["fields"]]
             existing = read_rows(path, columns, resource["path"])
             merged, change, problems, table_record = merge_rows(
-                table, existing, rows, before.get("tables", {}).get(table))
+                table, existing, rows, before.get("tables", {}).get(table),
+                removes=table not in fills_only)
             conflicts += problems
             changes.append(change)
             written[table] = (path, resource, merged)

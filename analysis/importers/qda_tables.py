@@ -203,11 +203,23 @@ def map_project(project: QdaProject, review: str, units: str | None = None,
     rows_units = []
     unknown_variables: Counter[str] = Counter()
     mapped = []
+    # A paper the package holds already (from the screening import, or by hand) is found
+    # by its label: a source or case named "Smith 2019 ..." is the row of Smith, 2019.
+    by_label = {}
+    for r in unit_rows_existing:
+        if r.get("first_author") and r.get("year"):
+            by_label.setdefault(_normal(f"{r['first_author']} {r['year']}"), []).append(
+                r[unit_key])
     for guid, name, variables in unit_list:
         given = {_normal(k): v for k, v in variables.items()}
         uid = old_units.get(guid) or given.get(unit_key, "")
         if _number(uid, prefix) is None and _number(name.strip(), prefix) is not None:
             uid = name.strip()
+        if _number(uid, prefix) is None:
+            named = [ids_ for label, ids_ in by_label.items()
+                     if _normal(name) == label or _normal(name).startswith(label + "_")]
+            if len(named) == 1 and len(named[0]) == 1:
+                uid = named[0][0]
         if _number(uid, prefix) is None:
             uid = _next_free(used_units, prefix, width)
         used_units.add(uid)
