@@ -197,22 +197,30 @@ def full_project(text: str = "Alpha beta gamma delta. Second case text here.",
   <Case guid="k-1" name="Paper one">
    <Description>first paper</Description><CodeRef targetGUID="c-theme2"/>
    <VariableValue><VariableRef targetGUID="v-country"/><TextValue>Norway</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-setting"/><TextValue>generic</TextValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-setting"/><TextValue>generic</TextValue>
+    </VariableValue>
    <VariableValue><VariableRef targetGUID="v-first"/><TextValue>Berg</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-year"/><IntegerValue>2019</IntegerValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-year"/><IntegerValue>2019</IntegerValue>
+    </VariableValue>
    <VariableValue><VariableRef targetGUID="v-dc"/><TextValue>interviews</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-aa"/><TextValue>thematic_analysis</TextValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-aa"/><TextValue>thematic_analysis</TextValue>
+    </VariableValue>
    <VariableValue><VariableRef targetGUID="v-n"/><IntegerValue>12</IntegerValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-funded"/><BooleanValue>true</BooleanValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-funded"/><BooleanValue>true</BooleanValue>
+    </VariableValue>
    <SourceRef targetGUID="s-text"/>
   </Case>
   <Case guid="k-2" name="Paper two">
    <VariableValue><VariableRef targetGUID="v-country"/><TextValue>Chile</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-setting"/><TextValue>specialist</TextValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-setting"/><TextValue>specialist</TextValue>
+    </VariableValue>
    <VariableValue><VariableRef targetGUID="v-first"/><TextValue>Rojas</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-year"/><IntegerValue>2021</IntegerValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-dc"/><TextValue>focus_groups</TextValue></VariableValue>
-   <VariableValue><VariableRef targetGUID="v-aa"/><TextValue>grounded_theory</TextValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-year"/><IntegerValue>2021</IntegerValue>
+    </VariableValue>
+   <VariableValue><VariableRef targetGUID="v-dc"/><TextValue>focus_groups</TextValue>
+    </VariableValue>
+   <VariableValue><VariableRef targetGUID="v-aa"/><TextValue>grounded_theory</TextValue>
+    </VariableValue>
    <VariableValue><VariableRef targetGUID="v-n"/><IntegerValue>8</IntegerValue></VariableValue>
    <SourceRef targetGUID="s-pdf"/><SelectionRef targetGUID="sel-2"/>
   </Case>
@@ -235,7 +243,8 @@ def full_project(text: str = "Alpha beta gamma delta. Second case text here.",
    </PlainTextSelection>
    <Coding guid="cd-whole"><CodeRef targetGUID="c-theme2"/></Coding>
    <NoteRef targetGUID="n-1"/>
-   <VariableValue><VariableRef targetGUID="v-funded"/><BooleanValue>false</BooleanValue></VariableValue>
+   <VariableValue><VariableRef targetGUID="v-funded"/><BooleanValue>false</BooleanValue>
+    </VariableValue>
   </TextSource>
   <PDFSource guid="s-pdf" name="paper two.pdf" path="internal://s-pdf.pdf">
    <Representation guid="s-pdf-text" name="paper two text" plainTextPath="internal://s-pdf.txt">
@@ -248,7 +257,8 @@ def full_project(text: str = "Alpha beta gamma delta. Second case text here.",
    </PDFSelection>
   </PDFSource>
   <PictureSource guid="s-pic" name="photo" path="internal://s-pic.png">
-   <TextDescription guid="s-pic-text" name="caption"><PlainTextContent>a photo</PlainTextContent></TextDescription>
+   <TextDescription guid="s-pic-text" name="caption"><PlainTextContent>a photo</PlainTextContent>
+    </TextDescription>
    <PictureSelection guid="sel-pic" firstX="0" firstY="0" secondX="1" secondY="1">
     <Coding guid="cd-8"><CodeRef targetGUID="c-sub1"/></Coding>
    </PictureSelection>
@@ -269,11 +279,15 @@ def full_project(text: str = "Alpha beta gamma delta. Second case text here.",
   </VideoSource>
  </Sources>
  <Notes>
-  <Note guid="n-1" name="memo" plainTextPath="internal://n-1.txt"><PlainTextContent>memo text</PlainTextContent></Note>
+  <Note guid="n-1" name="memo" plainTextPath="internal://n-1.txt">
+   <PlainTextContent>memo text</PlainTextContent></Note>
  </Notes>
- <Links><Link guid="l-1" name="relates" direction="OneWay" originGUID="c-sub1" targetGUID="c-sub2"/></Links>
- <Sets><Set guid="set-1" name="core"><MemberCode targetGUID="c-sub1"/><MemberSource targetGUID="s-text"/><MemberNote targetGUID="n-1"/></Set></Sets>
- <Graphs><Graph guid="g-1" name="map"><Vertex guid="vx-1" representedGUID="c-sub1" firstX="0" firstY="0"/></Graph></Graphs>
+ <Links><Link guid="l-1" name="relates" direction="OneWay" originGUID="c-sub1" targetGUID="c-sub2"/>
+  </Links>
+ <Sets><Set guid="set-1" name="core"><MemberCode targetGUID="c-sub1"/>
+  <MemberSource targetGUID="s-text"/><MemberNote targetGUID="n-1"/></Set></Sets>
+ <Graphs><Graph guid="g-1" name="map">
+  <Vertex guid="vx-1" representedGUID="c-sub1" firstX="0" firstY="0"/></Graph></Graphs>
  <Description>a project with every element</Description>
 </Project>
 """

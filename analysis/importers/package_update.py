@@ -127,8 +127,8 @@ def _write_rows(path: Path, resource: dict[str, Any], rows: list[dict[str, str]]
 
 
 def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, str]],
-               previous: dict[str, Any] | None, removes: bool = True) -> tuple[list[dict[str, str]], TableChange,
-                                                         list[Problem], dict[str, Any]]:
+               previous: dict[str, Any] | None, removes: bool = True
+               ) -> tuple[list[dict[str, str]], TableChange, list[Problem], dict[str, Any]]:
     """Merge the rows of one import into a table's rows (see the module's rules).
 
     Parameters

@@ -340,9 +340,9 @@ def import_screening(path, data_dir, stage: str, identified: list[str] | None = 
         if key in new_keys and f"{key[0]}|{key[1]}" not in own:
             mine = next(r for r in counts.rows if (r["stage"], r["source"]) == key)
             if mine["count"] != row["count"]:
-                disagree.append(f"search_flow.csv:{line}:count: {key[0]} ({terminal_text(key[1], 60)}) "
-                                f"is {row['count']} there, but {screening.file} gives "
-                                f"{mine['count']}")
+                disagree.append(f"search_flow.csv:{line}:count: {key[0]} "
+                                f"({terminal_text(key[1], 60)}) is {row['count']} there, "
+                                f"but {screening.file} gives {mine['count']}")
     if disagree:
         raise InputError("the export does not agree with the flow already in the package; "
                          "nothing was changed:\n  " + "\n  ".join(disagree)
