@@ -8,6 +8,10 @@
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
     python -m analysis multiverse [--size full] [--scheduler tcp://HOST:PORT] [--workers N]
+    python -m analysis import qdpx PROJECT.qdpx --data-dir DIR --review meta-synthesis|interview
+    python -m analysis import screening EXPORT.csv --data-dir DIR --stage title-abstract|full-text
+    python -m analysis import references FILE.ris|FILE.bib --data-dir DIR
+    python -m analysis export --to DIR
 
 Exit codes: 0 success; 2 any problem with the input (the data package, book/pages.yml and
 its parameters, the command line, the folders the build writes), always as a message that
@@ -267,6 +271,124 @@ def _multiverse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_import(result, lines: list[str]) -> int:
+    """What an import did, then the validation of the package it wrote."""
+    from analysis.contract.escape import terminal_text
+
+    where = terminal_text(result.data_dir)
+    print(("created " if result.created else "updated ") + where)
+    for line in lines:
+        print(line)
+    for change in result.changes:
+        print(f"  {change.table}.csv: {change.added} added, {change.updated} updated, "
+              f"{change.unchanged} unchanged, {change.removed} removed, {change.kept} "
+              "other rows kept")
+    print(f"recorded in {where}/import_log.json")
+    print(result.report.format())
+    if not result.report.ok:
+        print("the import was written; the package does not validate yet: fill in what is "
+              "listed above, then run python -m analysis validate " + where)
+    return 0
+
+
+def _left_out_lines(left_out) -> list[str]:
+    from analysis.contract.escape import terminal_text
+
+    if not left_out:
+        return ["nothing in the file was left out"]
+    return ["left out (the tables have no place for it):"] + [
+        f"  {item['count']:>6,}  {terminal_text(item['what'])}" for item in left_out]
+
+
+def _import_qdpx(args: argparse.Namespace) -> int:
+    from analysis.contract.errors import InputError
+    from analysis.contract.escape import terminal_text
+    from analysis.importers.qda_tables import import_qdpx
+
+    try:
+        project, mapping, result = import_qdpx(args.file, args.data_dir, args.review,
+                                               args.units, args.theme_level)
+    except InputError as exc:
+        print(f"import qdpx: {exc}\nThe package was not changed.", file=sys.stderr)
+        return 2
+    lines = [f"read {project.file}: {project.kind} exported by "
+             f"{terminal_text(project.origin or 'an unnamed program')}; {len(project.codes)} "
+             f"codes, {len(project.sources)} sources, {len(project.cases)} cases, "
+             f"{len(project.segments)} coded text segments"]
+    if project.kind == "project" and not project.offsets_checked:
+        lines.append("  the source texts are not in the file: the offsets of the coded "
+                     "segments were not checked (import the .qdpx archive to check them)")
+    lines.append(f"codebook levels (--theme-level {mapping.theme_level}; {mapping.units} "
+                 f"become {'papers' if mapping.review == 'meta_synthesis' else 'participants'}):")
+    lines += [f"  level {lv['depth']}: {lv['codes']} codes -> {lv['role']}"
+              for lv in mapping.levels]
+    lines += _left_out_lines(mapping.left_out)
+    return _print_import(result, lines)
+
+
+def _import_screening(args: argparse.Namespace) -> int:
+    from analysis.contract.errors import InputError
+    from analysis.importers.screening import import_screening
+
+    try:
+        screening, counts, result = import_screening(
+            args.file, args.data_dir, args.stage, args.identified, args.duplicates_removed,
+            args.decision)
+    except InputError as exc:
+        print(f"import screening: {exc}\nThe package was not changed.", file=sys.stderr)
+        return 2
+    from analysis.contract.escape import terminal_text
+
+    lines = [f"read {screening.file}: {screening.tool} export, {len(screening.records)} "
+             f"records ({args.stage} screening)", "PRISMA boxes:"]
+    lines += [f"  {r['stage']:<24} {terminal_text(r['source'], 60):<40} {int(r['count']):>7,}"
+              for r in counts.rows]
+    return _print_import(result, lines)
+
+
+def _import_references(args: argparse.Namespace) -> int:
+    from analysis.contract.errors import InputError
+    from analysis.contract.escape import terminal_text
+
+    from analysis.importers.references import import_references
+
+    try:
+        references, matches, unmatched, result = import_references(args.file, args.data_dir)
+    except InputError as exc:
+        print(f"import references: {exc}\nThe package was not changed.", file=sys.stderr)
+        return 2
+    lines = [f"read {terminal_text(Path(args.file).name)}: {len(references)} references, "
+             f"{len(matches)} matched to papers of studies.csv"]
+    lines += [f"  {sid}  {terminal_text(ref.label)}" for sid, ref in sorted(matches.items())]
+    if unmatched:
+        lines.append(f"{len(unmatched)} match no paper (by DOI, title, or first author and "
+                     "year):")
+        lines += [f"  reference {ref.number}: {terminal_text(ref.label)}  "
+                  f"{terminal_text(ref.title, 80)}" for ref in unmatched]
+    return _print_import(result, lines)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from analysis.contract.errors import InputError
+    from analysis.engine.exports import export_manuscript_tables
+
+    try:
+        written = export_manuscript_tables(args.to, build_root=args.build_root)
+    except InputError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"export: cannot write {exc.filename or args.to} ({exc.strerror or exc}); give "
+              "--to a folder you may write to", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written.files)} files to {written.folder}:")
+    for table in written.tables:
+        print(f"  {table.title}: {', '.join(p.name for p in table.files)}")
+    for missing in written.missing:
+        print(f"  not in this book: {missing}")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """A parser whose epilog may be computed when the help is shown (``init`` reads
     book/pages.yml for its chapters only then, never on the way to another command)."""
@@ -386,6 +508,57 @@ def parser() -> argparse.ArgumentParser:
                    "(default: _build/multiverse)")
     p.add_argument("--no-cache", action="store_true", help="recompute even when cached")
     p.set_defaults(run=_multiverse)
+
+    p = sub.add_parser("import", help="import a QDA project, a screening export or references",
+                       description="Read a file from the researcher's own tools into a data "
+                       "package: merge its rows into the tables (never overwriting rows you "
+                       "wrote), record the import in import_log.json and validate.")
+    kinds = p.add_subparsers(dest="kind", required=True, metavar="KIND")
+    q = kinds.add_parser("qdpx", help="a REFI-QDA project (.qdpx, project.qde) or codebook (.qdc)",
+                         description="Codes become themes and sub-themes, sources or cases "
+                         "become papers or participants, coded segments become the counts "
+                         "of study_codes or participant_codes.")
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("--data-dir", required=True, metavar="DIR",
+                   help="the package folder to update (created when missing)")
+    q.add_argument("--review", required=True, choices=("meta-synthesis", "interview"),
+                   help="papers of a meta-synthesis or participants of an interview study")
+    q.add_argument("--units", choices=("sources", "cases"), default=None,
+                   help="what a paper or participant is (default: cases when the project "
+                   "has cases, else sources)")
+    q.add_argument("--theme-level", type=int, default=1, metavar="N",
+                   help="the level of the codebook whose codes are themes; their children "
+                   "are sub-themes (default 1: the top-level codes)")
+    q.set_defaults(run=_import_qdpx)
+    q = kinds.add_parser("screening", help="a Rayyan, ASReview or Covidence CSV export",
+                         description="The PRISMA counts of one stage of screening and, at "
+                         "full text, the included papers.")
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("--data-dir", required=True, metavar="DIR")
+    q.add_argument("--stage", required=True, choices=("title-abstract", "full-text"))
+    q.add_argument("--identified", action="append", metavar="NAME=N",
+                   help="records identified in one database (title-abstract; once per "
+                   "database)")
+    q.add_argument("--duplicates-removed", type=int, default=None, metavar="N")
+    q.add_argument("--decision", choices=("included", "excluded"), default=None,
+                   help="the decision of every record of a Covidence list")
+    q.set_defaults(run=_import_screening)
+    q = kinds.add_parser("references", help="a RIS or BibTeX file of the included papers",
+                         description="First author and year of each paper of studies.csv "
+                         "matched by DOI, title, or first author and year.")
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("--data-dir", required=True, metavar="DIR")
+    q.set_defaults(run=_import_references)
+
+    p = sub.add_parser("export", help="write the manuscript's tables as Word and Excel files",
+                       description="From the last built book: the tables a manuscript needs "
+                       "(sample, included papers, appraisal, GRADE-CERQual summary and "
+                       "evidence profile, PRISMA counts, reporting checklists) as .docx and "
+                       ".xlsx.")
+    p.add_argument("--to", required=True, type=Path, metavar="DIR")
+    p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
+                   help="folder holding _build/ (default: the project folder)")
+    p.set_defaults(run=_export)
 
     return top
 

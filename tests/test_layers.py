@@ -23,7 +23,8 @@ ALLOWED = {
     "chapters": {"base", "contract", "stats", "plots"},
     "synth": {"base", "contract", "stats"},
     "engine": {"base", "contract"},
-    "cli": {"base", "contract", "stats", "plots", "chapters", "synth", "engine"},
+    "importers": {"base", "contract"},
+    "cli": {"base", "contract", "stats", "plots", "chapters", "synth", "engine", "importers"},
 }
 
 

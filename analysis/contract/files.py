@@ -23,8 +23,11 @@ def load_contract() -> dict[str, Any]:
 
 
 def data_files(data_dir: Path) -> list[Path]:
-    """The files that make up a data package, in a stable order."""
-    names = [paths.DATAPACKAGE_NAME] + [r["path"] for r in load_contract()["resources"]]
+    """The files that make up a data package, in a stable order (the tables, then the
+    optional files such as ``import_log.json``)."""
+    contract = load_contract()
+    names = ([paths.DATAPACKAGE_NAME] + [r["path"] for r in contract["resources"]]
+             + [f["path"] for f in contract.get("optionalFiles", [])])
     return [data_dir / name for name in names if (data_dir / name).is_symlink()
             or (data_dir / name).exists()]
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from analysis import paths
+from analysis.contract.import_log import IMPORT_LOG_NAME, IMPORT_LOG_NEED
 from analysis.contract.reviewers import independent_labels
 from analysis.contract.study import read_study
 
@@ -55,6 +56,8 @@ NEED_WORDS = {
     PUBLISHED: "no published figures in the study section of datapackage.json",
     INDEPENDENT_REVIEWERS: "casp_ratings.csv has no two independent reviewers to compare "
                            "(a single-rater appraisal)",
+    IMPORT_LOG_NEED: f"no {IMPORT_LOG_NAME} (nothing was imported with python -m analysis "
+                     "import)",
 }
 
 
@@ -161,6 +164,8 @@ def offered_by_files(descriptor: Mapping[str, Any], data_dir: Path | None = None
     study = descriptor.get("study", {})
     if isinstance(study, dict) and study.get("published"):
         offered.add(PUBLISHED)
+    if data_dir is not None and (Path(data_dir) / IMPORT_LOG_NAME).exists():
+        offered.add(IMPORT_LOG_NEED)
     ratings = declared.get("casp_ratings")
     if data_dir is not None and ratings is not None:
         labels = _reviewer_labels(Path(data_dir) / str(ratings.get("path", "casp_ratings.csv")),
@@ -177,6 +182,8 @@ def offered_by_package(package: DataPackage) -> set[str]:
     offered = {name for name in package.tables if package.has(name)}
     if package.study.published:
         offered.add(PUBLISHED)
+    if (Path(package.data_dir) / IMPORT_LOG_NAME).exists():
+        offered.add(IMPORT_LOG_NEED)
     if package.has("casp_ratings") and len(independent_labels(
             package["casp_ratings"]["reviewer"].unique(), agreed_label(package))) >= 2:
         offered.add(INDEPENDENT_REVIEWERS)

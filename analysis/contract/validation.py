@@ -27,8 +27,10 @@ import pandas as pd
 
 from analysis import paths
 from analysis.contract import reading, rules
-from analysis.contract.errors import DataPackageError, Problem, ValidationReport, quoted
+from analysis.contract.errors import (DataPackageError, InputError, Problem, ValidationReport,
+                                      quoted)
 from analysis.contract.escape import terminal_text
+from analysis.contract.import_log import IMPORT_LOG_NAME, read_import_log
 from analysis.contract.files import fingerprint
 from analysis.contract.package import (FIXED_VOCABULARIES, DataPackage, contract_resources,
                                        not_reported)
@@ -868,6 +870,10 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
         report.problems.append(Problem(str(data_dir), None, None, "folder not found"))
         return report, None
     descriptor = _read_descriptor(data_dir, report)
+    try:
+        read_import_log(data_dir)
+    except InputError as exc:
+        report.problems.append(Problem(IMPORT_LOG_NAME, None, None, str(exc).split(": ", 1)[1]))
     in_force = resources_in_force(descriptor)
     if not in_force and report.ok:
         report.problems.append(Problem(paths.DATAPACKAGE_NAME, None, "resources",

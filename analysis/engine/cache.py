@@ -54,8 +54,10 @@ def _logged(log: Path) -> set[str]:
 
 
 def tables_read(log: Path) -> list[str]:
-    """Data files a notebook read, from the table log its kernel wrote."""
-    return sorted(f"{name}.csv" for name in _logged(log) if not name.startswith(ASKED_PREFIX))
+    """Data files a notebook read, from the table log its kernel wrote: a table by its name
+    (its CSV), another file of the package (``import_log.json``) by its file name."""
+    return sorted(name if "." in name else f"{name}.csv" for name in _logged(log)
+                  if not name.startswith(ASKED_PREFIX))
 
 
 def pages_asked(log: Path) -> list[str]:

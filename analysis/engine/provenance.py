@@ -11,7 +11,9 @@ from pathlib import Path
 
 from analysis import __version__, paths
 from analysis.contract.escape import Myst, myst_name
+from analysis.contract.errors import InputError
 from analysis.contract.files import PackageFiles
+from analysis.contract.import_log import read_import_log
 
 # The layers of analysis/ that a page imports (see tests/test_layers.py); their source is
 # part of every page's cache key.
@@ -103,7 +105,8 @@ def edition(package: PackageFiles) -> Edition:
 
 
 def data_provenance(package: PackageFiles) -> dict:
-    """Folder, fingerprint, SHA-256 of every data file, and whether the data are synthetic.
+    """Folder, fingerprint, SHA-256 of every data file, whether the data are synthetic, and
+    the files imported into the package (kind, name, bytes, SHA-256, when, program).
 
     A folder inside the project is recorded relative to it: the published manifest
     does not say where on the builder's machine the book was built.
@@ -112,8 +115,13 @@ def data_provenance(package: PackageFiles) -> dict:
         folder = str(package.data_dir.resolve().relative_to(paths.ROOT))
     except ValueError:
         folder = str(package.data_dir)
+    try:  # the files imported into the package (python -m analysis import), if any
+        imports = read_import_log(package.data_dir).files()
+    except InputError as exc:  # validation reports it; the manifest says so too
+        imports = [{"error": str(exc)}]
     return {"data_dir": folder, "fingerprint": package.fingerprint,
-            "files": dict(package.hashes), "synthetic": package.synthetic}
+            "files": dict(package.hashes), "synthetic": package.synthetic,
+            "imports": imports}
 
 
 def _md_table(header: list[str], rows: list[list[str | Myst]]) -> Myst:

@@ -33,13 +33,25 @@ def read_manifest(html_dir: Path) -> dict[str, Any]:
 
 
 def copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> list[str]:
-    """Publish every table a page showed as CSV under ``tables/<page>/``."""
+    """Publish every table a page showed as CSV under ``tables/<page>/``, each with its
+    Excel copy (and the manuscript's tables with a Word copy, :mod:`analysis.engine.exports`).
+
+    Returns the CSV files, as the manifest lists them.
+    """
+    from analysis.engine.exports import write_copies  # openpyxl, python-docx: only here
+
     written = []
     for page in pages:
         folder = executed_dir / f"{page.name}.tables"
         if page.notebook and folder.is_dir():
+            # The copies are made beside the executed page's CSV files, once: a page reused
+            # from the cache brings its copies along (a copy older than its CSV is redone).
+            for csv_file in sorted(folder.glob("*.csv")):
+                xlsx = csv_file.with_suffix(".xlsx")
+                if not xlsx.exists() or xlsx.stat().st_mtime_ns < csv_file.stat().st_mtime_ns:
+                    write_copies(csv_file)
+                written.append(f"{page.name}/{csv_file.name}")
             shutil.copytree(folder, target / page.name)
-            written += [f"{page.name}/{p.name}" for p in sorted(folder.glob("*.csv"))]
     return written
 
 

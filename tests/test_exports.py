@@ -1,0 +1,77 @@
+"""Tables out: Excel and Word copies of the book's tables hold the page's numbers."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from analysis import paths
+from analysis.__main__ import main
+from analysis.contract.table_files import (ISOQ_EVIDENCE_PROFILE_COLUMNS, ISOQ_SUMMARY_COLUMNS,
+                                           table_siblings)
+from analysis.engine.exports import cell_value, write_copies
+
+pytestmark = pytest.mark.book
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_cells_keep_numbers_and_escape_formulas():
+    assert cell_value("12") == 12 and cell_value("41.4") == 41.4 and cell_value("-3") == -3
+    assert cell_value("S01") == "S01" and cell_value("007") == "007"
+    assert cell_value("2003-2009") == "2003-2009"
+    assert cell_value("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+
+
+def test_a_csv_gets_an_excel_copy_with_the_same_cells(tmp_path):
+    folder = tmp_path / "prisma"
+    folder.mkdir()
+    path = folder / "counts_of_the_prisma_flow_diagram_box_by_box.csv"
+    path.write_text("stage,detail,n\nRecords identified,=cmd|' /C calc'!A0,12\n", "utf-8")
+    written = write_copies(path)
+    assert [p.suffix for p in written] == [".xlsx", ".docx"]  # a manuscript table
+    sheet = load_workbook(written[0]).active
+    assert [c.value for c in sheet[2]] == ["Records identified", "'=cmd|' /C calc'!A0", 12]
+    table = Document(written[1]).tables[0]
+    assert [c.text for c in table.rows[1].cells] == ["Records identified",
+                                                      "'=cmd|' /C calc'!A0", "12"]
+    siblings = table_siblings("tables/prisma/counts_of_the_prisma_flow_diagram_box_by_box.csv")
+    assert siblings.xlsx.endswith(".xlsx") and siblings.docx.endswith(".docx")
+    assert table_siblings("tables/prevalence/x.csv").docx is None
+
+
+def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(
+        checkout_book, tmp_path, capsys):
+    tables = paths.html_dir() / "tables"
+    for csv_file in tables.rglob("*.csv"):
+        assert csv_file.with_suffix(".xlsx").exists(), csv_file
+    assert main(["export", "--to", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 16 files" in out
+    sample = csv_rows(next((tables / "sample_characteristics").glob(
+        "characteristics_of_the_interview_sample*.csv")))
+    sheet = load_workbook(tmp_path / "out" / "sample_characteristics.xlsx").active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == sample[0]
+    assert [[cell_value(c) for c in row] for row in sample[1:]] == values[1:]
+    word = Document(tmp_path / "out" / "sample_characteristics.docx").tables[0]
+    assert [[c.text for c in row.cells] for row in word.rows] == sample
+    prisma = csv_rows(next((tables / "prisma").glob("counts_of_the_prisma*.csv")))
+    sheet = load_workbook(tmp_path / "out" / "prisma_counts.xlsx").active
+    assert [c.value for c in sheet["C"]][1:] == [int(r[2]) for r in prisma[1:]]
+    summary = load_workbook(tmp_path / "out" / "cerqual_summary.xlsx").active
+    assert tuple(c.value for c in summary[1]) == ISOQ_SUMMARY_COLUMNS
+    book_summary = csv_rows(next((tables / "cerqual").glob("summary_of_qualitative*.csv")))
+    assert [r[2].value for r in list(summary.iter_rows())[1:]] == [r[1] for r in book_summary[1:]]
+    profile = Document(tmp_path / "out" / "cerqual_evidence_profile.docx").tables[0]
+    assert tuple(c.text for c in profile.rows[0].cells) == ISOQ_EVIDENCE_PROFILE_COLUMNS
+    assert len(profile.rows) == len(book_summary)
+    entreq = Document(tmp_path / "out" / "reporting_entreq.docx").tables[0]
+    assert "Where in this book" in [c.text for c in entreq.rows[0].cells]
