@@ -4,8 +4,8 @@ Read from ``import_log.json`` (:mod:`analysis.contract.import_log`): which files
 imported, when, with their size and SHA-256; what each mapped onto which table, row or
 column; and what each file held that the tables have no place for. Every name in these
 tables came from an imported file: the tables are displayed escaped
-(:func:`analysis.chapters.page.show_text_table`) and the prose passes them through
-:func:`analysis.contract.escape.myst_text`.
+(:func:`analysis.chapters.page.show_text_table`) and the prose holds them as data text
+in :class:`analysis.contract.escape.Myst`, which escapes them.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import count_words
-from analysis.contract.escape import myst_text
+from analysis.chapters.words import count_words, markdown
+from analysis.contract.escape import Myst
 from analysis.contract.import_log import ImportLog, import_log_of
 from analysis.contract.package import DataPackage
 
@@ -76,23 +76,21 @@ def data_sources_of(log: ImportLog) -> DataSources:
         left_out=pd.DataFrame(left, columns=["#", "File", "Left out", "Count"]))
 
 
-def data_sources_text(sources: DataSources) -> str:
+def data_sources_text(sources: DataSources) -> Myst:
     """The page's opening paragraph, reading right for any number of imports."""
     kinds = sorted(set(sources.files["What"]))
-    text = (f"{count_words(sources.n_imports, 'import')} of "
-            f"{count_words(sources.n_files, 'distinct file')} wrote tables of this package "
-            f"({myst_text('; '.join(kinds))}). ")
+    text = Myst("{} of {} wrote tables of this package ({}). ").format(
+        count_words(sources.n_imports, "import"),
+        count_words(sources.n_files, "distinct file"), "; ".join(kinds))
     if sources.n_left_out:
-        text += ("What the files held that the tables have no place for is listed below, "
-                 f"{count_words(sources.n_left_out, 'kind')} of content in all; nothing was "
-                 "dropped without being counted.")
+        text += Myst("What the files held that the tables have no place for is listed "
+                     "below, {} of content in all; nothing was dropped without being "
+                     "counted.").format(count_words(sources.n_left_out, "kind"))
     else:
-        text += "Every part of the imported files found a place in the tables."
+        text += Myst("Every part of the imported files found a place in the tables.")
     return text
 
 
 def data_sources_markdown(sources: DataSources):
     """:func:`data_sources_text` as displayable Markdown."""
-    from IPython.display import Markdown
-
-    return Markdown(data_sources_text(sources))
+    return markdown(data_sources_text(sources))

@@ -76,7 +76,11 @@ def file_facts(path: str | Path) -> dict[str, Any]:
 
 
 def _contract() -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in load_contract()["resources"]}
+    """The contract's tables with the columns every package has: an optional column
+    (``"optional": true``) is in a package only when its datapackage.json declares it."""
+    return {r["name"]: {**r, "schema": {**r["schema"], "fields": [
+        f for f in r["schema"]["fields"] if not f.get("optional")]}}
+        for r in load_contract()["resources"]}
 
 
 def _key(row: dict[str, str], key: list[str]) -> str:

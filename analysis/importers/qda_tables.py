@@ -54,7 +54,7 @@ class QdaTables:
 
 def _columns(table: str) -> list[str]:
     return [f["name"] for r in load_contract()["resources"] if r["name"] == table
-            for f in r["schema"]["fields"]]
+            for f in r["schema"]["fields"] if not f.get("optional")]
 
 
 def _normal(name: str) -> str:
