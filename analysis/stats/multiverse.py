@@ -4,10 +4,11 @@ A *specification* is one option of every declared choice
 (:mod:`analysis.contract.choices`): a transform, a tau² estimator, an interval method
 and a selection of the setting's studies (by design, interviewer, income group, year,
 and one study left out); the resampled multiverse adds every set of k studies left out
-of a subset and seeded bootstrap samples of its studies. Each is evaluated with the prevalence chapter's own
-meta-analysis (:func:`analysis.stats.prevalence.estimate`), its confidence interval the
-usual (Wald) one or that of :func:`analysis.stats.hartung_knapp.hartung_knapp`, so the
-specification of the main analysis gives exactly the Prevalence page's estimate. The
+of a subset and seeded bootstrap samples of its studies. Each is evaluated with the
+prevalence chapter's own meta-analysis (:func:`analysis.stats.prevalence.estimate`), its
+confidence interval the usual (Wald) one or that of
+:func:`analysis.stats.hartung_knapp.hartung_knapp`, so the specification of the main
+analysis gives exactly the Prevalence page's estimate. The
 results form a tidy table, one row per specification, which the specification curve sorts
 by estimate (Simonsohn, Simmons and Nelson 2020) and which :func:`summarise` reduces to
 the share of specifications in which a conclusion holds and the choice that moves the
@@ -410,6 +411,38 @@ def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
         effects.append(ChoiceEffect(name, str(medians.idxmin()), float(medians.min()),
                                     str(medians.idxmax()), float(medians.max())))
     return sorted(effects, key=lambda e: -e.spread)
+
+
+def option_shares(frame: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """For every option of every choice, how often the conclusion holds among the
+    specifications that take it.
+
+    Over the pooled specifications; the options of ``leave_one_out`` (and of the
+    resampled multiverse's ``leave_k_out`` and ``bootstrap``) are taken together as in
+    :func:`choice_effects`.
+
+    Returns
+    -------
+    DataFrame
+        One row per choice and option, in declared order: ``choice``, ``option``,
+        ``n_pooled``, ``n_below`` (estimate below ``choices.below_percent``),
+        ``share_below`` (%) and ``median`` (%).
+    """
+    pooled = frame[frame["status"] == OK]
+    below = pooled["prevalence"].to_numpy() < choices.below_percent
+    rows = []
+    for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
+        key = pooled[name].astype(str).to_numpy()
+        if name in SUBSET_CHOICES:
+            key = np.where(key == NONE, "none", SUBSET_LABELS[name])
+        for option in pd.unique(key):
+            taken = key == option
+            rows.append({"choice": name, "option": str(option), "n_pooled": int(taken.sum()),
+                         "n_below": int(below[taken].sum()),
+                         "share_below": float(100 * below[taken].mean()),
+                         "median": float(np.median(pooled["prevalence"].to_numpy()[taken]))})
+    return pd.DataFrame(rows, columns=["choice", "option", "n_pooled", "n_below",
+                                       "share_below", "median"])
 
 
 def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
