@@ -358,10 +358,22 @@ class PooledArrays:
     weights: np.ndarray
 
 
+def row_sums(matrix: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``matrix @ values`` row by row, each row summed by NumPy alone.
+
+    Not a BLAS product: BLAS kernels sum a row in an order that depends on how many rows
+    are multiplied together, so a specification's last digits would depend on the chunk
+    it was evaluated in, and a table computed on a cluster would not be bit for bit the
+    one computed here.
+    """
+    return (matrix * values).sum(axis=1)
+
+
 def _fixed_sums(counts: np.ndarray, effect: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """Σw, Σwy, Σwy² and Σw² of each row (w = 1/v), as one matrix product."""
     w = 1 / variance
-    return counts @ np.column_stack([w, w * effect, w * effect ** 2, w ** 2])
+    return np.column_stack([row_sums(counts, v) for v in (w, w * effect, w * effect ** 2,
+                                                          w ** 2)])
 
 
 def tau2_dersimonian_laird(counts: np.ndarray, effect: np.ndarray, variance: np.ndarray,
@@ -397,7 +409,7 @@ def tau2_paule_mandel(counts: np.ndarray, effect: np.ndarray, variance: np.ndarr
             break
         unit = 1 / (variance[None, :] + tau2[active, None])
         w = counts[active] * unit
-        mean = (w @ effect) / w.sum(axis=1)
+        mean = row_sums(w, effect) / w.sum(axis=1)
         resid = (effect[None, :] - mean[:, None]) ** 2
         ee = (w * resid).sum(axis=1) - (k[active] - 1)
         negative = ee < 0
@@ -431,9 +443,9 @@ def pool_rows(counts: np.ndarray, effect: np.ndarray, variance: np.ndarray,
     tau2 = np.where(tau2 > 0, tau2, 0.0)
     weights = counts / (variance[None, :] + tau2[:, None])
     total = weights.sum(axis=1)
-    mean = (weights @ effect) / total
+    mean = row_sums(weights, effect) / total
     w = 1 / variance
-    sw, sw2 = (counts @ np.column_stack([w, w ** 2])).T
+    sw, sw2 = row_sums(counts, w), row_sums(counts, w ** 2)
     typical = (k - 1) * sw / (sw ** 2 - sw2)
     return PooledArrays(k=k, effect=mean, se=np.sqrt(1 / total), tau2=tau2,
                         i2_percent=100 * tau2 / (tau2 + typical), weights=weights)
@@ -476,7 +488,7 @@ def pooled_results(counts: np.ndarray, cases: np.ndarray, n: np.ndarray, transfo
     y, v = eff.effect, eff.variance
     pooled = pool_rows(counts, y, v, tau2_method)
     k, mean, se = pooled.k, pooled.effect, pooled.se
-    harmonic_n = k / (counts @ (1 / eff.n))
+    harmonic_n = k / row_sums(counts, 1 / eff.n)
     z = stats.norm.ppf(0.5 + prevalence.LEVEL / 2)
     low, high = mean - z * se, mean + z * se
     if hartung_knapp.any():
@@ -533,7 +545,7 @@ def evaluate_block(plan: SpecificationPlan, start: int, stop: int) -> pd.DataFra
         columns[name] = (blk.text[name] if name in blk.text
                          else plan.option_text[name][blk.base])
     columns["k"] = k.astype(np.int64)
-    columns["n"] = np.rint(blk.counts @ n).astype(np.int64)
+    columns["n"] = np.rint(row_sums(blk.counts, n)).astype(np.int64)
     columns.update(results)
     columns["status"] = np.where(pooled, OK, TOO_FEW).astype(object)
     columns["main"] = plan.main_base[blk.base] & blk.first
