@@ -275,7 +275,7 @@ def test_a_small_multiverse_runs_here_and_a_scheduler_gives_the_same_table(
                                                scheduler=local.scheduler_address, chunk=70)
     assert explicit.where == local.scheduler_address and explicit.n_tasks == 7
     assert explicit.n_workers == 2
-    pd.testing.assert_frame_equal(explicit.table, here.table)
+    pd.testing.assert_frame_equal(explicit.table, here.table, check_exact=True)  # bit for bit
 
 
 def test_from_the_threshold_on_a_local_cluster_is_started(studies, choices):

@@ -20,7 +20,7 @@ of the themes). This module decides where the plan runs and hands its rows on:
   spreadsheet), with the cache key and the bootstrap seed in the Parquet file's
   metadata; an unchanged multiverse is read back instead of recomputed. What the
   summary needs (the estimate, the upper limit, the status and the options, as
-  categories) is kept in memory, some 30 bytes a specification.
+  categories) is kept in memory, some 50 bytes a specification.
 
 References
 ----------
