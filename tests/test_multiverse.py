@@ -104,6 +104,18 @@ def test_every_problem_of_a_declaration_is_named(declaration):
     assert len(problems) == len(expected)
 
 
+def test_the_threshold_is_the_declarations_never_the_codes(declaration):
+    assert load_choices().below_percent == declaration["conclusion"]["below_percent"]
+    spec = copy.deepcopy(declaration)
+    spec["conclusion"] = {"below_percent": 4.5}
+    assert parse(spec).below_percent == 4.5
+    del spec["conclusion"]
+    assert _problems(spec) == [
+        "multiverse.yml: conclusion: declare the conclusion to test, {below_percent: P}: the "
+        "share of specifications whose estimate is below P% (the bundled "
+        "book/multiverse.yml declares one)"]
+
+
 def test_a_rule_on_an_unknown_option_is_named(declaration):
     spec = copy.deepcopy(declaration)
     spec["choices"]["design"]["options"] = ["all", "one_stage", "two_stage"]

@@ -339,12 +339,18 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
                            f"studies), not {min_studies!r}")
         min_studies = 3
-    conclusion = spec.get("conclusion") or {}
-    below = conclusion.get("below_percent", 10) if isinstance(conclusion, dict) else None
-    if isinstance(below, bool) or not isinstance(below, (int, float)) or not 0 < below < 100:
+    # The threshold is the declaration's, never the code's: the bundled file holds the
+    # source study's figure, a package's own file its own.
+    conclusion = spec.get("conclusion")
+    below = conclusion.get("below_percent") if isinstance(conclusion, dict) else None
+    if conclusion is None:
+        bad("conclusion", "declare the conclusion to test, {below_percent: P}: the share of "
+                          "specifications whose estimate is below P% (the bundled "
+                          "book/multiverse.yml declares one)")
+    elif isinstance(below, bool) or not isinstance(below, (int, float)) \
+            or not 0 < below < 100:
         bad("conclusion", "must be {below_percent: P} with P a percentage between 0 and "
                           f"100, not {conclusion!r}")
-        below = 10
 
     raw = spec.get("choices")
     choices: list[Choice] = []
