@@ -15,9 +15,10 @@ it so that every transform, estimator and interval is in each count. Each count 
   half an hour, its rate is the 10^4 one);
 - **batched**: :meth:`~analysis.stats.multiverse_batch.SpecificationPlan.evaluate` in
   this process, in the chunks the command line uses;
-- on local Dask clusters of **1 and 2** single-threaded worker processes, started once
-  outside the timings (their start-up is reported), the plan sent to the workers inside
-  them; and on the scheduler given with ``--scheduler``.
+- on local Dask clusters of **1 and 2** single-threaded worker processes, started (and
+  warmed with a first small chunk, which imports the statistics) once outside the
+  timings, their start-up reported; the plan is sent to the workers inside them. And on
+  the scheduler given with ``--scheduler``.
 
 Every run's rows are checked against the batched ones (a SHA-256 over per-row hashes,
 so a 10^6 table need not be held twice). Apart, two numbers the command line rests on:
@@ -57,7 +58,8 @@ COUNTS = (1_000, 10_000, 1_000_000)
 SERIAL_UP_TO = 10_000
 WORKERS = (1, 2)
 PIECES = 16
-STREAM_RUNS = ((10_000, "here"), (1_000_000, "here"), (1_000_000, "cluster"))
+STREAM_RUNS = ((10_000, "here"), (100_000, "here"), (1_000_000, "here"),
+               (1_000_000, "cluster"))
 
 
 class SpreadPlan:
@@ -193,12 +195,21 @@ def run(counts=COUNTS, workers=WORKERS, scheduler: str | None = None,
     plan = bundled_plan()
     report["resampled_specifications"] = len(plan)
     report["dl_per_s_one_core"] = dl_rate(plan, say)
+    import dask
+
     clusters, startup = {}, {}
     for n in workers:
+        # Started as the command line starts one (cluster.client_for), and warmed: the
+        # workers' first chunk imports the statistics; all of it counts as start-up.
         began = time.perf_counter()
-        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                             dashboard_address=cluster.DASHBOARD, silence_logs=logging.WARNING)
-        clusters[f"{n} worker{'s' if n > 1 else ''}"] = (local, Client(local))
+        with dask.config.set(cluster.WORKER_ENVIRONMENT):
+            local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                 dashboard_address=cluster.DASHBOARD,
+                                 silence_logs=logging.WARNING)
+        client = Client(local)
+        multiverse_compute.run_chunks(SpreadPlan(plan, 16 * n), lambda rows: None, client,
+                                      chunk=8)
+        clusters[f"{n} worker{'s' if n > 1 else ''}"] = (local, client)
         startup[n] = round(time.perf_counter() - began, 2)
     report["cluster_startup_s"] = startup
     remote = Client(scheduler, timeout=cluster.CONNECT_TIMEOUT) if scheduler else None
@@ -306,7 +317,7 @@ def stream(count: int, where: str, out: Path) -> None:
     spread = SpreadPlan(plan, count)
     files = multiverse_compute.TableFiles(Path(out) / "multiverse", {"rows": len(spread)},
                                           csv=False)
-    summary = multiverse_compute.SummaryColumns(plan.choices, plan.size)
+    summary = multiverse_compute.SummaryColumns(plan.choices, plan.size, len(spread))
 
     def write(frame: pd.DataFrame) -> None:
         files.write(frame)

@@ -26,6 +26,15 @@ CONNECT_TIMEOUT = "10s"
 DASHBOARD = "127.0.0.1:0"
 
 
+# Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536, so that freed
+# memory goes back to the system at once. Setting it also stops glibc from raising its
+# mmap threshold, and every array of a multiverse's chunk (megabytes each, dozens per
+# chunk) is then mapped and faulted in afresh: measured, a chunk took 2 to 3 times as
+# long in such a worker as in this process. None leaves the variable unset (dask's
+# documented way); a worker started by hand needs the same (docs/multiverse_cluster.md).
+WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+
 class SchedulerError(Exception):
     """No Dask scheduler answered at the address given; the message says what to do."""
 
@@ -75,11 +84,14 @@ def client_for(scheduler: str | None = None, n_workers: int | None = None,
         finally:
             client.close()
         return
+    import dask
+
     # Logs at CRITICAL only: a worker's heartbeat that races the closing scheduler logs
     # an error that means nothing, and a page would show it.
-    with LocalCluster(n_workers=n_workers or machine_workers(), threads_per_worker=1,
-                      processes=processes, dashboard_address=DASHBOARD,
-                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+    with dask.config.set(WORKER_ENVIRONMENT), \
+            LocalCluster(n_workers=n_workers or machine_workers(), threads_per_worker=1,
+                         processes=processes, dashboard_address=DASHBOARD,
+                         silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         yield client
 
 

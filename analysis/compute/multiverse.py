@@ -245,32 +245,52 @@ SUMMARY_COLUMNS = ("specification", "k", "prevalence", "ci_low", "ci_high", "sta
 
 
 class SummaryColumns:
-    """The columns the summary reads, gathered chunk by chunk (options as categories)."""
+    """The columns the summary reads, filled chunk by chunk into arrays sized once.
 
-    def __init__(self, choices: Choices, size: str):
+    For ``n`` specifications: the number, k, the estimate and its interval, whether it
+    pooled and whether it is the main analysis, and each option as a one-byte category
+    code (a left-out or resampled option as ``each``): under 50 bytes a specification,
+    never copied while the rows stream in.
+    """
+
+    def __init__(self, choices: Choices, size: str, n: int):
         options = choices.options(size)
         self.dtypes = {
             name: pd.CategoricalDtype([NONE, "each"] if name in SUBSET_CHOICES
                                       else [multiverse.option_text(name, v)
                                             for v in options[name]])
             for name in choices.columns(size)}
-        self.parts: list[pd.DataFrame] = []
+        self.values = {"specification": np.zeros(n, dtype=np.int64),
+                       "k": np.zeros(n, dtype=np.int32), "prevalence": np.zeros(n),
+                       "ci_low": np.zeros(n), "ci_high": np.zeros(n),
+                       "pooled": np.zeros(n, dtype=bool), "main": np.zeros(n, dtype=bool)}
+        self.codes = {name: np.zeros(n, dtype=np.int8 if len(dtype.categories) < 128
+                                     else np.int16) for name, dtype in self.dtypes.items()}
+        self.filled = 0
 
     def add(self, rows: pd.DataFrame) -> None:
-        part = {name: rows[name].to_numpy() for name in SUMMARY_COLUMNS}
-        part["status"] = pd.Categorical(part["status"],
-                                        categories=[multiverse.OK, multiverse.TOO_FEW])
+        at = slice(self.filled, self.filled + len(rows))
+        for name in ("specification", "k", "prevalence", "ci_low", "ci_high", "main"):
+            self.values[name][at] = rows[name].to_numpy()
+        self.values["pooled"][at] = rows["status"].to_numpy() == multiverse.OK
         for name, dtype in self.dtypes.items():
             values = rows[name].to_numpy()
             if name in SUBSET_CHOICES:
                 values = np.where(values == NONE, NONE, "each")
-            part[name] = pd.Categorical(values, dtype=dtype)
-        self.parts.append(pd.DataFrame(part))
+            self.codes[name][at] = pd.Categorical(values, dtype=dtype).codes
+        self.filled += len(rows)
 
     def table(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame(columns=[*SUMMARY_COLUMNS, *self.dtypes])
-        return pd.concat(self.parts, ignore_index=True)
+        """What :func:`analysis.stats.multiverse.summarise` reads, as a DataFrame."""
+        n = self.filled
+        columns = {name: values[:n] for name, values in self.values.items()
+                   if name != "pooled"}
+        columns["status"] = pd.Categorical.from_codes(
+            np.where(self.values["pooled"][:n], 0, 1).astype(np.int8),
+            categories=[multiverse.OK, multiverse.TOO_FEW])
+        for name, dtype in self.dtypes.items():
+            columns[name] = pd.Categorical.from_codes(self.codes[name][:n], dtype=dtype)
+        return pd.DataFrame(columns, copy=False)
 
 
 class TableFiles:
@@ -376,7 +396,7 @@ def evaluate(studies: pd.DataFrame, choices: Choices, size: str = "book",
     choices = multiverse.resolve(studies, choices, categories)
     plan = multiverse_batch.SpecificationPlan.of(
         multiverse.setting_studies(studies, choices), choices, size)
-    summary = SummaryColumns(choices, size)
+    summary = SummaryColumns(choices, size, len(plan))
     kept: list[pd.DataFrame] = []
 
     def write(rows: pd.DataFrame) -> None:
@@ -443,12 +463,12 @@ def to_folder(studies: pd.DataFrame, choices: Choices, size: str, out: Path | No
     stem = out / f"multiverse_{size}"
     resolved = multiverse.resolve(studies, choices, categories)
     if use_cache and table_key(stem.with_suffix(".parquet")) == key:
-        summary = SummaryColumns(resolved, size)
         import pyarrow.parquet as pq
 
+        stored = pq.ParquetFile(stem.with_suffix(".parquet"))
+        summary = SummaryColumns(resolved, size, stored.metadata.num_rows)
         columns = [*SUMMARY_COLUMNS, *summary.dtypes]
-        for batch in pq.ParquetFile(stem.with_suffix(".parquet")).iter_batches(
-                columns=columns, batch_size=200_000):
+        for batch in stored.iter_batches(columns=columns, batch_size=200_000):
             summary.add(batch.to_pandas())
         files = tuple(p for p in (stem.with_suffix(".parquet"), stem.with_suffix(".csv"))
                       if p.exists())

@@ -391,6 +391,17 @@ class MultiverseSummary:
     top_choice_highest_median: float
 
 
+def _options_taken(column: pd.Series, name: str) -> tuple[list[str], np.ndarray]:
+    """The options a column takes, in the order they first occur, and each row's option
+    as a number into them; a left-out or resampled option is taken together."""
+    if name in SUBSET_CHOICES:
+        codes, options = pd.factorize((column.to_numpy() != NONE).astype(np.int8))
+        labels = ["none", SUBSET_LABELS[name]]
+        return [labels[int(o)] for o in options], codes
+    codes, options = pd.factorize(column, sort=False)
+    return [str(o) for o in options], codes
+
+
 def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
     """For each choice with more than one option, the medians of the estimate by option.
 
@@ -399,17 +410,19 @@ def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
     resampled multiverse's ``leave_k_out`` and ``bootstrap``. Sorted by spread, largest
     first.
     """
-    pooled = frame[frame["status"] == OK]
+    # Column by column, option by option: a resampled multiverse has millions of rows.
+    ok = (frame["status"] == OK).to_numpy()
+    estimates = frame["prevalence"].to_numpy()[ok]
     effects = []
     for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
-        key = pooled[name]
-        if name in SUBSET_CHOICES:
-            key = np.where(key == NONE, "none", SUBSET_LABELS[name])
-        medians = pooled.groupby(key, sort=False)["prevalence"].median()
-        if len(medians) < 2:
+        options, codes = _options_taken(frame[name][ok], name)
+        if len(options) < 2:
             continue
-        effects.append(ChoiceEffect(name, str(medians.idxmin()), float(medians.min()),
-                                    str(medians.idxmax()), float(medians.max())))
+        # In the order the options first occur; a tie goes to the first.
+        medians = [float(np.median(estimates[codes == i])) for i in range(len(options))]
+        low, high = int(np.argmin(medians)), int(np.argmax(medians))
+        effects.append(ChoiceEffect(name, options[low], medians[low], options[high],
+                                    medians[high]))
     return sorted(effects, key=lambda e: -e.spread)
 
 
@@ -432,11 +445,9 @@ def option_shares(frame: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     below = pooled["prevalence"].to_numpy() < choices.below_percent
     rows = []
     for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
-        key = pooled[name].astype(str).to_numpy()
-        if name in SUBSET_CHOICES:
-            key = np.where(key == NONE, "none", SUBSET_LABELS[name])
-        for option in pd.unique(key):
-            taken = key == option
+        options, codes = _options_taken(pooled[name], name)
+        for i, option in enumerate(options):
+            taken = codes == i
             rows.append({"choice": name, "option": str(option), "n_pooled": int(taken.sum()),
                          "n_below": int(below[taken].sum()),
                          "share_below": float(100 * below[taken].mean()),
@@ -476,31 +487,38 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
     ValueError
         When no specification could be pooled, or the main analysis is not among them.
     """
-    pooled = frame[frame["status"] == OK].sort_values(["prevalence", "specification"])
-    if pooled.empty:
+    # Arrays, not copies of the table: a resampled multiverse has millions of rows.
+    ok = (frame["status"] == OK).to_numpy()
+    estimate = frame["prevalence"].to_numpy()
+    number = frame["specification"].to_numpy()
+    pooled = estimate[ok]
+    if not pooled.size:
         raise ValueError(f"no specification of the multiverse has {choices.min_studies} "
                          "studies or more; lower min_studies or widen the options in "
                          f"{choices.source}")
-    main = pooled[pooled["main"]]
-    if main.empty:
+    mains = np.flatnonzero(ok & frame["main"].to_numpy(dtype=bool))
+    if not mains.size:
         raise ValueError(f"the main analysis of {choices.source} pooled fewer than "
                          f"{choices.min_studies} studies; it must be in the multiverse")
-    m = main.iloc[0]
-    rank = int(np.flatnonzero(pooled["main"].to_numpy())[0]) + 1
-    below = pooled["prevalence"] < choices.below_percent
+    # The main analysis's place on the curve: sorted by estimate, then by number.
+    m = mains[np.lexsort((number[mains], estimate[mains]))[0]]
+    rank = int(((pooled < estimate[m]) | ((pooled == estimate[m])
+                                          & (number[ok] < number[m]))).sum()) + 1
+    below = pooled < choices.below_percent
     effects = choice_effects(frame, choices)
     top = effects[0] if effects else ChoiceEffect("none", "", float("nan"), "", float("nan"))
     return MultiverseSummary(
-        outcome=choices.outcome, n_specifications=len(frame), n_pooled=len(pooled),
-        n_too_few=int((frame["status"] != OK).sum()),
+        outcome=choices.outcome, n_specifications=len(frame), n_pooled=int(pooled.size),
+        n_too_few=int((~ok).sum()),
         n_excluded_by_rules=n_excluded(choices, size), min_studies=choices.min_studies,
         threshold=choices.below_percent, n_below=int(below.sum()),
-        share_below=float(100 * below.mean()), median=float(pooled["prevalence"].median()),
-        lowest=float(pooled["prevalence"].min()), highest=float(pooled["prevalence"].max()),
-        share_ci_below=float(100 * (pooled["ci_high"] < choices.below_percent).mean()),
-        main_estimate=float(m["prevalence"]), main_ci_low=float(m["ci_low"]),
-        main_ci_high=float(m["ci_high"]), main_k=int(m["k"]), main_rank=rank,
-        main_percentile=float(100 * rank / len(pooled)),
+        share_below=float(100 * below.mean()), median=float(np.median(pooled)),
+        lowest=float(pooled.min()), highest=float(pooled.max()),
+        share_ci_below=float(100 * (frame["ci_high"].to_numpy()[ok]
+                                    < choices.below_percent).mean()),
+        main_estimate=float(estimate[m]), main_ci_low=float(frame["ci_low"].iloc[m]),
+        main_ci_high=float(frame["ci_high"].iloc[m]), main_k=int(frame["k"].iloc[m]),
+        main_rank=rank, main_percentile=float(100 * rank / pooled.size),
         top_choice=top.choice.replace("_", " "), top_choice_spread=top.spread,
         top_choice_lowest_option=top.lowest_option.replace("_", " "),
         top_choice_lowest_median=top.lowest_median,
