@@ -354,7 +354,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("multiverse", help="compute the multiverse of analytic choices",
                        description="Evaluate every specification declared in "
                        "book/multiverse.yml (one meta-analysis each, many at once as arrays): "
-                       "in this process, or, from a quarter of a million specifications on or "
+                       "in this process, or, from 300,000 specifications on or "
                        "with "
                        "--scheduler, on a Dask cluster (a local one sized to the machine, or "
                        "a running scheduler), in chunks sized from a timing. The rows stream "

@@ -377,7 +377,7 @@ def test_the_page_marks_the_prevalence_pages_estimate(package):
     assert page.facts.main_comparison == "the same as"
     assert page.facts.where == "this page's own process, as arrays"
     assert page.facts.how == ("in this page's own process, as arrays, in 1 chunk (a "
-                              "multiverse of 250,000 specifications or more runs on a Dask "
+                              "multiverse of 300,000 specifications or more runs on a Dask "
                               "cluster)")
     assert page.effects.index[0] == page.summary.top_choice
     assert page.facts.rules_text == "1 rule leaves out combinations that make no sense."

@@ -50,11 +50,11 @@ from analysis.stats import multiverse, multiverse_batch, multiverse_themes
 from analysis.stats.multiverse import SUBSET_CHOICES
 
 # From this many specifications a multiverse runs on a Dask cluster (below it, in this
-# process). Measured on the project's 2-core machine (docs/benchmark.md): batched, one
-# core evaluates 40,000 to 120,000 specifications a second, and a local cluster of two
-# workers costs about 3 s to start (importing distributed, starting the processes,
-# sending the plan) and then at best halves the time: it pays from about 250,000.
-CLUSTER_FROM = 250_000
+# process). Measured on the project's 2-core machine (docs/benchmark.md, load 5 to 6):
+# a local cluster of two workers took 4.9 s to start and warm (starting the processes,
+# importing the statistics in them) and then evaluated 89,000 specifications a second
+# against 36,500 in this process, so it pays from about 300,000 specifications.
+CLUSTER_FROM = 300_000
 # Seconds of work a chunk should take: long beside the ~3 ms a task costs the scheduler,
 # short enough that two workers finish together and memory stays small.
 TASK_SECONDS = 2.0
