@@ -195,17 +195,13 @@ def run(counts=COUNTS, workers=WORKERS, scheduler: str | None = None,
     plan = bundled_plan()
     report["resampled_specifications"] = len(plan)
     report["dl_per_s_one_core"] = dl_rate(plan, say)
-    import dask
-
     clusters, startup = {}, {}
     for n in workers:
         # Started as the command line starts one (cluster.client_for), and warmed: the
         # workers' first chunk imports the statistics; all of it counts as start-up.
         began = time.perf_counter()
-        with dask.config.set(cluster.WORKER_ENVIRONMENT):
-            local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                 dashboard_address=cluster.DASHBOARD,
-                                 silence_logs=logging.WARNING)
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                             dashboard_address=cluster.DASHBOARD, silence_logs=logging.WARNING)
         client = Client(local)
         multiverse_compute.run_chunks(SpreadPlan(plan, 16 * n), lambda rows: None, client,
                                       chunk=8)
