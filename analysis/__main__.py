@@ -7,7 +7,8 @@
     python -m analysis preview [--data-dir DIR] [--port N]
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
-    python -m analysis multiverse [--size full] [--scheduler tcp://HOST:PORT] [--workers N]
+    python -m analysis multiverse [--size book|full|resampled] [--out DIR]
+                                  [--scheduler tcp://HOST:PORT] [--workers N]
     python -m analysis import qdpx PROJECT.qdpx --data-dir DIR --review meta-synthesis|interview
     python -m analysis import screening EXPORT.csv --data-dir DIR --stage title-abstract|full-text
     python -m analysis import references FILE.ris|FILE.bib --data-dir DIR
@@ -27,6 +28,7 @@ import textwrap
 from pathlib import Path
 
 from analysis import DEFAULT_SEED, __version__
+from analysis.contract.choices import COMMAND_SIZES
 
 
 def _error(text: object) -> None:
@@ -130,7 +132,7 @@ def _synth(args: argparse.Namespace) -> int:
         _error(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
               "give --out a folder you may write to")
         return 2
-    print(f"wrote {len(result.files)} files to {result.out_dir} "
+    _say(f"wrote {len(result.files)} files to {result.out_dir} "
           f"(seed {result.seed}, scale {result.scale})")
     return 0
 
@@ -201,7 +203,7 @@ def _release(args: argparse.Namespace) -> int:
     except EditionError as exc:
         _error(f"release: {exc}")
         return 2
-    print(f"released edition {made.version} (commit {made.commit}) in {made.folder}\n"
+    _say(f"released edition {made.version} (commit {made.commit}) in {made.folder}\n"
           f"  book.tar.gz sha256 {made.archive_sha256}")
     return 0
 
@@ -219,55 +221,60 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _multiverse(args: argparse.Namespace) -> int:
+    from analysis.chapters.book_pages import in_book
+    from analysis.compute import multiverse as multiverse_compute
+    from analysis.compute.cluster import SchedulerError
     from analysis.contract.choices import ChoicesError, load_choices
     from analysis.contract.errors import DataPackageError
     from analysis.contract.validation import load_package
-    from analysis.chapters.book_pages import in_book
-    from analysis.stats import multiverse, multiverse_dask, multiverse_themes
+    from analysis.stats import multiverse, multiverse_themes
 
     if args.workers is not None and args.workers < 1:
         _error(f"multiverse: --workers must be at least 1, not {args.workers}")
         return 2
+    out = args.out or multiverse_compute.cache_dir()
     try:
         choices = load_choices(args.choices)
         package = load_package(args.data_dir or "data_synthetic")
-        where = dict(scheduler=args.scheduler, n_workers=args.workers)
         studies = package["prevalence_studies"]
-        categories = multiverse.package_categories(package)
-        if args.no_cache:
-            run = multiverse_dask.evaluate(studies, choices, args.size, categories=categories,
-                                           **where)
-        else:
-            run = multiverse_dask.cached(studies, choices, args.size,
-                                         categories=categories, **where)
-        summary = multiverse.summarise(run.table, run.choices, args.size)
+        run = multiverse_compute.to_folder(
+            studies, choices, args.size, out, multiverse.package_categories(package),
+            use_cache=not args.no_cache, scheduler=args.scheduler, n_workers=args.workers)
+        summary = multiverse.summarise(run.summary_table, run.choices, args.size)
         # The theme multiverse is a few dozen recounts: computed again, not cached.
-        theme_run = (multiverse_dask.evaluate_themes(package, choices, **where)
+        theme_run = (multiverse_compute.evaluate_themes(package, choices)
                      if choices.themes and in_book(package, "themes") else None)
     except DataPackageError as exc:
         _error(exc.report.format())
         return 2
-    except (ChoicesError, multiverse_dask.SchedulerError, ValueError) as exc:
+    except (ChoicesError, SchedulerError, ValueError) as exc:
         _error(f"multiverse: {exc}")
         return 2
-    out = args.out or multiverse_dask.cache_dir()
-    csv, parquet = multiverse_dask.export(run.table, out, f"multiverse_{args.size}")
-    where = ("read from the cache (same data, choices and code)" if run.where == "cache"
-             else f"on {run.where}, {run.n_workers} worker(s), {run.n_tasks} task(s)")
+    except OSError as exc:
+        _error(f"multiverse: cannot write to {out} ({exc.strerror or exc}); choose another "
+               "folder with --out")
+        return 2
+    if run.where == "cache":
+        where = "read from the cache (same data, choices and code)"
+    else:
+        where = (f"in {run.where}" if run.where == "this process" else f"on {run.where}, "
+                 f"{run.n_workers} worker(s)") + (
+            f", {run.n_tasks:,} chunk(s) of {run.chunk:,}")
+    seed = f"; bootstrap seed {run.seed}" if run.seed is not None else ""
     _say(f"{summary.n_specifications:,} specifications ({summary.n_pooled:,} pooled) "
-          f"{where}, {run.seconds:.1f} s\n"
+          f"{where}, {run.seconds:.1f} s{seed}\n"
           f"the {summary.outcome} is below {summary.threshold:g}% in "
           f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications; the main "
           f"analysis gives {summary.main_estimate:.2f}%; the choice that moves it most: "
           f"{summary.top_choice} ({summary.top_choice_spread:.1f} percentage points)\n"
-          f"wrote {csv} and {parquet}")
+          f"wrote {' and '.join(map(str, run.files))}")
     if theme_run is not None:
         robust = multiverse_themes.theme_robustness(theme_run.table)
-        csv, parquet = multiverse_dask.export(theme_run.table, out, "multiverse_themes")
+        written = multiverse_compute.export(theme_run.table, out, "multiverse_themes")
         _say(f"{theme_run.table['specification'].nunique():,} theme specifications; "
               "supported in: " + "; ".join(f"{r.theme_id} {r.share_supported:.0f}%"
                                            for r in robust.itertuples())
-              + f"\nwrote {csv} and {parquet}")
+              + f"\nwrote {' and '.join(map(str, written))}")
     return 0
 
 
@@ -276,17 +283,17 @@ def _print_import(result, lines: list[str]) -> int:
     from analysis.contract.escape import terminal_text
 
     where = terminal_text(result.data_dir)
-    print(("created " if result.created else "updated ") + where)
+    _say(("created " if result.created else "updated ") + where)
     for line in lines:
-        print(line)
+        _say(line)
     for change in result.changes:
-        print(f"  {change.table}.csv: {change.added} added, {change.updated} updated, "
+        _say(f"  {change.table}.csv: {change.added} added, {change.updated} updated, "
               f"{change.unchanged} unchanged, {change.removed} removed, {change.kept} "
               "other rows kept")
-    print(f"recorded in {where}/import_log.json")
-    print(result.report.format())
+    _say(f"recorded in {where}/import_log.json")
+    _say(result.report.format())
     if not result.report.ok:
-        print("the import was written; the package does not validate yet: fill in what is "
+        _say("the import was written; the package does not validate yet: fill in what is "
               "listed above, then run python -m analysis validate " + where)
     return 0
 
@@ -309,7 +316,7 @@ def _import_qdpx(args: argparse.Namespace) -> int:
         project, mapping, result = import_qdpx(args.file, args.data_dir, args.review,
                                                args.units, args.theme_level)
     except InputError as exc:
-        print(f"import qdpx: {exc}\nThe package was not changed.", file=sys.stderr)
+        _error(f"import qdpx: {exc}\nThe package was not changed.")
         return 2
     lines = [f"read {project.file}: {project.kind} exported by "
              f"{terminal_text(project.origin or 'an unnamed program')}; {len(project.codes)} "
@@ -335,7 +342,7 @@ def _import_screening(args: argparse.Namespace) -> int:
             args.file, args.data_dir, args.stage, args.identified, args.duplicates_removed,
             args.decision)
     except InputError as exc:
-        print(f"import screening: {exc}\nThe package was not changed.", file=sys.stderr)
+        _error(f"import screening: {exc}\nThe package was not changed.")
         return 2
     from analysis.contract.escape import terminal_text
 
@@ -355,7 +362,7 @@ def _import_references(args: argparse.Namespace) -> int:
     try:
         references, matches, unmatched, result = import_references(args.file, args.data_dir)
     except InputError as exc:
-        print(f"import references: {exc}\nThe package was not changed.", file=sys.stderr)
+        _error(f"import references: {exc}\nThe package was not changed.")
         return 2
     lines = [f"read {terminal_text(Path(args.file).name)}: {len(references)} references, "
              f"{len(matches)} matched to papers of studies.csv"]
@@ -375,17 +382,17 @@ def _export(args: argparse.Namespace) -> int:
     try:
         written = export_manuscript_tables(args.to, build_root=args.build_root)
     except InputError as exc:
-        print(f"export: {exc}", file=sys.stderr)
+        _error(f"export: {exc}")
         return 2
     except OSError as exc:
-        print(f"export: cannot write {exc.filename or args.to} ({exc.strerror or exc}); give "
-              "--to a folder you may write to", file=sys.stderr)
+        _error(f"export: cannot write {exc.filename or args.to} ({exc.strerror or exc}); give "
+              "--to a folder you may write to")
         return 2
-    print(f"wrote {len(written.files)} files to {written.folder}:")
+    _say(f"wrote {len(written.files)} files to {written.folder}:")
     for table in written.tables:
-        print(f"  {table.title}: {', '.join(p.name for p in table.files)}")
+        _say(f"  {table.title}: {', '.join(p.name for p in table.files)}")
     for missing in written.missing:
-        print(f"  not in this book: {missing}")
+        _say(f"  not in this book: {missing}")
     return 0
 
 
@@ -486,21 +493,26 @@ def parser() -> argparse.ArgumentParser:
                    help="default: build (the current build)")
     p.set_defaults(run=_diff)
 
-    p = sub.add_parser("multiverse", help="compute the multiverse of analytic choices on Dask",
+    p = sub.add_parser("multiverse", help="compute the multiverse of analytic choices",
                        description="Evaluate every specification declared in "
-                       "book/multiverse.yml (one meta-analysis each) on a local Dask "
-                       "cluster sized to the machine, or on a running scheduler; write the "
-                       "table as CSV and Parquet. An unchanged multiverse is read from the "
-                       "cache under _build/multiverse.")
+                       "book/multiverse.yml (one meta-analysis each, many at once as arrays): "
+                       "in this process, or, from 300,000 specifications on or "
+                       "with "
+                       "--scheduler, on a Dask cluster (a local one sized to the machine, or "
+                       "a running scheduler), in chunks sized from a timing. The rows stream "
+                       "to multiverse_<size>.parquet (and .csv up to a spreadsheet's "
+                       "1,048,575 rows) in --out; an unchanged multiverse is read back from "
+                       "there. See docs/multiverse_cluster.md.")
     p.add_argument("--data-dir", default=None, metavar="DIR",
                    help="data package (default: data_synthetic)")
     p.add_argument("--choices", default=None, metavar="FILE",
                    help="declaration of the choices (default: book/multiverse.yml)")
-    p.add_argument("--size", choices=("book", "full"), default="full",
-                   help="the book's smaller multiverse or every option (default: full)")
+    p.add_argument("--size", choices=COMMAND_SIZES, default="full",
+                   help="the book's smaller multiverse, every option (default: full), or "
+                   "every option with the declared leave-k-out and bootstrap resampling")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                   "(default: start a local cluster)")
+                   "(default: this process, or a local cluster for a large multiverse)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="workers of the local cluster (default: one per core)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",

@@ -16,6 +16,14 @@ def main(argv: list[str] | None = None) -> int:
         "jupyter-book alone). Writes _build/bench.json.")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100], metavar="K")
     parser.add_argument("--jobs", type=int, default=2, metavar="N")
+    parser.add_argument("--anchor", action="store_true",
+                        help="build the same pages with Jupyter Book 1's own cached execution "
+                        "and compare paired clean, no-op and one-file builds, the floor and "
+                        "peak memory; writes _build/bench_anchor.json")
+    parser.add_argument("--repeats", type=int, default=3, metavar="N",
+                        help="paired clean builds of the anchor (default 3)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="also time the multiverse on the Dask scheduler at ADDRESS")
     parser.add_argument("--multiverse-only", action="store_true",
                         help="time only the multiverse (specifications per second, serially "
                         "and on local Dask clusters); writes _build/bench_multiverse.json")
@@ -24,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
                         "published, with and without its session; writes "
                         "_build/bench_preview.json")
     args = parser.parse_args(argv)
+    if args.anchor:
+        from benchmarks import bench_anchor
+
+        print("anchor: our build and Jupyter Book 1's cached execution, paired ...")
+        print(bench_anchor.format_report(bench_anchor.run(repeats=args.repeats, jobs=args.jobs)))
+        return 0
     if args.preview_only:
         from benchmarks import bench_preview
 
@@ -32,9 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.multiverse_only:
         from benchmarks import bench_multiverse
 
-        print(bench_multiverse.format_report(bench_multiverse.run()))
+        print(bench_multiverse.format_report(bench_multiverse.run(scheduler=args.scheduler)))
         return 0
-    run_benchmark(scales=args.scales, jobs=args.jobs)
+    run_benchmark(scales=args.scales, jobs=args.jobs, repeats=args.repeats,
+                  scheduler=args.scheduler)
     return 0
 
 

@@ -198,8 +198,11 @@ def paired_ratios(cleans: list[float], floors: list[float]) -> list[float]:
 
 
 def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
-                  say=print) -> list[ScaleBenchmark]:
-    """Run the benchmark at each scale, write ``_build/bench.json`` and print a table."""
+                  say=print, repeats: int = 3, scheduler: str | None = None
+                  ) -> list[ScaleBenchmark]:
+    """Run the benchmark at each scale, the anchor (Jupyter Book 1's cached execution),
+    the tables, the preview and the multiverse; write ``_build/bench*.json`` and print
+    each report."""
     results = []
     for scale in scales:
         say(f"scale {scale}: clean builds and their floors, no-op rebuild, rebuild after "
@@ -213,6 +216,11 @@ def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
     out.write_text(json.dumps(payload, indent=2) + "\n")
     say(format_table(results))
     say(f"written to {out}")
+    from benchmarks import bench_anchor
+
+    say("anchor: our build and Jupyter Book 1's cached execution, paired ...")
+    say(bench_anchor.format_report(bench_anchor.run(repeats=repeats, jobs=jobs, say=say)))
+    say(f"written to {paths.build_dir() / 'bench_anchor.json'}")
     from benchmarks import bench_tables
 
     tables = bench_tables.run(scale=max(scales))
@@ -225,8 +233,8 @@ def run_benchmark(scales=(1, 10, 100), jobs: int = 2, out: Path | None = None,
     say(f"written to {paths.build_dir() / 'bench_preview.json'}")
     from benchmarks import bench_multiverse
 
-    say("multiverse: specifications per second, serially and on local Dask clusters ...")
-    say(bench_multiverse.format_report(bench_multiverse.run(say=say)))
+    say("multiverse: specifications per second, serially, batched and on Dask ...")
+    say(bench_multiverse.format_report(bench_multiverse.run(say=say, scheduler=scheduler)))
     say(f"written to {paths.build_dir() / 'bench_multiverse.json'}")
     return results
 

@@ -14,17 +14,21 @@ from pathlib import Path
 from analysis import paths
 
 # What each layer may import (besides itself). The base is the package's __init__ and
-# paths; the command line (__main__) may import every layer.
+# paths; the command line (__main__) may import every layer. compute runs statistics at
+# scale (a Dask cluster, chunks, the multiverse's streamed tables and cache): it sits
+# above stats, and a page may use it; the build engine does not.
 ALLOWED = {
     "base": set(),
     "contract": {"base"},
     "stats": {"base", "contract"},
+    "compute": {"base", "contract", "stats"},
     "plots": {"base", "contract", "stats"},
-    "chapters": {"base", "contract", "stats", "plots"},
+    "chapters": {"base", "contract", "stats", "compute", "plots"},
     "synth": {"base", "contract", "stats"},
     "engine": {"base", "contract"},
     "importers": {"base", "contract"},
-    "cli": {"base", "contract", "stats", "plots", "chapters", "synth", "engine", "importers"},
+    "cli": {"base", "contract", "stats", "compute", "plots", "chapters", "synth", "engine",
+            "importers"},
 }
 
 
@@ -70,6 +74,55 @@ def imports(module: str) -> set[str]:
                 found.add(name)
     found.discard(module)
     return found
+
+
+# Calls that write, move or delete files. The statistics are pure: what reaches a disk
+# (caches, exported tables, figures) is written by compute, chapters or the engine.
+FILE_WRITES = {"to_csv", "to_parquet", "to_excel", "to_json", "to_feather", "to_pickle",
+               "to_hdf", "to_sql", "to_stata", "write_text", "write_bytes", "mkdir",
+               "makedirs", "touch", "unlink", "rmdir", "rmtree", "savefig", "savetxt",
+               "savez", "write_table", "ParquetWriter", "copyfile", "copy2", "copytree"}
+# (rename, remove and replace are left out: a DataFrame, a list and a str have them too.)
+
+
+def _writes(call: ast.Call) -> str | None:
+    """What a call writes, or None: a file-writing method or function, or open() in a
+    mode that writes."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name in FILE_WRITES:
+        # DataFrame.to_csv() with no path returns text; with one it writes a file.
+        if name in {"to_csv", "to_json"} and not call.args and not any(
+                k.arg in ("path_or_buf", "path") for k in call.keywords):
+            return None
+        return name
+    if name == "open":
+        modes = [a for a in call.args[1:2]] + [k.value for k in call.keywords if k.arg == "mode"]
+        if any(not isinstance(m, ast.Constant) or set(str(m.value)) & set("wax+")
+               for m in modes):
+            return "open(..., 'w')"
+    return None
+
+
+def test_the_statistics_write_no_file():
+    found = []
+    for module in (m for m in MODULES if layer(m) == "stats"):
+        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _writes(node):
+                found.append(f"{module}:{node.lineno}: {_writes(node)}")
+    assert not found, ("file writes in analysis/stats (pure functions; write in "
+                       "analysis/compute or the chapters):\n" + "\n".join(found))
+
+
+def test_the_file_write_rule_catches_what_it_names():
+    calls = {"open(p, 'w')": True, "open(p)": False, "open(p, mode='a')": True,
+             "open(p, 'rb')": False, "frame.to_csv(path)": True, "frame.to_csv()": False,
+             "frame.to_parquet(p)": True, "path.mkdir(parents=True)": True,
+             "text.replace('a', 'b')": False, "pq.ParquetWriter(p, s)": True,
+             "frame.rename(columns=str)": False}
+    for text, writes in calls.items():
+        assert bool(_writes(ast.parse(text).body[0].value)) == writes, text
 
 
 def test_every_module_has_a_layer():

@@ -20,7 +20,8 @@ import yaml
 from analysis import paths
 from analysis.contract.choices import CHOICES_FILE, ChoicesError, load_choices, parse
 from analysis.chapters import prevalence as prevalence_page
-from analysis.stats import hartung_knapp, multiverse, multiverse_dask, prevalence
+from analysis.compute import cluster, multiverse as multiverse_compute
+from analysis.stats import hartung_knapp, multiverse, prevalence
 
 matplotlib.use("Agg")
 
@@ -101,6 +102,18 @@ def test_every_problem_of_a_declaration_is_named(declaration):
     for start in expected:
         assert any(p.startswith(start) for p in problems), (start, problems)
     assert len(problems) == len(expected)
+
+
+def test_the_threshold_is_the_declarations_never_the_codes(declaration):
+    assert load_choices().below_percent == declaration["conclusion"]["below_percent"]
+    spec = copy.deepcopy(declaration)
+    spec["conclusion"] = {"below_percent": 4.5}
+    assert parse(spec).below_percent == 4.5
+    del spec["conclusion"]
+    assert _problems(spec) == [
+        "multiverse.yml: conclusion: declare the conclusion to test, {below_percent: P}: the "
+        "share of specifications whose estimate is below P% (the bundled "
+        "book/multiverse.yml declares one)"]
 
 
 def test_a_rule_on_an_unknown_option_is_named(declaration):
@@ -259,58 +272,84 @@ def test_summary_counts_what_the_table_holds(book_table, choices):
 # ---------------------------------------------------------------- Dask, cache, export
 
 
-def test_an_explicit_scheduler_address_gives_the_default_table(studies, choices, book_table):
+def test_a_small_multiverse_runs_here_and_a_scheduler_gives_the_same_table(
+        studies, choices, book_table):
     from dask.distributed import LocalCluster
 
-    default = multiverse_dask.evaluate(studies, choices, "book")
-    assert default.where == "local cluster"
-    assert default.n_workers == multiverse_dask.machine_workers()
+    here = multiverse_compute.evaluate(studies, choices, "book")
+    assert here.where == "this process" and here.n_tasks == 1
+    pd.testing.assert_frame_equal(here.table, book_table, check_exact=False, rtol=0,
+                                  atol=1e-10)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
-                      dashboard_address=multiverse_dask.DASHBOARD) as cluster:
-        assert cluster.scheduler_address.startswith("tcp://")
-        explicit = multiverse_dask.evaluate(studies, choices, "book",
-                                            scheduler=cluster.scheduler_address, n_tasks=7)
-    assert explicit.where == cluster.scheduler_address and explicit.n_tasks == 7
-    pd.testing.assert_frame_equal(explicit.table, default.table)
-    pd.testing.assert_frame_equal(default.table, book_table)
+                      dashboard_address=cluster.DASHBOARD) as local:
+        assert local.scheduler_address.startswith("tcp://")
+        explicit = multiverse_compute.evaluate(studies, choices, "book",
+                                               scheduler=local.scheduler_address, chunk=70)
+    assert explicit.where == local.scheduler_address and explicit.n_tasks == 7
+    assert explicit.n_workers == 2
+    pd.testing.assert_frame_equal(explicit.table, here.table, check_exact=True)  # bit for bit
+
+
+def test_from_the_threshold_on_a_local_cluster_is_started(studies, choices):
+    with multiverse_compute.cluster_for(10, cluster_from=11) as none:
+        assert none is None
+    with multiverse_compute.cluster_for(11, n_workers=1, processes=False,
+                                        cluster_from=11) as client:
+        assert cluster.workers_of(client) == 1
 
 
 def test_an_unreachable_scheduler_is_one_message(studies, choices, monkeypatch):
-    monkeypatch.setattr(multiverse_dask, "CONNECT_TIMEOUT", "1s")
-    with pytest.raises(multiverse_dask.SchedulerError, match="no Dask scheduler answered at "
-                                                             "tcp://127.0.0.1:9"):
-        multiverse_dask.evaluate(studies, choices, "book", scheduler="tcp://127.0.0.1:9")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(cluster.SchedulerError, match="no Dask scheduler answered at "
+                                                     "tcp://127.0.0.1:9"):
+        multiverse_compute.evaluate(studies, choices, "book", scheduler="tcp://127.0.0.1:9")
 
 
-def test_chunks_keep_order_and_cover_everything():
-    parts = multiverse_dask.chunks(list(range(10)), 4)
-    assert [len(p) for p in parts] == [3, 3, 2, 2]
-    assert sum(parts, []) == list(range(10))
-    assert multiverse_dask.chunks([1, 2], 8) == [[1], [2]]
+def test_chunks_take_about_the_target_time_and_spread_over_the_workers():
+    assert multiverse_compute.chunk_size(1_000_000, 1e-5, 1) == int(
+        multiverse_compute.TASK_SECONDS / 1e-5)
+    # Two workers get at least four chunks each.
+    assert multiverse_compute.chunk_size(40_000, 1e-6, 2) == 5_000
+    assert multiverse_compute.chunk_size(10, 1.0, 1) == multiverse_compute.MIN_CHUNK
+    assert multiverse_compute.chunk_size(0, 1.0, 4) == 1
 
 
-def test_the_cache_returns_the_same_table_and_follows_the_inputs(studies, choices, tmp_path,
-                                                                 book_table, declaration):
-    first = multiverse_dask.cached(studies, choices, "book", tmp_path, processes=False,
-                                   n_workers=1)
-    again = multiverse_dask.cached(studies, choices, "book", tmp_path)
-    assert first.where == "local cluster" and again.where == "cache"
-    pd.testing.assert_frame_equal(again.table, book_table)
+def test_the_folder_is_the_cache_and_follows_the_inputs(studies, choices, tmp_path,
+                                                         book_table, declaration):
+    first = multiverse_compute.to_folder(studies, choices, "book", tmp_path)
+    again = multiverse_compute.to_folder(studies, choices, "book", tmp_path)
+    assert first.where == "this process" and again.where == "cache"
+    parquet, csv = tmp_path / "multiverse_book.parquet", tmp_path / "multiverse_book.csv"
+    assert first.files == (parquet, csv) == again.files
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), book_table, check_exact=False,
+                                  rtol=0, atol=1e-10)
+    # The summary's columns read back from the file give the summary of the whole table.
+    assert multiverse.summarise(again.summary_table, choices, "book") == \
+        multiverse.summarise(first.summary_table, choices, "book") == \
+        multiverse.summarise(pd.read_parquet(parquet), choices, "book")
+    assert multiverse_compute.table_key(parquet) == first.key
     changed = studies.copy()
     changed.loc[changed.index[0], "cases"] += 1
-    assert multiverse_dask.cache_key(changed, choices, "book") != first.key
+    assert multiverse_compute.cache_key(changed, choices, "book") != first.key
     spec = copy.deepcopy(declaration)
     spec["min_studies"] = 4
-    assert multiverse_dask.cache_key(studies, parse(spec), "book") != first.key
-    assert multiverse_dask.cache_key(studies, choices, "full") != first.key
+    assert multiverse_compute.cache_key(studies, parse(spec), "book") != first.key
+    assert multiverse_compute.cache_key(studies, choices, "full") != first.key
+    redone = multiverse_compute.to_folder(studies, choices, "book", tmp_path,
+                                          use_cache=False)
+    assert redone.where == "this process"
+    assert not list(tmp_path.glob("*.partial"))
 
 
-def test_export_writes_csv_and_parquet(book_table, tmp_path):
-    csv, parquet = multiverse_dask.export(book_table, tmp_path)
+def test_export_writes_csv_and_parquet_and_escapes_formulas(book_table, tmp_path):
+    parquet, csv = multiverse_compute.export(book_table, tmp_path)
     pd.testing.assert_frame_equal(pd.read_parquet(parquet), book_table)
     back = pd.read_csv(csv, dtype={"year_from": str})
     assert len(back) == len(book_table)
     assert list(back.columns) == list(book_table.columns)
+    odd = book_table.head(2).assign(leave_one_out=["=HYPERLINK(1)", "-0.5"])
+    _, csv = multiverse_compute.export(odd, tmp_path, "odd")
+    assert pd.read_csv(csv, dtype=str)["leave_one_out"].tolist() == ["'=HYPERLINK(1)", "-0.5"]
 
 
 # ------------------------------------------------------------ the page and its figure
@@ -336,10 +375,13 @@ def test_the_page_marks_the_prevalence_pages_estimate(package):
                                        "with the most studies, as on the Prevalence context "
                                        "page)")
     assert page.facts.main_comparison == "the same as"
-    assert page.facts.where == "a local Dask cluster of 1 worker"
+    assert page.facts.where == "this page's own process, as arrays"
+    assert page.facts.how == ("in this page's own process, as arrays, in 1 chunk (a "
+                              "multiverse of 300,000 specifications or more runs on a Dask "
+                              "cluster)")
     assert page.effects.index[0] == page.summary.top_choice
     assert page.facts.rules_text == "1 rule leaves out combinations that make no sense."
-    # The theme multiverse ran on the same cluster, its main analysis the Themes page's.
+    # The theme multiverse ran too, its main analysis the Themes page's.
     assert page.theme_text.main_comparison == "the same as"
     assert page.themes["specification"].nunique() == page.theme_text.n_specifications == 56
     assert not page.quality.empty

@@ -1,5 +1,6 @@
 """The theme multiverse: its declaration, the table against the Theme frequencies chapter's
-own functions, the Dask run against the serial one, the page's sentences and figure."""
+own functions, the chunked and Dask runs against the serial one, the page's sentences and
+figure."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import yaml
 
 from analysis import paths
 from analysis.contract.choices import CHOICES_FILE, ChoicesError, load_choices, parse
-from analysis.stats import multiverse_dask, multiverse_themes, themes
+from analysis.compute import cluster, multiverse as multiverse_compute
+from analysis.stats import multiverse_themes, themes
 
 matplotlib.use("Agg")
 
@@ -155,11 +157,15 @@ def test_the_cluster_gives_the_serial_table(package, choices, theme_table):
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
-                      dashboard_address=multiverse_dask.DASHBOARD) as cluster:
-        run = multiverse_dask.evaluate_themes(package, choices,
-                                              scheduler=cluster.scheduler_address, n_tasks=5)
-    assert run.n_tasks == 5 and run.where == cluster.scheduler_address
+                      dashboard_address=cluster.DASHBOARD) as local, \
+            cluster.client_for(local.scheduler_address) as client:
+        run = multiverse_compute.evaluate_themes(package, choices, client,
+                                                 local.scheduler_address, chunk=12)
+    assert run.n_tasks == 5 and run.where == local.scheduler_address
     pd.testing.assert_frame_equal(run.table, theme_table)
+    here = multiverse_compute.evaluate_themes(package, choices)
+    assert here.where == "this process"
+    pd.testing.assert_frame_equal(here.table, theme_table)
 
 
 # ------------------------------------------------------------ the page and its figure

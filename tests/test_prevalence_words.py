@@ -236,7 +236,7 @@ def test_the_multiverse_takes_the_largest_setting_of_any_package(fixture_package
         "tau2_method": {"options": ["dl", "pm"], "main": "dl"},
         "year_from": {"options": ["all", 2010], "main": "all"},
         "leave_one_out": {"options": ["none", "each"], "main": "none"},
-    }, "min_studies": 2})
+    }, "min_studies": 2, "conclusion": {"below_percent": 10}})
     assert choices.setting is None and choices.outcome == "pooled prevalence"
     studies = fixture_package["prevalence_studies"]
     assert multiverse.setting_of(studies, choices) == "inpatient"
@@ -247,8 +247,8 @@ def test_the_multiverse_takes_the_largest_setting_of_any_package(fixture_package
     ctx = prevalence_page.prevalence_context(fixture_package)
     assert main["k"] == 4
     assert main["prevalence"] == pytest.approx(100 * ctx.main.prevalence, abs=1e-12)
-    declared = parse({**{"setting": "prison"}, "choices": {
-        "transform": {"options": ["logit"], "main": "logit"}}})
+    declared = parse({**{"setting": "prison"}, "conclusion": {"below_percent": 10},
+                      "choices": {"transform": {"options": ["logit"], "main": "logit"}}})
     assert multiverse.setting_studies(studies, declared)["setting"].eq("prison").all()
 
 

@@ -79,6 +79,7 @@ def test_the_cache_key_covers_the_layers_pages_import_and_not_the_engine(tmp_pat
     files = {str(p.relative_to(root)) for p in provenance.page_code_files()}
     assert "analysis/stats/prevalence.py" in files and "analysis/chapters/page.py" in files
     assert "analysis/contract/data_contract.json" in files
+    assert "analysis/compute/multiverse.py" in files  # the Multiverse page runs it
     assert not [f for f in files if f.startswith(("analysis/engine", "benchmarks"))]
     before = provenance.code_hash()
     with open(root / "analysis" / "engine" / "build.py", "a") as handle:

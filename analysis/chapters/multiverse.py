@@ -21,7 +21,8 @@ from analysis.chapters.words import count_words, join_words
 from analysis.contract.choices import EACH, Choices, bands_text, load_choices
 from analysis.contract.package import DataPackage
 from analysis.paths import TABLES_DIR_ENV
-from analysis.stats import multiverse, multiverse_dask, multiverse_themes, quality, themes
+from analysis.compute import multiverse as multiverse_compute
+from analysis.stats import multiverse, multiverse_themes, quality, themes
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Facts:
     """What the prose says about where the multiverse ran and how it compares."""
 
     where: str
+    how: str
     n_workers: int
     n_tasks: int
     size: str
@@ -274,7 +276,7 @@ class MultiversePage:
     """Everything the Multiverse page shows, computed once."""
 
     choices: Choices
-    run: multiverse_dask.MultiverseRun
+    run: multiverse_compute.MultiverseRun
     summary: multiverse.MultiverseSummary
     effects: pd.DataFrame
     facts: Facts
@@ -292,11 +294,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def _where(run: multiverse_dask.MultiverseRun) -> str:
+def _where(run: multiverse_compute.MultiverseRun) -> str:
     workers = _plural(run.n_workers, "worker")
+    if run.where == "this process":
+        return "this page's own process, as arrays"
     if run.where == "local cluster":
         return f"a local Dask cluster of {workers}"
     return f"the Dask scheduler at {run.where} ({workers})"
+
+
+def _how(run: multiverse_compute.MultiverseRun) -> str:
+    """Where and in how many chunks the multiverse ran, and why there."""
+    chunks = _plural(run.n_tasks, "chunk")
+    if run.where == "this process":
+        return (f"in this page's own process, as arrays, in {chunks} (a multiverse of "
+                f"{multiverse_compute.CLUSTER_FROM:,} specifications or more runs on a Dask "
+                "cluster)")
+    return f"on {_where(run)}, in {chunks}"
 
 
 def _rules_sentence(choices: Choices) -> str:
@@ -314,7 +328,7 @@ def _rules_sentence(choices: Choices) -> str:
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
                     processes: bool = False) -> MultiversePage:
-    """The multiverse of the declared choices on one data package, on Dask.
+    """The multiverse of the declared choices on one data package.
 
     Parameters
     ----------
@@ -327,20 +341,21 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     size : {"book", "full"}
         The book's smaller multiverse or every declared option.
     scheduler : str, optional
-        Address of a running Dask scheduler; empty or None starts a local cluster.
+        Address of a running Dask scheduler; empty or None computes in this process,
+        or on a local cluster from
+        :data:`analysis.compute.multiverse.CLUSTER_FROM` specifications on.
     workers, processes
-        Size and kind of the local cluster (see
-        :func:`analysis.stats.multiverse_dask.client_for`).
+        Size and kind of the local cluster, should the multiverse need one (see
+        :func:`analysis.compute.multiverse.cluster_for`).
     """
     declared = load_choices(choices_file)
     studies = package["prevalence_studies"]
     coded = bool(declared.themes) and in_book(package, "themes")
-    with multiverse_dask.client_for(scheduler or None, workers, processes) as client:
-        run = multiverse_dask.evaluate(studies, declared, size, scheduler=scheduler or None,
-                                       categories=multiverse.package_categories(package),
-                                       client=client)
-        theme_table = (multiverse_dask.evaluate_themes(package, declared, client=client).table
-                       if coded else pd.DataFrame())
+    # Below the size that pays for a cluster (and with no scheduler given) both run here.
+    run = multiverse_compute.evaluate(studies, declared, size, scheduler or None, workers,
+                                      processes, multiverse.package_categories(package))
+    theme_table = (multiverse_compute.evaluate_themes(package, declared).table
+                   if coded else pd.DataFrame())
     choices = run.choices
     summary = multiverse.summarise(run.table, choices, size)
     main = choices.main
@@ -353,7 +368,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     k = int((studies["setting"] == setting).sum())
     why = ("as the choices declare" if choices.setting is not None else
            "the setting with the most studies, as on the Prevalence context page")
-    facts = Facts(where=_where(run), n_workers=run.n_workers, n_tasks=run.n_tasks,
+    facts = Facts(where=_where(run), how=_how(run), n_workers=run.n_workers,
+                  n_tasks=run.n_tasks,
                   size=size, setting=label,
                   setting_text=(f"the {k:,} {'study' if k == 1 else 'studies'} of the setting "
                                 f"{label} ({why})"),
@@ -361,7 +377,7 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_rules_sentence(choices),
-                  tasks_text=_plural(run.n_tasks, "task"))
+                  tasks_text=_plural(run.n_tasks, "chunk"))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
     appraised = in_book(package, "quality")
@@ -417,20 +433,43 @@ def show_rules(choices: Choices):
     return show_text_table(table, caption="Combinations left out of the multiverse, and why")
 
 
-def specification_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The tidy table as a reader scans it: sorted by estimate, choices then results."""
-    shown = table.sort_values(["status", "prevalence", "specification"])
-    return shown.rename(columns=lambda c: c.replace("_", " "))
+def shares_table(table: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """Each option's share of specifications whose estimate is below the threshold."""
+    shares = multiverse.option_shares(table, choices)
+    threshold = f"{choices.below_percent:g}%"
+    return pd.DataFrame({
+        "Choice": shares["choice"].map(_text), "Option": shares["option"].map(_text),
+        "Specifications pooled": shares["n_pooled"],
+        f"Below {threshold}": shares["n_below"],
+        f"Below {threshold}, % of them": shares["share_below"],
+        "Median, %": shares["median"]}).set_index(["Choice", "Option"])
 
 
-def export_parquet(table: pd.DataFrame, name: str = "multiverse_specifications"
-                   ) -> Path | None:
-    """Publish a tidy table as Parquet beside the page's CSV tables, during a build
-    (an empty table, a multiverse the package has nothing for, is not published)."""
+FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
+
+
+def publish_tables(page: MultiversePage):
+    """Publish every specification's row (and the theme multiverse's) as CSV and Parquet
+    with the book's tables, and show the links (nothing outside a build)."""
     folder = os.environ.get(TABLES_DIR_ENV)
-    if not folder or table.empty:
+    if not folder:
         return None
-    path = Path(folder) / f"{name}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_parquet(path, index=False)
-    return path
+    from html import escape
+
+    from IPython.display import HTML
+
+    from analysis.chapters.page import csv_href
+
+    parts = []
+    for table, name, what in ((page.table, "multiverse_specifications",
+                               "every specification"),
+                              (page.themes, "multiverse_themes",
+                               "every specification and theme of the theme multiverse")):
+        if table.empty:
+            continue
+        written = multiverse_compute.export(table, Path(folder), name)
+        links = " ".join(f'<a href="{escape(csv_href(p) or p.name)}" download>'
+                         f'{FORMATS[p.suffix]}</a>' for p in sorted(written))
+        parts.append(f"{what.capitalize()} ({len(table):,} rows): {links}")
+    return HTML("".join(f'<p class="table-download">{part}</p>' for part in parts))
+

@@ -10,6 +10,10 @@ fix``) and enumerates the multiverse, the product of the options less the exclud
 combinations. It does no statistics: :mod:`analysis.stats.multiverse` evaluates the
 specifications.
 
+A ``resampling`` section adds, for the command line's ``--size resampled`` only, every
+set of ``k`` studies left out of each subset (leave-k-out) and a seeded bootstrap of the
+studies of each subset: a multiverse of a million specifications or more, for a cluster.
+
 A filter on a study column may declare ``options: each``: "every study" (``all``) and
 then each category of that column the package's studies have, so that one declaration
 fits packages with other codes. Such a declaration is completed against a package's
@@ -58,9 +62,15 @@ NONE = "none"
 # category of the column that the package's studies have
 EACH = "each"
 KNOWN_CHOICES = (*METHOD_OPTIONS, *FILTER_COLUMNS, "year_from", "leave_one_out")
+# The sizes a page may run; the command line also runs RESAMPLED: the full multiverse
+# with the resampling section's leave-k-out subsets and bootstrap replicates.
 SIZES = ("book", "full")
+RESAMPLED = "resampled"
+COMMAND_SIZES = (*SIZES, RESAMPLED)
+# Columns the resampled multiverse adds to the table (after the declared choices).
+RESAMPLING_COLUMNS = ("leave_k_out", "bootstrap")
 TOP_KEYS = {"outcome", "setting", "min_studies", "conclusion", "choices", "exclude", "book",
-            "quality", "themes"}
+            "quality", "themes", "resampling"}
 # The limits of a banding rule (analysis.stats.quality.BandingRule) the quality
 # multiverse varies: the review-level judgement under every rule they make.
 QUALITY_LIMITS = ("high_max_cant_tell", "high_max_no", "moderate_max_cant_tell",
@@ -120,6 +130,20 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Resampling:
+    """How ``--size resampled`` resamples the studies of each subset of the full multiverse.
+
+    ``leave_k_out``: for each ``k``, every set of ``k`` studies of a subset left out (one
+    specification each); ``bootstrap``: that many replicates of the subset's studies drawn
+    with replacement, from a generator seeded with ``seed`` and the subset's study ids.
+    """
+
+    leave_k_out: tuple[int, ...] = ()
+    bootstrap: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Choices:
     """A validated declaration of the multiverse of one outcome.
 
@@ -141,10 +165,20 @@ class Choices:
     themes: tuple[Choice, ...] = ()
     # Rules set aside by resolve(): they name only codes the package lacks, with why.
     set_aside: tuple[tuple[Rule, str], ...] = ()
+    resampling: Resampling | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
+
+    def columns(self, size: str = "full") -> tuple[str, ...]:
+        """The choice columns of the table of a multiverse of this ``size``."""
+        return (*self.names, *RESAMPLING_COLUMNS) if size == RESAMPLED else self.names
+
+    def main_of(self, size: str = "full") -> dict[str, Any]:
+        """The main analysis's option of every column of :meth:`columns`."""
+        extra = dict.fromkeys(RESAMPLING_COLUMNS, NONE) if size == RESAMPLED else {}
+        return {**self.main, **extra}
 
     @property
     def unresolved(self) -> tuple[str, ...]:
@@ -216,9 +250,15 @@ class Choices:
         return {c.name: c.main for c in self.choices}
 
     def options(self, size: str = "full") -> dict[str, tuple[Any, ...]]:
-        """The options of each choice in the ``book`` or the ``full`` multiverse."""
-        if size not in SIZES:
-            raise ChoicesError([f"size must be one of {', '.join(SIZES)}, not {size!r}"])
+        """The options of each choice in the ``book`` or the ``full`` multiverse (the
+        ``resampled`` one has the full one's and resamples its subsets)."""
+        if size not in COMMAND_SIZES:
+            raise ChoicesError([f"size must be one of {', '.join(COMMAND_SIZES)}, not "
+                                f"{size!r}"])
+        if size == RESAMPLED and self.resampling is None:
+            raise ChoicesError([f"{self.source}: the resampled multiverse needs a "
+                                "resampling section (leave_k_out, bootstrap); see "
+                                "book/multiverse.yml"])
         if self.unresolved:
             # A programming slip, not the user's: the categories come from the package.
             raise ChoicesError([f"{self.source}: choices {', '.join(self.unresolved)} take "
@@ -299,12 +339,18 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
                            f"studies), not {min_studies!r}")
         min_studies = 3
-    conclusion = spec.get("conclusion") or {}
-    below = conclusion.get("below_percent", 10) if isinstance(conclusion, dict) else None
-    if isinstance(below, bool) or not isinstance(below, (int, float)) or not 0 < below < 100:
+    # The threshold is the declaration's, never the code's: the bundled file holds the
+    # source study's figure, a package's own file its own.
+    conclusion = spec.get("conclusion")
+    below = conclusion.get("below_percent") if isinstance(conclusion, dict) else None
+    if conclusion is None:
+        bad("conclusion", "declare the conclusion to test, {below_percent: P}: the share of "
+                          "specifications whose estimate is below P% (the bundled "
+                          "book/multiverse.yml declares one)")
+    elif isinstance(below, bool) or not isinstance(below, (int, float)) \
+            or not 0 < below < 100:
         bad("conclusion", "must be {below_percent: P} with P a percentage between 0 and "
                           f"100, not {conclusion!r}")
-        below = 10
 
     raw = spec.get("choices")
     choices: list[Choice] = []
@@ -398,12 +444,41 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         book[name] = values
     quality = _quality(spec.get("quality"), bad)
     themes = _themes(spec.get("themes"), bad)
+    resampling = _resampling(spec.get("resampling"), bad)
     if problems:
         raise ChoicesError(problems)
     return Choices(outcome=str(spec.get("outcome") or "pooled prevalence"),
                    setting=setting, min_studies=min_studies, below_percent=float(below),
                    choices=tuple(choices), rules=tuple(rules), book=book, source=source,
-                   quality=quality, themes=themes)
+                   quality=quality, themes=themes, resampling=resampling)
+
+
+def _whole(value: Any, least: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= least
+
+
+def _resampling(raw: Any, bad) -> Resampling | None:
+    """The resampling of ``--size resampled`` (none declared: that size is not offered)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw or set(raw) - {"leave_k_out", "bootstrap"}:
+        bad("resampling", "must be {leave_k_out: [k, ...], bootstrap: {replicates: B, "
+                          "seed: S}} (either or both)")
+        return None
+    ks = raw.get("leave_k_out", [])
+    if not isinstance(ks, list) or not all(_whole(k, 2) for k in ks) \
+            or len(set(ks)) != len(ks):
+        bad("resampling.leave_k_out", "must be a list of distinct whole numbers of at least "
+                                      f"2 (leave_one_out leaves one out), not {ks!r}")
+        ks = []
+    boot = raw.get("bootstrap", {"replicates": 0, "seed": 0})
+    if not isinstance(boot, dict) or set(boot) != {"replicates", "seed"} \
+            or not _whole(boot["replicates"], 0) or not _whole(boot["seed"], 0):
+        bad("resampling.bootstrap", "must be {replicates: B, seed: S}, whole numbers of at "
+                                    f"least 0 (the seed is recorded with the table), not "
+                                    f"{boot!r}")
+        boot = {"replicates": 0, "seed": 0}
+    return Resampling(tuple(ks), boot["replicates"], boot["seed"])
 
 
 def _quality(raw: Any, bad) -> tuple[Choice, ...]:

@@ -3,16 +3,20 @@
 A *specification* is one option of every declared choice
 (:mod:`analysis.contract.choices`): a transform, a tau² estimator, an interval method
 and a selection of the setting's studies (by design, interviewer, income group, year,
-and one study left out). Each is evaluated with the prevalence chapter's own
-meta-analysis (:func:`analysis.stats.prevalence.estimate`), its confidence interval the
-usual (Wald) one or that of :func:`analysis.stats.hartung_knapp.hartung_knapp`, so the
-specification of the main analysis gives exactly the Prevalence page's estimate. The
+and one study left out); the resampled multiverse adds every set of k studies left out
+of a subset and seeded bootstrap samples of its studies. Each is evaluated with the
+prevalence chapter's own meta-analysis (:func:`analysis.stats.prevalence.estimate`), its
+confidence interval the usual (Wald) one or that of
+:func:`analysis.stats.hartung_knapp.hartung_knapp`, so the specification of the main
+analysis gives exactly the Prevalence page's estimate. The
 results form a tidy table, one row per specification, which the specification curve sorts
 by estimate (Simonsohn, Simmons and Nelson 2020) and which :func:`summarise` reduces to
 the share of specifications in which a conclusion holds and the choice that moves the
 estimate most.
-The evaluation here is serial; :mod:`analysis.stats.multiverse_dask` spreads the same
-function over a Dask cluster.
+The evaluation here is one specification at a time, the reference;
+:mod:`analysis.stats.multiverse_batch` evaluates thousands at once as arrays (a test
+holds the two to 1e-10), and :mod:`analysis.compute.multiverse` runs that in chunks, in
+this process or on a Dask cluster.
 
 References
 ----------
@@ -20,6 +24,8 @@ Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled 
 trials with binary outcome. Statistics in Medicine 20:3875-3889.
 Simonsohn U, Simmons JP, Nelson LD (2020). Specification curve analysis. Nature Human
 Behaviour 4:1208-1214.
+Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap. New York: Chapman &
+Hall.
 Steegen S, Tuerlinckx F, Gelman A, Vanpaemel W (2016). Increasing transparency through a
 multiverse analysis. Perspectives on Psychological Science 11:702-712.
 Voracek M, Kossmeier M, Tran US (2019). Which data to meta-analyze, and how? A
@@ -29,6 +35,7 @@ Psychologie 227:64-82.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import warnings
 from collections.abc import Iterable, Sequence
@@ -38,8 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, NONE, Choices,
-                                       ChoicesError)
+from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, NONE, RESAMPLED,
+                                       RESAMPLING_COLUMNS, Choices, ChoicesError)
 from analysis.contract.package import category_labels
 from analysis.stats import prevalence
 from analysis.stats.hartung_knapp import hartung_knapp_of
@@ -50,6 +57,13 @@ OK = "ok"
 TOO_FEW = "too few studies"
 RESULT_COLUMNS = ("k", "n", "prevalence", "ci_low", "ci_high", "pi_low", "pi_high",
                   "tau2", "i2_percent", "status")
+# Choices whose option 'each' stands for many subsets of one selection of studies.
+SUBSET_CHOICES = ("leave_one_out", *RESAMPLING_COLUMNS)
+# The option 'each' of those choices, as the choice effects name it.
+SUBSET_LABELS = {"leave_one_out": "one study left out", "leave_k_out": "k studies left out",
+                 "bootstrap": "bootstrap replicate"}
+# How the table writes the studies a leave-k-out specification leaves out.
+STUDY_SEPARATOR = "+"
 
 
 def setting_of(studies: pd.DataFrame, choices: Choices) -> str | None:
@@ -169,14 +183,34 @@ class StudyArrays:
         return self.masks[key]
 
     def mask(self, spec: dict[str, Any]) -> np.ndarray:
-        """Which studies a specification pools."""
+        """Which studies a specification pools (before any bootstrap resampling)."""
         mask = np.ones(len(self), dtype=bool)
         for name, value in spec.items():
             if (name in FILTER_COLUMNS or name == "year_from") and value != ALL:
                 mask = mask & self._mask(name, value)
             elif name == "leave_one_out" and value != NONE:
                 mask = mask & self._mask(name, value)
+            elif name == "leave_k_out" and value != NONE:
+                mask = mask & ~np.isin(self.columns["study_id"], list(value))
         return mask
+
+
+def bootstrap_draws(seed: int, study_ids: Sequence[Any], replicates: int) -> np.ndarray:
+    """The bootstrap samples of a subset of studies: positions drawn with replacement.
+
+    Row ``r - 1`` is replicate ``r``: ``len(study_ids)`` positions into ``study_ids``.
+    The generator is seeded with ``seed`` and a SHA-256 digest of the ids, so a
+    replicate depends on the studies it resamples and not on where or in which chunk it
+    is evaluated, and the same replicate serves every transform, estimator and interval.
+
+    References
+    ----------
+    Efron and Tibshirani (1993), ch. 6 (the nonparametric bootstrap of cases).
+    """
+    digest = hashlib.sha256("\x1f".join(map(str, study_ids)).encode()).digest()
+    words = [int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4)]
+    rng = np.random.default_rng([seed, *words])
+    return rng.integers(0, len(study_ids), size=(replicates, len(study_ids)))
 
 
 def select(rows: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
@@ -194,21 +228,38 @@ def specifications(rows: pd.DataFrame | StudyArrays, choices: Choices,
 
     ``leave_one_out: each`` becomes one specification per study of the subset the other
     choices select (leaving out a study the subset does not hold would repeat the
-    subset's own specification).
+    subset's own specification). In the ``resampled`` multiverse each specification
+    that leaves no study out is followed by its leave-k-out subsets (every ``k``
+    studies, in the order of :func:`itertools.combinations`, where at least
+    ``min_studies`` remain) and then its bootstrap replicates (numbered from 1, where
+    the subset has ``min_studies``), their columns ``leave_k_out`` (a tuple of study
+    ids) and ``bootstrap`` (the replicate) ``none`` otherwise.
     """
     arrays = _arrays(rows)
+    resampled = size == RESAMPLED
+    none = dict.fromkeys(RESAMPLING_COLUMNS, NONE) if resampled else {}
     specs = []
     for base in choices.specifications(size):
+        base = {**base, **none}
         if base.get("leave_one_out") == EACH:
             ids = arrays.columns["study_id"][arrays.mask({**base, "leave_one_out": NONE})]
             specs += [{**base, "leave_one_out": str(study)} for study in ids]
-        else:
-            specs.append(base)
+            continue
+        specs.append(base)
+        if resampled:
+            ids = [str(s) for s in arrays.columns["study_id"][arrays.mask(base)]]
+            specs += [{**base, "leave_k_out": left}
+                      for k in choices.resampling.leave_k_out
+                      if len(ids) - k >= choices.min_studies
+                      for left in itertools.combinations(ids, k)]
+            if len(ids) >= choices.min_studies:
+                specs += [{**base, "bootstrap": r}
+                          for r in range(1, choices.resampling.bootstrap + 1)]
     return specs
 
 
 def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
-                 min_studies: int) -> dict[str, Any]:
+                 min_studies: int, seed: int | None = None) -> dict[str, Any]:
     """One specification's meta-analysis: its choices and its results, as one row.
 
     The pooling is :func:`analysis.stats.prevalence.estimate`, the prevalence chapter's
@@ -217,13 +268,18 @@ def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
     and the prediction interval do not change). Percentages for the prevalence and its
     interval limits; tau² on the analysis scale. A subset with fewer than
     ``min_studies`` studies is not pooled: its row says so (``status``) and its estimates
-    are empty.
+    are empty. A bootstrap replicate (``bootstrap: r``) pools the ``r``-th sample of
+    :func:`bootstrap_draws` of the subset's studies drawn with ``seed`` (the declared
+    one, ``choices.resampling.seed``).
     """
     arrays = _arrays(rows)
     mask = arrays.mask(spec)
     cases, n = arrays.columns["cases"][mask], arrays.columns["n"][mask]
+    if spec.get("bootstrap", NONE) != NONE:
+        draws = bootstrap_draws(seed, arrays.columns["study_id"][mask], spec["bootstrap"])
+        cases, n = cases[draws[-1]], n[draws[-1]]
     nan = float("nan")
-    row: dict[str, Any] = {**spec, "k": int(mask.sum()), "n": int(n.sum())}
+    row: dict[str, Any] = {**spec, "k": int(cases.size), "n": int(n.sum())}
     if row["k"] < min_studies:
         return {**row, **dict.fromkeys(RESULT_COLUMNS[2:-1], nan), "status": TOO_FEW}
     with warnings.catch_warnings():
@@ -243,23 +299,33 @@ def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
 
 
 def evaluate_many(rows: pd.DataFrame | StudyArrays, specs: Iterable[dict[str, Any]],
-                  min_studies: int) -> list[dict[str, Any]]:
-    """:func:`evaluate_one` for each specification, in order (one task of a cluster)."""
+                  min_studies: int, seed: int | None = None) -> list[dict[str, Any]]:
+    """:func:`evaluate_one` for each specification, in order."""
     arrays = _arrays(rows)
-    return [evaluate_one(arrays, spec, min_studies) for spec in specs]
+    return [evaluate_one(arrays, spec, min_studies, seed) for spec in specs]
 
 
-def table(records: Sequence[dict[str, Any]], choices: Choices) -> pd.DataFrame:
+def option_text(name: str, value: Any) -> str:
+    """An option as the table writes it (studies left out joined by ``+``)."""
+    if name == "leave_k_out" and value != NONE:
+        return STUDY_SEPARATOR.join(map(str, value))
+    return str(value)
+
+
+def table(records: Sequence[dict[str, Any]], choices: Choices,
+          size: str = "full") -> pd.DataFrame:
     """The tidy table: one row per specification, its choices then its results.
 
     Choice columns hold text (``year_from`` and ``leave_one_out`` too, so that one
     column has one type); ``main`` marks the main analysis.
     """
-    columns = [*choices.names, *RESULT_COLUMNS]
+    names = choices.columns(size)
+    columns = [*names, *RESULT_COLUMNS]
     frame = pd.DataFrame(list(records), columns=columns)
-    for name in choices.names:
-        frame[name] = frame[name].astype(str)
-    main = {name: str(value) for name, value in choices.main.items()}
+    for name in names:
+        frame[name] = frame[name].map(lambda value, name=name: option_text(name, value)
+                                      ).astype(str)
+    main = {name: str(value) for name, value in choices.main_of(size).items()}
     frame["main"] = np.logical_and.reduce(
         [frame[name] == value for name, value in main.items()]) if len(frame) else []
     frame.insert(0, "specification", np.arange(1, len(frame) + 1))
@@ -274,8 +340,9 @@ def run_serial(studies: pd.DataFrame, choices: Choices, size: str = "full") -> p
     """
     choices = resolve(studies, choices)
     rows = setting_studies(studies, choices)
-    return table(evaluate_many(rows, specifications(rows, choices, size),
-                               choices.min_studies), choices)
+    seed = choices.resampling.seed if choices.resampling else None
+    return table(evaluate_many(rows, specifications(rows, choices, size), choices.min_studies,
+                               seed), choices, size)
 
 
 @dataclass(frozen=True)
@@ -324,25 +391,69 @@ class MultiverseSummary:
     top_choice_highest_median: float
 
 
+def _options_taken(column: pd.Series, name: str) -> tuple[list[str], np.ndarray]:
+    """The options a column takes, in the order they first occur, and each row's option
+    as a number into them; a left-out or resampled option is taken together."""
+    if name in SUBSET_CHOICES:
+        codes, options = pd.factorize((column.to_numpy() != NONE).astype(np.int8))
+        labels = ["none", SUBSET_LABELS[name]]
+        return [labels[int(o)] for o in options], codes
+    codes, options = pd.factorize(column, sort=False)
+    return [str(o) for o in options], codes
+
+
 def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
     """For each choice with more than one option, the medians of the estimate by option.
 
     ``leave_one_out`` compares leaving none out with leaving any one out (all of its
-    left-out studies together), since each left-out study is its own option. Sorted by
-    spread, largest first.
+    left-out studies together), since each left-out study is its own option; so do the
+    resampled multiverse's ``leave_k_out`` and ``bootstrap``. Sorted by spread, largest
+    first.
+    """
+    # Column by column, option by option: a resampled multiverse has millions of rows.
+    ok = (frame["status"] == OK).to_numpy()
+    estimates = frame["prevalence"].to_numpy()[ok]
+    effects = []
+    for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
+        options, codes = _options_taken(frame[name][ok], name)
+        if len(options) < 2:
+            continue
+        # In the order the options first occur; a tie goes to the first.
+        medians = [float(np.median(estimates[codes == i])) for i in range(len(options))]
+        low, high = int(np.argmin(medians)), int(np.argmax(medians))
+        effects.append(ChoiceEffect(name, options[low], medians[low], options[high],
+                                    medians[high]))
+    return sorted(effects, key=lambda e: -e.spread)
+
+
+def option_shares(frame: pd.DataFrame, choices: Choices) -> pd.DataFrame:
+    """For every option of every choice, how often the conclusion holds among the
+    specifications that take it.
+
+    Over the pooled specifications; the options of ``leave_one_out`` (and of the
+    resampled multiverse's ``leave_k_out`` and ``bootstrap``) are taken together as in
+    :func:`choice_effects`.
+
+    Returns
+    -------
+    DataFrame
+        One row per choice and option, in declared order: ``choice``, ``option``,
+        ``n_pooled``, ``n_below`` (estimate below ``choices.below_percent``),
+        ``share_below`` (%) and ``median`` (%).
     """
     pooled = frame[frame["status"] == OK]
-    effects = []
-    for name in choices.names:
-        key = pooled[name]
-        if name == "leave_one_out":
-            key = np.where(key == NONE, "none", "one study left out")
-        medians = pooled.groupby(key, sort=False)["prevalence"].median()
-        if len(medians) < 2:
-            continue
-        effects.append(ChoiceEffect(name, str(medians.idxmin()), float(medians.min()),
-                                    str(medians.idxmax()), float(medians.max())))
-    return sorted(effects, key=lambda e: -e.spread)
+    below = pooled["prevalence"].to_numpy() < choices.below_percent
+    rows = []
+    for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
+        options, codes = _options_taken(pooled[name], name)
+        for i, option in enumerate(options):
+            taken = codes == i
+            rows.append({"choice": name, "option": str(option), "n_pooled": int(taken.sum()),
+                         "n_below": int(below[taken].sum()),
+                         "share_below": float(100 * below[taken].mean()),
+                         "median": float(np.median(pooled["prevalence"].to_numpy()[taken]))})
+    return pd.DataFrame(rows, columns=["choice", "option", "n_pooled", "n_below",
+                                       "share_below", "median"])
 
 
 def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
@@ -376,31 +487,38 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
     ValueError
         When no specification could be pooled, or the main analysis is not among them.
     """
-    pooled = frame[frame["status"] == OK].sort_values(["prevalence", "specification"])
-    if pooled.empty:
+    # Arrays, not copies of the table: a resampled multiverse has millions of rows.
+    ok = (frame["status"] == OK).to_numpy()
+    estimate = frame["prevalence"].to_numpy()
+    number = frame["specification"].to_numpy()
+    pooled = estimate[ok]
+    if not pooled.size:
         raise ValueError(f"no specification of the multiverse has {choices.min_studies} "
                          "studies or more; lower min_studies or widen the options in "
                          f"{choices.source}")
-    main = pooled[pooled["main"]]
-    if main.empty:
+    mains = np.flatnonzero(ok & frame["main"].to_numpy(dtype=bool))
+    if not mains.size:
         raise ValueError(f"the main analysis of {choices.source} pooled fewer than "
                          f"{choices.min_studies} studies; it must be in the multiverse")
-    m = main.iloc[0]
-    rank = int(np.flatnonzero(pooled["main"].to_numpy())[0]) + 1
-    below = pooled["prevalence"] < choices.below_percent
+    # The main analysis's place on the curve: sorted by estimate, then by number.
+    m = mains[np.lexsort((number[mains], estimate[mains]))[0]]
+    rank = int(((pooled < estimate[m]) | ((pooled == estimate[m])
+                                          & (number[ok] < number[m]))).sum()) + 1
+    below = pooled < choices.below_percent
     effects = choice_effects(frame, choices)
     top = effects[0] if effects else ChoiceEffect("none", "", float("nan"), "", float("nan"))
     return MultiverseSummary(
-        outcome=choices.outcome, n_specifications=len(frame), n_pooled=len(pooled),
-        n_too_few=int((frame["status"] != OK).sum()),
+        outcome=choices.outcome, n_specifications=len(frame), n_pooled=int(pooled.size),
+        n_too_few=int((~ok).sum()),
         n_excluded_by_rules=n_excluded(choices, size), min_studies=choices.min_studies,
         threshold=choices.below_percent, n_below=int(below.sum()),
-        share_below=float(100 * below.mean()), median=float(pooled["prevalence"].median()),
-        lowest=float(pooled["prevalence"].min()), highest=float(pooled["prevalence"].max()),
-        share_ci_below=float(100 * (pooled["ci_high"] < choices.below_percent).mean()),
-        main_estimate=float(m["prevalence"]), main_ci_low=float(m["ci_low"]),
-        main_ci_high=float(m["ci_high"]), main_k=int(m["k"]), main_rank=rank,
-        main_percentile=float(100 * rank / len(pooled)),
+        share_below=float(100 * below.mean()), median=float(np.median(pooled)),
+        lowest=float(pooled.min()), highest=float(pooled.max()),
+        share_ci_below=float(100 * (frame["ci_high"].to_numpy()[ok]
+                                    < choices.below_percent).mean()),
+        main_estimate=float(estimate[m]), main_ci_low=float(frame["ci_low"].iloc[m]),
+        main_ci_high=float(frame["ci_high"].iloc[m]), main_k=int(frame["k"].iloc[m]),
+        main_rank=rank, main_percentile=float(100 * rank / pooled.size),
         top_choice=top.choice.replace("_", " "), top_choice_spread=top.spread,
         top_choice_lowest_option=top.lowest_option.replace("_", " "),
         top_choice_lowest_median=top.lowest_median,

@@ -12,10 +12,13 @@ here is one option of each (declared in the ``themes`` section of
 theme, whether it is supported. The share of specifications in which a theme is
 supported says how far that conclusion rests on the choices (Steegen et al. 2016).
 
-The counting is the chapter's own, on NumPy arrays read once, so that the
-specifications can run in any number and on a Dask cluster
-(:func:`analysis.stats.multiverse_dask.evaluate_themes`); a test checks the table
-against the chapter's functions.
+The counting is the chapter's own, on NumPy arrays read once: :func:`evaluate_one` one
+specification at a time (the reference, which a test checks against the chapter's
+functions), :class:`ThemePlan` many at once as matrix products, cut into blocks by
+specification number like the prevalence multiverse
+(:class:`analysis.stats.multiverse_batch.SpecificationPlan`), so that both run through
+the same chunked machinery (:mod:`analysis.compute.multiverse`), in this process or on a
+Dask cluster.
 
 References
 ----------
@@ -183,9 +186,87 @@ def table(records: Sequence[dict[str, Any]], choices: Choices) -> pd.DataFrame:
 
 
 def run_serial(package: DataPackage, choices: Choices) -> pd.DataFrame:
-    """The whole theme multiverse in this process (the reference for the cluster)."""
+    """The whole theme multiverse in this process, one specification at a time (the
+    reference for :class:`ThemePlan`)."""
     data = PaperArrays.from_package(package, rules_of(choices))
     return table(evaluate_many(data, specifications(choices)), choices)
+
+
+# Specifications x studies x themes of one array pass of ThemePlan.evaluate.
+BLOCK_CELLS = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class ThemePlan:
+    """The theme multiverse numbered for evaluation in blocks, as arrays.
+
+    ``evaluate(start, stop)`` gives the rows of specifications ``start`` to ``stop``
+    (from 0) of the table :func:`run_serial` gives: for each kept paper set, the papers
+    supporting each theme are one product of the kept-papers matrix with the papers x
+    themes matrix, and the distinct studies one product per study.
+    """
+
+    data: PaperArrays
+    specs: tuple[dict[str, Any], ...]
+    choices: Choices
+
+    @classmethod
+    def of(cls, package: DataPackage, choices: Choices) -> ThemePlan:
+        return cls(PaperArrays.from_package(package, rules_of(choices)),
+                   tuple(specifications(choices)), choices)
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def evaluate(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        stop = len(self) if stop is None else min(stop, len(self))
+        data = self.data
+        n_themes = len(data.theme_ids)
+        specs = self.specs[start:stop]
+        keep = np.array([~np.isin(data.bands[s["banding_rule"]], list(s["exclude_bands"]))
+                         for s in specs], dtype=bool).reshape(len(specs), len(data.groups))
+        present = data.present.astype(np.int64)
+        n_papers = keep.astype(np.int64) @ present
+        # Distinct studies: per study, whether any kept paper of it supports the theme.
+        in_study = np.zeros((data.n_groups, len(data.groups)), dtype=np.int64)
+        in_study[data.groups, np.arange(len(data.groups))] = 1
+        n_studies = np.zeros_like(n_papers)
+        step = max(1, BLOCK_CELLS // max(1, data.n_groups * n_themes))
+        for lo in range(0, len(specs), step):
+            kept = keep[lo:lo + step, None, :] * in_study[None, :, :]
+            n_studies[lo:lo + step] = ((kept @ present) > 0).sum(axis=1)
+        by_studies = np.array([s["unit"] == "studies" for s in specs], dtype=bool)
+        support = np.where(by_studies[:, None], n_studies, n_papers)
+        need = np.array([s["min_support"] for s in specs], dtype=np.int64)
+        rows = len(specs) * n_themes
+        columns: dict[str, Any] = {
+            "specification": np.repeat(np.arange(start + 1, start + len(specs) + 1),
+                                       n_themes)}
+        for name in DEFAULTS:
+            shown = [bands_text(tuple(s[name])) if name == "exclude_bands" else str(s[name])
+                     for s in specs]
+            columns[name] = np.repeat(np.array(shown, dtype=object), n_themes)
+        columns["theme_id"] = np.tile(np.array(data.theme_ids, dtype=object), len(specs))
+        columns["theme"] = np.tile(np.array(data.themes, dtype=object), len(specs))
+        columns["n_papers"] = n_papers.reshape(rows)
+        columns["n_studies"] = n_studies.reshape(rows)
+        columns["support"] = support.reshape(rows)
+        columns["supported"] = (support >= need[:, None]).reshape(rows)
+        main = main_spec(self.choices)
+        is_main = np.array([all(s[k] == main[k] if k != "exclude_bands" else
+                                tuple(s[k]) == tuple(main[k]) for k in DEFAULTS)
+                            for s in specs], dtype=bool)
+        columns["main"] = np.repeat(is_main, n_themes)
+        frame = pd.DataFrame(columns)
+        for name in (*DEFAULTS, "theme_id", "theme"):
+            frame[name] = frame[name].astype(str)
+        return frame
+
+
+def run_batched(package: DataPackage, choices: Choices) -> pd.DataFrame:
+    """The whole theme multiverse in this process, as arrays (the table of
+    :func:`run_serial`)."""
+    return ThemePlan.of(package, choices).evaluate()
 
 
 # --------------------------------------------------------------------- summaries
