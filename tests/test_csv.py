@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.chapters.csv import clean_text, is_numeric, machine_readable
+from analysis.chapters.csv import (clean_text, is_numeric, machine_readable, split_reported,
+                                   write_csv)
 
 
 def test_estimates_with_intervals_become_three_numeric_columns():
@@ -18,9 +19,11 @@ def test_estimates_with_intervals_become_three_numeric_columns():
     out = machine_readable(shown)
     assert list(out.columns) == [
         "Setting", "% (95% CI) (estimate)", "% (95% CI) (lower)", "% (95% CI) (upper)",
-        "95% PI (lower)", "95% PI (upper)", "p", "Difference, pp"]
+        "95% PI (lower)", "95% PI (upper)", "p", "p (reported as)", "Difference, pp"]
     assert out.iloc[0, 1:6].tolist() == [7.9, 7.0, 8.9, 3.4, 17.2]
-    assert out["p"].tolist() == ["< 0.001", "0.020"]  # censored: the column stays text
+    # Censored: the bound is the number, and what the page printed is beside it.
+    assert out["p"].tolist() == [0.001, 0.02]
+    assert out["p (reported as)"].tolist() == ["< 0.001", ""]
     assert out["Difference, pp"].tolist() == [0.06, -0.01]
     text = out.to_csv(index=False)
     assert "\u2060" not in text and "\u00a0" not in text
@@ -41,10 +44,37 @@ def test_counts_with_percentages_spans_and_missing_values():
     assert list(out.index) == ["T1.1 Diagnosis", "T2"] and out.index.name == "Theme"
 
 
-def test_a_column_of_mixed_shapes_stays_text():
-    shown = pd.DataFrame({"Published": ["7.8 (6.1–9.5)", "50.0 (approx.; no CI)"]})
-    assert machine_readable(shown)["Published"].tolist() == shown["Published"].tolist()
+def test_an_annotated_estimate_keeps_its_number_and_its_words():
+    shown = pd.DataFrame({"Published": ["7.8 (6.1–9.5)", "50.0 (approx.; no CI)", "–"]})
+    out = machine_readable(shown)
+    assert list(out.columns) == ["Published (estimate)", "Published (lower)",
+                                 "Published (upper)", "Published (reported as)"]
+    assert out["Published (estimate)"].tolist()[:2] == [7.8, 50.0]
+    assert out["Published (lower)"].iloc[0] == 6.1 and pd.isna(out["Published (lower)"].iloc[1])
+    assert out["Published (reported as)"].tolist() == ["", "50.0 (approx.; no CI)", ""]
+    # On the page the column is still text, aligned as text.
     assert not is_numeric(shown["Published"])
+
+
+def test_words_that_start_with_a_number_stay_words():
+    for cells in (["0 or more", "1"], ["18-24, 25-34", "35+"], ["14 (93%)", "< 5"],
+                  ["yes", "< 0.001"]):
+        column = pd.Series(cells, name="x")
+        assert split_reported(column) is None, cells
+        assert machine_readable(column.to_frame())["x"].tolist() == cells
+
+
+def test_the_csv_file_opens_in_a_spreadsheet_as_meant(tmp_path):
+    shown = pd.DataFrame({"Setting": ["Community", "Clinic"], "tau²": [0.22215267911050354, 1e-12],
+                          "Range": ["1–2", "3–4"], "main": [True, False]})
+    path = write_csv(shown, tmp_path / "t.csv", index=False)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel looks for
+    text = raw.decode("utf-8-sig")
+    assert text.splitlines() == ["Setting,tau²,Range (from),Range (to),main",
+                                 "Community,0.222153,1,2,true", "Clinic,1e-12,3,4,false"]
+    back = pd.read_csv(path)
+    assert back["tau²"].dtype == float and back["main"].dtype == bool
     assert is_numeric(pd.Series(["1", "2.5"])) and is_numeric(pd.Series([1, 2]))
     assert clean_text("a\u00a0b\u2060") == "a b"
 

@@ -419,7 +419,9 @@ def show_rules(choices: Choices):
 
 def specification_table(table: pd.DataFrame) -> pd.DataFrame:
     """The tidy table as a reader scans it: sorted by estimate, choices then results."""
-    shown = table.sort_values(["status", "prevalence", "specification"])
+    # The row labels of the unsorted table say nothing (``specification`` numbers the
+    # rows); kept, they would be a column without a header in the page and its CSV.
+    shown = table.sort_values(["status", "prevalence", "specification"]).reset_index(drop=True)
     return shown.rename(columns=lambda c: c.replace("_", " "))
 
 

@@ -17,7 +17,7 @@ from html import escape
 import pandas as pd
 
 from analysis import paths
-from analysis.chapters.csv import is_numeric, machine_readable
+from analysis.chapters.csv import is_numeric, write_csv
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
 from analysis.paths import TABLES_DIR_ENV
@@ -66,18 +66,24 @@ def start_page(**parameters: Any) -> Page:
     return page
 
 
+SLUG_LIMIT = 100  # characters of a CSV's name (without .csv); a longer one ends at a word
+
+
 def table_slug(caption: str | None, table: pd.DataFrame) -> str:
-    """A file name for a table: from its caption, else from its columns."""
+    """A file name for a table: from its caption, else from its columns; whole words."""
     text = caption or "_".join(map(str, table.columns[:3]))
     text = re.sub(r"^Table \d+\.\s*", "", text)
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "table"
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if len(slug) > SLUG_LIMIT:
+        slug = slug[:SLUG_LIMIT + 1].rsplit("_", 1)[0]
+    return slug or "table"
 
 
 def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None:
     """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``).
 
-    The CSV holds plain numbers (:func:`analysis.chapters.csv.machine_readable`), not
-    the page's formatted text.
+    The CSV holds plain numbers, not the page's formatted text, in a form a spreadsheet
+    reads (:func:`analysis.chapters.csv.write_csv`).
     """
     folder = os.environ.get(TABLES_DIR_ENV)
     if not folder:
@@ -89,9 +95,7 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     while path.exists():  # two tables with one caption on a page keep both
         path = out / f"{table_slug(caption, table)}_{n}.csv"
         n += 1
-    machine_readable(table).to_csv(path, index=not isinstance(table.index, pd.RangeIndex),
-                                   lineterminator="\n")
-    return path
+    return write_csv(table, path, index=not isinstance(table.index, pd.RangeIndex))
 
 
 def csv_href(path: Path | None) -> str | None:
