@@ -126,19 +126,50 @@ class ShownTable:
 
     def _repr_html_(self) -> str:
         """The caption above a box that scrolls a table wider than the page sideways
-        (with its scroll bar on top, book.css), the CSV link below it."""
-        html = self.styler.to_html()
+        (with its scroll bar on top, book.css), the CSV link below it.
+
+        The table keeps its ``<caption>``, which names it for a screen reader; the
+        caption a reader sees is a paragraph above the box (a table's own caption is
+        as wide as the table, and would scroll away with it), hidden from screen
+        readers so that they do not read it twice. The box becomes a named, focusable
+        region when it is narrower than its table (book.js). A table of more than
+        ``WIDE_COLUMNS`` columns is marked wide: it prints on a landscape page.
+        """
+        html = _lighter(self.styler.to_html())
         caption = ""
         found = re.search(r"<caption>(.*?)</caption>", html, flags=re.S)
         if found:
-            html = html[:found.start()] + html[found.end():]
-            caption = f'<p class="cen-table__caption">{found.group(1).strip()}</p>'
-        html = f'{caption}<div class="cen-table__scroll">{html}</div>'
+            text = found.group(1).strip()
+            html = (html[:found.start()] + f'<caption class="cen-table__name">{text}</caption>'
+                    + html[found.end():])
+            caption = f'<p class="cen-table__caption" aria-hidden="true">{text}</p>'
+        html = (f'{caption}<div class="cen-table__frame"><div class="cen-table__scroll">'
+                f'{html}</div></div>')
         if self.href:
             html += (f'<p class="table-download"><a href="{escape(self.href)}" download>'
                      f'CSV</a> <span class="table-download__note">(this table, plain '
                      'numbers)</span></p>')
-        return f'<div class="cen-table">{html}</div>'
+        wide = " cen-table--wide" if self.styler.data.shape[1] > WIDE_COLUMNS else ""
+        return f'<div class="cen-table{wide}">{html}</div>'
+
+
+WIDE_COLUMNS = 8  # a table of more columns prints on a landscape page (book.css)
+
+
+def _lighter(html: str) -> str:
+    """A styled table's HTML without what no style or reader uses.
+
+    pandas gives every cell an id (``T_x_row0_col0``) and the classes ``data row0``,
+    and indents every tag: 80 bytes a cell, half a megabyte for a table of 300 rows and
+    21 columns. An id that the table's own styles name is kept; the column's class
+    (``col0``), which they name, is kept.
+    """
+    styles = " ".join(re.findall(r"<style.*?</style>", html, flags=re.S))
+    html = re.sub(r' id="(T_\w+?_(?:row\d+_col|level\d+_col|level\d+_row)\d+)"',
+                  lambda m: m.group(0) if f"#{m.group(1)}" in styles else "", html)
+    html = re.sub(r'(<td[^>]*class=")data row\d+ ', r"\1", html)
+    html = re.sub(r'(<t[dh]\b[^>]*?) +>', r"\1>", html)
+    return re.sub(r">\s+<(/?(?:table|caption|thead|tbody|tr|td|th|style)\b)", r"><\1", html)
 
 
 MAX_SHOWN_ROWS = 300  # a longer table is cut on the page; its CSV keeps every row

@@ -21,6 +21,13 @@ PALETTE = [
 ]
 
 
+# Categories told apart by colour are told apart by form as well (WCAG 2.1, 1.4.1): to a
+# reader with a red-green deficiency, two of the palette's colours can look alike
+# (analysis.plots.colour_vision). A scatter gives each category a marker, bars a hatching.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
+HATCHES = ["", "////", "....", "xxxx", "\\\\\\\\", "oo", "----", "++++", "||||", "OO"]
+
+
 def axes_or_new(ax=None, figsize=(7, 3.5)):
     """The given Axes, or a new figure's Axes of ``figsize`` inches."""
     if ax is None:
