@@ -159,17 +159,26 @@ WIDE_COLUMNS = 8  # a table of more columns prints on a landscape page (book.css
 def _lighter(html: str) -> str:
     """A styled table's HTML without what no style or reader uses.
 
-    pandas gives every cell an id (``T_x_row0_col0``) and the classes ``data row0``,
-    and indents every tag: 80 bytes a cell, half a megabyte for a table of 300 rows and
-    21 columns. An id that the table's own styles name is kept; the column's class
-    (``col0``), which they name, is kept.
+    pandas gives every cell an id (``T_x_row0_col0``) and the classes ``data row0
+    col0``, and indents every tag: 80 bytes a cell, half a megabyte for a table of 300
+    rows and 21 columns. An id that the table's own styles name is kept; a column's
+    alignment rule (``td.col3``) selects the column by position instead
+    (``td:nth-of-type(4)``: row headers are ``th``), so no cell needs its column's class.
     """
     styles = " ".join(re.findall(r"<style.*?</style>", html, flags=re.S))
     html = re.sub(r' id="(T_\w+?_(?:row\d+_col|level\d+_col|level\d+_row)\d+)"',
                   lambda m: m.group(0) if f"#{m.group(1)}" in styles else "", html)
-    html = re.sub(r'(<td[^>]*class=")data row\d+ ', r"\1", html)
+    html = re.sub(r"(<style.*?</style>)", lambda m: re.sub(
+        r"\btd\.col(\d+)\b", lambda c: f"td:nth-of-type({int(c.group(1)) + 1})", m.group(1)),
+        html, flags=re.S)
+    if not re.search(r"\.col\d+\b", " ".join(re.findall(r"<style.*?</style>", html, re.S))):
+        html = re.sub(r'(<td[^>]*?) class="data row\d+ col\d+ ?([^"]*)"',
+                      lambda m: m.group(1) + (f' class="{m.group(2)}"' if m.group(2) else ""),
+                      html)
     html = re.sub(r'(<t[dh]\b[^>]*?) +>', r"\1>", html)
-    return re.sub(r">\s+<(/?(?:table|caption|thead|tbody|tr|td|th|style)\b)", r"><\1", html)
+    # One line break between cells, not none: the search index reads the HTML with its
+    # tags stripped, and cells run together would make one long word of a row.
+    return re.sub(r">\s+<(/?(?:table|caption|thead|tbody|tr|td|th|style)\b)", r">\n<\1", html)
 
 
 MAX_SHOWN_ROWS = 300  # a longer table is cut on the page; its CSV keeps every row

@@ -219,6 +219,24 @@ def icon_codepoints(theme_css: str, texts: Iterable[str]) -> dict[str, int]:
     return {name: points[name] for name in sorted(named) if name in points}
 
 
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_CSS_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_ESCAPED_GLYPH = re.compile(r'content:\s*"\\([ef][0-9a-f]{3})"')
+
+
+def css_glyphs(css_texts: Iterable[str]) -> set[int]:
+    """Icon code points that stylesheets draw themselves, not through an ``fa-`` class:
+    the theme's ``--pst-icon-*`` characters (admonition titles, the toggles of hidden
+    cells, external links) and escaped ``content`` outside the ``.fa-NAME`` rules."""
+    points = set()
+    for text in css_texts:
+        points |= {ord(c) for c in _PRIVATE_USE.findall(text)}
+        for selectors, body in _CSS_RULE.findall(text):
+            if not re.fullmatch(r"(\s*\.fa-[a-z0-9-]+:{1,2}before,?)+\s*", selectors):
+                points |= {int(code, 16) for code in _ESCAPED_GLYPH.findall(body)}
+    return points
+
+
 def subset_icons(font: Path, codepoints: Iterable[int], out: Path) -> Path:
     """Keep only ``codepoints`` of an icon font, written as WOFF (zlib: no brotli needed).
 
@@ -253,7 +271,9 @@ def _light_icons(app, exception) -> None:
     texts = [p.read_text(encoding="utf-8") for p in Path(app.outdir).glob("*.html")]
     texts += [p.read_text(encoding="utf-8") for p in static.rglob("*.js") if p != script]
     used = icon_codepoints(css.read_text(encoding="utf-8"), texts)
-    subset_icons(font, used.values(), static / ICON_FONT)
+    sheets = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")
+              if "vendor" not in p.parts]
+    subset_icons(font, set(used.values()) | css_glyphs(sheets), static / ICON_FONT)
     script.write_text("/* Empty: the book draws its icons with a subset of Font Awesome's "
                       f"solid font ({ICON_FONT}: {', '.join(used)}); "
                       "see analysis/engine/site.py. */\n", encoding="utf-8")
