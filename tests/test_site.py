@@ -33,6 +33,9 @@ def test_the_theme_gets_one_navbar_less_and_a_mode():
     site._configure(None, config)
     assert config.html_theme_options == {"announcement": "x", "navbar_persistent": []}
     assert config.html_context == {"default_mode": "light"}
+    # The book's copies of theme templates come first (the search button's name).
+    assert config.templates_path == [str(site.TEMPLATES)]
+    assert (site.TEMPLATES / "search-button-field.html").exists()
     # An explicit choice is kept.
     config = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button"]},
                              html_context={"a": 1})

@@ -33,13 +33,17 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   they open the template it renders instead (:func:`launch_url`), which the build names
   for each page (``TEMPLATES_KEY``).
 
-Three more make the pages accessible (WCAG 2.1 AA, checked with axe-core by
+Four more make the pages accessible (WCAG 2.1 AA, checked with axe-core by
 ``tests/test_browser.py``) and light:
 
 - **Toggles named "Toggle hidden content".** myst-nb names every code cell's toggle so,
   whatever it says on screen ("Show code cell source"): a speech-input user who says
   what they see reaches nothing (WCAG 2.5.3, label in name). The toggle is named by its
   visible words (:func:`_visit_hidden_input`).
+- **A search button named less than it says.** The theme names it "Search" while it
+  shows "Search Ctrl+K"; the book's own copy of the theme's template
+  (``site_templates/search-button-field.html``, ahead of the theme's in
+  ``templates_path``) leaves the name to its words.
 - **A bibliography that is not a list.** docutils marks each reference
   ``role="doc-biblioentry"``, a role ARIA 1.3 has withdrawn: assistive technology then
   sees a ``role="list"`` without items. Each reference is a ``listitem``
@@ -67,6 +71,7 @@ from typing import Any
 from analysis import paths
 
 THEME_MODE = "light"
+TEMPLATES = Path(__file__).with_name("site_templates")
 # The book's source records this file's hash (``book_config``), so that a change here
 # rebuilds the book although the pages are unchanged.
 FINGERPRINT_KEY = "cen_site_sha256"
@@ -75,13 +80,17 @@ TEMPLATES_KEY = "cen_page_templates"
 
 
 def fingerprint() -> str:
-    """SHA-256 of this extension's source."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    """SHA-256 of this extension's source and its templates."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for template in sorted(TEMPLATES.glob("*.html")):
+        digest.update(template.name.encode() + b"\0" + template.read_bytes())
+    return digest.hexdigest()
 
 
 def _configure(app, config) -> None:
     options = config.html_theme_options
     options.setdefault("navbar_persistent", [])
+    config.templates_path = [str(TEMPLATES), *(getattr(config, "templates_path", None) or [])]
     config.html_context = {**(config.html_context or {}), "default_mode": THEME_MODE}
 
 
