@@ -18,10 +18,12 @@ gigabyte of Debian packages, and a second layout of every page to maintain) or p
 which downloads a Chromium build of its own at run time. The pages as printed are the
 pages as tested (``tests/test_browser.py``), with the book's print style.
 
-The chapters are laid into one HTML document, printed twice: the first print says on
-which page each chapter starts (the PDF's named destinations), the second prints the
-table of contents with those numbers. Links inside the document become links inside
-the PDF. Nothing is fetched: the document reads the built site's files.
+The chapters are laid into one HTML document and printed once. The print says on which
+page each chapter starts (the PDF's named destinations) and where each entry of the
+table of contents is (its link); the page numbers are then written at the end of those
+entries (:func:`number_contents`), so the book is laid out once, not twice. Links inside
+the document become links inside the PDF. Nothing is fetched: the document reads the
+built site's files.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from analysis.engine.errors import BuildError
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 PRINT_SECONDS = 600  # the longest one print of the whole book may take before it is stopped
+CONTENTS_POINTS = 9.5  # size of the page numbers of the table of contents
 # Link targets of the other pages are prefixed with the page's name: two pages may both
 # have a section "parameters".
 ID_SEPARATOR = "--"
@@ -218,6 +221,7 @@ html, body {{ background: #fff !important; }}
   text-decoration: none; padding: 0.6mm 0; }}
 .pdf-contents li a .pdf-contents__dots {{ flex: 1; border-bottom: 1px dotted #777;
   margin-bottom: 1.2mm; }}
+.pdf-contents__page {{ display: inline-block; width: 9mm; }}
 """
 
 
@@ -236,11 +240,11 @@ def _edition(html_dir: Path) -> dict:
     return manifest.get("edition", {})
 
 
-def document(html_dir: Path, contents: list[Chapter], starts: dict[str, int]) -> tuple[str, str]:
+def document(html_dir: Path, contents: list[Chapter]) -> tuple[str, str]:
     """The whole book as one HTML document to print, and the book's title.
 
-    ``starts`` gives the page on which each chapter starts (empty for the first print:
-    the table of contents then shows dashes of the same width).
+    Each entry of the table of contents ends in room for its page number, which
+    :func:`number_contents` writes into the printed PDF.
     """
     root = root_page(html_dir)
     root_html = (html_dir / f"{root}.html").read_text(encoding="utf-8")
@@ -280,9 +284,9 @@ def document(html_dir: Path, contents: list[Chapter], starts: dict[str, int]) ->
         if chapter.part != part and chapter.part:
             body.append(f'</ol><p class="pdf-contents__part">{e(chapter.part)}</p><ol>')
         part = chapter.part
-        number = str(starts.get(chapter.name, "–" * 3))
         body.append(f'<li><a href="#{e(chapter.name)}"><span>{e(chapter.title)}</span>'
-                    f'<span class="pdf-contents__dots"></span><span>{e(number)}</span></a></li>')
+                    '<span class="pdf-contents__dots"></span>'
+                    '<span class="pdf-contents__page"></span></a></li>')
     body.append("</ol></nav>")
 
     for chapter in contents:
@@ -333,6 +337,64 @@ def chapter_starts(pdf: Path, names: list[str]) -> dict[str, int]:
     return starts
 
 
+def _destination(annotation) -> str:
+    target = annotation.get("/Dest")
+    if target is None and "/A" in annotation:
+        target = annotation["/A"].get("/D")
+    return str(target).lstrip("/") if isinstance(target, str) else ""
+
+
+def number_contents(writer, starts: dict[str, int]) -> int:
+    """Write each chapter's first page at the right end of its entry in the table of
+    contents: the link to the chapter, on the pages before the first chapter.
+
+    The numbers are text in Helvetica (one of the PDF standard fonts, which every reader
+    has), right-aligned. Returns how many entries were numbered.
+    """
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject,
+                               NameObject)
+
+    first = min(starts.values(), default=1)
+    font = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+        NameObject("/Encoding"): NameObject("/WinAnsiEncoding")}))
+    numbered = 0
+    for page in writer.pages[:first - 1]:
+        ops = []
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            name = _destination(annotation)
+            if name not in starts:
+                continue
+            x0, y0, x1, y1 = (float(v) for v in annotation["/Rect"])
+            text = str(starts[name])
+            width = 0.556 * CONTENTS_POINTS * len(text)  # Helvetica's digits: 556/1000 em
+            y = y0 + (y1 - y0 - 0.7 * CONTENTS_POINTS) / 2
+            ops.append(f"BT /FCenContents {CONTENTS_POINTS} Tf 1 0 0 1 {x1 - width:.2f} "
+                       f"{y:.2f} Tm ({text}) Tj ET")
+            numbered += 1
+        if not ops:
+            continue
+        resources = page["/Resources"]
+        fonts = resources.get("/Font")
+        if fonts is None:
+            fonts = DictionaryObject()
+            resources[NameObject("/Font")] = fonts
+        fonts.get_object()[NameObject("/FCenContents")] = font
+        # The page's own drawing is wrapped in q ... Q, so that what it leaves of the
+        # graphics state (Chromium flips the coordinates) does not move the numbers.
+        before, after = DecodedStreamObject(), DecodedStreamObject()
+        before.set_data(b"q\n")
+        after.set_data(("Q\nq 0 g\n" + "\n".join(ops) + "\nQ\n").encode("ascii"))
+        contents = page["/Contents"]
+        streams = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) \
+            else [contents]
+        page[NameObject("/Contents")] = ArrayObject(
+            [writer._add_object(before), *streams, writer._add_object(after)])
+    return numbered
+
+
 def build_pdf(html_dir: Path, out: Path, chromium: str | None = None) -> PdfEdition:
     """Print the built book into one PDF.
 
@@ -354,8 +416,13 @@ def build_pdf(html_dir: Path, out: Path, chromium: str | None = None) -> PdfEdit
     BuildError
         No book, no Chromium, or a print that failed or lost a chapter.
     """
+    import logging
+
     from pypdf import PdfReader, PdfWriter
 
+    # pypdf warns that Chromium's cross-reference table is a few objects short, which it
+    # repairs; the reader of `make pdf` can do nothing about it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     html_dir = Path(html_dir)
     if not (html_dir / "index.html").exists():
         raise BuildError(f"no built book at {html_dir}: run `make book` first")
@@ -368,20 +435,19 @@ def build_pdf(html_dir: Path, out: Path, chromium: str | None = None) -> PdfEdit
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as work:
         source, printed = Path(work) / "book.html", Path(work) / "book.pdf"
-        starts: dict[str, int] = {}
-        for _ in range(3):  # the numbers settle at the second print, unless they move pages
-            text, title = document(html_dir, contents, starts)
-            source.write_text(text, encoding="utf-8")
-            print_to_pdf(chromium, source, printed)
-            found = chapter_starts(printed, names)
-            if found == starts:
-                break
-            starts = found
+        text, title = document(html_dir, contents)
+        source.write_text(text, encoding="utf-8")
+        print_to_pdf(chromium, source, printed)
+        starts = chapter_starts(printed, names)
         missing = [n for n in names if n not in starts]
         if missing:
             raise BuildError(f"the printed book lacks {', '.join(missing)}")
         reader = PdfReader(str(printed))
         writer = PdfWriter(clone_from=reader)
+        numbered = number_contents(writer, starts)
+        if numbered != len(names):
+            raise BuildError(f"the table of contents numbers {numbered} of {len(names)} "
+                             "chapters")
         edition = _edition(html_dir)
         writer.add_metadata({"/Title": title, "/Subject": " · ".join(
             f"{k} {v}" for k, v in edition.items() if k != "synthetic"),
