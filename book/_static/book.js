@@ -147,8 +147,14 @@
       table.insertBefore(cue, frame);
       box.addEventListener("scroll", function () { update(table); }, {passive: true});
       update(table);
+      // Whenever the box or its table changes size (the window, the fonts, the page's
+      // layout settling), not only at load.
+      if (window.ResizeObserver) {
+        var watch = new ResizeObserver(function () { update(table); });
+        watch.observe(box);
+        if (box.querySelector("table")) watch.observe(box.querySelector("table"));
+      }
     });
-    // Widths change with the window, and once the fonts have loaded.
     window.addEventListener("resize", function () { tables.forEach(update); });
     window.addEventListener("load", function () { tables.forEach(update); });
   }
