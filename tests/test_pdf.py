@@ -4,6 +4,7 @@ Chromium, then read back page by page with pypdf."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -85,7 +86,8 @@ def test_the_pdf_has_a_title_page_contents_and_every_chapter(book_pdf):
     assert "Contents" in contents
     starts = [made.starts[c.name] for c in chapters]
     assert starts == sorted(starts) and starts[0] > 2
-    assert " ".join(map(str, starts)) in contents
+    numbers = iter(int(n) for n in re.findall(r"\b\d+\b", contents))
+    assert all(start in numbers for start in starts)  # in this order
     for chapter in chapters:
         assert chapter.title in contents, chapter
         assert chapter.title.split(":")[0] in texts[made.starts[chapter.name] - 1], chapter
