@@ -53,7 +53,8 @@ AXE = paths.ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.
 # WCAG 2.0 and 2.1, levels A and AA, and axe's best practices (reported, not failed).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 FAILING_IMPACTS = ("critical", "serious")
-MAX_PAGE_BYTES = 1_200_000  # transferred on a first load, uncompressed (the server does not compress)
+# Transferred on a first load, uncompressed (the test's server does not compress).
+MAX_PAGE_BYTES = 1_200_000
 # Printed to PDF and checked page by page: a long page, the widest table, the figure
 # that relied on colour, and the bibliography.
 PRINTED = ("prevalence", "multiverse", "sample_characteristics", "references")
@@ -221,8 +222,9 @@ for (const table of main.querySelectorAll('.cen-table')) {
     problems.push(name + ' scrolls sideways with no visible cue');
   if (!table.querySelector('.cen-table__frame.more-right'))
     problems.push(name + ' scrolls sideways with no shadow on its hidden side');
-  if (box.getAttribute('tabindex') !== '0' || box.getAttribute('role') !== 'region'
-      || !(box.getAttribute('aria-label') || '').startsWith(caption ? caption.textContent.trim() : ''))
+  const named = (box.getAttribute('aria-label') || '')
+    .startsWith(caption ? caption.textContent.trim() : '');
+  if (box.getAttribute('tabindex') !== '0' || box.getAttribute('role') !== 'region' || !named)
     problems.push(name + ' scrolls sideways but is no named, focusable region');
 }
 // The forest plot's estimates on screen without scrolling sideways.
@@ -475,7 +477,8 @@ _MODE = """
 if (!document.getElementById('cen-test-no-transitions')) {
   const style = document.createElement('style');
   style.id = 'cen-test-no-transitions';
-  style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+  style.textContent = '*, *::before, *::after '
+    + '{ transition: none !important; animation: none !important; }';
   document.head.appendChild(style);
 }
 document.documentElement.dataset.theme = arguments[0];
@@ -629,7 +632,8 @@ def test_printed_pages_carry_the_notice_and_the_edition_on_every_page(site, serv
                          if float(page.mediabox.width) > float(page.mediabox.height)]
             headers = browser.execute_script("""
               const tables = [...document.querySelectorAll('.cen-table--wide table')];
-              const widest = tables.sort((a, b) => b.rows[0].cells.length - a.rows[0].cells.length)[0];
+              const width = t => t.rows[0].cells.length;
+              const widest = tables.sort((a, b) => width(b) - width(a))[0];
               return widest ? [...widest.rows[0].cells].map(c => c.textContent.trim()) : [];""")
             if not landscape or not headers:
                 problems.append(f"{where}: no wide table on a landscape page")

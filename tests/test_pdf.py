@@ -25,7 +25,8 @@ def _site(tmp_path: Path) -> Path:
            '<p class="caption"><span class="caption-text">Analyses</span></p>'
            '<ul><li><a class="reference internal" href="a.html">Page A</a></li>'
            '<li><a class="reference internal" href="b.html">Page B</a></li></ul></nav>')
-    (tmp_path / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=intro.html" />')
+    (tmp_path / "index.html").write_text(
+        '<meta http-equiv="Refresh" content="0; url=intro.html" />')
     for name in ("intro", "a", "b"):
         (tmp_path / f"{name}.html").write_text(f"<html><body>{nav}<article class=\"bd-article\">"
                                                f"<h1>{name}</h1></article></body></html>")
