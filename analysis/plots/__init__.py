@@ -25,7 +25,9 @@ PALETTE = [
 # reader with a red-green deficiency, two of the palette's colours can look alike
 # (analysis.plots.colour_vision). A scatter gives each category a marker, bars a hatching.
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
-HATCHES = ["", "////", "....", "xxxx", "\\\\\\\\", "oo", "----", "++++", "||||", "OO"]
+# Line hatchings only: a dotted one ("..", "oo") is drawn as thousands of tiny circles,
+# a quarter of a megabyte of SVG for one bar chart.
+HATCHES = ["", "////", "\\\\\\\\", "xxxx", "----", "||||", "++++", "//", "\\\\", "xx"]
 
 
 def axes_or_new(ax=None, figsize=(7, 3.5)):
