@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from analysis.chapters.csv import (clean_text, is_numeric, machine_readable, split_reported,
                                    write_csv)
@@ -86,3 +89,55 @@ def test_an_empty_table_with_a_two_level_index_is_exported():
     out = machine_readable(empty)
     assert out.empty and list(out.index.names) == ["Paper", "Question"]
     assert list(out.columns) == ["Answer"]
+
+
+NUMERIC_SUFFIXES = ("(estimate)", "(lower)", "(upper)", "(from)", "(to)", "(n)", "(%)")
+
+
+@pytest.mark.book
+def test_every_csv_of_the_built_book_opens_in_a_spreadsheet_as_meant(checkout_book):
+    """Each table's CSV in the book as built: one header per column, numbers as numbers,
+    true/false, no 16-digit floats, UTF-8 with a byte-order mark, whole-word names."""
+    import csv
+    import html
+    import re
+
+    from analysis.chapters.page import table_slug
+
+    tables = checkout_book.html / "tables"
+    files = sorted(tables.rglob("*.csv"))
+    assert len(files) > 100
+    problems = []
+    for path in files:
+        name = path.relative_to(tables)
+        raw = path.read_bytes()
+        if not raw.startswith(b"\xef\xbb\xbf"):
+            problems.append(f"{name}: no byte-order mark (Excel would garble τ² and –)")
+        rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+        header = rows[0]
+        if any(not h.strip() for h in header) or len(set(header)) != len(header):
+            problems.append(f"{name}: a column without a header of its own: {header}")
+        cells = [c for row in rows[1:] for c in row]
+        if any(c in ("True", "False") for c in cells):
+            problems.append(f"{name}: Python's True/False, not true/false")
+        noisy = [c for c in cells if re.fullmatch(r"-?[\d.]+(e-?\d+)?", c)
+                 and len(re.sub(r"^-?[0.]*|e.*$", "", c).replace(".", "")) > 10]
+        if noisy:
+            problems.append(f"{name}: floats with float noise, e.g. {noisy[0]}")
+        frame = pd.read_csv(path)
+        for column in frame.columns:
+            numeric = column.endswith(NUMERIC_SUFFIXES) or column in ("p", "k", "n")
+            if numeric and not pd.api.types.is_numeric_dtype(frame[column]):
+                values = frame[column].dropna().astype(str).unique()[:3]
+                problems.append(f"{name}: column {column!r} is not numbers: {list(values)}")
+    # Each file is named by its table's whole caption (or a whole-word start of a long one).
+    for page in checkout_book.html.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for caption, href in re.findall(
+                r'<caption class="cen-table__name">(.*?)</caption>(?:(?!<caption).)*?'
+                r'<p class="table-download"><a href="([^"]+)"', text, flags=re.S):
+            stem = re.sub(r"_\d+$", "", Path(href).stem)
+            slug = table_slug(html.unescape(caption), pd.DataFrame())
+            if not (slug.startswith(stem) and (len(slug) == len(stem) or slug[len(stem)] == "_")):
+                problems.append(f"{page.name}: {href} is not named by its caption ({slug})")
+    assert not problems, "\n".join(problems)

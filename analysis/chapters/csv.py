@@ -216,19 +216,25 @@ def _significant(value: float) -> str:
 
 
 def spreadsheet_values(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with ``true``/``false`` for truth values (Python writes ``True``).
+    """The table with ``true``/``false`` for truth values: Python writes ``True``, and
+    a page shows a parameter's value as Python spells it.
 
-    A column of truth values with missing cells (``object`` dtype) counts too.
+    A column of truth values (with missing cells too), and a text cell that is exactly
+    ``True`` or ``False``, are written in lower case.
     """
+    def spelled(value):
+        if isinstance(value, (bool, np.bool_)):
+            return "true" if value else "false"
+        if isinstance(value, str) and value in ("True", "False"):
+            return value.lower()
+        return value
+
     out = table.copy()
-    for position, name in enumerate(table.columns):
+    for position in range(table.shape[1]):
         column = table.iloc[:, position]
-        present = column.dropna()
-        if pd.api.types.is_bool_dtype(column) or (
-                len(present) and column.dtype == object
-                and all(isinstance(v, (bool, np.bool_)) for v in present)):
-            out.isetitem(position, column.map(
-                lambda v: v if _is_missing(v) else ("true" if v else "false")).astype(object))
+        if pd.api.types.is_bool_dtype(column) or column.dtype == object or \
+                pd.api.types.is_string_dtype(column):
+            out.isetitem(position, column.map(spelled).astype(object))
     return out
 
 
