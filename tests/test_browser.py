@@ -12,13 +12,14 @@ estimates are on screen, and nothing covers a table's CSV link. A screenshot of 
 page at both widths is saved under ``_build/browser/`` as a test artefact. Links, HTML
 cells and absolute paths are checked on the files (``analysis.engine.sitecheck``).
 
-The same browser checks every page against WCAG 2.1 AA with axe-core (from npm, pinned
-in ``tests/browser/package-lock.json`` and installed by ``make browser``), in light and
-dark mode: no critical or serious violation; every violation is listed in
-``_build/browser/axe.json``. It measures what each page transfers on a first load
-(``_build/browser/weights.json``; at most 1.2 MB), and prints representative pages to PDF
-(``_build/browser/<page>.pdf``), checking page by page that every printed page carries
-the synthetic-data notice (where the data are synthetic) and the edition stamp.
+On the same visits it checks every page against WCAG 2.1 AA with axe-core (from npm,
+pinned in ``tests/browser/package-lock.json`` and installed by ``make browser``), in
+light and dark mode: no critical or serious violation; every violation is listed in
+``_build/browser/axe.json``. At the desktop width every page loads with an empty cache
+and is weighed (``_build/browser/weights.json``; at most 1.2 MB). A second test prints
+representative pages to PDF (``_build/browser/<page>.pdf``) and checks page by page that
+every printed page carries the synthetic-data notice (where the data are synthetic) and
+the edition stamp.
 
 The browser is the system's (``/usr/bin/chromium`` and ``/usr/bin/chromedriver``;
 ``make test`` installs Debian's ``chromium`` and ``chromium-driver`` when it can). Where
@@ -140,11 +141,16 @@ def _viewport(driver, width: int) -> None:
         "width": width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": width < 800})
 
 
-def _requests(driver, origin: str) -> list[str]:
-    """Failed and external requests since the last call, from the performance log."""
+def _performance(driver) -> list[dict]:
+    """The DevTools messages logged since the last call (network events)."""
+    return [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
+
+
+def _requests(driver, origin: str, messages: list[dict] | None = None) -> list[str]:
+    """Failed and external requests since the last call, from the performance log (or
+    from ``messages`` already read from it)."""
     problems = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
+    for message in _performance(driver) if messages is None else messages:
         params = message.get("params", {})
         if message["method"] == "Network.requestWillBeSent":
             url = params["request"]["url"]
@@ -159,6 +165,20 @@ def _requests(driver, origin: str) -> list[str]:
                 problems.append(f"failed request {params.get('errorText')} "
                                 f"({params.get('type')})")
     return problems
+
+
+def _transferred(messages: list[dict]) -> dict[str, int]:
+    """Bytes transferred by URL (headers and body, as sent: the test's server does not
+    compress), from the performance log's messages."""
+    urls, sizes = {}, {}
+    for message in messages:
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFinished":
+            url = urls.get(params["requestId"], params["requestId"])
+            sizes[url] = sizes.get(url, 0) + int(params["encodedDataLength"])
+    return sizes
 
 
 def _console(driver) -> list[str]:
@@ -417,8 +437,12 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     specs = load_pages()
     problems = []
+    accessibility = AccessibilityReport(origin)
+    weights = {}
     for label, width in WIDTHS.items():
         _viewport(browser, width)
+        # At the desktop width every page loads as on a first visit, and is weighed.
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": label == "desktop"})
         for spec in specs:
             page = spec.name
             url = f"{origin}/{page}.html"
@@ -427,17 +451,27 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
             browser.get(url)
             where = f"{page}.html at {width} px"
             problems += [f"{where}: console: {m}" for m in _console(browser)]
-            problems += [f"{where}: {m}" for m in _requests(browser, origin)]
+            if label == "desktop":
+                _settled(browser, _SETTLED, bool, timeout=10)
+            messages = _performance(browser)
+            problems += [f"{where}: {m}" for m in _requests(browser, origin, messages)]
+            if label == "desktop":
+                weights[page] = _transferred(messages)
             problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
             browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
             problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
             if not browser.execute_script(_NOTICE_IN_VIEW):
                 problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
                                 "is out of view")
+            if label == "desktop":
+                accessibility.check(browser, page, width, ("light", "dark"))
             problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
             if label == "phone":
                 browser.get(url)  # closes the navigation sidebar
-                problems += [f"{where}: {m}" for m in browser.execute_script(_ON_A_PHONE)]
+                # Polled: the page marks a table that scrolls once its layout has settled.
+                problems += [f"{where}: {m}" for m in
+                             _settled(browser, _ON_A_PHONE, lambda found: not found)]
+                accessibility.check(browser, page, width, ("light",))
                 problems += [f"{where}: {m}" for m in _check_contents(browser)]
             if label == "desktop":
                 browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
@@ -448,8 +482,30 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
                         problems.append(f"{where}: printed, the {what} is {state}")
                 browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
             problems += [f"{where}: console: {m}" for m in _console(browser)]
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
     problems += [f"server: {m}" for m in failures]
+    problems += accessibility.failing()
+    problems += _too_heavy(weights, origin)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def _too_heavy(weights: dict[str, dict[str, int]], origin: str) -> list[str]:
+    """Pages that transferred more than ``MAX_PAGE_BYTES`` on a first load; every page's
+    weight and heaviest files go to ``_build/browser/weights.json``."""
+    report = {}
+    for page, sizes in weights.items():
+        heaviest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
+        report[page] = {"bytes": sum(sizes.values()), "heaviest": [
+            {"url": url.removeprefix(origin), "bytes": size} for url, size in heaviest]}
+    (ARTEFACTS / "weights.json").write_text(json.dumps(report, indent=1) + "\n",
+                                            encoding="utf-8")
+    problems = [f"{page}.html: nothing transferred on a first load"
+                for page, w in report.items() if not w["bytes"]]
+    problems += [f"{page}.html: {w['bytes']:,} bytes on a first load, over "
+                 f"{MAX_PAGE_BYTES:,} (heaviest: "
+                 + ", ".join(f"{h['url']} {h['bytes']:,}" for h in w["heaviest"][:3]) + ")"
+                 for page, w in report.items() if w["bytes"] > MAX_PAGE_BYTES]
+    return problems
 
 
 def _skip_without_axe() -> None:
@@ -495,89 +551,65 @@ def _axe(driver, options: dict) -> list[dict]:
     return found
 
 
-def test_every_page_meets_wcag_2_1_aa_in_light_and_dark_mode(site, server, browser):
-    """axe-core on every page: every WCAG 2.0/2.1 A and AA rule and best practice in
-    light mode at a desktop width; in dark mode the rules about colour; at a phone's
-    width the rule that a box that scrolls can be reached from the keyboard (what the
-    mode or the width changes). Every violation goes to ``_build/browser/axe.json``; a
-    critical or serious one fails the test."""
-    _skip_without_axe()
-    origin, _ = server
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    browser.set_script_timeout(180)
-    found = []
+class AccessibilityReport:
+    """axe-core on the pages the browser test visits: every WCAG 2.0/2.1 A and AA rule
+    and best practice in light mode at a desktop width; in dark mode the rules about
+    colour; at a phone's width the rule that a box that scrolls can be reached from the
+    keyboard (what the mode or the width changes). Every violation goes to
+    ``_build/browser/axe.json``; a critical or serious one is a problem."""
 
-    def rules(*names: str) -> dict:
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.found: list[dict] = []
+        self.available = AXE.exists()
+        if not self.available:
+            reason = (f"NO ACCESSIBILITY CHECK: {AXE.relative_to(paths.ROOT)} is missing; "
+                      "`make browser` installs axe-core with npm (tests/browser/package.json).")
+            warnings.warn(reason, stacklevel=2)
+            print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
+
+    @staticmethod
+    def _rules(*names: str) -> dict:
         return {"runOnly": {"type": "rule", "values": list(names)},
                 "resultTypes": ["violations"]}
 
-    runs = {("desktop", "light"): {"runOnly": {"type": "tag", "values": AXE_TAGS},
-                                   "resultTypes": ["violations"]},
-            ("desktop", "dark"): rules("color-contrast", "link-in-text-block"),
-            ("phone", "light"): rules("scrollable-region-focusable")}
-    for label, width in WIDTHS.items():
-        _viewport(browser, width)
-        for spec in load_pages():
-            browser.get(f"{origin}/{spec.name}.html")
-            for (at, mode), options in runs.items():
-                if at != label:
-                    continue
-                browser.execute_script(_MODE, mode)
-                for violation in _axe(browser, options):
-                    found.append({"page": spec.name, "width": width, "mode": mode,
-                                  **violation})
-    (ARTEFACTS / "axe.json").write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
-    failing = [f"{v['page']}.html at {v['width']} px, {v['mode']} mode: {v['impact']} "
-               f"{v['id']} ({v['help']}): {', '.join(v['nodes'][:3])}"
-               for v in found if v["impact"] in FAILING_IMPACTS]
-    assert not failing, f"{len(failing)} critical or serious violations:\n" + "\n".join(failing)
+    def check(self, driver, page: str, width: int, modes: tuple[str, ...]) -> None:
+        if not self.available:
+            return
+        driver.set_script_timeout(180)
+        for mode in modes:
+            if width >= WIDTHS["desktop"]:
+                options = ({"runOnly": {"type": "tag", "values": AXE_TAGS},
+                            "resultTypes": ["violations"]} if mode == "light"
+                           else self._rules("color-contrast", "link-in-text-block"))
+            else:
+                options = self._rules("scrollable-region-focusable")
+            driver.execute_script(_MODE, mode)
+            for violation in _axe(driver, options):
+                self.found.append({"page": page, "width": width, "mode": mode, **violation})
+        driver.execute_script(_MODE, "light")
+
+    def failing(self) -> list[str]:
+        if not self.available:
+            return []
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTEFACTS / "axe.json").write_text(json.dumps(self.found, indent=1) + "\n",
+                                            encoding="utf-8")
+        return [f"{v['page']}.html at {v['width']} px, {v['mode']} mode: axe-core "
+                f"{v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'][:3])}"
+                for v in self.found if v["impact"] in FAILING_IMPACTS]
+
+
+def test_axe_core_is_installed_for_the_accessibility_checks():
+    """The page-by-page test runs axe-core only where it is installed; this says so."""
+    _skip_without_axe()
+    assert AXE.stat().st_size > 100_000
 
 
 _SETTLED = """
 return document.readyState === 'complete' && document.fonts.status === 'loaded'
   && performance.getEntriesByType('resource').every(e => e.responseEnd > 0);
 """
-
-
-def _transferred(driver) -> tuple[int, dict[str, int]]:
-    """Bytes transferred since the performance log was last read, total and by URL."""
-    urls, sizes = {}, {}
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        if message["method"] == "Network.requestWillBeSent":
-            urls[params["requestId"]] = params["request"]["url"]
-        elif message["method"] == "Network.loadingFinished":
-            url = urls.get(params["requestId"], params["requestId"])
-            sizes[url] = sizes.get(url, 0) + int(params["encodedDataLength"])
-    return sum(sizes.values()), sizes
-
-
-def test_no_page_transfers_more_than_1_2_mb_on_a_first_load(site, server, browser):
-    """Every page of the book, loaded with an empty cache over http, as a first visit."""
-    origin, _ = server
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    _viewport(browser, WIDTHS["desktop"])
-    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
-    weights = {}
-    try:
-        for spec in load_pages():
-            browser.get_log("performance")
-            browser.get(f"{origin}/{spec.name}.html")
-            _settled(browser, _SETTLED, bool, timeout=10)
-            total, sizes = _transferred(browser)
-            heaviest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
-            weights[spec.name] = {"bytes": total, "heaviest": [
-                {"url": url.removeprefix(origin), "bytes": size} for url, size in heaviest]}
-    finally:
-        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
-    (ARTEFACTS / "weights.json").write_text(json.dumps(weights, indent=1) + "\n",
-                                            encoding="utf-8")
-    heavy = [f"{page}.html: {w['bytes']:,} bytes (heaviest: "
-             + ", ".join(f"{h['url']} {h['bytes']:,}" for h in w["heaviest"][:3]) + ")"
-             for page, w in weights.items() if w["bytes"] > MAX_PAGE_BYTES]
-    assert not heavy, f"pages over {MAX_PAGE_BYTES:,} bytes:\n" + "\n".join(heavy)
-    assert all(w["bytes"] > 0 for w in weights.values())
 
 
 def pdf_pages_text(path: Path) -> list[str]:
