@@ -53,6 +53,11 @@ def test_links_point_inside_the_document_and_downloads_read_as_words(tmp_path):
     assert f'src="file://{tmp_path.resolve()}/_images/f.svg"' in out
 
 
+def test_margin_text_cannot_leave_its_css_string():
+    assert pdf._css_string('Say "hi" \\ </style><script>') == \
+        '"Say \\"hi\\" \\\\ \\3c /style\\3e \\3c script\\3e "'
+
+
 # ------------------------------------------------------------------ the whole book
 
 

@@ -188,8 +188,10 @@ def rewrite(article: str, page: str, known: set[str], html_dir: Path) -> str:
 
 
 def _css_string(text: str) -> str:
-    text = " ".join(text.split())
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """Text as a CSS string inside the document's <style>: quotes and backslashes
+    escaped, and no "<" that could close the element (a package's title is its own)."""
+    text = " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("<", "\\3c ").replace(">", "\\3e ") + '"'
 
 
 def _page_css(notice: str, stamp: str) -> str:
@@ -309,8 +311,7 @@ def print_to_pdf(chromium: str, source: Path, out: Path) -> Path:
     """Print an HTML file to PDF with headless Chromium, with a document outline."""
     command = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
                "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
-               "--disable-background-networking", "--allow-file-access-from-files",
-               "--no-pdf-header-footer", "--generate-pdf-document-outline",
+               "--disable-background-networking", "--no-pdf-header-footer", "--generate-pdf-document-outline",
                f"--print-to-pdf={out}", _file_url(source)]
     out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as profile:
