@@ -311,8 +311,8 @@ def print_to_pdf(chromium: str, source: Path, out: Path) -> Path:
     """Print an HTML file to PDF with headless Chromium, with a document outline."""
     command = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
                "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
-               "--disable-background-networking", "--no-pdf-header-footer", "--generate-pdf-document-outline",
-               f"--print-to-pdf={out}", _file_url(source)]
+               "--disable-background-networking", "--no-pdf-header-footer",
+               "--generate-pdf-document-outline", f"--print-to-pdf={out}", _file_url(source)]
     out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(command + [f"--user-data-dir={profile}"], capture_output=True,
