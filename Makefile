@@ -9,7 +9,7 @@ JOBS   ?= 2
 TEST_JOBS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help book test browser preview bench release clean lock data
+.PHONY: help book test browser preview bench pdf release clean lock data
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,9 +27,20 @@ book: $(STAMP) ## Set up, run every notebook on the bundled data and build the b
 test: $(STAMP) browser ## Run the test suite (with the real-browser test)
 	$(PY) -m pytest -n $(TEST_JOBS)
 
-# The browser test drives Debian's Chromium. Install it when it is missing and apt-get
-# can (as root, or with password-less sudo); otherwise say so: the test then skips loudly.
-browser:
+# The browser test injects axe-core (the accessibility rules engine, pinned in
+# tests/browser/package-lock.json) into every page: installed here with npm, never
+# fetched at test time. Without npm the accessibility checks skip, saying so loudly.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  { npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null && touch $@; } || \
+	  echo "!!! npm ci failed: the accessibility checks of the browser test will be SKIPPED !!!"; \
+	else echo "!!! npm missing: the accessibility checks of the browser test will be SKIPPED !!!"; fi
+
+# The browser test and the PDF drive Debian's Chromium. Install it when it is missing and
+# apt-get can (as root, or with password-less sudo); otherwise say so: the test then
+# skips loudly, and `make pdf` says what to install.
+browser: $(AXE)
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
 	elif command -v apt-get >/dev/null && { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
 	  echo "installing Debian's chromium and chromium-driver for the browser test"; \
@@ -46,7 +57,11 @@ preview: $(STAMP) ## Serve the book on localhost; rebuild and reload on every ch
 bench: $(STAMP) ## Time clean, no-op and one-file rebuilds; writes _build/bench.json
 	$(PY) -m benchmarks
 
-release: $(STAMP) ## Archive the built book as releases/<version>/
+pdf: $(STAMP) browser ## Build the book and print it as one PDF (_build/pdf/book.pdf)
+	$(PY) -m analysis build --jobs $(JOBS)
+	$(PY) -m analysis pdf
+
+release: $(STAMP) browser ## Archive the built book, and its PDF, as releases/<version>/
 	$(PY) -m analysis release
 
 data: $(STAMP) ## Regenerate data_synthetic/ from the default seed

@@ -5,6 +5,7 @@
     python -m analysis synth --seed N --out DIR [--scale K]
     python -m analysis build [--data-dir DIR] [--jobs N] [--force] [--plain]
     python -m analysis preview [--data-dir DIR] [--port N]
+    python -m analysis pdf
     python -m analysis release
     python -m analysis diff EDITION_A [EDITION_B]
     python -m analysis multiverse [--size book|full|resampled] [--out DIR]
@@ -195,16 +196,41 @@ def _positive(text: str) -> int:
     return value
 
 
+def _print_pdf(command: str):
+    """The built book printed as one PDF (analysis.engine.pdf), or None after saying why."""
+    from analysis import paths
+    from analysis.engine.errors import BuildError
+    from analysis.engine.pdf import build_pdf
+
+    try:
+        return build_pdf(paths.html_dir(), paths.pdf_path())
+    except BuildError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    made = _print_pdf("pdf")
+    if made is None:
+        return 2
+    print(f"pdf: {made.path} ({made.page_count} pages, {len(made.starts)} chapters)")
+    return 0
+
+
 def _release(args: argparse.Namespace) -> int:
     from analysis.engine.editions import EditionError, release
 
+    pdf = _print_pdf("release")
+    if pdf is None:
+        return 2
     try:
-        made = release()
+        made = release(pdf=pdf.path)
     except EditionError as exc:
         _error(f"release: {exc}")
         return 2
     _say(f"released edition {made.version} (commit {made.commit}) in {made.folder}\n"
-          f"  book.tar.gz sha256 {made.archive_sha256}")
+         f"  book.tar.gz sha256 {made.archive_sha256}\n"
+         f"  book.pdf ({pdf.page_count} pages)")
     return 0
 
 
@@ -479,9 +505,17 @@ def parser() -> argparse.ArgumentParser:
                    help="port to serve on (default 8000)")
     p.set_defaults(run=_preview)
 
+    p = sub.add_parser("pdf", help="print the built book as one PDF (_build/pdf/book.pdf)",
+                       description="Print the built book with Chromium as one PDF: a title "
+                       "page (title, edition, commit, data fingerprint, the synthetic-data "
+                       "notice where it applies), a table of contents with page numbers and "
+                       "every chapter, with working internal links and bookmarks.")
+    p.set_defaults(run=_pdf)
+
     p = sub.add_parser("release", help="archive the built book as releases/<version>/",
                        description="Archive the current build (HTML tarball, its SHA-256, "
-                       "the manifest and every table as CSV) as releases/<version>/.")
+                       "the book as one PDF, the manifest and every table as CSV) as "
+                       "releases/<version>/.")
     p.set_defaults(run=_release)
 
     p = sub.add_parser("diff", help="compare two editions",

@@ -55,6 +55,11 @@ def book_source_dir(root: Path | None = None) -> Path:
     return build_dir(root) / "source"
 
 
+def pdf_path(root: Path | None = None) -> Path:
+    """The book as one PDF, printed from the published HTML (``python -m analysis pdf``)."""
+    return build_dir(root) / "pdf" / "book.pdf"
+
+
 def releases_dir(root: Path | None = None) -> Path:
     """Archived editions, one folder per version."""
     return (root or ROOT) / "releases"

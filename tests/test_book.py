@@ -461,8 +461,12 @@ def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy):
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
     build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
-    made = release(build_root=root, root=tmp_path, version="1.0.0")
+    printed = tmp_path / "printed.pdf"  # stands in for the PDF edition (tests/test_pdf.py)
+    printed.write_bytes(b"%PDF-1.4 the book")
+    made = release(build_root=root, root=tmp_path, version="1.0.0", pdf=printed)
     assert (made.folder / "book.tar.gz").exists() and len(made.archive_sha256) == 64
+    assert (made.folder / "book.pdf").read_bytes() == printed.read_bytes()
+    assert (made.folder / "book.pdf.sha256").read_text().endswith("  book.pdf\n")
     assert (made.folder / "tables" / "sample_characteristics").is_dir()
 
     # One row differs: the first participant becomes a man.

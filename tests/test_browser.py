@@ -6,9 +6,20 @@ and no failed or external request, a navigation toggle that opens (phone) or col
 (desktop) the sidebar, every table and figure visible (what a closed menu holds is
 hidden until it is opened), a launch menu on every notebook page that opens from its
 button and shows Binder and Colab links to the notebook template the page renders, and,
-in print emulation, the synthetic-data notice and the edition stamp. A screenshot of
-every page at both widths is saved under ``_build/browser/`` as a test artefact. Links,
-HTML cells and absolute paths are checked on the files (``analysis.engine.sitecheck``).
+in print emulation, the synthetic-data notice and the edition stamp. On a phone, a table
+wider than the screen says so and can be scrolled from the keyboard, the forest plot's
+estimates are on screen, and nothing covers a table's CSV link. A screenshot of every
+page at both widths is saved under ``_build/browser/`` as a test artefact. Links, HTML
+cells and absolute paths are checked on the files (``analysis.engine.sitecheck``).
+
+On the same visits it checks every page against WCAG 2.1 AA with axe-core (from npm,
+pinned in ``tests/browser/package-lock.json`` and installed by ``make browser``), in
+light and dark mode: no critical or serious violation; every violation is listed in
+``_build/browser/axe.json``. At the desktop width every page loads with an empty cache
+and is weighed (``_build/browser/weights.json``; at most 1.2 MB). A second test prints
+representative pages to PDF (``_build/browser/<page>.pdf``) and checks page by page that
+every printed page carries the synthetic-data notice (where the data are synthetic) and
+the edition stamp.
 
 The browser is the system's (``/usr/bin/chromium`` and ``/usr/bin/chromedriver``;
 ``make test`` installs Debian's ``chromium`` and ``chromium-driver`` when it can). Where
@@ -17,6 +28,7 @@ neither is available the test skips, saying so loudly.
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import json
@@ -38,6 +50,15 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WIDTHS = {"phone": 390, "desktop": 1366}
 HEIGHT = 844
 ARTEFACTS = paths.build_dir() / "browser"
+AXE = paths.ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0 and 2.1, levels A and AA, and axe's best practices (reported, not failed).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+FAILING_IMPACTS = ("critical", "serious")
+# Transferred on a first load, uncompressed (the test's server does not compress).
+MAX_PAGE_BYTES = 1_200_000
+# Printed to PDF and checked page by page: a long page, the widest table, the figure
+# that relied on colour, and the bibliography.
+PRINTED = ("prevalence", "multiverse", "sample_characteristics", "references")
 
 
 def _missing_browser() -> str | None:
@@ -120,11 +141,16 @@ def _viewport(driver, width: int) -> None:
         "width": width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": width < 800})
 
 
-def _requests(driver, origin: str) -> list[str]:
-    """Failed and external requests since the last call, from the performance log."""
+def _performance(driver) -> list[dict]:
+    """The DevTools messages logged since the last call (network events)."""
+    return [json.loads(entry["message"])["message"] for entry in driver.get_log("performance")]
+
+
+def _requests(driver, origin: str, messages: list[dict] | None = None) -> list[str]:
+    """Failed and external requests since the last call, from the performance log (or
+    from ``messages`` already read from it)."""
     problems = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
+    for message in _performance(driver) if messages is None else messages:
         params = message.get("params", {})
         if message["method"] == "Network.requestWillBeSent":
             url = params["request"]["url"]
@@ -139,6 +165,20 @@ def _requests(driver, origin: str) -> list[str]:
                 problems.append(f"failed request {params.get('errorText')} "
                                 f"({params.get('type')})")
     return problems
+
+
+def _transferred(messages: list[dict]) -> dict[str, int]:
+    """Bytes transferred by URL (headers and body, as sent: the test's server does not
+    compress), from the performance log's messages."""
+    urls, sizes = {}, {}
+    for message in messages:
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+        elif message["method"] == "Network.loadingFinished":
+            url = urls.get(params["requestId"], params["requestId"])
+            sizes[url] = sizes.get(url, 0) + int(params["encodedDataLength"])
+    return sizes
 
 
 def _console(driver) -> list[str]:
@@ -185,6 +225,50 @@ main.querySelectorAll('figure').forEach((figure, i) => {
     if (!link) problems.push('figure ' + (i + 1) + ' has no ' + kind + ' download');
   }
 });
+window.scrollTo(0, 0);
+return problems;
+"""
+
+_ON_A_PHONE = """
+const problems = [];
+const main = document.querySelector('main') || document.body;
+for (const table of main.querySelectorAll('.cen-table')) {
+  const box = table.querySelector('.cen-table__scroll');
+  const caption = table.querySelector('caption');
+  const name = caption ? caption.textContent.trim().slice(0, 60) : 'a table';
+  if (!box || box.scrollWidth <= box.clientWidth + 1) continue;
+  const cue = table.querySelector('.cen-table__cue');
+  if (!cue || !(cue.getBoundingClientRect().height > 0))
+    problems.push(name + ' scrolls sideways with no visible cue');
+  if (!table.querySelector('.cen-table__frame.more-right'))
+    problems.push(name + ' scrolls sideways with no shadow on its hidden side');
+  const named = (box.getAttribute('aria-label') || '')
+    .startsWith(caption ? caption.textContent.trim() : '');
+  if (box.getAttribute('tabindex') !== '0' || box.getAttribute('role') !== 'region' || !named)
+    problems.push(name + ' scrolls sideways but is no named, focusable region');
+}
+// The forest plot's estimates on screen without scrolling sideways.
+for (const table of main.querySelectorAll('.cen-table')) {
+  const caption = table.querySelector('caption');
+  if (!caption || !caption.textContent.startsWith("The forest plot's numbers")) continue;
+  const heads = [...table.querySelectorAll('thead th')];
+  const estimate = heads.find(th => th.textContent.trim() === '% (95% CI)');
+  if (!estimate) { problems.push("the forest plot's numbers have no % (95% CI) column"); continue; }
+  const r = estimate.getBoundingClientRect();
+  if (!(r.left >= 0 && r.right <= window.innerWidth + 1))
+    problems.push("the forest plot's estimates are off screen (column at " + Math.round(r.left)
+                  + '-' + Math.round(r.right) + ' px of ' + window.innerWidth + ')');
+}
+// Nothing (a floating button, a sticky bar) covers a table's CSV link.
+for (const link of main.querySelectorAll('.table-download a')) {
+  link.scrollIntoView({block: 'center'});
+  const r = link.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (hit && hit !== link && !link.contains(hit))
+    problems.push('a CSV link (' + link.getAttribute('href') + ') is covered by '
+                  + hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '')
+                  + (hit.className ? '.' + String(hit.className).split(' ')[0] : ''));
+}
 window.scrollTo(0, 0);
 return problems;
 """
@@ -353,8 +437,12 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     specs = load_pages()
     problems = []
+    accessibility = AccessibilityReport(origin)
+    weights = {}
     for label, width in WIDTHS.items():
         _viewport(browser, width)
+        # At the desktop width every page loads as on a first visit, and is weighed.
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": label == "desktop"})
         for spec in specs:
             page = spec.name
             url = f"{origin}/{page}.html"
@@ -363,16 +451,27 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
             browser.get(url)
             where = f"{page}.html at {width} px"
             problems += [f"{where}: console: {m}" for m in _console(browser)]
-            problems += [f"{where}: {m}" for m in _requests(browser, origin)]
+            if label == "desktop":
+                _settled(browser, _SETTLED, bool, timeout=10)
+            messages = _performance(browser)
+            problems += [f"{where}: {m}" for m in _requests(browser, origin, messages)]
+            if label == "desktop":
+                weights[page] = _transferred(messages)
             problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
             browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
             problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
             if not browser.execute_script(_NOTICE_IN_VIEW):
                 problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
                                 "is out of view")
+            if label == "desktop":
+                accessibility.check(browser, page, width, ("light", "dark"))
             problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
             if label == "phone":
                 browser.get(url)  # closes the navigation sidebar
+                # Polled: the page marks a table that scrolls once its layout has settled.
+                problems += [f"{where}: {m}" for m in
+                             _settled(browser, _ON_A_PHONE, lambda found: not found)]
+                accessibility.check(browser, page, width, ("light",))
                 problems += [f"{where}: {m}" for m in _check_contents(browser)]
             if label == "desktop":
                 browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
@@ -383,7 +482,199 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
                         problems.append(f"{where}: printed, the {what} is {state}")
                 browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
             problems += [f"{where}: console: {m}" for m in _console(browser)]
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
     problems += [f"server: {m}" for m in failures]
+    problems += accessibility.failing()
+    problems += _too_heavy(weights, origin)
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def _too_heavy(weights: dict[str, dict[str, int]], origin: str) -> list[str]:
+    """Pages that transferred more than ``MAX_PAGE_BYTES`` on a first load; every page's
+    weight and heaviest files go to ``_build/browser/weights.json``."""
+    report = {}
+    for page, sizes in weights.items():
+        heaviest = sorted(sizes.items(), key=lambda kv: -kv[1])[:5]
+        report[page] = {"bytes": sum(sizes.values()), "heaviest": [
+            {"url": url.removeprefix(origin), "bytes": size} for url, size in heaviest]}
+    (ARTEFACTS / "weights.json").write_text(json.dumps(report, indent=1) + "\n",
+                                            encoding="utf-8")
+    problems = [f"{page}.html: nothing transferred on a first load"
+                for page, w in report.items() if not w["bytes"]]
+    problems += [f"{page}.html: {w['bytes']:,} bytes on a first load, over "
+                 f"{MAX_PAGE_BYTES:,} (heaviest: "
+                 + ", ".join(f"{h['url']} {h['bytes']:,}" for h in w["heaviest"][:3]) + ")"
+                 for page, w in report.items() if w["bytes"] > MAX_PAGE_BYTES]
+    return problems
+
+
+def _skip_without_axe() -> None:
+    if not AXE.exists():
+        reason = (f"NO ACCESSIBILITY CHECK: {AXE.relative_to(paths.ROOT)} is missing; "
+                  "`make browser` installs axe-core with npm (tests/browser/package.json).")
+        warnings.warn(reason, stacklevel=2)
+        print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
+        pytest.skip(reason)
+
+
+# Rows past the 30th of a table repeat the markup and styles of the rows above (both
+# stripes included): they are taken out before axe runs, so that a 300-row table costs
+# axe seconds, not most of a minute (it walks every node of the page, checked or not).
+_AXE_RUN = """
+const done = arguments[arguments.length - 1];
+document.querySelectorAll('.cen-table tbody tr:nth-child(n+31)').forEach(row => row.remove());
+axe.run(document, arguments[0]).then(result => done(result.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help,
+  nodes: v.nodes.map(n => n.target.join(' '))}))), error => done({error: String(error)}));
+"""
+
+# The theme's colours change with a transition: axe would measure a colour half-way.
+_MODE = """
+if (!document.getElementById('cen-test-no-transitions')) {
+  const style = document.createElement('style');
+  style.id = 'cen-test-no-transitions';
+  style.textContent = '*, *::before, *::after '
+    + '{ transition: none !important; animation: none !important; }';
+  document.head.appendChild(style);
+}
+document.documentElement.dataset.theme = arguments[0];
+document.documentElement.dataset.mode = arguments[0];
+"""
+
+
+def _axe(driver, options: dict) -> list[dict]:
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(_AXE_RUN, options)
+    if isinstance(found, dict):
+        raise AssertionError(f"axe-core failed: {found['error']}")
+    return found
+
+
+class AccessibilityReport:
+    """axe-core on the pages the browser test visits: every WCAG 2.0/2.1 A and AA rule
+    and best practice in light mode at a desktop width; in dark mode the rules about
+    colour; at a phone's width the rule that a box that scrolls can be reached from the
+    keyboard (what the mode or the width changes). Every violation goes to
+    ``_build/browser/axe.json``; a critical or serious one is a problem."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.found: list[dict] = []
+        self.available = AXE.exists()
+        if not self.available:
+            reason = (f"NO ACCESSIBILITY CHECK: {AXE.relative_to(paths.ROOT)} is missing; "
+                      "`make browser` installs axe-core with npm (tests/browser/package.json).")
+            warnings.warn(reason, stacklevel=2)
+            print("\n" + "!" * 78 + "\n" + reason + "\n" + "!" * 78)
+
+    @staticmethod
+    def _rules(*names: str) -> dict:
+        return {"runOnly": {"type": "rule", "values": list(names)},
+                "resultTypes": ["violations"]}
+
+    def check(self, driver, page: str, width: int, modes: tuple[str, ...]) -> None:
+        if not self.available:
+            return
+        driver.set_script_timeout(180)
+        for mode in modes:
+            if width >= WIDTHS["desktop"]:
+                options = ({"runOnly": {"type": "tag", "values": AXE_TAGS},
+                            "resultTypes": ["violations"]} if mode == "light"
+                           else self._rules("color-contrast", "link-in-text-block"))
+            else:
+                options = self._rules("scrollable-region-focusable")
+            driver.execute_script(_MODE, mode)
+            for violation in _axe(driver, options):
+                self.found.append({"page": page, "width": width, "mode": mode, **violation})
+        driver.execute_script(_MODE, "light")
+
+    def failing(self) -> list[str]:
+        if not self.available:
+            return []
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTEFACTS / "axe.json").write_text(json.dumps(self.found, indent=1) + "\n",
+                                            encoding="utf-8")
+        return [f"{v['page']}.html at {v['width']} px, {v['mode']} mode: axe-core "
+                f"{v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'][:3])}"
+                for v in self.found if v["impact"] in FAILING_IMPACTS]
+
+
+def test_axe_core_is_installed_for_the_accessibility_checks():
+    """The page-by-page test runs axe-core only where it is installed; this says so."""
+    _skip_without_axe()
+    assert AXE.stat().st_size > 100_000
+
+
+_SETTLED = """
+return document.readyState === 'complete' && document.fonts.status === 'loaded'
+  && performance.getEntriesByType('resource').every(e => e.responseEnd > 0);
+"""
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    """The text of each page of a PDF, in one line (ligatures and breaks undone)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    texts = []
+    for page in reader.pages:
+        text = page.extract_text() or ""
+        for ligature, letters in (("\ufb01", "fi"), ("\ufb02", "fl"), ("\ufb00", "ff")):
+            text = text.replace(ligature, letters)
+        texts.append(" ".join(text.split()))
+    return texts
+
+
+def test_printed_pages_carry_the_notice_and_the_edition_on_every_page(site, server, browser):
+    """Representative pages printed by Chromium (its PDF printing, with the book's print
+    style) and read back page by page."""
+    from pypdf import PdfReader
+
+    origin, _ = server
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    _viewport(browser, WIDTHS["desktop"])
+    synthetic = json.loads((site / "manifest.json").read_text())["edition"]["synthetic"]
+    problems = []
+    for name in PRINTED:
+        browser.get(f"{origin}/{name}.html")
+        stamp = " ".join(browser.execute_script(
+            "return document.querySelector('.edition-stamp').textContent").split())
+        printed = browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})
+        path = ARTEFACTS / f"{name}.pdf"
+        path.write_bytes(base64.b64decode(printed["data"]))
+        texts = pdf_pages_text(path)
+        where = f"{name}.html printed"
+        if len(texts) < 2:
+            problems.append(f"{where}: {len(texts)} page(s), expected several")
+        for number, text in enumerate(texts, start=1):
+            if synthetic and "Synthetic data:" not in text:
+                problems.append(f"{where}, page {number}: no synthetic-data notice")
+            if stamp not in text:
+                problems.append(f"{where}, page {number}: no edition stamp ({stamp})")
+            if f"Page {number} of {len(texts)}" not in text:
+                problems.append(f"{where}, page {number}: no page number")
+            for screen_only in ("Show code cell source", "Skip to main content", "Back to top"):
+                if screen_only in text:
+                    problems.append(f"{where}, page {number}: prints '{screen_only}'")
+        if name == "multiverse":
+            # The widest table prints whole, on landscape pages.
+            reader = PdfReader(str(path))
+            landscape = [i for i, page in enumerate(reader.pages)
+                         if float(page.mediabox.width) > float(page.mediabox.height)]
+            headers = browser.execute_script("""
+              const tables = [...document.querySelectorAll('.cen-table--wide table')];
+              const width = t => t.rows[0].cells.length;
+              const widest = tables.sort((a, b) => width(b) - width(a))[0];
+              return widest ? [...widest.rows[0].cells].map(c => c.textContent.trim()) : [];""")
+            if not landscape or not headers:
+                problems.append(f"{where}: no wide table on a landscape page")
+            else:
+                # Without spaces: a header may wrap inside its narrow column.
+                text = "".join(texts[i] for i in landscape).replace(" ", "")
+                missing = [h for h in headers if h and h.replace(" ", "") not in text]
+                if missing:
+                    problems.append(f"{where}: the wide table prints without {missing}")
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 

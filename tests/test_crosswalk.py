@@ -97,7 +97,8 @@ def test_the_shown_crosswalk_keeps_its_links_and_links_its_plain_csv(tmp_path, m
     name = "each_item_its_status_and_where_this_book_reports_it.csv"
     assert f'href="tables/reporting_entreq/{name}" download>CSV</a>' in html
     assert '<a href="prisma.html#the-flow-of-records">' in html  # not escaped
-    assert '<p class="cen-table__caption">Each item, its status' in html
+    assert '<p class="cen-table__caption" aria-hidden="true">Each item, its status' in html
+    assert '<caption class="cen-table__name">Each item, its status' in html
     exported = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
     assert exported.loc[exported["Item"] == "9", "Where in this book"].tolist() == [
         "prisma#the-flow-of-records"]

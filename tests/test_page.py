@@ -47,8 +47,8 @@ def test_a_shown_table_links_its_csv_and_escapes_its_cells(tmp_path, monkeypatch
     assert (folder / "pooled_prevalence.csv").exists()
     assert "&lt; 0.001" in html and ">< 0.001" not in html
     # Words left, numbers right; no row-number column, no index-name header row.
-    assert re.search(r"td\.col0 \{\s*text-align: left;", html)
-    assert re.search(r"td\.col2 \{\s*text-align: right;", html)
+    assert re.search(r"td:nth-of-type\(1\) \{\s*text-align: left;", html)
+    assert re.search(r"td:nth-of-type\(3\) \{\s*text-align: right;", html)
     assert 'class="row_heading' not in html and 'class="index_name' not in html
 
 
@@ -71,3 +71,21 @@ def test_a_grouped_index_keeps_its_groups_without_an_index_name_row(monkeypatch)
     assert shown.data["Item"].tolist() == ["Q1", "Q2", "Q3"]
     html = shown.to_html()
     assert 'class="index_name' not in html and html.count("<tr>") == 4  # 1 header + 3
+
+
+def test_a_shown_table_has_a_caption_a_screen_reader_reads_and_light_html(monkeypatch):
+    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    table = pd.DataFrame({f"c{i}": [1.5, 2.5] for i in range(page.WIDE_COLUMNS + 1)})
+    table.insert(0, "Setting", ["Community", "Clinic"])
+    html = page.show_table(table, caption="Table 1. Wide")._repr_html_()
+    # The table's own caption (for screen readers), and the one a reader sees above
+    # the box, hidden from screen readers so that it is not read twice.
+    assert '<caption class="cen-table__name">Table 1. Wide</caption>' in html
+    assert '<p class="cen-table__caption" aria-hidden="true">Table 1. Wide</p>' in html
+    assert html.index("cen-table__caption") < html.index("cen-table__scroll")
+    assert 'class="cen-table cen-table--wide"' in html  # prints on a landscape page
+    # No per-cell ids or classes: alignment selects columns by position.
+    assert 'id="T_' not in html.replace('<table id="T_', "") and "row0" not in html
+    assert "<td>Community</td>\n<td>1.5</td>" in html
+    narrow = page.show_table(table.iloc[:, :3], caption="Narrow")._repr_html_()
+    assert 'class="cen-table"' in narrow

@@ -551,3 +551,20 @@ def test_forest_plot_grows_with_the_number_of_studies(package):
     _, given_ax = matplotlib.pyplot.subplots()
     assert plots.forest_plot(ctx.studies, ctx.by_setting, ctx.overall, ax=given_ax) is given_ax
     matplotlib.pyplot.close("all")
+
+
+def test_the_forest_plots_numbers_are_a_table_with_the_estimate_first():
+    from analysis import paths
+
+    ctx = prevalence_page.prevalence_context(_load_bundled(paths.DATA_SYNTHETIC))
+    view = prevalence_page.forest_view(ctx.studies)
+    assert len(view) == len(ctx.studies)
+    assert list(view.index.names) == ["Setting", "Study, country, year"]
+    assert list(view.columns) == ["% (95% CI)", "Weight %", "Cases", "n"]
+    first = ctx.studies.iloc[0]
+    row = view.iloc[0]
+    # As the forest plot writes the study: percent with one decimal, its interval.
+    assert row["% (95% CI)"] == (f"{100 * first.prevalence:.1f} ({100 * first.ci_low:.1f}"
+                                 f"–\u2060{100 * first.ci_high:.1f})")
+    assert row["Weight %"] == f"{first.weight_percent:.1f}"
+    assert (row["Cases"], row["n"]) == (first.cases, first.n)

@@ -33,6 +33,9 @@ def test_the_theme_gets_one_navbar_less_and_a_mode():
     site._configure(None, config)
     assert config.html_theme_options == {"announcement": "x", "navbar_persistent": []}
     assert config.html_context == {"default_mode": "light"}
+    # The book's copies of theme templates come first (the search button's name).
+    assert config.templates_path == [str(site.TEMPLATES)]
+    assert (site.TEMPLATES / "search-button-field.html").exists()
     # An explicit choice is kept.
     config = SimpleNamespace(html_theme_options={"navbar_persistent": ["search-button"]},
                              html_context={"a": 1})
@@ -199,3 +202,56 @@ def test_the_edition_stamp_is_written_into_the_built_pages_not_given_to_sphinx(t
     kept = yaml.safe_load(source.config.read_text(encoding="utf-8"))
     assert kept["html"]["extra_footer"] == (
         '<p class="edition-stamp">Edition 1.2.0 · commit abc1234 · data f00df00df00d</p>')
+
+
+def test_icons_are_the_ones_the_pages_name_in_a_font_of_their_own(tmp_path):
+    from pathlib import Path as _Path
+
+    import pydata_sphinx_theme
+    from fontTools.ttLib import TTFont
+
+    css = ('.fa-search:before,.fa-magnifying-glass:before{content:"\\f002"}'
+           '.fa-sun:before{content:"\\f185"}.fa-moon:before{content:"\\f186"}'
+           '.x:after{content:"\\f107"}:root{--pst-icon-bell:"\uf0f3"}')
+    used = site.icon_codepoints(css, ['<i class="fa-solid fa-magnifying-glass"></i>',
+                                      'f.classList="fa-solid fa-sun"'])
+    assert used == {"magnifying-glass": 0xF002, "sun": 0xF185}  # not the moon
+    assert site.css_glyphs([css]) == {0xF107, 0xF0F3}  # drawn by stylesheets themselves
+    font = (_Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+            / "static" / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.ttf")
+    out = site.subset_icons(font, [0xF002, 0xF185], tmp_path / "icons.woff")
+    kept = TTFont(out)
+    assert kept.flavor == "woff" and set(kept.getBestCmap()) == {0xF002, 0xF185}
+    assert out.stat().st_size < 10_000 < font.stat().st_size
+
+
+def test_toggles_are_named_by_their_words_and_references_are_list_items():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from sphinx.writers.html5 import HTML5Translator
+
+    translator = SimpleNamespace(body=[])
+    toggle = {"classes": ["tag_hide-input"], "prompt_show": "Show code cell source",
+              "prompt_hide": "Hide code cell source"}
+    site._visit_hidden_input(translator, toggle)
+    html = "".join(translator.body)
+    assert "<summary>" in html and "aria-label" not in html and "Show code cell source" in html
+
+    class Translator:  # the one method of Sphinx's translator the visitor calls
+        visit_citation = HTML5Translator.visit_citation
+
+        def __init__(self):
+            self.body = []
+
+        def starttag(self, node, tag, suffix="\n", **attributes):
+            return f'<{tag} role="{attributes.get("role")}">'
+
+    section = nodes.section()
+    citation = nodes.citation()
+    section += citation
+    writer = Translator()
+    site._visit_citation(writer, citation)
+    html = "".join(writer.body)
+    assert '<div role="list"' in html and 'role="listitem"' in html
+    assert "doc-biblioentry" not in html

@@ -5,7 +5,15 @@ word joiner (U+2060) that keeps the range on one line, ``14 (93%)``, ``0.39 to 1
 ``+0.06``, ``–`` for a missing value. Written as they are, a CSV of such cells can only be
 read, not analysed. :func:`machine_readable` turns every column whose cells all have
 one of these shapes into plain numbers, one quantity a column (estimate, lower and upper
-bound in their own columns), and cleans the text of every other cell.
+bound in their own columns), and cleans the text of every other cell. A column of
+numbers some of whose cells say more than a number (``< 0.001``, ``50.0 (approx.; no
+CI)``) keeps its numbers as numbers and what the page printed in a ``(reported as)``
+column beside them (:func:`split_reported`).
+
+:func:`write_csv` writes such a table as a file a spreadsheet opens as it is meant:
+UTF-8 with a byte-order mark (Excel otherwise reads τ² and – as two foreign letters
+each), ``true``/``false``, and numbers to six significant digits instead of the
+sixteen of a binary float.
 :func:`inert` then makes every text cell, header and row label one that a spreadsheet
 shows as text and never runs as a formula.
 """
@@ -13,7 +21,9 @@ shows as text and never runs as a formula.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.contract.escape import spreadsheet_cell
@@ -33,6 +43,11 @@ SHAPES: list[tuple[re.Pattern, tuple[str, ...]]] = [
 ]
 _PLAIN = re.compile(_NUM)
 _INTERVAL = re.compile(r"\b(CI|PI|interval)\b", re.I)
+# A bound instead of a value ("< 0.001"), and a number with words in brackets after it
+# ("50.0 (approx.; no CI)"): the number is kept, and the words.
+_CENSORED = re.compile(rf"([<>≤≥])\s*({_NUM})")
+_ANNOTATED = re.compile(r"(.+?)\s*\(([^()]*[A-Za-z][^()]*)\)")
+SIGNIFICANT_DIGITS = 6
 
 
 def clean_text(value: object) -> object:
@@ -65,11 +80,85 @@ def _split(column: pd.Series) -> pd.DataFrame | None:
             rows = [[_number(g) for g in pattern.fullmatch(c).groups()]
                     if isinstance(c, str) and pattern.fullmatch(c) else [None] * len(names)
                     for c in cells]
-            if names == ("lower", "upper") and not _INTERVAL.search(str(column.name)):
-                names = ("from", "to")  # a span of values (e.g. interviews 5-6)
-            labels = [f"{column.name} ({name})" for name in names]
-            return pd.DataFrame(rows, columns=labels, index=column.index)
+            return pd.DataFrame(rows, columns=_labels(column.name, names), index=column.index)
     return None
+
+
+def _labels(name: object, parts: tuple[str, ...]) -> list[str]:
+    """The columns a split column becomes: ``<name> (<part>)`` for each part."""
+    if parts == ("lower", "upper") and not _INTERVAL.search(str(name)):
+        parts = ("from", "to")  # a span of values (e.g. interviews 5-6)
+    return [f"{name} ({part})" for part in parts]
+
+
+def _reading(cell: str) -> tuple[tuple[str, ...], list[float | int], bool] | None:
+    """What one cell says as numbers: (parts, numbers, whether they say all of it)."""
+    if _PLAIN.fullmatch(cell):
+        return (), [_number(cell)], True
+    for pattern, names in SHAPES:
+        found = pattern.fullmatch(cell)
+        if found:
+            return names, [_number(g) for g in found.groups()], True
+    found = _CENSORED.fullmatch(cell)
+    if found:
+        return (), [_number(found.group(2))], False
+    found = _ANNOTATED.fullmatch(cell)
+    if found:
+        inner = _reading(found.group(1))
+        if inner is not None and inner[2]:
+            return inner[0], inner[1], False
+    return None
+
+
+def split_reported(column: pd.Series) -> pd.DataFrame | None:
+    """A column of numbers some of whose cells say more than a number, as numbers and
+    what was reported.
+
+    A censored value (``< 0.001``) gives its bound as the number; a number with words
+    in brackets (``50.0 (approx.; no CI)``) gives the number. Either way the cell as the
+    page printed it is kept in ``<name> (reported as)``, which is empty where the
+    numbers say it all. Cells of an estimate with its interval and plain estimates
+    may share a column (the plain ones have no bounds).
+
+    Parameters
+    ----------
+    column : Series
+        A shown column of display strings.
+
+    Returns
+    -------
+    DataFrame or None
+        The numeric columns and the ``(reported as)`` column; None when a cell is not a
+        number of one of these kinds, or when every cell is a plain number or one shape
+        (:func:`machine_readable` splits those without a ``(reported as)`` column).
+    """
+    cells = column.map(clean_text)
+    present = {i: c for i, c in cells.items()
+               if isinstance(c, str) and c not in _MISSING}
+    if not present or any(not isinstance(c, str) for c in cells if not _is_missing(c)):
+        return None
+    readings = {i: _reading(c) for i, c in present.items()}
+    if any(r is None for r in readings.values()) or all(r[2] for r in readings.values()):
+        return None
+    shapes = {r[0] for r in readings.values()}
+    widest = max(shapes, key=len)
+    if not shapes <= {(), widest} or (widest and widest[0] != "estimate" and len(shapes) > 1):
+        return None  # e.g. "14 (93%)" beside "< 5": no one set of columns fits both
+    labels = _labels(column.name, widest) if widest else [column.name]
+    rows, reported = [], []
+    for i in cells.index:
+        reading = readings.get(i)
+        numbers = reading[1] if reading else []
+        rows.append(numbers + [None] * (len(labels) - len(numbers)))
+        reported.append(present[i] if reading and not reading[2] else "")
+    out = pd.DataFrame(rows, columns=labels, index=column.index)
+    out[f"{column.name} (reported as)"] = reported
+    return out
+
+
+def _is_missing(cell: object) -> bool:
+    return (cell is None or (isinstance(cell, float) and pd.isna(cell))
+            or (isinstance(cell, str) and cell in _MISSING))
 
 
 def is_numeric(column: pd.Series) -> bool:
@@ -95,16 +184,19 @@ def machine_readable(table: pd.DataFrame) -> pd.DataFrame:
         becomes ``<name> (n)`` and ``<name> (%)``; ``lo–hi`` or ``lo to hi`` becomes
         ``(lower)`` and ``(upper)`` in an interval's column (its name says CI, PI or
         interval) and ``(from)`` and ``(to)`` in any other; ``x %`` becomes ``(%)``;
-        signed numbers become numbers. Missing values (``–``) are empty. Any other
-        column keeps its text, without layout characters. Censored values such as
-        ``< 0.001`` stay text.
+        signed numbers become numbers. Missing values (``–``) are empty. A column of
+        numbers with censored (``< 0.001``) or annotated cells keeps its numbers and a
+        ``(reported as)`` column (:func:`split_reported`). Any other column keeps its
+        text, without layout characters.
     """
     parts = []
     for name in table.columns:
         column = table[name]
         column = column.rename(name)
-        split = _split(column) if column.dtype == object or pd.api.types.is_string_dtype(
-            column) else None
+        textual = column.dtype == object or pd.api.types.is_string_dtype(column)
+        split = _split(column) if textual else None
+        if split is None and textual:
+            split = split_reported(column)
         parts.append(split if split is not None else column.map(clean_text).to_frame(name))
     out = pd.concat(parts, axis=1) if parts else table.copy()
     textual = table.index.dtype == object or pd.api.types.is_string_dtype(table.index)
@@ -147,3 +239,58 @@ def inert(table: pd.DataFrame) -> pd.DataFrame:
     out.columns = labels(out.columns)
     out.index = labels(out.index)
     return out
+
+
+def _significant(value: float) -> str:
+    """A float to :data:`SIGNIFICANT_DIGITS` significant digits, written as Python
+    writes the shortest float (``0.222153``, ``1e-12``, ``5008.0``)."""
+    return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
+
+
+def spreadsheet_values(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with ``true``/``false`` for truth values: Python writes ``True``, and
+    a page shows a parameter's value as Python spells it.
+
+    A column of truth values (with missing cells too), and a text cell that is exactly
+    ``True`` or ``False``, are written in lower case.
+    """
+    def spelled(value):
+        if isinstance(value, (bool, np.bool_)):
+            return "true" if value else "false"
+        if isinstance(value, str) and value in ("True", "False"):
+            return value.lower()
+        return value
+
+    out = table.copy()
+    for position in range(table.shape[1]):
+        column = table.iloc[:, position]
+        if pd.api.types.is_bool_dtype(column) or column.dtype == object or \
+                pd.api.types.is_string_dtype(column):
+            out.isetitem(position, column.map(spelled).astype(object))
+    return out
+
+
+def write_csv(table: pd.DataFrame, path: Path, index: bool) -> Path:
+    """Write a shown table as a CSV file a spreadsheet reads as meant.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table as the page shows it (display strings).
+    path : Path
+        The file to write.
+    index : bool
+        Whether the index is part of the table (its name is then the first header).
+
+    Returns
+    -------
+    Path
+        ``path``: :func:`machine_readable` numbers, :func:`spreadsheet_values` truth
+        values, no text a spreadsheet runs as a formula (:func:`inert`), floats to
+        :data:`SIGNIFICANT_DIGITS` significant digits, UTF-8 with a byte-order mark, one
+        line per row.
+    """
+    out = inert(spreadsheet_values(machine_readable(table)))
+    out.to_csv(path, index=index, encoding="utf-8-sig", float_format=_significant,
+               lineterminator="\n")
+    return path

@@ -17,7 +17,7 @@ from html import escape
 import pandas as pd
 
 from analysis import paths
-from analysis.chapters.csv import inert, is_numeric, machine_readable
+from analysis.chapters.csv import is_numeric, write_csv
 from analysis.contract.escape import html_text
 from analysis.contract.package import DataPackage
 from analysis.contract.validation import load_package
@@ -77,19 +77,25 @@ def warning_text(message, category, filename, lineno, line=None) -> str:
     return f"{category.__name__}: {message}\n"
 
 
+SLUG_LIMIT = 100  # characters of a CSV's name (without .csv); a longer one ends at a word
+
+
 def table_slug(caption: str | None, table: pd.DataFrame) -> str:
-    """A file name for a table: from its caption, else from its columns."""
+    """A file name for a table: from its caption, else from its columns; whole words."""
     text = caption or "_".join(map(str, table.columns[:3]))
     text = re.sub(r"^Table \d+\.\s*", "", text)
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "table"
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if len(slug) > SLUG_LIMIT:
+        slug = slug[:SLUG_LIMIT + 1].rsplit("_", 1)[0]
+    return slug or "table"
 
 
 def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None:
     """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``).
 
-    The CSV holds plain numbers (:func:`analysis.chapters.csv.machine_readable`), not
-    the page's formatted text, and no cell a spreadsheet would run as a formula
-    (:func:`analysis.chapters.csv.inert`).
+    The CSV holds plain numbers, not the page's formatted text, in a form a spreadsheet
+    reads and with no cell it would run as a formula
+    (:func:`analysis.chapters.csv.write_csv`).
     """
     folder = os.environ.get(TABLES_DIR_ENV)
     if not folder:
@@ -101,9 +107,7 @@ def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None
     while path.exists():  # two tables with one caption on a page keep both
         path = out / f"{table_slug(caption, table)}_{n}.csv"
         n += 1
-    inert(machine_readable(table)).to_csv(
-        path, index=not isinstance(table.index, pd.RangeIndex), lineterminator="\n")
-    return path
+    return write_csv(table, path, index=not isinstance(table.index, pd.RangeIndex))
 
 
 def csv_href(path: Path | None) -> str | None:
@@ -134,19 +138,59 @@ class ShownTable:
 
     def _repr_html_(self) -> str:
         """The caption above a box that scrolls a table wider than the page sideways
-        (with its scroll bar on top, book.css), the CSV link below it."""
-        html = self.styler.to_html()
+        (with its scroll bar on top, book.css), the CSV link below it.
+
+        The table keeps its ``<caption>``, which names it for a screen reader; the
+        caption a reader sees is a paragraph above the box (a table's own caption is
+        as wide as the table, and would scroll away with it), hidden from screen
+        readers so that they do not read it twice. The box becomes a named, focusable
+        region when it is narrower than its table (book.js). A table of more than
+        ``WIDE_COLUMNS`` columns is marked wide: it prints on a landscape page.
+        """
+        html = _lighter(self.styler.to_html())
         caption = ""
         found = re.search(r"<caption>(.*?)</caption>", html, flags=re.S)
         if found:
-            html = html[:found.start()] + html[found.end():]
-            caption = f'<p class="cen-table__caption">{found.group(1).strip()}</p>'
-        html = f'{caption}<div class="cen-table__scroll">{html}</div>'
+            text = found.group(1).strip()
+            html = (html[:found.start()] + f'<caption class="cen-table__name">{text}</caption>'
+                    + html[found.end():])
+            caption = f'<p class="cen-table__caption" aria-hidden="true">{text}</p>'
+        html = (f'{caption}<div class="cen-table__frame"><div class="cen-table__scroll">'
+                f'{html}</div></div>')
         if self.href:
             html += (f'<p class="table-download"><a href="{escape(self.href)}" download>'
                      f'CSV</a> <span class="table-download__note">(this table, plain '
                      'numbers)</span></p>')
-        return f'<div class="cen-table">{html}</div>'
+        wide = " cen-table--wide" if self.styler.data.shape[1] > WIDE_COLUMNS else ""
+        return f'<div class="cen-table{wide}">{html}</div>'
+
+
+WIDE_COLUMNS = 8  # a table of more columns prints on a landscape page (book.css)
+
+
+def _lighter(html: str) -> str:
+    """A styled table's HTML without what no style or reader uses.
+
+    pandas gives every cell an id (``T_x_row0_col0``) and the classes ``data row0
+    col0``, and indents every tag: 80 bytes a cell, half a megabyte for a table of 300
+    rows and 21 columns. An id that the table's own styles name is kept; a column's
+    alignment rule (``td.col3``) selects the column by position instead
+    (``td:nth-of-type(4)``: row headers are ``th``), so no cell needs its column's class.
+    """
+    styles = " ".join(re.findall(r"<style.*?</style>", html, flags=re.S))
+    html = re.sub(r' id="(T_\w+?_(?:row\d+_col|level\d+_col|level\d+_row)\d+)"',
+                  lambda m: m.group(0) if f"#{m.group(1)}" in styles else "", html)
+    html = re.sub(r"(<style.*?</style>)", lambda m: re.sub(
+        r"\btd\.col(\d+)\b", lambda c: f"td:nth-of-type({int(c.group(1)) + 1})", m.group(1)),
+        html, flags=re.S)
+    if not re.search(r"\.col\d+\b", " ".join(re.findall(r"<style.*?</style>", html, re.S))):
+        html = re.sub(r'(<td[^>]*?) class="data row\d+ col\d+ ?([^"]*)"',
+                      lambda m: m.group(1) + (f' class="{m.group(2)}"' if m.group(2) else ""),
+                      html)
+    html = re.sub(r'(<t[dh]\b[^>]*?) +>', r"\1>", html)
+    # One line break between cells, not none: the search index reads the HTML with its
+    # tags stripped, and cells run together would make one long word of a row.
+    return re.sub(r">\s+<(/?(?:table|caption|thead|tbody|tr|td|th|style)\b)", r">\n<\1", html)
 
 
 MAX_SHOWN_ROWS = 300  # a longer table is cut on the page; its CSV keeps every row

@@ -110,6 +110,25 @@ def subgroup_view(analysis: SubgroupAnalysis) -> pd.DataFrame:
     }).set_index(index)
 
 
+def forest_view(studies: pd.DataFrame) -> pd.DataFrame:
+    """Every study of the forest plot as a table: its setting, its label as the plot
+    writes it, % (95% CI), weight within the setting, cases and n.
+
+    The numbers a forest plot prints beside its rows, in a form that fits a phone's
+    screen (the estimate first) and that a screen reader reads out.
+    """
+    return pd.DataFrame({
+        "Setting": studies["subgroup"],
+        "Study, country, year": [f"{r.study_id} {r.country}, {r.year}"
+                                 for r in studies.itertuples()],
+        "% (95% CI)": [_estimate_text(100 * p, 100 * lo, 100 * hi) for p, lo, hi in
+                       zip(studies["prevalence"], studies["ci_low"], studies["ci_high"])],
+        "Weight %": _fixed(studies["weight_percent"], 1),
+        "Cases": studies["cases"].astype(int),
+        "n": studies["n"].astype(int),
+    }).set_index(["Setting", "Study, country, year"])
+
+
 def regression_view(regression: MetaRegression) -> pd.DataFrame:
     """The meta-regression table with reader-facing column names."""
     scale = TRANSFORMS[regression.transform]
@@ -767,6 +786,16 @@ def setting_table(context: PrevalenceContext):
     return show_table(subgroup_view(context.by_setting),
                       caption="Pooled prevalence by setting: random effects; k studies; "
                               "PI, prediction interval; Q, Cochran's Q")
+
+
+def forest_table(context: PrevalenceContext):
+    """The forest plot's numbers, study by study (:func:`forest_view`)."""
+    from analysis.chapters.page import show_table
+
+    return show_table(forest_view(context.studies),
+                      caption="The forest plot's numbers: every study by setting, its "
+                              "prevalence (%) with 95% CI and its weight (%) within the "
+                              "setting")
 
 
 def income_table(context: PrevalenceContext):

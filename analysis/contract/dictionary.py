@@ -226,7 +226,7 @@ def invented_table(package: DataPackage) -> pd.DataFrame:
     """What the data package declares as invented (empty for real data)."""
     items = package.descriptor.get("invented", []) if package.synthetic else []
     return pd.DataFrame({"invented for the synthetic data": items},
-                        index=pd.RangeIndex(1, len(items) + 1))
+                        index=pd.RangeIndex(1, len(items) + 1, name="item"))
 
 
 @dataclass(frozen=True)

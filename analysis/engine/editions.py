@@ -1,7 +1,8 @@
 """Editions of the book: archiving a build, and comparing two editions.
 
 An edition is ``releases/<version>/`` holding ``book.tar.gz`` (the HTML), its SHA-256,
-the build's ``manifest.json`` and every table the book shows as CSV (``tables/``).
+the book as one PDF (``book.pdf``, :mod:`analysis.engine.pdf`) and its SHA-256, the
+build's ``manifest.json`` and every table the book shows as CSV (``tables/``).
 ``diff`` compares two editions, or an edition and the current build: which tables
 changed, which cells (old and new values), and which inputs differ between their
 manifests (data files, parameters, code, packages).
@@ -54,8 +55,9 @@ def list_releases(root: Path | None = None) -> list[dict[str, str]]:
 
 
 def release(build_root: Path | None = None, root: Path | None = None,
-            version: str = __version__) -> Release:
-    """Archive the current build as ``releases/<version>/``.
+            version: str = __version__, pdf: Path | None = None) -> Release:
+    """Archive the current build as ``releases/<version>/``, with ``pdf`` (the book
+    printed as one PDF) when given.
 
     Raises
     ------
@@ -77,6 +79,10 @@ def release(build_root: Path | None = None, root: Path | None = None,
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
     (target / "book.tar.gz.sha256").write_text(f"{sha}  book.tar.gz\n")
     shutil.copy2(manifest, target / "manifest.json")
+    if pdf is not None:
+        shutil.copy2(pdf, target / "book.pdf")
+        pdf_sha = hashlib.sha256((target / "book.pdf").read_bytes()).hexdigest()
+        (target / "book.pdf.sha256").write_text(f"{pdf_sha}  book.pdf\n")
     if (html / "tables").is_dir():
         shutil.copytree(html / "tables", target / "tables")
     meta = json.loads(manifest.read_text())

@@ -46,6 +46,27 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   they open the template it renders instead (:func:`launch_url`), which the build names
   for each page (``TEMPLATES_KEY``).
 
+Four more make the pages accessible (WCAG 2.1 AA, checked with axe-core by
+``tests/test_browser.py``) and light:
+
+- **Toggles named "Toggle hidden content".** myst-nb names every code cell's toggle so,
+  whatever it says on screen ("Show code cell source"): a speech-input user who says
+  what they see reaches nothing (WCAG 2.5.3, label in name). The toggle is named by its
+  visible words (:func:`_visit_hidden_input`).
+- **A search button named less than it says.** The theme names it "Search" while it
+  shows "Search Ctrl+K"; the book's own copy of the theme's template
+  (``site_templates/search-button-field.html``, ahead of the theme's in
+  ``templates_path``) leaves the name to its words.
+- **A bibliography that is not a list.** docutils marks each reference
+  ``role="doc-biblioentry"``, a role ARIA 1.3 has withdrawn: assistive technology then
+  sees a ``role="list"`` without items. Each reference is a ``listitem``
+  (:func:`_visit_citation`).
+- **1.5 MB of icons.** The theme draws its icons with Font Awesome's script
+  (``fontawesome.js``, 1.49 MB, every icon there is). The book uses about fifteen: the
+  pages get them from a subset of Font Awesome's own solid font (a few kilobytes,
+  :func:`subset_icons`), through the theme's own CSS classes, and the script the theme
+  loads is left empty (:func:`_light_icons`).
+
 Print and on-screen behaviour (the synthetic-data notice and the edition stamp kept in
 print and in view) is CSS and a few lines of JavaScript in ``book/_static``, which the
 book's source, and so its rebuild check, includes.
@@ -55,12 +76,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from analysis import paths
 
 THEME_MODE = "light"
+TEMPLATES = Path(__file__).with_name("site_templates")
 # The book's source records this file's hash (``book_config``), so that a change here
 # rebuilds the book although the pages are unchanged.
 FINGERPRINT_KEY = "cen_site_sha256"
@@ -69,13 +93,17 @@ TEMPLATES_KEY = "cen_page_templates"
 
 
 def fingerprint() -> str:
-    """SHA-256 of this extension's source."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    """SHA-256 of this extension's source and its templates."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for template in sorted(TEMPLATES.glob("*.html")):
+        digest.update(template.name.encode() + b"\0" + template.read_bytes())
+    return digest.hexdigest()
 
 
 def _configure(app, config) -> None:
     options = config.html_theme_options
     options.setdefault("navbar_persistent", [])
+    config.templates_path = [str(TEMPLATES), *(getattr(config, "templates_path", None) or [])]
     config.html_context = {**(config.html_context or {}), "default_mode": THEME_MODE}
 
 
@@ -216,6 +244,114 @@ def _alt_from_captions(app, doctree, docname) -> None:
                 image["alt"] = caption_alt(captions[0].astext())
 
 
+def _visit_hidden_input(self, node) -> None:
+    """myst-nb's toggle of a hidden code cell, named by the words it shows."""
+    from myst_nb.sphinx_ import visit_HideCellInput
+
+    start = len(self.body)
+    visit_HideCellInput(self, node)
+    self.body[start:] = [part.replace(' aria-label="Toggle hidden content"', "")
+                         for part in self.body[start:]]
+
+
+def _visit_citation(self, node) -> None:
+    """A reference of the bibliography as an item of its list (not ``doc-biblioentry``)."""
+    start = len(self.body)
+    type(self).visit_citation(self, node)
+    self.body[start:] = [part.replace('role="doc-biblioentry"', 'role="listitem"')
+                         for part in self.body[start:]]
+
+
+def _depart_citation(self, node) -> None:
+    type(self).depart_citation(self, node)
+
+
+def _accessible_nodes(app) -> None:
+    from docutils import nodes
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
+
+    app.add_node(HideCodeCellNode, override=True,
+                 html=(_visit_hidden_input, depart_HideCellInput))
+    app.add_node(nodes.citation, override=True, html=(_visit_citation, _depart_citation))
+
+
+ICON_FONT = "icons.woff"  # in _static; book.css points the theme's icon font at it
+_ICON_CLASS = re.compile(r"\bfa-([a-z0-9]+(?:-[a-z0-9]+)*)")
+_ICON_RULE = re.compile(r"((?:\.fa-[a-z0-9-]+:{1,2}before,?)+)\{content:\s*\"\\([0-9a-f]+)\"")
+
+
+def icon_codepoints(theme_css: str, texts: Iterable[str]) -> dict[str, int]:
+    """The Font Awesome icons that ``texts`` (pages, scripts) name, and their code points
+    in the theme's CSS (``.fa-sun:before{content:"\\f185"}``)."""
+    points = {}
+    for selectors, code in _ICON_RULE.findall(theme_css):
+        for name in re.findall(r"\.fa-([a-z0-9-]+):", selectors):
+            points[name] = int(code, 16)
+    named = {name for text in texts for name in _ICON_CLASS.findall(text)}
+    return {name: points[name] for name in sorted(named) if name in points}
+
+
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+_CSS_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_ESCAPED_GLYPH = re.compile(r'content:\s*"\\([ef][0-9a-f]{3})"')
+
+
+def css_glyphs(css_texts: Iterable[str]) -> set[int]:
+    """Icon code points that stylesheets draw themselves, not through an ``fa-`` class:
+    the theme's ``--pst-icon-*`` characters (admonition titles, the toggles of hidden
+    cells, external links) and escaped ``content`` outside the ``.fa-NAME`` rules."""
+    points = set()
+    for text in css_texts:
+        points |= {ord(c) for c in _PRIVATE_USE.findall(text)}
+        for selectors, body in _CSS_RULE.findall(text):
+            if not re.fullmatch(r"(\s*\.fa-[a-z0-9-]+:{1,2}before,?)+\s*", selectors):
+                points |= {int(code, 16) for code in _ESCAPED_GLYPH.findall(body)}
+    return points
+
+
+def subset_icons(font: Path, codepoints: Iterable[int], out: Path) -> Path:
+    """Keep only ``codepoints`` of an icon font, written as WOFF (zlib: no brotli needed).
+
+    References
+    ----------
+    fontTools, ``fontTools.subset`` (https://fonttools.readthedocs.io/en/latest/subset/).
+    """
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"
+    options.layout_features = []
+    options.name_IDs = ["*"]  # the licence and copyright notices stay in the font
+    options.notdef_outline = True
+    loaded = subset.load_font(str(font), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(set(codepoints)))
+    subsetter.subset(loaded)
+    subset.save_font(loaded, str(out), options)
+    return out
+
+
+def _light_icons(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    script = static / "scripts" / "fontawesome.js"
+    css = static / "styles" / "pydata-sphinx-theme.css"
+    font = static / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.ttf"
+    if not (script.exists() and css.exists() and font.exists()):
+        return
+    texts = [p.read_text(encoding="utf-8") for p in Path(app.outdir).glob("*.html")]
+    texts += [p.read_text(encoding="utf-8") for p in static.rglob("*.js") if p != script]
+    used = icon_codepoints(css.read_text(encoding="utf-8"), texts)
+    sheets = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")
+              if "vendor" not in p.parts]
+    subset_icons(font, set(used.values()) | css_glyphs(sheets), static / ICON_FONT)
+    script.write_text("/* Empty: the book draws its icons with a subset of Font Awesome's "
+                      f"solid font ({ICON_FONT}: {', '.join(used)}); "
+                      "see analysis/engine/site.py. */\n", encoding="utf-8")
+    script.with_name(script.name + ".map").unlink(missing_ok=True)
+
+
 def setup(app) -> dict:
     # After Jupyter Book and the themes have set their options, before the builder
     # reads them.
@@ -228,5 +364,7 @@ def setup(app) -> dict:
     # After the book theme has made its launch buttons (priority 501).
     app.connect("html-page-context", _launch_templates, priority=900)
     app.connect("doctree-resolved", _alt_from_captions)
+    app.connect("builder-inited", _accessible_nodes)
     app.connect("build-finished", _portable_sources)
+    app.connect("build-finished", _light_icons)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -27,6 +27,14 @@ PALETTE = [
 # it draws them (analysis.plots.quality).
 plt.rcParams["text.parse_math"] = False
 
+# Categories told apart by colour are told apart by form as well (WCAG 2.1, 1.4.1): to a
+# reader with a red-green deficiency, two of the palette's colours can look alike
+# (analysis.plots.colour_vision). A scatter gives each category a marker, bars a hatching.
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">"]
+# Line hatchings only: a dotted one ("..", "oo") is drawn as thousands of tiny circles,
+# a quarter of a megabyte of SVG for one bar chart.
+HATCHES = ["", "////", "\\\\\\\\", "xxxx", "----", "||||", "++++", "//", "\\\\", "xx"]
+
 
 def axes_or_new(ax=None, figsize=(7, 3.5)):
     """The given Axes, or a new figure's Axes of ``figsize`` inches."""

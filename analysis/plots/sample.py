@@ -5,19 +5,21 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.contract.package import DataPackage
-from analysis.plots import PALETTE, axes_or_new
+from analysis.plots import HATCHES, MARKERS, PALETTE, axes_or_new
 
 
 def interview_timeline(package: DataPackage, ax=None):
-    """Interview dates against length, coloured by mode, with any suspension shaded."""
+    """Interview dates against length, by mode (a colour and a marker each), with any
+    suspension shaded."""
     ax = axes_or_new(ax)
     people = package["participants"]
     labels = package.categories("participants", "interview_mode")
-    for colour, (mode, label) in zip(PALETTE, labels.items()):
+    for i, (mode, label) in enumerate(labels.items()):
         rows = people[people["interview_mode"] == mode]
         if len(rows):
-            ax.scatter(rows["interview_date"], rows["duration_min"], color=colour,
-                       label=label, s=30, edgecolor="white", linewidth=0.5, zorder=3)
+            ax.scatter(rows["interview_date"], rows["duration_min"],
+                       color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)],
+                       label=label, s=34, edgecolor="white", linewidth=0.5, zorder=3)
     for i, pause in enumerate(package.study.suspensions):
         # One legend entry for all the bands: the caption names each suspension.
         ax.axvspan(pd.Timestamp(pause.start), pd.Timestamp(pause.end), color="0.85",
@@ -30,7 +32,8 @@ def interview_timeline(package: DataPackage, ax=None):
 
 
 def papers_by_year(package: DataPackage, ax=None):
-    """Included papers per publication year, stacked by setting."""
+    """Included papers per publication year, stacked by setting (a colour and a
+    hatching each)."""
     ax = axes_or_new(ax)
     papers = package["studies"]
     labels = package.categories("studies", "setting")
@@ -39,9 +42,10 @@ def papers_by_year(package: DataPackage, ax=None):
               .reindex(range(int(papers["year"].min()), int(papers["year"].max()) + 1),
                        fill_value=0))
     bottom = pd.Series(0, index=counts.index)
-    for colour, (setting, label) in zip(PALETTE, labels.items()):
-        ax.bar(counts.index, counts[setting], bottom=bottom, color=colour, label=label,
-               width=0.8)
+    for i, (setting, label) in enumerate(labels.items()):
+        ax.bar(counts.index, counts[setting], bottom=bottom, color=PALETTE[i % len(PALETTE)],
+               hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.4,
+               label=label, width=0.8)
         bottom = bottom + counts[setting]
     ax.set_xlabel("Year of publication")
     ax.set_ylabel("Papers")

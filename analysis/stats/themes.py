@@ -359,12 +359,14 @@ def cooccurrence(support: ThemeSupport) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Themes x themes, indexed by '<theme_id> <theme>' with ``theme_id`` columns.
+        Themes x themes, indexed by '<theme_id> <theme>' (the index named ``Theme``)
+        with ``theme_id`` columns.
     """
     present = (support.theme_excerpts() > 0).astype(int)
     both = present.T @ present
     themes = support.themes()
     both.index = (themes["theme_id"] + " " + themes["theme"]).to_list()
+    both.index.name = "Theme"
     both.columns = themes["theme_id"].to_list()
     return both.astype(int)
 
