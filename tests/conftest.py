@@ -116,8 +116,12 @@ def hostile_book():
             shutil.rmtree(HOSTILE_ROOT / "markers", ignore_errors=True)
         made = write_hostile(HOSTILE_ROOT / "input", HOSTILE_ROOT / "markers")
         root = HOSTILE_ROOT / "root"
+        said = HOSTILE_ROOT / "build-lines.txt"  # what the build printed, for either process
         if fresh:
             build(data_dir=made.data_dir, build_root=root, pages_file=made.pages_file,
                   force=True, say=lines.append)
+            said.write_text("\n".join(lines), encoding="utf-8")
             stamp.write_text(run)
+        else:
+            lines = said.read_text(encoding="utf-8").split("\n")
         return HostileBook(made, root, paths.html_dir(root), lines)

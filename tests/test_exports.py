@@ -19,7 +19,7 @@ pytestmark = pytest.mark.book
 
 
 def csv_rows(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
 
 

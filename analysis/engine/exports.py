@@ -52,7 +52,7 @@ def cell_value(text: str) -> object:
 
 def read_grid(path: Path) -> Grid:
     """A published CSV as a :class:`Grid`."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     header = tuple(str(spreadsheet_cell(h)) for h in (rows[0] if rows else []))
     return Grid(header, tuple(tuple(cell_value(c) for c in row) for row in rows[1:]))
