@@ -10,12 +10,9 @@ numbers some of whose cells say more than a number (``< 0.001``, ``50.0 (approx.
 CI)``) keeps its numbers as numbers and what the page printed in a ``(reported as)``
 column beside them (:func:`split_reported`).
 
-:func:`write_csv` writes such a table as a file a spreadsheet opens as it is meant:
-UTF-8 with a byte-order mark (Excel otherwise reads τ² and – as two foreign letters
-each), ``true``/``false``, and numbers to six significant digits instead of the
-sixteen of a binary float.
-:func:`inert` then makes every text cell, header and row label one that a spreadsheet
-shows as text and never runs as a formula.
+:func:`write_csv` writes such a table as a file a spreadsheet opens as it is meant
+(:mod:`analysis.contract.spreadsheet`: UTF-8 with a byte-order mark, ``true``/``false``,
+six significant digits, no cell that runs as a formula).
 """
 
 from __future__ import annotations
@@ -23,10 +20,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from analysis.contract.escape import spreadsheet_cell
+from analysis.contract import spreadsheet
 
 # Characters that only steer line breaking or spacing on the page.
 _INVISIBLE = {"\u2060": "", "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2003": " "}
@@ -47,7 +43,6 @@ _INTERVAL = re.compile(r"\b(CI|PI|interval)\b", re.I)
 # ("50.0 (approx.; no CI)"): the number is kept, and the words.
 _CENSORED = re.compile(rf"([<>≤≥])\s*({_NUM})")
 _ANNOTATED = re.compile(r"(.+?)\s*\(([^()]*[A-Za-z][^()]*)\)")
-SIGNIFICANT_DIGITS = 6
 
 
 def clean_text(value: object) -> object:
@@ -213,63 +208,6 @@ def machine_readable(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def inert(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with every text cell, column name and row label safe to open in a
-    spreadsheet: text that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a leading apostrophe, so that Excel, LibreOffice and Google Sheets show
-    it and never run it as a formula (OWASP's rule against CSV injection,
-    :func:`analysis.contract.escape.spreadsheet_cell`). Numbers, and text that is a
-    plain number, stay as they are.
-    """
-    def labels(index: pd.Index) -> pd.Index:
-        keys = list(index)
-        safe = [tuple(map(spreadsheet_cell, key)) if isinstance(key, tuple)
-                else spreadsheet_cell(key) for key in keys]
-        if safe != keys:  # only an index with such text changes (and becomes text)
-            index = (pd.MultiIndex.from_tuples(safe, names=index.names)
-                     if isinstance(index, pd.MultiIndex) else pd.Index(safe, dtype=object,
-                                                                       name=index.name))
-        return index.set_names([spreadsheet_cell(n) for n in index.names])
-
-    out = table.copy()
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
-        if column.dtype == object or pd.api.types.is_string_dtype(column):
-            out.isetitem(i, column.map(spreadsheet_cell).astype(object))
-    out.columns = labels(out.columns)
-    out.index = labels(out.index)
-    return out
-
-
-def _significant(value: float) -> str:
-    """A float to :data:`SIGNIFICANT_DIGITS` significant digits, written as Python
-    writes the shortest float (``0.222153``, ``1e-12``, ``5008.0``)."""
-    return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
-
-
-def spreadsheet_values(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with ``true``/``false`` for truth values: Python writes ``True``, and
-    a page shows a parameter's value as Python spells it.
-
-    A column of truth values (with missing cells too), and a text cell that is exactly
-    ``True`` or ``False``, are written in lower case.
-    """
-    def spelled(value):
-        if isinstance(value, (bool, np.bool_)):
-            return "true" if value else "false"
-        if isinstance(value, str) and value in ("True", "False"):
-            return value.lower()
-        return value
-
-    out = table.copy()
-    for position in range(table.shape[1]):
-        column = table.iloc[:, position]
-        if pd.api.types.is_bool_dtype(column) or column.dtype == object or \
-                pd.api.types.is_string_dtype(column):
-            out.isetitem(position, column.map(spelled).astype(object))
-    return out
-
-
 def write_csv(table: pd.DataFrame, path: Path, index: bool) -> Path:
     """Write a shown table as a CSV file a spreadsheet reads as meant.
 
@@ -285,12 +223,7 @@ def write_csv(table: pd.DataFrame, path: Path, index: bool) -> Path:
     Returns
     -------
     Path
-        ``path``: :func:`machine_readable` numbers, :func:`spreadsheet_values` truth
-        values, no text a spreadsheet runs as a formula (:func:`inert`), floats to
-        :data:`SIGNIFICANT_DIGITS` significant digits, UTF-8 with a byte-order mark, one
-        line per row.
+        ``path``: :func:`machine_readable` numbers, written as
+        :func:`analysis.contract.spreadsheet.write_csv` writes every CSV of the book.
     """
-    out = inert(spreadsheet_values(machine_readable(table)))
-    out.to_csv(path, index=index, encoding="utf-8-sig", float_format=_significant,
-               lineterminator="\n")
-    return path
+    return spreadsheet.write_csv(machine_readable(table), path, index=index)

@@ -45,7 +45,7 @@ import pandas as pd
 from analysis import paths
 from analysis.compute.cluster import client_for, reuse_array_memory, workers_of
 from analysis.contract.choices import NONE, Choices
-from analysis.contract.escape import spreadsheet_cell
+from analysis.contract.spreadsheet import write_csv
 from analysis.stats import multiverse, multiverse_batch, multiverse_themes
 from analysis.stats.multiverse import SUBSET_CHOICES
 
@@ -325,12 +325,11 @@ class TableFiles:
             self.writer = pq.ParquetWriter(self.partial["parquet"], schema)
         self.writer.write_table(table.cast(self.writer.schema))
         if self.csv:
-            text = rows.copy()
-            for name in text.columns:
-                if pd.api.types.is_string_dtype(text[name]):
-                    text[name] = text[name].map(spreadsheet_cell)
-            text.to_csv(self.partial["csv"], mode="w" if self.first else "a",
-                        header=self.first, index=False, lineterminator="\n")
+            # The first part opens the file with its byte-order mark; every part is
+            # written as every CSV of the book is (analysis.contract.spreadsheet).
+            with open(self.partial["csv"], "w" if self.first else "a",
+                      encoding="utf-8-sig" if self.first else "utf-8", newline="") as handle:
+                write_csv(rows, handle, header=self.first)
         self.first = False
 
     def close(self) -> tuple[Path, ...]:
