@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
+from analysis.contract.table_files import MANUSCRIPT_TABLES
 from analysis.engine import sitecheck
 from analysis.engine.pages import load_pages
 
@@ -212,6 +213,9 @@ for (const table of main.querySelectorAll('.cell_output table')) {
   const name = caption ? caption.textContent.trim().slice(0, 60) : (table.id || 'a table');
   if (!link) problems.push(name + ' has no CSV link');
   else if (!(link.getBoundingClientRect().width > 0)) problems.push(name + "'s CSV link is hidden");
+  const excel = box && box.querySelector('.table-download a[download][href$=".xlsx"]');
+  if (link && !(excel && excel.textContent === 'Excel' && excel.getBoundingClientRect().width > 0))
+    problems.push(name + ' has no visible Excel link');
 }
 main.querySelectorAll('figure').forEach((figure, i) => {
   const img = figure.querySelector('img');
@@ -271,6 +275,13 @@ for (const link of main.querySelectorAll('.table-download a')) {
 }
 window.scrollTo(0, 0);
 return problems;
+"""
+
+# Pages that show a table a manuscript needs (its Word file is linked below it).
+MANUSCRIPT_PAGES = {page for table in MANUSCRIPT_TABLES for page, _ in table.candidates}
+_WORD_LINK = """
+const a = document.querySelector('.table-download a[download][href$=".docx"]');
+return !!a && a.textContent === 'Word' && a.getBoundingClientRect().width > 0;
 """
 
 _SIDEBAR_LINK_VISIBLE = """
@@ -458,6 +469,8 @@ def test_every_page_works_in_a_real_browser(site, server, browser):
             if label == "desktop":
                 weights[page] = _transferred(messages)
             problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
+            if page in MANUSCRIPT_PAGES and not browser.execute_script(_WORD_LINK):
+                problems.append(f"{where}: a table the manuscript needs has no Word link")
             browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
             problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
             if not browser.execute_script(_NOTICE_IN_VIEW):

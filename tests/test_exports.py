@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from openpyxl import load_workbook
 from analysis import paths
 from analysis.__main__ import main
 from analysis.contract.table_files import (ISOQ_EVIDENCE_PROFILE_COLUMNS, ISOQ_SUMMARY_COLUMNS,
-                                           table_siblings)
+                                           manuscript_table, table_siblings)
 from analysis.engine.exports import cell_value, write_copies
 
 pytestmark = pytest.mark.book
@@ -75,3 +77,25 @@ def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(
     assert len(profile.rows) == len(book_summary)
     entreq = Document(tmp_path / "out" / "reporting_entreq.docx").tables[0]
     assert "Where in this book" in [c.text for c in entreq.rows[0].cells]
+
+
+def test_every_table_on_a_page_links_its_csv_excel_and_word_files(checkout_book):
+    """Below each table a reader finds its CSV and Excel files, and the Word file of a
+    table a manuscript needs; every link leads to a file the book publishes."""
+    html_dir = paths.html_dir()
+    linked = {".csv": 0, ".xlsx": 0, ".docx": 0}
+    for page in html_dir.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r'<p class="table-download">(.*?)</p>', text, flags=re.S):
+            hrefs = re.findall(r'<a href="([^"]+)" download>', block)
+            csvs = [h for h in hrefs if h.endswith(".csv")]
+            if not csvs or "tables/multiverse" in csvs[0]:
+                continue
+            assert csvs[0][:-4] + ".xlsx" in hrefs, (page.name, block)
+            if manuscript_table(csvs[0]) is not None:
+                assert csvs[0][:-4] + ".docx" in hrefs, (page.name, block)
+            for href in hrefs:
+                assert (html_dir / html.unescape(href)).is_file(), (page.name, href)
+                linked[Path(href).suffix] += 1
+    assert linked[".csv"] == linked[".xlsx"] > 20
+    assert linked[".docx"] >= 6

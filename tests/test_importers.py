@@ -507,7 +507,8 @@ def test_a_covidence_list_needs_its_decision(tmp_path, capsys):
 # ------------------------------------------------------------------ references
 
 
-def test_a_ris_file_fills_the_first_author_and_year_of_the_included_papers(tmp_path):
+def test_a_ris_file_fills_the_citations_first_authors_and_years_of_the_included_papers(
+        tmp_path):
     data_dir = tmp_path / "review"
     ft = rayyan_csv(tmp_path / "ft.csv", [
         ("Living with a label", "Okafor, N.", "", inclusion("Included")),
@@ -523,6 +524,18 @@ def test_a_ris_file_fills_the_first_author_and_year_of_the_included_papers(tmp_p
     studies = {r["study_id"]: r for r in rows(data_dir / "studies.csv")}
     assert (studies["S01"]["first_author"], studies["S01"]["year"]) == ("Okafor", "2018")
     assert (studies["S02"]["first_author"], studies["S02"]["year"]) == ("Silva", "2020")
+    # The label and the citation are optional columns: the import declares them.
+    assert (studies["S01"]["label"], studies["S02"]["label"]) == ("Okafor 2018", "Silva 2020")
+    assert studies["S01"]["citation"].startswith("Okafor, Ngozi, Lind, P. (2018)")
+    assert "10.1000/p1" in studies["S01"]["citation"]
+    declared = json.loads((data_dir / "datapackage.json").read_text())
+    fields = [f["name"] for r in declared["resources"] if r["name"] == "studies"
+              for f in r["schema"]["fields"]]
+    assert fields.index("label") < fields.index("citation") < fields.index("first_author")
+    # What is left to fill is what no reference holds (country, setting, ...), never the
+    # columns the import declared.
+    assert {p.column for p in result.report.problems if p.file == "studies.csv"} == {
+        "country", "setting", "data_collection", "analysis_approach", "n_participants"}
     assert [r.title for r in unmatched] == ["Not included"]
     log = json.loads((data_dir / "import_log.json").read_text())["imports"][-1]
     assert log["citations"]["S01"]["citation"].startswith("Okafor, Ngozi, Lind, P. (2018)")
@@ -532,6 +545,9 @@ def test_a_ris_file_fills_the_first_author_and_year_of_the_included_papers(tmp_p
                    "{Label}}, year={2018}, doi={10.1000/p1}}\n", encoding="utf-8")
     _, matches, _, _ = import_references(bib, data_dir)
     assert set(matches) == {"S01"}
+    # A second import over the first keeps the columns and the other paper's row.
+    studies = {r["study_id"]: r for r in rows(data_dir / "studies.csv")}
+    assert studies["S02"]["citation"].startswith("Silva, M. (2020)")
 
 
 def test_imported_text_reaches_the_terminal_escaped(tmp_path, capsys):

@@ -20,6 +20,7 @@ from analysis import paths
 from analysis.chapters.csv import is_numeric, write_csv
 from analysis.contract.escape import html_text
 from analysis.contract.package import DataPackage
+from analysis.contract.table_files import table_siblings
 from analysis.contract.validation import load_package
 from analysis.paths import TABLES_DIR_ENV
 
@@ -158,14 +159,26 @@ class ShownTable:
         html = (f'{caption}<div class="cen-table__frame"><div class="cen-table__scroll">'
                 f'{html}</div></div>')
         if self.href:
-            html += (f'<p class="table-download"><a href="{escape(self.href)}" download>'
-                     f'CSV</a> <span class="table-download__note">(this table, plain '
-                     'numbers)</span></p>')
+            html += download_links(self.href)
         wide = " cen-table--wide" if self.styler.data.shape[1] > WIDE_COLUMNS else ""
         return f'<div class="cen-table{wide}">{html}</div>'
 
 
 WIDE_COLUMNS = 8  # a table of more columns prints on a landscape page (book.css)
+
+
+def download_links(href: str) -> str:
+    """The links below a table: its CSV (plain numbers), its Excel copy and, for a table
+    a manuscript needs, its Word copy (the build writes both copies beside the CSV:
+    :func:`analysis.contract.table_files.table_siblings`)."""
+    files = table_siblings(href)
+    links = [f'<a href="{escape(files.csv)}" download>CSV</a> <span '
+             'class="table-download__note">(this table, plain numbers)</span>',
+             f'<a href="{escape(files.xlsx)}" download>Excel</a>']
+    if files.docx:
+        links.append(f'<a href="{escape(files.docx)}" download>Word</a> <span '
+                     'class="table-download__note">(for the manuscript)</span>')
+    return f'<p class="table-download">{" · ".join(links)}</p>'
 
 
 def _lighter(html: str) -> str:

@@ -34,8 +34,8 @@ from analysis.contract.errors import InputError, Problem, ValidationReport
 from analysis.contract.escape import terminal_text
 from analysis.contract.files import load_contract
 from analysis.contract.import_log import ImportLog, read_import_log, write_import_log
-from analysis.contract.starter import descriptor as starter_descriptor, header_line
-from analysis.contract.validation import validate
+from analysis.contract.starter import descriptor as starter_descriptor
+from analysis.contract.validation import resources_in_force, validate
 
 MAX_CONFLICTS_SHOWN = 20
 
@@ -83,6 +83,44 @@ def _contract() -> dict[str, dict[str, Any]]:
         for r in load_contract()["resources"]}
 
 
+def table_columns(descriptor: dict[str, Any] | None, table: str) -> list[str]:
+    """The columns of one table of a package, in order: the contract's (an optional one
+    only when the package declares it), then the covariates it declares
+    (:func:`analysis.contract.validation.resources_in_force`). A table the package does
+    not declare yet has the contract's columns every package has."""
+    if descriptor:
+        in_force = resources_in_force(descriptor).get(table)
+        if in_force is not None:
+            return [f["name"] for f in in_force["schema"]["fields"]]
+    return [f["name"] for f in _contract()[table]["schema"]["fields"]]
+
+
+def declare_given_columns(descriptor: dict[str, Any], table: str,
+                          rows: list[dict[str, str]]) -> list[str]:
+    """Declare on the package's table each optional column of the contract that an
+    import fills (a label, a citation), in the contract's order; returns the names added.
+
+    The contract's own declaration is copied, so the column reads as in any package."""
+    resource = next((r for r in descriptor.get("resources", [])
+                     if isinstance(r, dict) and r.get("name") == table), None)
+    if resource is None:
+        return []
+    fields = resource.setdefault("schema", {}).setdefault("fields", [])
+    have = {f.get("name") for f in fields if isinstance(f, dict)}
+    contract_fields = next(r for r in load_contract()["resources"]
+                           if r["name"] == table)["schema"]["fields"]
+    order = [f["name"] for f in contract_fields]
+    added = []
+    for field in contract_fields:
+        if (field.get("optional") and field["name"] not in have
+                and any(row.get(field["name"], "") != "" for row in rows)):
+            fields.append(json.loads(json.dumps(field)))
+            added.append(field["name"])
+    fields.sort(key=lambda f: order.index(f.get("name")) if isinstance(f, dict)
+                and f.get("name") in order else len(order))
+    return added
+
+
 def _key(row: dict[str, str], key: list[str]) -> str:
     return "|".join(row[k] for k in key)
 
@@ -113,26 +151,42 @@ def read_rows(path: Path, columns: list[str], file: str) -> list[dict[str, str]]
 def package_rows(data_dir: str | Path, tables: list[str]) -> dict[str, list[dict[str, str]]]:
     """The current rows (as text) of some tables of a package; none for a missing folder."""
     contract = _contract()
+    descriptor = _read_descriptor(Path(data_dir)) if Path(data_dir).is_dir() else None
     out = {}
     for table in tables:
         resource = contract[table]
-        columns = [f["name"] for f in resource["schema"]["fields"]]
+        columns = table_columns(descriptor, table)
         out[table] = read_rows(Path(data_dir) / resource["path"], columns, resource["path"])
     return out
 
 
-def _write_rows(path: Path, resource: dict[str, Any], rows: list[dict[str, str]]) -> None:
-    columns = [f["name"] for f in resource["schema"]["fields"]]
+def _read_descriptor(folder: Path) -> dict[str, Any] | None:
+    """A package's datapackage.json, or None when it has none (a new package)."""
+    path = folder / paths.DATAPACKAGE_NAME
+    if not path.exists():
+        return None
+    try:
+        descriptor = json.loads(path.read_text("utf-8-sig"))
+    except ValueError as exc:
+        raise InputError(f"{paths.DATAPACKAGE_NAME}: not readable JSON ({exc}); run "
+                         "python -m analysis validate and fix it first") from None
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources", []), list):
+        raise InputError(f"{paths.DATAPACKAGE_NAME}: not a package descriptor; run "
+                         "python -m analysis validate and fix it first")
+    return descriptor
+
+
+def _write_rows(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    out.write(header_line(resource))
+    writer.writeheader()
     writer.writerows({c: row.get(c, "") for c in columns} for row in rows)
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
 def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, str]],
-               previous: dict[str, Any] | None, removes: bool = True
-               ) -> tuple[list[dict[str, str]], TableChange, list[Problem], dict[str, Any]]:
+               previous: dict[str, Any] | None, removes: bool = True,
+               columns: list[str] | None = None) -> tuple[list[dict[str, str]], TableChange, list[Problem], dict[str, Any]]:
     """Merge the rows of one import into a table's rows (see the module's rules).
 
     Parameters
@@ -144,6 +198,11 @@ def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, s
     previous : dict or None
         What the last run of the same importer recorded for this table: ``columns`` it
         set and the hash of those cells by row key (``rows``).
+    removes : bool
+        Whether a row the last run wrote and this one does not give is removed.
+    columns : list of str, optional
+        The table's columns in the package (:func:`table_columns`); by default the
+        contract's columns every package has.
 
     Returns
     -------
@@ -154,7 +213,7 @@ def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, s
     resource = _contract()[table]
     file = resource["path"]
     key = resource["schema"]["primaryKey"]
-    columns = [f["name"] for f in resource["schema"]["fields"]]
+    columns = columns or [f["name"] for f in resource["schema"]["fields"]]
     set_columns = [c for c in columns if any(row.get(c, "") != "" for row in new)]
     previous = previous or {}
     old_columns = previous.get("columns", set_columns)
@@ -269,14 +328,17 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
         for table, rows in tables.items():
             resource = contract[table]
             path = work / resource["path"]
-            columns = [f["name"] for f in resource["schema"]["fields"]]
-            existing = read_rows(path, columns, resource["path"])
+            # Read with the columns the package has now, write with those the import adds.
+            existing = read_rows(path, table_columns(descriptor, table), resource["path"])
+            declare_given_columns(descriptor, table, rows)
+            columns = table_columns(descriptor, table)
             merged, change, problems, table_record = merge_rows(
-                table, existing, rows, before.get("tables", {}).get(table),
-                removes=table not in fills_only)
+                table, [{c: row.get(c, "") for c in columns} for row in existing], rows,
+                before.get("tables", {}).get(table), removes=table not in fills_only,
+                columns=columns)
             conflicts += problems
             changes.append(change)
-            written[table] = (path, resource, merged)
+            written[table] = (path, columns, merged)
             record.setdefault("tables", {})[table] = {
                 **table_record, **{k: getattr(change, k) for k in
                                    ("added", "updated", "unchanged", "removed", "kept")}}
@@ -289,8 +351,8 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
                              + (f"\n  ... and {more} more" if more > 0 else ""))
         (work / paths.DATAPACKAGE_NAME).write_text(
             json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        for path, resource, merged in written.values():
-            _write_rows(path, resource, merged)
+        for path, columns, merged in written.values():
+            _write_rows(path, columns, merged)
         record = {"kind": kind,
                   "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   **record}

@@ -6,9 +6,11 @@ by normalised title (lower case, letters and digits only), both as recorded by t
 screening import of the included papers, else by first author and year as the table
 holds them. Entries that match no paper are listed, never dropped in silence.
 
-Where each piece goes is :data:`REFERENCE_COLUMNS`: the contract has columns for the
-first author and the year today; the citation and the label are kept in the import log
-(and shown on the page "Where the data came from") until the contract has columns for them.
+Where each piece goes is :data:`REFERENCE_COLUMNS`: the first author, the year, the
+label and the citation each have a column of ``studies`` (the label and the citation are
+optional columns: the import declares them in the package's ``datapackage.json`` when it
+fills them). The import log keeps the citations too, for the page "Where the data came
+from".
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from analysis.contract.errors import InputError
 from analysis.contract.escape import terminal_text
 from analysis.importers.screening import first_author_surname
 
-# What a reference gives -> the column of studies that takes it (None: no column yet; the
+# What a reference gives -> the column of studies that takes it (None: no column; the
 # value is kept in import_log.json). One table, so that it follows the contract.
 REFERENCE_COLUMNS: dict[str, str | None] = {
     "first_author": "first_author",
     "year": "year",
-    "label": None,
-    "citation": None,
+    "label": "label",
+    "citation": "citation",
 }
 MAX_FILE_BYTES = 32 * 1024 * 1024
 
