@@ -1,7 +1,7 @@
 """Reproducible analysis book for qualitative evidence synthesis on complex emotional needs.
 
 The book version lives here and nowhere else: pyproject.toml reads it, and the
-runner stamps it on every page and into the build manifest.
+build stamps it on every page and into the build manifest.
 """
 
 __version__ = "0.1.0"

@@ -321,7 +321,7 @@ def test_the_published_books_source_is_kept_and_builds_alone(full_book):
     config = yaml.safe_load((source / "_config.yml").read_text())
     assert "analysis.engine.book_hooks" in config["sphinx"]["extra_extensions"]
     assert {p.name for p in load_pages()} <= {p.stem for p in (source / "book").iterdir()}
-    # The hold is inert without the runner: a plain jupyter-book build does not wait.
+    # The hold is inert without the build engine: a plain jupyter-book build does not wait.
     assert jupyter_book_alone_seconds(source) > 0
 
 

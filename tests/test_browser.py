@@ -10,7 +10,7 @@ in print emulation, the synthetic-data notice and the edition stamp. On a phone,
 wider than the screen says so and can be scrolled from the keyboard, the forest plot's
 estimates are on screen, and nothing covers a table's CSV link. A screenshot of every
 page at both widths is saved under ``_build/browser/`` as a test artefact. Links, HTML
-cells and absolute paths are checked on the files (``analysis.engine.sitecheck``).
+cells and absolute paths are checked on the files (``tests/sitecheck.py``).
 
 On the same visits it checks every page against WCAG 2.1 AA with axe-core (from npm,
 pinned in ``tests/browser/package-lock.json`` and installed by ``make browser``), in
@@ -41,7 +41,7 @@ import pytest
 
 from analysis import paths
 from analysis.contract.table_files import MANUSCRIPT_TABLES
-from analysis.engine import sitecheck
+from tests import sitecheck
 from analysis.engine.pages import load_pages
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]

@@ -26,7 +26,7 @@ from analysis import paths
 from analysis.__main__ import main
 from analysis.contract import reading
 from analysis.contract.escape import SPREADSHEET_TRIGGERS
-from analysis.engine import sitecheck
+from tests import sitecheck
 from tests.book_diff import page_text
 from tests.hostile import CANARY_TEXT, active_content
 

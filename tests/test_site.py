@@ -1,5 +1,5 @@
 """The website's fixes (analysis.engine.site) and the file checks of the built site
-(analysis.engine.sitecheck), on small hand-made sites."""
+(tests/sitecheck.py), on small hand-made sites."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import yaml
 
 from analysis import paths
-from analysis.engine import site, sitecheck
+from analysis.engine import site
+from tests import sitecheck
 
 
 def _site(tmp_path: Path, pages: dict[str, str]) -> Path:

@@ -1,25 +1,25 @@
 """Sphinx extension: how the build engine (:mod:`analysis.engine.book`) drives
 ``jupyter-book build``.
 
-Two hooks are active only when the runner sets :data:`HOLD_ENV` (a plain
+Two hooks are active only when the build sets :data:`HOLD_ENV` (a plain
 ``jupyter-book build`` of the same source, as the benchmark's floor runs it, behaves
 exactly as without them):
 
 - **Pages read as they are executed.** Jupyter Book spends its first one and a half to
   two seconds importing Sphinx, the theme and the extensions, and then reads every page
-  before it writes any. The runner starts the build while the notebooks still execute,
+  before it writes any. The build starts Jupyter Book while the notebooks still execute,
   with a stand-in file for every page not yet executed (:data:`PENDING_ENV` names them,
   in the order they are expected). The build reads the finished pages first, then each
-  pending page as soon as the runner says, on the build's standard input, that its file
+  pending page as soon as the build says, on the build's standard input, that its file
   is final (``ready <page>``), or that every page is (``go``). Anything else, or the
-  input closing, ends the build: the runner has decided not to build the book. Reading
+  input closing, ends the build: the build engine has decided not to build the book. Reading
   a page (parsing the notebook and its outputs) then overlaps the execution of the
   next ones instead of following the last.
 - **Prompt exit.** Once the book is written, every other ``build-finished`` handler has
   run and Sphinx has counted no warning and no error, nothing is left to write: the
   process leaves at once instead of spending over half a second tearing down the
   Python objects of the build. Any warning lets Sphinx finish as usual, report it and
-  fail (the runner builds with warnings as errors). This reads Sphinx's private warning
+  fail (the engine builds with warnings as errors). This reads Sphinx's private warning
   count (:mod:`analysis.engine.internals`); a ``--plain`` build skips it.
 
 One change serves every build of the book, the floor's included:
@@ -45,17 +45,17 @@ GO = "go"
 READY = "ready"
 
 
-def _driven_by_runner() -> bool:
+def _driven_by_engine() -> bool:
     return os.environ.get(HOLD_ENV) == "1"
 
 
 def pending_pages() -> list[str]:
     """The pages whose files are stand-ins when the build starts, in expected order."""
-    return os.environ.get(PENDING_ENV, "").split() if _driven_by_runner() else []
+    return os.environ.get(PENDING_ENV, "").split() if _driven_by_engine() else []
 
 
 class SourceGate:
-    """What the runner has said about the pending pages, read only when a page needs it.
+    """What the build engine has said about the pending pages, read only when a page needs it.
 
     Parameters
     ----------
@@ -69,7 +69,7 @@ class SourceGate:
         self.complete = False
 
     def wait_for(self, page: str) -> None:
-        """Return once ``page`` is final; leave the build if the runner gives it up."""
+        """Return once ``page`` is final; leave the build if the build engine gives it up."""
         while not (self.complete or page in self.ready):
             words = self.stream.readline().split()
             if words == [GO]:
@@ -77,7 +77,7 @@ class SourceGate:
             elif len(words) == 2 and words[0] == READY:
                 self.ready.add(words[1])
             else:
-                # Not an error of the book: the runner has decided not to build it.
+                # Not an error of the book: the build engine has decided not to build it.
                 raise SystemExit(3)
 
 
@@ -104,7 +104,7 @@ def _read_when_ready(gate: SourceGate, pending: set[str]):
 
 def exit_when_written(app, exception) -> None:
     """Leave as soon as a clean build has written the book (see the module notes)."""
-    if not _driven_by_runner() or exception is not None:
+    if not _driven_by_engine() or exception is not None:
         return
     if internals.clean_build_written(app):
         internals.leave_now()

@@ -1,9 +1,9 @@
 """The processes of a build end with it, whatever ends it.
 
 A build runs its pages in worker processes, each with a Jupyter kernel. When the main
-process ends normally or by Ctrl+C, the runner shuts them down. When it is sent
+process ends normally or by Ctrl+C, the build shuts them down. When it is sent
 ``SIGTERM`` (``kill``), :func:`stop_on_signals` turns that into the same orderly stop.
-The runner then ends the workers and their kernels (:func:`end_workers`). When it is
+The build then ends the workers and their kernels (:func:`end_workers`). When it is
 killed outright (``SIGKILL``) nothing runs in it, so each worker asks the Linux kernel
 to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG)``, :func:`die_with_parent`),
 and a Jupyter kernel leaves by itself within a second of its worker (ipykernel's

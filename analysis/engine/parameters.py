@@ -114,7 +114,7 @@ def notebook_defaults(template: Path) -> dict[str, Any]:
     try:
         body = ast.parse(source).body
     except SyntaxError:
-        return defaults  # reported by runner.declared_parameters
+        return defaults  # reported by pages.declared_parameters
     for statement in body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target, value = statement.targets[0], statement.value

@@ -211,7 +211,7 @@ def test_a_driven_book_build_reads_each_pending_page_once_it_is_ready():
             SourceGate(io.StringIO(closed)).wait_for("themes")
 
 
-def test_only_the_runner_makes_a_book_build_wait(monkeypatch):
+def test_only_the_build_engine_makes_a_book_build_wait(monkeypatch):
     from analysis.engine import book_hooks
 
     monkeypatch.setenv(book_hooks.PENDING_ENV, "quality provenance")
@@ -327,7 +327,7 @@ def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(t
 
 
 def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
-    # The build died before the runner said a page was ready: what was said stays in
+    # The build died before the build engine said a page was ready: what was said stays in
     # the pipe's buffer, and closing must not turn that into the error the user sees.
     import time
 
