@@ -118,8 +118,9 @@ class PageNeeds:
 def read_pages(path: Path | None = None) -> tuple[PageNeeds, ...]:
     """The pages of a pages file (the one in force by default), in book order.
 
-    Forgiving: a file that cannot be read gives no pages (the build itself reads the
-    file with :mod:`analysis.engine.pages_file`, which says what is wrong with it).
+    Read by the one parser of pages files (:func:`analysis.contract.pages_file.read_entries`),
+    but forgiving: a file that parser refuses gives no pages here (the build reads the
+    same file first, and stops with the parser's message).
     """
     path = Path(path or pages_file())
     try:
@@ -134,14 +135,13 @@ def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[PageNeeds, ...]:
     # Keyed by the file's time and size too: a pages file edited in a long-lived process
     # (a test, a kernel kept for many pages) is read again.
     from analysis.contract.errors import InputError
-    from analysis.contract.reading import load_yaml
+    from analysis.contract.pages_file import read_entries
 
     try:
-        spec = load_yaml(path)
         return tuple(PageNeeds(str(entry["page"]), tuple(entry.get("needs") or ()),
                                entry.get("notebook"), entry.get("title"))
-                     for part in spec["parts"] for entry in part["pages"])
-    except (InputError, KeyError, TypeError, AttributeError):
+                     for _, entry in read_entries(path))
+    except InputError:
         return ()
 
 

@@ -19,7 +19,7 @@ from analysis import paths
 from analysis.contract.errors import InputError
 from analysis.contract.page_needs import LeftOut, choose_pages, offered_by_files, page_label
 from analysis.engine.declared import check_declared_files
-from analysis.engine.pages_file import read_entries
+from analysis.contract.pages_file import read_entries
 from analysis.engine.parameters import check_values, notebook_defaults, plain_values
 from analysis.engine.errors import BuildError
 from analysis.engine.provenance import GENERATED_PAGES
