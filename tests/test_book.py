@@ -377,6 +377,34 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monk
     assert "2012-" in page_text(fourth.html, "included_papers")
 
 
+def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_book(
+        tmp_path, data_copy):
+    """A plain build keeps Sphinx's output for the next one (issue 29): after one data
+    cell changes, Sphinx reads and writes only the pages that read the file, and the
+    book published says what a build from nothing says."""
+    pages = small_pages(tmp_path)
+    warm_root, cold_root = tmp_path / "warm", tmp_path / "cold"
+    build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
+    kept = warm_root / "_build" / "jupyter-book"
+    assert (kept / "_build" / "html" / "index.html").exists()
+    edit_cell(data_copy, "participants.csv", 2, "gender", "male")
+    warm = build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (warm_root / "_build" / "jupyter-book.log").read_text())
+    written = set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
+    assert "sample_characteristics" in written and "included_papers" not in written, log
+    cold = build(data_dir=data_copy, build_root=cold_root, pages_file=pages,
+                 say=lambda s: None)
+    for page in (p.name for p in cold.pages if p.name != "provenance"):  # its times differ
+        assert page_text(warm.html, page) == page_text(cold.html, page), page
+    assert "@@" not in page_text(warm.html, "included_papers")
+    # --force starts Sphinx from nothing: every page is written again.
+    build(data_dir=data_copy, build_root=warm_root, pages_file=pages, force=True,
+          say=lambda s: None)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (warm_root / "_build" / "jupyter-book.log").read_text())
+    written = set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
+    assert {"included_papers", "sample_characteristics", "intro"} <= written
+
+
 def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
@@ -393,7 +421,8 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     assert tree_hash(good.html) == before
     # The book build started ahead of the notebooks is ended with them.
     assert book_builds_running(root) == []
-    assert not (root / "_build" / ".jupyter-book").exists()
+    # Nothing a failed build wrote is kept for the next one.
+    assert not (root / "_build" / "jupyter-book").exists()
 
     # Bad data: nothing runs.
     pages = small_pages(tmp_path)

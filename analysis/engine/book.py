@@ -203,6 +203,43 @@ def complete_source(pages: list[PageSpec], executed_dir: Path, source: BookSourc
         partial.replace(source.pages / f"{name}.md")
 
 
+KEPT_OUTPUT = "jupyter-book"  # Sphinx's output a build keeps for the next (in _build/)
+KEPT_FOR = ".kept-for"  # in it: what the kept output was built with
+
+
+def kept_sphinx_output(build_dir: Path, toc_text: str, force: bool = False) -> Path:
+    """Sphinx's output folder (environment, doctrees, HTML) that one build keeps for the
+    next, so that a rebuild reads and writes only the pages whose files changed, as a
+    preview's session does (:mod:`analysis.engine.session`).
+
+    The folder is emptied first when anything Sphinx does not track itself may have
+    changed what it wrote: the pages of the book (Sphinx keeps the HTML of a page that
+    left it), the engine's code (its Sphinx extensions and templates), the locked
+    dependencies, and on ``force``. Sphinx itself notices a changed configuration and a
+    changed source file. After a failed build the caller removes the folder
+    (:func:`discard_kept_output`): nothing a failed build wrote is trusted.
+    """
+    from analysis.engine.cache import tree_hash
+
+    output = build_dir / KEPT_OUTPUT
+    marker = output / KEPT_FOR
+    lock = paths.ROOT / "requirements.lock"
+    built_with = "\n".join([
+        tree_hash(paths.PACKAGE / "engine"),
+        lock.read_text(encoding="utf-8") if lock.exists() else "",
+        toc_text])
+    if force or not marker.exists() or marker.read_text(encoding="utf-8") != built_with:
+        shutil.rmtree(output, ignore_errors=True)
+    output.mkdir(parents=True, exist_ok=True)
+    marker.write_text(built_with, encoding="utf-8")
+    return output
+
+
+def discard_kept_output(build_dir: Path) -> None:
+    """Remove the Sphinx output kept between builds (after a failed build)."""
+    shutil.rmtree(build_dir / KEPT_OUTPUT, ignore_errors=True)
+
+
 class BookProcess:
     """One ``jupyter-book build`` of a :class:`BookSource`, driven through
     :mod:`analysis.engine.book_hooks`.

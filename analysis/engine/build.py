@@ -42,7 +42,8 @@ from analysis.contract.files import PackageFiles
 from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import lock as build_lock
 from analysis.engine import internals
-from analysis.engine.book import (BookProcess, BookSource, complete_source, lay_out_source,
+from analysis.engine.book import (BookProcess, BookSource, complete_source, discard_kept_output,
+                                  kept_sphinx_output, lay_out_source,
                                   place_notebook, stamp_kept_source, stamp_pages,
                                   write_stand_ins)
 from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, plan_pages,
@@ -163,7 +164,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                         if page.notebook and page.name not in coming:
                             place_notebook(page.name, executed_dir, source)
                     write_stand_ins(source, coming, pages)
-                    book = _book_process(source, build_dir, session, ahead=True,
+                    book = _book_process(source, build_dir, session, force, ahead=True,
                                          pending=coming)
 
                     def place(name: str) -> None:
@@ -207,11 +208,11 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
 
             say("book: jupyter-book build (warnings are errors)")
             if book is None:
-                book = _book_process(source, build_dir, session)
+                book = _book_process(source, build_dir, session, force)
             new_html = book.finish(untouched)
-            if session is not None:  # Sphinx's output is kept for the next build
-                shutil.rmtree(build_dir / "html.new", ignore_errors=True)
-                new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
+            # Sphinx's output is kept for the next build: the book published is a copy.
+            shutil.rmtree(build_dir / "html.new", ignore_errors=True)
+            new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
             stamped = stamp_pages(new_html, stamp)
             if stamped < len(pages):
                 raise BuildError(f"only {stamped} of the book's {len(pages)} pages carry the "
@@ -241,20 +242,24 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
             shutil.rmtree(source.folder, ignore_errors=True)
             if session is not None:
                 session.finished(ok, executed_dir)
+            elif not ok and book is not None:
+                discard_kept_output(build_dir)
             lock.release()
     seconds = time.perf_counter() - started
     say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
     return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)
 
 
-def _book_process(source: BookSource, build_dir: Path, session, ahead: bool = False,
-                  pending: list[str] = ()) -> BookProcess:
-    """The jupyter-book build of ``source``: into a folder of its own, or into the one
-    a preview's session keeps between builds."""
+def _book_process(source: BookSource, build_dir: Path, session, force: bool = False,
+                  ahead: bool = False, pending: list[str] = ()) -> BookProcess:
+    """The jupyter-book build of ``source`` into the Sphinx output kept between builds:
+    the build folder's (:func:`~analysis.engine.book.kept_sphinx_output`), or a preview
+    session's."""
+    toc_text = (source.pages / "_toc.yml").read_text(encoding="utf-8")
     if session is None:
-        return BookProcess(source, build_dir / ".jupyter-book", build_dir / "jupyter-book.log",
-                           ahead=ahead, pending=pending)
-    output = session.sphinx_output_for((source.pages / "_toc.yml").read_text(encoding="utf-8"))
+        output = kept_sphinx_output(build_dir, toc_text, force)
+    else:
+        output = session.sphinx_output_for(toc_text)
     return BookProcess(source, output, build_dir / "jupyter-book.log", ahead=ahead,
                        pending=pending, keep=True)
 
