@@ -377,6 +377,12 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monk
     assert "2012-" in page_text(fourth.html, "included_papers")
 
 
+def sphinx_written_pages(build_root: Path) -> set[str]:
+    """The pages the last jupyter-book build of ``build_root`` wrote (from its log)."""
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (build_root / "_build" / "jupyter-book.log").read_text())
+    return set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
+
+
 def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_book(
         tmp_path, data_copy):
     """A plain build keeps Sphinx's output for the next one (issue 29): after one data
@@ -389,9 +395,8 @@ def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_bo
     assert (kept / "_build" / "html" / "index.html").exists()
     edit_cell(data_copy, "participants.csv", 2, "gender", "male")
     warm = build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
-    log = re.sub(r"\x1b\[[0-9;]*m", "", (warm_root / "_build" / "jupyter-book.log").read_text())
-    written = set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
-    assert "sample_characteristics" in written and "included_papers" not in written, log
+    written = sphinx_written_pages(warm_root)
+    assert "sample_characteristics" in written and "included_papers" not in written, written
     cold = build(data_dir=data_copy, build_root=cold_root, pages_file=pages,
                  say=lambda s: None)
     for page in (p.name for p in cold.pages if p.name != "provenance"):  # its times differ
@@ -400,9 +405,8 @@ def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_bo
     # --force starts Sphinx from nothing: every page is written again.
     build(data_dir=data_copy, build_root=warm_root, pages_file=pages, force=True,
           say=lambda s: None)
-    log = re.sub(r"\x1b\[[0-9;]*m", "", (warm_root / "_build" / "jupyter-book.log").read_text())
-    written = set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
-    assert {"included_papers", "sample_characteristics", "intro"} <= written
+    assert {"included_papers", "sample_characteristics", "intro"} <= sphinx_written_pages(
+        warm_root)
 
 
 def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
