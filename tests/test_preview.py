@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import urllib.error
@@ -108,7 +107,7 @@ def test_an_open_page_updates_after_a_data_file_is_saved(tmp_path, data_copy):
     """The real thing: a browser on the preview, a data file saved, the page reloads
     with the new number."""
     from tests.conftest import edit_cell
-    from tests.test_book import page_text, small_pages, sphinx_written_pages
+    from tests.test_book import page_text, small_pages
     from tests.test_browser import new_driver
 
     driver = new_driver()

@@ -111,11 +111,11 @@ def declare_given_columns(descriptor: dict[str, Any], table: str,
                            if r["name"] == table)["schema"]["fields"]
     order = [f["name"] for f in contract_fields]
     added = []
-    for field in contract_fields:
-        if (field.get("optional") and field["name"] not in have
-                and any(row.get(field["name"], "") != "" for row in rows)):
-            fields.append(json.loads(json.dumps(field)))
-            added.append(field["name"])
+    for declared in contract_fields:
+        if (declared.get("optional") and declared["name"] not in have
+                and any(row.get(declared["name"], "") != "" for row in rows)):
+            fields.append(json.loads(json.dumps(declared)))
+            added.append(declared["name"])
     fields.sort(key=lambda f: order.index(f.get("name")) if isinstance(f, dict)
                 and f.get("name") in order else len(order))
     return added
@@ -186,7 +186,8 @@ def _write_rows(path: Path, columns: list[str], rows: list[dict[str, str]]) -> N
 
 def merge_rows(table: str, existing: list[dict[str, str]], new: list[dict[str, str]],
                previous: dict[str, Any] | None, removes: bool = True,
-               columns: list[str] | None = None) -> tuple[list[dict[str, str]], TableChange, list[Problem], dict[str, Any]]:
+               columns: list[str] | None = None
+               ) -> tuple[list[dict[str, str]], TableChange, list[Problem], dict[str, Any]]:
     """Merge the rows of one import into a table's rows (see the module's rules).
 
     Parameters
