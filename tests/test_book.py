@@ -227,6 +227,35 @@ def test_every_crosswalk_target_is_a_section_of_the_built_book(full_book):
         assert sentence in page_text(full_book.html, page).replace(" :", ":"), page
 
 
+def test_each_reporting_checklist_has_its_page_with_every_item(full_book):
+    """PRISMA 2020 (and its abstracts), eMERGe, SRQR and GRIPP2-SF each get a page that
+    counts the standard's items and shows one row per item, sub-items lettered."""
+    from analysis.chapters import crosswalk
+
+    for key, scope in [("prisma", "PRISMA 2020 is the reporting standard for the systematic "
+                                  "review: 27 items in 7 domains (42 entries with their "
+                                  "sub-items)"),
+                       ("prisma_abstract", "PRISMA 2020 for Abstracts is the reporting "
+                                           "standard for the abstract of the systematic "
+                                           "review: 12 items in 6 domains"),
+                       ("emerge", "eMERGe is the reporting standard for a meta-ethnography: "
+                                  "19 items in 7 domains"),
+                       ("srqr", "SRQR is the reporting standard for the interview study: "
+                                "21 items in 6 domains"),
+                       ("gripp2_sf", "GRIPP2-SF is the reporting standard for patient and "
+                                     "public involvement in the interview study: 5 items in "
+                                     "5 domains")]:
+        page = f"reporting_{key}"
+        assert scope in page_text(full_book.html, page).replace(" :", ":"), page
+        raw = (full_book.html / f"{page}.html").read_text(encoding="utf-8")
+        table = raw[raw.index("Each item, its status and where this book reports it"):]
+        rows = re.findall(r"<tr>\s*<td[^>]*>([^<]*)</td>", table[:table.index("</table>")])
+        items = crosswalk.load_crosswalk(key)["item"].astype(str).tolist()
+        assert rows == items, page
+    raw = (full_book.html / "reporting_prisma.html").read_text(encoding="utf-8")
+    assert '<a href="appraisal.html#the-ratings">' in raw
+
+
 def _dropdown_texts(html_file: Path) -> list[str]:
     raw = html_file.read_text(encoding="utf-8")
     blocks = re.findall(r'<details class="[^"]*sd-dropdown.*?</details>', raw, flags=re.S)

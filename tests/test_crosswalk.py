@@ -1,4 +1,5 @@
-"""Reporting cross-walks (ENTREQ, COREQ): every item mapped, bad files refused clearly.
+"""Reporting cross-walks (PRISMA 2020 and its abstracts, ENTREQ, eMERGe, COREQ, SRQR,
+GRIPP2-SF): every item mapped, bad files refused clearly.
 
 That every target exists as a section of the built book is checked in test_book.py.
 """
@@ -26,6 +27,71 @@ def test_every_item_is_mapped(key, n_items, n_domains):
     summary = crosswalk.summarise(key, table)
     assert (summary.n_reported + summary.n_partly + summary.n_not_applicable
             + summary.n_not_reportable) == n_items
+
+
+# The items each standard numbers, sub-items included: PRISMA 2020's 27 items are 42
+# entries, as its checklist letters them (Page et al. 2021, BMJ 372:n71, Table 1).
+PRISMA_ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10a", "10b", "11", "12",
+                "13a", "13b", "13c", "13d", "13e", "13f", "14", "15", "16a", "16b", "17",
+                "18", "19", "20a", "20b", "20c", "20d", "21", "22", "23a", "23b", "23c",
+                "23d", "24a", "24b", "24c", "25", "26", "27"]
+
+
+@pytest.mark.parametrize("key,n_items,n_domains", [
+    ("prisma_abstract", 12, 6), ("emerge", 19, 7), ("srqr", 21, 6), ("gripp2_sf", 5, 5)])
+def test_every_item_of_the_new_checklists_is_mapped(key, n_items, n_domains):
+    test_every_item_is_mapped(key, n_items, n_domains)
+    assert crosswalk.STANDARDS[key].n_items == n_items
+
+
+def test_prisma_has_27_items_with_their_sub_items():
+    table = crosswalk.load_crosswalk("prisma")
+    assert table["item"].tolist() == PRISMA_ITEMS
+    assert len({int(item.rstrip("abcdef")) for item in table["item"]}) == 27
+    assert table["domain"].unique().tolist() == [
+        "Title", "Abstract", "Introduction", "Methods", "Results", "Discussion",
+        "Other information"]
+    assert set(table["status"]) <= set(crosswalk.STATUSES)
+    reported = table["status"].isin(crosswalk.REPORTED)
+    assert table.loc[reported, "target"].str.contains("#").all()
+    assert table.loc[~reported, "note"].str.strip().astype(bool).all()
+    summary = crosswalk.summarise("prisma", table)
+    assert summary.n_items == 27 and summary.n_entries == 42
+    assert summary.scope == "27 items in 7 domains (42 entries with their sub-items)"
+    assert (summary.n_reported + summary.n_partly + summary.n_not_applicable
+            + summary.n_not_reportable) == 42
+    assert crosswalk.summarise("entreq", crosswalk.load_crosswalk("entreq")).scope == \
+        "21 items in 5 domains"
+
+
+def test_the_published_domain_sizes_of_the_new_checklists():
+    def sizes(key):
+        return crosswalk.load_crosswalk(key).groupby("domain", sort=False).size().tolist()
+
+    assert sizes("prisma_abstract") == [1, 1, 4, 2, 2, 2]
+    assert sizes("emerge") == [4, 4, 2, 2, 2, 2, 3]
+    assert sizes("srqr") == [2, 2, 11, 2, 2, 2]
+    assert sizes("gripp2_sf") == [1, 1, 1, 1, 1]
+    assert crosswalk.load_crosswalk("prisma").groupby("domain", sort=False).size().tolist() \
+        == [1, 1, 2, 17, 11, 4, 6]
+
+
+def test_a_missing_or_unknown_sub_item_is_named(folder):
+    path = folder / "prisma.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("13e,")]
+    path.write_text("".join(kept).replace("\n20d,", "\n20e,"), encoding="utf-8")
+    with pytest.raises(crosswalk.CrosswalkError) as err:
+        crosswalk.load_crosswalk("prisma", folder)
+    assert "PRISMA 2020 item(s) 13e, 20d are not mapped" in str(err.value)
+    assert "prisma.csv:30:item: '20e' is not an item of PRISMA 2020 (1 to 27)" in str(err.value)
+
+
+def test_gripp2_sf_says_what_a_package_would_need():
+    table = crosswalk.load_crosswalk("gripp2_sf")
+    unreported = table.loc[~table["status"].isin(crosswalk.REPORTED), "note"]
+    assert len(unreported) == 4
+    assert unreported.str.contains("a package would need").all()
 
 
 def test_coreq_keeps_the_published_domain_sizes():

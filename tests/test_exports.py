@@ -56,7 +56,7 @@ def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(
         assert csv_file.with_suffix(".xlsx").exists(), csv_file
     assert main(["export", "--to", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "wrote 16 files" in out
+    assert "wrote 26 files" in out
     sample = csv_rows(next((tables / "sample_characteristics").glob(
         "characteristics_of_the_interview_sample*.csv")))
     sheet = load_workbook(tmp_path / "out" / "sample_characteristics.xlsx").active
@@ -77,6 +77,28 @@ def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(
     assert len(profile.rows) == len(book_summary)
     entreq = Document(tmp_path / "out" / "reporting_entreq.docx").tables[0]
     assert "Where in this book" in [c.text for c in entreq.rows[0].cells]
+
+
+@pytest.mark.parametrize("key", ["prisma", "prisma_abstract", "emerge", "srqr", "gripp2_sf"])
+def test_each_reporting_checklist_is_exported_filled_in(checkout_book, tmp_path, capsys, key):
+    """A journal takes the checklist filled in: the Word and CSV copies hold every item,
+    its status and where the book reports it."""
+    from analysis.chapters import crosswalk
+
+    assert main(["export", "--to", str(tmp_path)]) == 0
+    capsys.readouterr()
+    items = crosswalk.load_crosswalk(key)
+    word = Document(tmp_path / f"reporting_{key}.docx").tables[0]
+    header = [c.text for c in word.rows[0].cells]
+    assert header == ["Item", "Domain", "Topic", "What it asks (in our words)", "Status",
+                      "Where in this book", "Note"]
+    body = [[c.text for c in row.cells] for row in word.rows[1:]]
+    assert [row[0] for row in body] == items["item"].astype(str).tolist()
+    assert [row[4] for row in body] == items["status"].tolist()
+    assert [row[5] for row in body] == items["target"].tolist()
+    published = csv_rows(next((paths.html_dir() / "tables" / f"reporting_{key}").glob(
+        "each_item*.csv")))
+    assert published == [header] + body
 
 
 def test_every_table_on_a_page_links_its_csv_excel_and_word_files(checkout_book):

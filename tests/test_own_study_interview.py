@@ -22,9 +22,10 @@ from tests.test_book import page_text
 pytestmark = pytest.mark.book
 FIXTURE = paths.ROOT / "tests" / "fixtures" / "packages" / "interview_scotland"
 CHAPTERS = {"sample_characteristics", "interview_subthemes", "saturation",
-            "reporting_coreq", "method_saturation"}
+            "reporting_coreq", "reporting_srqr", "reporting_gripp2_sf", "method_saturation"}
 NOT_BUILT = {"included_papers", "prisma", "themes", "appraisal", "quality", "prevalence",
-             "multiverse", "reporting_entreq", "reproduction"}
+             "multiverse", "reporting_entreq", "reproduction", "reporting_prisma",
+             "reporting_prisma_abstract", "reporting_emerge"}
 # Words only the two source studies (or the bundled synthetic package) justify.
 FORBIDDEN = re.compile(r"England|English|COVID|pandemic|Troup|Trevillion|synthetic|"
                        r"invented|29 papers|30 participants|30 adults", re.IGNORECASE)

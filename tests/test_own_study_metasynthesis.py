@@ -32,11 +32,13 @@ THEMES = ["T1 Finding a way in", "T2 Relationships that hold", "T3 Carrying the 
 REVIEWERS = ["AB", "CD", "EF"]
 KEPT = ["intro", "data_dictionary", "prisma", "included_papers", "appraisal", "quality",
         "quality_strict", "cerqual", "method_casp", "themes", "themes_without_low_quality",
-        "reporting_entreq", "method_thematic_synthesis", "method_cerqual",
+        "reporting_prisma", "reporting_prisma_abstract", "reporting_entreq",
+        "reporting_emerge", "method_thematic_synthesis", "method_cerqual",
         "method_counting_themes", "provenance", "references"]
 LEFT_OUT = ["sample_characteristics", "prevalence", "prevalence_sensitivity_pm",
             "prevalence_sensitivity_ft", "interview_subthemes", "saturation", "multiverse",
-            "reporting_coreq", "method_prevalence", "method_saturation", "reproduction"]
+            "reporting_coreq", "reporting_srqr", "reporting_gripp2_sf", "method_prevalence",
+            "method_saturation", "reproduction"]
 QUALITY_PAGES_PENDING: set[str] = set()  # pages once left out here; none now
 PENDING_NEED = "agreed_label_in_stats_quality"
 # Words only the source studies of the bundled package justify, and what a failed

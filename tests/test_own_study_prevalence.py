@@ -28,7 +28,8 @@ NOT_BUILT = {"prisma", "sample_characteristics", "appraisal", "quality", "qualit
              "themes", "themes_without_low_quality", "interview_subthemes", "saturation",
              "reporting_entreq", "reporting_coreq", "method_thematic_synthesis",
              "method_casp", "method_cerqual", "method_counting_themes", "method_saturation",
-             "reproduction"}
+             "reproduction", "reporting_prisma", "reporting_prisma_abstract",
+             "reporting_emerge", "reporting_srqr", "reporting_gripp2_sf"}
 LEFT_OUT = [
     "left out: Reproduction report (no published figures in the study section of "
     "datapackage.json)",

@@ -14,6 +14,19 @@ the synthesis of qualitative research: ENTREQ. BMC Med Res Methodol 2012;12:181.
 Tong A, Sainsbury P, Craig J. Consolidated criteria for reporting qualitative research
 (COREQ): a 32-item checklist for interviews and focus groups. Int J Qual Health Care
 2007;19(6):349-357.
+
+Page MJ, McKenzie JE, Bossuyt PM, et al. The PRISMA 2020 statement: an updated guideline
+for reporting systematic reviews. BMJ 2021;372:n71. (The main checklist of 27 items, some
+with sub-items numbered 10a, 13a-13f and so on, and the checklist for abstracts of 12.)
+
+France EF, Cunningham M, Ring N, et al. Improving reporting of meta-ethnography: the
+eMERGe reporting guidance. BMC Med Res Methodol 2019;19:25.
+
+O'Brien BC, Harris IB, Beckman TJ, Reed DA, Cook DA. Standards for reporting qualitative
+research: a synthesis of recommendations. Acad Med 2014;89(9):1245-1251.
+
+Staniszewska S, Brett J, Simera I, et al. GRIPP2 reporting checklists: tools to improve
+reporting of patient and public involvement in research. BMJ 2017;358:j3453.
 """
 
 from __future__ import annotations
@@ -40,11 +53,28 @@ class Standard:
     n_items: int
     n_domains: int
     reports_on: str
+    # Items the standard splits into lettered sub-items, e.g. ((10, "ab"),) for 10a, 10b.
+    sub_items: tuple[tuple[int, str], ...] = ()
+
+    def item_labels(self) -> list[str]:
+        """Every item as the standard numbers it, sub-items lettered ("10a", "10b")."""
+        letters = dict(self.sub_items)
+        return [f"{n}{letter}" for n in range(1, self.n_items + 1)
+                for letter in (letters.get(n) or [""])]
 
 
 STANDARDS = {
     "entreq": Standard("entreq", "ENTREQ", 21, 5, "the meta-synthesis"),
     "coreq": Standard("coreq", "COREQ", 32, 3, "the interview study"),
+    "prisma": Standard("prisma", "PRISMA 2020", 27, 7, "the systematic review",
+                       ((10, "ab"), (13, "abcdef"), (16, "ab"), (20, "abcd"),
+                        (23, "abcd"), (24, "abc"))),
+    "prisma_abstract": Standard("prisma_abstract", "PRISMA 2020 for Abstracts", 12, 6,
+                                "the abstract of the systematic review"),
+    "emerge": Standard("emerge", "eMERGe", 19, 7, "a meta-ethnography"),
+    "srqr": Standard("srqr", "SRQR", 21, 6, "the interview study"),
+    "gripp2_sf": Standard("gripp2_sf", "GRIPP2-SF", 5, 5,
+                          "patient and public involvement in the interview study"),
 }
 
 
@@ -57,7 +87,8 @@ def load_crosswalk(key: str, folder: Path = FOLDER) -> pd.DataFrame:
 
     Parameters
     ----------
-    key : {"entreq", "coreq"}
+    key : str
+        A key of :data:`STANDARDS` ("entreq", "coreq", "prisma", ...).
     folder : Path
         Where ``<key>.csv`` is.
 
@@ -78,19 +109,19 @@ def load_crosswalk(key: str, folder: Path = FOLDER) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     problems = [f"{path.name}: columns must be {', '.join(COLUMNS)}"] \
         if list(table.columns) != COLUMNS else []
+    labels = standard.item_labels()
     if not problems:
-        items = pd.to_numeric(table["item"], errors="coerce")
-        wanted = set(range(1, standard.n_items + 1))
-        missing = sorted(wanted - set(items.dropna().astype(int)))
+        items = table["item"].str.strip()
+        missing = [label for label in labels if label not in set(items)]
         if missing:
             problems.append(f"{path.name}: {standard.name} item(s) "
-                            f"{', '.join(map(str, missing))} are not mapped")
+                            f"{', '.join(missing)} are not mapped")
         for i, row in table.iterrows():
             where = f"{path.name}:{i + 2}"
-            if pd.isna(items[i]) or int(items[i]) not in wanted:
+            if items[i] not in labels:
                 problems.append(f"{where}:item: '{row['item']}' is not an item of "
-                                f"{standard.name} (1 to {standard.n_items})")
-            elif (items == items[i]).sum() > 1 and items[:i].eq(items[i]).any():
+                                f"{standard.name} ({labels[0]} to {labels[-1]})")
+            elif items[:i].eq(items[i]).any():
                 problems.append(f"{where}:item: item {row['item']} is mapped twice")
             if row["status"] not in STATUSES:
                 problems.append(f"{where}:status: '{row['status']}' is not allowed; "
@@ -108,7 +139,10 @@ def load_crosswalk(key: str, folder: Path = FOLDER) -> pd.DataFrame:
                             f"has {standard.n_domains}")
     if problems:
         raise CrosswalkError("\n".join(problems))
-    return table.assign(item=items.astype(int)).sort_values("item").reset_index(drop=True)
+    order = items.map({label: k for k, label in enumerate(labels)})
+    table = table.assign(item=items).iloc[order.argsort()].reset_index(drop=True)
+    # Plain numbers stay numbers (item 9); lettered sub-items stay text ("10a").
+    return table if standard.sub_items else table.assign(item=table["item"].astype(int))
 
 
 def targets(table: pd.DataFrame) -> list[tuple[str, str]]:
@@ -131,21 +165,27 @@ class CrosswalkSummary:
     n_not_applicable: int
     n_not_reportable: int
     n_pages: int
+    n_entries: int  # rows: the items, each sub-item counted (PRISMA's 10a, 10b)
+    scope: str  # "27 items in 7 domains (41 entries with their sub-items)"
 
 
 def summarise(key: str, table: pd.DataFrame) -> CrosswalkSummary:
     """How many items of a cross-walk the book reports, in part, or cannot."""
     status = table["status"]
     pages = {page for page, _ in targets(table)}
+    standard = STANDARDS[key]
+    scope = f"{standard.n_items} items in {standard.n_domains} domains"
+    if len(table) != standard.n_items:
+        scope += f" ({len(table)} entries with their sub-items)"
     return CrosswalkSummary(
         standard=STANDARDS[key].name, reports_on=STANDARDS[key].reports_on,
-        file=f"analysis/chapters/crosswalks/{key}.csv", n_items=len(table),
+        file=f"analysis/chapters/crosswalks/{key}.csv", n_items=standard.n_items,
         n_domains=int(table["domain"].nunique()),
         n_reported=int((status == "reported").sum()),
         n_partly=int((status == "partly reported").sum()),
         n_not_applicable=int((status == "not applicable").sum()),
         n_not_reportable=int((status == "not reportable from these data").sum()),
-        n_pages=len(pages))
+        n_pages=len(pages), n_entries=len(table), scope=scope)
 
 
 def link_label(target: str) -> str:
