@@ -107,8 +107,53 @@ def test_year_periods():
     periods = sample.year_periods(years, [2003, 2010, 2015])
     assert list(periods.astype(str)) == ["2003-2009", "2003-2009", "2010-2014", "2015-2020",
                                          "2015-2020"]
-    with pytest.raises(ValueError, match="before the first period starts"):
-        sample.year_periods(pd.Series([2001]), [2003])
+    # A paper older than the first break gets a period of its own, from its year: the
+    # bundled book's breaks do not stop a review of older papers.
+    older = sample.year_periods(pd.Series([1990, 2004, 2012]), [2003, 2010, 2015])
+    assert list(older.astype(str)) == ["1990-2002", "2003-2009", "2010-2014"]
+    assert list(older.cat.categories) == ["1990-2002", "2003-2009", "2010-2014", "2015"]
+    # A year not reported stays empty.
+    missing = sample.year_periods(pd.Series([2004, None], dtype="Int64"), [2003])
+    assert missing.iloc[0] == "2003-2004" and pd.isna(missing.iloc[1])
+
+
+def _unreported(tiny, **empty):
+    """The tiny package with some columns emptied for some papers (not reported)."""
+    studies = tiny["studies"].copy()
+    for column, rows in empty.items():
+        studies[column] = studies[column].astype(object)
+        studies.loc[studies.index[rows], column] = None
+    return DataPackage(tiny.data_dir, {}, {"studies": studies})
+
+
+def test_papers_count_what_is_not_reported(tiny):
+    from analysis.chapters import sample as page
+
+    some = _unreported(tiny, year=[0], country=[0, 1], n_participants=[1])
+    s = sample.summarise_included_papers(some)
+    assert (s.n_year_not_reported, s.n_country_not_reported,
+            s.n_participants_not_reported) == (1, 2, 1)
+    table = sample.included_papers_table(some, [2003, 2010, 2015])
+    assert _row(table, "Year of publication", "Not reported") == (1, 25.0)
+    assert _row(table, "Country", "Not reported") == (2, 50.0)
+    text = shown(page.included_papers_text(some, s))
+    assert "(year not reported for 1 paper)" in text
+    assert "(country not reported for 2 papers)" in text
+    assert "The 3 papers that report it heard from" in text
+    assert "(number of participants not reported for 1 paper)" in text
+
+    none = _unreported(tiny, year=[0, 1, 2, 3], country=[0, 1, 2, 3],
+                       n_participants=[0, 1, 2, 3])
+    s = sample.summarise_included_papers(none)
+    assert (s.year_first, s.n_participants_total, s.n_countries) == (None, None, 0)
+    text = shown(page.included_papers_text(none, s))
+    assert text == ("The meta-synthesis included 4 papers reporting 3 distinct studies (1 "
+                    "study was reported in more than one paper). Year of publication, country "
+                    "and number of participants are not reported for any of the papers in "
+                    "this package.")
+    table = sample.included_papers_table(none, [2003, 2010, 2015])
+    assert _row(table, "Year of publication", "Not reported") == (4, 100.0)
+    assert _row(table, "Year of publication", "2003-2009") == (0, 0.0)
 
 
 def test_papers(tiny):
