@@ -115,9 +115,9 @@ class CaspAnswers:
 
 def casp(package: DataPackage) -> CaspAnswers:
     """Answers from the agreed answers of :func:`analysis.stats.quality.ratings`."""
-    tool = quality.load_tool()
+    tool = quality.package_tool(package)
     wide = quality.answers_wide(quality.ratings(package, tool), package.study.agreed_label)
-    yes = wide.eq(tool.answers[0])
+    yes = wide.eq(tool.answers[0])  # the tool's most favourable answer
     n_yes = yes.sum(axis=1)
     short = (~yes).sum(axis=0)
     short.index = [tool.labels()[int(i)] for i in short.index]

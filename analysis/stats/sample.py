@@ -284,10 +284,13 @@ def year_periods(years: pd.Series, breaks: list[int]) -> pd.Series:
 
 def _with_not_reported(rows: pd.DataFrame, values: pd.Series, heading: str) -> pd.DataFrame:
     """A characteristic's rows, and a "Not reported" row when some papers leave it empty
-    (percent of all papers, like the others)."""
+    (percent of all papers, like the others); only that row when no paper reports it,
+    since a list of categories no paper could be counted in says nothing."""
     missing = int(_missing(values).sum())
     if not missing:
         return rows
+    if missing == len(values):
+        rows = rows.iloc[0:0]
     extra = pd.DataFrame({"characteristic": [heading], "category": [NOT_REPORTED],
                           "n": [missing], "percent": [_percent(missing, len(values))]})
     return pd.concat([rows, extra], ignore_index=True)
@@ -325,7 +328,10 @@ def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFra
     per_study = papers.groupby("study_group").size()
     parts.append(frequency_rows(per_study.map(lambda k: f"{k} paper{'s' if k > 1 else ''}"),
                                 "Papers per distinct study (% of studies)"))
-    return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    # A characteristic without a category (nothing reported) must not turn counts into
+    # floats ("22.0") when the parts are put together.
+    return table.astype({"n": int})
 
 
 @dataclass(frozen=True)
