@@ -154,7 +154,7 @@ def test_papers_count_what_is_not_reported(tiny):
     table = sample.included_papers_table(none, [2003, 2010, 2015])
     assert _row(table, "Year of publication", "Not reported") == (4, 100.0)
     # Nothing reported: one row, no list of categories nobody could be counted in.
-    assert table.loc[table["characteristic"] == "Setting", "category"].tolist() == [
+    assert table.loc[table["characteristic"] == "Year of publication", "category"].tolist() == [
         "Not reported"]
     assert table["n"].dtype.kind == "i"
 
