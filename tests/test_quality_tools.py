@@ -164,3 +164,12 @@ def test_the_method_exercises_read_the_tool_in_force(fathers):
     # Table 1 of Baldwin et al. 2018: 9 papers Yes throughout; Q7 fell short for 10
     assert (said.n_papers, said.n_all_yes) == (22, 9)
     assert (said.top_question, said.n_top_question) == ("Q7 Researcher's influence", 10)
+
+
+def test_paper_bands_for_other_chapters_count_the_tools_answers(fathers, jbi):
+    ratings = fathers["casp_ratings"]
+    with_tool = quality.paper_bands(ratings, "default", "consensus", jbi).set_index("study_id")
+    assert with_tool.at["S14", "band"] == "moderate"  # its one Unclear counted
+    from analysis.stats.themes import paper_bands as theme_bands
+
+    assert theme_bands(fathers).set_index("study_id")["band"].equals(with_tool["band"])

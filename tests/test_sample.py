@@ -248,3 +248,23 @@ def test_one_paper_reads_in_the_singular(tiny):
     text = shown(page.included_papers_text(one, sample.summarise_included_papers(one)))
     assert text == ("The meta-synthesis included 1 paper reporting 1 distinct study, published "
                     "in 2016, all in one country (Australia). It heard from 5 participants.")
+
+
+def test_papers_by_year_places_only_the_papers_that_report_a_year(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis.plots import sample as sample_plots
+
+    some = _unreported(tiny, year=[0], setting=[1])
+    ax = sample_plots.papers_by_year(some)
+    assert ax.get_xlabel() == ("Year of publication (1 of 4 papers not shown: year not "
+                               "reported)")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "Setting not reported"
+    assert sum(p.get_height() for p in ax.patches) == 3
+    none = _unreported(tiny, year=[0, 1, 2, 3])
+    ax = sample_plots.papers_by_year(none)
+    assert [t.get_text() for t in ax.texts] == [
+        "Year of publication not reported for any of the 4 papers"]
+    matplotlib.pyplot.close("all")

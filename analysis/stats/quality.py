@@ -733,7 +733,8 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
 
 def paper_bands(casp_ratings: pd.DataFrame,
                 rule: str | Mapping[str, Any] | BandingRule = "default",
-                agreed_label: str = CONSENSUS) -> pd.DataFrame:
+                agreed_label: str = CONSENSUS,
+                tool: AppraisalTool | None = None) -> pd.DataFrame:
     """The band of every paper from the agreed answers, under a banding rule.
 
     The entry point for other chapters (e.g. the theme sensitivity analysis), so that
@@ -748,14 +749,18 @@ def paper_bands(casp_ratings: pd.DataFrame,
         A declared rule's name or the rule itself (see :meth:`BandingRule.from_parameter`).
     agreed_label : str
         The reviewer label of the agreed answers.
+    tool : AppraisalTool, optional
+        The checklist in force (:func:`package_tool`), whose answers the rule counts by
+        their roles (JBI's Unclear as a Can't tell); CASP's when not given.
 
     Returns
     -------
     DataFrame
         Columns ``study_id`` and ``band``.
     """
-    bands = assign_bands(answers_wide(casp_ratings, agreed_label),
-                         BandingRule.from_parameter(rule))
+    parsed = (BandingRule.from_parameter(rule, tool.question_labels(), tool.banding_answers())
+              if tool is not None else BandingRule.from_parameter(rule))
+    bands = assign_bands(answers_wide(casp_ratings, agreed_label), parsed)
     return bands["band"].rename_axis("study_id").reset_index()
 
 
