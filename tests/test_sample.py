@@ -268,3 +268,9 @@ def test_papers_by_year_places_only_the_papers_that_report_a_year(tiny):
     assert [t.get_text() for t in ax.texts] == [
         "Year of publication not reported for any of the 4 papers"]
     matplotlib.pyplot.close("all")
+
+
+def test_a_period_after_the_latest_possible_year_is_refused(tiny):
+    with pytest.raises(ValueError, match=r"a period starts in 3000, after the latest year a "
+                                         r"paper can have \(2030"):
+        sample.included_papers_table(tiny, [2003, 3000])

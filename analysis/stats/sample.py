@@ -312,6 +312,11 @@ def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFra
     """
     papers = package["studies"]
     total = len(papers)
+    latest = _latest_year(package)
+    if latest is not None and max(breaks) > latest:
+        raise ValueError(f"year_periods: a period starts in {max(breaks)}, after the latest "
+                         f"year a paper can have ({latest}, the maximum of studies.year); "
+                         f"write first years of periods up to {latest}")
     periods = year_periods(papers["year"], breaks)
     parts = [_with_not_reported(
         frequency_rows(periods.dropna().astype(str), "Year of publication",
@@ -332,6 +337,14 @@ def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFra
     # A characteristic without a category (nothing reported) must not turn counts into
     # floats ("22.0") when the parts are put together.
     return table.astype({"n": int})
+
+
+def _latest_year(package: DataPackage) -> int | None:
+    """The largest year ``studies.year`` allows for this package (its own maximum, else
+    the contract's), None when none is declared."""
+    field = next((f for f in package.fields("studies") if f["name"] == "year"), {})
+    latest = (field.get("constraints") or {}).get("maximum")
+    return int(latest) if isinstance(latest, (int, float)) else None
 
 
 @dataclass(frozen=True)
