@@ -7,7 +7,6 @@ never print a year that was not reported."""
 from __future__ import annotations
 
 import matplotlib
-import pandas as pd
 import pytest
 
 from analysis import paths
@@ -173,3 +172,33 @@ def test_paper_bands_for_other_chapters_count_the_tools_answers(fathers, jbi):
     from analysis.stats.themes import paper_bands as theme_bands
 
     assert theme_bands(fathers).set_index("study_id")["band"].equals(with_tool["band"])
+
+
+# ------------------------------------------- agreement beyond kappa (issue 28)
+
+
+def test_each_question_gets_every_coefficient_and_the_paradox_in_words():
+    """On the bundled appraisal, Q1 is the kappa paradox of the issue: 69% agreement,
+    kappa -0.18 with 84% of answers Yes, PABAK 0.53, AC1 0.64 (values of
+    analysis.stats.agreement, checked there against irrCAC and the published examples)."""
+    from analysis.stats.agreement import appraisal_agreement
+
+    package = load_package(paths.ROOT / "data_synthetic")
+    tool = quality.package_tool(package)
+    result = appraisal_agreement(quality.ratings(package, tool), tool, n_boot=200, seed=7)
+    q1 = quality_page.coefficient_view(result.table[result.table["item"] == "Q1"])
+    assert list(q1.index) == ["Agreement (%)", "Cohen's kappa", "Gwet's AC1",
+                              "Gwet's AC2 (ordinal weights)", "Krippendorff's alpha (nominal)",
+                              "Krippendorff's alpha (ordinal)", "PABAK"]
+    assert q1.loc["Agreement (%)", "Estimate"] == "69.0"
+    assert q1.loc["Cohen's kappa", "Estimate"] == "-0.18"
+    assert q1.loc["Gwet's AC1", "Estimate"] == "0.64"
+    assert q1.loc["Gwet's AC1", "Interval"] == "analytic variance, t on 28 df"
+    assert q1.loc["Krippendorff's alpha (nominal)", "Interval"] == (
+        "percentile bootstrap, 200 resamples, seed 7")
+    said = quality_page.paradox_words(result, tool)
+    assert said.n_items >= 1
+    assert ("Q1 Aims (69% agreement, kappa -0.18, 84% of answers Yes, PABAK 0.53, AC1 0.64)"
+            in said.text)
+    single = appraisal_agreement(quality.ratings(package, tool), tool, reviewers=["R1"])
+    assert quality_page.paradox_words(single, tool) == quality_page.ParadoxWords(0, "")

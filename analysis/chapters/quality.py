@@ -827,3 +827,127 @@ def cerqual_words(check: CerqualCheck) -> CerqualWords:
     return CerqualWords("Flagged for a second look: " + "; ".join(
         f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"], why)) + ".")
 
+
+
+# ------------------------------------------------- agreement beyond kappa (issue 28)
+
+
+COEFFICIENT_NAMES = {
+    "pairwise_agreement": "Agreement (%)",
+    "kappa": "Kappa",
+    "gwet_ac1": "Gwet's AC1",
+    "gwet_ac2": "Gwet's AC2",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "pabak": "PABAK",
+}
+
+
+def _coefficient_name(method: str, weights: str, statistic: str) -> str:
+    if method == "kappa":
+        return statistic
+    if method == "gwet_ac2":
+        return f"Gwet's AC2 ({weights} weights)"
+    if method == "krippendorff_alpha":
+        return f"Krippendorff's alpha ({weights})"
+    return COEFFICIENT_NAMES[method]
+
+
+def _interval_how(row: Mapping[str, Any]) -> str:
+    """How a coefficient's interval was computed, in words a reader can repeat."""
+    how = row["interval"]
+    if how == "t":
+        return f"analytic variance, t on {int(row['df'])} df"
+    if how == "bootstrap":
+        return (f"percentile bootstrap, {int(row['n_bootstrap']):,} resamples, seed "
+                f"{int(row['seed'])}")
+    if how == "asymptotic":
+        return "large-sample standard error"
+    return "–"
+
+
+def coefficient_view(table: pd.DataFrame, statistic: str = "Cohen's kappa") -> pd.DataFrame:
+    """One question's agreement by every coefficient, as the appraisal page shows it:
+    the estimate (percent agreement as a percentage), its interval cut at the
+    coefficient's limits, how the interval was computed, and "undefined" in words.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The rows of one question of ``AppraisalAgreement.table``
+        (:func:`analysis.stats.agreement.appraisal_agreement`).
+    statistic : str
+        The name of the kappa reported (Cohen's with two reviewers, Fleiss' with more).
+    """
+    rows = []
+    for _, row in table.iterrows():
+        percent = row["method"] == "pairwise_agreement"
+        est, low, high = row["estimate"], row["lower"], row["upper"]
+        if not (row["defined"] and math.isfinite(est)):
+            shown, interval = "undefined", "–"
+        elif percent:
+            shown, interval = f"{100 * est:.1f}", "–"
+        else:
+            shown = f"{est:.2f}"
+            interval = (f"{max(low, -1):.2f}\u00a0to\u00a0{min(high, 1):.2f}"
+                        if math.isfinite(low) and math.isfinite(high) else "–")
+        rows.append({"Coefficient": _coefficient_name(row["method"], row["weights"],
+                                                      statistic),
+                     "Estimate": shown, "95% CI": interval,
+                     "Interval": _interval_how(row) if interval != "–" else "–"})
+    return pd.DataFrame(rows).set_index("Coefficient")
+
+
+def show_coefficient_tables(result, tool: AppraisalTool, statistic: str = "Cohen's kappa"):
+    """Display one table per question (and over all questions) of every agreement
+    coefficient of ``result`` (:class:`analysis.stats.agreement.AppraisalAgreement`)."""
+    from IPython.display import display
+
+    labels = tool.labels()
+    by_code = {code: labels[i] for i, code in tool.codes().items()}
+    for item, part in result.table.groupby("item", sort=False):
+        what = by_code.get(item, "all questions, papers as clusters")
+        display(show_text_table(coefficient_view(part, statistic),
+                                caption=f"Agreement on {what}, by coefficient"))
+
+
+@dataclass(frozen=True)
+class ParadoxWords:
+    """What the appraisal page says of the kappa paradox (glued as ``paradox_``)."""
+
+    n_items: int
+    text: str
+
+
+def paradox_words(result, tool: AppraisalTool) -> ParadoxWords:
+    """The questions on which kappa is low only because one answer dominates
+    (:func:`analysis.stats.agreement.kappa_paradox`), each with the numbers that show
+    it, or that there is none.
+
+    Parameters
+    ----------
+    result : AppraisalAgreement
+    tool : AppraisalTool
+    """
+    if not result.applicable:
+        return ParadoxWords(0, "")
+    answer_labels = list(tool.answer_labels().values())
+    labels = tool.labels()
+    by_code = {code: labels[i] for i, code in tool.codes().items()}
+    said = []
+    flagged = result.paradox[result.paradox["paradox"].astype(bool)]
+    for item, row in flagged.iterrows():
+        name = by_code.get(item, "all questions together")
+        answer = answer_labels[int(row["dominant_answer"])]
+        said.append(f"{name} ({100 * row['observed_agreement']:.0f}% agreement, kappa "
+                    f"{row['kappa']:.2f}, {100 * row['dominant_share']:.0f}% of answers "
+                    f"{answer}, PABAK {row['pabak']:.2f}, AC1 {row['ac1']:.2f})")
+    if not said:
+        return ParadoxWords(0, "On no question is kappa low only because one answer "
+                               "dominates.")
+    threshold = f"{flagged['kappa_threshold'].iloc[0]:.2f}"
+    share = f"{100 * flagged['min_dominant_share'].iloc[0]:.0f}%"
+    return ParadoxWords(len(said), (
+        f"Kappa is low (below {threshold}) only because the answers are unbalanced (one "
+        f"answer is at least {share} of them, and PABAK is not low) on "
+        + "; ".join(said) + ". There, read AC1 and PABAK beside kappa: the reviewers "
+        "agreed more than kappa says."))
