@@ -378,7 +378,7 @@ PAGE_LINKS = {
     "method_thematic_synthesis": ({"cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
     "method_counting_themes": ({"prisma": ("prisma", "PRISMA"),
                                 "cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
-    "method_cerqual": ({"casp": ("method_casp", "CASP appraisal")},
+    "method_cerqual": ({"casp": ("method_casp", "critical appraisal")},
                        {"applied": ("quality", Myst("The [quality bands](quality) page "
                                                     "applies it, in its last section."))}),
     # the appraisal page reports the reviewers' agreement; a single-rater book has none
