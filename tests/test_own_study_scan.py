@@ -147,7 +147,9 @@ class Hit:
 def allowed_words(descriptor: dict) -> set[str]:
     """The source-study words a package's own study section, title or description uses
     (and so may show); "published judgement" where the package declares a published
-    overall judgement; "CASP" where its appraisal tool is CASP's."""
+    overall judgement; "CASP" where its appraisal tool is CASP's; the source studies'
+    topic where the package declares no condition of its own (it keeps the contract's
+    vocabularies, whose default labels name that topic)."""
     from analysis.contract.tools import DEFAULT_TOOL, declared_tool
 
     study = descriptor.get("study", {})
@@ -160,6 +162,10 @@ def allowed_words(descriptor: dict) -> set[str]:
             allowed.add("published judgement")
         if declared_tool(study.get("appraisal")) == DEFAULT_TOOL:
             allowed.add("CASP")
+        if not study.get("condition"):
+            allowed |= {"personality disorder", "complex emotional needs"}
+    else:
+        allowed |= {"CASP", "personality disorder", "complex emotional needs"}
     return allowed
 
 
@@ -250,8 +256,10 @@ def test_a_hit_names_the_words_around_it():
 
 def test_a_word_the_study_declares_is_allowed():
     descriptor = {"study": {"setting": {"country": "England", "region": "English region"}}}
-    # a package that names no tool appraises with CASP's checklist
-    assert allowed_words(descriptor) == {"England", "English", "CASP"}
+    # a package that names no tool appraises with CASP's checklist, and one that names no
+    # condition keeps the contract's vocabularies of the source studies' topic
+    assert allowed_words(descriptor) == {"England", "English", "CASP", "personality disorder",
+                                         "complex emotional needs"}
     assert scan_text("p.html", "12 adults in England", allowed_words(descriptor)) == []
 
 
