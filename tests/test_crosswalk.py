@@ -169,3 +169,29 @@ def test_the_shown_crosswalk_keeps_its_links_and_links_its_plain_csv(tmp_path, m
     assert exported.loc[exported["Item"] == "9", "Where in this book"].tolist() == [
         "prisma#the-flow-of-records"]
     assert len(exported) == 21
+
+
+def test_an_item_on_a_page_this_book_leaves_out_is_not_reported_in_this_book():
+    """Baldwin et al. 2018 (tests/fixtures/packages/qes_fathers_jbi) holds no theme
+    framework: the ENTREQ items the theme pages report read "not reported in this book",
+    each with the page and what the package lacks; items on pages it has stay reported."""
+    from analysis.contract.validation import load_package
+
+    fathers = load_package(paths.ROOT / "tests" / "fixtures" / "packages" / "qes_fathers_jbi")
+    table = crosswalk.load_crosswalk("entreq")
+    built = crosswalk.as_built(table, fathers)
+    gone = built["status"] == crosswalk.NOT_IN_BOOK
+    assert gone.any() and (built.loc[gone, "target"] == "").all()
+    themes = built.loc[table["target"].str.startswith("themes#")]
+    assert (themes["status"] == crosswalk.NOT_IN_BOOK).all()
+    assert themes["note"].str.startswith(
+        "The page 'Theme frequencies' is left out of this book (no framework.csv").all()
+    kept = table["target"].str.startswith("included_papers#")
+    assert (built.loc[kept, "status"] == table.loc[kept, "status"]).all()
+    summary = crosswalk.summarise("entreq", built)
+    assert summary.n_not_in_book == int(gone.sum())
+    assert (summary.n_reported + summary.n_partly + summary.n_not_applicable
+            + summary.n_not_reportable + summary.n_not_in_book) == 21
+    # The bundled package has every page: nothing changes.
+    bundled = load_package(paths.ROOT / "data_synthetic")
+    assert crosswalk.as_built(table, bundled).equals(table)

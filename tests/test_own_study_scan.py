@@ -30,8 +30,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "packages"
 # Packages typed from published papers (tests/test_fixture_real_papers.py) validate, but
 # their books wait for the chapters to speak of any review (issue 24, second wave); the
 # scan takes them in then.
-AWAITING_CHAPTERS = {"prevalence_help_seeking_ethiopia", "qes_fathers_jbi",
-                     "interview_fathers_summary"}
+AWAITING_CHAPTERS = {"prevalence_help_seeking_ethiopia", "interview_fathers_summary"}
 PACKAGES = sorted(p.parent.name for p in FIXTURES.glob("*/datapackage.json")
                   if p.parent.name not in AWAITING_CHAPTERS)
 
@@ -54,7 +53,21 @@ SOURCE_WORDS = [
     # the source studies' sizes, as numbers next to what they count
     ("29 papers", r"\b29\s+(?:included\s+)?(?:papers|studies)\b"),
     ("30 participants", r"\b30\s+(?:participants|people|service users|interviews)\b"),
+    # the source studies' topic and their appraisal tool (issue 24)
+    ("personality disorder", r"\bpersonality disorders?\b"),
+    ("complex emotional needs", r"\bcomplex emotional needs\b"),
+    ("CASP", r"\bCASP\b"),
 ]
+# Pages still to be worded for any package, by the page's own issue: (package, page,
+# word). Each entry is a gap, not a licence: remove it when the page is fixed.
+NOT_YET = {
+    # the data dictionary lists the contract's default categories of studies.setting and
+    # names CASP in the rules of casp_ratings, whatever the tool in force
+    ("qes_fathers_jbi", "data_dictionary.html", "personality disorder"),
+    ("qes_fathers_jbi", "data_dictionary.html", "CASP"),
+    # the "Rerun on your own data" page documents the book itself, CASP included
+    ("qes_fathers_jbi", "own_data.html", "CASP"),
+}
 # What a missing or impossible value prints as. "None" opens sentences too ("None of
 # the papers ..."), so only a None not followed by "of" counts.
 MISSING_VALUES = [
@@ -132,9 +145,28 @@ class Hit:
 
 
 def allowed_words(descriptor: dict) -> set[str]:
-    """The source-study words a package's own study section uses (and so may show)."""
-    text = json.dumps(descriptor.get("study", {}), ensure_ascii=False)
-    return {word for word, pattern in SOURCE_WORDS if re.search(pattern, text, re.I)}
+    """The source-study words a package's own study section, title or description uses
+    (and so may show); "published judgement" where the package declares a published
+    overall judgement; "CASP" where its appraisal tool is CASP's; the source studies'
+    topic where the package declares no condition of its own (it keeps the contract's
+    vocabularies, whose default labels name that topic)."""
+    from analysis.contract.tools import DEFAULT_TOOL, declared_tool
+
+    study = descriptor.get("study", {})
+    text = json.dumps([study, descriptor.get("title"), descriptor.get("description")],
+                      ensure_ascii=False)
+    allowed = {word for word, pattern in SOURCE_WORDS if re.search(pattern, text, re.I)}
+    if isinstance(study, dict):
+        facts = study.get("published") or []
+        if any(isinstance(f, dict) and f.get("measure") == "overall_judgement" for f in facts):
+            allowed.add("published judgement")
+        if declared_tool(study.get("appraisal")) == DEFAULT_TOOL:
+            allowed.add("CASP")
+        if not study.get("condition"):
+            allowed |= {"personality disorder", "complex emotional needs"}
+    else:
+        allowed |= {"CASP", "personality disorder", "complex emotional needs"}
+    return allowed
 
 
 def scan_text(page: str, text: str, allowed: set[str] = frozenset()) -> list[Hit]:
@@ -150,14 +182,18 @@ def scan_text(page: str, text: str, allowed: set[str] = frozenset()) -> list[Hit
     return hits
 
 
-def scan_book(html_dir: Path, allowed: set[str] = frozenset()) -> dict[str, list[Hit]]:
-    """Hits by page (file name below the book folder), for every page that has any."""
+def scan_book(html_dir: Path, allowed: set[str] = frozenset(),
+              package: str = "") -> dict[str, list[Hit]]:
+    """Hits by page (file name below the book folder), for every page that has any
+    (the gaps of ``NOT_YET`` left out for ``package``)."""
     found = {}
     for path in sorted(html_dir.rglob("*.html")):
         name = str(path.relative_to(html_dir))
         if name in NOT_PAGES or name.startswith(("_static", "_sources")):
             continue
-        hits = scan_text(name, visible_text(path.read_text(encoding="utf-8")), allowed)
+        gaps = {word for pkg, page, word in NOT_YET if pkg == package and page == name}
+        hits = scan_text(name, visible_text(path.read_text(encoding="utf-8")),
+                         set(allowed) | gaps)
         if hits:
             found[name] = hits
     return found
@@ -220,8 +256,24 @@ def test_a_hit_names_the_words_around_it():
 
 def test_a_word_the_study_declares_is_allowed():
     descriptor = {"study": {"setting": {"country": "England", "region": "English region"}}}
-    assert allowed_words(descriptor) == {"England", "English"}
+    # a package that names no tool appraises with CASP's checklist, and one that names no
+    # condition keeps the contract's vocabularies of the source studies' topic
+    assert allowed_words(descriptor) == {"England", "English", "CASP", "personality disorder",
+                                         "complex emotional needs"}
     assert scan_text("p.html", "12 adults in England", allowed_words(descriptor)) == []
+
+
+def test_a_jbi_package_may_not_say_casp_but_may_say_its_published_judgement():
+    descriptor = {"study": {"appraisal": {"tool": "jbi_qualitative"},
+                            "condition": "depression after myocardial infarction",
+                            "published": [{"measure": "overall_judgement",
+                                           "value": "moderate to high"}]}}
+    allowed = allowed_words(descriptor)
+    assert "CASP" not in allowed and "published judgement" in allowed
+    text = ("appraised with the CASP checklist; complex emotional needs; a personality "
+            "disorder; the published judgement")
+    assert sorted(h.word for h in scan_text("p.html", text, allowed)) == [
+        "CASP", "complex emotional needs", "personality disorder"]
 
 
 # ----------------------------------------------------------------- the fixture books
@@ -262,7 +314,7 @@ def fixture_book(request, tmp_path_factory) -> FixtureBook:
 
 @pytest.mark.book
 def test_no_page_says_what_only_the_source_studies_justify(fixture_book):
-    found = scan_book(fixture_book.html, fixture_book.allowed)
+    found = scan_book(fixture_book.html, fixture_book.allowed, fixture_book.package)
     print(f"{fixture_book.package}: built in {fixture_book.seconds:.1f} s")
     if found:
         pytest.fail(report(fixture_book.package, found), pytrace=False)

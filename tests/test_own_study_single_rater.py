@@ -67,7 +67,7 @@ def test_no_page_sends_the_reader_to_the_agreement_page(single_rater_book):
     # The quality page still shows every agreed answer, and its rule.
     quality = page_text(result.html, "quality")
     assert "The consensus answers of every paper" in quality
-    assert "CASP appraisal, and why not to sum its answers" in page_text(result.html,
+    assert "Critical appraisal, and why not to sum its answers" in page_text(result.html,
                                                                         "method_casp")
     found = scan_book(result.html, allowed_words(descriptor))
     if found:

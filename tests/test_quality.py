@@ -339,7 +339,7 @@ def test_bands_follow_the_rule_and_imply_the_published_judgement(package, tool):
     assert unpublished.matches_published is None and unpublished.published == ""
     assert quality_page.judgement_words(unpublished, rule).comparison == ""
     assert quality_page.judgement_words(unpublished, rule).caveat.startswith(
-        "The published per-paper ratings are not available")
+        "The rule the review used to reach its overall judgement is not part of the package")
     assert judgement.n_high + judgement.n_moderate + judgement.n_low == judgement.n_papers
     assert quality.band_distribution(bands)["Papers"].sum() == judgement.n_papers
     assert "score" not in " ".join(bands.columns)  # counts feed the rule, nothing is summed

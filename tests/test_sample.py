@@ -107,8 +107,56 @@ def test_year_periods():
     periods = sample.year_periods(years, [2003, 2010, 2015])
     assert list(periods.astype(str)) == ["2003-2009", "2003-2009", "2010-2014", "2015-2020",
                                          "2015-2020"]
-    with pytest.raises(ValueError, match="before the first period starts"):
-        sample.year_periods(pd.Series([2001]), [2003])
+    # A paper older than the first break gets a period of its own, from its year: the
+    # bundled book's breaks do not stop a review of older papers.
+    older = sample.year_periods(pd.Series([1990, 2004, 2012]), [2003, 2010, 2015])
+    assert list(older.astype(str)) == ["1990-2002", "2003-2009", "2010-2014"]
+    assert list(older.cat.categories) == ["1990-2002", "2003-2009", "2010-2014", "2015"]
+    # A year not reported stays empty.
+    missing = sample.year_periods(pd.Series([2004, None], dtype="Int64"), [2003])
+    assert missing.iloc[0] == "2003-2004" and pd.isna(missing.iloc[1])
+
+
+def _unreported(tiny, **empty):
+    """The tiny package with some columns emptied for some papers (not reported)."""
+    studies = tiny["studies"].copy()
+    for column, rows in empty.items():
+        studies[column] = studies[column].astype(object)
+        studies.loc[studies.index[rows], column] = None
+    return DataPackage(tiny.data_dir, {}, {"studies": studies})
+
+
+def test_papers_count_what_is_not_reported(tiny):
+    from analysis.chapters import sample as page
+
+    some = _unreported(tiny, year=[0], country=[0, 1], n_participants=[1])
+    s = sample.summarise_included_papers(some)
+    assert (s.n_year_not_reported, s.n_country_not_reported,
+            s.n_participants_not_reported) == (1, 2, 1)
+    table = sample.included_papers_table(some, [2003, 2010, 2015])
+    assert _row(table, "Year of publication", "Not reported") == (1, 25.0)
+    assert _row(table, "Country", "Not reported") == (2, 50.0)
+    text = shown(page.included_papers_text(some, s))
+    assert "(year not reported for 1 paper)" in text
+    assert "(country not reported for 2 papers)" in text
+    assert "The 3 papers that report it heard from" in text
+    assert "(number of participants not reported for 1 paper)" in text
+
+    none = _unreported(tiny, year=[0, 1, 2, 3], country=[0, 1, 2, 3],
+                       n_participants=[0, 1, 2, 3])
+    s = sample.summarise_included_papers(none)
+    assert (s.year_first, s.n_participants_total, s.n_countries) == (None, None, 0)
+    text = shown(page.included_papers_text(none, s))
+    assert text == ("The meta-synthesis included 4 papers reporting 3 distinct studies (1 "
+                    "study was reported in more than one paper). Year of publication, country "
+                    "and number of participants are not reported for any of the papers in "
+                    "this package.")
+    table = sample.included_papers_table(none, [2003, 2010, 2015])
+    assert _row(table, "Year of publication", "Not reported") == (4, 100.0)
+    # Nothing reported: one row, no list of categories nobody could be counted in.
+    assert table.loc[table["characteristic"] == "Year of publication", "category"].tolist() == [
+        "Not reported"]
+    assert table["n"].dtype.kind == "i"
 
 
 def test_papers(tiny):
@@ -200,3 +248,29 @@ def test_one_paper_reads_in_the_singular(tiny):
     text = shown(page.included_papers_text(one, sample.summarise_included_papers(one)))
     assert text == ("The meta-synthesis included 1 paper reporting 1 distinct study, published "
                     "in 2016, all in one country (Australia). It heard from 5 participants.")
+
+
+def test_papers_by_year_places_only_the_papers_that_report_a_year(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis.plots import sample as sample_plots
+
+    some = _unreported(tiny, year=[0], setting=[1])
+    ax = sample_plots.papers_by_year(some)
+    assert ax.get_xlabel() == ("Year of publication (1 of 4 papers not shown: year not "
+                               "reported)")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "Setting not reported"
+    assert sum(p.get_height() for p in ax.patches) == 3
+    none = _unreported(tiny, year=[0, 1, 2, 3])
+    ax = sample_plots.papers_by_year(none)
+    assert [t.get_text() for t in ax.texts] == [
+        "Year of publication not reported for any of the 4 papers"]
+    matplotlib.pyplot.close("all")
+
+
+def test_a_period_after_the_latest_possible_year_is_refused(tiny):
+    with pytest.raises(ValueError, match=r"a period starts in 3000, after the latest year a "
+                                         r"paper can have \(2030"):
+        sample.included_papers_table(tiny, [2003, 3000])

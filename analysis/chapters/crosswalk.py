@@ -42,6 +42,9 @@ COLUMNS = ["item", "domain", "topic", "title", "status", "target", "note"]
 REPORTED = ("reported", "partly reported")
 UNREPORTED = ("not applicable", "not reportable from these data")
 STATUSES = REPORTED + UNREPORTED
+# An item whose page this book leaves out (the package lacks what the page needs): set
+# by :func:`as_built`, never written in a cross-walk file.
+NOT_IN_BOOK = "not reported in this book"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,39 @@ def load_crosswalk(key: str, folder: Path = FOLDER) -> pd.DataFrame:
     return table if standard.sub_items else table.assign(item=table["item"].astype(int))
 
 
+def as_built(table: pd.DataFrame, package, pages: Path | None = None) -> pd.DataFrame:
+    """The cross-walk for the book as built on ``package``: an item reported on a page
+    this book leaves out reads "not reported in this book", with the reason in its note
+    (the page, and what the data package lacks for it).
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`load_crosswalk`.
+    package : DataPackage
+    pages : Path, optional
+        The pages file (the one in force by default).
+    """
+    from analysis.contract.page_needs import choose_pages, offered_by_package, read_pages
+
+    listed = read_pages(pages)
+    kept, left_out = choose_pages(listed, offered_by_package(package))
+    built = {page.name for page in kept}
+    why = {page.name: f"the page '{page.label}' is left out of this book ({page.reason})"
+           for page in left_out}
+    table = table.copy()
+    for i, row in table.iterrows():
+        if row["status"] not in REPORTED:
+            continue
+        page = row["target"].split("#", 1)[0]
+        if page in built:
+            continue
+        reason = why.get(page, f"the page '{page}' is not in this book's pages file")
+        table.loc[i, ["status", "target", "note"]] = [
+            NOT_IN_BOOK, "", f"{reason[:1].upper()}{reason[1:]}."]
+    return table
+
+
 def targets(table: pd.DataFrame) -> list[tuple[str, str]]:
     """The (page, section id) pairs a cross-walk points to."""
     mapped = table.loc[table["status"].isin(REPORTED), "target"]
@@ -167,6 +203,7 @@ class CrosswalkSummary:
     n_pages: int
     n_entries: int  # rows: the items, each sub-item counted (PRISMA's 10a, 10b)
     scope: str  # "27 items in 7 domains (41 entries with their sub-items)"
+    n_not_in_book: int = 0
 
 
 def summarise(key: str, table: pd.DataFrame) -> CrosswalkSummary:
@@ -185,7 +222,37 @@ def summarise(key: str, table: pd.DataFrame) -> CrosswalkSummary:
         n_partly=int((status == "partly reported").sum()),
         n_not_applicable=int((status == "not applicable").sum()),
         n_not_reportable=int((status == "not reportable from these data").sum()),
-        n_pages=len(pages), n_entries=len(table), scope=scope)
+        n_pages=len(pages), n_entries=len(table), scope=scope,
+        n_not_in_book=int((status == NOT_IN_BOOK).sum()))
+
+
+def glue_summary(key: str, table: pd.DataFrame) -> CrosswalkSummary:
+    """Glue the counts of :func:`summarise` as ``walk_<field>`` and the sentence of
+    :func:`not_in_book_sentence` as ``walk_not_in_book``."""
+    from myst_nb import glue
+
+    from analysis.chapters.glue import glue_fields
+
+    summary = summarise(key, table)
+    glue_fields(summary, "walk")
+    glue("walk_not_in_book", not_in_book_sentence(summary), display=False)
+    return summary
+
+
+def not_in_book_sentence(summary: CrosswalkSummary):
+    """The sentence that says how many items this book cannot report because their
+    pages are left out (displayable Markdown; nothing when there is none)."""
+    from analysis.chapters.words import count_words, markdown
+    from analysis.contract.escape import Myst
+
+    n = summary.n_not_in_book
+    if not n:
+        return markdown(Myst(""), empty=False)
+    return markdown(Myst("{} {} not reported in this book: the page that reports {} is "
+                         "left out, because the data package lacks what it needs (the Note "
+                         "column says what).").format(
+                             count_words(n, "item"), "is" if n == 1 else "are",
+                             "it" if n == 1 else "them"), empty=False)
 
 
 def link_label(target: str) -> str:

@@ -115,9 +115,9 @@ class CaspAnswers:
 
 def casp(package: DataPackage) -> CaspAnswers:
     """Answers from the agreed answers of :func:`analysis.stats.quality.ratings`."""
-    tool = quality.load_tool()
+    tool = quality.package_tool(package)
     wide = quality.answers_wide(quality.ratings(package, tool), package.study.agreed_label)
-    yes = wide.eq(tool.answers[0])
+    yes = wide.eq(tool.answers[0])  # the tool's most favourable answer
     n_yes = yes.sum(axis=1)
     short = (~yes).sum(axis=0)
     short.index = [tool.labels()[int(i)] for i in short.index]
@@ -378,7 +378,7 @@ PAGE_LINKS = {
     "method_thematic_synthesis": ({"cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
     "method_counting_themes": ({"prisma": ("prisma", "PRISMA"),
                                 "cerqual": ("method_cerqual", "GRADE-CERQual")}, {}),
-    "method_cerqual": ({"casp": ("method_casp", "CASP appraisal")},
+    "method_cerqual": ({"casp": ("method_casp", "critical appraisal")},
                        {"applied": ("quality", Myst("The [quality bands](quality) page "
                                                     "applies it, in its last section."))}),
     # the appraisal page reports the reviewers' agreement; a single-rater book has none

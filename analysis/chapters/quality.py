@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -44,7 +44,8 @@ def glue_page_links(package: DataPackage) -> None:
     glue_links(package, {}, {"appraisal": ("appraisal", APPRAISAL_SENTENCE)})
 
 
-def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False):
+def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool = False,
+                    tool: AppraisalTool | None = None):
     """A table of words (see :func:`analysis.chapters.page.show_text_table`).
 
     Parameters
@@ -54,8 +55,18 @@ def show_text_table(table: pd.DataFrame, caption: str | None = None, tints: bool
     tints : bool
         Tint answer cells ("Yes", "Can't tell", "No", "High", ...) in the colours of the
         traffic-light figure, so a long ratings table can be scanned.
+    tool : AppraisalTool, optional
+        The checklist whose answer labels are tinted (CASP's when not given); giving it
+        tints the cells.
     """
-    return show(table, caption, cell_tints() if tints else None)
+    return show(table, caption, cell_tints(tool) if tints or tool is not None else None)
+
+
+def bands_caption(tool: AppraisalTool | None = None) -> str:
+    """The caption of the bands table, naming the tool's answers that lower a band."""
+    words = answer_words(tool)
+    return (f"Band of each paper, with the questions answered {words.cant_tell} or "
+            f"{words.no}")
 
 
 # ------------------------------------------------------------------- the checklist
@@ -83,16 +94,54 @@ class ToolWords:
     n_items: int
     n_screening: int
     answers: str
+    summary: str = ""
+    yes: str = "Yes"
+
+
+def tool_citation(tool: AppraisalTool) -> Myst:
+    """MyST citing the checklist: ``{cite:p}`` when the book's bibliography has its
+    reference, else its citation in brackets (a package's own tool), else nothing."""
+    from analysis.chapters.citations import bibliography_keys
+    from analysis.contract.escape import myst_role
+
+    if tool.reference and tool.reference in bibliography_keys():
+        try:
+            return myst_role("cite:p", tool.reference)
+        except ValueError:  # a key MyST could not take as written: the citation instead
+            pass
+    return Myst("({})").format(tool.citation) if tool.citation else Myst("")
+
+
+def glue_tool_sentences(tool: AppraisalTool, rule: BandingRule | None = None) -> None:
+    """Glue the sentences about the checklist that cite it: ``tool_cited`` (its name and
+    citation) and, with a rule, ``tool_scoring`` ("The JBI Critical Appraisal Checklist
+    for Qualitative Research (2017) has no scoring system (Lockwood et al. 2015), and
+    ..."), and ``tool_method`` (the tool's own method paragraph)."""
+    from myst_nb import glue
+
+    cited = Myst("{} {}").format(tool.title, tool_citation(tool)) if tool.citation or \
+        tool.reference else Myst("{}").format(tool.title)
+    glue("tool_cited", markdown(cited, empty=False), display=False)
+    glue("tool_method", markdown(Myst("{}").format(tool.method or tool_words(tool).summary),
+                                 empty=False), display=False)
+    if rule is not None:
+        glue("tool_scoring", markdown(Myst("The {} has no scoring system {}{}").format(
+            tool.title, tool_citation(tool), _scoring_text(rule, tool)), empty=False),
+            display=False)
 
 
 def tool_words(tool: AppraisalTool) -> ToolWords:
     """The checklist's identity and size, and its answers as a list in words
     ("Yes, Can't tell or No")."""
     labels = list(tool.answer_labels().values())
+    questions = join_words([in_sentence(str(q)) for q in tool.items["short_label"]])
+    summary = (f"The {tool.title} asks {count_words(tool.n_items, 'question')} of each paper "
+               f"({questions}), each answered {join_words(labels, 'or')}.")
     return ToolWords(title=tool.title, name=tool.name, version=tool.version,
                      publisher=tool.publisher, n_items=tool.n_items,
                      n_screening=int(tool.items["screening"].sum()),
-                     answers=join_words(labels, "or"))
+                     answers=join_words(labels, "or"), summary=summary,
+                     yes=answer_words(tool).yes)
 
 
 # ---------------------------------------------------------------------- agreement
@@ -255,14 +304,16 @@ def disagreements_view(table: pd.DataFrame, package: DataPackage, tool: Appraisa
     return view.set_index(["Paper", "Item"])
 
 
-def bands_view(bands: pd.DataFrame, package: DataPackage) -> pd.DataFrame:
+def bands_view(bands: pd.DataFrame, package: DataPackage,
+               tool: AppraisalTool | None = None) -> pd.DataFrame:
     """Each paper's band with the items that kept it from the band above: its score
     under a rule of scores, and the critical answers that capped it under a rule with
     critical questions ("none" when none did)."""
+    words = answer_words(tool)
     view = pd.DataFrame({
         "Paper": bands.index.map(paper_labels(package)),
-        "Can't tell on": bands["cant_tell_items"],
-        "No on": bands["no_items"],
+        f"{words.cant_tell} on": bands["cant_tell_items"],
+        f"{words.no} on": bands["no_items"],
     })
     if "score" in bands:
         view["Score"] = [f"{s:g}" for s in bands["score"]]
@@ -405,8 +456,13 @@ def _clustered_sentence(result: ClusteredKappa, note: str) -> str:
 
 
 def published_judgement(package: DataPackage) -> pd.Series | None:
-    """The review-level quality judgement the package declares as published, if any."""
+    """The review-level quality judgement the package declares as published, if any:
+    the fact of measure ``overall_judgement`` (or, in older packages, the fact
+    ``overall_quality``); a range such as "moderate to high" keeps its two ends."""
     facts = published_facts(package)
+    judged = facts[facts["measure"] == "overall_judgement"]
+    if len(judged):
+        return judged.iloc[0]
     return facts.loc["overall_quality"] if "overall_quality" in facts.index else None
 
 
@@ -443,7 +499,18 @@ class JudgementWords:
     rule_scoring: str
 
 
-def judgement_words(judgement: ReviewJudgement, rule: BandingRule) -> JudgementWords:
+def in_tool(rule: BandingRule, tool: AppraisalTool | None) -> BandingRule:
+    """A rule read for a tool: its questions named as the tool names them and the
+    tool's answers counted by their roles (as :meth:`BandingRule.from_parameter` reads
+    a page's rule with the tool's labels and answers); the rule itself without a tool."""
+    if tool is None:
+        return rule
+    return replace(rule, questions=tuple(sorted(tool.question_labels().items())),
+                   answers=tuple(tool.banding_answers().items()))
+
+
+def judgement_words(judgement: ReviewJudgement, rule: BandingRule,
+                    tool: AppraisalTool | None = None) -> JudgementWords:
     """The page's rule in words, whether it is the book's default, what it sums (if
     anything), and how the computed judgement compares with the published one.
 
@@ -453,14 +520,18 @@ def judgement_words(judgement: ReviewJudgement, rule: BandingRule) -> JudgementW
         From :func:`judgement` (or :func:`analysis.stats.quality.review_judgement`).
     rule : BandingRule
         The rule that produced the bands.
+    tool : AppraisalTool, optional
+        The checklist in force, whose answers the words name (CASP's when not given).
     """
-    default = BANDING_RULES["default"]
+    default = in_tool(BANDING_RULES["default"], tool)
+    words = answer_words(tool)
     return JudgementWords(
-        rule_text=rule_in_words(rule), comparison=_comparison(judgement),
+        rule_text=rule_in_words(rule, words), comparison=_comparison(judgement),
         caveat=_caveat(judgement),
         rule_status=("This is the book's default rule." if rule.criteria() == default.criteria()
-                     else "The book's default rule is different: " + rule_in_words(default)),
-        rule_scoring=_scoring_text(rule))
+                     else "The book's default rule is different: "
+                     + rule_in_words(default, words)),
+        rule_scoring=_scoring_text(rule, tool))
 
 
 def _comparison(judgement: ReviewJudgement) -> str:
@@ -474,29 +545,37 @@ def _caveat(judgement: ReviewJudgement) -> str:
     if judgement.synthetic:
         return ("The ratings are synthetic and were calibrated to the published judgement, "
                 "so this comparison checks the computation, not the published paper.")
-    return ("The published per-paper ratings are not available, so only the overall "
-            "judgement can be compared.")
+    return ("The rule the review used to reach its overall judgement is not part of the "
+            "package, so the comparison says whether this page's rule leads to the same "
+            "judgement, not whether the review applied it.")
 
 
-def _scoring_text(rule: BandingRule) -> str:
-    """What the page says after "CASP has no scoring system": that nothing is summed, or
-    what the rule sums despite it."""
+def _scoring_text(rule: BandingRule, tool: AppraisalTool | None = None) -> str:
+    """What the page says after "the checklist has no scoring system": that nothing is
+    summed, or what the rule sums despite it."""
     if not rule.scored:
-        return (", and no total of Yes answers is computed here: a sum would weigh a "
-                "missing ethics statement the same as an unsound analysis.")
+        asks_ethics = tool is None or any("ethic" in str(label).lower()
+                                          for label in tool.items["short_label"])
+        why = ("a missing ethics statement the same as an unsound analysis" if asks_ethics
+               else "every question the same, whatever it asks")
+        return (f", and no total of {answer_words(tool).yes} answers is computed here: a sum "
+                f"would weigh {why}.")
     return ("; this page's rule adds up points all the same, as some reviews do, so its "
             "bands are only as sound as the points it gives each question and answer.")
 
 
 def compare_rules_view(consensus: pd.DataFrame, current: BandingRule,
-                       rules: Mapping[str, BandingRule] | None = None) -> pd.DataFrame:
+                       rules: Mapping[str, BandingRule] | None = None,
+                       tool: AppraisalTool | None = None) -> pd.DataFrame:
     """Bands and review-level judgement under each declared rule, side by side, each
     rule in words; the page's own rule is marked (and added when it bands like none of
     the declared ones, see :func:`analysis.stats.quality.rules_to_compare`)."""
-    compared = rules_to_compare(current, rules)
+    compared = {name: in_tool(rule, tool)
+                for name, rule in rules_to_compare(current, rules).items()}
     table = compare_rules(consensus, current, compared)
+    words = answer_words(tool)
     view = pd.DataFrame({
-        "In words": [rule_in_words(compared[name]) for name in table.index],
+        "In words": [rule_in_words(compared[name], words) for name in table.index],
         **{BAND_LABELS[b]: table[f"n_{b}"] for b in BAND_LABELS},
         "Review-level judgement": table["judgement"].map(BAND_LABELS),
         "This page": ["yes" if mine else "" for mine in table["this_page"]],
@@ -506,6 +585,57 @@ def compare_rules_view(consensus: pd.DataFrame, current: BandingRule,
 
 
 # -------------------------------------------------------------- the rule in words
+
+
+@dataclass(frozen=True)
+class AnswerWords:
+    """How the rule's words name the answers it counts, in the tool's own labels: the
+    favourable answer (``yes``), the uncertain one (``cant_tell``: CASP's "Can't tell",
+    JBI's "Unclear") and the unfavourable one (``no``), each with its plural."""
+
+    yes: str = ANSWER_WORDS["yes"]
+    cant_tell: str = ANSWER_WORDS["cant_tell"]
+    no: str = ANSWER_WORDS["no"]
+    cant_tells: str = ANSWER_PLURALS["cant_tell"]
+    nos: str = ANSWER_PLURALS["no"]
+
+    def word(self, code: str) -> str:
+        """The label of a banding code (``yes``, ``cant_tell``, ``no``)."""
+        return {"yes": self.yes, "cant_tell": self.cant_tell, "no": self.no}[code]
+
+    def plural(self, code: str) -> str:
+        return {"cant_tell": self.cant_tells, "no": self.nos}[code]
+
+    def a(self, code: str) -> str:
+        """"a No", "an Unclear"."""
+        word = self.word(code)
+        return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+    def A(self, code: str) -> str:  # noqa: N802 (the capital is the point)
+        """"A No", "An Unclear", to open a sentence."""
+        said = self.a(code)
+        return said[:1].upper() + said[1:]
+
+
+CASP_WORDS = AnswerWords()
+
+
+def answer_words(tool: AppraisalTool | None = None) -> AnswerWords:
+    """The tool's labels of the answers a banding rule counts (CASP's without a tool):
+    the first answer of each role; a label the rule words have no plural for is
+    pluralised as "Unclear answers"."""
+    if tool is None:
+        return CASP_WORDS
+    labels = tool.answer_labels()
+    by_code: dict[str, str] = {}
+    for code, counted_as in tool.banding_answers().items():
+        if counted_as and counted_as not in by_code:
+            by_code[counted_as] = labels.get(code, code)
+    words = {code: by_code.get(code, ANSWER_WORDS[code]) for code in ANSWER_WORDS}
+    plurals = {code: (ANSWER_PLURALS[code] if words[code] == ANSWER_WORDS[code]
+                      else f"{words[code]} answers") for code in ANSWER_PLURALS}
+    return AnswerWords(words["yes"], words["cant_tell"], words["no"], plurals["cant_tell"],
+                       plurals["no"])
 
 
 @dataclass(frozen=True)
@@ -528,8 +658,9 @@ def rule_words(rule: str | Mapping[str, Any] | BandingRule = "default",
     tool : AppraisalTool, optional
         The checklist whose questions the rule names (the default one when not given).
     """
-    parsed = BandingRule.from_parameter(rule, tool.question_labels() if tool else None)
-    return RuleWords(parsed.name, rule_in_words(parsed))
+    parsed = BandingRule.from_parameter(rule, tool.question_labels() if tool else None,
+                                        tool.banding_answers() if tool else None)
+    return RuleWords(parsed.name, rule_in_words(parsed, answer_words(tool)))
 
 
 def rule_kind(rule: BandingRule) -> str:
@@ -538,37 +669,45 @@ def rule_kind(rule: BandingRule) -> str:
     return kind + (" with critical questions" if rule.critical else "")
 
 
-def rule_in_words(rule: BandingRule) -> str:
+def rule_in_words(rule: BandingRule, words: AnswerWords = CASP_WORDS) -> str:
     """The rule in words, as the pages print it: each band's condition (count limits or
-    score thresholds), then each group of critical questions and what it caps."""
-    parts = [_scores_in_words(rule) if rule.scored else _counts_in_words(rule)]
-    parts += [_caps_in_words(rule, group) for group in rule.critical]
+    score thresholds), then each group of critical questions and what it caps.
+
+    Parameters
+    ----------
+    rule : BandingRule
+    words : AnswerWords
+        The tool's names of the answers (:func:`answer_words`); CASP's by default.
+    """
+    parts = [_scores_in_words(rule, words) if rule.scored else _counts_in_words(rule, words)]
+    parts += [_caps_in_words(rule, group, words) for group in rule.critical]
     return " ".join(parts)
 
 
-def _condition(max_cant_tell: int, max_no: int) -> str:
+def _condition(max_cant_tell: int, max_no: int, words: AnswerWords = CASP_WORDS) -> str:
     if max_cant_tell == 0 and max_no == 0:
-        return "every item answered Yes"
-    no = ("no item answered No" if max_no == 0
-          else f"at most {number_words(max_no)} answered No")
-    cant = ("none answered Can't tell" if max_cant_tell == 0
-            else f"at most {number_words(max_cant_tell)} answered Can't tell")
+        return f"every item answered {words.yes}"
+    no = (f"no item answered {words.no}" if max_no == 0
+          else f"at most {number_words(max_no)} answered {words.no}")
+    cant = (f"none answered {words.cant_tell}" if max_cant_tell == 0
+            else f"at most {number_words(max_cant_tell)} answered {words.cant_tell}")
     return f"{no} and {cant}"
 
 
-def _counts_in_words(rule: BandingRule) -> str:
+def _counts_in_words(rule: BandingRule, words: AnswerWords = CASP_WORDS) -> str:
     n = len(rule.questions)
     if rule.high_max_cant_tell >= n and rule.high_max_no >= n:
         # Nothing a paper can answer falls outside the high limits.
         return ("No count of answers lowers a paper: it is high unless a critical "
                 "question caps it." if rule.critical else
                 "Every paper is high, whatever its answers.")
-    return (f"High: {_condition(rule.high_max_cant_tell, rule.high_max_no)}. "
-            f"Moderate: {_condition(rule.moderate_max_cant_tell, rule.moderate_max_no)}. "
+    return (f"High: {_condition(rule.high_max_cant_tell, rule.high_max_no, words)}. "
+            f"Moderate: "
+            f"{_condition(rule.moderate_max_cant_tell, rule.moderate_max_no, words)}. "
             "Low: any other paper.")
 
 
-def _scores_in_words(rule: BandingRule) -> str:
+def _scores_in_words(rule: BandingRule, words: AnswerWords = CASP_WORDS) -> str:
     points = dict(rule.answer_scores)
     yes = points["yes"]
     by_weight: dict[float, list[int]] = {}
@@ -581,9 +720,9 @@ def _scores_in_words(rule: BandingRule) -> str:
     others = [f"{_points(w * yes)} on {_questions_in_words(rule, by_weight[w])}"
               for w in sorted(by_weight, reverse=True) if w not in (base, 0)]
     if base == 0:
-        head = f"A Yes scores {join_words(others)}; no other question counts"
+        head = f"{words.A('yes')} scores {join_words(others)}; no other question counts"
     else:
-        head = f"A Yes scores {_points(base * yes)} on each question"
+        head = f"{words.A('yes')} scores {_points(base * yes)} on each question"
         if others:
             head += " but " + join_words(others)
         zero = by_weight.get(0, [])
@@ -591,15 +730,17 @@ def _scores_in_words(rule: BandingRule) -> str:
             verb = "does" if len(zero) == 1 else "do"
             head += f"; {_questions_in_words(rule, zero)} {verb} not count"
     ratios = [points[a] / yes for a in ("cant_tell", "no")]
-    answers = ("Can't tell and No score nothing." if not any(ratios) else
-               f"A Can't tell scores {_as_much(ratios[0])}, a No {_as_much(ratios[1])}.")
+    answers = (f"{words.cant_tell} and {words.no} score nothing." if not any(ratios) else
+               f"{words.A('cant_tell')} scores {_as_much(ratios[0], words)}, "
+               f"{words.a('no')} {_as_much(ratios[1], words)}.")
     return (f"{head}. {answers} A paper's score is the sum, out of "
             f"{rule.most_points():g}. High: a score of at least {rule.high_min_score:g}. "
             f"Moderate: a score of at least {rule.moderate_min_score:g}. "
             "Low: any other paper.")
 
 
-def _caps_in_words(rule: BandingRule, group: CriticalQuestions) -> str:
+def _caps_in_words(rule: BandingRule, group: CriticalQuestions,
+                   words: AnswerWords = CASP_WORDS) -> str:
     items = list(group.items)
     where = _questions_in_words(rule, items)
     if len(items) > 1:
@@ -607,18 +748,19 @@ def _caps_in_words(rule: BandingRule, group: CriticalQuestions) -> str:
     if not group.counted:
         caps = {answer: band for answer, _, band in group.caps}
         no, cant = caps.get("no"), caps.get("cant_tell")
+        a_cant = words.a("cant_tell")
         if no and cant:
             if no == cant:
-                return f"A No or a Can't tell on {where} caps a paper at {no}."
-            return f"A No on {where} caps a paper at {no}, a Can't tell at {cant}."
-        return f"A No on {where} caps a paper at {no}."
+                return f"{words.A('no')} or {a_cant} on {where} caps a paper at {no}."
+            return f"{words.A('no')} on {where} caps a paper at {no}, {a_cant} at {cant}."
+        return f"{words.A('no')} on {where} caps a paper at {no}."
     # "A No on any of questions 5, 8 and 9 caps a paper at moderate, Nos on two or
     # more of them at low": the first cap names the questions, the others refer back.
     phrases = []
     for answer, n, band in group.caps:
         first = not phrases
         if n == 1:
-            subject = f"a {ANSWER_WORDS[answer]}" + (f" on {where}" if first else "")
+            subject = words.a(answer) + (f" on {where}" if first else "")
         else:
             how_many = _how_many(n, len(items))
             if first:  # "Nos on both questions 8 and 9", later "on both of them"
@@ -626,7 +768,7 @@ def _caps_in_words(rule: BandingRule, group: CriticalQuestions) -> str:
                 how_many = how_many.removesuffix(" of") if how_many == "both of" else how_many
             else:
                 questions = "them"
-            subject = f"{ANSWER_PLURALS[answer]} on {how_many} {questions}"
+            subject = f"{words.plural(answer)} on {how_many} {questions}"
         verb = ("caps a paper " if n == 1 else "cap a paper ") if first else ""
         phrases.append(f"{subject} {verb}at {band}")
     sentence = ", ".join(phrases)
@@ -651,12 +793,13 @@ def _points(x: float) -> str:
     return "1 point" if x == 1 else f"{x:g} points"
 
 
-def _as_much(ratio: float) -> str:
+def _as_much(ratio: float, words: AnswerWords = CASP_WORDS) -> str:
+    yes = words.a("yes")
     if ratio == 0:
         return "nothing"
     if ratio == 1:
-        return "as much as a Yes"
-    return "half as much as a Yes" if ratio == 0.5 else f"{ratio:g} times as much as a Yes"
+        return f"as much as {yes}"
+    return f"half as much as {yes}" if ratio == 0.5 else f"{ratio:g} times as much as {yes}"
 
 
 # ------------------------------------------------------------------ GRADE-CERQual
@@ -684,3 +827,127 @@ def cerqual_words(check: CerqualCheck) -> CerqualWords:
     return CerqualWords("Flagged for a second look: " + "; ".join(
         f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"], why)) + ".")
 
+
+
+# ------------------------------------------------- agreement beyond kappa (issue 28)
+
+
+COEFFICIENT_NAMES = {
+    "pairwise_agreement": "Agreement (%)",
+    "kappa": "Kappa",
+    "gwet_ac1": "Gwet's AC1",
+    "gwet_ac2": "Gwet's AC2",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "pabak": "PABAK",
+}
+
+
+def _coefficient_name(method: str, weights: str, statistic: str) -> str:
+    if method == "kappa":
+        return statistic
+    if method == "gwet_ac2":
+        return f"Gwet's AC2 ({weights} weights)"
+    if method == "krippendorff_alpha":
+        return f"Krippendorff's alpha ({weights})"
+    return COEFFICIENT_NAMES[method]
+
+
+def _interval_how(row: Mapping[str, Any]) -> str:
+    """How a coefficient's interval was computed, in words a reader can repeat."""
+    how = row["interval"]
+    if how == "t":
+        return f"analytic variance, t on {int(row['df'])} df"
+    if how == "bootstrap":
+        return (f"percentile bootstrap, {int(row['n_bootstrap']):,} resamples, seed "
+                f"{int(row['seed'])}")
+    if how == "asymptotic":
+        return "large-sample standard error"
+    return "–"
+
+
+def coefficient_view(table: pd.DataFrame, statistic: str = "Cohen's kappa") -> pd.DataFrame:
+    """One question's agreement by every coefficient, as the appraisal page shows it:
+    the estimate (percent agreement as a percentage), its interval cut at the
+    coefficient's limits, how the interval was computed, and "undefined" in words.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The rows of one question of ``AppraisalAgreement.table``
+        (:func:`analysis.stats.agreement.appraisal_agreement`).
+    statistic : str
+        The name of the kappa reported (Cohen's with two reviewers, Fleiss' with more).
+    """
+    rows = []
+    for _, row in table.iterrows():
+        percent = row["method"] == "pairwise_agreement"
+        est, low, high = row["estimate"], row["lower"], row["upper"]
+        if not (row["defined"] and math.isfinite(est)):
+            shown, interval = "undefined", "–"
+        elif percent:
+            shown, interval = f"{100 * est:.1f}", "–"
+        else:
+            shown = f"{est:.2f}"
+            interval = (f"{max(low, -1):.2f}\u00a0to\u00a0{min(high, 1):.2f}"
+                        if math.isfinite(low) and math.isfinite(high) else "–")
+        rows.append({"Coefficient": _coefficient_name(row["method"], row["weights"],
+                                                      statistic),
+                     "Estimate": shown, "95% CI": interval,
+                     "Interval": _interval_how(row) if interval != "–" else "–"})
+    return pd.DataFrame(rows).set_index("Coefficient")
+
+
+def show_coefficient_tables(result, tool: AppraisalTool, statistic: str = "Cohen's kappa"):
+    """Display one table per question (and over all questions) of every agreement
+    coefficient of ``result`` (:class:`analysis.stats.agreement.AppraisalAgreement`)."""
+    from IPython.display import display
+
+    labels = tool.labels()
+    by_code = {code: labels[i] for i, code in tool.codes().items()}
+    for item, part in result.table.groupby("item", sort=False):
+        what = by_code.get(item, "all questions, papers as clusters")
+        display(show_text_table(coefficient_view(part, statistic),
+                                caption=f"Agreement on {what}, by coefficient"))
+
+
+@dataclass(frozen=True)
+class ParadoxWords:
+    """What the appraisal page says of the kappa paradox (glued as ``paradox_``)."""
+
+    n_items: int
+    text: str
+
+
+def paradox_words(result, tool: AppraisalTool) -> ParadoxWords:
+    """The questions on which kappa is low only because one answer dominates
+    (:func:`analysis.stats.agreement.kappa_paradox`), each with the numbers that show
+    it, or that there is none.
+
+    Parameters
+    ----------
+    result : AppraisalAgreement
+    tool : AppraisalTool
+    """
+    if not result.applicable:
+        return ParadoxWords(0, "")
+    answer_labels = list(tool.answer_labels().values())
+    labels = tool.labels()
+    by_code = {code: labels[i] for i, code in tool.codes().items()}
+    said = []
+    flagged = result.paradox[result.paradox["paradox"].astype(bool)]
+    for item, row in flagged.iterrows():
+        name = by_code.get(item, "all questions together")
+        answer = answer_labels[int(row["dominant_answer"])]
+        said.append(f"{name} ({100 * row['observed_agreement']:.0f}% agreement, kappa "
+                    f"{row['kappa']:.2f}, {100 * row['dominant_share']:.0f}% of answers "
+                    f"{answer}, PABAK {row['pabak']:.2f}, AC1 {row['ac1']:.2f})")
+    if not said:
+        return ParadoxWords(0, "On no question is kappa low only because one answer "
+                               "dominates.")
+    threshold = f"{flagged['kappa_threshold'].iloc[0]:.2f}"
+    share = f"{100 * flagged['min_dominant_share'].iloc[0]:.0f}%"
+    return ParadoxWords(len(said), (
+        f"Kappa is low (below {threshold}) only because the answers are unbalanced (one "
+        f"answer is at least {share} of them, and PABAK is not low) on "
+        + "; ".join(said) + ". There, read AC1 and PABAK beside kappa: the reviewers "
+        "agreed more than kappa says."))

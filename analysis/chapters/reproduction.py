@@ -100,6 +100,12 @@ def _judge(kind: str, published: str, number: float, computed) -> tuple[str, str
         return "–", "context only"
     if kind == "label":
         return "exact", "reproduced" if str(computed) == published else "differs"
+    if kind == "range":  # "moderate to high": any band from one end to the other
+        from analysis.stats.quality import published_bands
+
+        ends = str(published).split(" to ")
+        within = published_bands({"value": published, "range": ends})
+        return "within the range", "reproduced" if str(computed) in within else "differs"
     if kind == "minimum":
         return f"at least {published}", "reproduced" if computed >= number else "differs"
     if kind == "count":

@@ -135,7 +135,10 @@ def timeline_caption(package: DataPackage) -> str:
 
 
 def included_papers_text(package: DataPackage, p: IncludedPapers) -> Myst:
-    """The paragraph that opens the included papers: how many, when, where, whom."""
+    """The paragraph that opens the included papers: how many, when, where, whom, each
+    from the papers that report it, and what the sources did not report ("year not
+    reported for 3 papers"); a figure no paper reports is said to be not reported, never
+    printed as a fact."""
     cite = report_citation(package, "meta_synthesis")
     studies = count_words(p.n_distinct_studies, "distinct study", "distinct studies")
     if p.n_papers == 1:
@@ -146,24 +149,50 @@ def included_papers_text(package: DataPackage, p: IncludedPapers) -> Myst:
         grouped = " (1 study was reported in more than one paper)"
     else:
         grouped = f" ({p.n_multi_paper_studies} studies were reported in more than one paper)"
-    when = (f"published in {p.year_first}" if p.year_first == p.year_last
-            else f"published from {p.year_first} to {p.year_last}")
-    if p.n_countries == 1:
-        where = f"all in one country ({p.top_countries[0]})"
+    parts = [f"{count_words(p.n_papers, 'paper')} reporting {studies}{grouped}"]
+    unreported = []
+    if p.year_first is not None:
+        when = (f"published in {p.year_first}" if p.year_first == p.year_last
+                else f"published from {p.year_first} to {p.year_last}")
+        parts.append(when + _partly(p.n_year_not_reported, "year"))
     else:
-        each = " each" if len(p.top_countries) > 1 else ""
-        where = (f"in {p.n_countries} countries, most often "
-                 f"{join_words(list(p.top_countries))} "
-                 f"({count_words(p.n_top_country, 'paper')}{each})")
-    text = Myst("The meta-synthesis{} included {} reporting {}{}, {}, {}. ").format(
-        cite, count_words(p.n_papers, "paper"), studies, grouped, when, where)
-    if p.n_papers == 1:
-        text += f"It heard from {count_words(p.n_participants_total, 'participant')}."
+        unreported.append("year of publication")
+    if p.n_countries:
+        if p.n_countries == 1:
+            where = (f"all in one country ({p.top_countries[0]})" if not p.n_country_not_reported
+                     else f"in one country ({p.top_countries[0]})")
+        else:
+            each = " each" if len(p.top_countries) > 1 else ""
+            where = (f"in {p.n_countries} countries, most often "
+                     f"{join_words(list(p.top_countries))} "
+                     f"({count_words(p.n_top_country, 'paper')}{each})")
+        parts.append(where + _partly(p.n_country_not_reported, "country"))
     else:
-        text += (f"Together they heard from {count_words(p.n_participants_total, 'participant')}, "
+        unreported.append("country")
+    text = Myst("The meta-synthesis{} included {}.").format(cite, ", ".join(parts))
+    if p.n_participants_total is None:
+        unreported.append("number of participants")
+    elif p.n_papers == 1:
+        text += f" It heard from {count_words(p.n_participants_total, 'participant')}."
+    else:
+        reporting = p.n_papers - p.n_participants_not_reported
+        who = ("Together they" if not p.n_participants_not_reported
+               else f"The {count_words(reporting, 'paper')} that report it")
+        text += (f" {who} heard from {count_words(p.n_participants_total, 'participant')}, "
                  f"a median of {p.n_participants_median:g} per paper (range "
-                 f"{p.n_participants_min} to {p.n_participants_max}).")
+                 f"{p.n_participants_min} to {p.n_participants_max})"
+                 + _partly(p.n_participants_not_reported, "number of participants") + ".")
+    if unreported:
+        subject = join_words(unreported)
+        text += (f" {subject[:1].upper() + subject[1:]} "
+                 f"{'is' if len(unreported) == 1 else 'are'} not reported for any of "
+                 f"the papers in this package.")
     return text
+
+
+def _partly(n: int, what: str) -> str:
+    """" (year not reported for 3 papers)", or nothing when every paper reports it."""
+    return f" ({what} not reported for {count_words(n, 'paper')})" if n else ""
 
 
 def included_papers_markdown(package: DataPackage, p: IncludedPapers):

@@ -45,6 +45,24 @@ BAND_GLYPHS = {"high": "H", "moderate": "M", "low": "L"}
 # Dark text on the light yellow, white on the darker green and vermillion.
 TEXT_ON = {"yes": "white", "cant_tell": "black", "no": "white"}
 MAX_LABELLED = 60  # above this many papers, cells are too small for labels and glyphs
+# An answer that does not apply (JBI's Not applicable) is neither good nor bad: grey, "/".
+NOT_APPLICABLE_STYLE = ("#c8c8c8", "/", "black")
+# Which band shares the colour of an answer of each kind (legend: "+ Yes / H High").
+BAND_OF = {"yes": "high", "cant_tell": "moderate", "no": "low"}
+
+
+def answer_styles(tool: AppraisalTool) -> dict[str, tuple[str, str, str]]:
+    """Each answer code of a tool with its colour, glyph and text colour, by what it
+    counts as (:meth:`AppraisalTool.banding_answers`): a favourable answer (CASP's and
+    JBI's Yes) green "+", an uncertain one (Can't tell, Unclear) yellow "?", an
+    unfavourable one red "-", and one that does not apply grey "/"."""
+    styles = {}
+    counted = tool.banding_answers() or {a: a for a in tool.answers}
+    for code in tool.answers:
+        as_code = counted.get(code, code)
+        styles[code] = ((ANSWER_COLOURS[as_code], GLYPHS[as_code], TEXT_ON[as_code])
+                        if as_code in ANSWER_COLOURS else NOT_APPLICABLE_STYLE)
+    return styles
 
 
 def _tint(colour, strength: float = 0.35) -> str:
@@ -52,11 +70,15 @@ def _tint(colour, strength: float = 0.35) -> str:
     return mcolors.to_hex(1 - strength * (1 - rgb))
 
 
-def cell_tints() -> dict[str, str]:
+def cell_tints(tool: AppraisalTool | None = None) -> dict[str, str]:
     """Light versions of the answer and band colours, keyed by display label, for
-    tinting table cells."""
-    answers = category_labels("casp_ratings", "rating")
-    tints = {answers[a]: _tint(c) for a, c in ANSWER_COLOURS.items()}
+    tinting table cells (the answers of ``tool``, CASP's when not given)."""
+    if tool is None:
+        answers = category_labels("casp_ratings", "rating")
+        tints = {answers[a]: _tint(c) for a, c in ANSWER_COLOURS.items()}
+    else:
+        labels = tool.answer_labels()
+        tints = {labels[a]: _tint(style[0]) for a, style in answer_styles(tool).items()}
     tints.update({BAND_LABELS[b]: _tint(c) for b, c in BAND_COLOURS.items()})
     return tints
 
@@ -114,7 +136,8 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
     n, k = grid.shape
     few = n <= MAX_LABELLED
     ax = axes_or_new(ax, figsize=(7.5, min(max(0.24 * n + 1.8, 3.5), 13)))
-    colours = _rgb_cells(grid.to_numpy(), ANSWER_COLOURS)
+    styles = answer_styles(tool)
+    colours = _rgb_cells(grid.to_numpy(), {a: style[0] for a, style in styles.items()})
     columns = list(grid.columns)
     ticks = [tool.codes()[i] for i in columns]
     if bands is not None:
@@ -136,10 +159,10 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
                   linewidth=1.5)
         # Glyphs as markers: one collection per answer draws far faster than a text per cell.
         rows, cols = np.indices(grid.shape)
-        cells = [(GLYPHS[a], TEXT_ON[a], cols[grid.to_numpy() == a], rows[grid.to_numpy() == a])
-                 for a in tool.answers]
+        cells = [(styles[a][1], styles[a][2], cols[grid.to_numpy() == a],
+                  rows[grid.to_numpy() == a]) for a in tool.answers]
         if bands is not None:
-            for b, shown_as in zip(BANDS, tool.answers):
+            for shown_as, b in BAND_OF.items():
                 at = np.flatnonzero(band == b)
                 cells.append((BAND_GLYPHS[b], TEXT_ON[shown_as], np.full(len(at), k + 1), at))
         for glyph, colour, xs, ys in cells:
@@ -159,12 +182,20 @@ def traffic_light(answers: pd.DataFrame, bands: pd.Series | None = None,
     for spine in ax.spines.values():
         spine.set_visible(False)
     answer_labels = tool.answer_labels()
-    band_words = dict(zip(tool.answers, [BAND_LABELS[b] for b in BANDS]))
-    handles = [Patch(facecolor=ANSWER_COLOURS[a], edgecolor="none",
-                     label=f"{GLYPHS[a]} {answer_labels[a]}"
-                           + (f" / {BAND_GLYPHS[b]} {band_words[a]}" if bands is not None else ""))
-               for a, b in zip(tool.answers, BANDS)]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=3,
+    # Each band beside the first answer of its colour ("+ Yes / H High").
+    counted = tool.banding_answers() or {a: a for a in tool.answers}
+    band_of: dict[str, str] = {}
+    for a in tool.answers:
+        b = BAND_OF.get(counted.get(a, a))
+        if b and b not in band_of.values():
+            band_of[a] = b
+    handles = [Patch(facecolor=styles[a][0], edgecolor="none",
+                     label=f"{styles[a][1]} {answer_labels[a]}"
+                           + (f" / {BAND_GLYPHS[band_of[a]]} {BAND_LABELS[band_of[a]]}"
+                              if bands is not None and a in band_of else ""))
+               for a in tool.answers]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0),
+              ncol=min(len(handles), 4),
               frameon=False, fontsize="small", handlelength=1.2,
               title="Answer / band" if bands is not None else "Answer",
               title_fontsize="small")
@@ -203,17 +234,20 @@ def summary_bar(answers: pd.DataFrame, bands: pd.Series | None = None,
         share = bands.value_counts(normalize=True).reindex(list(BANDS), fill_value=0) * 100
         rows.append(("Overall band", list(zip(BANDS, share))))
     answer_labels = tool.answer_labels()
-    for y, (_, parts) in enumerate(rows):
+    styles = answer_styles(tool)
+    band_text = {b: TEXT_ON[a] for a, b in BAND_OF.items()}
+    for y, (label, parts) in enumerate(rows):
         left = 0.0
+        overall = label == "Overall band" and bands is not None and y == len(rows) - 1
         for key, width in parts:
-            colour = ANSWER_COLOURS.get(key, BAND_COLOURS.get(key))
+            colour = BAND_COLOURS[key] if overall else styles[key][0]
             ax.barh(y, width, left=left, color=colour, edgecolor="white", linewidth=0.8,
                     height=0.75)
             if width >= 7:
-                text_key = {"high": "yes", "moderate": "cant_tell", "low": "no"}.get(key, key)
-                word = f"{BAND_LABELS[key]} " if key in BAND_LABELS else ""
+                word = f"{BAND_LABELS[key]} " if overall else ""
                 ax.text(left + width / 2, y, f"{word}{width:.0f}%", ha="center", va="center",
-                        fontsize="x-small", color=TEXT_ON[text_key])
+                        fontsize="x-small",
+                        color=band_text[key] if overall else styles[key][2])
             left += width
     ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize="small")
     ax.invert_yaxis()
@@ -224,8 +258,9 @@ def summary_bar(answers: pd.DataFrame, bands: pd.Series | None = None,
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    handles = [Patch(facecolor=ANSWER_COLOURS[a], label=answer_labels[a]) for a in tool.answers]
-    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3,
+    handles = [Patch(facecolor=styles[a][0], label=answer_labels[a]) for a in tool.answers]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncol=min(len(handles), 4),
               frameon=False, fontsize="small")
     return ax
 

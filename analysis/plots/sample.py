@@ -7,6 +7,9 @@ import pandas as pd
 from analysis.contract.package import DataPackage
 from analysis.plots import HATCHES, MARKERS, PALETTE, axes_or_new
 
+# The key under which papers that do not report a category are stacked.
+NOT_REPORTED = "\x00not reported"
+
 
 def interview_timeline(package: DataPackage, ax=None):
     """Interview dates against length, by mode (a colour and a marker each), with any
@@ -33,21 +36,39 @@ def interview_timeline(package: DataPackage, ax=None):
 
 def papers_by_year(package: DataPackage, ax=None):
     """Included papers per publication year, stacked by setting (a colour and a
-    hatching each)."""
+    hatching each).
+
+    Papers whose year is not reported cannot be placed and are counted in the axis
+    label; a paper whose setting is not reported is stacked as "Setting not reported".
+    Without any reported year the axes say so instead of drawing bars.
+    """
     ax = axes_or_new(ax)
     papers = package["studies"]
-    labels = package.categories("studies", "setting")
-    counts = (pd.crosstab(papers["year"], papers["setting"])
+    years = pd.to_numeric(papers["year"], errors="coerce")
+    dated = papers[years.notna()].assign(year=years[years.notna()].astype(int))
+    unplaced = len(papers) - len(dated)
+    if not len(dated):
+        ax.text(0.5, 0.5, f"Year of publication not reported for any of the {len(papers)} "
+                "papers", ha="center", va="center", transform=ax.transAxes, wrap=True)
+        ax.set_axis_off()
+        return ax
+    labels = dict(package.categories("studies", "setting"))
+    setting = dated["setting"].astype(object).where(
+        dated["setting"].notna() & dated["setting"].astype(str).ne(""), NOT_REPORTED)
+    if (setting == NOT_REPORTED).any():
+        labels[NOT_REPORTED] = "Setting not reported"
+    counts = (pd.crosstab(dated["year"], setting)
               .reindex(columns=list(labels), fill_value=0)
-              .reindex(range(int(papers["year"].min()), int(papers["year"].max()) + 1),
+              .reindex(range(int(dated["year"].min()), int(dated["year"].max()) + 1),
                        fill_value=0))
     bottom = pd.Series(0, index=counts.index)
-    for i, (setting, label) in enumerate(labels.items()):
-        ax.bar(counts.index, counts[setting], bottom=bottom, color=PALETTE[i % len(PALETTE)],
+    for i, (code, label) in enumerate(labels.items()):
+        ax.bar(counts.index, counts[code], bottom=bottom, color=PALETTE[i % len(PALETTE)],
                hatch=HATCHES[i % len(HATCHES)], edgecolor="white", linewidth=0.4,
                label=label, width=0.8)
-        bottom = bottom + counts[setting]
-    ax.set_xlabel("Year of publication")
+        bottom = bottom + counts[code]
+    ax.set_xlabel("Year of publication" + (f" ({unplaced} of {len(papers)} papers not "
+                                           "shown: year not reported)" if unplaced else ""))
     ax.set_ylabel("Papers")
     for axis in (ax.xaxis, ax.yaxis):  # whole years, whole papers
         axis.get_major_locator().set_params(integer=True)

@@ -277,10 +277,20 @@ def answers_wide(rated: pd.DataFrame, reviewer: str = CONSENSUS) -> pd.DataFrame
 
 
 def paper_labels(package: DataPackage) -> pd.Series:
-    """"S01 Invented author 01 (2015)" for each paper, indexed by ``study_id``."""
+    """"S01 Invented author 01 (2015)" for each paper, indexed by ``study_id``: its
+    identifier and its label where the package gives one ("S01 Barclay and Lupton"),
+    else its first author and year, the year left out where it is not reported."""
     papers = package["studies"].set_index("study_id")
-    return pd.Series([f"{i} {a} ({y})" for i, a, y in zip(papers.index, papers["first_author"],
-                                                           papers["year"])],
+    given = package.study_labels("studies")
+
+    def named(study_id, author, year) -> str:
+        if given.get(study_id, study_id) != study_id:
+            return f"{study_id} {given[study_id]}"
+        reported = not (year is None or pd.isna(year) or str(year) == "")
+        return f"{study_id} {author} ({year})" if reported else f"{study_id} {author}"
+
+    return pd.Series([named(i, a, y) for i, a, y in zip(papers.index, papers["first_author"],
+                                                         papers["year"])],
                      index=papers.index)
 
 
@@ -723,7 +733,8 @@ def assign_bands(consensus: pd.DataFrame, rule: BandingRule) -> pd.DataFrame:
 
 def paper_bands(casp_ratings: pd.DataFrame,
                 rule: str | Mapping[str, Any] | BandingRule = "default",
-                agreed_label: str = CONSENSUS) -> pd.DataFrame:
+                agreed_label: str = CONSENSUS,
+                tool: AppraisalTool | None = None) -> pd.DataFrame:
     """The band of every paper from the agreed answers, under a banding rule.
 
     The entry point for other chapters (e.g. the theme sensitivity analysis), so that
@@ -738,14 +749,18 @@ def paper_bands(casp_ratings: pd.DataFrame,
         A declared rule's name or the rule itself (see :meth:`BandingRule.from_parameter`).
     agreed_label : str
         The reviewer label of the agreed answers.
+    tool : AppraisalTool, optional
+        The checklist in force (:func:`package_tool`), whose answers the rule counts by
+        their roles (JBI's Unclear as a Can't tell); CASP's when not given.
 
     Returns
     -------
     DataFrame
         Columns ``study_id`` and ``band``.
     """
-    bands = assign_bands(answers_wide(casp_ratings, agreed_label),
-                         BandingRule.from_parameter(rule))
+    parsed = (BandingRule.from_parameter(rule, tool.question_labels(), tool.banding_answers())
+              if tool is not None else BandingRule.from_parameter(rule))
+    bands = assign_bands(answers_wide(casp_ratings, agreed_label), parsed)
     return bands["band"].rename_axis("study_id").reset_index()
 
 
@@ -820,7 +835,7 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = F
     n = len(bands)
     counts = bands["band"].value_counts()
     judgement = median_band(bands["band"])
-    same = judgement == str(fact["value"]).strip().lower()
+    same = judgement in published_bands(fact)
     return ReviewJudgement(
         rule_name=rule.name, n_papers=n,
         n_high=int(counts.get("high", 0)), n_moderate=int(counts.get("moderate", 0)),
@@ -831,6 +846,24 @@ def review_judgement(bands: pd.DataFrame, rule: BandingRule, synthetic: bool = F
         judgement=judgement, published=str(fact["value"]), published_source=str(fact["source"]),
         matches_published=None if published_fact is None else bool(same),
         synthetic=bool(synthetic))
+
+
+def published_bands(fact: Mapping[str, Any]) -> tuple[str, ...]:
+    """The bands a published overall judgement covers: one band ("moderate"), or every
+    band of a range ("moderate to high", declared ``"kind": "range"`` with its two ends
+    in ``range``), so that a computed judgement anywhere in the range matches it.
+
+    Parameters
+    ----------
+    fact : mapping
+        The published fact (``value``, and ``range`` for a range).
+    """
+    ends = fact.get("range") if hasattr(fact, "get") else None
+    if isinstance(ends, (list, tuple)) and len(ends) == 2 and set(ends) <= set(BANDS):
+        low, high = sorted((BANDS.index(e) for e in ends))
+        return tuple(BANDS[low:high + 1])
+    value = str(fact.get("value") or "").strip().lower()
+    return (value,) if value else ()
 
 
 def rules_to_compare(current: BandingRule,

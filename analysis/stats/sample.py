@@ -237,10 +237,27 @@ def _counts(values: pd.Series, categories: dict[str, str]) -> tuple[tuple[str, i
                  if counts.get(code, 0))
 
 
+NOT_REPORTED = "Not reported"
+
+
 def year_period_labels(breaks: list[int], last_year: int) -> list[str]:
     """Labels such as '2003-2009' for consecutive periods starting at each break."""
     ends = [b - 1 for b in breaks[1:]] + [last_year]
     return [f"{start}-{end}" if end > start else f"{start}" for start, end in zip(breaks, ends)]
+
+
+def period_starts(years: pd.Series, breaks: list[int]) -> list[int]:
+    """The first year of each period: the declared breaks, with the earliest paper's
+    year put in front when a paper was published before the first break.
+
+    The breaks are a page parameter written for one review's years; another review's
+    older papers get a period of their own ("1990-2002") instead of stopping the page.
+    """
+    starts = sorted(int(b) for b in breaks)
+    reported = years.dropna()
+    if len(reported) and int(reported.min()) < starts[0]:
+        starts.insert(0, int(reported.min()))
+    return starts
 
 
 def year_periods(years: pd.Series, breaks: list[int]) -> pd.Series:
@@ -249,72 +266,142 @@ def year_periods(years: pd.Series, breaks: list[int]) -> pd.Series:
     Parameters
     ----------
     years : Series of int
+        Years not reported (empty) stay empty.
     breaks : list of int
-        First year of each period, increasing; years before the first break are an error.
+        First year of each period, increasing; years before the first break make a
+        period of their own, from the earliest year (:func:`period_starts`).
     """
-    breaks = sorted(int(b) for b in breaks)
-    if (years < breaks[0]).any():
-        raise ValueError(f"a paper was published in {int(years.min())}, before the first "
-                         f"period starts ({breaks[0]}); start year_periods earlier")
-    labels = year_period_labels(breaks, max(int(years.max()), breaks[-1]))
-    index = np.searchsorted(breaks, years.to_numpy(), side="right") - 1
-    return pd.Series(pd.Categorical([labels[i] for i in index], categories=labels),
-                     index=years.index)
+    starts = period_starts(years, breaks)
+    reported = years.dropna()
+    last = max(int(reported.max()), starts[-1]) if len(reported) else starts[-1]
+    labels = year_period_labels(starts, last)
+    index = np.searchsorted(starts, reported.to_numpy(dtype=float), side="right") - 1
+    periods = pd.Series(pd.Categorical([None] * len(years), categories=labels),
+                        index=years.index)
+    periods.loc[reported.index] = [labels[i] for i in index]
+    return periods
+
+
+def _with_not_reported(rows: pd.DataFrame, values: pd.Series, heading: str) -> pd.DataFrame:
+    """A characteristic's rows, and a "Not reported" row when some papers leave it empty
+    (percent of all papers, like the others); only that row when no paper reports it,
+    since a list of categories no paper could be counted in says nothing."""
+    missing = int(_missing(values).sum())
+    if not missing:
+        return rows
+    if missing == len(values):
+        rows = rows.iloc[0:0]
+    extra = pd.DataFrame({"characteristic": [heading], "category": [NOT_REPORTED],
+                          "n": [missing], "percent": [_percent(missing, len(values))]})
+    return pd.concat([rows, extra], ignore_index=True)
+
+
+def _missing(values: pd.Series) -> pd.Series:
+    """Which values the source did not report (empty)."""
+    missing = values.isna()
+    if values.dtype == object:
+        missing |= values.eq("")
+    return missing
 
 
 def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFrame:
-    """Characteristics of the included papers: n and % of papers per category."""
+    """Characteristics of the included papers: n and % of papers per category, with a
+    "Not reported" row under a characteristic some papers do not report.
+
+    Percentages are of all papers, so that a characteristic's rows add up to 100.
+    """
     papers = package["studies"]
+    total = len(papers)
+    latest = _latest_year(package)
+    if latest is not None and max(breaks) > latest:
+        raise ValueError(f"year_periods: a period starts in {max(breaks)}, after the latest "
+                         f"year a paper can have ({latest}, the maximum of studies.year); "
+                         f"write first years of periods up to {latest}")
     periods = year_periods(papers["year"], breaks)
-    parts = [frequency_rows(periods.astype(str), "Year of publication",
-                            {c: c for c in periods.cat.categories})]
+    parts = [_with_not_reported(
+        frequency_rows(periods.dropna().astype(str), "Year of publication",
+                       {c: c for c in periods.cat.categories}, denominator=total),
+        papers["year"], "Year of publication")]
     for column, heading in PAPER_CHARACTERISTICS:
+        if column not in papers:
+            continue
         declared = None if column == "country" else package.categories("studies", column)
-        parts.append(frequency_rows(papers[column], heading, declared))
+        reported = papers[column][~_missing(papers[column])]
+        parts.append(_with_not_reported(
+            frequency_rows(reported, heading, declared, denominator=total),
+            papers[column], heading))
     per_study = papers.groupby("study_group").size()
     parts.append(frequency_rows(per_study.map(lambda k: f"{k} paper{'s' if k > 1 else ''}"),
                                 "Papers per distinct study (% of studies)"))
-    return pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    table = pd.concat(parts, ignore_index=True)[TABLE_COLUMNS]
+    # A characteristic without a category (nothing reported) must not turn counts into
+    # floats ("22.0") when the parts are put together.
+    return table.astype({"n": int})
+
+
+def _latest_year(package: DataPackage) -> int | None:
+    """The largest year ``studies.year`` allows for this package (its own maximum, else
+    the contract's), None when none is declared."""
+    field = next((f for f in package.fields("studies") if f["name"] == "year"), {})
+    latest = (field.get("constraints") or {}).get("maximum")
+    return int(latest) if isinstance(latest, (int, float)) else None
 
 
 @dataclass(frozen=True)
 class IncludedPapers:
-    """Headline figures of the papers included in the meta-synthesis."""
+    """Headline figures of the papers included in the meta-synthesis.
+
+    Figures of a column the sources did not report for any paper are None; the
+    ``*_not_reported`` counts say for how many papers each is missing, and the others
+    are computed from the papers that report it.
+    """
 
     n_papers: int
     n_distinct_studies: int
     n_multi_paper_studies: int
-    year_first: int
-    year_last: int
+    year_first: int | None
+    year_last: int | None
     n_countries: int
     top_countries: tuple[str, ...]  # the countries most papers came from (several on a tie)
     n_top_country: int  # papers from each of them
-    n_participants_total: int
-    n_participants_median: float
-    n_participants_min: int
-    n_participants_max: int
+    n_participants_total: int | None
+    n_participants_median: float | None
+    n_participants_min: int | None
+    n_participants_max: int | None
+    n_year_not_reported: int = 0
+    n_country_not_reported: int = 0
+    n_participants_not_reported: int = 0
 
 
 def summarise_included_papers(package: DataPackage) -> IncludedPapers:
-    """Headline figures of the included papers, for the prose and the tests."""
+    """Headline figures of the included papers, for the prose and the tests, each
+    computed from the papers that report it."""
     papers = package["studies"]
     per_study = papers.groupby("study_group").size()
-    heard = papers["n_participants"]
-    countries = papers["country"].value_counts()
+    heard = pd.to_numeric(papers["n_participants"], errors="coerce").dropna() \
+        if "n_participants" in papers else pd.Series(dtype=float)
+    years = pd.to_numeric(papers["year"], errors="coerce").dropna() \
+        if "year" in papers else pd.Series(dtype=float)
+    country = papers["country"] if "country" in papers else pd.Series([""] * len(papers))
+    countries = country[~_missing(country)].value_counts()
     top = tuple(sorted(str(c) for c in countries.index[countries == countries.max()]))
+    some_heard, some_years = bool(len(heard)), bool(len(years))
     return IncludedPapers(
         n_papers=len(papers),
         n_distinct_studies=int(papers["study_group"].nunique()),
         n_multi_paper_studies=int((per_study > 1).sum()),
-        year_first=int(papers["year"].min()),
-        year_last=int(papers["year"].max()),
-        n_countries=int(papers["country"].nunique()),
+        year_first=int(years.min()) if some_years else None,
+        year_last=int(years.max()) if some_years else None,
+        n_countries=int(len(countries)),
         top_countries=top,
-        n_top_country=int(countries.max()),
-        n_participants_total=int(heard.sum()),
-        n_participants_median=float(heard.median()),
-        n_participants_min=int(heard.min()),
-        n_participants_max=int(heard.max()),
+        n_top_country=int(countries.max()) if len(countries) else 0,
+        n_participants_total=int(heard.sum()) if some_heard else None,
+        n_participants_median=float(heard.median()) if some_heard else None,
+        n_participants_min=int(heard.min()) if some_heard else None,
+        n_participants_max=int(heard.max()) if some_heard else None,
+        n_year_not_reported=len(papers) - len(years),
+        n_country_not_reported=int(len(papers) - countries.sum()),
+        n_participants_not_reported=len(papers) - len(heard),
     )
 
 

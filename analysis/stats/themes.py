@@ -84,7 +84,9 @@ def paper_bands(package: DataPackage, rule: str | dict = "default") -> pd.DataFr
     # quality.paper_bands reads the reviewer 'consensus' only; the same two steps with
     # the package's own label.
     agreed = quality.answers_wide(package["casp_ratings"], package.study.agreed_label)
-    bands = quality.assign_bands(agreed, quality.BandingRule.from_parameter(rule))
+    tool = quality.package_tool(package)  # JBI's Unclear counts as CASP's Can't tell
+    bands = quality.assign_bands(agreed, quality.BandingRule.from_parameter(
+        rule, tool.question_labels(), tool.banding_answers()))
     return bands["band"].rename_axis("study_id").reset_index()
 
 
