@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.contract.package import DataPackage
+from analysis.contract.rules import multiple_response
 from analysis.contract.study import Suspension
 
 TABLE_COLUMNS = ["characteristic", "category", "n", "percent"]
@@ -28,7 +29,7 @@ INTERVIEW_CHARACTERISTICS = [
     ("sexuality", "Sexuality"),
     ("ethnicity", "Ethnicity"),
     ("region", None),
-    ("pd_diagnosis", "'Personality disorder' diagnosis"),
+    ("pd_diagnosis", None),
     ("interviewer_role", "Interviewer"),
     ("interview_mode", "Interview mode"),
 ]
@@ -70,6 +71,17 @@ def frequency_rows(values: pd.Series, heading: str, categories: dict[str, str] |
                          "n": n, "percent": _percent(n, total)})
 
 
+def diagnosis_heading(package: DataPackage) -> str:
+    """The heading of the diagnoses in the sample table: the package's condition
+    ("'Personality disorder' diagnosis"), or "Diagnosis" when it declares none."""
+    condition = package.study.condition
+    if not condition:
+        return "Diagnosis"
+    # Capitalise the first letter, not a quotation mark before it.
+    first = next((i for i, c in enumerate(condition) if c.isalpha()), 0)
+    return f"{condition[:first]}{condition[first:first + 1].upper()}{condition[first + 1:]} diagnosis"
+
+
 def region_heading(package: DataPackage) -> str:
     """The heading of the regions in the sample table: 'Health board', 'English region'."""
     word = package.study.setting.region or "region"
@@ -90,7 +102,9 @@ def interview_sample_table(package: DataPackage) -> pd.DataFrame:
     total = len(people)
     parts = []
     for column, heading in INTERVIEW_CHARACTERISTICS:
-        parts.append(frequency_rows(people[column], heading or region_heading(package),
+        heading = heading or (diagnosis_heading(package) if column == "pd_diagnosis"
+                              else region_heading(package))
+        parts.append(frequency_rows(people[column], heading,
                                     package.categories("participants", column)))
         if column == "ethnicity":
             n = int(people["ethnic_minority"].sum())
@@ -235,6 +249,132 @@ def _counts(values: pd.Series, categories: dict[str, str]) -> tuple[tuple[str, i
     counts = values.value_counts()
     return tuple((label, int(counts[code])) for code, label in categories.items()
                  if counts.get(code, 0))
+
+
+# ------------------------------------------------- a sample known from its published summary
+
+NOT_REPORTED_CATEGORY = "not reported"  # the category a summary gives the people it does not place
+
+
+def summary_rows(package: DataPackage) -> pd.DataFrame:
+    """The rows of ``sample_summary`` in the published table's order.
+
+    The ``order`` column gives the published position; where it is left out, or empty
+    in any row, the rows keep the order of the file (a partial order cannot place the
+    rest).
+    """
+    rows = package["sample_summary"].reset_index(drop=True)
+    if "order" in rows and rows["order"].notna().all():
+        rows = rows.sort_values("order", kind="stable").reset_index(drop=True)
+    return rows
+
+
+def summary_sample_size(package: DataPackage) -> int | None:
+    """The number of people a published summary describes: what the categories of a
+    characteristic add up to (validation has checked that every single-response
+    characteristic adds up to the same), or None when every characteristic is
+    multi-response (``multipleResponse``: a person may count more than once)."""
+    rows = summary_rows(package)
+    single = rows[~rows["characteristic"].isin(multiple_response(package))]
+    if single.empty:
+        return None
+    return int(single.groupby("characteristic", sort=False)["n"].sum().max())
+
+
+def summary_sample_table(package: DataPackage) -> pd.DataFrame:
+    """The sample in the layout of a paper's Table 1, from its published counts.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``characteristic``, ``category``, ``n`` and, when the size of the sample
+        is known (:func:`summary_sample_size`), ``percent`` of it; rows in the
+        published order. A multi-response characteristic's percentages are of the
+        people, so need not add up to 100.
+    """
+    rows = summary_rows(package)
+    table = pd.DataFrame({"characteristic": rows["characteristic"].astype(str),
+                          "category": rows["category"].astype(str),
+                          "n": rows["n"].astype(int)})
+    total = summary_sample_size(package)
+    if total is None:
+        return table
+    table["percent"] = _percent(table["n"], total)
+    return table[TABLE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """Headline figures of a sample known only from its published summary.
+
+    Attributes
+    ----------
+    n_participants : int or None
+        The size of the sample (:func:`summary_sample_size`); None when the summary
+        does not give it.
+    n_characteristics : int
+        Characteristics the summary reports.
+    characteristics : tuple of str
+        Their names, in the published order.
+    multiple_response : tuple of str
+        Those whose categories may add up to more than the sample.
+    largest : tuple of (str, str, int)
+        Per characteristic, its largest category and count (the first of a tie in the
+        published order), categories "Not reported" left aside.
+    not_reported : tuple of (str, int)
+        Per characteristic with a "Not reported" category, the people it does not place.
+    """
+
+    n_participants: int | None
+    n_characteristics: int
+    characteristics: tuple[str, ...]
+    multiple_response: tuple[str, ...]
+    largest: tuple[tuple[str, str, int], ...]
+    not_reported: tuple[tuple[str, int], ...]
+
+
+def summarise_sample_summary(package: DataPackage) -> SampleSummary:
+    """Headline figures of a sample known from its published summary (``sample_summary``)."""
+    rows = summary_rows(package)
+    several = multiple_response(package)
+    names = tuple(dict.fromkeys(rows["characteristic"].astype(str)))
+    unplaced = rows["category"].astype(str).str.strip().str.lower() == NOT_REPORTED_CATEGORY
+    largest, not_reported = [], []
+    for name in names:
+        mine = rows["characteristic"].astype(str) == name
+        placed = rows[mine & ~unplaced]
+        if len(placed):
+            top = placed.loc[placed["n"].astype(int).idxmax()]
+            largest.append((name, str(top["category"]), int(top["n"])))
+        missing = int(rows.loc[mine & unplaced, "n"].sum())
+        if missing:
+            not_reported.append((name, missing))
+    return SampleSummary(
+        n_participants=summary_sample_size(package),
+        n_characteristics=len(names),
+        characteristics=names,
+        multiple_response=tuple(n for n in names if n in several),
+        largest=tuple(largest),
+        not_reported=tuple(not_reported),
+    )
+
+
+def summarise_sample(package: DataPackage) -> InterviewSample | SampleSummary:
+    """The headline figures of the interview sample from what the package gives: each
+    participant's row (:func:`summarise_interview_sample`) or the published summary
+    (:func:`summarise_sample_summary`)."""
+    if package.has("participants"):
+        return summarise_interview_sample(package)
+    return summarise_sample_summary(package)
+
+
+def sample_table(package: DataPackage) -> pd.DataFrame:
+    """Table 1 of the interview sample from what the package gives: each participant's
+    row (:func:`interview_sample_table`) or the published summary
+    (:func:`summary_sample_table`)."""
+    if package.has("participants"):
+        return interview_sample_table(package)
+    return summary_sample_table(package)
 
 
 def year_period_labels(breaks: list[int], last_year: int) -> list[str]:
