@@ -30,8 +30,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "packages"
 # Packages typed from published papers (tests/test_fixture_real_papers.py) validate, but
 # their books wait for the chapters to speak of any review (issue 24, second wave); the
 # scan takes them in then.
-AWAITING_CHAPTERS = {"prevalence_help_seeking_ethiopia", "qes_fathers_jbi",
-                     "interview_fathers_summary"}
+AWAITING_CHAPTERS = {"prevalence_help_seeking_ethiopia", "qes_fathers_jbi"}
 PACKAGES = sorted(p.parent.name for p in FIXTURES.glob("*/datapackage.json")
                   if p.parent.name not in AWAITING_CHAPTERS)
 
@@ -54,6 +53,13 @@ SOURCE_WORDS = [
     # the source studies' sizes, as numbers next to what they count
     ("29 papers", r"\b29\s+(?:included\s+)?(?:papers|studies)\b"),
     ("30 participants", r"\b30\s+(?:participants|people|service users|interviews)\b"),
+]
+# The source studies' topic (issue 24): allowed where the package's datapackage.json uses
+# it anywhere, in its study section or its own category labels (a package about
+# 'personality disorder' services may name them).
+TOPIC_WORDS = [
+    ("personality disorder", r"\bpersonality\s+disorders?\b"),
+    ("complex emotional needs", r"\bcomplex\s+emotional\s+needs\b"),
 ]
 # What a missing or impossible value prints as. "None" opens sentences too ("None of
 # the papers ..."), so only a None not followed by "of" counts.
@@ -132,15 +138,18 @@ class Hit:
 
 
 def allowed_words(descriptor: dict) -> set[str]:
-    """The source-study words a package's own study section uses (and so may show)."""
-    text = json.dumps(descriptor.get("study", {}), ensure_ascii=False)
-    return {word for word, pattern in SOURCE_WORDS if re.search(pattern, text, re.I)}
+    """The source-study words a package's own study section uses (and so may show), and
+    the topic words its descriptor uses anywhere."""
+    study = json.dumps(descriptor.get("study", {}), ensure_ascii=False)
+    everywhere = json.dumps(descriptor, ensure_ascii=False)
+    return ({word for word, pattern in SOURCE_WORDS if re.search(pattern, study, re.I)}
+            | {word for word, pattern in TOPIC_WORDS if re.search(pattern, everywhere, re.I)})
 
 
 def scan_text(page: str, text: str, allowed: set[str] = frozenset()) -> list[Hit]:
     """Every forbidden word and missing-value mark in one page's visible text."""
     hits = []
-    for word, pattern in SOURCE_WORDS + MISSING_VALUES:
+    for word, pattern in SOURCE_WORDS + TOPIC_WORDS + MISSING_VALUES:
         if word in allowed:
             continue
         for match in re.finditer(pattern, text, re.I):
@@ -197,6 +206,8 @@ def test_visible_text_leaves_out_scripts_and_folded_code():
     ("Synthetic: no. Synthetic data no; 'synthetic' in quotes", []),
     ("an invented list; the 'invented' list", ["invented"]),
     ("the study in Scotland: interviews by telephone, no suspension", []),
+    ("people with complex emotional needs and a 'personality disorder' diagnosis",
+     ["complex emotional needs", "personality disorder"]),
 ])
 def test_the_scanner_finds_the_words_and_only_those(text, words):
     assert sorted(h.word for h in scan_text("p.html", text)) == sorted(words)
@@ -216,6 +227,14 @@ def test_a_hit_names_the_words_around_it():
     (hit,) = scan_text("intro.html", text)
     assert hit.context == ("w12 w13 w14 w15 w16 w17 w18 w19 England "
                            "v0 v1 v2 v3 v4 v5 v6 v7")
+
+
+def test_a_topic_word_the_package_uses_anywhere_is_allowed():
+    labels = {"resources": [{"name": "studies", "schema": {"fields": [{
+        "name": "setting", "categoryLabels": {"specialist": "Specialist 'personality "
+                                                            "disorder' services"}}]}}]}
+    assert allowed_words(labels) == {"personality disorder"}
+    assert allowed_words({"study": {"condition": "depression"}}) == set()
 
 
 def test_a_word_the_study_declares_is_allowed():
