@@ -9,6 +9,7 @@ percentages below are those counts over 21, to one decimal.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -159,3 +160,33 @@ def test_the_people_are_counted_in_the_declared_noun():
     assert page.people_words(fathers, 21) == "21 fathers"
     assert page.people_words(fathers, 1) == "1 participant"
     assert page.people_words(bare, 30) == "30 adults"
+
+
+@pytest.mark.book
+def test_the_fathers_book_builds_and_reads_right(tmp_path):
+    """The fixture's book, built with warnings as errors: what a reader reads on its
+    sample page and landing page."""
+    from analysis.engine.build import build
+    from tests.test_own_study_scan import visible_text
+
+    result = build(data_dir=FATHERS, jobs=2, build_root=tmp_path, say=lambda line: None)
+    sample_page = visible_text((result.html / "sample_characteristics.html").read_text(
+        encoding="utf-8"))
+    assert ("The interview study (Baldwin et al. 2019) spoke with 21 first-time fathers "
+            "living in United Kingdom.") in sample_page
+    assert "The largest group by ethnic background: Indian (10, 47.6%)." in sample_page
+    assert ("Table 1. Characteristics of the interview sample, as published (n, % of "
+            "first-time fathers)") in sample_page
+    assert "Ethnic background Indian 10 47.6 White British 7 33.3 Spanish 1 4.8" in sample_page
+    assert ("Thematic saturation of the interviews: needs each participant’s row and each "
+            "participant’s codes") in sample_page
+    assert ("The published summary of the sample does not report when the interviews were "
+            "held, how, or how long they lasted.") in sample_page
+    for word in ("personality disorder", "adults", "Community service use"):
+        assert word not in sample_page
+    assert not re.search(r"\b(?:nan|None)\b", sample_page)
+    landing = visible_text((result.html / "intro.html").read_text(encoding="utf-8"))
+    assert ("left out: Thematic saturation of the interviews, no participants.csv and no "
+            "participant_codes.csv; a published sample summary gives counts, not each "
+            "participant’s row or each participant’s codes") in landing
+    assert not (result.html / "saturation.html").exists()
