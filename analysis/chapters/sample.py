@@ -71,7 +71,35 @@ def interview_sample_text(package: DataPackage, s: InterviewSample) -> Myst:
              else f"{s.n_regions} {regions}")
     sentences.append(f"They lived in {lived}; {regions} with nobody sampled: "
                      f"{s.regions_not_sampled}.")
+    missing = not_reported_text(package, s)
+    if missing:
+        sentences.append(missing)
     return Myst(" ").join(sentences)
+
+
+def _not_reported_words(package: DataPackage) -> dict[str, str]:
+    """What each column of participants is, inside a sentence saying it was not reported."""
+    return {"age_band": "age", "gender": "gender", "sexuality": "sexuality",
+            "ethnicity": "ethnicity", "ethnic_minority": "minority ethnic background",
+            "region": package.study.setting.region or "region",
+            "pd_diagnosis": "diagnosis", "interviewer_role": "interviewer",
+            "interview_date": "interview date", "interview_mode": "interview mode",
+            "duration_min": "interview length"}
+
+
+def not_reported_text(package: DataPackage, s: InterviewSample) -> str:
+    """"Not reported: age (1 participant), sexuality (2)."; empty when all is reported.
+
+    The counts are of participants whose cell is empty in a column the package declares
+    optional; the table counts them in a row "Not reported" of their characteristic.
+    """
+    if not s.not_reported:
+        return ""
+    words = _not_reported_words(package)
+    pairs = [f"{words.get(column, column.replace('_', ' '))} "
+             f"({count_words(n, 'participant') if i == 0 else n})"
+             for i, (column, n) in enumerate(s.not_reported)]
+    return f"Not reported: {join_words(pairs)}."
 
 
 def people_words(package: DataPackage, n: int) -> str:
@@ -235,8 +263,16 @@ def fieldwork_text(package: DataPackage, s: InterviewSample) -> str:
 
     Without a declared suspension nothing is said about a pause.
     """
-    span = (f"Interviews were held in {s.first_interview}" if s.first_interview == s.last_interview
-            else f"Interviews ran from {s.first_interview} to {s.last_interview}")
+    not_reported = dict(s.not_reported)
+    undated = not_reported.get("interview_date", 0)
+    if not s.first_interview:
+        span = "The dates of the interviews were not reported"
+    else:
+        span = (f"Interviews were held in {s.first_interview}"
+                if s.first_interview == s.last_interview
+                else f"Interviews ran from {s.first_interview} to {s.last_interview}")
+        if undated:
+            span += f" ({count_words(undated, 'interview')} not dated)"
     suspensions = package.study.suspensions
     counts = [n for _, n in s.by_period]
 
@@ -254,10 +290,18 @@ def fieldwork_text(package: DataPackage, s: InterviewSample) -> str:
         labels = [pause.label for pause in suspensions]
         span += (f". Fieldwork was suspended {len(suspensions)} times "
                  f"({'; '.join(labels)}); interviews by period: {counted(s.by_period)}")
-    duration = (f"They lasted a median of {s.duration_median:.0f} minutes (interquartile "
-                f"range {s.duration_q1:.0f} to {s.duration_q3:.0f}; range {s.duration_min} "
-                f"to {s.duration_max})." if s.n_participants > 1
-                else f"It lasted {s.duration_min} minutes.")
+    untimed = not_reported.get("duration_min", 0)
+    timed = s.n_participants - untimed
+    if timed == 0:
+        duration = "Their length was not reported."
+    elif timed == 1:
+        duration = f"{'It' if s.n_participants == 1 else 'One'} lasted {s.duration_min} minutes."
+    else:
+        duration = (f"They lasted a median of {s.duration_median:.0f} minutes (interquartile "
+                    f"range {s.duration_q1:.0f} to {s.duration_q3:.0f}; range {s.duration_min} "
+                    f"to {s.duration_max}).")
+    if untimed and timed:
+        duration = duration[:-1] + f"; length not reported for {untimed}."
     return f"{span}. {duration}"
 
 

@@ -67,8 +67,25 @@ def frequency_rows(values: pd.Series, heading: str, categories: dict[str, str] |
         categories = {value: str(value) for value in counts.index}
     total = len(values) if denominator is None else denominator
     n = [int(counts.get(value, 0)) for value in categories]
-    return pd.DataFrame({"characteristic": heading, "category": list(categories.values()),
+    labels = list(categories.values())
+    # An empty cell is a value the source did not report: its own row, never a category.
+    missing = int(_not_reported(values).sum())
+    if missing:
+        n.append(missing)
+        labels.append(NOT_REPORTED_LABEL)
+    return pd.DataFrame({"characteristic": heading, "category": labels,
                          "n": n, "percent": _percent(n, total)})
+
+
+NOT_REPORTED_LABEL = "Not reported"  # the row of the people a source does not place
+
+
+def _not_reported(values: pd.Series) -> pd.Series:
+    """Which values are not reported: empty cells (missing, or an empty string)."""
+    missing = values.isna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        missing |= values.astype("string").fillna("").str.strip().eq("")
+    return missing.astype(bool)
 
 
 def diagnosis_heading(package: DataPackage) -> str:
@@ -152,8 +169,14 @@ def fieldwork_period(dates: pd.Series, suspensions: tuple[Suspension, ...]) -> p
     starts = sorted(pd.Timestamp(s.start) for s in suspensions)
     index = np.searchsorted(np.array(starts, dtype="datetime64[ns]"),
                             dates.to_numpy(dtype="datetime64[ns]"), side="right")
-    return pd.Series(pd.Categorical([labels[i] for i in index], categories=labels),
-                     index=dates.index)
+    # An interview whose date is not reported belongs to no period: its own category.
+    undated = dates.isna().to_numpy()
+    periods = [DATE_NOT_REPORTED if missing else labels[i] for i, missing in zip(index, undated)]
+    categories = labels + ([DATE_NOT_REPORTED] if undated.any() else [])
+    return pd.Series(pd.Categorical(periods, categories=categories), index=dates.index)
+
+
+DATE_NOT_REPORTED = "Date not reported"
 
 
 def mode_by_period(package: DataPackage) -> pd.DataFrame:
@@ -164,6 +187,9 @@ def mode_by_period(package: DataPackage) -> pd.DataFrame:
     people = package["participants"]
     labels = package.categories("participants", "interview_mode")
     modes = people["interview_mode"].map(labels)
+    if modes.isna().any():  # a mode not reported is counted, as such
+        labels = {**labels, NOT_REPORTED_LABEL: NOT_REPORTED_LABEL}
+        modes = modes.astype(object).where(modes.notna(), NOT_REPORTED_LABEL)
     if not package.study.suspensions:
         counts = modes.value_counts()
         order = [label for label in labels.values() if label in counts.index]
@@ -207,12 +233,18 @@ class InterviewSample:
     # interviews in each fieldwork period (see period_labels), one period per suspension
     # plus one; a single period without a suspension
     by_period: tuple[tuple[str, int], ...]
+    # (column, participants) for each column of participants the source did not report
+    # for some (empty cells of an optional column), in the table's order
+    not_reported: tuple[tuple[str, int], ...] = ()
 
 
 def summarise_interview_sample(package: DataPackage) -> InterviewSample:
     """Headline figures of the interview sample, for the prose and the tests."""
     people = package["participants"]
-    duration = people["duration_min"]
+    # Lengths and dates the source did not report are left out of their figures (and
+    # counted in ``not_reported``); NaN where none is reported.
+    duration = people["duration_min"].dropna().astype(float)
+    dates = people["interview_date"].dropna()
     period = fieldwork_period(people["interview_date"], package.study.suspensions)
     regions = package.categories("participants", "region")
     sampled = set(people["region"].unique())
@@ -226,21 +258,24 @@ def summarise_interview_sample(package: DataPackage) -> InterviewSample:
         pct_minority_ethnic=float(_percent(people["ethnic_minority"].sum(), len(people))),
         n_lived_experience_interviews=int(role.get("lived_experience_researcher", 0)),
         n_health_researcher_interviews=int(role.get("health_researcher", 0)),
-        n_with_pd_diagnosis=int((people["pd_diagnosis"] != "none").sum()),
+        n_with_pd_diagnosis=int((~_not_reported(people["pd_diagnosis"])
+                                 & (people["pd_diagnosis"] != "none")).sum()),
         n_regions=int(people["region"].nunique()),
         regions_not_sampled=", ".join(missing) if missing else "none",
         duration_median=float(duration.median()),
         duration_q1=float(duration.quantile(0.25)),
         duration_q3=float(duration.quantile(0.75)),
-        duration_min=int(duration.min()),
-        duration_max=int(duration.max()),
-        first_interview=f"{people['interview_date'].min():%B %Y}",
-        last_interview=f"{people['interview_date'].max():%B %Y}",
+        duration_min=int(duration.min()) if len(duration) else 0,
+        duration_max=int(duration.max()) if len(duration) else 0,
+        first_interview=f"{dates.min():%B %Y}" if len(dates) else "",
+        last_interview=f"{dates.max():%B %Y}" if len(dates) else "",
         by_gender=_counts(people["gender"], package.categories("participants", "gender")),
         by_interviewer_role=_counts(people["interviewer_role"],
                                     package.categories("participants", "interviewer_role")),
         by_period=tuple((str(label), int(n)) for label, n in
                         period.value_counts(sort=False).items()),
+        not_reported=tuple((column, int(n)) for column in people.columns
+                           if (n := _not_reported(people[column]).sum())),
     )
 
 

@@ -656,14 +656,21 @@ def _characteristic_groups(units: pd.DataFrame, key: str,
     The categories are the package's own where it declares them (the contract's
     defaults without a package).
     """
-    if key == "ethnic_minority":
-        return [("Yes", units[key].to_numpy(bool)), ("No", ~units[key].to_numpy(bool))]
     if key == "service_type":
         labels = category_labels("participant_services", key, package)
         return [(label, np.array([value in used for used in units[key]], dtype=bool))
                 for value, label in labels.items()]
-    return [(label, (units[key] == value).to_numpy())
-            for value, label in category_labels("participants", key, package).items()]
+    if key == "ethnic_minority":
+        values = units[key].astype("boolean")
+        groups = [("Yes", values.fillna(False).to_numpy(bool)),
+                  ("No", (~values).fillna(False).to_numpy(bool))]
+    else:
+        groups = [(label, (units[key] == value).fillna(False).to_numpy(bool))
+                  for value, label in category_labels("participants", key, package).items()]
+    # Participants whose characteristic the source did not report are a group of their
+    # own, so that the groups still split the participants (complementary suppression).
+    missing = units[key].isna().to_numpy(bool)
+    return groups + ([("Not reported", missing)] if missing.any() else [])
 
 
 def participant_breakdown(support: ThemeSupport, suppress_below: int = 3,
