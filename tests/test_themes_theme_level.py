@@ -9,6 +9,8 @@ papers support which theme, not how many excerpts. Worked by hand: T1 3 of 5 pap
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,3 +117,15 @@ def test_a_sub_theme_framework_reads_as_before():
         "column a sub-theme, grouped by theme. The shade is the number of excerpts coded to "
         "the sub-theme; white means the paper does not support it.")
     assert themes_page.frequency_caption(support).endswith("Wilson interval; coded excerpts)")
+
+
+def test_the_bands_come_from_the_checklist_in_force():
+    from analysis.contract.validation import load_package
+
+    bundled = shown(themes_page.appraisal_sentence(load_package(None)))
+    assert bundled == ("Each paper's quality band comes from the agreed answers (labelled "
+                       "'consensus' in the data) to the CASP Qualitative Checklist "
+                       "{cite:p}`casp2018qualitative`.")
+    jbi = load_package(Path(__file__).parent / "fixtures" / "packages" / "qes_fathers_jbi")
+    assert shown(themes_page.appraisal_sentence(jbi)).endswith(
+        "to the JBI Critical Appraisal Checklist for Qualitative Research.")

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.chapters.book_pages import in_book
-from analysis.chapters.citations import review_name
+from analysis.chapters.citations import bibliography_keys, review_name
 from analysis.chapters.words import count_words, markdown
-from analysis.contract.escape import Myst, myst_text
+from analysis.contract.escape import Myst, myst_role, myst_text
 from analysis.contract.package import DataPackage
+from analysis.stats.quality import package_tool
 from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivitySummary,
                                    SupportSummary, ThemeSupport, theme_level)
 
@@ -314,3 +315,15 @@ def heatmap_markdown(support: ThemeSupport):
     pages of one notebook show it, and a name would be a label twice in the book."""
     return markdown(Myst("```{{glue:figure}} fig_support_heatmap\n\n{}\n```").format(
         heatmap_caption(support)))
+
+
+def appraisal_sentence(package: DataPackage):
+    """Where each paper's quality band comes from: the agreed answers to the checklist in
+    force (:func:`analysis.stats.quality.package_tool`), cited where the book's
+    bibliography holds it and named otherwise."""
+    tool = package_tool(package)
+    cited = (myst_role("cite:p", tool.reference) if tool.reference in bibliography_keys()
+             else Myst(""))
+    return markdown(Myst("Each paper's quality band comes from the agreed answers (labelled "
+                         "'{}' in the data) to the {}{}.").format(
+        package.study.agreed_label, tool.name, Myst(" ") + cited if cited else Myst("")))
