@@ -71,7 +71,7 @@ def test_interview_table_counts(tiny):
     assert _row(table, "Ethnicity", "Any minority ethnic background") == (2, 40.0)
     assert _row(table, "Region", "East of England") == (0, 0.0)  # no study.setting
     assert _row(table, "Interviewer", "Health researcher") == (1, 20.0)
-    assert _row(table, "'Personality disorder' diagnosis", "Borderline") == (3, 60.0)
+    assert _row(table, "Diagnosis", "Borderline") == (3, 60.0)  # no condition declared
 
 
 def test_service_use_is_percent_of_participants(tiny):
@@ -274,3 +274,42 @@ def test_a_period_after_the_latest_possible_year_is_refused(tiny):
     with pytest.raises(ValueError, match=r"a period starts in 3000, after the latest year a "
                                          r"paper can have \(2030"):
         sample.included_papers_table(tiny, [2003, 3000])
+
+
+def test_what_the_source_did_not_report_is_counted_not_guessed(tiny):
+    """Empty cells of optional columns (issue 24): a row "Not reported" per characteristic,
+    figures from the reported values, and a sentence naming what is missing."""
+    from analysis.chapters import sample as page
+    from analysis.stats.themes import _characteristic_groups
+
+    people = tiny["participants"].copy()
+    people["sexuality"] = people["sexuality"].astype(object)
+    people.loc[[0, 1], "sexuality"] = None
+    people["pd_diagnosis"] = people["pd_diagnosis"].astype(object)
+    people.loc[3, "pd_diagnosis"] = None  # was "none": not reported is not a diagnosis
+    people.loc[2, "duration_min"] = None
+    people.loc[4, "interview_date"] = pd.NaT
+    people["ethnic_minority"] = people["ethnic_minority"].astype("boolean")
+    people.loc[1, "ethnic_minority"] = pd.NA
+    package = DataPackage(tiny.data_dir, {"study": {}},
+                          {**tiny.tables, "participants": people})
+    table = sample.interview_sample_table(package)
+    assert _row(table, "Sexuality", "Not reported") == (2, 40.0)
+    assert _row(table, "Diagnosis", "Not reported") == (1, 20.0)
+    s = sample.summarise_interview_sample(package)
+    assert s.n_with_pd_diagnosis == 4  # borderline (3) and paranoid (1)
+    assert (s.duration_median, s.duration_min, s.duration_max) == (50.0, 30, 100)
+    assert s.by_period == (("All interviews", 4), ("Date not reported", 1))
+    assert s.not_reported == (("sexuality", 2), ("ethnic_minority", 1), ("pd_diagnosis", 1),
+                              ("interview_date", 1), ("duration_min", 1))
+    text = shown(page.interview_sample_text(package, s))
+    assert text.endswith("Not reported: sexuality (2 participants), minority ethnic "
+                         "background (1), diagnosis (1), interview date (1) and interview "
+                         "length (1).")
+    assert page.fieldwork_text(package, s) == (
+        "Interviews ran from August 2019 to August 2020 (1 interview not dated). They lasted "
+        "a median of 50 minutes (interquartile range 38 to 70; range 30 to 100); length not "
+        "reported for 1.")
+    groups = dict(_characteristic_groups(people.set_index("participant_id"), "ethnic_minority"))
+    assert list(groups) == ["Yes", "No", "Not reported"]
+    assert [int(mask.sum()) for mask in groups.values()] == [1, 3, 1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from analysis.chapters.sample import left_out_reason
 from analysis.chapters.words import markdown
 from analysis.contract.escape import Myst, myst_paragraphs
 from analysis.contract.package import DataPackage
@@ -56,10 +57,14 @@ def synthetic_markdown(package: DataPackage) -> Myst:
     return Myst("\n").join(text)
 
 
-def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> Myst:
+def left_out_markdown(left_out: Iterable[Mapping[str, str]],
+                      package: DataPackage | None = None) -> Myst:
     """The chapters the build left out and why: "left out: Prevalence context, no ...".
 
-    Empty when every chapter was built.
+    With the package, a chapter that needs each participant's data, left out of a book
+    on a published sample summary, says so
+    (:func:`analysis.chapters.sample.left_out_reason`). Empty when every chapter was
+    built.
     """
     items = list(left_out)
     if not items:
@@ -69,12 +74,16 @@ def left_out_markdown(left_out: Iterable[Mapping[str, str]]) -> Myst:
              Myst("The data package does not hold what {}, so the book leaves {} out:").format(
                  "this chapter shows" if one else "these chapters show", "it" if one else "them"),
              Myst("")]
-    lines += [Myst("- left out: {}, {}").format(item["title"], item["reason"]) for item in items]
+    for item in items:
+        why = left_out_reason(package, item.get("page", "")) if package is not None else ""
+        lines.append(Myst("- left out: {}, {}{}").format(
+            item["title"], item["reason"], f"; {why}" if why else ""))
     lines.append(Myst("```"))
     return Myst("\n").join(lines)
 
 
 def landing_markdown(package: DataPackage, left_out: Iterable[Mapping[str, str]] = ()):
     """The landing page's data-dependent part as displayable Markdown."""
-    parts = [study_markdown(package), synthetic_markdown(package), left_out_markdown(left_out)]
+    parts = [study_markdown(package), synthetic_markdown(package),
+             left_out_markdown(left_out, package)]
     return markdown(Myst("\n\n").join(part for part in parts if part), empty=False)

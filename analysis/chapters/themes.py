@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.chapters.book_pages import in_book
-from analysis.chapters.citations import review_name
+from analysis.chapters.citations import bibliography_keys, review_name
 from analysis.chapters.words import count_words, markdown
-from analysis.contract.escape import Myst, myst_text
+from analysis.contract.escape import Myst, myst_role, myst_text
 from analysis.contract.package import DataPackage
+from analysis.stats.quality import package_tool
 from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivitySummary,
-                                   SupportSummary)
+                                   SupportSummary, ThemeSupport, theme_level)
 
 
 ROW_LABEL = "Theme or sub-theme"
@@ -51,7 +52,8 @@ def frequency_view(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFram
         shown["Studies %"] = table["pct_studies"]
         shown[f"Studies {confidence:.0%} CI (%)"] = [
             _interval(lo, hi) for lo, hi in zip(table["studies_ci_low"], table["studies_ci_high"])]
-    shown["Excerpts"] = table["n_excerpts"]
+    if table["n_excerpts"].notna().all():  # left out where the review does not report them
+        shown["Excerpts"] = table["n_excerpts"]
     return shown.set_index(row_labels(table))
 
 
@@ -122,17 +124,24 @@ def _review_themes(package: DataPackage, review: str) -> pd.DataFrame:
     return framework[framework["review"] == review]
 
 
+def _theme_level(package: DataPackage, review: str = META_SYNTHESIS) -> bool:
+    """Whether a review of the package reports support at theme level only."""
+    return theme_level(_review_themes(package, review))
+
+
 def introduction(package: DataPackage):
     """The opening paragraph: which review is counted, and where the interviews are.
 
     The review is named from the package's study section; the interview study's page is
-    mentioned only when the package holds its tables.
+    mentioned only when the package holds its tables. A review that reports support at
+    theme level only is counted by theme.
     """
+    what = "each theme" if _theme_level(package) else "each theme and sub-theme"
     text = Myst("How well is each theme grounded in the sources it was built from? This "
                 "chapter counts, for {}, how many included papers (and how many distinct "
-                "studies) support each theme and sub-theme, where that support comes from, and "
+                "studies) support {}, where that support comes from, and "
                 "whether it survives leaving out the papers of lower methodological "
-                "quality.").format(review_name(package, META_SYNTHESIS))
+                "quality.").format(review_name(package, META_SYNTHESIS), what)
     interviews = _review_themes(package, INTERVIEW_STUDY)
     if in_book(package, "interview_subthemes") and not interviews.empty:
         n_themes = interviews["theme_id"].nunique()
@@ -144,9 +153,15 @@ def introduction(package: DataPackage):
 
 
 def support_paragraph(summary: SupportSummary):
-    """The headline paragraph of the frequency table, singular or plural as the counts are."""
+    """The headline paragraph of the frequency table, singular or plural as the counts are.
+
+    A review that reports support at theme level only (no sub-theme) is described by its
+    themes (:func:`theme_level_paragraph`).
+    """
     left_out = (f"papers left out for their quality band: {summary.n_excluded_papers}; bands "
                 f"left out: {summary.excluded_bands}")
+    if summary.n_subthemes == 0:
+        return markdown(theme_level_paragraph(summary, left_out))
     if summary.n_themes == 1:
         spread = Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
             summary.most_supported_theme, summary.most_supported_pct)
@@ -172,6 +187,59 @@ def support_paragraph(summary: SupportSummary):
                     count_words(summary.least_supported_subtheme_studies, "study", "studies"),
                     lacking, summary.confidence_pct)
     return markdown(text)
+
+
+def theme_level_paragraph(summary: SupportSummary, left_out: str) -> Myst:
+    """The headline paragraph for a review that reports support at theme level only:
+    its themes, the most and least supported, and that sub-themes are not reported."""
+    if summary.n_themes == 1:
+        spread = Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
+            summary.most_supported_theme, summary.most_supported_pct)
+    else:
+        spread = Myst("The most widely supported theme is *{}* ({:.1f}% of papers), the least "
+                      "widely supported *{}* ({:.1f}%, {} from {}).").format(
+                          summary.most_supported_theme, summary.most_supported_pct,
+                          summary.least_supported_theme, summary.least_supported_pct,
+                          count_words(summary.least_supported_subtheme_papers, "paper"),
+                          count_words(summary.least_supported_subtheme_studies, "study",
+                                      "studies"))
+    unsupported = summary.unsupported_themes
+    lacking = ("Every theme has at least one supporting paper." if not unsupported else
+               Myst("{} {} no supporting paper: {}.").format(
+                   count_words(len(unsupported), "theme"),
+                   "has" if len(unsupported) == 1 else "have", "; ".join(unsupported)))
+    return Myst("This page counts {} from {} ({}). The synthesis reports support at theme "
+                "level only: {}, without sub-themes, so every count on this page is of a "
+                "whole theme. {} {} The intervals are at the {:g}% level.").format(
+                    count_words(summary.n_papers, "paper"),
+                    count_words(summary.n_studies, "distinct study", "distinct studies"),
+                    left_out, count_words(summary.n_themes, "theme"), spread, lacking,
+                    summary.confidence_pct)
+
+
+def excerpts_note(support: ThemeSupport):
+    """That the review does not report how many excerpts each code holds, so the tables
+    count supporting papers only; nothing when every code reports them."""
+    if support.excerpts_reported:
+        return None
+    return markdown(Myst("The review does not report the number of coded excerpts (not "
+                         "reported for {}), so the tables count supporting papers only and "
+                         "give no excerpts.").format(
+        count_words(support.excerpts_not_reported, "code")))
+
+
+def heatmap_caption(support: ThemeSupport) -> str:
+    """The caption of the paper x sub-theme (or theme) matrix: what a column and a shade
+    are, as the review reports them."""
+    level = "theme" if theme_level(support.framework) else "sub-theme"
+    columns = ("each column a theme" if level == "theme"
+               else "each column a sub-theme, grouped by theme")
+    shade = (f"The shade is the number of excerpts coded to the {level}; white means the "
+             "paper does not support it." if support.excerpts_reported else
+             f"A shaded cell means the paper supports the {level}; white means it does not "
+             "(the review does not report excerpts).")
+    return (f"The paper x {level} matrix. Each row is a paper, grouped by quality band; "
+            f"{columns}. {shade}")
 
 
 @dataclass(frozen=True)
@@ -231,3 +299,31 @@ class AppraisalWords:
 def appraisal_words(package: DataPackage) -> AppraisalWords:
     """The reviewer label of the agreed answers the bands come from."""
     return AppraisalWords(agreed_label=package.study.agreed_label)
+
+
+def frequency_caption(support: ThemeSupport) -> str:
+    """The caption of the frequency table: its rows (themes, or themes and sub-themes)
+    and whether it counts coded excerpts."""
+    rows = "theme" if theme_level(support.framework) else "theme and sub-theme"
+    excerpts = "; coded excerpts" if support.excerpts_reported else ""
+    return (f"Support for each {rows} (papers and distinct studies: n, % and Wilson "
+            f"interval{excerpts})")
+
+
+def heatmap_markdown(support: ThemeSupport):
+    """The glued support matrix with its caption (:func:`heatmap_caption`). Unnamed: two
+    pages of one notebook show it, and a name would be a label twice in the book."""
+    return markdown(Myst("```{{glue:figure}} fig_support_heatmap\n\n{}\n```").format(
+        heatmap_caption(support)))
+
+
+def appraisal_sentence(package: DataPackage):
+    """Where each paper's quality band comes from: the agreed answers to the checklist in
+    force (:func:`analysis.stats.quality.package_tool`), cited where the book's
+    bibliography holds it and named otherwise."""
+    tool = package_tool(package)
+    cited = (myst_role("cite:p", tool.reference) if tool.reference in bibliography_keys()
+             else Myst(""))
+    return markdown(Myst("Each paper's quality band comes from the agreed answers (labelled "
+                         "'{}' in the data) to the {}{}.").format(
+        package.study.agreed_label, tool.name, Myst(" ") + cited if cited else Myst("")))

@@ -55,7 +55,9 @@ def _excerpt_heatmap(matrix: pd.DataFrame, framework: pd.DataFrame, ax, row_labe
     else:  # thousands of row names are unreadable and slow to lay out
         ax.set_yticks([])
     ax.set_ylabel(row_label)
-    ax.set_xlabel("Sub-theme")
+    # A framework reported at theme level (each row its theme's own) has theme columns.
+    ax.set_xlabel("Theme" if (framework["subtheme_id"] == framework["theme_id"]).all()
+                  else "Sub-theme")
     theme_of = framework.set_index("subtheme_id")["theme_id"].reindex(matrix.columns)
     edges = np.flatnonzero(theme_of.to_numpy()[1:] != theme_of.to_numpy()[:-1]) + 0.5
     for x in edges:
@@ -84,7 +86,9 @@ def support_heatmap(support: ThemeSupport, ax=None):
     order = units.assign(rank=rank).sort_values(["rank"], kind="stable").index
     matrix = support.excerpts.loc[order]
     ax = axes_or_new(ax, figsize=(7.5, _height(len(matrix), 0.2)))
-    _excerpt_heatmap(matrix, support.framework, ax, "Paper")
+    # Without the excerpts reported, a cell says only whether the paper supports it.
+    _excerpt_heatmap(matrix, support.framework, ax, "Paper",
+                     bar_label="Excerpts coded" if support.excerpts_reported else "Supports")
     bands = units.loc[order, "band"].to_numpy()
     breaks = np.flatnonzero(bands[1:] != bands[:-1]) + 0.5
     for y in breaks:
@@ -117,8 +121,10 @@ def sensitivity_plot(table: pd.DataFrame, ax=None):
     n = len(table)
     ax = axes_or_new(ax, figsize=(7.5, 0.28 * n + 1.2))
     y = np.arange(n)[::-1]
-    labels = np.where(table["level"] == "theme", table["theme_id"] + " " + THEME_LEVEL.lower(),
-                      "   " + table["subtheme_id"])
+    # "T1 any sub-theme" only where a theme has sub-themes to be counted across.
+    theme_label = (table["theme_id"] + " " + THEME_LEVEL.lower()
+                   if (table["level"] == "sub-theme").any() else table["theme_id"])
+    labels = np.where(table["level"] == "theme", theme_label, "   " + table["subtheme_id"])
     flagged = (table["flag"] != "").to_numpy()
     ax.hlines(y, table["pct_all"], table["pct_kept"], color="0.6", linewidth=1.5, zorder=1)
     ax.scatter(table["pct_all"], y, color="0.55", s=22, zorder=2, label="All papers")

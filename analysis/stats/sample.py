@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.contract.package import DataPackage
+from analysis.contract.rules import multiple_response
 from analysis.contract.study import Suspension
 
 TABLE_COLUMNS = ["characteristic", "category", "n", "percent"]
@@ -28,7 +29,7 @@ INTERVIEW_CHARACTERISTICS = [
     ("sexuality", "Sexuality"),
     ("ethnicity", "Ethnicity"),
     ("region", None),
-    ("pd_diagnosis", "'Personality disorder' diagnosis"),
+    ("pd_diagnosis", None),
     ("interviewer_role", "Interviewer"),
     ("interview_mode", "Interview mode"),
 ]
@@ -66,8 +67,37 @@ def frequency_rows(values: pd.Series, heading: str, categories: dict[str, str] |
         categories = {value: str(value) for value in counts.index}
     total = len(values) if denominator is None else denominator
     n = [int(counts.get(value, 0)) for value in categories]
-    return pd.DataFrame({"characteristic": heading, "category": list(categories.values()),
+    labels = list(categories.values())
+    # An empty cell is a value the source did not report: its own row, never a category.
+    missing = int(_not_reported(values).sum())
+    if missing:
+        n.append(missing)
+        labels.append(NOT_REPORTED_LABEL)
+    return pd.DataFrame({"characteristic": heading, "category": labels,
                          "n": n, "percent": _percent(n, total)})
+
+
+NOT_REPORTED_LABEL = "Not reported"  # the row of the people a source does not place
+
+
+def _not_reported(values: pd.Series) -> pd.Series:
+    """Which values are not reported: empty cells (missing, or an empty string)."""
+    missing = values.isna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        missing |= values.astype("string").fillna("").str.strip().eq("")
+    return missing.astype(bool)
+
+
+def diagnosis_heading(package: DataPackage) -> str:
+    """The heading of the diagnoses in the sample table: the package's condition
+    ("'Personality disorder' diagnosis"), or "Diagnosis" when it declares none."""
+    condition = package.study.condition
+    if not condition:
+        return "Diagnosis"
+    # Capitalise the first letter, not a quotation mark before it.
+    first = next((i for i, c in enumerate(condition) if c.isalpha()), 0)
+    capitalised = condition[:first] + condition[first:first + 1].upper() + condition[first + 1:]
+    return f"{capitalised} diagnosis"
 
 
 def region_heading(package: DataPackage) -> str:
@@ -90,7 +120,9 @@ def interview_sample_table(package: DataPackage) -> pd.DataFrame:
     total = len(people)
     parts = []
     for column, heading in INTERVIEW_CHARACTERISTICS:
-        parts.append(frequency_rows(people[column], heading or region_heading(package),
+        heading = heading or (diagnosis_heading(package) if column == "pd_diagnosis"
+                              else region_heading(package))
+        parts.append(frequency_rows(people[column], heading,
                                     package.categories("participants", column)))
         if column == "ethnicity":
             n = int(people["ethnic_minority"].sum())
@@ -138,8 +170,14 @@ def fieldwork_period(dates: pd.Series, suspensions: tuple[Suspension, ...]) -> p
     starts = sorted(pd.Timestamp(s.start) for s in suspensions)
     index = np.searchsorted(np.array(starts, dtype="datetime64[ns]"),
                             dates.to_numpy(dtype="datetime64[ns]"), side="right")
-    return pd.Series(pd.Categorical([labels[i] for i in index], categories=labels),
-                     index=dates.index)
+    # An interview whose date is not reported belongs to no period: its own category.
+    undated = dates.isna().to_numpy()
+    periods = [DATE_NOT_REPORTED if missing else labels[i] for i, missing in zip(index, undated)]
+    categories = labels + ([DATE_NOT_REPORTED] if undated.any() else [])
+    return pd.Series(pd.Categorical(periods, categories=categories), index=dates.index)
+
+
+DATE_NOT_REPORTED = "Date not reported"
 
 
 def mode_by_period(package: DataPackage) -> pd.DataFrame:
@@ -150,6 +188,9 @@ def mode_by_period(package: DataPackage) -> pd.DataFrame:
     people = package["participants"]
     labels = package.categories("participants", "interview_mode")
     modes = people["interview_mode"].map(labels)
+    if modes.isna().any():  # a mode not reported is counted, as such
+        labels = {**labels, NOT_REPORTED_LABEL: NOT_REPORTED_LABEL}
+        modes = modes.astype(object).where(modes.notna(), NOT_REPORTED_LABEL)
     if not package.study.suspensions:
         counts = modes.value_counts()
         order = [label for label in labels.values() if label in counts.index]
@@ -193,12 +234,18 @@ class InterviewSample:
     # interviews in each fieldwork period (see period_labels), one period per suspension
     # plus one; a single period without a suspension
     by_period: tuple[tuple[str, int], ...]
+    # (column, participants) for each column of participants the source did not report
+    # for some (empty cells of an optional column), in the table's order
+    not_reported: tuple[tuple[str, int], ...] = ()
 
 
 def summarise_interview_sample(package: DataPackage) -> InterviewSample:
     """Headline figures of the interview sample, for the prose and the tests."""
     people = package["participants"]
-    duration = people["duration_min"]
+    # Lengths and dates the source did not report are left out of their figures (and
+    # counted in ``not_reported``); NaN where none is reported.
+    duration = people["duration_min"].dropna().astype(float)
+    dates = people["interview_date"].dropna()
     period = fieldwork_period(people["interview_date"], package.study.suspensions)
     regions = package.categories("participants", "region")
     sampled = set(people["region"].unique())
@@ -212,21 +259,24 @@ def summarise_interview_sample(package: DataPackage) -> InterviewSample:
         pct_minority_ethnic=float(_percent(people["ethnic_minority"].sum(), len(people))),
         n_lived_experience_interviews=int(role.get("lived_experience_researcher", 0)),
         n_health_researcher_interviews=int(role.get("health_researcher", 0)),
-        n_with_pd_diagnosis=int((people["pd_diagnosis"] != "none").sum()),
+        n_with_pd_diagnosis=int((~_not_reported(people["pd_diagnosis"])
+                                 & (people["pd_diagnosis"] != "none")).sum()),
         n_regions=int(people["region"].nunique()),
         regions_not_sampled=", ".join(missing) if missing else "none",
         duration_median=float(duration.median()),
         duration_q1=float(duration.quantile(0.25)),
         duration_q3=float(duration.quantile(0.75)),
-        duration_min=int(duration.min()),
-        duration_max=int(duration.max()),
-        first_interview=f"{people['interview_date'].min():%B %Y}",
-        last_interview=f"{people['interview_date'].max():%B %Y}",
+        duration_min=int(duration.min()) if len(duration) else 0,
+        duration_max=int(duration.max()) if len(duration) else 0,
+        first_interview=f"{dates.min():%B %Y}" if len(dates) else "",
+        last_interview=f"{dates.max():%B %Y}" if len(dates) else "",
         by_gender=_counts(people["gender"], package.categories("participants", "gender")),
         by_interviewer_role=_counts(people["interviewer_role"],
                                     package.categories("participants", "interviewer_role")),
         by_period=tuple((str(label), int(n)) for label, n in
                         period.value_counts(sort=False).items()),
+        not_reported=tuple((column, int(n)) for column in people.columns
+                           if (n := _not_reported(people[column]).sum())),
     )
 
 
@@ -237,7 +287,130 @@ def _counts(values: pd.Series, categories: dict[str, str]) -> tuple[tuple[str, i
                  if counts.get(code, 0))
 
 
-NOT_REPORTED = "Not reported"
+# ------------------------------------------------- a sample known from its published summary
+
+NOT_REPORTED_CATEGORY = "not reported"  # the category a summary gives the people it does not place
+
+
+def summary_rows(package: DataPackage) -> pd.DataFrame:
+    """The rows of ``sample_summary`` in the published table's order.
+
+    The ``order`` column gives the published position; where it is left out, or empty
+    in any row, the rows keep the order of the file (a partial order cannot place the
+    rest).
+    """
+    rows = package["sample_summary"].reset_index(drop=True)
+    if "order" in rows and rows["order"].notna().all():
+        rows = rows.sort_values("order", kind="stable").reset_index(drop=True)
+    return rows
+
+
+def summary_sample_size(package: DataPackage) -> int | None:
+    """The number of people a published summary describes: what the categories of a
+    characteristic add up to (validation has checked that every single-response
+    characteristic adds up to the same), or None when every characteristic is
+    multi-response (``multipleResponse``: a person may count more than once)."""
+    rows = summary_rows(package)
+    single = rows[~rows["characteristic"].isin(multiple_response(package))]
+    if single.empty:
+        return None
+    return int(single.groupby("characteristic", sort=False)["n"].sum().max())
+
+
+def summary_sample_table(package: DataPackage) -> pd.DataFrame:
+    """The sample in the layout of a paper's Table 1, from its published counts.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``characteristic``, ``category``, ``n`` and, when the size of the sample
+        is known (:func:`summary_sample_size`), ``percent`` of it; rows in the
+        published order. A multi-response characteristic's percentages are of the
+        people, so need not add up to 100.
+    """
+    rows = summary_rows(package)
+    table = pd.DataFrame({"characteristic": rows["characteristic"].astype(str),
+                          "category": rows["category"].astype(str),
+                          "n": rows["n"].astype(int)})
+    total = summary_sample_size(package)
+    if total is None:
+        return table
+    table["percent"] = _percent(table["n"], total)
+    return table[TABLE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """Headline figures of a sample known only from its published summary.
+
+    Attributes
+    ----------
+    n_participants : int or None
+        The size of the sample (:func:`summary_sample_size`); None when the summary
+        does not give it.
+    n_characteristics : int
+        Characteristics the summary reports.
+    characteristics : tuple of str
+        Their names, in the published order.
+    multiple_response : tuple of str
+        Those whose categories may add up to more than the sample.
+    largest : tuple of (str, str, int)
+        Per characteristic, its largest category and count (the first of a tie in the
+        published order), categories "Not reported" left aside.
+    not_reported : tuple of (str, int)
+        Per characteristic with a "Not reported" category, the people it does not place.
+    """
+
+    n_participants: int | None
+    n_characteristics: int
+    characteristics: tuple[str, ...]
+    multiple_response: tuple[str, ...]
+    largest: tuple[tuple[str, str, int], ...]
+    not_reported: tuple[tuple[str, int], ...]
+
+
+def summarise_sample_summary(package: DataPackage) -> SampleSummary:
+    """Headline figures of a sample known from its published summary (``sample_summary``)."""
+    rows = summary_rows(package)
+    several = multiple_response(package)
+    names = tuple(dict.fromkeys(rows["characteristic"].astype(str)))
+    unplaced = rows["category"].astype(str).str.strip().str.lower() == NOT_REPORTED_CATEGORY
+    largest, not_reported = [], []
+    for name in names:
+        mine = rows["characteristic"].astype(str) == name
+        placed = rows[mine & ~unplaced]
+        if len(placed):
+            top = placed.loc[placed["n"].astype(int).idxmax()]
+            largest.append((name, str(top["category"]), int(top["n"])))
+        missing = int(rows.loc[mine & unplaced, "n"].sum())
+        if missing:
+            not_reported.append((name, missing))
+    return SampleSummary(
+        n_participants=summary_sample_size(package),
+        n_characteristics=len(names),
+        characteristics=names,
+        multiple_response=tuple(n for n in names if n in several),
+        largest=tuple(largest),
+        not_reported=tuple(not_reported),
+    )
+
+
+def summarise_sample(package: DataPackage) -> InterviewSample | SampleSummary:
+    """The headline figures of the interview sample from what the package gives: each
+    participant's row (:func:`summarise_interview_sample`) or the published summary
+    (:func:`summarise_sample_summary`)."""
+    if package.has("participants"):
+        return summarise_interview_sample(package)
+    return summarise_sample_summary(package)
+
+
+def sample_table(package: DataPackage) -> pd.DataFrame:
+    """Table 1 of the interview sample from what the package gives: each participant's
+    row (:func:`interview_sample_table`) or the published summary
+    (:func:`summary_sample_table`)."""
+    if package.has("participants"):
+        return interview_sample_table(package)
+    return summary_sample_table(package)
 
 
 def year_period_labels(breaks: list[int], last_year: int) -> list[str]:
@@ -286,22 +459,14 @@ def _with_not_reported(rows: pd.DataFrame, values: pd.Series, heading: str) -> p
     """A characteristic's rows, and a "Not reported" row when some papers leave it empty
     (percent of all papers, like the others); only that row when no paper reports it,
     since a list of categories no paper could be counted in says nothing."""
-    missing = int(_missing(values).sum())
+    missing = int(_not_reported(values).sum())
     if not missing:
         return rows
     if missing == len(values):
         rows = rows.iloc[0:0]
-    extra = pd.DataFrame({"characteristic": [heading], "category": [NOT_REPORTED],
+    extra = pd.DataFrame({"characteristic": [heading], "category": [NOT_REPORTED_LABEL],
                           "n": [missing], "percent": [_percent(missing, len(values))]})
     return pd.concat([rows, extra], ignore_index=True)
-
-
-def _missing(values: pd.Series) -> pd.Series:
-    """Which values the source did not report (empty)."""
-    missing = values.isna()
-    if values.dtype == object:
-        missing |= values.eq("")
-    return missing
 
 
 def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFrame:
@@ -326,7 +491,7 @@ def included_papers_table(package: DataPackage, breaks: list[int]) -> pd.DataFra
         if column not in papers:
             continue
         declared = None if column == "country" else package.categories("studies", column)
-        reported = papers[column][~_missing(papers[column])]
+        reported = papers[column][~_not_reported(papers[column])]
         parts.append(_with_not_reported(
             frequency_rows(reported, heading, declared, denominator=total),
             papers[column], heading))
@@ -383,7 +548,7 @@ def summarise_included_papers(package: DataPackage) -> IncludedPapers:
     years = pd.to_numeric(papers["year"], errors="coerce").dropna() \
         if "year" in papers else pd.Series(dtype=float)
     country = papers["country"] if "country" in papers else pd.Series([""] * len(papers))
-    countries = country[~_missing(country)].value_counts()
+    countries = country[~_not_reported(country)].value_counts()
     top = tuple(sorted(str(c) for c in countries.index[countries == countries.max()]))
     some_heard, some_years = bool(len(heard)), bool(len(years))
     return IncludedPapers(

@@ -115,6 +115,14 @@ class ThemeSupport:
     categories : dict
         For a characteristic of ``units`` (such as ``setting``), its categories in
         display order mapped to their labels: the vocabulary of the package.
+    excerpts_not_reported : int
+        Codes (rows of the codes table) whose number of excerpts the review does not
+        report. When any is, ``excerpts`` records support only (1 per code: a count of
+        excerpts would be invented) and the tables leave the excerpts out.
+
+    A framework row whose ``subtheme_id`` is its ``theme_id`` stands for the theme
+    itself (a review that reports support at theme level): its theme has no sub-theme
+    row of its own in the tables.
     """
 
     units: pd.DataFrame
@@ -122,6 +130,12 @@ class ThemeSupport:
     excerpts: pd.DataFrame
     excluded_bands: tuple[str, ...] = ()
     categories: dict[str, dict[str, str]] = field(default_factory=dict)
+    excerpts_not_reported: int = 0
+
+    @property
+    def excerpts_reported(self) -> bool:
+        """Whether every code gives its number of excerpts."""
+        return self.excerpts_not_reported == 0
 
     @classmethod
     def from_tables(cls, studies: pd.DataFrame, study_codes: pd.DataFrame,
@@ -152,7 +166,8 @@ class ThemeSupport:
         units["band"] = [band.get(s, "not rated") for s in units.index]
         categories = {"setting": dict(settings)} if settings is not None else {}
         return cls(units, sub, _excerpt_matrix(study_codes, "study_id", units.index, sub),
-                   categories=categories)
+                   categories=categories,
+                   excerpts_not_reported=_excerpts_not_reported(study_codes, sub))
 
     @classmethod
     def from_package(cls, package: DataPackage, rule: str = "default",
@@ -196,10 +211,22 @@ def _review_framework(framework: pd.DataFrame, review: str) -> pd.DataFrame:
     return sub[["theme_id", "theme", "subtheme_id", "subtheme"]].reset_index(drop=True)
 
 
+def _excerpts_not_reported(codes: pd.DataFrame, framework: pd.DataFrame) -> int:
+    """Codes of the review's framework whose number of excerpts is not reported."""
+    mine = codes[codes["subtheme_id"].isin(framework["subtheme_id"])]
+    return int(mine["n_excerpts"].isna().sum())
+
+
 def _excerpt_matrix(codes: pd.DataFrame, unit: str, units: pd.Index,
                     framework: pd.DataFrame) -> pd.DataFrame:
-    """Units x sub-themes, excerpts summed; zeros where a unit does not support one."""
+    """Units x sub-themes, excerpts summed; zeros where a unit does not support one.
+
+    When any code does not report its excerpts, every code counts 1: the matrix then
+    records support only (see ``ThemeSupport.excerpts_not_reported``).
+    """
     codes = codes[codes["subtheme_id"].isin(framework["subtheme_id"])]
+    if codes["n_excerpts"].isna().any():
+        codes = codes.assign(n_excerpts=1)
     table = codes.pivot_table(index=unit, columns="subtheme_id", values="n_excerpts",
                               aggfunc="sum", fill_value=0)
     table = table.reindex(index=units, columns=framework["subtheme_id"], fill_value=0)
@@ -210,8 +237,20 @@ def _excerpt_matrix(codes: pd.DataFrame, unit: str, units: pd.Index,
 # -------------------------------------------------------------- frequency tables
 
 
+def subthemes(framework: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a framework that are sub-themes: not those that stand for their theme
+    itself (``subtheme_id`` equal to ``theme_id``, a theme reported without sub-themes)."""
+    return framework[framework["subtheme_id"] != framework["theme_id"]]
+
+
+def theme_level(framework: pd.DataFrame) -> bool:
+    """Whether a framework reports support at theme level only (no sub-theme at all)."""
+    return len(framework) > 0 and subthemes(framework).empty
+
+
 def _rows(framework: pd.DataFrame) -> pd.DataFrame:
-    """One row per theme followed by its sub-themes: the layout of every table."""
+    """One row per theme followed by its sub-themes: the layout of every table (a theme
+    reported without sub-themes has its theme row only)."""
     rows = []
     for theme_id, block in framework.groupby("theme_id", sort=False):
         theme = block["theme"].iloc[0]
@@ -219,13 +258,14 @@ def _rows(framework: pd.DataFrame) -> pd.DataFrame:
                      "subtheme_id": "", "subtheme": THEME_LEVEL})
         rows += [{"level": "sub-theme", "key": r.subtheme_id, "theme_id": theme_id,
                   "theme": theme, "subtheme_id": r.subtheme_id, "subtheme": r.subtheme}
-                 for r in block.itertuples()]
+                 for r in subthemes(block).itertuples()]
     return pd.DataFrame(rows)
 
 
 def _row_excerpts(support: ThemeSupport) -> pd.DataFrame:
     """Sources x table rows (themes and sub-themes), excerpts."""
-    wide = pd.concat([support.theme_excerpts(), support.excerpts], axis=1)
+    sub_ids = subthemes(support.framework)["subtheme_id"].tolist()
+    wide = pd.concat([support.theme_excerpts(), support.excerpts[sub_ids]], axis=1)
     return wide[_rows(support.framework)["key"].tolist()]
 
 
@@ -302,7 +342,10 @@ def frequency_table(support: ThemeSupport, confidence: float = 0.95) -> pd.DataF
     counts.columns = ["n_papers", "pct_papers", "ci_low", "ci_high", "n_studies", "pct_studies",
                       "studies_ci_low", "studies_ci_high"]
     table = pd.concat([rows.drop(columns="key"), counts], axis=1)
-    table["n_excerpts"] = excerpts.sum().to_numpy().astype(int)
+    # Excerpts the review does not report are not counted as one each (NaN: the page
+    # leaves the column out and says so).
+    table["n_excerpts"] = (excerpts.sum().to_numpy().astype(int) if support.excerpts_reported
+                           else np.nan)
     return table
 
 
@@ -398,6 +441,9 @@ class SupportSummary:
     least_supported_subtheme_papers: int
     least_supported_subtheme_studies: int
     confidence_pct: float
+    # the themes no paper supports, by '<id> <name>' (a theme-level framework names its
+    # unsupported themes; not glued)
+    unsupported_themes: tuple[str, ...] = ()
 
 
 def summarise_support(all_papers: ThemeSupport,
@@ -421,7 +467,10 @@ def summarise_support(all_papers: ThemeSupport,
     subs = table[table["level"] == "sub-theme"]
     top = themes.loc[themes["n_papers"].idxmax()]
     low = themes.loc[themes["n_papers"].idxmin()]
-    weakest = subs.loc[subs["n_papers"].idxmin()]
+    # Without sub-themes (support at theme level), the thinnest row is a theme.
+    weakest = subs.loc[subs["n_papers"].idxmin()] if len(subs) else low
+    weakest_name = (f"{weakest['subtheme_id']} {weakest['subtheme']}" if len(subs)
+                    else f"{weakest['theme_id']} {weakest['theme']}")
     return SupportSummary(
         n_papers=len(support.units),
         n_studies=int(support.units["group"].nunique()),
@@ -440,10 +489,12 @@ def summarise_support(all_papers: ThemeSupport,
         most_supported_studies_ci_high=float(top["studies_ci_high"]),
         least_supported_theme=f"{low['theme_id']} {low['theme']}",
         least_supported_pct=float(low["pct_papers"]),
-        least_supported_subtheme=f"{weakest['subtheme_id']} {weakest['subtheme']}",
+        least_supported_subtheme=weakest_name,
         least_supported_subtheme_papers=int(weakest["n_papers"]),
         least_supported_subtheme_studies=int(weakest["n_studies"]),
         confidence_pct=round(100 * confidence, 1),
+        unsupported_themes=tuple(f"{r.theme_id} {r.theme}" for r in
+                                 themes[themes["n_papers"] == 0].itertuples()),
     )
 
 
@@ -585,7 +636,8 @@ def participant_support_from_tables(participants: pd.DataFrame, services: pd.Dat
     used = services.groupby("participant_id")["service_type"].agg(lambda s: tuple(sorted(s)))
     units["service_type"] = [used.get(p, ()) for p in units.index]
     return ThemeSupport(units, sub, _excerpt_matrix(participant_codes, "participant_id",
-                                                    units.index, sub))
+                                                    units.index, sub),
+                        excerpts_not_reported=_excerpts_not_reported(participant_codes, sub))
 
 
 def participant_frequency(support: ThemeSupport, confidence: float = 0.95) -> pd.DataFrame:
@@ -606,14 +658,21 @@ def _characteristic_groups(units: pd.DataFrame, key: str,
     The categories are the package's own where it declares them (the contract's
     defaults without a package).
     """
-    if key == "ethnic_minority":
-        return [("Yes", units[key].to_numpy(bool)), ("No", ~units[key].to_numpy(bool))]
     if key == "service_type":
         labels = category_labels("participant_services", key, package)
         return [(label, np.array([value in used for used in units[key]], dtype=bool))
                 for value, label in labels.items()]
-    return [(label, (units[key] == value).to_numpy())
-            for value, label in category_labels("participants", key, package).items()]
+    if key == "ethnic_minority":
+        values = units[key].astype("boolean")
+        groups = [("Yes", values.fillna(False).to_numpy(bool)),
+                  ("No", (~values).fillna(False).to_numpy(bool))]
+    else:
+        groups = [(label, (units[key] == value).fillna(False).to_numpy(bool))
+                  for value, label in category_labels("participants", key, package).items()]
+    # Participants whose characteristic the source did not report are a group of their
+    # own, so that the groups still split the participants (complementary suppression).
+    missing = units[key].isna().to_numpy(bool)
+    return groups + ([("Not reported", missing)] if missing.any() else [])
 
 
 def participant_breakdown(support: ThemeSupport, suppress_below: int = 3,
