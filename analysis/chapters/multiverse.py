@@ -325,6 +325,16 @@ def _rules_sentence(choices: Choices) -> str:
     return text
 
 
+def package_threshold(declared: Choices, package) -> Choices:
+    """The declared choices with the package's own threshold, where it declares one
+    (``study.prevalence.threshold_percent``): the conclusion a page tests belongs to the
+    review, and the choices file's only stands in for a package that declares none."""
+    from dataclasses import replace
+
+    own = package.study.threshold_percent
+    return declared if own is None else replace(declared, below_percent=float(own))
+
+
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
                     processes: bool = False) -> MultiversePage:
@@ -348,7 +358,7 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster, should the multiverse need one (see
         :func:`analysis.compute.multiverse.cluster_for`).
     """
-    declared = load_choices(choices_file)
+    declared = package_threshold(load_choices(choices_file), package)
     studies = package["prevalence_studies"]
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
