@@ -662,6 +662,13 @@ def question_markdown(package: DataPackage):
                          "the analyst's choices.").format(package.study.condition_words))
 
 
+def method_question_markdown(package: DataPackage):
+    """The method page's opening question, in the package's own words."""
+    return markdown(Myst("How common is {}? A prevalence meta-analysis answers by pooling "
+                         "the prevalences of many studies.").format(
+                             package.study.condition_words))
+
+
 def pooling_markdown(package: DataPackage):
     """What each study reports, in the package's words (``study.case_words``)."""
     return markdown(Myst(
@@ -680,11 +687,13 @@ def main_analysis_markdown(context: PrevalenceContext):
             "The main analysis pools every study of this data package, and the analyses "
             "that follow within it (heterogeneity, income groups, the meta-regression and "
             "every scale and estimator) take all {}.").format(_studies(h.k_studies)))
+    where = context.main_phrase if list(context.main_where) == ["setting"] else \
+        Myst("*{}*").format(context.main_label)
     return markdown(Myst(
-        "The main analysis, as the data package declares it, pools the {} of *{}*: **{}** "
+        "The main analysis, as the data package declares it, pools the {} of {}: **{}** "
         "on the {} scale. The analyses within it (heterogeneity, income groups, the "
         "meta-regression and every scale and estimator) take these studies.").format(
-            _studies(pooled.k), context.main_label, _interval(pooled), h.transform_label))
+            _studies(pooled.k), where, _interval(pooled), h.transform_label))
 
 
 def pooled_markdown(context: PrevalenceContext):
