@@ -132,10 +132,21 @@ class Hit:
         return f"{self.word!r}: ...{self.context}..."
 
 
+# The source studies' topic: forbidden only to a package that declares a topic of its
+# own (study.condition), for a package that declares none keeps the contract's default
+# vocabularies, which name it.
+TOPIC_WORDS = {"personality disorder", "complex emotional needs"}
+
+
 def allowed_words(descriptor: dict) -> set[str]:
-    """The source-study words a package's own study section uses (and so may show)."""
-    text = json.dumps(descriptor.get("study", {}), ensure_ascii=False)
-    return {word for word, pattern in SOURCE_WORDS if re.search(pattern, text, re.I)}
+    """The source-study words a package's own study section, title or description uses
+    (and so may show); the topic words too when it declares no topic of its own."""
+    text = json.dumps([descriptor.get("study", {}), descriptor.get("title", ""),
+                       descriptor.get("description", "")], ensure_ascii=False)
+    allowed = {word for word, pattern in SOURCE_WORDS if re.search(pattern, text, re.I)}
+    if not descriptor.get("study", {}).get("condition"):
+        allowed |= TOPIC_WORDS
+    return allowed
 
 
 def scan_text(page: str, text: str, allowed: set[str] = frozenset()) -> list[Hit]:
@@ -221,6 +232,8 @@ def test_a_hit_names_the_words_around_it():
 
 def test_a_word_the_study_declares_is_allowed():
     descriptor = {"study": {"setting": {"country": "England", "region": "English region"}}}
+    assert allowed_words(descriptor) == {"England", "English"} | TOPIC_WORDS
+    descriptor["study"]["condition"] = "depression"
     assert allowed_words(descriptor) == {"England", "English"}
     assert scan_text("p.html", "12 adults in England", allowed_words(descriptor)) == []
 
