@@ -335,6 +335,19 @@ def package_threshold(declared: Choices, package) -> Choices:
     return declared if own is None else replace(declared, below_percent=float(own))
 
 
+def package_choices(declared: Choices, package) -> Choices:
+    """The declared choices for one package: its own threshold (:func:`package_threshold`)
+    and each categorical covariate it declares as a filter, whose main option is the
+    value its main prevalence analysis selects (``study.prevalence.main``)."""
+    from collections.abc import Mapping
+
+    main = package.study.main_prevalence
+    covariates = [c.name for c in package.covariates("prevalence_studies")
+                  if c.kind == "categorical"]
+    return package_threshold(declared, package).with_covariates(
+        covariates, dict(main) if isinstance(main, Mapping) else {})
+
+
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
                     processes: bool = False) -> MultiversePage:
@@ -358,7 +371,7 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster, should the multiverse need one (see
         :func:`analysis.compute.multiverse.cluster_for`).
     """
-    declared = package_threshold(load_choices(choices_file), package)
+    declared = package_choices(load_choices(choices_file), package)
     studies = package["prevalence_studies"]
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
@@ -372,7 +385,12 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     # The Prevalence context page's own number for the setting, by its own function.
     context = prevalence_page.prevalence_context(package, main["transform"], main["tau2_method"])
     setting = multiverse.setting_of(studies, choices)
-    page_value = 100 * context.setting_estimate(setting).prevalence
+    # The page's main analysis where the package names it by its covariates (the
+    # multiverse's main specification selects the same studies); else the setting's.
+    by_covariates = not context.main_is_all and set(context.main_where) <= set(
+        choices.covariates)
+    page_value = 100 * (context.main if by_covariates else
+                        context.setting_estimate(setting)).prevalence
     same = bool(np.isclose(page_value, summary.main_estimate, rtol=0, atol=1e-9))
     label = context.label("setting", setting)
     k = int((studies["setting"] == setting).sum())

@@ -393,14 +393,14 @@ class PrevalenceContext:
     @property
     def main_phrase(self) -> Myst:
         """The studies of the main analysis in a phrase: 'the setting *Community*', 'the
-        main analysis (*Outcome: Help-seeking behaviour*)' or 'the main analysis (all
-        studies)'."""
+        main analysis (*Outcome: Help-seeking behaviour*)' or, when it pools every study,
+        'this data package'."""
         where = self.main_where
         if isinstance(where, Mapping) and list(where) == ["setting"]:
             return Myst("the setting *{}*").format(self.main_label)
         if isinstance(where, Mapping):
             return Myst("the main analysis (*{}*)").format(self.main_label)
-        return Myst("the main analysis (all studies)")
+        return Myst("this data package")
 
     @property
     def main_is_all(self) -> bool:
@@ -712,8 +712,10 @@ def pooled_markdown(context: PrevalenceContext):
         lines += [Myst(""), Myst("No study of {} reports its country's income group.").format(
             context.main_phrase)]
         return markdown(Myst("\n").join(lines))
-    lines += [Myst(""), Myst("Within {} ({}), by country income group:").format(
-        context.main_phrase, _plural(h.k_main_setting, "study", "studies")), Myst("")]
+    lines += [Myst(""), (Myst("By country income group, over all {}:").format(
+        _studies(h.k_main_setting)) if context.main_is_all else Myst(
+        "Within {} ({}), by country income group:").format(
+            context.main_phrase, _plural(h.k_main_setting, "study", "studies"))), Myst("")]
     lines += _subgroup_items(context, "income_group", income, "no study of this setting")
     return markdown(Myst("\n").join(lines))
 
