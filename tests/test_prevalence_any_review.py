@@ -228,3 +228,44 @@ def _with_threshold(package, percent):
     study = replace(package.study, prevalence={**package.study.prevalence,
                                                "threshold_percent": percent})
     return SimpleNamespace(study=study)
+
+
+def test_declared_covariates_are_multiverse_filters(bifftu):
+    from analysis.stats import multiverse
+
+    choices = multiverse_page.package_choices(load_choices("multiverse.yml"), bifftu)
+    assert choices.covariates == ("outcome", "region")
+    assert choices.filter_columns[-2:] == ("outcome", "region")
+    # the main option is the main analysis's subset (study.prevalence.main)
+    assert choices.main["outcome"] == "actual" and choices.main["region"] == "all"
+    categories = multiverse.package_categories(bifftu)
+    assert categories["region"] == {}  # free text: its values, sorted
+    assert list(categories["outcome"]) == ["actual", "intention"]
+    resolved = multiverse.resolve(bifftu["prevalence_studies"], choices, categories)
+    options = resolved.options("book")
+    assert options["outcome"] == ("all", "actual", "intention")
+    assert options["region"] == ("all", "Amhara", "NHS", "Oromia", "SNNP")
+    rows = multiverse.setting_studies(bifftu["prevalence_studies"], resolved)
+    arrays = multiverse.StudyArrays.from_frame(rows)
+    assert arrays.mask({"outcome": "intention", "region": "Amhara",
+                        "transform": "logit"}).sum() == 2  # Mulatu 1999, Sumet 2017
+    # a file that declares a choice of the same name keeps its own
+    assert choices.with_covariates(["outcome"]) is choices
+
+
+def test_the_multiverse_main_specification_is_the_pages_main_analysis(bifftu):
+    import warnings
+
+    from analysis.stats import multiverse
+    from analysis.stats.prevalence import FreemanTukeyWarning
+
+    choices = multiverse_page.package_choices(load_choices("multiverse.yml"), bifftu)
+    resolved = multiverse.resolve(bifftu["prevalence_studies"], choices,
+                                  multiverse.package_categories(bifftu))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        table = multiverse.run_serial(bifftu["prevalence_studies"], resolved, "book")
+    summary = multiverse.summarise(table, resolved, "book")
+    context = prevalence_page.prevalence_context(bifftu)
+    assert summary.main_k == 5
+    assert summary.main_estimate == pytest.approx(100 * context.main.prevalence, abs=1e-12)
