@@ -41,6 +41,19 @@ class Facts:
     choices_text: str
     rules_text: str
     tasks_text: str
+    threshold_text: str = ""
+
+
+def threshold_text(package, below_percent: float) -> str:
+    """Whose threshold the conclusion tests: the package's own
+    (``study.prevalence.threshold_percent``), or the choices file's when it declares
+    none."""
+    if package.study.threshold_percent is not None:
+        return (f"The threshold, {below_percent:g}%, is the one the data package declares "
+                "for its review.")
+    return (f"The threshold, {below_percent:g}%, is the choices file's: this data package "
+            "declares none of its own (threshold_percent in the prevalence entry of its "
+            "study section), so the conclusion tested is not one its review states.")
 
 
 @dataclass(frozen=True)
@@ -394,8 +407,14 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     same = bool(np.isclose(page_value, summary.main_estimate, rtol=0, atol=1e-9))
     label = context.label("setting", setting)
     k = int((studies["setting"] == setting).sum())
+    page_setting = not context.main_is_all and dict(context.main_where) == {
+        "setting": setting}
     why = ("as the choices declare" if choices.setting is not None else
-           "the setting with the most studies, as on the Prevalence context page")
+           "the setting with the most studies, as on the Prevalence context page"
+           if page_setting else
+           "the setting with the most studies; the main specification selects the studies "
+           "of the Prevalence context page's main analysis" if by_covariates else
+           "the setting with the most studies")
     facts = Facts(where=_where(run), how=_how(run), n_workers=run.n_workers,
                   n_tasks=run.n_tasks,
                   size=size, setting=label,
@@ -405,7 +424,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_rules_sentence(choices),
-                  tasks_text=_plural(run.n_tasks, "chunk"))
+                  tasks_text=_plural(run.n_tasks, "chunk"),
+                  threshold_text=threshold_text(package, choices.below_percent))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
     appraised = in_book(package, "quality")
