@@ -1019,7 +1019,8 @@ def regression_markdown(context: PrevalenceContext):
         "Does a study's {} explain some of the differences between {}? The test of the "
         "moderator gives Q = {:.2f} on {} of freedom (p {}), and the moderator accounts for "
         "{:.0f}% of tau² (residual tau² {:.3f}).").format(
-            what, where, reg.qm, df, format_p(reg.qm_p), reg.r2_percent, reg.tau2_residual))
+            what.removeprefix("study "), where, reg.qm, df, format_p(reg.qm_p), reg.r2_percent,
+            reg.tau2_residual))
 
 
 def regression_table(context: PrevalenceContext):
