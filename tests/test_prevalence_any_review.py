@@ -269,3 +269,27 @@ def test_the_multiverse_main_specification_is_the_pages_main_analysis(bifftu):
     context = prevalence_page.prevalence_context(bifftu)
     assert summary.main_k == 5
     assert summary.main_estimate == pytest.approx(100 * context.main.prevalence, abs=1e-12)
+
+
+def test_the_studies_table_heads_each_column_with_the_packages_title(context):
+    view = context.characteristics
+    assert list(view.columns) == ["Year", "Setting", "Study design",
+                                  "How cases were ascertained", "Outcome", "Region",
+                                  "Assessed", "Cases"]
+    assert view.loc["Fekadu 2007", "Study design"] == "not reported"
+    assert view.loc["Menberu 2018", "How cases were ascertained"] == "GHSQ"
+    assert view.loc["Sumet 2017", "Outcome"] == "Help-seeking intention"
+    assert view.loc["Hailemariam 2012", "Year"] == "2012"  # never 2012.0
+    assert view.loc["Hailemariam 2012", "Cases"] == 103
+    assert "Country" not in view  # every study is from Ethiopia
+    text = prevalence_page.not_reported_markdown(context).data
+    assert text.startswith("Not reported by the sources: study design for 1 study;")
+
+
+def test_the_bundled_studies_table_has_every_study_and_nothing_unreported():
+    from analysis import paths
+
+    ctx = prevalence_page.prevalence_context(load_package(paths.DATA_SYNTHETIC))
+    assert len(ctx.characteristics) == len(ctx.studies)
+    assert "Country" in ctx.characteristics and "Who ascertained cases" in ctx.characteristics
+    assert prevalence_page.not_reported_markdown(ctx) is None

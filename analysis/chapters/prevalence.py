@@ -143,6 +143,46 @@ def study_names(studies: pd.DataFrame, labels: Mapping[str, str] | None = None
     return heading, names
 
 
+# The study characteristics a table of the studies shows, where the package has them:
+# the study design and how cases were ascertained (by what, and by whom), each headed
+# with the package's own title; declared covariates follow.
+CHARACTERISTIC_COLUMNS = ("country", "year", "setting", "design", "ascertainment",
+                          "interviewer")
+NOT_REPORTED = "not reported"
+
+
+def characteristics_view(package: DataPackage) -> pd.DataFrame:
+    """Each prevalence study's characteristics, as a review's table of included studies.
+
+    The study is named by its label (``package.study_labels``); each column is headed
+    with the package's own title (``package.column_title``) and shows the category
+    labels in force; an empty cell reads "not reported". A column no study reports is
+    left out, and so is the country when every study is from one.
+    """
+    table = "prevalence_studies"
+    studies = package[table]
+    labels = package.study_labels(table)
+    covariates = [c.name for c in package.covariates(table)]
+    columns = {"Study": [labels.get(str(i), str(i)) for i in studies["study_id"]]}
+    for column in (*CHARACTERISTIC_COLUMNS, *covariates):
+        if column not in studies or column in columns or studies[column].isna().all():
+            continue
+        values = studies[column]
+        if column == "country" and values.dropna().nunique() < 2:
+            continue
+        try:
+            vocabulary = package.categories(table, column)
+        except KeyError:
+            vocabulary = {}
+        columns[package.column_title(table, column)] = [
+            NOT_REPORTED if pd.isna(v) else
+            f"{int(v)}" if isinstance(v, (int, float, np.integer, np.floating))
+            and float(v).is_integer() else str(vocabulary.get(v, v)) for v in values]
+    columns[package.column_title(table, "n")] = studies["n"].astype(int).to_numpy()
+    columns[package.column_title(table, "cases")] = studies["cases"].astype(int).to_numpy()
+    return pd.DataFrame(columns).set_index("Study")
+
+
 def forest_view(studies: pd.DataFrame, labels: Mapping[str, str] | None = None,
                 by: str = "Setting") -> pd.DataFrame:
     """Every study of the forest plot as a table: its subgroup (setting), its name as
@@ -382,6 +422,7 @@ class PrevalenceContext:
     study_labels: Mapping[str, str] | None = None
     condition: str = "the condition studied"
     cases: str = "cases"
+    characteristics: pd.DataFrame | None = None
 
     def label(self, column: str, code: str) -> str:
         return self.vocabularies.get(column, {}).get(code, str(code))
@@ -536,7 +577,7 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         main=main_pooled, main_where=main_where, main_label=main_label,
         by_covariate=by_covariate, titles=titles,
         study_labels=dict(package.study_labels(table)), condition=study.condition_words,
-        cases=study.case_words,
+        cases=study.case_words, characteristics=characteristics_view(package),
     )
 
 
@@ -954,6 +995,30 @@ def setting_table(context: PrevalenceContext):
                       caption="Pooled prevalence by setting, and of all studies (last "
                               "row): random effects; k studies; PI, prediction interval; Q, "
                               "Cochran's Q")
+
+
+def characteristics_table(context: PrevalenceContext):
+    """The table of the studies and their characteristics (:func:`characteristics_view`)."""
+    from analysis.chapters.page import show_table
+
+    return show_table(context.characteristics,
+                      caption="The prevalence studies: each study's characteristics as "
+                              "the data package gives them")
+
+
+def not_reported_markdown(context: PrevalenceContext):
+    """What the studies' sources did not report, counted per column ("study design not
+    reported for 1 study"); nothing when every value is reported."""
+    view = context.characteristics
+    counts = [(column, int((view[column] == NOT_REPORTED).sum())) for column in view.columns
+              if not pd.api.types.is_numeric_dtype(view[column])]
+    said = [Myst("{} for {}").format(column[:1].lower() + column[1:] if not column[:2].isupper()
+                                     else column, _studies(n)) for column, n in counts if n]
+    if not said:
+        return None
+    return markdown(Myst("Not reported by the sources: {}; the analyses that split the "
+                         "studies by such a column leave these studies out of its "
+                         "subgroups.").format(Myst("; ").join(said)))
 
 
 def _overall_row(pooled: PooledPrevalence) -> pd.DataFrame:
