@@ -315,6 +315,8 @@ def test_the_prevalence_review_reads_as_its_own(fixture_book):
     assert "Hailemariam 2012" in page and "Sumet 2017" in page and "V01" not in page
     assert "Pooled prevalence by Outcome" in page and "Pooled prevalence by Region" in page
     assert "case-finding" not in page
+    assert "Study design How cases were ascertained Outcome Region" in page
+    assert "Not reported by the sources: study design for 1 study" in page
     repro = _page_text(fixture_book, "reproduction")
     assert "Studies of help-seeking behaviour 5 5 exact reproduced" in repro
     assert not re.search(r"\b\d+\.0\b(?!%)", repro.split("Published figure")[-1]
