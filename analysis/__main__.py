@@ -248,6 +248,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _multiverse(args: argparse.Namespace) -> int:
     from analysis.chapters.book_pages import in_book
+    from analysis.chapters.multiverse import package_choices
     from analysis.compute import multiverse as multiverse_compute
     from analysis.compute.cluster import SchedulerError
     from analysis.contract.choices import ChoicesError, load_choices
@@ -260,8 +261,9 @@ def _multiverse(args: argparse.Namespace) -> int:
         return 2
     out = args.out or multiverse_compute.cache_dir()
     try:
-        choices = load_choices(args.choices)
         package = load_package(args.data_dir or "data_synthetic")
+        # As on the Multiverse page: the package's own threshold and covariate filters.
+        choices = package_choices(load_choices(args.choices), package)
         studies = package["prevalence_studies"]
         run = multiverse_compute.to_folder(
             studies, choices, args.size, out, multiverse.package_categories(package),

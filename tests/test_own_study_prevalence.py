@@ -89,9 +89,10 @@ def test_the_prevalence_page_speaks_of_the_fixtures_settings(book):
         assert label in text, label
     assert "Secure hospital patients : no study of this data package." in text
     assert "Lower-middle income : no study of this setting." in text
-    assert "Within the setting Psychiatric inpatients (4 studies, the setting with the most " \
-           "studies)" in text
-    assert "The 4 studies of the setting Psychiatric inpatients disagree" in text
+    # No main subset declared (study.prevalence.main): the main analysis pools every study.
+    assert "Pooled over all 9 studies of this data package, the prevalence is" in text
+    assert "By country income group, over all 9 studies:" in text
+    assert "The 9 studies of this data package disagree" in text
     assert "Forensic outpatients has a single study and no interval of this kind." in text
     # No published figure: no comparison, no sentence about one.
     assert "published" not in text.lower() and "Re-analysing" not in text

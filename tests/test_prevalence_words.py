@@ -44,11 +44,15 @@ def fixture_package() -> DataPackage:
     return load_package(FIXTURE)
 
 
-def _with(package: DataPackage, studies: pd.DataFrame, published=None) -> DataPackage:
-    """The package with other prevalence studies (and, optionally, published figures)."""
+def _with(package: DataPackage, studies: pd.DataFrame, published=None,
+          main=None) -> DataPackage:
+    """The package with other prevalence studies (and, optionally, published figures
+    and the studies of its main analysis, ``study.prevalence.main``)."""
     descriptor = copy.deepcopy(package.descriptor)
     if published is not None:
         descriptor["study"]["published"] = published
+    if main is not None:
+        descriptor["study"]["prevalence"] = {"main": main}
     return DataPackage(package.data_dir, descriptor,
                        {**package.tables, "prevalence_studies": studies.reset_index(drop=True)},
                        vocabularies=package.vocabularies,
@@ -116,8 +120,9 @@ def test_one_study(fixture_package):
     ctx = prevalence_page.prevalence_context(package)
     assert ctx.main_setting == "forensic_outpatient" and ctx.headline.k_studies == 1
     heterogeneity = shown(prevalence_page.heterogeneity_markdown(ctx))
-    assert heterogeneity.startswith("The setting *Forensic outpatients* has a single study, "
-                                    "so there is no between-study variance to estimate: no "
+    # the package names no main subset: the main analysis pools every study
+    assert heterogeneity.startswith("There is a single study in this data package, so "
+                                    "there is no between-study variance to estimate: no "
                                     "tau², I², Q or prediction interval.")
     subgroups = shown(prevalence_page.subgroups_markdown(ctx))
     assert "Every study sampled one setting, *Forensic outpatients*, so there is no test" \
@@ -126,11 +131,10 @@ def test_one_study(fixture_package):
     assert "a subgroup of one study is shown as that study alone" in subgroups
     assert ctx.regression is None and prevalence_page.regression_table(ctx) is None
     assert shown(prevalence_page.regression_markdown(ctx)) == (
-        "A meta-regression on case-finding design cannot be fitted to the single study of "
-        "the setting *Forensic outpatients*: a single study has no other to be compared "
-        "with.")
+        "A meta-regression on study design cannot be fitted to the single study of "
+        "this data package: a single study has no other to be compared with.")
     assert shown(prevalence_page.sensitivity_markdown(ctx)).startswith(
-        "The single study of the setting *Forensic outpatients* under every scale")
+        "The single study of this data package under every scale")
     assert "the setting with the most" not in shown(prevalence_page.pooled_markdown(ctx))
     assert prevalence_page.forest_note(ctx) == "The last rows pool every study together."
     table = _hartung_knapp(package, ctx)
@@ -146,7 +150,7 @@ def test_one_study(fixture_package):
 def test_two_settings_and_two_studies_in_the_main_one(fixture_package):
     studies = fixture_package["prevalence_studies"]
     two = studies[studies["study_id"].isin(["V01", "V02", "V05"])]
-    package = _with(fixture_package, two)
+    package = _with(fixture_package, two, main={"setting": "inpatient"})
     ctx = prevalence_page.prevalence_context(package)
     assert list(ctx.by_setting.pooled) == ["inpatient", "prison"]
     assert ctx.by_setting.df_between == 1
@@ -246,7 +250,10 @@ def test_the_multiverse_takes_the_largest_setting_of_any_package(fixture_package
     main = table[table["main"]].iloc[0]
     ctx = prevalence_page.prevalence_context(fixture_package)
     assert main["k"] == 4
-    assert main["prevalence"] == pytest.approx(100 * ctx.main.prevalence, abs=1e-12)
+    # the package names no main subset: the page's main analysis pools every study, and
+    # the multiverse's main specification is the page's estimate of the setting
+    assert main["prevalence"] == pytest.approx(
+        100 * ctx.setting_estimate("inpatient").prevalence, abs=1e-12)
     declared = parse({**{"setting": "prison"}, "conclusion": {"below_percent": 10},
                       "choices": {"transform": {"options": ["logit"], "main": "logit"}}})
     assert multiverse.setting_studies(studies, declared)["setting"].eq("prison").all()

@@ -76,4 +76,4 @@ def test_summary_reads_right_for_one_figure():
     assert shown(reproduction.summary_paragraph(one)) == (
         "Of 1 published figure that the data can check, 1 is reproduced and 0 differ. "
         "1 more figure is cited as context only. 1 figure is not computable from this "
-        "package: the tables it needs are not in it.")
+        "package; the table says why.")

@@ -41,6 +41,19 @@ class Facts:
     choices_text: str
     rules_text: str
     tasks_text: str
+    threshold_text: str = ""
+
+
+def threshold_text(package, below_percent: float) -> str:
+    """Whose threshold the conclusion tests: the package's own
+    (``study.prevalence.threshold_percent``), or the choices file's when it declares
+    none."""
+    if package.study.threshold_percent is not None:
+        return (f"The threshold, {below_percent:g}%, is the one the data package declares "
+                "for its review.")
+    return (f"The threshold, {below_percent:g}%, is the choices file's: this data package "
+            "declares none of its own (threshold_percent in the prevalence entry of its "
+            "study section), so the conclusion tested is not one its review states.")
 
 
 @dataclass(frozen=True)
@@ -325,6 +338,29 @@ def _rules_sentence(choices: Choices) -> str:
     return text
 
 
+def package_threshold(declared: Choices, package) -> Choices:
+    """The declared choices with the package's own threshold, where it declares one
+    (``study.prevalence.threshold_percent``): the conclusion a page tests belongs to the
+    review, and the choices file's only stands in for a package that declares none."""
+    from dataclasses import replace
+
+    own = package.study.threshold_percent
+    return declared if own is None else replace(declared, below_percent=float(own))
+
+
+def package_choices(declared: Choices, package) -> Choices:
+    """The declared choices for one package: its own threshold (:func:`package_threshold`)
+    and each categorical covariate it declares as a filter, whose main option is the
+    value its main prevalence analysis selects (``study.prevalence.main``)."""
+    from collections.abc import Mapping
+
+    main = package.study.main_prevalence
+    covariates = [c.name for c in package.covariates("prevalence_studies")
+                  if c.kind == "categorical"]
+    return package_threshold(declared, package).with_covariates(
+        covariates, dict(main) if isinstance(main, Mapping) else {})
+
+
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
                     processes: bool = False) -> MultiversePage:
@@ -348,7 +384,7 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster, should the multiverse need one (see
         :func:`analysis.compute.multiverse.cluster_for`).
     """
-    declared = load_choices(choices_file)
+    declared = package_choices(load_choices(choices_file), package)
     studies = package["prevalence_studies"]
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
@@ -362,12 +398,23 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     # The Prevalence context page's own number for the setting, by its own function.
     context = prevalence_page.prevalence_context(package, main["transform"], main["tau2_method"])
     setting = multiverse.setting_of(studies, choices)
-    page_value = 100 * context.setting_estimate(setting).prevalence
+    # The page's main analysis where the package names it by its covariates (the
+    # multiverse's main specification selects the same studies); else the setting's.
+    by_covariates = not context.main_is_all and set(context.main_where) <= set(
+        choices.covariates)
+    page_value = 100 * (context.main if by_covariates else
+                        context.setting_estimate(setting)).prevalence
     same = bool(np.isclose(page_value, summary.main_estimate, rtol=0, atol=1e-9))
     label = context.label("setting", setting)
     k = int((studies["setting"] == setting).sum())
+    page_setting = not context.main_is_all and dict(context.main_where) == {
+        "setting": setting}
     why = ("as the choices declare" if choices.setting is not None else
-           "the setting with the most studies, as on the Prevalence context page")
+           "the setting with the most studies, as on the Prevalence context page"
+           if page_setting else
+           "the setting with the most studies; the main specification selects the studies "
+           "of the Prevalence context page's main analysis" if by_covariates else
+           "the setting with the most studies")
     facts = Facts(where=_where(run), how=_how(run), n_workers=run.n_workers,
                   n_tasks=run.n_tasks,
                   size=size, setting=label,
@@ -377,7 +424,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_rules_sentence(choices),
-                  tasks_text=_plural(run.n_tasks, "chunk"))
+                  tasks_text=_plural(run.n_tasks, "chunk"),
+                  threshold_text=threshold_text(package, choices.below_percent))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
     appraised = in_book(package, "quality")

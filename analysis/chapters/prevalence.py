@@ -25,6 +25,7 @@ from analysis.chapters.words import join_words, markdown
 from analysis.contract.escape import Myst, myst_code_block, myst_role, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
+from analysis.contract.study import ALL_STUDIES
 from analysis.stats.prevalence import (COVARIATE_LABELS, FREEMAN_TUKEY_CAVEAT, LEVEL,
                                        TAU2_METHODS, TRANSFORMS, FreemanTukeyWarning,
                                        MetaRegression, PooledPrevalence, StudyEffects,
@@ -95,8 +96,10 @@ def subgroup_view(analysis: SubgroupAnalysis) -> pd.DataFrame:
     k studies, prevalence % (95% CI), 95% prediction interval (PI), tau², I² %,
     Cochran's Q and its p-value (participants are in :attr:`SubgroupAnalysis.table`).
     """
-    t = analysis.table
-    index = COVARIATE_LABELS.get(analysis.by, analysis.by)
+    return _subgroup_cells(analysis.table, COVARIATE_LABELS.get(analysis.by, analysis.by))
+
+
+def _subgroup_cells(t: pd.DataFrame, index: str) -> pd.DataFrame:
     return pd.DataFrame({
         index: t["subgroup"],
         "k": t["k"],
@@ -110,23 +113,95 @@ def subgroup_view(analysis: SubgroupAnalysis) -> pd.DataFrame:
     }).set_index(index)
 
 
-def forest_view(studies: pd.DataFrame) -> pd.DataFrame:
-    """Every study of the forest plot as a table: its setting, its label as the plot
-    writes it, % (95% CI), weight within the setting, cases and n.
+def study_names(studies: pd.DataFrame, labels: Mapping[str, str] | None = None
+                ) -> tuple[str, list[str]]:
+    """How the forest plot and its table name each study, and the column's heading.
+
+    A study is named by its label (``package.study_labels``; its identifier when the
+    package gives none), followed by its country when the studies are from more than
+    one, and by its year when the label does not already hold it (a label such as
+    'Smith 2010' does); a value the source did not report is left out. The heading says
+    what the names hold ('Study, country, year', or 'Study' alone).
+    """
+    labels = labels or {}
+    countries = (studies["country"].dropna().astype(str).unique()
+                 if "country" in studies else [])
+    show_country = len(countries) > 1
+    names, parts = [], {"Study"}
+    for row in studies.itertuples():
+        name = str(labels.get(str(row.study_id), row.study_id))
+        country = getattr(row, "country", None)
+        if show_country and isinstance(country, str) and country:
+            name += f" {country}"
+            parts.add("country")
+        year = getattr(row, "year", None)
+        if year is not None and pd.notna(year) and str(int(year)) not in name:
+            name += f", {int(year)}"
+            parts.add("year")
+        names.append(name)
+    heading = ", ".join(p for p in ("Study", "country", "year") if p in parts)
+    return heading, names
+
+
+# The study characteristics a table of the studies shows, where the package has them:
+# the study design and how cases were ascertained (by what, and by whom), each headed
+# with the package's own title; declared covariates follow.
+CHARACTERISTIC_COLUMNS = ("country", "year", "setting", "design", "ascertainment",
+                          "interviewer")
+NOT_REPORTED = "not reported"
+
+
+def characteristics_view(package: DataPackage) -> pd.DataFrame:
+    """Each prevalence study's characteristics, as a review's table of included studies.
+
+    The study is named by its label (``package.study_labels``); each column is headed
+    with the package's own title (``package.column_title``) and shows the category
+    labels in force; an empty cell reads "not reported". A column no study reports is
+    left out, and so is the country when every study is from one.
+    """
+    table = "prevalence_studies"
+    studies = package[table]
+    labels = package.study_labels(table)
+    covariates = [c.name for c in package.covariates(table)]
+    columns = {"Study": [labels.get(str(i), str(i)) for i in studies["study_id"]]}
+    for column in (*CHARACTERISTIC_COLUMNS, *covariates):
+        if column not in studies or column in columns or studies[column].isna().all():
+            continue
+        values = studies[column]
+        if column == "country" and values.dropna().nunique() < 2:
+            continue
+        try:
+            vocabulary = package.categories(table, column)
+        except KeyError:
+            vocabulary = {}
+        columns[package.column_title(table, column)] = [
+            NOT_REPORTED if pd.isna(v) else
+            f"{int(v)}" if isinstance(v, (int, float, np.integer, np.floating))
+            and float(v).is_integer() else str(vocabulary.get(v, v)) for v in values]
+    columns[package.column_title(table, "n")] = studies["n"].astype(int).to_numpy()
+    columns[package.column_title(table, "cases")] = studies["cases"].astype(int).to_numpy()
+    return pd.DataFrame(columns).set_index("Study")
+
+
+def forest_view(studies: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                by: str = "Setting") -> pd.DataFrame:
+    """Every study of the forest plot as a table: its subgroup (setting), its name as
+    the plot writes it (:func:`study_names`), % (95% CI), weight within the subgroup,
+    cases and n.
 
     The numbers a forest plot prints beside its rows, in a form that fits a phone's
     screen (the estimate first) and that a screen reader reads out.
     """
+    heading, names = study_names(studies, labels)
     return pd.DataFrame({
-        "Setting": studies["subgroup"],
-        "Study, country, year": [f"{r.study_id} {r.country}, {r.year}"
-                                 for r in studies.itertuples()],
+        by: studies["subgroup"],
+        heading: names,
         "% (95% CI)": [_estimate_text(100 * p, 100 * lo, 100 * hi) for p, lo, hi in
                        zip(studies["prevalence"], studies["ci_low"], studies["ci_high"])],
         "Weight %": _fixed(studies["weight_percent"], 1),
         "Cases": studies["cases"].astype(int),
         "n": studies["n"].astype(int),
-    }).set_index(["Setting", "Study, country, year"])
+    }).set_index([by, heading])
 
 
 def regression_view(regression: MetaRegression) -> pd.DataFrame:
@@ -187,7 +262,11 @@ def comparison_facts(facts: pd.DataFrame) -> pd.DataFrame:
     if facts.empty or "compare" not in facts:
         return facts.iloc[:0]
     named = facts["compare"].map(lambda c: isinstance(c, Mapping) and bool(c))
-    return facts[named & facts["number"].notna()]
+    # A figure that says what it is compares here only when it is a pooled prevalence
+    # (a count or an I² is the reproduction page's).
+    measure = (facts["measure"] if "measure" in facts else pd.Series(None, index=facts.index))
+    prevalence = measure.isna() | (measure == "pooled_prevalence")
+    return facts[named & facts["number"].notna() & prevalence]
 
 
 COMPARISON_COLUMNS = ["fact_id", "population", "quantity", "published", "published_ci_low",
@@ -335,18 +414,38 @@ class PrevalenceContext:
     sensitivity: pd.DataFrame
     headline: Headline
     notes: tuple[str, ...]
+    main: PooledPrevalence | None = None
+    main_where: str | Mapping[str, str] = ALL_STUDIES
+    main_label: str = ""
+    by_covariate: Mapping[str, SubgroupAnalysis] | None = None
+    titles: Mapping[str, str] | None = None
+    study_labels: Mapping[str, str] | None = None
+    condition: str = "the condition studied"
+    cases: str = "cases"
+    characteristics: pd.DataFrame | None = None
 
     def label(self, column: str, code: str) -> str:
         return self.vocabularies.get(column, {}).get(code, str(code))
 
-    @property
-    def main_label(self) -> str:
-        return self.label("setting", self.main_setting)
+    def title(self, column: str) -> str:
+        """How the page names a column of prevalence_studies (the package's title)."""
+        return (self.titles or {}).get(column) or COVARIATE_LABELS.get(column, column)
 
     @property
-    def main(self) -> PooledPrevalence:
-        """The pooled prevalence of the main setting."""
-        return self.by_setting.pooled[self.main_setting]
+    def main_phrase(self) -> Myst:
+        """The studies of the main analysis in a phrase: 'the setting *Community*', 'the
+        main analysis (*Outcome: Help-seeking behaviour*)' or, when it pools every study,
+        'this data package'."""
+        where = self.main_where
+        if isinstance(where, Mapping) and list(where) == ["setting"]:
+            return Myst("the setting *{}*").format(self.main_label)
+        if isinstance(where, Mapping):
+            return Myst("the main analysis (*{}*)").format(self.main_label)
+        return Myst("this data package")
+
+    @property
+    def main_is_all(self) -> bool:
+        return not isinstance(self.main_where, Mapping)
 
     def setting_estimate(self, setting: str) -> PooledPrevalence | None:
         """The pooled prevalence of one setting (None: no study has it)."""
@@ -364,12 +463,14 @@ def _vocabulary(package: DataPackage, column: str, studies: pd.DataFrame) -> dic
 
 
 def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
-                level: float, labels: Mapping[str, str]) -> tuple[MetaRegression | None, str]:
-    """The meta-regression of one setting's studies, or why the data cannot support it.
+                level: float, labels: Mapping[str, str],
+                title: str | None = None) -> tuple[MetaRegression | None, str]:
+    """The meta-regression of the main analysis's studies, or why the data cannot
+    support it (``title``: how the page names the covariate).
 
     An unknown covariate is the page's mistake, not the data's: that still raises.
     """
-    what = COVARIATE_LABELS.get(covariate, covariate).lower()
+    what = (title or COVARIATE_LABELS.get(covariate, covariate)).lower()
     if covariate not in rows.columns or covariate in ("study_id", "n", "cases"):
         return meta_regression(rows, covariate, transform, method, None, level, labels), ""
     values = rows[covariate]
@@ -384,6 +485,12 @@ def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
         return None, (f"a model with {n_coefficients} coefficients needs at least "
                       f"{n_coefficients + 1} studies")
     return meta_regression(rows, covariate, transform, method, None, level, labels), ""
+
+
+def _named(studies: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """The forest plot's study table with the name it writes for each study
+    (``study_name``, :func:`study_names`)."""
+    return studies.assign(study_name=study_names(studies, dict(labels))[1])
 
 
 def prevalence_context(package: DataPackage, transform: str = "logit",
@@ -405,11 +512,29 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
     if studies.empty:
         raise ValueError("the Prevalence context chapter needs at least one row in "
                          "prevalence_studies.csv")
-    vocabularies = {c: _vocabulary(package, c, studies) for c in SUBGROUP_COLUMNS}
+    table = "prevalence_studies"
+    covariates = [c.name for c in package.covariates(table)
+                  if c.kind == "categorical" and c.name not in SUBGROUP_COLUMNS]
+    vocabularies = {c: _vocabulary(package, c, studies)
+                    for c in (*SUBGROUP_COLUMNS, *covariates)}
+    titles = {c: package.column_title(table, c) for c in studies.columns}
     by_setting = subgroups(studies, "setting", transform, method, level,
                            vocabularies["setting"])
     main = main_setting(studies)
-    main_rows = studies[studies["setting"] == main]
+    # The main analysis pools the studies the package names (study.prevalence.main),
+    # every study unless it names a subset; the analyses within it (income groups,
+    # design, meta-regression, every scale and estimator) take its studies.
+    main_where = package.study.main_prevalence
+    main_rows = (_select(studies, main_where) if isinstance(main_where, Mapping)
+                 and all(c in studies for c in main_where) else studies.iloc[:0])
+    if main_rows.empty:
+        main_where, main_rows = ALL_STUDIES, studies
+    main_label = ("all studies" if main_where == ALL_STUDIES else
+                  population_label(main_where, vocabularies) if list(main_where) == ["setting"]
+                  else "; ".join(f"{titles.get(c, c)}: {population_label({c: v}, vocabularies)}"
+                                 for c, v in main_where.items()))
+    by_covariate = {c: subgroups(studies, c, transform, method, level, vocabularies[c])
+                    for c in covariates}
     by_income = subgroups(main_rows, "income_group", transform, method, level,
                           vocabularies["income_group"])
     by_design = subgroups(main_rows, "design", transform, method, level,
@@ -419,8 +544,10 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         overall = estimate(studies["cases"], studies["n"], transform, method, level)
     covariate_labels = vocabularies.get(covariate) or (
         _vocabulary(package, covariate, studies) if covariate in studies.columns else {})
-    regression, reason = _regression(main_rows, covariate, transform, method, level,
-                                     covariate_labels)
+    regression, reason = _regression(main_rows.dropna(subset=[covariate])
+                                     if covariate in main_rows else main_rows,
+                                     covariate, transform, method, level, covariate_labels,
+                                     titles.get(covariate))
     comparison = published_comparison(studies, published_facts(package), transform, method,
                                       level, vocabularies)
     eff = study_effects(studies["cases"], studies["n"], transform)
@@ -428,23 +555,29 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         transform_label=TRANSFORMS[transform], tau2_method_label=TAU2_METHODS[method][1],
         k_studies=len(studies), n_participants=int(studies["n"].sum()),
         n_settings=len(by_setting.pooled), n_corrected=eff.n_corrected,
-        main_setting=vocabularies["setting"].get(main, str(main)),
-        k_main_setting=len(main_rows))
-    main_pooled = by_setting.pooled[main]
+        main_setting=main_label, k_main_setting=len(main_rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        main_pooled = estimate(main_rows["cases"], main_rows["n"], transform, method, level)
+    study = package.study
     return PrevalenceContext(
         transform=transform, tau2_method=method, covariate=covariate,
         synthetic=package.synthetic,
         invented=tuple(str(i) for i in package.descriptor.get("invented", []) or []),
         vocabularies=vocabularies,
-        studies=study_table(studies, "setting", transform, method, level,
-                            vocabularies["setting"]),
+        studies=_named(study_table(studies, "setting", transform, method, level,
+                                   vocabularies["setting"]), package.study_labels(table)),
         by_setting=by_setting, main_setting=main, by_income=by_income, by_design=by_design,
         overall=overall, regression=regression, regression_reason=reason,
         comparison=comparison,
-        sensitivity=sensitivity_view(studies, main, transform, method, level),
+        sensitivity=sensitivity_view(main_rows, None, transform, method, level),
         headline=headline, notes=tuple(correction_note(eff) + freeman_tukey_note(
             study_effects(main_rows["cases"], main_rows["n"], transform),
             main_pooled.effect)),
+        main=main_pooled, main_where=main_where, main_label=main_label,
+        by_covariate=by_covariate, titles=titles,
+        study_labels=dict(package.study_labels(table)), condition=study.condition_words,
+        cases=study.case_words, characteristics=characteristics_view(package),
     )
 
 
@@ -497,6 +630,17 @@ def glue_values(context: PrevalenceContext, prefix: str = "prev") -> dict[str, f
             out[_glue_name(prefix, column, "q_between")] = analysis.q_between
             out[_glue_name(prefix, column, "df_between")] = analysis.df_between
             out[_glue_name(prefix, column, "p_between")] = format_p(analysis.p_between)
+    for column, analysis in (context.by_covariate or {}).items():
+        for code, pooled in analysis.pooled.items():
+            for name, value in _pooled_values(pooled).items():
+                out[_glue_name(prefix, column, str(code), name)] = value
+    # The whole review first: every study pooled, and the main analysis's studies.
+    for name, value in _pooled_values(context.overall).items():
+        out[_glue_name(prefix, "all", name)] = value
+    out[_glue_name(prefix, "all_studies")] = (
+        "the single study" if context.overall.k == 1 else f"all {context.overall.k:,} studies")
+    for name, value in _pooled_values(context.main).items():
+        out[_glue_name(prefix, "main", name)] = value
     out[_glue_name(prefix, "forest_note")] = forest_note(context)
     for row in context.comparison.itertuples():
         out[_glue_name(prefix, "published", row.fact_id)] = row.published
@@ -550,6 +694,49 @@ def _subgroup_items(context: PrevalenceContext, column: str, analysis: SubgroupA
     return items
 
 
+def question_markdown(package: DataPackage):
+    """The chapter's question, in the package's own words (``study.condition``)."""
+    return markdown(Myst("How common is {} in the populations that prevalence studies "
+                         "sample? This chapter pools the prevalence studies of the data "
+                         "package in a random-effects meta-analysis, all of them first and "
+                         "then setting by setting, and shows how far the answer depends on "
+                         "the analyst's choices.").format(package.study.condition_words))
+
+
+def method_question_markdown(package: DataPackage):
+    """The method page's opening question, in the package's own words."""
+    return markdown(Myst("How common is {}? A prevalence meta-analysis answers by pooling "
+                         "the prevalences of many studies.").format(
+                             package.study.condition_words))
+
+
+def pooling_markdown(package: DataPackage):
+    """What each study reports, in the package's words (``study.case_words``)."""
+    return markdown(Myst(
+        "*Pooling.* Each study reports how many of the people it assessed were cases "
+        "({}): cases out of n. A meta-analysis averages the studies' prevalences, weighting "
+        "each by its precision, so that a survey of 3,000 people counts for more than one "
+        "of 60.").format(package.study.case_words))
+
+
+def main_analysis_markdown(context: PrevalenceContext):
+    """The main analysis: every study unless the package names a subset
+    (``study.prevalence.main``), whose studies the analyses within it take."""
+    h, pooled = context.headline, context.main
+    if context.main_is_all:
+        return markdown(Myst(
+            "The main analysis pools every study of this data package, and the analyses "
+            "that follow within it (heterogeneity, income groups, the meta-regression and "
+            "every scale and estimator) take all {}.").format(_studies(h.k_studies)))
+    where = context.main_phrase if list(context.main_where) == ["setting"] else \
+        Myst("*{}*").format(context.main_label)
+    return markdown(Myst(
+        "The main analysis, as the data package declares it, pools the {} of {}: **{}** "
+        "on the {} scale. The analyses within it (heterogeneity, income groups, the "
+        "meta-regression and every scale and estimator) take these studies.").format(
+            _studies(pooled.k), where, _interval(pooled), h.transform_label))
+
+
 def pooled_markdown(context: PrevalenceContext):
     """The pooled prevalence of every setting, and of every income group within the
     main setting, in the vocabularies' labels and order (categories without a study
@@ -562,9 +749,14 @@ def pooled_markdown(context: PrevalenceContext):
     lines += _subgroup_items(context, "setting", context.by_setting,
                              "no study of this data package")
     income = context.by_income
-    most = ", the setting with the most studies" if h.n_settings > 1 else ""
-    lines += [Myst(""), Myst("Within the setting *{}* ({}{}), by country income group:").format(
-        context.main_label, _plural(h.k_main_setting, "study", "studies"), most), Myst("")]
+    if not income.pooled:
+        lines += [Myst(""), Myst("No study of {} reports its country's income group.").format(
+            context.main_phrase)]
+        return markdown(Myst("\n").join(lines))
+    lines += [Myst(""), (Myst("By country income group, over all {}:").format(
+        _studies(h.k_main_setting)) if context.main_is_all else Myst(
+        "Within {} ({}), by country income group:").format(
+            context.main_phrase, _plural(h.k_main_setting, "study", "studies"))), Myst("")]
     lines += _subgroup_items(context, "income_group", income, "no study of this setting")
     return markdown(Myst("\n").join(lines))
 
@@ -712,16 +904,16 @@ def _heterogeneity_words(pooled: PooledPrevalence) -> str:
 
 def heterogeneity_markdown(context: PrevalenceContext):
     """Heterogeneity among the main setting's studies, for one, two or many studies."""
-    pooled, label, scale = context.main, context.main_label, context.headline.transform_label
+    pooled, where, scale = context.main, context.main_phrase, context.headline.transform_label
     if pooled.k == 1:
         return markdown(Myst(
-            "The setting *{}* has a single study, so there is no between-study variance to "
+            "There is a single study in {}, so there is no between-study variance to "
             "estimate: no tau², I², Q or prediction interval. Its prevalence is that study's "
-            "own, {}.").format(label, _interval(pooled)))
+            "own, {}.").format(where, _interval(pooled)))
     df = _plural(pooled.q_df, "degree", "degrees")
-    text = [Myst("The {} of the setting *{}* {}: I² is {:.1f}% (Q = {:.1f} on {} of freedom, "
+    text = [Myst("The {} of {} {}: I² is {:.1f}% (Q = {:.1f} on {} of freedom, "
                  "p {}) and tau² is {:.3f} on the {} scale.").format(
-                     _studies(pooled.k), label, _heterogeneity_words(pooled), pooled.i2_percent,
+                     _studies(pooled.k), where, _heterogeneity_words(pooled), pooled.i2_percent,
                      pooled.q, df, format_p(pooled.q_p), pooled.tau2, scale)]
     if np.isfinite(pooled.pi_low):
         text.append(f"The 95% prediction interval runs from {_pct(pooled.pi_low):.1f}% to "
@@ -758,21 +950,34 @@ def subgroups_markdown(context: PrevalenceContext):
     """The tests between settings and between income groups, in words that fit one
     subgroup or many."""
     by_setting, income = context.by_setting, context.by_income
-    main = context.main_label
+    where = context.main_phrase
     text = []
     if by_setting.df_between:
         text.append(f"The settings differ {_between_words(by_setting)}.")
     else:
         text.append(Myst("Every study sampled one setting, *{}*, so there is no test between "
-                         "settings.").format(main))
+                         "settings.").format(context.label("setting",
+                                                           next(iter(by_setting.pooled)))))
     labels = [Myst("*{}*").format(context.label("income_group", c)) for c in income.pooled]
     if income.df_between:
-        text.append(Myst("Among the studies of the setting *{}*, the income groups ({}) "
-                         "differ {}.").format(main, _join(labels), _between_words(income)))
+        text.append(Myst("Among the studies of {}, the income groups ({}) "
+                         "differ {}.").format(where, _join(labels), _between_words(income)))
+    elif labels:
+        text.append(Myst("The studies of {} are all from one income group ({}), "
+                         "so there is no test between income groups.").format(where, labels[0]))
     else:
-        text.append(Myst("The studies of the setting *{}* are all from one income group ({}), "
-                         "so there is no test between income groups.").format(main, labels[0]))
-    singles = any(p.k == 1 for a in (by_setting, income) for p in a.pooled.values())
+        text.append(Myst("No study of {} reports its country's income group, so there is no "
+                         "test between income groups.").format(where))
+    for column, analysis in (context.by_covariate or {}).items():
+        title = context.title(column)
+        if analysis.df_between:
+            text.append(Myst("By *{}*, over every study, the subgroups differ {}.").format(
+                title, _between_words(analysis)))
+        elif analysis.pooled:
+            text.append(Myst("Every study that reports *{}* has the same one, *{}*.").format(
+                title, context.label(column, next(iter(analysis.pooled)))))
+    singles = any(p.k == 1 for a in (by_setting, income, *(context.by_covariate or {}).values())
+                  for p in a.pooled.values())
     text.append("Each subgroup has its own tau²; "
                 + ("a subgroup of one study is shown as that study alone."
                    if singles else "a subgroup of one study would be shown as that study "
@@ -781,24 +986,66 @@ def subgroups_markdown(context: PrevalenceContext):
 
 
 def setting_table(context: PrevalenceContext):
+    """The pooled prevalence of every setting, and of all studies in the last row."""
     from analysis.chapters.page import show_table
 
-    return show_table(subgroup_view(context.by_setting),
-                      caption="Pooled prevalence by setting: random effects; k studies; "
-                              "PI, prediction interval; Q, Cochran's Q")
+    view = subgroup_view(context.by_setting)
+    overall = _subgroup_cells(_overall_row(context.overall), view.index.name)
+    return show_table(pd.concat([view, overall]),
+                      caption="Pooled prevalence by setting, and of all studies (last "
+                              "row): random effects; k studies; PI, prediction interval; Q, "
+                              "Cochran's Q")
+
+
+def characteristics_table(context: PrevalenceContext):
+    """The table of the studies and their characteristics (:func:`characteristics_view`)."""
+    from analysis.chapters.page import show_table
+
+    return show_table(context.characteristics,
+                      caption="The prevalence studies: each study's characteristics as "
+                              "the data package gives them")
+
+
+def not_reported_markdown(context: PrevalenceContext):
+    """What the studies' sources did not report, counted per column ("study design not
+    reported for 1 study"); nothing when every value is reported."""
+    view = context.characteristics
+    counts = [(column, int((view[column] == NOT_REPORTED).sum())) for column in view.columns
+              if not pd.api.types.is_numeric_dtype(view[column])]
+    said = [Myst("{} for {}").format(column[:1].lower() + column[1:] if not column[:2].isupper()
+                                     else column, _studies(n)) for column, n in counts if n]
+    if not said:
+        return None
+    return markdown(Myst("Not reported by the sources: {}; the analyses that split the "
+                         "studies by such a column leave these studies out of its "
+                         "subgroups.").format(Myst("; ").join(said)))
+
+
+def _overall_row(pooled: PooledPrevalence) -> pd.DataFrame:
+    """One pooled estimate as a row of a subgroup table (percentages, as ``subgroups``)."""
+    return pd.DataFrame([{
+        "subgroup": "All studies", "k": pooled.k, "n": pooled.n,
+        "prevalence": _pct(pooled.prevalence), "ci_low": _pct(pooled.ci_low),
+        "ci_high": _pct(pooled.ci_high), "pi_low": _pct(pooled.pi_low),
+        "pi_high": _pct(pooled.pi_high), "tau2": pooled.tau2,
+        "i2_percent": pooled.i2_percent, "q": pooled.q, "q_df": pooled.q_df,
+        "q_p": pooled.q_p}])
 
 
 def forest_table(context: PrevalenceContext):
     """The forest plot's numbers, study by study (:func:`forest_view`)."""
     from analysis.chapters.page import show_table
 
-    return show_table(forest_view(context.studies),
+    return show_table(forest_view(context.studies, context.study_labels),
                       caption="The forest plot's numbers: every study by setting, its "
                               "prevalence (%) with 95% CI and its weight (%) within the "
                               "setting")
 
 
 def income_table(context: PrevalenceContext):
+    """The income groups within the main analysis (nothing when no study reports one)."""
+    if not context.by_income.pooled:
+        return None
     from analysis.chapters.page import show_table
 
     return show_table(subgroup_view(context.by_income),
@@ -806,13 +1053,28 @@ def income_table(context: PrevalenceContext):
                               "income group")
 
 
+def covariate_tables(context: PrevalenceContext):
+    """One table per covariate the package declares: every study, by its category."""
+    from IPython.display import display
+
+    from analysis.chapters.page import show_table
+
+    for column, analysis in (context.by_covariate or {}).items():
+        if analysis.pooled:
+            view = subgroup_view(analysis)
+            view.index.name = context.title(column)
+            display(show_table(view, caption=f"Pooled prevalence by {context.title(column)}"
+                                             ": every study; k studies; PI, prediction "
+                                             "interval; Q, Cochran's Q"))
+
+
 def regression_markdown(context: PrevalenceContext):
     """What the meta-regression of the main setting's studies finds, or why there is
     none."""
-    what = COVARIATE_LABELS.get(context.covariate, context.covariate).lower()
+    what = context.title(context.covariate).lower()
     k = context.headline.k_main_setting
-    where = Myst("the {} of the setting *{}*").format("single study" if k == 1 else _studies(k),
-                                                       context.main_label)
+    where = Myst("the {} of {}").format("single study" if k == 1 else _studies(k),
+                                         context.main_phrase)
     reg = context.regression
     if reg is None:
         return markdown(Myst("A meta-regression on {} cannot be fitted to {}: {}.").format(
@@ -822,7 +1084,8 @@ def regression_markdown(context: PrevalenceContext):
         "Does a study's {} explain some of the differences between {}? The test of the "
         "moderator gives Q = {:.2f} on {} of freedom (p {}), and the moderator accounts for "
         "{:.0f}% of tau² (residual tau² {:.3f}).").format(
-            what, where, reg.qm, df, format_p(reg.qm_p), reg.r2_percent, reg.tau2_residual))
+            what.removeprefix("study "), where, reg.qm, df, format_p(reg.qm_p), reg.r2_percent,
+            reg.tau2_residual))
 
 
 def regression_table(context: PrevalenceContext):
@@ -837,15 +1100,15 @@ def regression_table(context: PrevalenceContext):
 
 def sensitivity_markdown(context: PrevalenceContext):
     """What the table of every scale and estimator holds."""
-    k, label = context.headline.k_main_setting, context.main_label
+    k, where = context.headline.k_main_setting, context.main_phrase
     if k == 1:
         return markdown(Myst(
-            "The single study of the setting *{}* under every scale and tau² estimator (the "
+            "The single study of {} under every scale and tau² estimator (the "
             "row marked is this page's): with one study nothing is pooled, so the rows differ "
-            "only in the scale its confidence interval is computed on.").format(label))
+            "only in the scale its confidence interval is computed on.").format(where))
     return markdown(Myst(
-        "The {} of the setting *{}* pooled under every combination of scale and tau² "
-        "estimator (the row marked is this page's).").format(_studies(k), label))
+        "The {} of {} pooled under every combination of scale and tau² "
+        "estimator (the row marked is this page's).").format(_studies(k), where))
 
 
 def sensitivity_table(context: PrevalenceContext):

@@ -92,6 +92,115 @@ def _computations() -> dict[str, Computation]:
 
 
 NOT_COMPUTABLE = "not computable from this package"
+# The table each review's counts count (``study`` of a figure) and its column of people.
+REVIEW_TABLES = {"prevalence": ("prevalence_studies", "n"),
+                 "meta_synthesis": ("studies", "n_participants")}
+MEASURE_METHOD_DEFAULT = {"transform": "logit", "tau2": "dl"}
+
+
+class NotComputed(Exception):
+    """Why a declared figure cannot be computed from the package (the message says)."""
+
+
+@dataclass(frozen=True)
+class MeasureValue:
+    """A figure computed by its ``measure``: the value, its interval where it has one,
+    and how it was computed (in words, for the page)."""
+
+    value: float | int
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    how: str = ""
+
+
+def _compared_rows(package: DataPackage, fact: pd.Series) -> pd.DataFrame:
+    """The rows of the review's table that a figure's ``compare`` names."""
+    from analysis.chapters.prevalence import population_label
+
+    review = fact.get("study")
+    if review not in REVIEW_TABLES:
+        raise NotComputed(f"this page computes figures of a prevalence review or a "
+                          f"meta-synthesis, not of '{review}'")
+    table = REVIEW_TABLES[review][0]
+    if not package.has(table):
+        raise NotComputed(f"the package has no {table}.csv")
+    rows = package[table]
+    compare = fact.get("compare")
+    if isinstance(compare, dict):
+        for column, value in compare.items():
+            if column not in rows:
+                raise NotComputed(f"{table}.csv has no column {column}")
+            rows = rows[rows[column].astype(str) == str(value)]
+        if rows.empty:
+            where = population_label(compare, {c: package.categories(table, c)
+                                               for c in compare if c in package[table]})
+            raise NotComputed(f"no study of this package has {where} "
+                              f"({', '.join(f'{c} = {v}' for c, v in compare.items())})")
+    return rows
+
+
+def _pooled(rows: pd.DataFrame, method: dict | None):
+    from analysis.stats.prevalence import TAU2_METHODS, TRANSFORMS, estimate
+
+    stated = {k: v for k, v in (method or {}).items() if k in ("transform", "tau2") and v}
+    chosen = {**MEASURE_METHOD_DEFAULT, **stated}
+    result = estimate(rows["cases"], rows["n"], chosen["transform"], chosen["tau2"])
+    how = f"{TRANSFORMS[chosen['transform']]}, {TAU2_METHODS[chosen['tau2']][1]}"
+    if not stated:
+        how += " (the book's main analysis: the paper states no method)"
+    return result, how
+
+
+def measure_value(package: DataPackage, fact: pd.Series) -> MeasureValue:
+    """One published figure recomputed by what it is (its ``measure``).
+
+    Counts are integers; a pooled prevalence is recomputed under the paper's stated
+    transform and tau² estimator (the book's main analysis, logit and
+    DerSimonian-Laird, where it states none), with its 95% confidence interval.
+
+    Raises
+    ------
+    NotComputed
+        Saying why: a method the book does not compute
+        (:func:`analysis.contract.published.method_not_computed`), no matching study,
+        a table or column the package lacks, a measure of another page.
+    """
+    import warnings
+
+    from analysis.contract.published import method_not_computed
+    from analysis.stats.prevalence import FreemanTukeyWarning
+
+    measure = fact["measure"]
+    why = method_not_computed(fact.get("method"))
+    if why:
+        raise NotComputed(why)
+    if measure not in ("n_studies", "n_participants", "n_cases", "year_min", "year_max",
+                       "pooled_prevalence", "i2", "tau2"):
+        raise NotComputed(f"this page does not compute {measure.replace('_', ' ')}")
+    rows = _compared_rows(package, fact)
+    if measure == "n_studies":
+        return MeasureValue(int(len(rows)))
+    if measure in ("n_participants", "n_cases"):
+        column = "cases" if measure == "n_cases" else REVIEW_TABLES[fact["study"]][1]
+        if column not in rows or rows[column].isna().all():
+            raise NotComputed(f"no study reports {column}")
+        return MeasureValue(int(rows[column].sum()))
+    if measure in ("year_min", "year_max"):
+        years = rows["year"].dropna() if "year" in rows else pd.Series(dtype=float)
+        if years.empty:
+            raise NotComputed("no study reports its year")
+        return MeasureValue(int(years.min() if measure == "year_min" else years.max()))
+    if fact["study"] != "prevalence":
+        raise NotComputed(f"{measure.replace('_', ' ')} is a figure of a prevalence review")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FreemanTukeyWarning)
+        result, how = _pooled(rows, fact.get("method"))
+    if measure == "pooled_prevalence":
+        return MeasureValue(100 * result.prevalence, 100 * result.ci_low,
+                            100 * result.ci_high, how)
+    if measure == "i2":
+        return MeasureValue(result.i2_percent, how=how)
+    return MeasureValue(result.tau2, how=how)
 
 
 def _judge(kind: str, published: str, number: float, computed) -> tuple[str, str]:
@@ -132,6 +241,9 @@ def reproduction_table(package: DataPackage) -> pd.DataFrame:
     computations = _computations()
     rows = []
     for fact_id, fact in published_facts(package).iterrows():
+        if isinstance(fact.get("measure"), str):
+            rows.append(_measured_row(package, fact_id, fact))
+            continue
         how = computations.get(fact_id)
         computable = how is not None and all(package.has(t) for t in how.needs)
         computed = None
@@ -142,8 +254,10 @@ def reproduction_table(package: DataPackage) -> pd.DataFrame:
                 # e.g. a pooled prevalence of a setting that has no study in this package
                 computable = False
         tolerance, status = _judge(fact["kind"], fact["value"], fact["number"], computed)
+        why = ""
         if how is not None and not computable:
             status = NOT_COMPUTABLE
+            why = f"needs {', '.join(t + '.csv' for t in how.needs)}"
         shown = (f"{computed:.1f}" if isinstance(computed, float) else
                  "–" if computed is None else str(computed))
         unit = f" {fact['unit']}" if isinstance(fact["unit"], str) and fact["unit"] == "%" else ""
@@ -151,10 +265,43 @@ def reproduction_table(package: DataPackage) -> pd.DataFrame:
                      "kind": fact["kind"],
                      "published": f"{fact['value']}{unit}", "computed": f"{shown}{unit}"
                      if computed is not None else shown, "tolerance": tolerance,
-                     "status": status, "source": fact["source"]})
+                     "status": status, "source": fact["source"], "why": why,
+                     "computed_value": float("nan")})
     columns = ["fact_id", "fact", "study", "kind", "published", "computed", "tolerance",
-               "status", "source"]
+               "status", "source", "why", "computed_value"]
     return pd.DataFrame(rows, columns=columns).set_index("fact_id")
+
+
+def _published_text(fact: pd.Series, percent: bool) -> str:
+    unit = "%" if percent else ""
+    text = f"{fact['value']}{unit}"
+    if pd.notna(fact.get("ci_low")) and pd.notna(fact.get("ci_high")):
+        text += f" ({fact['ci_low']:g}–{fact['ci_high']:g})"
+    return text
+
+
+def _measured_row(package: DataPackage, fact_id: str, fact: pd.Series) -> dict:
+    """One row of the reproduction table for a figure that says what it is."""
+    measure = fact["measure"]
+    percent = measure in ("pooled_prevalence", "i2")
+    row = {"fact_id": fact_id, "fact": fact["quantity"], "study": fact["study"],
+           "kind": fact["kind"], "published": _published_text(fact, percent),
+           "source": fact["source"], "why": "", "computed_value": float("nan")}
+    try:
+        got = measure_value(package, fact)
+    except NotComputed as why:
+        return {**row, "computed": "–", "tolerance": "–", "status": NOT_COMPUTABLE,
+                "why": str(why)}
+    if isinstance(got.value, int):
+        shown = f"{got.value:d}"
+    elif percent:
+        shown = f"{got.value:.1f}%" + (f" ({got.ci_low:.1f}–{got.ci_high:.1f})"
+                                        if pd.notna(got.ci_low) else "")
+    else:
+        shown = f"{got.value:.3f}"
+    tolerance, status = _judge(fact["kind"], fact["value"], fact["number"], got.value)
+    return {**row, "computed": shown, "tolerance": tolerance, "status": status,
+            "why": got.how, "computed_value": float(got.value)}
 
 
 @dataclass(frozen=True)
@@ -185,9 +332,69 @@ def summarise_reproduction(table: pd.DataFrame) -> ReproductionSummary:
 
 def reproduction_view(table: pd.DataFrame) -> pd.DataFrame:
     """The reproduction table for reading: one row per fact, verdict before source."""
-    view = table.set_index("fact")[["published", "computed", "tolerance", "status", "source"]]
+    columns = ["published", "computed", "tolerance", "status", "source"]
+    if "why" in table and table["why"].astype(bool).any():
+        columns.insert(4, "why")
+    view = table.set_index("fact")[columns]
     view.index.name = "Published figure"
-    return view.rename(columns=str.capitalize)
+    return view.rename(columns=str.capitalize).rename(
+        columns={"Why": "How computed, or why not"})
+
+
+def differs_note(package: DataPackage, table: pd.DataFrame):
+    """Why a published pooled prevalence or I² that differs cannot come from the
+    package's rows: the range of the pooled value under every scale and tau² estimator
+    the book computes, and the least Cochran's Q beside the largest Q the published I²
+    allows (I² = (Q - df)/Q, so I² ≤ p needs Q ≤ df/(1 - p)). Nothing when no such
+    figure differs.
+    """
+    import warnings
+
+    from analysis.contract.published import published_facts
+    from analysis.stats.prevalence import (TAU2_METHODS, TRANSFORMS, FreemanTukeyWarning,
+                                           estimate)
+
+    facts = published_facts(package)
+    text = []
+    for fact_id, row in table[table["status"] == "differs"].iterrows():
+        fact = facts.loc[fact_id]
+        if fact.get("measure") not in ("pooled_prevalence", "i2"):
+            continue
+        rows = _compared_rows(package, fact)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FreemanTukeyWarning)
+            results = [estimate(rows["cases"], rows["n"], t, m)
+                       for t in TRANSFORMS for m in TAU2_METHODS]
+        k = len(rows)
+        if fact["measure"] == "pooled_prevalence":
+            values = [100 * r.prevalence for r in results]
+            within = sum(abs(v - fact["number"]) <= ESTIMATE_TOLERANCE for v in values)
+            text.append(Myst(
+                "*{}*: the {} it names give {:.1f}% to {:.1f}% under every scale and tau² "
+                "estimator this book computes ({} scales, {} estimators), against the "
+                "published {}%; {} of these {} analyses {} within {:g} points of it.").format(
+                    row["fact"], count_words(k, "study", "studies"), min(values),
+                    max(values), len(TRANSFORMS), len(TAU2_METHODS), fact["value"],
+                    "none" if not within else within, len(values),
+                    "is" if within == 1 else "are", ESTIMATE_TOLERANCE))
+        elif k > 1:
+            q_min = min(r.q for r in results)
+            share = float(fact["number"]) / 100
+            allowed = results[0].q_df / (1 - share) if share < 1 else float("inf")
+            verdict = ("so the published I² cannot come from these rows under any of "
+                       "them" if q_min > allowed else
+                       "so some analysis of these rows could give the published I²")
+            text.append(Myst(
+                "*{}*: a published I² of {}% needs Cochran's Q of at most {:.1f} on {} "
+                "degrees of freedom; the {} it names give Q of at least {:.1f} under "
+                "every scale and tau² estimator this book computes, {}.").format(
+                    row["fact"], fact["value"], allowed, results[0].q_df,
+                    count_words(k, "study", "studies"), q_min, verdict))
+    if not text:
+        return None
+    return markdown(Myst("Why the published figures that differ cannot be reproduced "
+                         "from these rows:\n\n") + Myst("\n").join(
+                             Myst("- {}").format(t) for t in text))
 
 
 # ------------------------------------------------------------ data-dependent prose
@@ -234,9 +441,7 @@ def summary_paragraph(summary: ReproductionSummary):
     if summary.n_not_computable:
         text += (f" {count_words(summary.n_not_computable, 'figure')} "
                  f"{'is' if summary.n_not_computable == 1 else 'are'} not computable from "
-                 "this package: the tables "
-                 f"{'it needs are' if summary.n_not_computable == 1 else 'they need are'} "
-                 "not in it.")
+                 "this package; the table says why.")
     return markdown(myst_text(text))
 
 

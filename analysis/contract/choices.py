@@ -166,10 +166,36 @@ class Choices:
     # Rules set aside by resolve(): they name only codes the package lacks, with why.
     set_aside: tuple[tuple[Rule, str], ...] = ()
     resampling: Resampling | None = None
+    # Study-level covariates of the package (``role: covariate``) added as filters by
+    # :meth:`with_covariates`, beside the declared FILTER_COLUMNS.
+    covariates: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.choices)
+
+    @property
+    def filter_columns(self) -> tuple[str, ...]:
+        """The study columns a specification may select on: the contract's filter
+        columns and the package's covariates."""
+        return (*FILTER_COLUMNS, *self.covariates)
+
+    def with_covariates(self, names: tuple[str, ...] | list[str],
+                        main: dict[str, Any] | None = None) -> Choices:
+        """The declaration with each of a package's categorical covariates as a filter
+        (``options: each``: every study, then each category), unless the file already
+        declares a choice of that name.
+
+        ``main`` gives a covariate's main option (the value the package's main prevalence
+        analysis selects, ``study.prevalence.main``); every study (``all``) otherwise.
+        """
+        main = main or {}
+        added = tuple(n for n in names if n not in self.names and n not in KNOWN_CHOICES)
+        if not added:
+            return self
+        return replace(self, choices=(*self.choices, *(
+            Choice(n, (), str(main.get(n, ALL)), each=True) for n in added)),
+            covariates=(*self.covariates, *added))
 
     def columns(self, size: str = "full") -> tuple[str, ...]:
         """The choice columns of the table of a multiverse of this ``size``."""

@@ -54,6 +54,23 @@ def _prediction_bar(ax, pooled: PooledPrevalence, y: float, colour) -> None:
 MAX_STUDY_ROWS = 150  # beyond this a row per study is unreadable, and slow to draw
 
 
+def square_weights(group: pd.DataFrame, studies: pd.DataFrame) -> np.ndarray:
+    """The weight (%) a square's area stands for: its weight within its subgroup.
+
+    A subgroup of one study has all of its subgroup's weight (100%), which would draw
+    its square larger than any other; it is drawn at the median weight of the studies
+    of the plot's larger subgroups instead (or as one of all the plot's studies when
+    every subgroup has a single study), so a square never claims more precision than
+    a study has.
+    """
+    weights = group["weight_percent"].to_numpy(float)
+    if len(group) != 1:
+        return weights
+    sizes = studies.groupby("subgroup", sort=False)["weight_percent"].transform("size")
+    others = studies.loc[sizes > 1, "weight_percent"]
+    return np.array([float(others.median()) if len(others) else 100 / len(studies)])
+
+
 def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: PooledPrevalence,
                 ax=None, max_studies: int = MAX_STUDY_ROWS):
     """Forest plot of every study, by setting, with pooled and prediction intervals.
@@ -118,12 +135,13 @@ def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: Po
         ax.add_collection(LineCollection(
             [[(a, b), (c, b)] for a, b, c in zip(low, ys, high)], colors="0.25",
             linewidths=0.8, zorder=2), autolim=False)
-        ax.scatter(p, ys, marker="s", s=8 + 9 * shown["weight_percent"].to_numpy(float),
+        ax.scatter(p, ys, marker="s", s=8 + 9 * square_weights(shown, studies),
                    color=colour, edgecolor="black", linewidth=0.3, zorder=3)
         for row in shown.itertuples():
             y -= 1
-            ax.text(COL_STUDY, y, f"{row.study_id}  {row.country}, {row.year}", ha="left",
-                    **small)
+            name = (row.study_name if "study_name" in shown
+                    else f"{row.study_id}  {row.country}, {row.year}")
+            ax.text(COL_STUDY, y, name, ha="left", **small)
             ax.text(COL_COUNTS, y, f"{row.cases:,}/{row.n:,}", ha="right", **small)
             ax.text(COL_ESTIMATE, y, _pct_interval(row.prevalence, row.ci_low, row.ci_high),
                     ha="left", **small)

@@ -66,6 +66,10 @@ SUBSET_LABELS = {"leave_one_out": "one study left out", "leave_k_out": "k studie
 STUDY_SEPARATOR = "+"
 
 
+# Columns of the studies no specification selects on by value.
+NUMBERS = ("year", "study_id", "cases", "n")
+
+
 def setting_of(studies: pd.DataFrame, choices: Choices) -> str | None:
     """The setting the multiverse selects from: the declared one, or (none declared)
     the setting with the most studies, as on the Prevalence context page."""
@@ -120,7 +124,16 @@ def resolve(studies: pd.DataFrame, choices: Choices,
 
 def package_categories(package) -> dict[str, dict]:
     """The categories of each filter column in force for a package (for :func:`resolve`)."""
-    return {name: package.categories("prevalence_studies", name) for name in FILTER_COLUMNS}
+    covariates = [c.name for c in package.covariates("prevalence_studies")
+                  if c.kind == "categorical"]
+
+    def categories(name: str) -> dict:
+        try:
+            return package.categories("prevalence_studies", name)
+        except KeyError:  # a free-text covariate: its values, sorted (resolve)
+            return {}
+
+    return {name: categories(name) for name in (*FILTER_COLUMNS, *covariates)}
 
 
 def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
@@ -138,7 +151,7 @@ def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     rows = _setting_rows(studies, choices)
     problems = []
     for choice in choices.choices:
-        if choice.name in FILTER_COLUMNS:
+        if choice.name in choices.filter_columns:
             present = set(map(str, rows[choice.name].unique()))
             for value in choice.options:
                 if value != ALL and value not in present:
@@ -164,8 +177,8 @@ class StudyArrays:
 
     @classmethod
     def from_frame(cls, rows: pd.DataFrame) -> StudyArrays:
-        names = [c for c in (*FILTER_COLUMNS, "year", "study_id", "cases", "n")
-                 if c in rows.columns]
+        # Every column: a package's covariates are filters too (Choices.filter_columns).
+        names = list(rows.columns)
         return cls({c: rows[c].to_numpy() for c in names})
 
     def __len__(self) -> int:
@@ -186,7 +199,8 @@ class StudyArrays:
         """Which studies a specification pools (before any bootstrap resampling)."""
         mask = np.ones(len(self), dtype=bool)
         for name, value in spec.items():
-            if (name in FILTER_COLUMNS or name == "year_from") and value != ALL:
+            if (name == "year_from" or (name in self.columns and name not in NUMBERS)) \
+                    and value != ALL:
                 mask = mask & self._mask(name, value)
             elif name == "leave_one_out" and value != NONE:
                 mask = mask & self._mask(name, value)

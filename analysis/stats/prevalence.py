@@ -577,8 +577,9 @@ def pool_logit(cases, n, method: str = "dl") -> PooledPrevalence:
 
 def levels(values: pd.Series, labels: Mapping[str, str] | None = None) -> list:
     """The values present in a column, in the order of ``labels`` (the vocabulary in
-    force, code -> label); values it does not name follow, sorted."""
-    present = set(values)
+    force, code -> label); values it does not name follow, sorted. An empty cell (a
+    value the source did not report) is no level: its study joins no subgroup."""
+    present = set(values.dropna())
     declared = [v for v in (labels or {}) if v in present]
     return declared + sorted(present - set(declared), key=str)
 
