@@ -124,8 +124,8 @@ FIGURES = {
     "prevalence_sensitivity_ft": ["Forest plot of the prevalence studies by setting"],
     "appraisal": ["Kappa and its 95% confidence interval for each question"],
     # one notebook, two banding rules
-    "quality": ["Consensus answers, paper by paper", "Share of papers answered Yes"],
-    "quality_strict": ["Consensus answers, paper by paper", "Share of papers answered Yes"],
+    "quality": ["Consensus answers, paper by paper", "Share of papers given each answer"],
+    "quality_strict": ["Consensus answers, paper by paper", "Share of papers given each answer"],
     # one notebook, two sets of papers
     "themes": ["The paper x sub-theme matrix", "Share of papers supporting each theme"],
     "themes_without_low_quality": ["The paper x sub-theme matrix",
@@ -263,12 +263,13 @@ def _dropdown_texts(html_file: Path) -> list[str]:
 
 
 def _dropdown_glues(template: Path) -> list[list[tuple[str, str]]]:
-    """The (name, format) of every glued value in each dropdown of a template."""
+    """The (name, format) of every glued answer (``ex_*``) in each dropdown of a template
+    (a dropdown may also quote a word of the page, such as the tool's answer label)."""
     cells = json.loads(template.read_text(encoding="utf-8"))["cells"]
     text = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
                      for c in cells if c["cell_type"] == "markdown")
     blocks = re.findall(r"^:::\{dropdown\}.*?\n(.*?)^:::$", text, flags=re.S | re.M)
-    return [re.findall(r"\{glue:text\}`([a-z0-9_]+)(?::([^`]*))?`", b) for b in blocks]
+    return [re.findall(r"\{glue:text\}`(ex_[a-z0-9_]+)(?::([^`]*))?`", b) for b in blocks]
 
 
 def test_every_exercise_answer_equals_the_functions_value(full_book, package):

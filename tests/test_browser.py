@@ -236,6 +236,11 @@ return problems;
 _ON_A_PHONE = """
 const problems = [];
 const main = document.querySelector('main') || document.body;
+// Nothing (a long word, a wide figure) makes the page wider than the screen: a phone
+// would zoom the whole page out.
+if (document.documentElement.scrollWidth > screen.width + 1)
+  problems.push('the page is ' + document.documentElement.scrollWidth + ' px wide on a '
+                + screen.width + ' px screen');
 for (const table of main.querySelectorAll('.cen-table')) {
   const box = table.querySelector('.cen-table__scroll');
   const caption = table.querySelector('caption');

@@ -53,6 +53,7 @@ SOURCE_WORDS = [
     # the source studies' topic and their appraisal tool (issue 24)
     ("personality disorder", r"\bpersonality\s+disorders?\b"),
     ("complex emotional needs", r"\bcomplex\s+emotional\s+needs\b"),
+    ("CEN", r"(?-i:\bCEN\b)"),
     ("CASP", r"\bCASP\b"),
 ]
 # Pages still to be worded for any package, by the page's own issue: (package, page,
@@ -160,9 +161,9 @@ def allowed_words(descriptor: dict) -> set[str]:
         if declared_tool(study.get("appraisal")) == DEFAULT_TOOL:
             allowed.add("CASP")
         if not study.get("condition"):
-            allowed |= {"personality disorder", "complex emotional needs"}
+            allowed |= {"personality disorder", "complex emotional needs", "CEN"}
     else:
-        allowed |= {"CASP", "personality disorder", "complex emotional needs"}
+        allowed |= {"CASP", "personality disorder", "complex emotional needs", "CEN"}
     return allowed
 
 
@@ -258,7 +259,7 @@ def test_a_word_the_study_declares_is_allowed():
     # a package that names no tool appraises with CASP's checklist, and one that names no
     # condition keeps the contract's vocabularies of the source studies' topic
     assert allowed_words(descriptor) == {"England", "English", "CASP", "personality disorder",
-                                         "complex emotional needs"}
+                                         "complex emotional needs", "CEN"}
     assert scan_text("p.html", "12 adults in England", allowed_words(descriptor)) == []
 
 
@@ -270,9 +271,9 @@ def test_a_jbi_package_may_not_say_casp_but_may_say_its_published_judgement():
     allowed = allowed_words(descriptor)
     assert "CASP" not in allowed and "published judgement" in allowed
     text = ("appraised with the CASP checklist; complex emotional needs; a personality "
-            "disorder; the published judgement")
+            "disorder; the published judgement; the CEN book; the word cent")
     assert sorted(h.word for h in scan_text("p.html", text, allowed)) == [
-        "CASP", "complex emotional needs", "personality disorder"]
+        "CASP", "CEN", "complex emotional needs", "personality disorder"]
 
 
 # ----------------------------------------------------------------- the fixture books
