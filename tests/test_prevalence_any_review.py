@@ -24,6 +24,7 @@ from analysis.contract.published import published_facts
 from analysis.contract.validation import load_package
 from analysis.plots.prevalence import square_weights
 from analysis.stats.prevalence import levels
+from tests.myst_source import shown
 
 matplotlib.use("Agg")
 
@@ -293,3 +294,57 @@ def test_the_bundled_studies_table_has_every_study_and_nothing_unreported():
     assert len(ctx.characteristics) == len(ctx.studies)
     assert "Country" in ctx.characteristics and "Who ascertained cases" in ctx.characteristics
     assert prevalence_page.not_reported_markdown(ctx) is None
+
+
+# ------------------------------------------------------------------ the GLMM (issue 28)
+
+
+def test_the_page_pools_the_main_analysis_by_a_glmm_as_metafor_does(context, bifftu):
+    """The GLMM section of the prevalence page equals R metafor's rma.glmm on the five
+    studies of help-seeking behaviour (the package's main analysis):
+
+        xi <- c(103,47,58,1242,121); ni <- c(449,375,226,1511,343)
+        library(metafor); r <- rma.glmm(measure="PLO", xi=xi, ni=ni)
+        p <- predict(r, transf=transf.ilogit)
+        round(c(p$pred, p$ci.lb, p$ci.ub, p$pi.lb, p$pi.ub, r$tau2), 6)
+        # 0.341330 0.155161 0.593858 0.039677 0.866662 1.385026   (metafor 4.x, lme4)
+    """
+    glmm = context.glmm.glmm
+    assert glmm.k == 5 and context.glmm.not_fitted == ""
+    got = (glmm.prevalence, glmm.ci_low, glmm.ci_high, glmm.pi_low, glmm.pi_high, glmm.tau2)
+    np.testing.assert_allclose(got, (0.341330, 0.155161, 0.593858, 0.039677, 0.866662,
+                                     1.385026), atol=2e-4)
+    text = shown(prevalence_page.glmm_markdown(context).data)
+    assert ("to the 5 studies of the main analysis (*Outcome: Help-seeking behaviour*), the "
+            "GLMM gives **34.1%** (95% CI 15.5 to 59.4%; 95% prediction interval 4.0 to "
+            "86.7%), with a between-study variance tau² of 1.39 on the log-odds scale") in text
+    assert text.endswith("The two agree within one percentage point.")
+
+
+def test_the_glmm_of_the_bundled_main_setting_equals_metafor():
+    """The bundled package's main analysis (the 46 community studies):
+
+        library(metafor); r <- rma.glmm(measure="PLO", xi=xi, ni=ni)  # the 46 studies
+        round(c(p$pred, p$ci.lb, p$ci.ub, p$pi.lb, p$pi.ub, r$tau2), 6)
+        # 0.077702 0.067142 0.089763 0.028513 0.194736 0.282993
+    """
+    context = prevalence_page.prevalence_context(load_package(None))
+    glmm = context.glmm.glmm
+    got = (glmm.prevalence, glmm.ci_low, glmm.ci_high, glmm.pi_low, glmm.pi_high, glmm.tau2)
+    np.testing.assert_allclose(got, (0.077702, 0.067142, 0.089763, 0.028513, 0.194736,
+                                     0.282993), atol=2e-4)
+
+
+def test_a_glmm_that_cannot_be_fitted_is_said_in_words(context):
+    one = context.studies.head(1).assign(cases=[3], n=[40])
+    comparison = prevalence_page.glmm_comparison(one, context.main)
+    assert comparison.glmm is None
+    assert comparison.not_fitted == "a between-study variance needs at least two studies"
+    none = pd.DataFrame({"cases": [0, 0, 0], "n": [30, 40, 50]})
+    comparison = prevalence_page.glmm_comparison(none, context.main)
+    assert comparison.glmm is None and "run off to infinity" in comparison.not_fitted
+    from dataclasses import replace
+
+    text = shown(prevalence_page.glmm_markdown(replace(context, glmm=comparison)).data)
+    assert text.startswith("The model could not be fitted to the ")
+    assert "nan" not in text

@@ -26,6 +26,7 @@ from analysis.contract.escape import Myst, myst_code_block, myst_role, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
 from analysis.contract.study import ALL_STUDIES
+from analysis.stats.prevalence_glmm import GlmmPrevalence, GlmmStatus, pool_glmm
 from analysis.stats.prevalence import (COVARIATE_LABELS, FREEMAN_TUKEY_CAVEAT, LEVEL,
                                        TAU2_METHODS, TRANSFORMS, FreemanTukeyWarning,
                                        MetaRegression, PooledPrevalence, StudyEffects,
@@ -384,6 +385,85 @@ class Headline:
     k_main_setting: int
 
 
+# Why a GLMM could not be fitted, in the page's words (the statuses of
+# analysis.stats.prevalence_glmm.GlmmStatus).
+GLMM_NOT_FITTED = {
+    GlmmStatus.NOT_CONVERGED: "its fit did not converge within the iteration limit",
+    GlmmStatus.INFINITE_ESTIMATE: "no study has a case, or every person in every study is "
+                                  "one, so the pooled log-odds run off to infinity",
+    GlmmStatus.SINGULAR_COVARIANCE: "its fit gave no standard errors (the information "
+                                    "matrix is singular), so it has no interval",
+    GlmmStatus.TOO_FEW_STUDIES: "a between-study variance needs at least two studies",
+}
+
+
+@dataclass(frozen=True)
+class GlmmComparison:
+    """The main analysis pooled again by a generalised linear mixed model, beside this
+    page's inverse-variance estimate.
+
+    ``glmm`` is None, and ``not_fitted`` says why in words, when the model could not be
+    fitted or did not converge.
+    """
+
+    page: PooledPrevalence
+    glmm: GlmmPrevalence | None
+    not_fitted: str = ""
+
+
+def glmm_comparison(rows: pd.DataFrame, page: PooledPrevalence) -> GlmmComparison:
+    """Pool ``rows`` (the studies of the main analysis) by the random-intercept logistic
+    model (:func:`analysis.stats.prevalence_glmm.pool_glmm`, as R's
+    ``metafor::rma.glmm(measure = "PLO")``) and keep this page's estimate beside it.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The studies, with ``cases`` and ``n``.
+    page : PooledPrevalence
+        The same studies pooled as this page pools them (its scale and estimator).
+
+    References
+    ----------
+    Stijnen T, Hamza TH, Ozdemir P (2010). Random effects meta-analysis of event outcome
+    in the framework of the generalized linear mixed model with applications in sparse
+    data. Statistics in Medicine 29:3046-3067.
+    """
+    if len(rows) < 2:
+        return GlmmComparison(page, None, GLMM_NOT_FITTED[GlmmStatus.TOO_FEW_STUDIES])
+    fitted = pool_glmm(rows["cases"], rows["n"])
+    if fitted.status is not GlmmStatus.CONVERGED:
+        return GlmmComparison(page, None, GLMM_NOT_FITTED[fitted.status])
+    return GlmmComparison(page, fitted)
+
+
+def glmm_markdown(context: PrevalenceContext):
+    """What the GLMM gives for the main analysis, beside this page's estimate, or why it
+    could not be fitted."""
+    comparison = context.glmm
+    if comparison is None:
+        return None
+    h, page = context.headline, comparison.page
+    if comparison.glmm is None:
+        return markdown(Myst("The model could not be fitted to the {} of {}: {}.").format(
+            _studies(page.k), context.main_phrase, comparison.not_fitted))
+    glmm = comparison.glmm
+    gap = 100 * abs(glmm.prevalence - page.prevalence)
+    agreement = (Myst("The two agree within one percentage point.") if gap < 1 else Myst(
+        "The two differ by {:.1f} percentage points: where they part, the GLMM's exact "
+        "likelihood is the one to trust for small studies and prevalences near 0% or "
+        "100%.").format(gap))
+    return markdown(Myst(
+        "Fitted by maximum likelihood with {}-point adaptive Gauss-Hermite quadrature, as R's "
+        "metafor does (`rma.glmm`), to the {} of {}, the GLMM gives **{:.1f}%** (95% CI "
+        "{:.1f} to {:.1f}%; 95% prediction interval {:.1f} to {:.1f}%), with a between-study "
+        "variance tau² of {:.2f} on the log-odds scale. This page's model gives {} on the "
+        "{} scale with {}. {}").format(
+            glmm.n_agq, _studies(glmm.k), context.main_phrase, _pct(glmm.prevalence),
+            _pct(glmm.ci_low), _pct(glmm.ci_high), _pct(glmm.pi_low), _pct(glmm.pi_high),
+            glmm.tau2, _interval(page), h.transform_label, h.tau2_method_label, agreement))
+
+
 @dataclass(frozen=True, eq=False)
 class PrevalenceContext:
     """Everything the Prevalence context chapter shows, computed once.
@@ -423,6 +503,7 @@ class PrevalenceContext:
     condition: str = "the condition studied"
     cases: str = "cases"
     characteristics: pd.DataFrame | None = None
+    glmm: GlmmComparison | None = None
 
     def label(self, column: str, code: str) -> str:
         return self.vocabularies.get(column, {}).get(code, str(code))
@@ -578,6 +659,7 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         by_covariate=by_covariate, titles=titles,
         study_labels=dict(package.study_labels(table)), condition=study.condition_words,
         cases=study.case_words, characteristics=characteristics_view(package),
+        glmm=glmm_comparison(main_rows, main_pooled),
     )
 
 
