@@ -77,3 +77,26 @@ def test_summary_reads_right_for_one_figure():
         "Of 1 published figure that the data can check, 1 is reproduced and 0 differ. "
         "1 more figure is cited as context only. 1 figure is not computable from this "
         "package; the table says why.")
+
+
+def test_a_published_appraisal_table_is_checked_by_its_scores_and_judgement():
+    """Baldwin et al. 2018 (tests/fixtures/packages/qes_fathers_jbi) report the papers'
+    JBI answers (Table 1), the lowest and highest number of Yes answers (5 and 10) and
+    an overall judgement of 'moderate to high'; the paper reports no year or country per
+    paper, and the page says so rather than counting none."""
+    from pathlib import Path
+
+    from analysis.contract.validation import load_package
+
+    jbi = load_package(Path(__file__).parent / "fixtures" / "packages" / "qes_fathers_jbi")
+    table = reproduction.reproduction_table(jbi)
+    assert table.loc["lowest_score", ["computed", "status"]].tolist() == ["5", "reproduced"]
+    assert table.loc["highest_score", ["computed", "status"]].tolist() == ["10", "reproduced"]
+    assert "'Yes' answers of each paper's agreed answers" in table.loc["highest_score", "why"]
+    judgement = table.loc["overall_quality"]
+    # the default rule bands the median paper low: outside the published range
+    assert (judgement["computed"], judgement["tolerance"], judgement["status"]) == (
+        "low", "within the range", "differs")
+    assert table.loc["studies_uk", "why"] == (
+        "no study of this package reports its country (studies.csv: country is empty)")
+    assert table.loc["earliest_year", "status"] == reproduction.NOT_COMPUTABLE

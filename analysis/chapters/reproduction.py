@@ -107,7 +107,7 @@ class MeasureValue:
     """A figure computed by its ``measure``: the value, its interval where it has one,
     and how it was computed (in words, for the page)."""
 
-    value: float | int
+    value: float | int | str
     ci_low: float = float("nan")
     ci_high: float = float("nan")
     how: str = ""
@@ -130,6 +130,9 @@ def _compared_rows(package: DataPackage, fact: pd.Series) -> pd.DataFrame:
         for column, value in compare.items():
             if column not in rows:
                 raise NotComputed(f"{table}.csv has no column {column}")
+            if rows[column].isna().all() or rows[column].astype(str).str.strip().eq("").all():
+                raise NotComputed(f"no study of this package reports its {column} "
+                                  f"({table}.csv: {column} is empty)")
             rows = rows[rows[column].astype(str) == str(value)]
         if rows.empty:
             where = population_label(compare, {c: package.categories(table, c)
@@ -137,6 +140,31 @@ def _compared_rows(package: DataPackage, fact: pd.Series) -> pd.DataFrame:
             raise NotComputed(f"no study of this package has {where} "
                               f"({', '.join(f'{c} = {v}' for c, v in compare.items())})")
     return rows
+
+
+APPRAISAL_MEASURES = ("appraisal_score_min", "appraisal_score_max", "overall_judgement")
+
+
+def _appraisal_value(package: DataPackage, measure: str) -> MeasureValue:
+    """A figure of the appraisal: the fewest or most favourable answers of a paper, or
+    the review-level judgement (the band of the median paper under the book's default
+    rule, as the Quality bands page gives it)."""
+    from analysis.stats import quality
+
+    if not (package.has("casp_ratings") and package.has("studies")):
+        raise NotComputed("the package has no casp_ratings.csv and studies.csv")
+    tool = quality.package_tool(package)
+    if measure == "overall_judgement":
+        return MeasureValue(_review_quality(package), how=(
+            "the band of the median paper under the default banding rule of the Quality "
+            "bands page"))
+    scores = quality.appraisal_scores(package, tool)
+    favourable = [label for code, label in tool.answer_labels().items()
+                  if dict(tool.roles).get(code) == "favourable"] or ["Yes"]
+    value = scores.min() if measure == "appraisal_score_min" else scores.max()
+    return MeasureValue(int(value), how=(
+        f"'{favourable[0]}' answers of each paper's agreed answers, counted over the "
+        f"{tool.n_items} questions of the {tool.name}"))
 
 
 def _pooled(rows: pd.DataFrame, method: dict | None):
@@ -174,6 +202,8 @@ def measure_value(package: DataPackage, fact: pd.Series) -> MeasureValue:
     why = method_not_computed(fact.get("method"))
     if why:
         raise NotComputed(why)
+    if measure in APPRAISAL_MEASURES:
+        return _appraisal_value(package, measure)
     if measure not in ("n_studies", "n_participants", "n_cases", "year_min", "year_max",
                        "pooled_prevalence", "i2", "tau2"):
         raise NotComputed(f"this page does not compute {measure.replace('_', ' ')}")
@@ -292,6 +322,10 @@ def _measured_row(package: DataPackage, fact_id: str, fact: pd.Series) -> dict:
     except NotComputed as why:
         return {**row, "computed": "–", "tolerance": "–", "status": NOT_COMPUTABLE,
                 "why": str(why)}
+    if isinstance(got.value, str):  # a judgement, such as a band
+        tolerance, status = _judge(fact["kind"], fact["value"], fact["number"], got.value)
+        return {**row, "computed": got.value, "tolerance": tolerance, "status": status,
+                "why": got.how}
     if isinstance(got.value, int):
         shown = f"{got.value:d}"
     elif percent:

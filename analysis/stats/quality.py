@@ -276,6 +276,27 @@ def answers_wide(rated: pd.DataFrame, reviewer: str = CONSENSUS) -> pd.DataFrame
     return wide
 
 
+def appraisal_scores(package: DataPackage, tool: AppraisalTool | None = None) -> pd.Series:
+    """How many favourable answers ("Yes") each paper has among its agreed answers.
+
+    Published appraisal tables often report this count ("scored 8 of 10"), although a
+    checklist such as CASP's or JBI's gives no score: the book computes it only to check
+    such a published figure (the Reproduction page), never to band papers.
+
+    Returns
+    -------
+    Series
+        Indexed by ``study_id`` (sorted), integers.
+    """
+    from analysis.contract.reviewers import agreed_label
+
+    tool = tool or package_tool(package)
+    favourable = {code for code, role in tool.roles if role == "favourable"} or {
+        tool.answers[0]}
+    wide = answers_wide(ratings(package, tool), agreed_label(package))
+    return wide.isin(favourable).sum(axis=1).astype(int).rename("score")
+
+
 def paper_labels(package: DataPackage) -> pd.Series:
     """"S01 Invented author 01 (2015)" for each paper, indexed by ``study_id``: its
     identifier and its label where the package gives one ("S01 Barclay and Lupton"),
