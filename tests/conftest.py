@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,49 @@ def hostile_book():
         else:
             lines = said.read_text(encoding="utf-8").split("\n")
         return HostileBook(made, root, paths.html_dir(root), lines)
+
+
+FIXTURE_PACKAGES = Path(__file__).parent / "fixtures" / "packages"
+
+
+@dataclass(frozen=True)
+class FixtureBuild:
+    """A fixture package's book as one test process built it: its HTML folder and the
+    build's lines, or why it failed (the build's own message)."""
+
+    name: str
+    html: Path | None
+    lines: tuple[str, ...]
+    failure: str | None
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def fixture_package_book(tmp_path_factory):
+    """Build the book of a package under ``tests/fixtures/packages/<name>/`` once per test
+    process, however many test modules read its pages (the own-study scan, the
+    chapter tests of a real paper's package)."""
+    import time
+
+    from analysis.contract.errors import InputError
+    from analysis.engine.build import BuildError, build
+
+    built: dict[str, FixtureBuild] = {}
+
+    def book(name: str) -> FixtureBuild:
+        if name not in built:
+            # A build folder of its own: the execution cache keys every page by the
+            # package's datapackage.json, so a shared one would reuse nothing.
+            root = tmp_path_factory.mktemp(f"book-{name}")
+            lines: list[str] = []
+            started = time.perf_counter()
+            try:
+                result, failure = build(data_dir=FIXTURE_PACKAGES / name, jobs=2,
+                                        build_root=root, say=lines.append), None
+            except (BuildError, InputError) as exc:  # names the page and its failing cell
+                result, failure = None, str(exc)
+            built[name] = FixtureBuild(name, result.html if result else None, tuple(lines),
+                                       failure, time.perf_counter() - started)
+        return built[name]
+
+    return book

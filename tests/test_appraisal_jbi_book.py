@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 
 from analysis import paths
-from analysis.engine.build import build
 from tests.test_own_study_scan import visible_text
 
 FATHERS = paths.ROOT / "tests" / "fixtures" / "packages" / "qes_fathers_jbi"
@@ -22,12 +21,12 @@ pytestmark = pytest.mark.book
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
-    result = build(data_dir=FATHERS, jobs=2, build_root=tmp_path_factory.mktemp("fathers"),
-                   say=lambda line: None)
+def pages(fixture_package_book):
+    built = fixture_package_book(FATHERS.name)
+    assert built.failure is None, built.failure
 
     def text(page: str) -> str:
-        return visible_text((result.html / f"{page}.html").read_text(encoding="utf-8"))
+        return visible_text((built.html / f"{page}.html").read_text(encoding="utf-8"))
     return text
 
 

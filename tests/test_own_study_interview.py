@@ -16,7 +16,6 @@ import pytest
 
 from analysis import paths
 from analysis.contract.validation import load_package, validate
-from analysis.engine.build import build
 from tests.test_book import page_text
 
 pytestmark = pytest.mark.book
@@ -33,11 +32,10 @@ MISSING = re.compile(r"\b(nan|NaN|None|inf)\b")  # a missing value printed as a 
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    lines: list[str] = []
-    result = build(data_dir=FIXTURE, build_root=tmp_path_factory.mktemp("scotland"),
-                   say=lines.append)
-    return result, lines
+def book(fixture_package_book):
+    built = fixture_package_book(FIXTURE.name)  # shared with the own-study scan
+    assert built.failure is None, built.failure
+    return built, list(built.lines)
 
 
 def test_the_fixture_is_valid_and_not_synthetic():

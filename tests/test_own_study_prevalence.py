@@ -17,7 +17,6 @@ import pytest
 
 from analysis import paths
 from analysis.contract.validation import load_package, validate
-from analysis.engine.build import BuildError, build
 from tests.test_book import page_text
 
 pytestmark = pytest.mark.book
@@ -49,18 +48,10 @@ MISSING = re.compile(r"\b(nan|NaN|None|inf)\b")
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    lines: list[str] = []
-    try:
-        result = build(data_dir=FIXTURE, build_root=tmp_path_factory.mktemp("prevalence"),
-                       say=lines.append)
-    except BuildError as exc:
-        if "'data_dictionary'" in str(exc):
-            # The Data dictionary page of this branch reads every table of the contract;
-            # the part of issue 12 that makes it follow the tables present fixes this.
-            pytest.xfail(f"the Data dictionary page fails without the other tables: {exc}")
-        raise
-    return result, lines
+def book(fixture_package_book):
+    built = fixture_package_book(FIXTURE.name)  # shared with the own-study scan
+    assert built.failure is None, built.failure
+    return built, list(built.lines)
 
 
 def test_the_fixture_is_valid_and_not_synthetic():

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,8 +22,6 @@ from pathlib import Path
 import pytest
 
 from analysis import paths
-from analysis.contract.errors import InputError
-from analysis.engine.build import BuildError, build
 
 FIXTURES = Path(__file__).parent / "fixtures" / "packages"
 # Every fixture package, those typed from published papers included
@@ -288,28 +285,16 @@ class FixtureBook:
 
 
 @pytest.fixture(scope="session", params=PACKAGES)
-def fixture_book(request, tmp_path_factory) -> FixtureBook:
-    """The book of one fixture package, built once per session.
-
-    Each package has a build folder of its own: the execution cache keys every page by
-    the package's ``datapackage.json``, so a folder shared between packages would reuse
-    nothing and would let one package's pages stand in another's book.
-    """
+def fixture_book(request, fixture_package_book) -> FixtureBook:
+    """The book of one fixture package, built once per test process
+    (``fixture_package_book`` in tests/conftest.py)."""
     name = request.param
-    data_dir = FIXTURES / name
-    root = tmp_path_factory.mktemp(f"book-{name}")
-    started = time.perf_counter()
-    lines: list[str] = []
-    try:
-        result, failure = build(data_dir=data_dir, jobs=2, build_root=root,
-                                say=lines.append), None
-    except (BuildError, InputError) as exc:  # names the page and its failing cell
-        result, failure = None, str(exc)
-    if failure is not None:
-        pytest.fail(f"{name}: the book was not built:\n{failure}", pytrace=False)
-    descriptor = json.loads((data_dir / paths.DATAPACKAGE_NAME).read_text(encoding="utf-8"))
-    return FixtureBook(name, result.html, allowed_words(descriptor),
-                       time.perf_counter() - started)
+    built = fixture_package_book(name)
+    if built.failure is not None:
+        pytest.fail(f"{name}: the book was not built:\n{built.failure}", pytrace=False)
+    descriptor = json.loads((FIXTURES / name / paths.DATAPACKAGE_NAME).read_text(
+        encoding="utf-8"))
+    return FixtureBook(name, built.html, allowed_words(descriptor), built.seconds)
 
 
 @pytest.mark.book

@@ -165,13 +165,13 @@ def test_the_people_are_counted_in_the_declared_noun():
 
 
 @pytest.mark.book
-def test_the_fathers_book_builds_and_reads_right(tmp_path):
+def test_the_fathers_book_builds_and_reads_right(fixture_package_book):
     """The fixture's book, built with warnings as errors: what a reader reads on its
     sample page and landing page."""
-    from analysis.engine.build import build
     from tests.test_own_study_scan import visible_text
 
-    result = build(data_dir=FATHERS, jobs=2, build_root=tmp_path, say=lambda line: None)
+    result = fixture_package_book(FATHERS.name)
+    assert result.failure is None, result.failure
     sample_page = visible_text((result.html / "sample_characteristics.html").read_text(
         encoding="utf-8"))
     assert ("The interview study (Baldwin et al. 2019) spoke with 21 first-time fathers "
