@@ -162,14 +162,7 @@ def support_paragraph(summary: SupportSummary):
                 f"left out: {summary.excluded_bands}")
     if summary.n_subthemes == 0:
         return markdown(theme_level_paragraph(summary, left_out))
-    if summary.n_themes == 1:
-        spread = Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
-            summary.most_supported_theme, summary.most_supported_pct)
-    else:
-        spread = Myst("The most widely supported theme is *{}* ({:.1f}% of papers), the least "
-                      "widely supported *{}* ({:.1f}%).").format(
-                          summary.most_supported_theme, summary.most_supported_pct,
-                          summary.least_supported_theme, summary.least_supported_pct)
+    spread = _spread(summary)
     unsupported = summary.n_subthemes_unsupported
     lacking = ("every sub-theme has at least one supporting paper" if unsupported == 0 else
                f"{count_words(unsupported, 'sub-theme')} "
@@ -189,20 +182,25 @@ def support_paragraph(summary: SupportSummary):
     return markdown(text)
 
 
+def _spread(summary: SupportSummary, least_counts: Myst = Myst("")) -> Myst:
+    """The sentence on how widely the themes are supported: the one theme, or the most
+    and the least supported (with ``least_counts`` after the least one's share)."""
+    if summary.n_themes == 1:
+        return Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
+            summary.most_supported_theme, summary.most_supported_pct)
+    return Myst("The most widely supported theme is *{}* ({:.1f}% of papers), the least "
+                "widely supported *{}* ({:.1f}%{}).").format(
+                    summary.most_supported_theme, summary.most_supported_pct,
+                    summary.least_supported_theme, summary.least_supported_pct, least_counts)
+
+
 def theme_level_paragraph(summary: SupportSummary, left_out: str) -> Myst:
     """The headline paragraph for a review that reports support at theme level only:
     its themes, the most and least supported, and that sub-themes are not reported."""
-    if summary.n_themes == 1:
-        spread = Myst("Its one theme, *{}*, is supported by {:.1f}% of papers.").format(
-            summary.most_supported_theme, summary.most_supported_pct)
-    else:
-        spread = Myst("The most widely supported theme is *{}* ({:.1f}% of papers), the least "
-                      "widely supported *{}* ({:.1f}%, {} from {}).").format(
-                          summary.most_supported_theme, summary.most_supported_pct,
-                          summary.least_supported_theme, summary.least_supported_pct,
-                          count_words(summary.least_supported_subtheme_papers, "paper"),
-                          count_words(summary.least_supported_subtheme_studies, "study",
-                                      "studies"))
+    # At theme level the thinnest "sub-theme" is the least supported theme itself.
+    spread = _spread(summary, Myst(", {} from {}").format(
+        count_words(summary.least_supported_subtheme_papers, "paper"),
+        count_words(summary.least_supported_subtheme_studies, "study", "studies")))
     unsupported = summary.unsupported_themes
     lacking = ("Every theme has at least one supporting paper." if not unsupported else
                Myst("{} {} no supporting paper: {}.").format(
