@@ -592,8 +592,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the decision of every record of a Covidence list")
     q.set_defaults(run=_import_screening)
     q = kinds.add_parser("references", help="a RIS or BibTeX file of the included papers",
-                         description="First author and year of each paper of studies.csv "
-                         "matched by DOI, title, or first author and year.")
+                         description="Label, citation, first author and year of each paper "
+                         "of studies.csv, matched by DOI, title, or first author and year.")
     q.add_argument("file", metavar="FILE")
     q.add_argument("--data-dir", required=True, metavar="DIR")
     q.set_defaults(run=_import_references)

@@ -306,15 +306,7 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
             descriptor = starter_descriptor(data_dir, list(tables))
         else:
             shutil.copytree(data_dir, work)
-            try:
-                descriptor = json.loads((work / paths.DATAPACKAGE_NAME).read_text("utf-8-sig"))
-            except ValueError as exc:
-                raise InputError(f"{paths.DATAPACKAGE_NAME}: not readable JSON ({exc}); run "
-                                 "python -m analysis validate and fix it first") from None
-            if not isinstance(descriptor, dict) or not isinstance(
-                    descriptor.get("resources", []), list):
-                raise InputError(f"{paths.DATAPACKAGE_NAME}: not a package descriptor; run "
-                                 "python -m analysis validate and fix it first")
+            descriptor = _read_descriptor(work)  # the folder holds one (checked above)
         contract = _contract()
         declared = {r.get("name") for r in descriptor.setdefault("resources", [])
                     if isinstance(r, dict)}
