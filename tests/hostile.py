@@ -12,8 +12,8 @@ expression back-reference, a spreadsheet formula. Each attack carries its own nu
 
 A built book of this package must show every one of them as text: no marker file, no
 canary text, no script, handler, ``javascript:`` URL or ``<iframe>`` of ours in any
-page, and the formulas neutralised in every exported CSV (``tests/test_security.py``,
-``tests/test_security_browser.py``).
+page, and the formulas neutralised in every exported CSV (``tests/book/test_security.py``,
+``tests/browser/test_security_browser.py``).
 
 Nothing here does harm when an attack works: a marker command only creates an empty
 file in a temporary folder.

@@ -5,7 +5,7 @@ on (the code it shows loads that package). Their answers sit in collapsed dropdo
 are glued from one of the functions below, which call the same statistics as the chapter
 that applies the method: an answer is never typed, and it changes with the data. Each
 function returns one named result whose fields are the answers (glued as
-``ex_<field>``); ``tests/test_book.py`` checks that every answer on a built page equals
+``ex_<field>``); ``tests/book/test_book.py`` checks that every answer on a built page equals
 the field's value.
 """
 
