@@ -395,8 +395,8 @@ def conqual_grading(package: DataPackage) -> ConQualAnswers:
     else:
         n = [int((dep["downgrade"] == d).sum()) for d in (0, 1, 2)]
         dependability = (f"Of {count_words(len(dep), 'appraised paper')}, {n[0]} keep the "
-                         f"ranking (4-5 'Yes'), {n[1]} move it down one level (2-3) and "
-                         f"{n[2]} down two levels (0-1).")
+                         f"ranking (4-5 Yes answers), {n[1]} move it down one level (2-3) "
+                         f"and {n[2]} down two levels (0-1).")
     if row["status"] == rules.COMPUTED:
         score = f"{first} is graded {rules.LEVEL_LABELS[row['score']]}."
     elif row["status"] == rules.NO_FINDINGS:
