@@ -132,3 +132,54 @@ def test_hostile_meta_aggregation_text_stays_text(hostile_book):
                   "meta_aggregation_categories.csv:category:C1",
                   "meta_aggregation_findings.csv:finding:F1"):
         assert " ".join(attacks[where].split()) in page, where
+
+
+def test_the_words_read_for_a_package_whose_findings_name_their_papers(tmp_path):
+    """A package that names each finding's paper (here the fixture's findings given
+    papers by hand: an edited copy, not the published review) is graded in full."""
+    import csv
+    import shutil
+
+    folder = tmp_path / "pkg"
+    shutil.copytree(FATHERS, folder)
+    descriptor = json.loads((folder / paths.DATAPACKAGE_NAME).read_text("utf-8"))
+    for res in descriptor["resources"]:
+        for field in res["schema"]["fields"]:
+            if res["name"] == "meta_aggregation_findings" and field["name"] == "study_id":
+                field["constraints"].pop("required")
+    (folder / paths.DATAPACKAGE_NAME).write_text(json.dumps(descriptor), "utf-8")
+    # C1 and C2 from papers S02 and S05 (3 dependability Yes each: down one), C3 from S04
+    # (5 Yes); SF2 gets a category of its own, from S04 only.
+    papers = {"C1": "S02", "C2": "S05", "C3": "S04"}
+    path = folder / "meta_aggregation_findings.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    for row in rows:
+        row["study_id"] = papers[row["category_id"]]
+    rows.append({"finding_id": "F24", "finding": "an unequivocal one", "category_id": "C4",
+                 "credibility": "unequivocal", "study_id": "S04"})
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows(rows)
+    with (folder / "meta_aggregation_categories.csv").open("a", encoding="utf-8") as f:
+        f.write("C4,a category,SF2\n")
+    with (folder / "synthesised_findings.csv").open("a", encoding="utf-8") as f:
+        f.write("SF2,a second finding\n")
+    package = load_package(folder)
+    inputs = conqual_page.conqual_inputs(package)
+    table = conqual_page.summary(inputs)
+    # SF1: papers down 1, 1, 0 -> majority down one; U+C down one: High -> Low.
+    assert table["score"].tolist() == ["low", "high"]
+    words = conqual_page.conqual_words(table, inputs)
+    assert words.text == ("The package declares 2 synthesised findings, aggregated from 4 "
+                          "categories of 24 findings. All 2 synthesised findings are "
+                          "graded: 1 High and 1 Low.")
+    view = conqual_page.summary_view(table, inputs).set_index("ConQual score")
+    assert view.loc["Low", "Dependability"] == (
+        "Downgrade one level (3 contributing papers: 1 with 4-5, 2 with 2-3 and 0 with 0-1 "
+        "of the five dependability answers 'Yes')")
+    assert exercises_answer(package).score_answer == "SF1 is graded Low."
+
+
+def exercises_answer(package):
+    return answers("method_conqual", package)

@@ -198,9 +198,10 @@ def conqual_words(table: pd.DataFrame, inputs: ConQualInputs) -> ConQualWords:
         counts = conqual.level_counts(table)
         parts = [f"{counts[level]} {conqual.LEVEL_LABELS[level]}" for level in conqual.LEVELS
                  if counts[level]]
-        graded = (f"{len(computed)} of {n} synthesised findings "
-                  f"{'is' if len(computed) == 1 else 'are'} graded: {join_words(parts)}."
-                  if n > 1 else f"The synthesised finding is graded {parts[0].split(' ', 1)[1]}.")
+        share = f"All {n}" if len(computed) == n else f"{len(computed)} of {n}"
+        graded = (f"{share} synthesised findings {'is' if len(computed) == 1 else 'are'} "
+                  f"graded: {join_words(parts)}." if n > 1 else
+                  f"The synthesised finding is graded {parts[0].split(' ', 1)[1]}.")
     reasons = [f"{join_words(list(group['synthesised_finding_id']))}: "
                f"{not_graded_reason(status, inputs)}"
                for status, group in table[table["status"] != conqual.COMPUTED]
