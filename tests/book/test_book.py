@@ -279,6 +279,8 @@ def test_every_exercise_answer_equals_the_functions_value(full_book, package):
 
     checked = 0
     for page, _ in EXERCISES.items():
+        if page == "method_conqual":
+            continue  # the bundled data declare no meta-aggregation: test_conqual_book.py
         values = dataclasses.asdict(answers(page, package))
         glues = _dropdown_glues(paths.NOTEBOOKS / f"{page}.ipynb")
         shown = _dropdown_texts(full_book.html / f"{page}.html")

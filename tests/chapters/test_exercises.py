@@ -17,7 +17,29 @@ from analysis.stats import prevalence, saturation
 def test_every_method_page_has_an_answer_function():
     assert set(exercises.EXERCISES) == {
         "method_thematic_synthesis", "method_casp", "method_cerqual",
-        "method_counting_themes", "method_prevalence", "method_saturation"}
+        "method_counting_themes", "method_prevalence", "method_saturation",
+        "method_conqual"}
+
+
+def test_conqual_answers_on_the_fathers_review():
+    # Recomputed from the raw tables of the fixture typed from Baldwin et al. 2018:
+    # Table 2's findings of synthesised finding 1, Table 1's answers to Q2, 3, 4, 6, 7.
+    from analysis import paths
+    from analysis.contract.validation import load_package
+
+    fathers = load_package(paths.ROOT / "tests" / "fixtures" / "packages" / "qes_fathers_jbi")
+    a = exercises.conqual_grading(fathers)
+    cred = fathers["meta_aggregation_findings"]["credibility"].value_counts()
+    assert (cred["unequivocal"], cred["credible"]) == (10, 13)
+    assert a.credibility_answer == ("SF1 rests on 23 findings (10 unequivocal and 13 "
+                                    "credible): credibility moves it down one level.")
+    agreed = fathers["casp_ratings"].query("reviewer == 'consensus' and item in [2, 3, 4, 6, 7]")
+    yes = (agreed["rating"] == "yes").groupby(agreed["study_id"]).sum()
+    keep, one, two = (yes >= 4).sum(), yes.between(2, 3).sum(), (yes <= 1).sum()
+    assert (keep, one, two) == (14, 8, 0)
+    assert a.dependability_answer.startswith(
+        f"Of 22 appraised papers, {keep} keep the ranking (4-5 Yes answers), {one} move")
+    assert a.score_answer.endswith("Credibility alone allows at most Moderate.")
 
 
 def test_thematic_synthesis_answers(package):
