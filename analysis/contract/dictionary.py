@@ -170,13 +170,18 @@ def _relabelled(package: DataPackage, table: str, column: str) -> bool:
 def rules_table(package: DataPackage | None = None) -> pd.DataFrame:
     """The cross-table rules that validation checks, in words.
 
-    With a package, only the rules that apply to it: those between tables it holds.
+    With a package, only the rules that apply to it: those between tables it holds; a
+    rule of the appraisal names the package's tool in force and its number of questions.
     """
     rules = [r for r in RULES if package is None
              or all(table in package.tables for table in r.tables)]
-    return pd.DataFrame([{"rule": r.name, "what must hold": r.description + (
-        _tool_in_force(package) if package is not None and "casp_ratings" in r.tables else "")}
-        for r in rules], columns=["rule", "what must hold"]).set_index("rule")
+    rows = []
+    for r in rules:
+        sentence = r.description
+        if package is not None and "casp_ratings" in r.tables:
+            sentence += _tool_in_force(package)
+        rows.append({"rule": r.name, "what must hold": sentence})
+    return pd.DataFrame(rows, columns=["rule", "what must hold"]).set_index("rule")
 
 
 def _tool_in_force(package: DataPackage) -> str:
