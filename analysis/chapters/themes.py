@@ -22,16 +22,19 @@ from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivityS
 
 
 ROW_LABEL = "Theme or sub-theme"
+THEME_ROW_LABEL = "Theme"  # a review reported at theme level has no sub-theme rows
 WITHHELD = "…"  # a count hidden so that a suppressed one cannot be worked out
 _INDENT = "\u2003"  # an em space survives HTML whitespace collapsing
 
 
 def row_labels(table: pd.DataFrame) -> pd.Series:
-    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it."""
+    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it;
+    headed 'Theme' where every row is a theme (a review reported at theme level)."""
+    themes_only = bool((table["level"] == "theme").all())
     return pd.Series(np.where(table["level"] == "theme",
                               table["theme_id"] + " " + table["theme"],
                               _INDENT + table["subtheme_id"] + " " + table["subtheme"]),
-                     index=table.index, name=ROW_LABEL)
+                     index=table.index, name=THEME_ROW_LABEL if themes_only else ROW_LABEL)
 
 
 def frequency_view(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -64,16 +67,17 @@ def _interval(low: float, high: float) -> str:
 
 def group_view(long: pd.DataFrame) -> pd.DataFrame:
     """A breakdown as a reader sees it: one column per group, cells 'n (%)'."""
+    labels = row_labels(long)
     long = long.assign(
         column=long["group_label"] + " (n=" + long["n_group"].astype(str) + ")",
         cell=[f"{n} ({100 * n / total:.0f}%)" for n, total in
               zip(long["n_papers"], long["n_group"])],
-        label=row_labels(long),
+        label=labels,
     )
     wide = long.pivot_table(index="label", columns="column", values="cell", aggfunc="first",
                             sort=False)
     wide = wide[list(dict.fromkeys(long["column"]))]
-    wide.index.name = ROW_LABEL
+    wide.index.name = labels.name
     wide.columns.name = None
     return wide
 
@@ -245,26 +249,34 @@ class SensitivityWords:
     """What the page says leaving out papers does to theme support (glued as ``sens_``)."""
 
     sentence: str
+    rows: str = "theme and sub-theme"  # what a row of the table is: "theme" at theme level
 
 
-def sensitivity_words(summary: SensitivitySummary) -> SensitivityWords:
+def sensitivity_words(summary: SensitivitySummary,
+                      support: ThemeSupport | None = None) -> SensitivityWords:
     """Which themes and sub-themes leaving out papers takes below the threshold, in one
-    sentence; that no paper is left out when none is."""
+    sentence; that no paper is left out when none is. With the support of a review
+    reported at theme level (``support``), it speaks of themes only."""
+    at_theme_level = support is not None and theme_level(support.framework)
+    rows = "theme" if at_theme_level else "theme and sub-theme"
+    either = "theme" if at_theme_level else "theme or sub-theme"
     n_out = summary.n_papers_excluded
     if n_out == 0:
         return SensitivityWords(
             "No paper is left out on this page, so the columns before and after agree; the "
-            "flags show where support is thin even with every paper.")
+            "flags show where support is thin even with every paper.", rows)
     papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
     rated = " or ".join(summary.left_out_bands)
     newly = summary.newly_flagged_rows
     if not newly:
         return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes no "
-                                "theme or sub-theme below the threshold.")
+                                f"{either} below the threshold.", rows)
     several = "s" if len(newly) > 1 else ""
+    counted = (f"theme{several}" if at_theme_level
+               else f"theme{several} or sub-theme{several}")
     return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes "
-                            f"{len(newly)} theme{several} or sub-theme{several} below the "
-                            f"threshold: {'; '.join(newly)}.")
+                            f"{len(newly)} {counted} below the threshold: "
+                            f"{'; '.join(newly)}.", rows)
 
 
 def coding_note(package: DataPackage):

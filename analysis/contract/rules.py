@@ -2,7 +2,7 @@
 
 Column types, allowed values, ranges and keys are declared in the contract and checked
 in :mod:`analysis.contract.package`. The rules here relate rows and tables to each other
-(the PRISMA arithmetic must close, a CASP rating set must be complete, ...). Each rule
+(the PRISMA arithmetic must close, an appraisal must answer every question, ...). Each rule
 has a sentence that the Data dictionary page prints, so the rules a user's data must
 meet are documented from the same list that enforces them.
 
@@ -324,9 +324,9 @@ RULES: list[Rule] = [
     Rule("fieldwork", "Interview dates lie within the fieldwork period declared in "
          "datapackage.json, none falls in a declared suspension, and after it only the "
          "declared remote modes are used.", _fieldwork_dates, ("participants",)),
-    Rule("CASP complete", "Every paper has the agreed answers (reviewer 'consensus', or the "
-         "label set in study.appraisal.agreed_label), and every reviewer who rates a paper "
-         "answers all ten CASP items.", _casp_complete,
+    Rule("appraisal complete", "Every paper has the agreed answers (reviewer 'consensus', or "
+         "the label set in study.appraisal.agreed_label), and every reviewer who rates a "
+         "paper answers every question of the appraisal tool in force.", _casp_complete,
          ("casp_ratings", "studies")),
     Rule("framework", "Each theme has one name and belongs to one review; sub-theme "
          "identifiers start with their theme's identifier.", _framework_consistent,

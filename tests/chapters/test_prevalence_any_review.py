@@ -22,6 +22,7 @@ from analysis.chapters import reproduction
 from analysis.contract.choices import load_choices
 from analysis.contract.published import published_facts
 from analysis.contract.validation import load_package
+from analysis.plots import prevalence as plots
 from analysis.plots.prevalence import square_weights
 from analysis.stats.prevalence import levels
 from tests.myst_source import shown
@@ -121,6 +122,64 @@ def test_the_forest_table_names_studies_by_label(context):
     assert view.index.names == ["Setting", "Study"]
     assert "Hailemariam 2012" in view.index.get_level_values("Study")
     assert set(context.studies["study_name"]) >= {"Fekadu 2007", "Sumet 2017"}
+
+
+# ------------------------------------------------------- the forest plot's groups
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_the_forest_plot_groups_by_a_declared_covariate_with_its_labels(bifftu):
+    """forest_by names a covariate (Outcome): groups, labels and pooled values are the
+    covariate's, as the page's subgroup table gives them; no code is shown."""
+    assert prevalence_page.forest_columns(bifftu) == ("setting", "design", "outcome",
+                                                      "region")
+    ctx = prevalence_page.prevalence_context(bifftu, forest_by="outcome")
+    groups = ctx.forest_groups
+    assert groups.by == "outcome" and list(groups.pooled) == ["actual", "intention"]
+    covariate = ctx.by_covariate["outcome"]
+    assert groups.pooled["actual"].prevalence == covariate.pooled["actual"].prevalence
+    assert groups.q_between == covariate.q_between
+    view = prevalence_page.forest_view(ctx.studies, ctx.study_labels, ctx.title("outcome"))
+    assert view.index.names == ["Outcome", "Study"]
+    assert set(view.index.get_level_values("Outcome")) == {"Help-seeking behaviour",
+                                                           "Help-seeking intention"}
+    texts = _texts(plots.forest_plot(ctx.studies, groups, ctx.overall))
+    assert "Help-seeking behaviour (5 studies)" in texts
+    assert "All studies (9 studies; reference)" in texts
+    assert not {"actual", "intention"} & {t.split(" (")[0] for t in texts}
+    glued = prevalence_page.glue_values(ctx)
+    assert glued["prev_forest_by"] == "outcome"
+    assert glued["prev_forest_note"] == (
+        "The last rows pool every study together, for reference only: the groups by "
+        "outcome differ no more than chance would allow.")
+
+
+def test_a_study_that_does_not_report_the_grouping_column_is_drawn_as_not_reported(bifftu):
+    ctx = prevalence_page.prevalence_context(bifftu, forest_by="design")
+    texts = _texts(plots.forest_plot(ctx.studies, ctx.forest_groups, ctx.overall))
+    assert "Cross-sectional (8 studies)" in texts and "Not reported (1 study)" in texts
+    assert len(ctx.studies) == 9
+    assert prevalence_page.forest_note(ctx) == (
+        "The last rows pool every study together. 1 study that does not report the study "
+        "design forms the group 'Not reported'.")
+    assert ctx.forest_words == "study design"
+
+
+def test_the_bundled_forest_plot_groups_by_setting_as_before(package):
+    ctx = prevalence_page.prevalence_context(package)
+    assert ctx.forest_by == "setting" and ctx.forest_groups is ctx.by_setting
+    texts = _texts(plots.forest_plot(ctx.studies, ctx.forest_groups, ctx.overall))
+    assert any(t.startswith("All settings (") for t in texts)
+
+
+def test_a_column_the_forest_plot_cannot_group_by_is_refused_by_name(bifftu):
+    with pytest.raises(ValueError, match="forest_by is 'age'; the forest plot can group the "
+                                         "studies of this package by: setting, design, "
+                                         "outcome, region"):
+        prevalence_page.prevalence_context(bifftu, forest_by="age")
 
 
 def test_a_subgroup_of_one_study_is_drawn_at_a_studys_size():

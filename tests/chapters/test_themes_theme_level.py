@@ -131,3 +131,71 @@ def test_the_bands_come_from_the_checklist_in_force():
     assert shown(themes_page.appraisal_sentence(jbi)).endswith(
         "to the JBI Critical Appraisal Checklist for Qualitative Research "
         "{cite:p}`lockwood2015qualitative`.")
+
+
+def test_theme_level_tables_head_their_rows_theme():
+    """A review reported at theme level has no sub-theme: its tables head the rows
+    'Theme', never 'Theme or sub-theme', and the sensitivity sentence speaks of themes."""
+    bands = pd.DataFrame({"study_id": STUDIES["study_id"],
+                          "band": ["high", "high", "low", "moderate", "low"]})
+    support = themes.ThemeSupport.from_tables(STUDIES, STUDY_CODES, FRAMEWORK, bands)
+    table = themes.quality_sensitivity(support, ["low"], min_studies=2)
+    view = themes_page.sensitivity_view(table)
+    assert view.index.name == "Theme"
+    assert list(view.index) == ["T1 Preparation", "T2 Identity", "T3 Support"]
+    assert themes_page.frequency_view(themes.frequency_table(support)).index.name == "Theme"
+    assert themes_page.group_view(themes.support_by_group(support, "setting")
+                                  ).index.name == "Theme"
+    summary = themes.summarise_sensitivity(support, table, ["low"], min_studies=2)
+    words = themes_page.sensitivity_words(summary, support)
+    assert words.rows == "theme"
+    # leaving out S03 (low) leaves T1 one study (G01); S05 (low) supports no theme
+    assert words.sentence == (
+        "Leaving out the 2 papers rated low quality takes 1 theme below the threshold: "
+        "T1 Preparation.")
+    assert "sub-theme" not in words.sentence
+
+
+def test_a_sub_theme_framework_still_heads_its_rows_theme_or_sub_theme():
+    framework = FRAMEWORK.assign(subtheme_id=["T1.1", "T2.1", "T3.1"],
+                                 subtheme=["A", "B", "C"])
+    codes = STUDY_CODES.assign(subtheme_id=["T1.1", "T1.1", "T2.1", "T1.1"],
+                               n_excerpts=[1, 2, 3, 4])
+    support = themes.ThemeSupport.from_tables(STUDIES, codes, framework)
+    table = themes.quality_sensitivity(support, [])
+    assert themes_page.sensitivity_view(table).index.name == "Theme or sub-theme"
+    summary = themes.summarise_sensitivity(support, table, [])
+    assert themes_page.sensitivity_words(summary, support).rows == "theme and sub-theme"
+
+
+def test_the_cerqual_page_says_which_papers_contribute_in_the_frameworks_words(tmp_path):
+    """A meta-synthesis reported at theme level: its findings' papers are those coded to
+    the theme (the metasynthesis_only fixture, its sub-themes folded into their themes)."""
+    import shutil
+
+    from analysis.chapters import quality as quality_page
+    from analysis.contract.validation import load_package
+    from analysis.stats import quality
+
+    source = Path(__file__).parent / "fixtures" / "packages" / "metasynthesis_only"
+    folded = tmp_path / "theme_level"
+    shutil.copytree(source, folded)
+    framework = pd.read_csv(folded / "framework.csv").drop_duplicates("theme_id")
+    framework.assign(subtheme_id=framework["theme_id"], subtheme=framework["theme"]).to_csv(
+        folded / "framework.csv", index=False)
+    codes = pd.read_csv(folded / "study_codes.csv")
+    codes["subtheme_id"] = codes["subtheme_id"].str.split(".").str[0]
+    codes.groupby(["study_id", "subtheme_id"], as_index=False)["n_excerpts"].sum().to_csv(
+        folded / "study_codes.csv", index=False)
+    def words(package):  # as the CERQual page computes them
+        tool = quality.package_tool(package)
+        rule = quality.BandingRule.from_parameter("default", tool.question_labels(),
+                                                  tool.banding_answers())
+        bands = quality.assign_bands(quality.answers_wide(
+            quality.ratings(package, tool), quality.agreed_label(package)), rule)
+        check = quality.cerqual_check(quality.cerqual_table(package, bands))
+        return quality_page.cerqual_words(check, package)
+
+    assert words(load_package(folded)).contributing == "those coded to it"
+    assert words(load_package(source)).contributing == (
+        "those coded to at least one of its sub-themes")

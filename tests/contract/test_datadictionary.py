@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from analysis.contract import dictionary as dd
 from analysis.contract.package import contract_resources
@@ -10,6 +11,8 @@ from analysis.contract.rules import RULES
 from analysis.contract.validation import load_package
 from tests.conftest import declare_categories
 from tests.myst_source import shown
+
+FIXTURES = Path(__file__).parent / "fixtures" / "packages"
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():
@@ -86,8 +89,49 @@ def test_only_the_tables_present_are_described(metasynthesis):
 
 def test_only_the_rules_between_tables_present_are_listed(metasynthesis):
     rules = list(dd.rules_table(metasynthesis).index)
-    assert rules == ["CASP complete", "framework", "codes", "PRISMA", "CERQual"]
+    assert rules == ["appraisal complete", "framework", "codes", "PRISMA", "CERQual"]
     assert len(dd.rules_table()) == len(RULES)
+
+
+def test_the_appraisal_rule_names_the_tool_in_force(metasynthesis):
+    """The rule of the ratings names the package's tool; the contract's sentence none."""
+    jbi = load_package(FIXTURES / "qes_fathers_jbi")
+    rule = dd.rules_table(jbi).at["appraisal complete", "what must hold"]
+    assert rule.endswith("every question of the appraisal tool in force. Here: the JBI "
+                         "Critical Appraisal Checklist for Qualitative Research, 10 questions.")
+    assert "CASP" not in rule
+    assert dd.rules_table(metasynthesis).at["appraisal complete", "what must hold"].endswith(
+        "Here: the CASP Qualitative Checklist, 10 questions.")
+    assert "CASP" not in dd.rules_table().at["appraisal complete", "what must hold"]
+
+
+def test_the_contract_names_no_condition_and_no_tool():
+    """Titles, descriptions and default labels of the contract read right for any review:
+    the bundled package declares its own words for the source studies."""
+    texts = []
+    for res in contract_resources().values():
+        texts += [res["title"], res["description"]]
+        for f in res["schema"]["fields"]:
+            texts += [f.get("title", ""), f.get("description", ""),
+                      *f.get("categoryLabels", {}).values()]
+    for word in ("CASP", "personality disorder", "complex emotional needs",
+                 "clinicians studied", "service-user"):
+        assert not [t for t in texts if word in t], word
+    assert contract_resources()["casp_ratings"]["title"] == "Quality appraisal"
+
+
+def test_the_bundled_package_keeps_its_own_labels_and_says_where_they_are(package):
+    assert dd.vocabulary(None, "studies", "setting")["specialist"] == (
+        "Specialist services for the condition studied")
+    assert dd.vocabulary(package, "studies", "setting")["specialist"] == (
+        "Specialist 'personality disorder' services")
+    table = dd.vocabulary_table(package, "studies")
+    assert set(table.loc[table["column"] == "setting", "declared in"]) == {
+        dd.RELABELLED_SOURCE}
+    assert set(table.loc[table["column"] == "data_collection", "declared in"]) == {
+        "the contract's defaults"}
+    assert dd.table_description(package, "casp_ratings") == (
+        "One row per paper, reviewer and CASP qualitative checklist item.")
 
 
 def test_every_category_in_force_is_listed_with_where_it_is_declared(data_copy):

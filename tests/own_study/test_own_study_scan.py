@@ -56,10 +56,6 @@ SOURCE_WORDS = [
 # Pages still to be worded for any package, by the page's own issue: (package, page,
 # word). Each entry is a gap, not a licence: remove it when the page is fixed.
 NOT_YET = {
-    # the data dictionary lists the contract's default categories of studies.setting and
-    # names CASP in the rules of casp_ratings, whatever the tool in force
-    ("qes_fathers_jbi", "data_dictionary.html", "personality disorder"),
-    ("qes_fathers_jbi", "data_dictionary.html", "CASP"),
     # the "Rerun on your own data" page documents the book itself, CASP included
     ("qes_fathers_jbi", "own_data.html", "CASP"),
 }
