@@ -508,8 +508,10 @@ SOURCE_LABELS = {
     ("studies", "setting"): {"specialist": "Specialist 'personality disorder' services"},
 }
 # Tables the synthetic package does not hold: a published sample summary stands in for
-# participants' rows, which it has.
-NOT_GENERATED = ("sample_summary",)
+# participants' rows, which it has; the source meta-synthesis was a thematic synthesis
+# appraised with CASP, not a JBI meta-aggregation, so it has no ConQual findings.
+NOT_GENERATED = ("sample_summary", "synthesised_findings", "meta_aggregation_categories",
+                 "meta_aggregation_findings")
 
 
 def _source_resources(resources: list[dict]) -> list[dict]:

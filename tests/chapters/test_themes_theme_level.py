@@ -177,7 +177,7 @@ def test_the_cerqual_page_says_which_papers_contribute_in_the_frameworks_words(t
     from analysis.contract.validation import load_package
     from analysis.stats import quality
 
-    source = Path(__file__).parent / "fixtures" / "packages" / "metasynthesis_only"
+    source = Path(__file__).parents[1] / "fixtures" / "packages" / "metasynthesis_only"
     folded = tmp_path / "theme_level"
     shutil.copytree(source, folded)
     framework = pd.read_csv(folded / "framework.csv").drop_duplicates("theme_id")

@@ -12,7 +12,7 @@ from analysis.contract.validation import load_package
 from tests.conftest import declare_categories
 from tests.myst_source import shown
 
-FIXTURES = Path(__file__).parent / "fixtures" / "packages"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "packages"
 
 
 def test_fields_table_lists_every_column_with_what_is_allowed():
