@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml requirements.lock
 book: $(STAMP) ## Set up, run every notebook on the bundled data and build the book
 	$(PY) -m analysis build --jobs $(JOBS)
 
+# --dist worksteal: a process that runs out of tests takes pending ones from the other, so
+# the long book builds do not leave one process working alone at the end.
 test: $(STAMP) browser ## Run the test suite (with the real-browser test)
-	$(PY) -m pytest -n $(TEST_JOBS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist worksteal
 
 # The browser test injects axe-core (the accessibility rules engine, pinned in
 # tests/browser/package-lock.json) into every page: installed here with npm, never

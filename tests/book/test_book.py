@@ -23,7 +23,7 @@ from analysis.engine.build import BuildError, build
 from analysis.engine.cache import tree_hash
 from analysis.engine.pages import load_pages
 from analysis.synth import generate
-from tests.conftest import edit_cell
+from tests.conftest import built_once_per_run, edit_cell
 
 pytestmark = pytest.mark.book
 TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
@@ -76,6 +76,19 @@ def test_a_notebook_takes_its_data_folder_from_the_command_line(tmp_path, data_c
                           capture_output=True, text=True, cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert str(data_copy) in out.read_text()
+
+
+@pytest.fixture(scope="session")
+def small_book() -> Path:
+    """The build root of the four-page book (``small_pages``) on the bundled data, built
+    with the defaults once per test run and shared by the tests that compare another
+    build with it (``tests/conftest.py built_once_per_run``)."""
+    def made(folder: Path) -> dict:
+        root = folder / "root"
+        build(build_root=root, pages_file=small_pages(folder), force=True,
+              say=lambda s: None)
+        return {"root": str(root)}
+    return Path(built_once_per_run("small-book", made)["root"])
 
 
 @pytest.fixture(scope="module")
@@ -505,7 +518,8 @@ def test_cli_build_on_bad_data_gives_one_clear_message(data_copy):
     assert "Traceback" not in proc.stderr
 
 
-def test_another_seed_builds_a_different_book_with_the_same_published_counts(tmp_path):
+def test_another_seed_builds_a_different_book_with_the_same_published_counts(
+        tmp_path, small_book):
     data = tmp_path / "s7"
     generate(seed=7, out_dir=data)
     pages = small_pages(tmp_path)
@@ -516,10 +530,8 @@ def test_another_seed_builds_a_different_book_with_the_same_published_counts(tmp
     assert "lived-experience researcher (24 interviews)" in text
     assert f"data {fingerprint(data)}" in text
     table = "sample_characteristics/characteristics_of_the_interview_sample_n_of_participants.csv"
-    bundled = tmp_path / "bundled"
-    build(build_root=bundled, pages_file=pages, say=lambda s: None)
     assert ((result.html / "tables" / table).read_text()
-            != (paths.html_dir(bundled) / "tables" / table).read_text())
+            != (paths.html_dir(small_book) / "tables" / table).read_text())
 
 
 def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy):
@@ -574,15 +586,14 @@ def test_reused_kernels_give_the_same_numbers_as_fresh_ones(tmp_path):
     assert kernels == []  # every worker shut its kernel down
 
 
-def test_a_plain_build_gives_the_same_glued_values(tmp_path):
+def test_a_plain_build_gives_the_same_glued_values(tmp_path, small_book):
     # --plain leaves out every speed-up that relies on private internals
     # (analysis/engine/internals.py); the book must not change.
     pages = small_pages(tmp_path)
-    build(build_root=tmp_path / "fast", pages_file=pages, say=lambda s: None)
     plain = build(build_root=tmp_path / "plain", pages_file=pages, plain=True,
                   say=lambda s: None)
     for page in ("data_dictionary", "sample_characteristics"):
-        a = _glued(paths.executed_dir(tmp_path / "fast") / f"{page}.ipynb")
+        a = _glued(paths.executed_dir(small_book) / f"{page}.ipynb")
         b = _glued(paths.executed_dir(tmp_path / "plain") / f"{page}.ipynb")
         assert a and a == b, page
     assert (plain.html / "index.html").exists()
