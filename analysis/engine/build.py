@@ -3,9 +3,12 @@
 ``book/pages.yml`` lists the pages of the book in order (:mod:`~analysis.engine.pages`).
 :func:`build`:
 
-1. hashes the data package once (:class:`~analysis.contract.files.PackageFiles`), finds
-   the pages whose cache key changed (:mod:`~analysis.engine.cache`) and, if there are
-   any, starts the worker processes warming their kernels
+1. plans the build once (:func:`_plan`): hashes the data package once
+   (:class:`~analysis.contract.files.PackageFiles`), keeps the pages the package fills,
+   finds the pages whose cache key changed (:mod:`~analysis.engine.cache`) and the order
+   they will run in, and writes the plan (:class:`~analysis.plan.BuildPlan`) into the
+   build folder, where the workers, the kernels and the book build read it; if pages
+   are to run, starts the worker processes warming their kernels
    (:mod:`~analysis.engine.execution`, :mod:`~analysis.engine.kernels`);
 2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
    validates the data package (stops with ``file:row:column`` messages);
