@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from analysis.contract import dictionary as dd
+from analysis.chapters import dictionary as dd
 from analysis.contract.package import contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.validation import load_package
