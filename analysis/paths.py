@@ -28,16 +28,8 @@ LOCK = ROOT / "requirements.lock"
 
 DATAPACKAGE_NAME = "datapackage.json"
 
-# Locations the build hands to a page's kernel through the environment.
-# Every table a notebook reads is logged to this file, so the build can re-execute a
-# page only when a file it actually reads has changed.
-TABLE_LOG_ENV = "CEN_BOOK_TABLE_LOG"
-# A pickle of the package the build has already validated; a notebook loading the same
-# bytes (same fingerprint) takes it instead of validating again.
-VALIDATED_PACKAGE_ENV = "CEN_BOOK_VALIDATED_PACKAGE"
-# Every table a page shows is also written here as CSV, so that an edition can publish
-# its tables and ``diff`` can compare them cell by cell.
-TABLES_DIR_ENV = "CEN_BOOK_TABLES_DIR"
+# What the build hands to a page's kernel (its table log, the folder of its exported
+# tables, the package it validated, the pages file) is in the build's plan: analysis.plan.
 
 
 def build_dir(root: Path | None = None) -> Path:

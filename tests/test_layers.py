@@ -1,5 +1,6 @@
 """The layers of ``analysis/`` import in one direction only, no module imports itself
-back through others, and the results of the statistics hold no sentences.
+back through others, the results of the statistics hold no sentences and write no file,
+and only the build's plan (``analysis/plan.py``) reads the environment.
 
 Read from the source with ``ast`` (every import, also those inside functions), so the
 rule holds for what a module may load at any time, not only at import.
@@ -13,8 +14,9 @@ from pathlib import Path
 
 from analysis import paths
 
-# What each layer may import (besides itself). The base is the package's __init__ and
-# paths; the command line (__main__) may import every layer. compute runs statistics at
+# What each layer may import (besides itself). The base is the package's __init__,
+# paths and plan (the build's plan, which the contract, the chapters and the engine
+# read); the command line (__main__) may import every layer. compute runs statistics at
 # scale (a Dask cluster, chunks, the multiverse's streamed tables and cache): it sits
 # above stats, and a page may use it; the build engine does not.
 ALLOWED = {
@@ -45,7 +47,7 @@ MODULES = {module_name(p): p for p in sorted(paths.PACKAGE.rglob("*.py"))
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if module in ("analysis", "analysis.paths"):
+    if module in ("analysis", "analysis.paths", "analysis.plan"):
         return "base"
     if module == "analysis.__main__":
         return "cli"
@@ -123,6 +125,53 @@ def test_the_file_write_rule_catches_what_it_names():
              "frame.rename(columns=str)": False}
     for text, writes in calls.items():
         assert bool(_writes(ast.parse(text).body[0].value)) == writes, text
+
+
+# The build reaches its workers, kernels and book build through one plan file, which
+# they find through one environment variable read in one module (analysis.plan); no other
+# module reads or sets the environment, but for these reasons:
+ENVIRONMENT_READERS = {
+    "analysis.plan": "the one reader of the build's plan (CEN_BOOK_PLAN), which also "
+                     "hands the environment to the processes the build starts",
+    "analysis.contract.reading": "the largest file a user lets a package hold "
+                                 "(CEN_MAX_FILE_BYTES): a setting of the person who runs "
+                                 "the command, not a channel of the build",
+    "analysis.engine.pdf": "the browser that prints the PDF runs with a HOME of its own "
+                           "(a throw-away profile): a child process's environment",
+}
+ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+
+
+def _environment_uses(tree: ast.AST) -> list[int]:
+    """Lines that read or set the environment: os.environ, os.getenv, ..., or those
+    names imported from os."""
+    lines = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr in ENVIRONMENT_NAMES
+                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+            lines.append(node.lineno)
+        elif (isinstance(node, ast.ImportFrom) and node.module == "os"
+              and {alias.name for alias in node.names} & ENVIRONMENT_NAMES):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_plan_reads_the_environment():
+    found = [f"{module}:{line}" for module in MODULES if module not in ENVIRONMENT_READERS
+             for line in _environment_uses(ast.parse(MODULES[module].read_text(
+                 encoding="utf-8")))]
+    assert not found, ("the environment read or set outside analysis/plan.py (the build's "
+                       "plan is the one channel; see ENVIRONMENT_READERS):\n"
+                       + "\n".join(found))
+    assert set(ENVIRONMENT_READERS) <= set(MODULES)
+
+
+def test_the_environment_rule_catches_what_it_names():
+    uses = {"os.environ.get('A')": 1, "os.environ['A'] = 'b'": 1, "os.getenv('A')": 1,
+            "from os import environ": 1, "env = {**os.environ}": 1, "os.sep": 0,
+            "self.environ": 0}
+    for text, count in uses.items():
+        assert len(_environment_uses(ast.parse(text))) == count, text
 
 
 def test_every_module_has_a_layer():

@@ -5,16 +5,16 @@ A build leaves out every page whose needs the package does not meet (``needs`` i
 the pages alike); a sentence that sends the reader to such a page would point nowhere
 (and a Markdown link to it stops the strict build), so a page asks here first and words
 its sentence for the book it is in. A build from another pages file names it in
-:data:`PAGES_FILE_ENV`.
+its plan (:func:`analysis.plan.pages_file`).
 """
 
 from __future__ import annotations
 
 from analysis.contract.escape import Myst, myst_name, myst_text
 from analysis.contract.package import DataPackage
-from analysis.contract.page_needs import PAGES_FILE_ENV, PUBLISHED, in_book
+from analysis.contract.page_needs import PUBLISHED, in_book
 
-__all__ = ["PAGES_FILE_ENV", "PUBLISHED", "glue_links", "in_book", "link"]
+__all__ = ["PUBLISHED", "glue_links", "in_book", "link"]
 
 
 def link(package: DataPackage, page: str, text: str) -> Myst:

@@ -1,6 +1,6 @@
 """What the Data dictionary page shows for one data package: its tables, one by one.
 
-The words and tables come from :mod:`analysis.contract.dictionary`; this module lays
+The words and tables come from :mod:`analysis.chapters.dictionary`; this module lays
 them out, because a page of a package with fewer tables has fewer sections and a
 notebook's Markdown cells cannot follow that.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from analysis.chapters.page import show_text_table
 from analysis.chapters.words import markdown
-from analysis.contract import dictionary
+from analysis.chapters import dictionary
 from analysis.contract.escape import Myst, myst_name, myst_paragraphs
 from analysis.contract.package import DataPackage, contract_resources
 

@@ -8,7 +8,6 @@ there is nothing to vary when it does not.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from analysis.chapters.book_pages import in_book
 from analysis.chapters.words import count_words, join_words
 from analysis.contract.choices import EACH, Choices, bands_text, load_choices
 from analysis.contract.package import DataPackage
-from analysis.paths import TABLES_DIR_ENV
+from analysis.plan import tables_dir
 from analysis.compute import multiverse as multiverse_compute
 from analysis.stats import multiverse, multiverse_themes, quality, themes
 
@@ -499,7 +498,7 @@ FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 def publish_tables(page: MultiversePage):
     """Publish every specification's row (and the theme multiverse's) as CSV and Parquet
     with the book's tables, and show the links (nothing outside a build)."""
-    folder = os.environ.get(TABLES_DIR_ENV)
+    folder = tables_dir()
     if not folder:
         return None
     from html import escape

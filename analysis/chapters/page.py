@@ -6,7 +6,6 @@ parameters, so a reader always sees what produced the numbers below.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from analysis.contract.escape import html_text
 from analysis.contract.package import DataPackage
 from analysis.contract.table_files import table_siblings
 from analysis.contract.validation import load_package
-from analysis.paths import TABLES_DIR_ENV
+from analysis.plan import tables_dir
 
 
 
@@ -92,13 +91,13 @@ def table_slug(caption: str | None, table: pd.DataFrame) -> str:
 
 
 def export_table(table: pd.DataFrame, caption: str | None = None) -> Path | None:
-    """Write a shown table as CSV when the build asks for it (see ``TABLES_DIR_ENV``).
+    """Write a shown table as CSV when the build asks for it (see :func:`analysis.plan.tables_dir`).
 
     The CSV holds plain numbers, not the page's formatted text, in a form a spreadsheet
     reads and with no cell it would run as a formula
     (:func:`analysis.chapters.csv.write_csv`).
     """
-    folder = os.environ.get(TABLES_DIR_ENV)
+    folder = tables_dir()
     if not folder:
         return None
     out = Path(folder)
@@ -119,7 +118,7 @@ def csv_href(path: Path | None) -> str | None:
     """
     if path is None or not path.parent.name.endswith(".tables"):
         return None
-    # The build's folder for a page's tables is <page>.run.tables (engine.execution.execute_pages).
+    # The build's folder for a page's tables is <page>.run.tables (analysis.plan.BuildPlan).
     page = path.parent.name.removesuffix(".tables").removesuffix(".run")
     return f"tables/{page}/{path.name}"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import markdown
+from analysis.chapters.words import join_words, markdown
 from analysis.contract.escape import myst_text
 
 
@@ -64,10 +64,6 @@ def sensitivity_words(table: pd.DataFrame) -> SensitivityWords:
         range_text=range_text)
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def hartung_knapp_markdown(table: pd.DataFrame, single: list[str] = ()):
     """How the Hartung-Knapp interval compares with the usual one, setting by setting.
 
@@ -90,7 +86,7 @@ def hartung_knapp_markdown(table: pd.DataFrame, single: list[str] = ()):
                 f"{words.n_settings} settings; the ratio of the two widths is largest for "
                 f"{words.widest_setting} ({words.widest_ratio:.2f}).")
     if single:
-        text += (f" {_join(list(single))} {'has' if len(single) == 1 else 'have'} a single "
+        text += (f" {join_words(list(single))} {'has' if len(single) == 1 else 'have'} a single "
                  "study and no interval of this kind.")
     if words.n_settings:
         text += (" Where the Hartung-Knapp interval is much wider, the usual one claims more "

@@ -14,14 +14,13 @@ Everything in it came from imported files and is untrusted text. Importable with
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis import plan as build_plan
 from analysis.contract.errors import InputError
 from analysis.contract.reading import read_json
-from analysis.paths import TABLE_LOG_ENV
 
 IMPORT_LOG_NAME = "import_log.json"
 IMPORT_LOG_NEED = "import_log"  # what a page of book/pages.yml lists to need imports
@@ -85,7 +84,7 @@ def write_import_log(data_dir: str | Path, log: ImportLog) -> Path:
 def import_log_of(data_dir: str | Path) -> ImportLog:
     """The import log as a page reads it: the read is logged for the build's cache (a page
     that shows the log runs again when the file changes)."""
-    log = os.environ.get(TABLE_LOG_ENV)
+    log = build_plan.table_log()
     if log:
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{IMPORT_LOG_NAME}\n")

@@ -14,7 +14,6 @@ https://specs.frictionlessdata.io/
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import plan as build_plan
 from analysis.contract.files import load_contract
 from analysis.contract.study import Study, read_study
-from analysis.paths import TABLE_LOG_ENV
 
 
 @dataclass
@@ -47,7 +46,7 @@ class DataPackage:
     schemas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        log = os.environ.get(TABLE_LOG_ENV)
+        log = build_plan.table_log()
         if log and self.log_reads:
             with open(log, "a", encoding="utf-8") as handle:
                 handle.write(f"{name}\n")

@@ -18,8 +18,8 @@ everyone who asks:
 - validation, to name the pages a table that is empty leaves without rows
   (:func:`pages_needing`).
 
-The pages file is ``book/pages.yml`` unless the build was given another, which it names
-in :data:`PAGES_FILE_ENV` for the pages it runs. Imports no pandas.
+The pages file is ``book/pages.yml`` unless the build was given another, which its plan
+names for the pages it runs (:func:`analysis.plan.pages_file`). Imports no pandas.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from analysis import paths
+from analysis import plan as build_plan
 from analysis.contract.import_log import IMPORT_LOG_NAME, IMPORT_LOG_NEED
 from analysis.contract.reviewers import independent_labels
 from analysis.contract.study import read_study
@@ -45,8 +45,7 @@ if TYPE_CHECKING:
 
 PUBLISHED = "study.published"  # the published figures of the study section
 INDEPENDENT_REVIEWERS = "casp_ratings.independent_reviewers"  # two or more to compare
-PAGES_FILE_ENV = "CEN_BOOK_PAGES_FILE"  # the pages file of the build a page runs in
-# A line of a page's table log (analysis.paths.TABLE_LOG_ENV): the page asked whether
+# A line of a page's table log (analysis.plan.table_log): the page asked whether
 # the book has another page, so the build re-runs it when the answer changes.
 ASKED_PREFIX = "page:"
 OR = "|"  # between the alternatives of one need: participants|sample_summary
@@ -76,8 +75,8 @@ P = TypeVar("P", bound=_Page)
 
 
 def pages_file() -> Path:
-    """The pages file in force: the build's (:data:`PAGES_FILE_ENV`), else ``book/pages.yml``."""
-    return Path(os.environ.get(PAGES_FILE_ENV) or paths.PAGES)
+    """The pages file in force: the build's (its plan's), else ``book/pages.yml``."""
+    return build_plan.pages_file()
 
 
 def page_label(name: str, notebook: str | None = None, title: str | None = None) -> str:
@@ -275,7 +274,7 @@ def in_book(package: DataPackage, page: str, pages: Path | None = None) -> bool:
     A page that asks is recorded in its table log, so that the build runs it again when
     the answer changes (:mod:`analysis.engine.cache`).
     """
-    log = os.environ.get(paths.TABLE_LOG_ENV)
+    log = build_plan.table_log()
     if log and package.log_reads:
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{ASKED_PREFIX}{page}\n")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pickle
 import re
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import plan as build_plan
 from analysis import paths
 from analysis.contract import reading, rules
 from analysis.contract.errors import (DataPackageError, InputError, Problem, ValidationReport,
@@ -38,7 +38,6 @@ from analysis.contract.study import iso_date
 from analysis.contract.study import read_study
 from analysis.contract.tools import DEFAULT_TOOL, tool_in_force
 from analysis.contract.page_needs import pages_needing
-from analysis.paths import VALIDATED_PACKAGE_ENV
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
@@ -854,8 +853,8 @@ def save_validated(package: DataPackage, path: Path, data_fingerprint: str | Non
 
 
 def _validated_by_build(data_dir: Path) -> DataPackage | None:
-    path = os.environ.get(VALIDATED_PACKAGE_ENV)
-    if not path or not Path(path).exists():
+    path = build_plan.validated_package()
+    if not path or not path.exists():
         return None
     with open(path, "rb") as handle:
         stored = pickle.load(handle)

@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from analysis import paths
+from analysis import plan as build_plan
 from analysis.engine import site
-from analysis.engine.book_hooks import GO, HOLD_ENV, PENDING_ENV, READY
+from analysis.engine.book_hooks import GO, READY
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.book_hooks import LEFT_OUT_KEY
 from analysis.engine.pages import PageSpec, load_pages, toc
@@ -244,8 +245,9 @@ class BookProcess:
     """One ``jupyter-book build`` of a :class:`BookSource`, driven through
     :mod:`analysis.engine.book_hooks`.
 
-    Started ``ahead``, while the notebooks still execute, with the ``pending`` pages
-    (stand-in files in the source, in the order they are expected), Jupyter Book's
+    Started ``ahead``, while the notebooks still execute, with the pages the build's
+    ``plan`` file names as pending (stand-in files in the source, in the order they are
+    expected; :mod:`analysis.plan`), Jupyter Book's
     start-up overlaps the notebooks, and it reads each pending page once :meth:`ready`
     says its file is final. It then runs at a lower priority, so that it takes only the
     processor time the notebooks leave. :meth:`release` says that the whole source is
@@ -258,7 +260,7 @@ class BookProcess:
     """
 
     def __init__(self, source: BookSource, output: Path, log_file: Path, ahead: bool = False,
-                 pending: Sequence[str] = (), keep: bool = False):
+                 plan: Path | None = None, keep: bool = False):
         self.source = source
         self.output = output
         self.log_file = log_file
@@ -270,8 +272,7 @@ class BookProcess:
             self.process = subprocess.Popen(
                 source.command(output), stdin=subprocess.PIPE, stdout=log,
                 stderr=subprocess.STDOUT, text=True,
-                env={**os.environ, "PYTHONWARNINGS": "ignore", HOLD_ENV: "1",
-                     PENDING_ENV: " ".join(pending)})
+                env=build_plan.environment(plan, PYTHONWARNINGS="ignore"))
         if ahead:
             # Set from here, not in the child before it starts: the worker threads of
             # this process make a function run between fork and exec unsafe.

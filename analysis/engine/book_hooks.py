@@ -1,15 +1,15 @@
 """Sphinx extension: how the build engine (:mod:`analysis.engine.book`) drives
 ``jupyter-book build``.
 
-Two hooks are active only when the build sets :data:`HOLD_ENV` (a plain
-``jupyter-book build`` of the same source, as the benchmark's floor runs it, behaves
-exactly as without them):
+Two hooks are active only in a build the engine drives (its plan, :mod:`analysis.plan`,
+says so; a plain ``jupyter-book build`` of the same source, as the benchmark's floor
+runs it, has no plan and behaves exactly as without them):
 
 - **Pages read as they are executed.** Jupyter Book spends its first one and a half to
   two seconds importing Sphinx, the theme and the extensions, and then reads every page
   before it writes any. The build starts Jupyter Book while the notebooks still execute,
-  with a stand-in file for every page not yet executed (:data:`PENDING_ENV` names them,
-  in the order they are expected). The build reads the finished pages first, then each
+  with a stand-in file for every page not yet executed (the plan's ``pending`` names
+  them, in the order they are expected). The build reads the finished pages first, then each
   pending page as soon as the build says, on the build's standard input, that its file
   is final (``ready <page>``), or that every page is (``go``). Anything else, or the
   input closing, ends the build: the build engine has decided not to build the book. Reading
@@ -33,25 +33,23 @@ One change serves every build of the book, the floor's included:
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TextIO
 
+from analysis import plan as build_plan
 from analysis.engine import internals
 
-HOLD_ENV = "CEN_BOOK_HOLD_FOR_SOURCE"
-PENDING_ENV = "CEN_BOOK_PENDING_PAGES"
 GO = "go"
 READY = "ready"
 
 
 def _driven_by_engine() -> bool:
-    return os.environ.get(HOLD_ENV) == "1"
+    return build_plan.book_held()
 
 
 def pending_pages() -> list[str]:
     """The pages whose files are stand-ins when the build starts, in expected order."""
-    return os.environ.get(PENDING_ENV, "").split() if _driven_by_engine() else []
+    return build_plan.pending_pages()
 
 
 class SourceGate:

@@ -3,9 +3,12 @@
 ``book/pages.yml`` lists the pages of the book in order (:mod:`~analysis.engine.pages`).
 :func:`build`:
 
-1. hashes the data package once (:class:`~analysis.contract.files.PackageFiles`), finds
-   the pages whose cache key changed (:mod:`~analysis.engine.cache`) and, if there are
-   any, starts the worker processes warming their kernels
+1. plans the build once (:func:`_plan`): hashes the data package once
+   (:class:`~analysis.contract.files.PackageFiles`), keeps the pages the package fills,
+   finds the pages whose cache key changed (:mod:`~analysis.engine.cache`) and the order
+   they will run in, and writes the plan (:class:`~analysis.plan.BuildPlan`) into the
+   build folder, where the workers, the kernels and the book build read it; if pages
+   are to run, starts the worker processes warming their kernels
    (:mod:`~analysis.engine.execution`, :mod:`~analysis.engine.kernels`);
 2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
    validates the data package (stops with ``file:row:column`` messages);
@@ -26,22 +29,19 @@ first, and imports the data-package reader only while they warm up.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis import __version__, paths
+from analysis import plan as build_plan
 from analysis.contract.errors import InputError, inert
 from analysis.contract.files import PackageFiles
-from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import lock as build_lock
-from analysis.engine import internals
 from analysis.engine.book import (BookProcess, BookSource, complete_source, discard_kept_output,
                                   kept_sphinx_output, lay_out_source,
                                   place_notebook, stamp_kept_source, stamp_pages,
@@ -50,11 +50,13 @@ from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, pla
                                    tree_hash)
 from analysis.engine.errors import BuildError
 from analysis.engine.execution import execute_pages, schedule, worker_count, workers
-from analysis.engine.pages import available_inputs, check_parameters, load_pages, select_pages
+from analysis.engine.pages import (PageSpec, available_inputs, check_parameters, load_pages,
+                                   select_pages)
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                         package_versions)
 from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
                                      releases, write_manifest)
+from analysis.plan import BuildPlan
 
 __all__ = ["BuildError", "BuildResult", "build"]
 
@@ -113,69 +115,49 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     started = time.perf_counter()
     tell = say
     say = lambda line: tell(inert(line))  # noqa: E731 - lines quote titles and folders
-    # The pages ask which other pages the book has (analysis.contract.page_needs), from
-    # the pages file of this build; its workers, kernels and validation inherit it.
-    with _plain_if(plain), _environment(PAGES_FILE_ENV, str(Path(pages_file).resolve())):
-        _compile_analysis()
-        package = PackageFiles.at(data_dir)
-        html_dir = paths.html_dir(build_root)
-        untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
-                     if html_dir.exists() else "No book was published.")
-        executed_dir = paths.executed_dir(build_root)
-        executed_dir.mkdir(parents=True, exist_ok=True)
-        code = code_hash()
-        # The pages the package has the tables for; the rest are left out, and said so.
-        descriptor = package.descriptor()  # read once: the pages and the book's title
-        selection = select_pages(load_pages(pages_file),
-                                 available_inputs(descriptor, package.data_dir))
-        pages = selection.pages
-        for item in selection.left_out:
-            say(f"left out: {item.label} ({item.reason})")
-        problems = check_parameters(pages, build_root)  # before any worker or kernel starts
-        if problems:
-            raise InputError("\n".join(problems) + f"\n{untouched}")
-        results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
-        planned = schedule(pending, {page.name: last_seconds(executed_dir, page.name)
-                                     for page, _ in pending},
-                           session.jobs if session else worker_count(jobs, pending))
-        pending = planned.pending
-        build_dir = paths.build_dir(build_root)
-        source = BookSource(build_dir / ".staging")
-        book = None  # the jupyter-book build, started ahead when notebooks run
-        lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
-        if session is not None:
-            session.begin(code, pages)
-        ok = False
+    _compile_analysis()
+    planned = _plan(data_dir, jobs, force, build_root, pages_file, plain, session, say)
+    plan, package, pages = planned.plan, planned.package, planned.pages
+    results, pending, untouched = planned.results, planned.pending, planned.untouched
+    html_dir, executed_dir = paths.html_dir(build_root), Path(plan.executed_dir)
+    build_dir = paths.build_dir(build_root)
+    source = BookSource(build_dir / ".staging")
+    book = None  # the jupyter-book build, started ahead when notebooks run
+    lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
+    # The plan reaches the workers, the kernels and the book build as one file, which
+    # they find through the environment they inherit (analysis.plan).
+    plan_path = plan.write(build_plan.plan_file(build_dir))
+    if session is not None:
+        session.begin(plan, pages)
+    ok = False
+    with build_plan.in_force(plan_path):
         try:
             with workers(pending, jobs, reuse_kernels, executed_dir, session) as pool:
-                validated = _validate(package, executed_dir, code, say)
+                validated = _validate(package, executed_dir, plan.code, say)
                 for name, result in results.items():
                     if result.status == "reused":
                         say(f"  reused    {name}")
                 stamp = edition(package)
-                lay_out_source(pages, source, stamp, selection.left_out, descriptor)
+                lay_out_source(pages, source, stamp, planned.left_out, planned.descriptor)
                 if pending:
                     # The book build starts now, on the pages already executed and
                     # stand-ins for the rest, and reads them in the order they are
                     # expected to finish (longest handed out first), each once placed.
-                    coming = planned.finish_order + [
-                        page.name for page in pages if page.name in GENERATED_PAGES]
+                    coming = list(plan.pending)
                     for page in pages:
                         if page.notebook and page.name not in coming:
                             place_notebook(page.name, executed_dir, source)
                     write_stand_ins(source, coming, pages)
                     book = _book_process(source, build_dir, session, force, ahead=True,
-                                         pending=coming)
+                                         plan=plan_path)
 
                     def place(name: str) -> None:
                         place_notebook(name, executed_dir, source)
                         book.ready(name)
 
-                    validated.save_for_pages(executed_dir / "package.pickle")
-                    execute_pages(pool, pending, package.data_dir, executed_dir, results, say,
-                                  untouched, package.hashes, code, reuse_kernels,
-                                  on_executed=place,
-                                  book=frozenset(page.name for page in pages))
+                    validated.save_for_pages(plan.validated_package())
+                    execute_pages(pool, pending, plan, plan_path, results, say, untouched,
+                                  reuse_kernels, on_executed=place)
 
             record = {
                 "book": "CEN evidence-synthesis book",
@@ -183,13 +165,13 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
                 "edition": stamp.as_dict(),
                 "data": data_provenance(package),
                 "packages": package_versions(),
-                "code_sha256": code,
+                "code_sha256": plan.code,
                 "pages": [asdict(results[p.name]) for p in pages],
-                "left_out": [item.as_dict() for item in selection.left_out],
+                "left_out": [item.as_dict() for item in planned.left_out],
                 "releases": releases(),
             }
             generated = {name: render(record) for name, render in GENERATED_PAGES.items()
-                         if name in {p.name for p in pages}}
+                         if name in plan.pages}
             complete_source(pages, executed_dir, source, generated)
             # The stamp is not in the source Sphinx reads (analysis.engine.book.STAMP_MARK)
             # but it is part of the book: a new stamp is a new book.
@@ -208,7 +190,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
 
             say("book: jupyter-book build (warnings are errors)")
             if book is None:
-                book = _book_process(source, build_dir, session, force)
+                book = _book_process(source, build_dir, session, force, plan=plan_path)
             new_html = book.finish(untouched)
             # Sphinx's output is kept for the next build: the book published is a copy.
             shutil.rmtree(build_dir / "html.new", ignore_errors=True)
@@ -250,8 +232,63 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """The build's plan (what the kernels read), with what only the engine needs: the
+    package's files, the pages as parameter sets, the pages left out and the cache's
+    verdict on every page."""
+
+    plan: BuildPlan
+    package: PackageFiles
+    descriptor: dict
+    pages: list[PageSpec]
+    left_out: list
+    results: dict[str, PageResult]  # the pages reused; the build adds those it executes
+    pending: list  # (PageSpec, reason), in the order they are handed to the workers
+    untouched: str  # what a failure says of the last good book
+
+
+def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file: Path,
+          plain: bool, session, say) -> _Planned:
+    """Plan a build from the command's arguments: hash the package once, keep the pages
+    it can fill, check their parameters and ask the cache which pages must run, in which
+    order. Nothing is started and nothing in the build folder is written but the
+    executed notebooks' folder."""
+    package = PackageFiles.at(data_dir)
+    html_dir = paths.html_dir(build_root)
+    untouched = (f"The last good book ({html_dir / 'index.html'}) is untouched."
+                 if html_dir.exists() else "No book was published.")
+    executed_dir = paths.executed_dir(build_root)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    code = code_hash()
+    # The pages the package has the tables for; the rest are left out, and said so.
+    descriptor = package.descriptor()  # read once: the pages and the book's title
+    selection = select_pages(load_pages(pages_file),
+                             available_inputs(descriptor, package.data_dir))
+    pages = selection.pages
+    for item in selection.left_out:
+        say(f"left out: {item.label} ({item.reason})")
+    problems = check_parameters(pages, build_root)  # before any worker or kernel starts
+    if problems:
+        raise InputError("\n".join(problems) + f"\n{untouched}")
+    results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
+    scheduled = schedule(pending, {page.name: last_seconds(executed_dir, page.name)
+                                   for page, _ in pending},
+                         session.jobs if session else worker_count(jobs, pending))
+    # The book build, started ahead, waits for these pages (and the generated ones).
+    coming = scheduled.finish_order + [page.name for page in pages
+                                       if page.name in GENERATED_PAGES]
+    plan = BuildPlan(
+        data_dir=str(package.data_dir), pages_file=str(Path(pages_file).resolve()),
+        executed_dir=str(executed_dir), code=code, data_hashes=dict(package.hashes),
+        pages=tuple(page.name for page in pages),
+        pending=tuple(coming) if scheduled.pending else (), plain=plain)
+    return _Planned(plan, package, descriptor, pages, selection.left_out, results,
+                    scheduled.pending, untouched)
+
+
 def _book_process(source: BookSource, build_dir: Path, session, force: bool = False,
-                  ahead: bool = False, pending: list[str] = ()) -> BookProcess:
+                  ahead: bool = False, plan: Path | None = None) -> BookProcess:
     """The jupyter-book build of ``source`` into the Sphinx output kept between builds:
     the build folder's (:func:`~analysis.engine.book.kept_sphinx_output`), or a preview
     session's."""
@@ -261,7 +298,7 @@ def _book_process(source: BookSource, build_dir: Path, session, force: bool = Fa
     else:
         output = session.sphinx_output_for(toc_text)
     return BookProcess(source, output, build_dir / "jupyter-book.log", ahead=ahead,
-                       pending=pending, keep=True)
+                       plan=plan, keep=True)
 
 
 @dataclass
@@ -295,32 +332,6 @@ def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Val
     for warning in warnings:
         say(f"  warning: {warning}")
     return _Validated(package, typed)
-
-
-@contextlib.contextmanager
-def _plain_if(plain: bool) -> Iterator[None]:
-    """Set :data:`~analysis.engine.internals.PLAIN_ENV` for this build's workers, kernels
-    and book build (they inherit the environment), and restore it afterwards."""
-    if not plain:
-        yield
-        return
-    with _environment(internals.PLAIN_ENV, "1"):
-        yield
-
-
-@contextlib.contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for this build (its workers, kernels and book build
-    inherit it), and restore it afterwards."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 def _compile_analysis() -> None:

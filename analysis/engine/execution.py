@@ -16,6 +16,7 @@ from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.kernels import execute_page, page_imports, warm_up
 from analysis.engine.pages import PageSpec
+from analysis.plan import BuildPlan, channel
 
 
 @dataclass(frozen=True)
@@ -107,28 +108,30 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
     pool.shutdown(wait=True)
 
 
-def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
-             results: dict[str, PageResult], say, untouched: str,
-             data_hashes: dict[str, str], code: str, reuse_kernels: bool = True,
-             on_executed: Callable[[str], None] | None = None,
-             book: frozenset[str] = frozenset()) -> None:
+def execute_pages(pool, pending, plan: BuildPlan, plan_path: Path,
+                  results: dict[str, PageResult], say, untouched: str,
+                  reuse_kernels: bool = True,
+                  on_executed: Callable[[str], None] | None = None) -> None:
     """Execute pages in the worker processes; any failure stops the build.
 
-    ``on_executed`` is called with the name of each page as soon as its executed
-    notebook is in place, until a page fails (the build then stops). ``book`` names
-    the pages of this build (part of the key of a page that links to others).
+    ``plan`` is the build's plan (written to ``plan_path``, which each page's kernel
+    reads: :mod:`analysis.plan`). ``on_executed`` is called with the name of each page
+    as soon as its executed notebook is in place, until a page fails (the build then
+    stops). The plan's ``pages`` (the pages of this build) are part of the key of a
+    page that links to others.
     """
+    executed_dir = Path(plan.executed_dir)
+    data_dir = Path(plan.data_dir)
     failures = []
     futures = {}
     for page, reason in pending:
         out = executed_dir / f"{page.name}.run.ipynb"
         params = {**page.parameters, "data_dir": _portable(data_dir)}
-        log = executed_dir / f"{page.name}.reads"
-        log.unlink(missing_ok=True)
-        tables = executed_dir / f"{page.name}.run.tables"
+        plan.table_log(page.name).unlink(missing_ok=True)
+        tables = plan.tables_dir(page.name)
         shutil.rmtree(tables, ignore_errors=True)
         futures[pool.submit(execute_page, str(page.template), str(out), params,
-                            page.title, str(log), str(tables), reuse_kernels)] = (
+                            page.title, channel(plan_path, page.name), reuse_kernels)] = (
             page, reason, out, tables)
     for future in as_completed(futures):  # each page reported as soon as it is done
         page, reason, out, tables = futures[future]
@@ -145,7 +148,8 @@ def execute_pages(pool, pending, data_dir: Path, executed_dir: Path,
         if tables.exists():
             tables.rename(final_tables)
         results[page.name] = record_execution(page, reason, seconds, executed_dir,
-                                              data_hashes, code, book)
+                                              dict(plan.data_hashes), plan.code,
+                                              frozenset(plan.pages))
         say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
         if on_executed is not None and not failures:
             on_executed(page.name)

@@ -1,8 +1,9 @@
 """Every speed-up of the build that leans on another library's private internals.
 
 Each one is an optimisation only: the build gives the same book without it, and
-``python -m analysis build --plain`` (or :data:`PLAIN_ENV` set to ``1``) runs the same
-build with none of them (a test checks that both give the same glued values). They were
+``python -m analysis build --plain`` (``plain`` in the build's plan, :mod:`analysis.plan`)
+runs the same build with none of them (a test checks that both give the same glued
+values). They were
 checked against the versions in :data:`CHECKED_AGAINST`; :func:`problems` says in plain
 words which one no longer fits when a pin changes, and tests/engine/test_internals.py fails
 with that message.
@@ -25,7 +26,7 @@ import os
 import sys
 from importlib import metadata
 
-PLAIN_ENV = "CEN_BOOK_PLAIN"
+from analysis import plan as build_plan
 
 # The versions each internal was read from and tested with (see requirements.lock).
 CHECKED_AGAINST = {"jupyter_client": "8.10.0", "nbclient": "0.11.0", "ipykernel": "7.4.0",
@@ -34,7 +35,7 @@ CHECKED_AGAINST = {"jupyter_client": "8.10.0", "nbclient": "0.11.0", "ipykernel"
 
 def plain() -> bool:
     """True when the build runs without any of the speed-ups of this module."""
-    return os.environ.get(PLAIN_ENV) == "1"
+    return build_plan.plain()
 
 
 def kernel_manager():

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis import plan as build_plan
 from analysis.contract.escape import Myst
-from analysis.contract.page_needs import PAGES_FILE_ENV
 from analysis.engine import internals
 from analysis.engine.pages import PageSpec
-from analysis.paths import TABLE_LOG_ENV, TABLES_DIR_ENV, VALIDATED_PACKAGE_ENV
 
 
 def _finish_page(nb_path: Path, title: str | None) -> None:
@@ -46,15 +45,17 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
 
 
 # Run first in a reused kernel: forget the previous page (its names, outputs, figures
-# and the warnings already shown), point the table log and exports at this page, and
+# and the warnings already shown), put the build's plan in force for this page (its
+# table log and exported tables, analysis.plan), and
 # (once per kernel) stop empty flushes from waiting (analysis.engine.internals).
 # Not IPython's %reset: that runs the garbage collector twice, a quarter of a second
 # per page once pandas, scipy and matplotlib are loaded, to free memory nobody waits for.
 PRELUDE = """\
-def _cen_book_new_page(env):
-    import os, warnings
+def _cen_book_new_page(plan):
+    import warnings
     import matplotlib.pyplot as plt
     from analysis.engine.internals import skip_empty_flushes
+    from analysis.plan import enter
     skip_empty_flushes()
     shell = get_ipython()
     shell.history_manager.output_hist.clear()
@@ -64,8 +65,8 @@ def _cen_book_new_page(env):
     plt.close("all")
     with warnings.catch_warnings():  # leaving it resets the once-only warning registries
         pass
-    os.environ.update(env)
-_cen_book_new_page({env})
+    enter(plan)
+_cen_book_new_page({plan})
 """
 
 
@@ -130,9 +131,12 @@ def page_imports(pages: list[PageSpec]) -> str:
 
 
 def execute_page(template: str, output: str, parameters: dict[str, Any],
-                 title: str | None, table_log: str, tables_dir: str,
-                 reuse_kernel: bool = True) -> float:
+                 title: str | None, plan: str, reuse_kernel: bool = True) -> float:
     """Run one notebook with papermill; returns the seconds it took.
+
+    ``plan`` is the build's plan for this page (:func:`analysis.plan.channel`): the
+    kernel finds its table log, the folder of its tables, the validated package and
+    the pages file there.
 
     Runs in a worker process. With ``reuse_kernel`` the worker keeps one kernel for
     all its pages: starting a kernel and importing pandas, matplotlib and statsmodels
@@ -148,15 +152,11 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     # beside the executed notebook instead of the user's terminal.
     with open(Path(output).with_suffix(".log"), "w") as log:
         os.dup2(log.fileno(), 2)
-    env = {TABLE_LOG_ENV: table_log, TABLES_DIR_ENV: tables_dir,
-           VALIDATED_PACKAGE_ENV: str(Path(table_log).with_name("package.pickle")),
-           # which pages the book has, for a page that links to others (set by the build)
-           PAGES_FILE_ENV: os.environ.get(PAGES_FILE_ENV) or str(paths.PAGES)}
-    os.environ.update(env)  # inherited by a kernel started from here
+    build_plan.enter(plan)  # inherited by a kernel started from here
     nb = nbformat.read(template, as_version=4)
     options: dict[str, Any] = {"shutdown_kernel": "immediate"}
     if reuse_kernel:
-        prelude = nbformat.v4.new_code_cell(PRELUDE.format(env=repr(env)))
+        prelude = nbformat.v4.new_code_cell(PRELUDE.format(plan=repr(plan)))
         prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
         nb.cells.insert(0, prelude)
         options = {"km": _kernel_manager()}

@@ -26,16 +26,14 @@ of Sphinx's output, never the kept folder itself.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 from analysis import paths
-from analysis.contract.page_needs import PAGES_FILE_ENV
-from analysis.engine import internals
 from analysis.engine.execution import start_workers
 from analysis.engine.lifetime import end_workers
 from analysis.engine.pages import PageSpec
+from analysis.plan import BuildPlan
 
 
 class PreviewSession:
@@ -58,9 +56,10 @@ class PreviewSession:
         self._toc: str | None = None
         self.pools_started = 0  # the tests read it: a pool is kept while it may be
 
-    def begin(self, code: str, pages: list[PageSpec]) -> None:
-        """A build starts: keep the pool only if its kernels import the same code."""
-        key = (code, os.environ.get(PAGES_FILE_ENV), os.environ.get(internals.PLAIN_ENV))
+    def begin(self, plan: BuildPlan, pages: list[PageSpec]) -> None:
+        """A build starts: keep the pool only if its kernels import the same code (with
+        the same pages file and ``--plain``)."""
+        key = (plan.code, plan.pages_file, plan.plain)
         if key != self._key:
             self.discard_workers()
             self._key = key

@@ -22,6 +22,7 @@ from analysis.engine.editions import diff, release
 from analysis.engine.build import BuildError, build
 from analysis.engine.cache import tree_hash
 from analysis.engine.pages import load_pages
+from analysis.plan import PLAN_ENV
 from analysis.synth import generate
 from tests.conftest import built_once_per_run, edit_cell
 
@@ -597,4 +598,4 @@ def test_a_plain_build_gives_the_same_glued_values(tmp_path, small_book):
         b = _glued(paths.executed_dir(tmp_path / "plain") / f"{page}.ipynb")
         assert a and a == b, page
     assert (plain.html / "index.html").exists()
-    assert "CEN_BOOK_PLAIN" not in __import__("os").environ
+    assert PLAN_ENV not in __import__("os").environ  # the build restores the environment

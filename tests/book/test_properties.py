@@ -28,6 +28,7 @@ from analysis.contract.validation import validate
 from analysis.engine.parameters import notebook_defaults
 from analysis.engine.pages import load_pages
 from analysis.synth import generate
+from tests.plan_in_force import plan_in_force
 
 pytestmark = pytest.mark.book
 BAD_WORD = re.compile(r"(?<![\w.])(nan|NaN|None|inf|-inf|Infinity)(?![\w])")
@@ -107,7 +108,7 @@ def run_every_page(data_dir: Path, tmp: Path, monkeypatch) -> list[str]:
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.append(
         (name, value)))
     monkeypatch.setattr(IPython.display, "display", lambda *values, **kw: shown.extend(values))
-    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(tmp / "tables"))
+    plan_in_force(monkeypatch, tmp, "properties")  # every page exports its tables
     monkeypatch.chdir(paths.NOTEBOOKS)
     found = []
     for page in load_pages():

@@ -13,6 +13,7 @@ import pytest
 
 from analysis import paths
 from analysis.chapters import crosswalk
+from tests.plan_in_force import plan_in_force
 
 
 @pytest.mark.parametrize("key,n_items,n_domains", [("entreq", 21, 5), ("coreq", 32, 3)])
@@ -154,8 +155,8 @@ def test_the_view_links_each_target_and_escapes_text():
 
 
 def test_the_shown_crosswalk_keeps_its_links_and_links_its_plain_csv(tmp_path, monkeypatch):
-    folder = tmp_path / "reporting_entreq.run.tables"  # the build's folder for the page
-    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(folder))
+    folder = plan_in_force(monkeypatch, tmp_path, "reporting_entreq").tables_dir(
+        "reporting_entreq")  # the build's folder for the page
     shown = crosswalk.show_crosswalk(crosswalk.load_crosswalk("entreq"),
                                      caption="Each item, its status and where this book "
                                              "reports it")

@@ -6,8 +6,8 @@ import re
 
 import pandas as pd
 
-from analysis import paths
 from analysis.chapters import page
+from tests.plan_in_force import no_plan, plan_in_force
 
 
 def test_text_table_tints_cells_by_value_and_aligns_left():
@@ -27,18 +27,18 @@ def test_text_table_tints_cells_by_value_and_aligns_left():
 
 
 def test_a_long_table_is_cut_on_the_page_and_exported_whole(tmp_path, monkeypatch):
-    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(tmp_path))
+    folder = plan_in_force(monkeypatch, tmp_path, "sample").tables_dir("sample")
     table = pd.DataFrame({"study": [f"S{i}" for i in range(page.MAX_SHOWN_ROWS + 5)]})
     styler = page.show_text_table(table, caption="Table 2. Every study")
     assert len(styler.data) == page.MAX_SHOWN_ROWS
     assert "first 300 of 305 rows" in styler.caption
-    exported = pd.read_csv(tmp_path / "every_study.csv")
+    exported = pd.read_csv(folder / "every_study.csv")
     assert len(exported) == page.MAX_SHOWN_ROWS + 5
 
 
 def test_a_shown_table_links_its_csv_and_escapes_its_cells(tmp_path, monkeypatch):
-    folder = tmp_path / "prevalence.run.tables"
-    monkeypatch.setenv(paths.TABLES_DIR_ENV, str(folder))
+    folder = plan_in_force(monkeypatch, tmp_path, "prevalence").tables_dir("prevalence")
+    assert folder == tmp_path / "prevalence.run.tables"
     table = pd.DataFrame({"Setting": ["Community"], "p": ["< 0.001"], "k": [46]})
     shown = page.show_table(table, caption="Table 3. Pooled prevalence")
     html = shown._repr_html_()
@@ -53,7 +53,7 @@ def test_a_shown_table_links_its_csv_and_escapes_its_cells(tmp_path, monkeypatch
 
 
 def test_a_named_index_is_the_first_column_and_text_is_never_cut(tmp_path, monkeypatch):
-    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    no_plan(monkeypatch)
     long = "heterosexual, gay_or_lesbian, bisexual, other, prefer_not_to_say, not_stated"
     table = pd.DataFrame({"column": ["sexuality"], "allowed values": [long]}).set_index("column")
     shown = page.show_text_table(table, caption="Columns of participants.csv")
@@ -63,7 +63,7 @@ def test_a_named_index_is_the_first_column_and_text_is_never_cut(tmp_path, monke
 
 
 def test_a_grouped_index_keeps_its_groups_without_an_index_name_row(monkeypatch):
-    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    no_plan(monkeypatch)
     table = pd.DataFrame({"Section": ["A", "A", "B"], "Item": ["Q1", "Q2", "Q3"],
                           "Question": ["Aims?", "Method?", "Ethics?"]})
     shown = page.show_text_table(table.set_index(["Section", "Item"]))
@@ -74,7 +74,7 @@ def test_a_grouped_index_keeps_its_groups_without_an_index_name_row(monkeypatch)
 
 
 def test_a_shown_table_has_a_caption_a_screen_reader_reads_and_light_html(monkeypatch):
-    monkeypatch.delenv(paths.TABLES_DIR_ENV, raising=False)
+    no_plan(monkeypatch)
     table = pd.DataFrame({f"c{i}": [1.5, 2.5] for i in range(page.WIDE_COLUMNS + 1)})
     table.insert(0, "Setting", ["Community", "Clinic"])
     html = page.show_table(table, caption="Table 1. Wide")._repr_html_()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from analysis.contract import dictionary as dd
+from analysis.chapters import dictionary as dd
 from analysis.contract.package import contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.validation import load_package

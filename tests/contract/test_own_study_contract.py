@@ -205,10 +205,10 @@ def test_an_empty_table_is_named_with_the_chapters_that_need_it(data_copy):
 def test_the_empty_table_names_the_pages_of_the_pages_file_in_force(data_copy, tmp_path,
                                                                      monkeypatch):
     """The pages named are those whose needs list the table, in the pages file the
-    build was given (which it names in CEN_BOOK_PAGES_FILE)."""
+    build was given (which its plan names, analysis.plan)."""
     import yaml
 
-    from analysis.contract.page_needs import PAGES_FILE_ENV
+    from tests.plan_in_force import plan_in_force
 
     spec = {"parts": [{"caption": "Only", "pages": [
         {"page": "intro", "notebook": "intro"},
@@ -218,7 +218,7 @@ def test_the_empty_table_names_the_pages_of_the_pages_file_in_force(data_copy, t
          "needs": ["prevalence_studies"]}]}]}
     pages_file = tmp_path / "pages.yml"
     pages_file.write_text(yaml.safe_dump(spec), encoding="utf-8")
-    monkeypatch.setenv(PAGES_FILE_ENV, str(pages_file))
+    plan_in_force(monkeypatch, tmp_path, pages_file=str(pages_file))
     (data_copy / "prevalence_studies.csv").write_text(
         "study_id,country,income_group,setting,design,interviewer,n,cases,year\n",
         encoding="utf-8")

@@ -14,10 +14,11 @@ import yaml
 
 from analysis import paths
 from analysis.contract.files import PackageFiles
-from analysis.contract.page_needs import ASKED_PREFIX, PAGES_FILE_ENV, in_book
+from analysis.contract.page_needs import ASKED_PREFIX, in_book
 from analysis.contract.validation import load_package
 from analysis.engine.cache import plan_pages, record_execution
 from analysis.engine.pages import available_inputs, load_pages, select_pages
+from tests.plan_in_force import plan_in_force
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "packages" / "appraisal_only"
 
@@ -114,7 +115,7 @@ def test_a_page_records_the_pages_it_asked_about(tmp_path, monkeypatch):
     log = tmp_path / "quality.reads"
     package = load_package(FIXTURE)
     package.log_reads = True
-    monkeypatch.setenv(paths.TABLE_LOG_ENV, str(log))
+    plan_in_force(monkeypatch, tmp_path, "quality")  # its table log: quality.reads
     assert in_book(package, "appraisal")
     # the question, and the table its answer depends on (the reviewers)
     assert set(log.read_text().splitlines()) == {f"{ASKED_PREFIX}appraisal", "casp_ratings"}
@@ -125,5 +126,6 @@ def test_a_page_records_the_pages_it_asked_about(tmp_path, monkeypatch):
         part["pages"] = [p for p in part["pages"] if p["page"] != "appraisal"]
     pages_file = tmp_path / "pages.yml"
     pages_file.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-    monkeypatch.setenv(PAGES_FILE_ENV, str(pages_file))
+    plan_in_force(monkeypatch, tmp_path, "quality", name="plan2.json",
+                  pages_file=str(pages_file))
     assert not in_book(package, "appraisal") and in_book(package, "quality")

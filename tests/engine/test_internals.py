@@ -21,10 +21,12 @@ def test_a_changed_pin_is_named_in_plain_words(monkeypatch):
                               "against 0.0.1") and "--plain" in message
 
 
-def test_a_plain_build_uses_jupyter_clients_own_kernel_manager(monkeypatch):
+def test_a_plain_build_uses_jupyter_clients_own_kernel_manager(monkeypatch, tmp_path):
     from jupyter_client.manager import AsyncKernelManager
 
-    monkeypatch.setenv(internals.PLAIN_ENV, "1")
+    from tests.plan_in_force import no_plan, plan_in_force
+
+    plan_in_force(monkeypatch, tmp_path, plain=True)
     assert type(internals.kernel_manager()) is AsyncKernelManager
-    monkeypatch.delenv(internals.PLAIN_ENV)
+    no_plan(monkeypatch)
     assert type(internals.kernel_manager()) is not AsyncKernelManager

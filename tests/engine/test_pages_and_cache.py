@@ -133,8 +133,14 @@ def _notebook(path, *sources):
     return str(path)
 
 
-def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
+def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path, monkeypatch):
     from analysis.engine import kernels
+    from analysis.plan import BuildPlan, channel
+    from tests.plan_in_force import no_plan
+
+    no_plan(monkeypatch)  # a page puts the plan in force here: restored afterwards
+    plan = BuildPlan(data_dir="data_synthetic", pages_file=str(paths.PAGES),
+                     executed_dir=str(tmp_path)).write(tmp_path / "plan.json")
 
     first = _notebook(tmp_path / "first.ipynb", "import sys\nassert 'warmed' not in globals()",
                       "leftover = 41\nprint(leftover + 1)")
@@ -147,7 +153,7 @@ def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path):
         for name in (first, second):
             out = tmp_path / f"{Path(name).stem}.out.ipynb"
             kernels.execute_page(name, str(out), {"data_dir": "data_synthetic"}, None,
-                                str(tmp_path / "reads"), str(tmp_path / "tables"))
+                                 channel(plan, Path(name).stem))
             nb = nbformat.read(str(out), as_version=4)
             assert not any(kernels.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
     finally:
@@ -211,13 +217,15 @@ def test_a_driven_book_build_reads_each_pending_page_once_it_is_ready():
             SourceGate(io.StringIO(closed)).wait_for("themes")
 
 
-def test_only_the_build_engine_makes_a_book_build_wait(monkeypatch):
+def test_only_the_build_engine_makes_a_book_build_wait(monkeypatch, tmp_path):
     from analysis.engine import book_hooks
+    from tests.plan_in_force import no_plan, plan_in_force
 
-    monkeypatch.setenv(book_hooks.PENDING_ENV, "quality provenance")
-    monkeypatch.delenv(book_hooks.HOLD_ENV, raising=False)
-    assert book_hooks.pending_pages() == []  # a plain jupyter-book build
-    monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
+    no_plan(monkeypatch)
+    assert book_hooks.pending_pages() == []  # a plain jupyter-book build: no plan
+    plan_in_force(monkeypatch, tmp_path, pending=("quality", "provenance"), hold=False)
+    assert book_hooks.pending_pages() == []  # a plan that does not hold the book
+    plan_in_force(monkeypatch, tmp_path, name="held.json", pending=("quality", "provenance"))
     assert book_hooks.pending_pages() == ["quality", "provenance"]
 
 
@@ -240,10 +248,11 @@ def test_a_kernel_that_skips_empty_flushes_keeps_printed_text_in_order():
                      ("stream", "after\nTrue")]
 
 
-def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
+def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
     from analysis.engine import book_hooks
+    from tests.plan_in_force import no_plan, plan_in_force
 
     class Exited(Exception):
         pass
@@ -251,16 +260,17 @@ def test_a_driven_book_build_exits_promptly_only_when_clean(monkeypatch):
     def leave(code):
         raise Exited(code)
 
-    monkeypatch.setattr(book_hooks.os, "_exit", leave)
+    monkeypatch.setattr(os, "_exit", leave)
+    no_plan(monkeypatch)
     clean = SimpleNamespace(statuscode=0, _warncount=0)
     warned = SimpleNamespace(statuscode=0, _warncount=1)
     book_hooks.exit_when_written(clean, None)  # a plain jupyter-book build: Sphinx finishes
-    monkeypatch.setenv(book_hooks.HOLD_ENV, "1")
+    plan_in_force(monkeypatch, tmp_path)  # the engine drives the book build
     book_hooks.exit_when_written(warned, None)  # a warning: Sphinx reports it and fails
     book_hooks.exit_when_written(clean, RuntimeError("broken"))  # an error: likewise
-    monkeypatch.setenv(book_hooks.internals.PLAIN_ENV, "1")
+    plan_in_force(monkeypatch, tmp_path, name="plain.json", plain=True)
     book_hooks.exit_when_written(clean, None)  # --plain: Sphinx finishes as usual
-    monkeypatch.delenv(book_hooks.internals.PLAIN_ENV)
+    plan_in_force(monkeypatch, tmp_path, name="fast.json")
     with pytest.raises(Exited) as exited:
         book_hooks.exit_when_written(clean, None)
     assert exited.value.args == (0,)
@@ -299,6 +309,7 @@ def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(t
     import time
 
     from analysis.engine.book import BookProcess, BookSource
+    from analysis.plan import BuildPlan
 
     source = BookSource(tmp_path / "source")
     source.pages.mkdir(parents=True)
@@ -310,7 +321,9 @@ def test_a_book_build_started_ahead_reads_a_pending_page_only_once_it_is_final(t
         {"title": "Pending", "execute": {"execute_notebooks": "off"},
          "sphinx": {"extra_extensions": ["analysis.engine.book_hooks"]}}))
     log = tmp_path / "jupyter-book.log"
-    book = BookProcess(source, tmp_path / "out", log, ahead=True, pending=["later"])
+    plan = BuildPlan(data_dir="", pages_file="", executed_dir=str(tmp_path),
+                     pending=("later",)).write(tmp_path / "plan.json")
+    book = BookProcess(source, tmp_path / "out", log, ahead=True, plan=plan)
     try:
         deadline = time.monotonic() + 120
         while "later" not in log.read_text() and time.monotonic() < deadline:
@@ -332,9 +345,12 @@ def test_closing_a_build_that_stopped_early_hides_no_error(tmp_path):
     import time
 
     from analysis.engine.book import BookProcess, BookSource
+    from analysis.plan import BuildPlan
 
+    plan = BuildPlan(data_dir="", pages_file="", executed_dir=str(tmp_path),
+                     pending=("a",)).write(tmp_path / "plan.json")
     book = BookProcess(BookSource(tmp_path / "missing"), tmp_path / "out",
-                       tmp_path / "jupyter-book.log", ahead=True, pending=["a"])
+                       tmp_path / "jupyter-book.log", ahead=True, plan=plan)
     deadline = time.monotonic() + 60
     while book.process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)

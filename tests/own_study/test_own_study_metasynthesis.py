@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from analysis import paths
-from analysis.chapters.book_pages import PAGES_FILE_ENV
+from analysis.plan import PLAN_ENV
 from analysis.contract.validation import load_package, validate
 from analysis.engine.build import build
 from tests.conftest import METASYNTHESIS_ONLY
@@ -76,10 +76,10 @@ def book(tmp_path_factory):
     pages_file = _pages_file(root)
     lines: list[str] = []
     # The pages ask which other pages the book has: the build hands them its pages file
-    # (CEN_BOOK_PAGES_FILE), and restores the environment afterwards.
+    # in its plan (analysis.plan), and restores the environment afterwards.
     result = build(data_dir=FIXTURE, jobs=1, build_root=root, pages_file=pages_file,
                    say=lines.append)
-    assert PAGES_FILE_ENV not in os.environ
+    assert PLAN_ENV not in os.environ
     return result, "\n".join(lines)
 
 
