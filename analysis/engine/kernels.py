@@ -70,6 +70,7 @@ _cen_book_new_page({plan})
 """
 
 
+IOPUB_SECONDS = 60  # how late a cell's last output may be (see execute_page)
 PRELUDE_TAG = "cen-book-prelude"
 
 
@@ -154,12 +155,16 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
         os.dup2(log.fileno(), 2)
     build_plan.enter(plan)  # inherited by a kernel started from here
     nb = nbformat.read(template, as_version=4)
-    options: dict[str, Any] = {"shutdown_kernel": "immediate"}
+    # papermill makes nbclient raise when a cell's last output is more than
+    # ``iopub_timeout`` seconds behind its reply (nbclient's default: 4 s); on a busy
+    # machine a figure's output can be that late, and the page would fail for no fault
+    # of its own.
+    options: dict[str, Any] = {"shutdown_kernel": "immediate", "iopub_timeout": IOPUB_SECONDS}
     if reuse_kernel:
         prelude = nbformat.v4.new_code_cell(PRELUDE.format(plan=repr(plan)))
         prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
         nb.cells.insert(0, prelude)
-        options = {"km": _kernel_manager()}
+        options = {"km": _kernel_manager(), "iopub_timeout": IOPUB_SECONDS}
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
