@@ -237,7 +237,8 @@ class LeftOut:
     @property
     def reason(self) -> str:
         """What is missing, in words: "no prevalence_studies.csv"."""
-        return " and ".join(need_words(need) for need in self.missing)
+        said = [need_words(need) for need in self.missing]
+        return " and ".join([", ".join(said[:-1]), said[-1]] if len(said) > 2 else said)
 
     def as_dict(self) -> dict[str, str]:
         return {"page": self.name, "title": self.label, "reason": self.reason}
