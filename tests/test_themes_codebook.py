@@ -1,0 +1,123 @@
+"""Theme pages with a codebook of real size (issue 29): above the page parameter
+``compact_above`` a page lists the themes and the most widely supported sub-themes and
+draws the most widely supported themes, and every row is in its CSV file; up to it the
+page lists every row, as the bundled book does.
+
+The small fixture is the one of tests/test_themes.py: five papers; theme T1 with T1.1
+(papers S01, S02, S05; 3 + 2 + 1 excerpts) and T1.2 (S02, S03; 1 + 4), theme T2 with
+T2.1, which no paper supports. A threshold of 2 sub-themes makes its page compact.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.chapters import themes as themes_page
+from analysis.paths import TABLES_DIR_ENV
+from analysis.stats import quality, themes
+from tests.test_themes import CASP, FRAMEWORK, STUDIES, STUDY_CODES
+
+
+@pytest.fixture
+def support() -> themes.ThemeSupport:
+    return themes.ThemeSupport.from_tables(STUDIES, STUDY_CODES, FRAMEWORK,
+                                           quality.paper_bands(CASP), countries=["UK"])
+
+
+@pytest.fixture
+def tables_dir(tmp_path, monkeypatch):
+    """Where the page's tables go during a build: <page>.run.tables."""
+    folder = tmp_path / "themes.run.tables"
+    monkeypatch.setenv(TABLES_DIR_ENV, str(folder))
+    return folder
+
+
+def _unescaped(shown) -> str:
+    """A displayed Markdown's text without MyST's escapes (``sub\\-themes``)."""
+    return shown.data.replace("\\", "")
+
+
+def _shown_rows(shown) -> list[str]:
+    return [str(label).strip() for label in shown.data.iloc[:, 0]]
+
+
+def test_a_codebook_up_to_the_threshold_is_listed_whole(support):
+    shape = themes_page.layout(support, compact_above=3)
+    assert (shape.compact, shape.n_rows) == (False, 3)
+    view = themes_page.frequency_view(themes.frequency_table(support))
+    shown = themes_page.show_rows(view, shape, "Support")
+    assert len(shown.data) == 5 and shown.caption == "Support"
+    assert themes_page.top_subthemes(view, shape) is None
+    assert themes_page.compact_note(shape) is None
+    assert themes_page.matrix_download(support, shape) is None
+    assert themes_page.matrix_shown(support, shape) is support
+
+
+def test_a_compact_page_lists_the_themes_and_publishes_every_row(support, tables_dir):
+    shape = themes_page.layout(support, compact_above=2)
+    assert shape.compact
+    view = themes_page.frequency_view(themes.frequency_table(support))
+    shown = themes_page.show_rows(view, shape, "Support")
+    assert _shown_rows(shown) == ["T1 First theme", "T2 Unsupported theme"]
+    assert shown.caption == "Support; themes only, every sub-theme in the CSV file"
+    published = pd.read_csv(next(tables_dir.glob("support_*.csv")))
+    assert len(published) == 5  # two themes and three sub-themes
+    assert 'href="tables/themes/support_themes_only' in shown._repr_html_()
+
+
+def test_a_compact_page_names_the_most_supported_subthemes(support, monkeypatch):
+    monkeypatch.setattr(themes_page, "COMPACT_ROWS", 1)
+    shape = themes_page.layout(support, compact_above=2)
+    view = themes_page.frequency_view(themes.frequency_table(support))
+    top = themes_page.top_subthemes(view, shape)
+    assert _shown_rows(top) == ["T1.1 One"]  # three papers; T1.2 has two
+    assert top.caption == "The 1 sub-themes most papers support, of 3"
+
+
+def test_theme_level_support_sums_the_subthemes(support):
+    whole = support.at_theme_level()
+    assert themes.theme_level(whole.framework)
+    assert whole.excerpts["T1"].to_dict() == {"S01": 3, "S02": 3, "S03": 4, "S04": 0, "S05": 1}
+    assert whole.excerpts["T2"].sum() == 0
+    assert support.most_supported_themes(1) == ["T1"]
+    assert list(support.at_theme_level(["T2"]).excerpts.columns) == ["T2"]
+
+
+def test_a_compact_page_draws_the_most_supported_themes(support, monkeypatch, tables_dir):
+    monkeypatch.setattr(themes_page, "COMPACT_ROWS", 1)
+    shape = themes_page.layout(support, compact_above=2)
+    drawn = themes_page.matrix_shown(support, shape)
+    assert list(drawn.excerpts.columns) == ["T1"]
+    caption = _unescaped(themes_page.heatmap_markdown(support, shape))
+    assert "Drawn: the 1 themes most papers support, of 2" in caption
+    download = themes_page.matrix_download(support, shape)
+    matrix = pd.read_csv(tables_dir / "excerpts_coded_per_sub_theme_and_paper.csv")
+    assert matrix.shape == (3, 6)  # a sub-theme a row: its label and the five papers
+    assert matrix.iloc[0].tolist() == ["T1 / T1.1", 3, 2, 0, 0, 1]
+    assert "excerpts_coded_per_sub_theme_and_paper.csv" in download._repr_html_()
+
+
+def test_a_compact_page_shows_the_pairs_of_the_most_supported_themes(support, monkeypatch,
+                                                                     tables_dir):
+    monkeypatch.setattr(themes_page, "COMPACT_ROWS", 1)
+    shape = themes_page.layout(support, compact_above=2)
+    shown = themes_page.show_cooccurrence(themes.cooccurrence(support), support, shape)
+    assert shown.data.shape == (1, 2) and shown.data.iloc[0, 1] == 4  # label, T1
+    assert pd.read_csv(next(tables_dir.glob("papers_supporting_both_themes_*.csv"))).shape == (2, 3)
+
+
+def test_a_compact_sensitivity_figure_draws_themes_whose_share_fell_most(support, monkeypatch):
+    monkeypatch.setattr(themes_page, "COMPACT_ROWS", 1)
+    shape = themes_page.layout(support, compact_above=2)
+    table = themes.quality_sensitivity(support, ["low"], 2)
+    rows = themes_page.sensitivity_rows(table, shape)
+    # Leaving out S03 and S05 takes T1 from 4 of 5 papers to 2 of 3; T2 stays at none.
+    assert rows["theme_id"].tolist() == ["T1"] and rows["level"].tolist() == ["theme"]
+    assert themes_page.sensitivity_rows(table, themes_page.layout(support, 3)) is table
+
+
+def test_the_threshold_is_stated_on_a_compact_page(support):
+    note = _unescaped(themes_page.compact_note(themes_page.layout(support, compact_above=2)))
+    assert "This codebook has 3 sub-themes, more than the 2 this page lists one by one" in note
+    assert "compact_above" in note
