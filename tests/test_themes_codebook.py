@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import yaml
 
 from analysis.chapters import themes as themes_page
 from analysis.paths import TABLES_DIR_ENV
@@ -121,3 +122,34 @@ def test_the_threshold_is_stated_on_a_compact_page(support):
     note = _unescaped(themes_page.compact_note(themes_page.layout(support, compact_above=2)))
     assert "This codebook has 3 sub-themes, more than the 2 this page lists one by one" in note
     assert "compact_above" in note
+
+
+@pytest.mark.book
+def test_a_thousand_subthemes_build_theme_pages_under_two_megabytes(tmp_path):
+    """The generated 1,000-sub-theme package (``synth --subthemes 1000``) builds its two
+    theme pages, each page with the figures it shows under 2 MB; the whole book's time
+    and page weights are in the benchmark (``python -m benchmarks --subthemes 1000``)."""
+    from analysis import paths
+    from analysis.engine.build import build
+    from analysis.synth import generate
+    from benchmarks.bench_codebook import PAGE_LIMIT_BYTES, page_weights
+
+    generate(out_dir=tmp_path / "data", subthemes=1000)
+    spec = yaml.safe_load(paths.PAGES.read_text(encoding="utf-8"))
+    keep = {"intro", "themes", "themes_without_low_quality", "references"}
+    for part in spec["parts"]:
+        part["pages"] = [p for p in part["pages"] if p["page"] in keep]
+    spec["parts"] = [part for part in spec["parts"] if part["pages"]]
+    pages_file = tmp_path / "pages.yml"
+    pages_file.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True),
+                          encoding="utf-8")
+    result = build(data_dir=tmp_path / "data", jobs=2, build_root=tmp_path / "root",
+                   pages_file=pages_file, say=lambda line: None)
+    weights = page_weights(result.html)
+    assert {"themes", "themes_without_low_quality"} <= set(weights)
+    assert max(weights.values()) < PAGE_LIMIT_BYTES, weights
+    text = (result.html / "themes.html").read_text(encoding="utf-8")
+    assert "This codebook has 1,000 sub-themes" in text
+    tables = result.html / "tables" / "themes"
+    frequency = next(tables.glob("support_for_each_theme_and_sub_theme*.csv"))
+    assert len(pd.read_csv(frequency)) == 1100  # 100 themes and their 1,000 sub-themes
