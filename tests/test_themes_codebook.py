@@ -153,3 +153,18 @@ def test_a_thousand_subthemes_build_theme_pages_under_two_megabytes(tmp_path):
     tables = result.html / "tables" / "themes"
     frequency = next(tables.glob("support_for_each_theme_and_sub_theme*.csv"))
     assert len(pd.read_csv(frequency)) == 1100  # 100 themes and their 1,000 sub-themes
+
+
+def test_a_long_list_of_flagged_rows_names_the_first_and_counts_the_rest(monkeypatch):
+    monkeypatch.setattr(themes_page, "LISTED_ROWS", 2)
+    summary = themes.SensitivitySummary(
+        excluded_bands="low", n_papers_all=10, n_papers_excluded=2, n_papers_kept=8,
+        n_studies_kept=8, min_studies=3, n_flagged=3, flagged="a (single study); "
+        "b (no support); c (no support)", n_newly_flagged=3, newly_flagged="a; b; c",
+        largest_drop="none", left_out_bands=("low",), newly_flagged_rows=("a", "b", "c"),
+        flagged_rows=("a (single study)", "b (no support)", "c (no support)"))
+    words = themes_page.sensitivity_words(summary)
+    assert words.flagged_listed == ("a (single study); b (no support); and 1 more (every row "
+                                    "is in the table's CSV file)")
+    assert words.sentence.endswith("threshold: a; b; and 1 more (every row is in the table's "
+                                   "CSV file).")

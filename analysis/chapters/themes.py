@@ -243,29 +243,43 @@ def heatmap_caption(support: ThemeSupport) -> str:
 
 @dataclass(frozen=True)
 class SensitivityWords:
-    """What the page says leaving out papers does to theme support (glued as ``sens_``)."""
+    """What the page says leaving out papers does to theme support (glued as ``sens_``):
+    the sentence, and the flagged rows, the first ``LISTED_ROWS`` of a longer list."""
 
     sentence: str
+    flagged_listed: str = "none"
+
+
+LISTED_ROWS = 40  # rows a sentence names one by one; the table's CSV file has the rest
+
+
+def _listed(rows: tuple[str, ...] | list[str]) -> str:
+    """Rows joined with '; ', the first ``LISTED_ROWS`` of a longer list and how many more."""
+    if len(rows) <= LISTED_ROWS:
+        return "; ".join(rows)
+    return (f"{'; '.join(rows[:LISTED_ROWS])}; and {len(rows) - LISTED_ROWS:,} more (every "
+            "row is in the table's CSV file)")
 
 
 def sensitivity_words(summary: SensitivitySummary) -> SensitivityWords:
     """Which themes and sub-themes leaving out papers takes below the threshold, in one
     sentence; that no paper is left out when none is."""
     n_out = summary.n_papers_excluded
+    listed = _listed(summary.flagged_rows) or "none"
     if n_out == 0:
         return SensitivityWords(
             "No paper is left out on this page, so the columns before and after agree; the "
-            "flags show where support is thin even with every paper.")
+            "flags show where support is thin even with every paper.", listed)
     papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
     rated = " or ".join(summary.left_out_bands)
     newly = summary.newly_flagged_rows
     if not newly:
         return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes no "
-                                "theme or sub-theme below the threshold.")
+                                "theme or sub-theme below the threshold.", listed)
     several = "s" if len(newly) > 1 else ""
     return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes "
                             f"{len(newly)} theme{several} or sub-theme{several} below the "
-                            f"threshold: {'; '.join(newly)}.")
+                            f"threshold: {_listed(newly)}.", listed)
 
 
 def coding_note(package: DataPackage):

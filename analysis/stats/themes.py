@@ -609,6 +609,7 @@ class SensitivitySummary:
     largest_drop: str
     left_out_bands: tuple[str, ...] = ()
     newly_flagged_rows: tuple[str, ...] = ()
+    flagged_rows: tuple[str, ...] = ()  # '<row> (<flag>)', for a list a page can cut
 
 
 def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
@@ -638,6 +639,7 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
                       if table.loc[drop, "change_pct"] < 0 else "none"),
         left_out_bands=tuple(kept.excluded_bands),
         newly_flagged_rows=tuple(str(name) for name in newly),
+        flagged_rows=tuple(str(row) for row in flagged),
     )
 
 
