@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                         "_build/bench_preview.json")
     parser.add_argument("--subthemes", type=int, nargs="+", default=None, metavar="N",
                         help="only build packages whose codebook has N invented sub-themes "
-                        "each (e.g. 100 1000 10000): build time and page weights; writes "
+                        "each (e.g. 0 100 1000 10000; 0 is the bundled package's own 17): build "
+                        "time and page weights; writes "
                         "_build/bench_codebook.json")
     args = parser.parse_args(argv)
     if args.subthemes:

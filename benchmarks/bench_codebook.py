@@ -13,6 +13,7 @@ browser loads with it. The tables' CSV and Excel files are downloads, not page w
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import tempfile
@@ -39,22 +40,27 @@ def page_weights(html_dir: Path) -> dict[str, int]:
 
 
 def run_one(n_subthemes: int, jobs: int = 2) -> dict:
-    """One clean build of the bundled package with ``n_subthemes`` invented sub-themes."""
+    """One clean build of the bundled package with ``n_subthemes`` invented sub-themes
+    (0: the bundled package itself, its 17 sub-themes, for comparison)."""
+    load = round(os.getloadavg()[0], 2)  # the machine may be shared: say how busy it was
     with tempfile.TemporaryDirectory() as tmp:
         data_dir, build_root = Path(tmp) / "data", Path(tmp) / "build"
-        generate(seed=DEFAULT_SEED, out_dir=data_dir, subthemes=n_subthemes)
+        generate(seed=DEFAULT_SEED, out_dir=data_dir, subthemes=n_subthemes or None)
+        framework = (data_dir / "framework.csv").read_text(encoding="utf-8").splitlines()
+        n_subthemes = sum(line.startswith("meta_synthesis,") for line in framework)
         timed = _timed_build(data_dir, build_root, jobs)
         weights = page_weights(build_root / "_build" / "html")
     slowest = dict(sorted(timed.page_seconds.items(), key=lambda kv: -kv[1])[:5])
     heaviest = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:5])
     return {"subthemes": n_subthemes, "clean_s": round(timed.seconds, 1),
             "clean_cpu_s": round(timed.cpu_seconds, 1), "pages": len(weights),
+            "load_at_start": load,
             "slowest_pages_s": slowest, "heaviest_pages_bytes": heaviest,
             "largest_page_bytes": max(weights.values()),
             "every_page_under_limit": max(weights.values()) < PAGE_LIMIT_BYTES}
 
 
-def run(sizes=(100, 1000), jobs: int = 2, out: Path | None = None) -> dict:
+def run(sizes=(0, 100, 1000), jobs: int = 2, out: Path | None = None) -> dict:
     """Time clean builds at each number of sub-themes; write the JSON."""
     out = out or paths.build_dir() / "bench_codebook.json"
     report = {
@@ -77,7 +83,7 @@ def format_report(report: dict) -> str:
     lines = ["codebooks of real size (one clean build each):"]
     for r in report["runs"]:
         lines.append(f"  {r['subthemes']:>6,} sub-themes: {r['clean_s']} s "
-                     f"(CPU {r['clean_cpu_s']} s), largest page "
+                     f"(CPU {r['clean_cpu_s']} s, load {r['load_at_start']}), largest page "
                      f"{r['largest_page_bytes'] / 1e6:.2f} MB, slowest pages "
                      + ", ".join(f"{p} {s} s" for p, s in r["slowest_pages_s"].items()))
     return "\n".join(lines)
