@@ -403,7 +403,7 @@ def show_rows(view: pd.DataFrame, shape: Layout, caption: str):
     or on a compact page its theme rows, with every row in its CSV file."""
     if not shape.compact or shape.theme_level:
         return show_table(view, caption=caption)
-    return show_table(_theme_rows(view), published=view,
+    return show_table(_theme_rows(view), published=view, name=caption,
                       caption=f"{caption}; themes only, every sub-theme in the CSV file")
 
 
@@ -427,7 +427,7 @@ def show_cooccurrence(table: pd.DataFrame, support: ThemeSupport, shape: Layout)
     if not shape.compact or n_themes <= COMPACT_ROWS:
         return show_table(table, caption=caption)
     keep = np.isin(table.columns, support.most_supported_themes(COMPACT_ROWS))
-    return show_table(table.iloc[keep, keep], published=table,
+    return show_table(table.iloc[keep, keep], published=table, name=caption,
                       caption=f"{caption} (the {int(keep.sum())} themes most papers support, "
                               f"of {n_themes:,}; every pair in the CSV file)")
 
