@@ -522,8 +522,13 @@ def _descriptor(seed: int, scale: int) -> dict:
 # The bundled package's own words for what the contract now says for any review: its
 # tables hold the source studies' papers and prevalence studies of 'personality disorder'.
 SOURCE_DESCRIPTIONS = {
+    ("participants", None): "One row per participant of the service-user interview study.",
+    ("participants", "pd_diagnosis"): "Type of 'personality disorder' diagnosis received at "
+                                      "some point ('none' if never).",
     ("studies", None): "One row per paper included in the clinician-perspectives "
                        "meta-synthesis.",
+    ("studies", "setting"): "Service setting of the clinicians studied.",
+    ("casp_ratings", None): "One row per paper, reviewer and CASP qualitative checklist item.",
     ("studies", "year"): "Year of publication.",
     ("framework", "subtheme_id"): "Sub-theme identifier.",
     ("framework", "subtheme"): "Sub-theme name.",
@@ -538,9 +543,20 @@ SOURCE_DESCRIPTIONS = {
     ("prevalence_studies", "cases"): "Number with any personality disorder.",
     ("prevalence_studies", "year"): "Year of publication.",
 }
+# ... its titles, and its labels of the contract's codes (the contract's defaults name no
+# condition and no appraisal tool).
+SOURCE_TITLES = {"casp_ratings": "CASP appraisal"}
+SOURCE_LABELS = {
+    ("participants", "pd_diagnosis"): {"none": "No 'personality disorder' diagnosis"},
+    ("participant_services", "service_type"): {
+        "specialist_pd": "Specialist community 'personality disorder' service"},
+    ("studies", "setting"): {"specialist": "Specialist 'personality disorder' services"},
+}
 # Tables the synthetic package does not hold: a published sample summary stands in for
-# participants' rows, which it has.
-NOT_GENERATED = ("sample_summary",)
+# participants' rows, which it has; the source meta-synthesis was a thematic synthesis
+# appraised with CASP, not a JBI meta-aggregation, so it has no ConQual findings.
+NOT_GENERATED = ("sample_summary", "synthesised_findings", "meta_aggregation_categories",
+                 "meta_aggregation_findings")
 
 
 def _source_resources(resources: list[dict]) -> list[dict]:
@@ -551,13 +567,23 @@ def _source_resources(resources: list[dict]) -> list[dict]:
     for res in resources:
         if res["name"] in NOT_GENERATED:
             continue
-        fields = [dict(f, description=SOURCE_DESCRIPTIONS.get((res["name"], f["name"]),
-                                                              f["description"]))
+        fields = [_source_field(res["name"], f)
                   for f in res["schema"]["fields"] if not f.get("optional")]
-        out.append(dict(res, description=SOURCE_DESCRIPTIONS.get((res["name"], None),
-                                                                 res["description"]),
+        out.append(dict(res, title=SOURCE_TITLES.get(res["name"], res["title"]),
+                        description=SOURCE_DESCRIPTIONS.get((res["name"], None),
+                                                            res["description"]),
                         schema=dict(res["schema"], fields=fields)))
     return out
+
+
+def _source_field(table: str, fdef: dict) -> dict:
+    """A contract field in the bundled package's own words and labels."""
+    field = dict(fdef, description=SOURCE_DESCRIPTIONS.get((table, fdef["name"]),
+                                                           fdef["description"]))
+    if (table, fdef["name"]) in SOURCE_LABELS:
+        field["categoryLabels"] = {**fdef["categoryLabels"],
+                                   **SOURCE_LABELS[(table, fdef["name"])]}
+    return field
 
 
 def _write_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> None:

@@ -143,32 +143,58 @@ class FixtureBuild:
     seconds: float
 
 
+FIXTURE_BOOKS_ROOT = paths.build_dir() / "fixture-books"
+
+
 @pytest.fixture(scope="session")
-def fixture_package_book(tmp_path_factory):
+def fixture_package_book():
     """Build the book of a package under ``tests/fixtures/packages/<name>/`` once per test
-    process, however many test modules read its pages (the own-study scan, the
-    chapter tests of a real paper's package)."""
+    run, however many test modules, in either test process, read its pages (the
+    own-study scan, the chapter tests of a real paper's package).
+
+    ``make test`` runs two processes (pytest-xdist), and tests of one fixture land in
+    both: the first to ask builds it afresh (``force``) under
+    ``_build/fixture-books/<name>/`` while holding that fixture's lock, and records the
+    build's lines and outcome there; the other waits on the lock and reads them.
+    """
+    import fcntl
+    import json
+    import os
     import time
 
     from analysis.contract.errors import InputError
     from analysis.engine.build import BuildError, build
 
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"process {os.getpid()}"
     built: dict[str, FixtureBuild] = {}
 
     def book(name: str) -> FixtureBuild:
-        if name not in built:
-            # A build folder of its own: the execution cache keys every page by the
-            # package's datapackage.json, so a shared one would reuse nothing.
-            root = tmp_path_factory.mktemp(f"book-{name}")
-            lines: list[str] = []
-            started = time.perf_counter()
-            try:
-                result, failure = build(data_dir=FIXTURE_PACKAGES / name, jobs=2,
-                                        build_root=root, say=lines.append), None
-            except (BuildError, InputError) as exc:  # names the page and its failing cell
-                result, failure = None, str(exc)
-            built[name] = FixtureBuild(name, result.html if result else None, tuple(lines),
-                                       failure, time.perf_counter() - started)
+        if name in built:
+            return built[name]
+        # A build folder of its own: the execution cache keys every page by the
+        # package's datapackage.json, so a shared one would reuse nothing.
+        root = FIXTURE_BOOKS_ROOT / name
+        root.mkdir(parents=True, exist_ok=True)
+        record = root / "built-in-run.json"
+        with open(FIXTURE_BOOKS_ROOT / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            kept = json.loads(record.read_text()) if record.exists() else {}
+            if kept.get("run") != run:
+                record.unlink(missing_ok=True)
+                lines: list[str] = []
+                started = time.perf_counter()
+                try:
+                    result, failure = build(data_dir=FIXTURE_PACKAGES / name, jobs=2,
+                                            build_root=root / "root", force=True,
+                                            say=lines.append), None
+                except (BuildError, InputError) as exc:  # names the page and its cell
+                    result, failure = None, str(exc)
+                kept = {"run": run, "html": str(result.html) if result else None,
+                        "lines": lines, "failure": failure,
+                        "seconds": time.perf_counter() - started}
+                record.write_text(json.dumps(kept), encoding="utf-8")
+        built[name] = FixtureBuild(name, Path(kept["html"]) if kept["html"] else None,
+                                   tuple(kept["lines"]), kept["failure"], kept["seconds"])
         return built[name]
 
     return book

@@ -12,8 +12,8 @@ expression back-reference, a spreadsheet formula. Each attack carries its own nu
 
 A built book of this package must show every one of them as text: no marker file, no
 canary text, no script, handler, ``javascript:`` URL or ``<iframe>`` of ours in any
-page, and the formulas neutralised in every exported CSV (``tests/test_security.py``,
-``tests/test_security_browser.py``).
+page, and the formulas neutralised in every exported CSV (``tests/book/test_security.py``,
+``tests/browser/test_security_browser.py``).
 
 Nothing here does harm when an attack works: a marker command only creates an empty
 file in a temporary folder.
@@ -207,6 +207,35 @@ def active_content(html_dir: Path) -> dict[str, list[str]]:
     return found
 
 
+# The ConQual tables (a JBI meta-aggregation), which the bundled data lack: each text
+# cell an attack, (file, column, attack) in the order the rows are written.
+META_AGGREGATION_KINDS = {"synthesised_findings": ("synthesised_finding", "colon_fence"),
+                          "meta_aggregation_categories": ("category", "script"),
+                          "meta_aggregation_findings": ("finding", "mathtext")}
+
+
+def _meta_aggregation(folder: Path, descriptor: dict, take) -> None:
+    """Declare and write the three meta-aggregation tables, their text hostile."""
+    contract = json.loads(paths.DATA_CONTRACT.read_text(encoding="utf-8"))
+    rows = {"synthesised_findings": [["SF1", None]],
+            "meta_aggregation_categories": [["C1", None, "SF1"]],
+            "meta_aggregation_findings": [["F1", None, "C1", "unequivocal", "S01"],
+                                          ["F2", None, "C1", "credible", "S02"]]}
+    for resource in contract["resources"]:
+        name = resource["name"]
+        if name not in rows:
+            continue
+        descriptor["resources"].append(resource)
+        header = [f["name"] for f in resource["schema"]["fields"]]
+        column, kind = META_AGGREGATION_KINDS[name]
+        with (folder / resource["path"]).open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            for row in rows[name]:
+                row[header.index(column)] = take(f"{resource['path']}:{column}:{row[0]}", kind)
+                out.writerow(row)
+
+
 def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
     """Write the hostile package, its pages file and its multiverse file under ``root``.
 
@@ -254,6 +283,7 @@ def write_hostile(root: Path, marker_dir: Path | None = None) -> Hostile:
                                   for code in codes[:2]}
         fdef["categoryLabels"].update({code: code.replace("_", " ").capitalize()
                                        for code in codes[2:]})
+    _meta_aggregation(folder, descriptor, take)
     path.write_text(json.dumps(descriptor, indent=1, ensure_ascii=False), encoding="utf-8")
 
     for file, column, (key, value), kind in CSV_FIELDS:

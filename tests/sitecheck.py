@@ -1,6 +1,6 @@
 """Checks of the built website that need no browser: links, HTML cells, local paths.
 
-The real-browser test (``tests/test_browser.py``) drives Chromium over every page; these
+The real-browser test (``tests/browser/test_browser.py``) drives Chromium over every page; these
 checks read the files of ``_build/html`` directly, so they cover every link of every
 page in well under a second. Each returns a list of problems, one readable line each
 (``page: what is wrong``); an empty list means the site passes.

@@ -5,7 +5,7 @@ on (the code it shows loads that package). Their answers sit in collapsed dropdo
 are glued from one of the functions below, which call the same statistics as the chapter
 that applies the method: an answer is never typed, and it changes with the data. Each
 function returns one named result whose fields are the answers (glued as
-``ex_<field>``); ``tests/test_book.py`` checks that every answer on a built page equals
+``ex_<field>``); ``tests/book/test_book.py`` checks that every answer on a built page equals
 the field's value.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analysis.chapters.words import count_words
+from analysis.chapters.words import count_words, join_words, number_words
 from analysis.contract.escape import Myst, myst_code_block
 from analysis.contract.package import DataPackage, category_labels
 from analysis.stats import prevalence, quality, saturation, themes
@@ -342,6 +342,73 @@ def thematic_saturation(package: DataPackage) -> SaturationAnswers:
         point_strict=saturation.assess(incidence, threshold=0.0).saturation_text)
 
 
+# --------------------------------------------------------------------------- ConQual
+
+
+@dataclass(frozen=True)
+class ConQualAnswers:
+    """Answers of the ConQual exercises, on the package's first synthesised finding.
+
+    Attributes
+    ----------
+    first : str
+        Its identifier.
+    credibility_answer : str
+        How many of its findings are at each level of credibility, and by how many levels
+        credibility moves it down.
+    dependability_answer : str
+        How many appraised papers keep the ranking (4-5 "Yes"), move it down one level
+        (2-3) or two (0-1), or why the package's papers have no dependability.
+    score_answer : str
+        Its ConQual score, or the highest score credibility allows and why no more is
+        known.
+    """
+
+    first: str
+    credibility_answer: str
+    dependability_answer: str
+    score_answer: str
+
+
+def conqual_grading(package: DataPackage) -> ConQualAnswers:
+    """Answers from :func:`analysis.stats.conqual.conqual_summary` (the ConQual page's)."""
+    from analysis.chapters import conqual as conqual_page
+    from analysis.stats import conqual as rules
+
+    inputs = conqual_page.conqual_inputs(package)
+    row = conqual_page.summary(inputs).iloc[0]
+    first = str(row["synthesised_finding_id"])
+    if row["status"] == rules.NO_FINDINGS:
+        credibility = f"No finding is aggregated into {first}, so it has no credibility."
+    else:
+        levels = [f"{int(row[f'n_{c}'])} {c.replace('_', ' ')}"
+                  for c in rules.CREDIBILITY_LEVELS if row[f"n_{c}"]]
+        down = int(row["credibility_downgrade"])
+        credibility = (f"{first} rests on {count_words(int(row['n_findings']), 'finding')} "
+                       f"({join_words(levels)}): credibility "
+                       + ("leaves its ranking unchanged." if down == 0 else
+                          f"moves it down {number_words(down)} "
+                          f"level{'s' if down > 1 else ''}."))
+    dep = inputs.dependability
+    if dep is None:
+        dependability = f"None can be judged here: {inputs.no_dependability_reason}."
+    else:
+        n = [int((dep["downgrade"] == d).sum()) for d in (0, 1, 2)]
+        dependability = (f"Of {count_words(len(dep), 'appraised paper')}, {n[0]} keep the "
+                         f"ranking (4-5 Yes answers), {n[1]} move it down one level (2-3) "
+                         f"and {n[2]} down two levels (0-1).")
+    if row["status"] == rules.COMPUTED:
+        score = f"{first} is graded {rules.LEVEL_LABELS[row['score']]}."
+    elif row["status"] == rules.NO_FINDINGS:
+        score = f"{first} cannot be graded: no finding is aggregated into it."
+    else:
+        score = (f"It cannot be computed from this package: "
+                 f"{conqual_page.not_graded_reason(row['status'], inputs)}. Credibility "
+                 f"alone allows at most {rules.LEVEL_LABELS[row['score_at_most']]}.")
+    return ConQualAnswers(first=first, credibility_answer=credibility,
+                          dependability_answer=dependability, score_answer=score)
+
+
 EXERCISES = {  # method page -> the function that answers its exercises
     "method_thematic_synthesis": thematic_synthesis,
     "method_casp": casp,
@@ -349,6 +416,7 @@ EXERCISES = {  # method page -> the function that answers its exercises
     "method_counting_themes": counting,
     "method_prevalence": prevalence_pooling,
     "method_saturation": thematic_saturation,
+    "method_conqual": conqual_grading,
 }
 
 
@@ -369,6 +437,11 @@ rows = table[table["level"] == "theme"]""",
     "method_cerqual": """from analysis.contract.validation import load_package
 
 cerqual = load_package({data_dir})["cerqual"]""",
+    "method_conqual": """from analysis.contract.validation import load_package
+from analysis.chapters import conqual
+
+inputs = conqual.conqual_inputs(load_package({data_dir}))
+summary = conqual.summary(inputs)  # one row per synthesised finding""",
 }
 
 

@@ -12,6 +12,7 @@ without published figures.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import warnings
@@ -150,6 +151,9 @@ def study_names(studies: pd.DataFrame, labels: Mapping[str, str] | None = None
 CHARACTERISTIC_COLUMNS = ("country", "year", "setting", "design", "ascertainment",
                           "interviewer")
 NOT_REPORTED = "not reported"
+# The code of the forest plot's group of studies that do not report the column it groups
+# by: a NUL can be no code of a package (validation refuses control characters).
+NOT_REPORTED_GROUP = "\x00not_reported"
 
 
 def characteristics_view(package: DataPackage) -> pd.DataFrame:
@@ -504,6 +508,21 @@ class PrevalenceContext:
     cases: str = "cases"
     characteristics: pd.DataFrame | None = None
     glmm: GlmmComparison | None = None
+    # The forest plot's groups: the column it groups by (``forest_by``, the setting
+    # unless the page's parameter names another) and its subgroup analysis.
+    forest_by: str = "setting"
+    by_forest: SubgroupAnalysis | None = None
+
+    @property
+    def forest_groups(self) -> SubgroupAnalysis:
+        """The subgroup analysis the forest plot draws (by setting unless the page's
+        ``forest_by`` names another column)."""
+        return self.by_forest if self.by_forest is not None else self.by_setting
+
+    @property
+    def forest_words(self) -> str:
+        """What the forest plot groups by, as prose names it ('setting', 'study design')."""
+        return _lower_first(self.title(self.forest_by))
 
     def label(self, column: str, code: str) -> str:
         return self.vocabularies.get(column, {}).get(code, str(code))
@@ -568,6 +587,50 @@ def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
     return meta_regression(rows, covariate, transform, method, None, level, labels), ""
 
 
+def _lower_first(words: str) -> str:
+    """'Study design' -> 'study design'; an abbreviation ('WHO region') stays."""
+    return words if words[:2].isupper() else words[:1].lower() + words[1:]
+
+
+def forest_columns(package: DataPackage) -> tuple[str, ...]:
+    """The columns of ``prevalence_studies`` the forest plot may group the studies by
+    (its ``forest_by`` parameter): the setting, and every other column of categories
+    the package has (design, income group, interviewer, how cases were ascertained,
+    a categorical covariate it declares) that at least one study reports."""
+    table = "prevalence_studies"
+    studies = package[table]
+    found = ["setting"]
+    for fdef in package.fields(table):
+        column = fdef["name"]
+        categorical = ("enum" in fdef.get("constraints", {}) or
+                       (fdef.get("role") == "covariate" and fdef["type"] in ("string",
+                                                                              "boolean")))
+        if (categorical and column not in found and column in studies
+                and studies[column].notna().any()):
+            found.append(column)
+    return tuple(found)
+
+
+def forest_subgroups(studies: pd.DataFrame, by: str, transform: str, method: str,
+                     level: float, labels: Mapping[str, str], reported: SubgroupAnalysis
+                     ) -> tuple[pd.DataFrame, SubgroupAnalysis]:
+    """The studies and subgroup analysis of a forest plot grouped by ``by``.
+
+    A study that does not report ``by`` is drawn in a last group, 'Not reported', pooled
+    like the others; the test for subgroup differences stays that of the groups that
+    report it (``reported``, as the page's subgroup table gives it).
+    """
+    if studies[by].notna().all():
+        return studies, reported
+    filled = studies.assign(**{by: studies[by].astype(object).where(studies[by].notna(),
+                                                                    NOT_REPORTED_GROUP)})
+    grouped = subgroups(filled, by, transform, method, level,
+                        by_forest_labels(labels, filled, by))
+    return filled, dataclasses.replace(grouped, q_between=reported.q_between,
+                                       df_between=reported.df_between,
+                                       p_between=reported.p_between)
+
+
 def _named(studies: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     """The forest plot's study table with the name it writes for each study
     (``study_name``, :func:`study_names`)."""
@@ -576,7 +639,7 @@ def _named(studies: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
 
 def prevalence_context(package: DataPackage, transform: str = "logit",
                        tau2_method: str = "dl", covariate: str = "design",
-                       level: float = LEVEL) -> PrevalenceContext:
+                       level: float = LEVEL, forest_by: str = "setting") -> PrevalenceContext:
     """The whole Prevalence context chapter from one data package.
 
     Parameters
@@ -587,12 +650,18 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         As in :func:`analysis.stats.prevalence.pool`.
     covariate : str
         Covariate of the meta-regression on the studies of the main setting.
+    forest_by : str
+        Column the forest plot groups the studies by (:func:`forest_columns`).
     """
     transform, method = transform_name(transform), tau2_name(tau2_method)
     studies = package["prevalence_studies"]
     if studies.empty:
         raise ValueError("the Prevalence context chapter needs at least one row in "
                          "prevalence_studies.csv")
+    allowed = forest_columns(package)
+    if forest_by not in allowed:
+        raise ValueError(f"the page parameter forest_by is {forest_by!r}; the forest plot "
+                         "can group the studies of this package by: " + ", ".join(allowed))
     table = "prevalence_studies"
     covariates = [c.name for c in package.covariates(table)
                   if c.kind == "categorical" and c.name not in SUBGROUP_COLUMNS]
@@ -616,6 +685,19 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
                                  for c, v in main_where.items()))
     by_covariate = {c: subgroups(studies, c, transform, method, level, vocabularies[c])
                     for c in covariates}
+    if forest_by not in vocabularies:
+        vocabularies[forest_by] = _vocabulary(package, forest_by, studies)
+    # The groups that report the column, over every study (as the subgroup table of a
+    # covariate gives them); those that do not report it are added as a group of their own.
+    if forest_by == "setting":
+        reported = by_setting
+    elif forest_by in by_covariate:
+        reported = by_covariate[forest_by]
+    else:
+        reported = subgroups(studies, forest_by, transform, method, level,
+                             vocabularies[forest_by])
+    forest_rows, by_forest = forest_subgroups(studies, forest_by, transform, method, level,
+                                              vocabularies[forest_by], reported)
     by_income = subgroups(main_rows, "income_group", transform, method, level,
                           vocabularies["income_group"])
     by_design = subgroups(main_rows, "design", transform, method, level,
@@ -646,8 +728,10 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         synthetic=package.synthetic,
         invented=tuple(str(i) for i in package.descriptor.get("invented", []) or []),
         vocabularies=vocabularies,
-        studies=_named(study_table(studies, "setting", transform, method, level,
-                                   vocabularies["setting"]), package.study_labels(table)),
+        studies=_named(study_table(forest_rows, forest_by, transform, method, level,
+                                   by_forest_labels(vocabularies[forest_by], forest_rows,
+                                                    forest_by)),
+                       package.study_labels(table)),
         by_setting=by_setting, main_setting=main, by_income=by_income, by_design=by_design,
         overall=overall, regression=regression, regression_reason=reason,
         comparison=comparison,
@@ -660,7 +744,17 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         study_labels=dict(package.study_labels(table)), condition=study.condition_words,
         cases=study.case_words, characteristics=characteristics_view(package),
         glmm=glmm_comparison(main_rows, main_pooled),
+        forest_by=forest_by, by_forest=by_forest,
     )
+
+
+def by_forest_labels(labels: Mapping[str, str], rows: pd.DataFrame,
+                     by: str) -> dict[str, str]:
+    """The labels of the forest plot's groups: the vocabulary's, and 'Not reported'
+    for the group of studies that do not report the column."""
+    if (rows[by] == NOT_REPORTED_GROUP).any():
+        return {**labels, NOT_REPORTED_GROUP: NOT_REPORTED.capitalize()}
+    return dict(labels)
 
 
 # ------------------------------------------------------------------------ glue
@@ -692,7 +786,8 @@ def glue_values(context: PrevalenceContext, prefix: str = "prev") -> dict[str, f
     main setting; ``<prefix>_<column>_q_between`` (and ``_df_between``,
     ``_p_between``) for each test between subgroups; ``<prefix>_published_<fact_id>``,
     ``_studies_<fact_id>``, ``_reanalysis_<fact_id>`` and ``_diff_<fact_id>`` for each
-    published figure; ``<prefix>_forest_note``, the forest plot's last sentence.
+    published figure; ``<prefix>_forest_note``, the forest plot's last sentence, and
+    ``<prefix>_forest_by``, what it groups the studies by ('setting').
     Statistics: ``k`` (studies; 0 for a category without studies), ``n``,
     ``prevalence``, ``ci_low``, ``ci_high``, ``pi_low``, ``pi_high``, ``fixed`` (%),
     ``tau2``, ``i2`` (%), ``q``, ``q_df``, ``q_p`` (text). A statistic that does not
@@ -724,6 +819,7 @@ def glue_values(context: PrevalenceContext, prefix: str = "prev") -> dict[str, f
     for name, value in _pooled_values(context.main).items():
         out[_glue_name(prefix, "main", name)] = value
     out[_glue_name(prefix, "forest_note")] = forest_note(context)
+    out[_glue_name(prefix, "forest_by")] = context.forest_words
     for row in context.comparison.itertuples():
         out[_glue_name(prefix, "published", row.fact_id)] = row.published
         out[_glue_name(prefix, "studies", row.fact_id)] = row.k
@@ -1118,10 +1214,12 @@ def forest_table(context: PrevalenceContext):
     """The forest plot's numbers, study by study (:func:`forest_view`)."""
     from analysis.chapters.page import show_table
 
-    return show_table(forest_view(context.studies, context.study_labels),
-                      caption="The forest plot's numbers: every study by setting, its "
+    words = context.forest_words
+    return show_table(forest_view(context.studies, context.study_labels,
+                                  context.title(context.forest_by)),
+                      caption=f"The forest plot's numbers: every study by {words}, its "
                               "prevalence (%) with 95% CI and its weight (%) within the "
-                              "setting")
+                              f"{words}")
 
 
 def income_table(context: PrevalenceContext):
@@ -1209,10 +1307,24 @@ def single_study_settings(context: PrevalenceContext) -> list[str]:
 
 def forest_note(context: PrevalenceContext) -> str:
     """The last sentence of the forest plot's caption."""
-    if not context.by_setting.df_between:
-        return "The last rows pool every study together."
-    return ("The last rows pool all settings together, for reference only: the settings "
-            f"differ {_how_different(context.by_setting.p_between)}.")
+    groups = context.forest_groups
+    unreported = ""
+    if NOT_REPORTED_GROUP in groups.pooled:
+        k = groups.pooled[NOT_REPORTED_GROUP].k
+        them = "it" if k == 1 else "them"
+        unreported = (f" {_plural(k, 'study', 'studies')} that do{'es' if k == 1 else ''} "
+                      f"not report the {context.forest_words} form{'s' if k == 1 else ''} "
+                      "the group 'Not reported'" + (
+                          f"; the test for subgroup differences leaves {them} out."
+                          if groups.df_between else "."))
+    if not groups.df_between:
+        return "The last rows pool every study together." + unreported
+    if context.forest_by == "setting":
+        return ("The last rows pool all settings together, for reference only: the "
+                f"settings differ {_how_different(groups.p_between)}.") + unreported
+    return ("The last rows pool every study together, for reference only: the groups by "
+            f"{context.forest_words} differ {_how_different(groups.p_between)}."
+            ) + unreported
 
 
 def correction_note(eff: StudyEffects) -> list[str]:

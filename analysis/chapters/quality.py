@@ -18,6 +18,7 @@ from analysis.contract.banding import (ANSWER_PLURALS, ANSWER_WORDS, BANDING_RUL
 from analysis.contract.package import DataPackage, category_labels
 from analysis.contract.published import published_facts
 from analysis.stats.clustered import ClusteredKappa, NotComputed
+from analysis.stats.themes import META_SYNTHESIS, theme_level
 from analysis.stats.quality import (ALL_ITEMS, BAND_LABELS, COMPONENTS, CONSENSUS, Agreement,
                                     AppraisalTool, CerqualCheck, DisagreementSummary,
                                     KappaCase, KappaEstimate, ReviewJudgement, compare_rules,
@@ -807,25 +808,41 @@ def _as_much(ratio: float, words: AnswerWords = CASP_WORDS) -> str:
 
 @dataclass(frozen=True)
 class CerqualWords:
-    """What the CERQual page says of the check (glued as ``cerqual_``)."""
+    """What the CERQual page says of the check (glued as ``cerqual_``), and which papers
+    contribute to a finding (``contributing``: at theme level, those coded to it)."""
 
     message: str
+    contributing: str = "those coded to at least one of its sub-themes"
 
 
-def cerqual_words(check: CerqualCheck) -> CerqualWords:
+def _contributing_words(package: DataPackage | None) -> str:
+    """Which papers contribute to a finding: those coded to its sub-themes, or, for a
+    meta-synthesis reported at theme level, those coded to the theme itself."""
+    if package is not None and package.has("framework"):
+        framework = package["framework"]
+        if theme_level(framework[framework["review"] == META_SYNTHESIS]):
+            return "those coded to it"
+    return CerqualWords.contributing
+
+
+def cerqual_words(check: CerqualCheck, package: DataPackage | None = None) -> CerqualWords:
     """The flagged findings, each with its count of low-band papers, or that none was
-    flagged (see :func:`analysis.stats.quality.cerqual_check`)."""
+    flagged (see :func:`analysis.stats.quality.cerqual_check`); with the package, which
+    papers contribute to a finding, in the words of its framework (a review reported at
+    theme level has no sub-theme)."""
+    contributing = _contributing_words(package)
     flags = check.flags
     if flags.empty:
         return CerqualWords(
             f"No finding was flagged: none with more than {check.threshold_pct:.0f}% of its "
             "contributing papers in the low band has its methodological limitations judged "
-            "of no concern.")
+            "of no concern.", contributing)
     why = [f"{lo} of {n} contributing papers are in the low band, yet no concern about "
            "methodological limitations is recorded"
            for lo, n in zip(flags["n_low"], flags["n_papers"])]
     return CerqualWords("Flagged for a second look: " + "; ".join(
-        f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"], why)) + ".")
+        f"{i} {f} ({m})" for i, f, m in zip(flags.index, flags["finding"], why)) + ".",
+        contributing)
 
 
 

@@ -23,16 +23,19 @@ from analysis.stats.themes import (INTERVIEW_STUDY, META_SYNTHESIS, SensitivityS
 
 
 ROW_LABEL = "Theme or sub-theme"
+THEME_ROW_LABEL = "Theme"  # a review reported at theme level has no sub-theme rows
 WITHHELD = "…"  # a count hidden so that a suppressed one cannot be worked out
 _INDENT = "\u2003"  # an em space survives HTML whitespace collapsing
 
 
 def row_labels(table: pd.DataFrame) -> pd.Series:
-    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it."""
+    """'T1 Theme name' for a theme row, an indented 'T1.1 Sub-theme name' under it;
+    headed 'Theme' where every row is a theme (a review reported at theme level)."""
+    themes_only = bool((table["level"] == "theme").all())
     return pd.Series(np.where(table["level"] == "theme",
                               table["theme_id"] + " " + table["theme"],
                               _INDENT + table["subtheme_id"] + " " + table["subtheme"]),
-                     index=table.index, name=ROW_LABEL)
+                     index=table.index, name=THEME_ROW_LABEL if themes_only else ROW_LABEL)
 
 
 def frequency_view(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -65,16 +68,17 @@ def _interval(low: float, high: float) -> str:
 
 def group_view(long: pd.DataFrame) -> pd.DataFrame:
     """A breakdown as a reader sees it: one column per group, cells 'n (%)'."""
+    labels = row_labels(long)
     long = long.assign(
         column=long["group_label"] + " (n=" + long["n_group"].astype(str) + ")",
         cell=[f"{n} ({100 * n / total:.0f}%)" for n, total in
               zip(long["n_papers"], long["n_group"])],
-        label=row_labels(long),
+        label=labels,
     )
     wide = long.pivot_table(index="label", columns="column", values="cell", aggfunc="first",
                             sort=False)
     wide = wide[list(dict.fromkeys(long["column"]))]
-    wide.index.name = ROW_LABEL
+    wide.index.name = labels.name
     wide.columns.name = None
     return wide
 
@@ -247,6 +251,7 @@ class SensitivityWords:
     the sentence, and the flagged rows, the first ``LISTED_ROWS`` of a longer list."""
 
     sentence: str
+    rows: str = "theme and sub-theme"  # what a row of the table is: "theme" at theme level
     flagged_listed: str = "none"
 
 
@@ -261,25 +266,32 @@ def _listed(rows: tuple[str, ...] | list[str]) -> str:
             "row is in the table's CSV file)")
 
 
-def sensitivity_words(summary: SensitivitySummary) -> SensitivityWords:
+def sensitivity_words(summary: SensitivitySummary,
+                      support: ThemeSupport | None = None) -> SensitivityWords:
     """Which themes and sub-themes leaving out papers takes below the threshold, in one
-    sentence; that no paper is left out when none is."""
+    sentence; that no paper is left out when none is. With the support of a review
+    reported at theme level (``support``), it speaks of themes only."""
+    at_theme_level = support is not None and theme_level(support.framework)
+    rows = "theme" if at_theme_level else "theme and sub-theme"
+    either = "theme" if at_theme_level else "theme or sub-theme"
     n_out = summary.n_papers_excluded
     listed = _listed(summary.flagged_rows) or "none"
     if n_out == 0:
         return SensitivityWords(
             "No paper is left out on this page, so the columns before and after agree; the "
-            "flags show where support is thin even with every paper.", listed)
+            "flags show where support is thin even with every paper.", rows, listed)
     papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
     rated = " or ".join(summary.left_out_bands)
     newly = summary.newly_flagged_rows
     if not newly:
         return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes no "
-                                "theme or sub-theme below the threshold.", listed)
+                                f"{either} below the threshold.", rows, listed)
     several = "s" if len(newly) > 1 else ""
+    counted = (f"theme{several}" if at_theme_level
+               else f"theme{several} or sub-theme{several}")
     return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes "
-                            f"{len(newly)} theme{several} or sub-theme{several} below the "
-                            f"threshold: {_listed(newly)}.", listed)
+                            f"{len(newly)} {counted} below the threshold: "
+                            f"{_listed(newly)}.", rows, listed)
 
 
 def coding_note(package: DataPackage):
@@ -476,12 +488,13 @@ def sensitivity_rows(table: pd.DataFrame, shape: Layout) -> pd.DataFrame:
     return table.loc[sorted(keep)]
 
 
-def sensitivity_markdown(shape: Layout):
+def sensitivity_markdown(shape: Layout, words: SensitivityWords | None = None):
     """The glued sensitivity figure with its caption: every row, or which rows a compact
-    page draws."""
-    caption = ("Share of papers supporting each theme and sub-theme, with all papers (grey) "
-               "and with the papers kept on this page (blue; orange when flagged). A long "
-               "line is a finding whose support depended on the papers left out.")
+    page draws; a row is what ``words`` say (:func:`sensitivity_words`)."""
+    rows = words.rows if words is not None else "theme and sub-theme"
+    caption = (f"Share of papers supporting each {rows}, with all papers (grey) and with the "
+               "papers kept on this page (blue; orange when flagged). A long line is a "
+               "finding whose support depended on the papers left out.")
     if shape.compact:
         caption += (f" Drawn: the {COMPACT_ROWS} themes whose share fell most (then the "
                     "least supported); every row is in the table's CSV file above.")

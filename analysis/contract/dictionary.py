@@ -18,11 +18,14 @@ from analysis.contract.escape import Myst
 from analysis.contract.package import FIXED_VOCABULARIES, DataPackage, contract_resources
 from analysis.contract.rules import RULES
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
+from analysis.contract.tools import tool_in_force
 
 # Categories only a generated (synthetic) package uses: a package of real data has no
 # invented sub-theme, so its dictionary does not offer the code.
 SYNTHETIC_ONLY = {("framework", "subtheme_source"): ("invented",)}
 FIXED_SOURCE = "the contract (fixed by the method)"
+CONTRACT_DEFAULTS = "the contract's defaults"
+RELABELLED_SOURCE = "the contract's codes, labelled in datapackage.json"
 REVIEW_WORDS = {"meta_synthesis": "meta-synthesis", "interview_study": "interview study",
                 "prevalence": "prevalence meta-analysis"}
 
@@ -146,22 +149,47 @@ def vocabulary_table(package: DataPackage, table: str) -> pd.DataFrame:
             continue
         column = f["name"]
         source = (FIXED_SOURCE if (table, column) in FIXED_VOCABULARIES else
-                  package.vocabulary_sources.get((table, column), "the contract's defaults"))
+                  package.vocabulary_sources.get((table, column), CONTRACT_DEFAULTS))
+        if source == CONTRACT_DEFAULTS and _relabelled(package, table, column):
+            source = RELABELLED_SOURCE
         for order, (code, label) in enumerate(vocabulary(package, table, column).items(), 1):
             rows.append({"column": column, "order": order, "code": code, "label": label,
                          "declared in": source})
     return pd.DataFrame(rows, columns=["column", "order", "code", "label", "declared in"])
 
 
+def _relabelled(package: DataPackage, table: str, column: str) -> bool:
+    """Whether the package gives the contract's codes of a column labels of its own."""
+    try:
+        default = vocabulary(None, table, column)
+    except (KeyError, StopIteration):  # a covariate: the contract has no such column
+        return False
+    return vocabulary(package, table, column) != default
+
+
 def rules_table(package: DataPackage | None = None) -> pd.DataFrame:
     """The cross-table rules that validation checks, in words.
 
-    With a package, only the rules that apply to it: those between tables it holds.
+    With a package, only the rules that apply to it: those between tables it holds; a
+    rule of the appraisal names the package's tool in force and its number of questions.
     """
     rules = [r for r in RULES if package is None
              or all(table in package.tables for table in r.tables)]
-    return pd.DataFrame([{"rule": r.name, "what must hold": r.description} for r in rules],
-                        columns=["rule", "what must hold"]).set_index("rule")
+    rows = []
+    for r in rules:
+        sentence = r.description
+        if package is not None and "casp_ratings" in r.tables:
+            sentence += _tool_in_force(package)
+        rows.append({"rule": r.name, "what must hold": sentence})
+    return pd.DataFrame(rows, columns=["rule", "what must hold"]).set_index("rule")
+
+
+def _tool_in_force(package: DataPackage) -> str:
+    """' Here: the <tool>, <n> questions.': the appraisal tool a rule of the ratings
+    speaks of, named for this package (study.appraisal.tool, the default when none)."""
+    tool = tool_in_force(package.study.appraisal)
+    n = len(tool["items"])
+    return f" Here: the {tool['name']}, {n} question{'s' if n != 1 else ''}."
 
 
 def _modes(package: DataPackage, modes: tuple[str, ...]) -> str:

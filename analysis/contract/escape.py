@@ -98,7 +98,7 @@ class Myst(str):
     """MyST Markdown the project wrote: the only text a page displays as Markdown.
 
     Written as a string literal, ``Myst("**Note.** ")`` (a test checks that nothing
-    else is ever passed to the constructor, tests/test_escape.py). Anything combined
+    else is ever passed to the constructor, tests/contract/test_escape.py). Anything combined
     with it that is not a ``Myst`` is data text and is escaped first
     (:func:`myst_text`), so that it can only display as written:
 

@@ -226,7 +226,8 @@ def contract_resources() -> dict[str, dict[str, Any]]:
 FIXED_VOCABULARIES = {("casp_ratings", "rating"), ("cerqual", "component"),
                       ("cerqual", "concern"), ("cerqual", "overall"),
                       ("search_flow", "stage"), ("framework", "review"),
-                      ("framework", "subtheme_source")}
+                      ("framework", "subtheme_source"),
+                      ("meta_aggregation_findings", "credibility")}
 
 
 def category_labels(table: str, column: str,

@@ -2,7 +2,7 @@
 
 Column types, allowed values, ranges and keys are declared in the contract and checked
 in :mod:`analysis.contract.package`. The rules here relate rows and tables to each other
-(the PRISMA arithmetic must close, a CASP rating set must be complete, ...). Each rule
+(the PRISMA arithmetic must close, an appraisal must answer every question, ...). Each rule
 has a sentence that the Data dictionary page prints, so the rules a user's data must
 meet are documented from the same list that enforces them.
 
@@ -292,6 +292,28 @@ def _cerqual_complete(pkg: DataPackage) -> Iterator[Problem]:
                           "give the same one on each of its rows")
 
 
+def _meta_aggregation_complete(pkg: DataPackage) -> Iterator[Problem]:
+    # ConQual grades a synthesised finding from the findings of its categories: one
+    # without a category, or a category without a finding, would be graded on nothing.
+    sf, cats = pkg["synthesised_findings"], pkg["meta_aggregation_categories"]
+    findings = pkg.tables.get("meta_aggregation_findings")
+    used = set(cats["synthesised_finding_id"])
+    for row in sf.index[~sf["synthesised_finding_id"].isin(used)]:
+        yield Problem("synthesised_findings.csv", int(row), "synthesised_finding_id",
+                      f"'{sf.at[row, 'synthesised_finding_id']}' has no category in "
+                      "meta_aggregation_categories.csv; add its categories or remove the row")
+    if findings is None:
+        yield Problem("meta_aggregation_categories.csv", None, None,
+                      "the package declares categories but no meta_aggregation_findings.csv; "
+                      "add the findings (each with its credibility) or remove the categories")
+        return
+    with_findings = set(findings["category_id"])
+    for row in cats.index[~cats["category_id"].isin(with_findings)]:
+        yield Problem("meta_aggregation_categories.csv", int(row), "category_id",
+                      f"'{cats.at[row, 'category_id']}' has no finding in "
+                      "meta_aggregation_findings.csv; add its findings or remove the row")
+
+
 RULES: list[Rule] = [
     Rule("ethnicity", "A participant whose ethnicity is 'White British' is not marked as "
          "from a minority ethnic background (or, when the package lists its minority categories, "
@@ -302,9 +324,9 @@ RULES: list[Rule] = [
     Rule("fieldwork", "Interview dates lie within the fieldwork period declared in "
          "datapackage.json, none falls in a declared suspension, and after it only the "
          "declared remote modes are used.", _fieldwork_dates, ("participants",)),
-    Rule("CASP complete", "Every paper has the agreed answers (reviewer 'consensus', or the "
-         "label set in study.appraisal.agreed_label), and every reviewer who rates a paper "
-         "answers all ten CASP items.", _casp_complete,
+    Rule("appraisal complete", "Every paper has the agreed answers (reviewer 'consensus', or "
+         "the label set in study.appraisal.agreed_label), and every reviewer who rates a "
+         "paper answers every question of the appraisal tool in force.", _casp_complete,
          ("casp_ratings", "studies")),
     Rule("framework", "Each theme has one name and belongs to one review; sub-theme "
          "identifiers start with their theme's identifier.", _framework_consistent,
@@ -320,6 +342,9 @@ RULES: list[Rule] = [
     Rule("CERQual", "Each meta-synthesis theme assessed has all four GRADE-CERQual "
          "components and one overall confidence.", _cerqual_complete,
          ("cerqual", "framework")),
+    Rule("meta-aggregation", "Each synthesised finding has at least one category and each "
+         "category at least one finding (meta_aggregation_findings.csv).",
+         _meta_aggregation_complete, ("synthesised_findings", "meta_aggregation_categories")),
     Rule("sample summary", "The categories of each characteristic of the published sample "
          "summary add up to the same number of participants (a category 'Not reported' "
          "takes the rest), except characteristics declared multipleResponse.",

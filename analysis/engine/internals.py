@@ -4,7 +4,7 @@ Each one is an optimisation only: the build gives the same book without it, and
 ``python -m analysis build --plain`` (or :data:`PLAIN_ENV` set to ``1``) runs the same
 build with none of them (a test checks that both give the same glued values). They were
 checked against the versions in :data:`CHECKED_AGAINST`; :func:`problems` says in plain
-words which one no longer fits when a pin changes, and tests/test_internals.py fails
+words which one no longer fits when a pin changes, and tests/engine/test_internals.py fails
 with that message.
 
 - **One ready kernel client per kernel** (:func:`kernel_manager`): subclasses of

@@ -16,7 +16,7 @@ with Chromium, the browser the book is tested in, into ``_build/pdf/<name>.pdf``
 Why Chromium: Jupyter Book 1's PDF routes need LaTeX (texlive-xetex and latexmk, over a
 gigabyte of Debian packages, and a second layout of every page to maintain) or pyppeteer,
 which downloads a Chromium build of its own at run time. The pages as printed are the
-pages as tested (``tests/test_browser.py``), with the book's print style.
+pages as tested (``tests/browser/test_browser.py``), with the book's print style.
 
 The chapters are laid into one HTML document and printed once. The print says on which
 page each chapter starts (the PDF's named destinations) and where each entry of the

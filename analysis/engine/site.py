@@ -47,7 +47,7 @@ extension fixes each at its source instead of patching the theme's JavaScript:
   for each page (``TEMPLATES_KEY``).
 
 Four more make the pages accessible (WCAG 2.1 AA, checked with axe-core by
-``tests/test_browser.py``) and light:
+``tests/browser/test_browser.py``) and light:
 
 - **Toggles named "Toggle hidden content".** myst-nb names every code cell's toggle so,
   whatever it says on screen ("Show code cell source"): a speech-input user who says

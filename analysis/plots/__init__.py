@@ -11,7 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 # seaborn's "colorblind" palette, written out: importing seaborn costs each notebook
-# about two seconds of kernel time for ten colours (tests/test_plots.py checks they
+# about two seconds of kernel time for ten colours (tests/plots/test_plots.py checks they
 # are the same).
 PALETTE = [
     (0.00392, 0.45098, 0.69804), (0.87059, 0.56078, 0.01961), (0.00784, 0.61961, 0.45098),

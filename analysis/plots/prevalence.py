@@ -73,11 +73,13 @@ def square_weights(group: pd.DataFrame, studies: pd.DataFrame) -> np.ndarray:
 
 def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: PooledPrevalence,
                 ax=None, max_studies: int = MAX_STUDY_ROWS):
-    """Forest plot of every study, by setting, with pooled and prediction intervals.
+    """Forest plot of every study, by setting (or by the column of the subgroup analysis
+    given), with pooled and prediction intervals.
 
-    Studies are grouped by setting and sorted by prevalence within it. Each study is a
-    square (area proportional to its random-effects weight within its setting) with its
-    95% confidence interval; each setting ends with its pooled estimate (diamond, whose
+    Studies are grouped by the column of ``by_setting`` (its ``by``: the setting, a study
+    design, a covariate) and sorted by prevalence within each group. Each study is a
+    square (area proportional to its random-effects weight within its group) with its
+    95% confidence interval; each group ends with its pooled estimate (diamond, whose
     width is the 95% confidence interval) and its 95% prediction interval (bar). The
     last rows pool all studies and give the test of subgroup differences. The x axis is
     on the logit scale, labelled in percent. The figure's height follows the number of
@@ -86,10 +88,13 @@ def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: Po
     Parameters
     ----------
     studies : DataFrame
-        One row per study (:func:`analysis.stats.prevalence.study_table` by setting).
+        One row per study (:func:`analysis.stats.prevalence.study_table` by the same
+        column as ``by_setting``).
     by_setting : SubgroupAnalysis
-        The pooled estimate of each setting and the test between them
-        (:func:`analysis.stats.prevalence.subgroups`).
+        The pooled estimate of each group and the test between them
+        (:func:`analysis.stats.prevalence.subgroups`); the groups are those of its
+        column ``by`` (the setting in the bundled book), labelled as ``studies``'
+        ``subgroup`` column labels them.
     overall : PooledPrevalence
         All studies pooled.
     ax : matplotlib Axes, optional
@@ -117,7 +122,7 @@ def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: Po
 
     y = 0.0
     for colour, (value, pooled) in zip(PALETTE, groups):
-        rows = studies[studies["setting"] == value]
+        rows = studies[studies[by_setting.by] == value]
         label = rows["subgroup"].iloc[0]
         ax.text(COL_STUDY, y, f"{label} ({pooled.k} {'study' if pooled.k == 1 else 'studies'})",
                 fontweight="bold", ha="left", **small)
@@ -170,7 +175,7 @@ def forest_plot(studies: pd.DataFrame, by_setting: SubgroupAnalysis, overall: Po
                     ha="left", **small)
         y -= 1.5
 
-    every = "All settings" if len(groups) > 1 else "All studies"
+    every = "All settings" if len(groups) > 1 and by_setting.by == "setting" else "All studies"
     ax.text(COL_STUDY, y, f"{every} ({overall.k} {'study' if overall.k == 1 else 'studies'}; "
             "reference)", fontweight="bold", ha="left", **small)
     y -= 1

@@ -1,0 +1,1 @@
+"""Whole-book tests: the bundled book built, exported, printed, and attacked."""
