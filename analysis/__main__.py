@@ -2,7 +2,7 @@
 
     python -m analysis init DIR [--chapters appraisal,themes,...] [--force]
     python -m analysis validate DATA_DIR
-    python -m analysis synth --seed N --out DIR [--scale K]
+    python -m analysis synth --seed N --out DIR [--scale K] [--subthemes N]
     python -m analysis build [--data-dir DIR] [--jobs N] [--force] [--plain]
     python -m analysis preview [--data-dir DIR] [--port N]
     python -m analysis pdf
@@ -127,8 +127,12 @@ def _synth(args: argparse.Namespace) -> int:
     if args.scale < 1:
         _error(f"synth: --scale must be a whole number of at least 1, not {args.scale}")
         return 2
+    if args.subthemes is not None and args.subthemes < 1:
+        _error(f"synth: --subthemes must be a whole number of at least 1, not {args.subthemes}")
+        return 2
     try:
-        result = generate(seed=args.seed, out_dir=args.out, scale=args.scale)
+        result = generate(seed=args.seed, out_dir=args.out, scale=args.scale,
+                          subthemes=args.subthemes)
     except OSError as exc:
         _error(f"synth: cannot write {exc.filename or args.out} ({exc.strerror or exc}); "
               "give --out a folder you may write to")
@@ -475,6 +479,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
     p.add_argument("--scale", type=int, default=1, metavar="K",
                    help="multiply participants, papers, codes and prevalence studies by K")
+    p.add_argument("--subthemes", type=int, default=None, metavar="N",
+                   help="replace the meta-synthesis's themes with N invented sub-themes, ten "
+                   "to a theme (a codebook of a real QDA project's size, for load tests)")
     p.set_defaults(run=_synth)
 
     p = sub.add_parser("build", help="execute the notebooks and build the book",

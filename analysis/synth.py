@@ -290,6 +290,46 @@ def _framework() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SUBTHEMES_PER_THEME = 10  # a generated codebook groups its sub-themes ten to a theme
+
+
+def _generated_framework(rng: np.random.Generator, n_subthemes: int) -> pd.DataFrame:
+    """A meta-synthesis codebook of ``n_subthemes`` invented sub-themes, ten to a theme,
+    and the interview study's published theme: a package of a real QDA codebook's size
+    (a MAXQDA export easily holds hundreds of codes) for load and speed tests."""
+    n_themes = -(-n_subthemes // SUBTHEMES_PER_THEME)
+    t_width, s_width = len(str(n_themes)), len(str(SUBTHEMES_PER_THEME))
+    rows = []
+    for i in range(n_subthemes):
+        t, j = divmod(i, SUBTHEMES_PER_THEME)
+        theme_id = f"T{t + 1:0{t_width}d}"
+        rows.append({"review": "meta_synthesis", "theme_id": theme_id,
+                     "theme": f"Generated theme {t + 1}",
+                     "subtheme_id": f"{theme_id}.{j + 1:0{s_width}d}",
+                     "subtheme": f"Generated sub-theme {j + 1} of theme {t + 1}",
+                     "subtheme_source": "invented"})
+    interview = _framework()
+    interview = interview[interview["review"] == "interview_study"].copy()
+    # The interview theme takes T0, which no generated theme has (T7 is generated
+    # when there are seven themes or more).
+    interview["theme_id"] = "T0"
+    interview["subtheme_id"] = interview["subtheme_id"].str.replace("T7.", "T0.", regex=False)
+    return pd.concat([pd.DataFrame(rows), interview], ignore_index=True)
+
+
+def _generated_study_codes(rng: np.random.Generator, studies: pd.DataFrame,
+                           framework: pd.DataFrame) -> pd.DataFrame:
+    """Which papers support which generated sub-theme: a few sub-themes are widely
+    supported and most by a handful of papers, as in a real codebook."""
+    meta = framework[framework["review"] == "meta_synthesis"]
+    share = np.clip(rng.beta(0.6, 2.5, size=len(meta)), 0.0, 0.95)
+    present = rng.random((len(studies), len(meta))) < share
+    paper, sub = np.nonzero(present)
+    return pd.DataFrame({"study_id": studies["study_id"].to_numpy()[paper],
+                         "subtheme_id": meta["subtheme_id"].to_numpy()[sub],
+                         "n_excerpts": rng.integers(1, 9, size=len(paper))})
+
+
 def _study_codes(rng: np.random.Generator, studies: pd.DataFrame, bands: np.ndarray,
                  framework: pd.DataFrame) -> pd.DataFrame:
     meta = framework[framework["review"] == "meta_synthesis"]
@@ -422,10 +462,15 @@ CERQUAL_WHAT = {
 }
 
 
-def _cerqual() -> pd.DataFrame:
+def _cerqual(theme_ids: list[str] | None = None) -> pd.DataFrame:
+    """The CERQual judgements of the six published themes, or of ``theme_ids`` (a
+    generated codebook), which take the six themes' judgements in turn."""
     components = list(CERQUAL_WHAT)
+    judgements = list(CERQUAL.values())
+    themes = (CERQUAL.items() if theme_ids is None else
+              ((theme_id, judgements[i % len(judgements)]) for i, theme_id in enumerate(theme_ids)))
     rows = []
-    for theme_id, (concerns, overall) in CERQUAL.items():
+    for theme_id, (concerns, overall) in themes:
         rows += [{"theme_id": theme_id, "component": comp, "concern": concern,
                   "explanation": CERQUAL_WHY[concern].format(what=CERQUAL_WHAT[comp]),
                   "overall": overall} for comp, concern in zip(components, concerns)]
@@ -552,7 +597,7 @@ def _write_csv(table: pd.DataFrame, path: Path, columns: list[str]) -> None:
 
 
 def generate(seed: int = DEFAULT_SEED, out_dir: str | Path = "data_synthetic",
-             scale: int = 1) -> SynthResult:
+             scale: int = 1, subthemes: int | None = None) -> SynthResult:
     """Write a complete synthetic data package.
 
     Parameters
@@ -565,6 +610,11 @@ def generate(seed: int = DEFAULT_SEED, out_dir: str | Path = "data_synthetic",
         Multiplies the number of participants, papers, codes and prevalence studies,
         for load and speed tests. Published counts hold at ``scale=1`` (and are
         multiplied by ``scale`` otherwise).
+    subthemes : int, optional
+        Replace the meta-synthesis's published themes with this many invented
+        sub-themes, ten to a theme (a codebook of a real QDA project's size, for load
+        tests); drawn from their own generator seeded with ``seed``, ``scale`` and
+        ``subthemes``, so the rest of the package is the same as without it.
 
     Returns
     -------
@@ -572,6 +622,8 @@ def generate(seed: int = DEFAULT_SEED, out_dir: str | Path = "data_synthetic",
     """
     if scale < 1:
         raise ValueError(f"scale must be a whole number of at least 1, not {scale}")
+    if subthemes is not None and subthemes < 1:
+        raise ValueError(f"subthemes must be a whole number of at least 1, not {subthemes}")
     rng = np.random.default_rng([seed, scale])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -593,6 +645,17 @@ def generate(seed: int = DEFAULT_SEED, out_dir: str | Path = "data_synthetic",
         "cerqual": _cerqual(),
     }
     descriptor = _descriptor(seed, scale)
+    if subthemes is not None:
+        codebook = np.random.default_rng([seed, scale, subthemes])
+        framework = _generated_framework(codebook, subthemes)
+        tables["framework"] = framework
+        tables["study_codes"] = _generated_study_codes(codebook, studies, framework)
+        tables["participant_codes"]["subtheme_id"] = (
+            tables["participant_codes"]["subtheme_id"].str.replace("T7.", "T0.", regex=False))
+        tables["cerqual"] = _cerqual(list(pd.unique(
+            framework.loc[framework["review"] == "meta_synthesis", "theme_id"])))
+        descriptor["generator"]["subthemes"] = subthemes
+        descriptor["generator"]["command"] += f" --subthemes {subthemes}"
     files = []
     for res in descriptor["resources"]:
         path = out / res["path"]

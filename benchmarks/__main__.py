@@ -31,7 +31,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="time only the preview: saving a data file to the new book "
                         "published, with and without its session; writes "
                         "_build/bench_preview.json")
+    parser.add_argument("--subthemes", type=int, nargs="+", default=None, metavar="N",
+                        help="only build packages whose codebook has N invented sub-themes "
+                        "each (e.g. 0 100 1000 10000; 0 is the bundled package's own 17): build "
+                        "time and page weights; writes "
+                        "_build/bench_codebook.json")
     args = parser.parse_args(argv)
+    if args.subthemes:
+        from benchmarks import bench_codebook
+
+        print(bench_codebook.format_report(bench_codebook.run(args.subthemes, jobs=args.jobs)))
+        return 0
     if args.anchor:
         from benchmarks import bench_anchor
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -122,6 +123,7 @@ class TimedBuild:
     seconds: float
     cpu_seconds: float  # of the whole process tree: CLI, workers, kernels, jupyter-book
     executed: list[str]
+    page_seconds: dict[str, float] = field(default_factory=dict)  # each page's execution
 
 
 def _timed_build(data_dir: Path, build_root: Path, jobs: int) -> TimedBuild:
@@ -137,7 +139,9 @@ def _timed_build(data_dir: Path, build_root: Path, jobs: int) -> TimedBuild:
     executed = [line.split()[1] for line in proc.stdout.splitlines()
                 if line.strip().startswith("executed")]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return TimedBuild(seconds, cpu, executed)
+    page_seconds = {page: float(s) for page, s in
+                    re.findall(r"executed\s+(\S+) \(([\d.]+) s", proc.stdout)}
+    return TimedBuild(seconds, cpu, executed, page_seconds)
 
 
 def _change_one_cell(data_dir: Path) -> None:

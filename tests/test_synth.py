@@ -124,3 +124,17 @@ def test_scale_multiplies_rows_and_stays_valid(tmp_path):
     assert len(pkg["participants"]) == 90
     assert len(pkg["studies"]) == 87
     assert int((pkg["participants"]["gender"] == "male").sum()) == 18
+
+
+def test_a_generated_codebook_has_the_asked_number_of_subthemes_and_stays_valid(tmp_path):
+    generate(seed=5, out_dir=tmp_path / "big", subthemes=25)
+    generate(seed=5, out_dir=tmp_path / "plain")
+    assert validate(tmp_path / "big").ok
+    pkg = load_package(tmp_path / "big")
+    meta = pkg["framework"][pkg["framework"]["review"] == "meta_synthesis"]
+    assert len(meta) == 25 and meta["theme_id"].nunique() == 3  # ten to a theme
+    assert set(pkg["cerqual"]["theme_id"]) == set(meta["theme_id"])
+    assert set(pkg["study_codes"]["subtheme_id"]) <= set(meta["subtheme_id"])
+    # Only the codebook differs: the papers, participants and prevalence studies do not.
+    for name in ("studies.csv", "participants.csv", "prevalence_studies.csv"):
+        assert filecmp.cmp(tmp_path / "big" / name, tmp_path / "plain" / name, shallow=False)

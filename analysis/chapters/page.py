@@ -258,13 +258,17 @@ def _styled(table: pd.DataFrame, caption: str | None, **format_options):
 
 
 def show_table(table: pd.DataFrame, caption: str | None = None,
-               index: list[str] | None = None, precision: int = 1):
+               index: list[str] | None = None, precision: int = 1,
+               published: pd.DataFrame | None = None, name: str | None = None):
     """A table ready to display: grouped index, fixed decimals, optional caption.
 
-    The table is also exported as CSV during a build (:func:`export_table`); a table
-    longer than ``MAX_SHOWN_ROWS`` shows its first rows and says so.
+    The table is also exported as CSV during a build (:func:`export_table`), its file
+    named after ``name`` or else the caption; a table longer than ``MAX_SHOWN_ROWS``
+    shows its first rows and says so. A page that shows a summary of a larger table
+    passes that table as ``published``: its CSV (linked below the summary) holds every
+    row.
     """
-    href = csv_href(export_table(table, caption))
+    href = csv_href(export_table(table if published is None else published, name or caption))
     table, caption = _cut(table, caption)
     shown = table.set_index(index) if index else table
     shown, hide = _flat(shown)

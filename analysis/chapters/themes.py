@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.chapters.book_pages import in_book
 from analysis.chapters.citations import bibliography_keys, review_name
+from analysis.chapters.page import csv_href, download_links, export_table, show_table
 from analysis.chapters.words import count_words, markdown
 from analysis.contract.escape import Myst, myst_role, myst_text
 from analysis.contract.package import DataPackage
@@ -246,10 +247,23 @@ def heatmap_caption(support: ThemeSupport) -> str:
 
 @dataclass(frozen=True)
 class SensitivityWords:
-    """What the page says leaving out papers does to theme support (glued as ``sens_``)."""
+    """What the page says leaving out papers does to theme support (glued as ``sens_``):
+    the sentence, and the flagged rows, the first ``LISTED_ROWS`` of a longer list."""
 
     sentence: str
     rows: str = "theme and sub-theme"  # what a row of the table is: "theme" at theme level
+    flagged_listed: str = "none"
+
+
+LISTED_ROWS = 40  # rows a sentence names one by one; the table's CSV file has the rest
+
+
+def _listed(rows: tuple[str, ...] | list[str]) -> str:
+    """Rows joined with '; ', the first ``LISTED_ROWS`` of a longer list and how many more."""
+    if len(rows) <= LISTED_ROWS:
+        return "; ".join(rows)
+    return (f"{'; '.join(rows[:LISTED_ROWS])}; and {len(rows) - LISTED_ROWS:,} more (every "
+            "row is in the table's CSV file)")
 
 
 def sensitivity_words(summary: SensitivitySummary,
@@ -261,22 +275,23 @@ def sensitivity_words(summary: SensitivitySummary,
     rows = "theme" if at_theme_level else "theme and sub-theme"
     either = "theme" if at_theme_level else "theme or sub-theme"
     n_out = summary.n_papers_excluded
+    listed = _listed(summary.flagged_rows) or "none"
     if n_out == 0:
         return SensitivityWords(
             "No paper is left out on this page, so the columns before and after agree; the "
-            "flags show where support is thin even with every paper.", rows)
+            "flags show where support is thin even with every paper.", rows, listed)
     papers_out = "the one paper" if n_out == 1 else f"the {n_out} papers"
     rated = " or ".join(summary.left_out_bands)
     newly = summary.newly_flagged_rows
     if not newly:
         return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes no "
-                                f"{either} below the threshold.", rows)
+                                f"{either} below the threshold.", rows, listed)
     several = "s" if len(newly) > 1 else ""
     counted = (f"theme{several}" if at_theme_level
                else f"theme{several} or sub-theme{several}")
     return SensitivityWords(f"Leaving out {papers_out} rated {rated} quality takes "
                             f"{len(newly)} {counted} below the threshold: "
-                            f"{'; '.join(newly)}.", rows)
+                            f"{_listed(newly)}.", rows, listed)
 
 
 def coding_note(package: DataPackage):
@@ -320,11 +335,18 @@ def frequency_caption(support: ThemeSupport) -> str:
             f"interval{excerpts})")
 
 
-def heatmap_markdown(support: ThemeSupport):
+def heatmap_markdown(support: ThemeSupport, shape: Layout | None = None):
     """The glued support matrix with its caption (:func:`heatmap_caption`). Unnamed: two
-    pages of one notebook show it, and a name would be a label twice in the book."""
-    return markdown(Myst("```{{glue:figure}} fig_support_heatmap\n\n{}\n```").format(
-        heatmap_caption(support)))
+    pages of one notebook show it, and a name would be a label twice in the book. On a
+    compact page (``shape``) the figure draws the most widely supported themes, and the
+    caption says so."""
+    caption = heatmap_caption(support)
+    if shape is not None and shape.compact:
+        drawn = matrix_shown(support, shape)
+        caption = (f"{heatmap_caption(drawn)} Drawn: the {drawn.excerpts.shape[1]} themes "
+                   f"most papers support, of {support.themes().shape[0]:,}; a cell sums the "
+                   "theme's sub-themes. The whole matrix is a download below.")
+    return markdown(Myst("```{{glue:figure}} fig_support_heatmap\n\n{}\n```").format(caption))
 
 
 def appraisal_sentence(package: DataPackage):
@@ -337,3 +359,143 @@ def appraisal_sentence(package: DataPackage):
     return markdown(Myst("Each paper's quality band comes from the agreed answers (labelled "
                          "'{}' in the data) to the {}{}.").format(
         package.study.agreed_label, tool.name, Myst(" ") + cited if cited else Myst("")))
+
+
+# ------------------------------------------------------------ codebooks of real size
+
+COMPACT_ROWS = 40  # themes a compact page draws, and sub-themes it lists by support
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How much of the codebook a theme page lists one by one.
+
+    A codebook of up to ``compact_above`` rows (sub-themes, or themes where the review
+    reports support at theme level) is listed whole, as the bundled book's is. A larger
+    one (a QDA codebook easily holds hundreds of codes) is ``compact``: the tables list
+    the themes, the figures draw the ``COMPACT_ROWS`` most widely supported themes, and
+    every row of every table is in its CSV and Excel files.
+    """
+
+    compact: bool
+    n_rows: int
+    compact_above: int
+    theme_level: bool
+
+
+def layout(support: ThemeSupport, compact_above: int) -> Layout:
+    """The :class:`Layout` of a page with the ``compact_above`` page parameter."""
+    n_rows = len(support.framework)
+    return Layout(compact=n_rows > compact_above, n_rows=n_rows,
+                  compact_above=int(compact_above), theme_level=theme_level(support.framework))
+
+
+def compact_note(shape: Layout):
+    """What a compact page leaves out of its tables and figures, and where it is; nothing
+    for a codebook the page lists whole."""
+    if not shape.compact:
+        return None
+    rows = count_words(shape.n_rows, "theme" if shape.theme_level else "sub-theme")
+    listed = ("the tables list the themes and the " f"{COMPACT_ROWS} most widely supported "
+              "sub-themes" if not shape.theme_level else "the tables list every theme")
+    return markdown(myst_text(
+        f"This codebook has {rows}, more than the {shape.compact_above} this page lists one "
+        f"by one (the page parameter compact_above): {listed}, the figures draw the "
+        f"{COMPACT_ROWS} themes most papers support, and every row of every table is in "
+        "its CSV and Excel files, linked below it."))
+
+
+def _theme_rows(view: pd.DataFrame) -> pd.DataFrame:
+    """The theme rows of a view indexed by :func:`row_labels` (sub-themes are indented)."""
+    return view[~view.index.astype(str).str.startswith(_INDENT)]
+
+
+def show_rows(view: pd.DataFrame, shape: Layout, caption: str):
+    """A theme and sub-theme table (a frequency, group or sensitivity view): every row,
+    or on a compact page its theme rows, with every row in its CSV file."""
+    if not shape.compact or shape.theme_level:
+        return show_table(view, caption=caption)
+    return show_table(_theme_rows(view), published=view, name=caption,
+                      caption=f"{caption}; themes only, every sub-theme in the CSV file")
+
+
+def top_subthemes(view: pd.DataFrame, shape: Layout):
+    """On a compact page, the ``COMPACT_ROWS`` sub-themes of a frequency view that most
+    papers support (in framework order); nothing otherwise."""
+    if not shape.compact or shape.theme_level:
+        return None
+    subs = view[view.index.astype(str).str.startswith(_INDENT)]
+    ranked = subs.iloc[:, 0].sort_values(ascending=False, kind="stable").index[:COMPACT_ROWS]
+    top = subs[subs.index.isin(ranked)]
+    return show_table(top, caption=f"The {len(top)} sub-themes most papers support, of "
+                                   f"{shape.n_rows:,}")
+
+
+def show_cooccurrence(table: pd.DataFrame, support: ThemeSupport, shape: Layout):
+    """Papers supporting both themes of each pair: every pair, or on a compact page the
+    pairs of the ``COMPACT_ROWS`` most widely supported themes, every pair in the CSV."""
+    caption = "Papers supporting both themes"
+    n_themes = len(table)
+    if not shape.compact or n_themes <= COMPACT_ROWS:
+        return show_table(table, caption=caption)
+    keep = np.isin(table.columns, support.most_supported_themes(COMPACT_ROWS))
+    return show_table(table.iloc[keep, keep], published=table, name=caption,
+                      caption=f"{caption} (the {int(keep.sum())} themes most papers support, "
+                              f"of {n_themes:,}; every pair in the CSV file)")
+
+
+def matrix_shown(support: ThemeSupport, shape: Layout) -> ThemeSupport:
+    """The support a page's paper x sub-theme figure draws: all of it, or on a compact
+    page the ``COMPACT_ROWS`` most widely supported themes, each a column."""
+    if not shape.compact:
+        return support
+    return support.at_theme_level(support.most_supported_themes(COMPACT_ROWS))
+
+
+@dataclass(frozen=True)
+class MatrixDownload:
+    """The links to the whole paper x sub-theme matrix under a compact page's figure."""
+
+    href: str | None
+
+    def _repr_html_(self) -> str:
+        lead = "<p>Every paper and sub-theme of the matrix, one row a sub-theme:</p>"
+        return lead + download_links(self.href) if self.href else ""
+
+
+def matrix_download(support: ThemeSupport, shape: Layout):
+    """On a compact page, the whole paper x sub-theme matrix as a download (sub-themes
+    as rows, so that even a very large codebook fits a spreadsheet); nothing otherwise."""
+    if not shape.compact:
+        return None
+    names = support.framework.set_index("subtheme_id")
+    matrix = support.excerpts.T
+    matrix.index = names.loc[matrix.index, "theme_id"] + " / " + matrix.index.astype(str)
+    matrix.index.name = "Theme / sub-theme"
+    matrix.columns.name = None
+    return MatrixDownload(csv_href(export_table(matrix, "Excerpts coded per sub-theme and "
+                                                         "paper")))
+
+
+def sensitivity_rows(table: pd.DataFrame, shape: Layout) -> pd.DataFrame:
+    """The rows of the sensitivity table a page draws: every row, or on a compact page
+    the ``COMPACT_ROWS`` themes whose share of papers fell most (then the least
+    supported), in table order."""
+    if not shape.compact:
+        return table
+    themes = table[table["level"] == "theme"]
+    keep = themes.sort_values(["change_pct", "pct_kept"], kind="stable").index[:COMPACT_ROWS]
+    return table.loc[sorted(keep)]
+
+
+def sensitivity_markdown(shape: Layout, words: SensitivityWords | None = None):
+    """The glued sensitivity figure with its caption: every row, or which rows a compact
+    page draws; a row is what ``words`` say (:func:`sensitivity_words`)."""
+    rows = words.rows if words is not None else "theme and sub-theme"
+    caption = (f"Share of papers supporting each {rows}, with all papers (grey) and with the "
+               "papers kept on this page (blue; orange when flagged). A long line is a "
+               "finding whose support depended on the papers left out.")
+    if shape.compact:
+        caption += (f" Drawn: the {COMPACT_ROWS} themes whose share fell most (then the "
+                    "least supported); every row is in the table's CSV file above.")
+    return markdown(Myst("```{{glue:figure}} fig_sensitivity\n\n{}\n```").format(caption))

@@ -131,6 +131,29 @@ def page_imports(pages: list[PageSpec]) -> str:
     return "\n".join(sorted(lines))
 
 
+def _papermill():
+    """papermill, imported without pyarrow.
+
+    papermill's I/O module imports ``pyarrow.fs`` for notebooks on Hadoop (HDFS) and
+    falls back to a stub when it cannot: that import costs each worker about 60 MB of
+    memory (pyarrow and numpy) for a book that reads and writes local notebooks only.
+    The worker does not load pandas, which needs pyarrow; a later ``import pyarrow``
+    works as usual.
+    """
+    import sys
+
+    if "papermill" in sys.modules or "pyarrow" in sys.modules:
+        import papermill
+
+        return papermill
+    sys.modules["pyarrow"] = None  # makes ``from pyarrow.fs import ...`` an ImportError
+    try:
+        import papermill
+    finally:
+        del sys.modules["pyarrow"]
+    return papermill
+
+
 def execute_page(template: str, output: str, parameters: dict[str, Any],
                  title: str | None, plan: str, reuse_kernel: bool = True) -> float:
     """Run one notebook with papermill; returns the seconds it took.
@@ -147,7 +170,8 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     stalls for seconds).
     """
     import nbformat
-    import papermill
+
+    papermill = _papermill()
 
     # The kernel inherits this worker's stderr; its start-up chatter goes to a log
     # beside the executed notebook instead of the user's terminal.

@@ -198,6 +198,28 @@ class ThemeSupport:
                                          sort=False).sum().T
         return summed.reindex(columns=self.themes()["theme_id"], fill_value=0)
 
+    def at_theme_level(self, theme_ids: list[str] | None = None) -> ThemeSupport:
+        """The same sources' support of whole themes: a theme-level framework (each
+        row its theme's own, see :func:`theme_level`) whose matrix sums the excerpts of
+        each theme's sub-themes (:meth:`theme_excerpts`), for ``theme_ids`` in framework
+        order (every theme when not given). Without excerpts reported a cell is 1 when
+        the source supports any sub-theme of the theme."""
+        themes = self.themes()
+        if theme_ids is not None:
+            themes = themes[themes["theme_id"].isin(list(theme_ids))]
+        matrix = self.theme_excerpts()[themes["theme_id"].to_list()]
+        if not self.excerpts_reported:
+            matrix = (matrix > 0).astype(int)
+        framework = themes.assign(subtheme_id=themes["theme_id"], subtheme=themes["theme"])
+        return replace(self, framework=framework.reset_index(drop=True), excerpts=matrix)
+
+    def most_supported_themes(self, n: int) -> list[str]:
+        """The ids of the ``n`` themes the most sources support (ties in framework
+        order), in framework order."""
+        papers = (self.theme_excerpts() > 0).sum()
+        top = set(papers.sort_values(ascending=False, kind="stable").index[:n])
+        return [theme_id for theme_id in papers.index if theme_id in top]
+
 
 def country_groups(country: pd.Series, countries: list[str] | tuple[str, ...]) -> pd.Series:
     """'UK' (the named countries, joined) against 'Other countries' for each paper."""
@@ -251,15 +273,30 @@ def theme_level(framework: pd.DataFrame) -> bool:
 def _rows(framework: pd.DataFrame) -> pd.DataFrame:
     """One row per theme followed by its sub-themes: the layout of every table (a theme
     reported without sub-themes has its theme row only)."""
-    rows = []
-    for theme_id, block in framework.groupby("theme_id", sort=False):
-        theme = block["theme"].iloc[0]
-        rows.append({"level": "theme", "key": theme_id, "theme_id": theme_id, "theme": theme,
-                     "subtheme_id": "", "subtheme": THEME_LEVEL})
-        rows += [{"level": "sub-theme", "key": r.subtheme_id, "theme_id": theme_id,
-                  "theme": theme, "subtheme_id": r.subtheme_id, "subtheme": r.subtheme}
-                 for r in subthemes(block).itertuples()]
-    return pd.DataFrame(rows)
+    if framework.empty:
+        return pd.DataFrame()
+    # Whole columns, not a loop over themes: a codebook may hold thousands of sub-themes.
+    framework = framework.reset_index(drop=True)
+    first = framework.drop_duplicates("theme_id")
+    rank = pd.Series(np.arange(len(first)), index=first["theme_id"].to_numpy())
+    name = pd.Series(first["theme"].to_numpy(), index=first["theme_id"].to_numpy())
+    subs = subthemes(framework)
+    theme_rows = pd.DataFrame({"level": "theme", "key": first["theme_id"].to_numpy(),
+                               "theme_id": first["theme_id"].to_numpy(),
+                               "theme": first["theme"].to_numpy(), "subtheme_id": "",
+                               "subtheme": THEME_LEVEL, "rank": rank.to_numpy(), "at": -1})
+    sub_rows = pd.DataFrame({"level": "sub-theme", "key": subs["subtheme_id"].to_numpy(),
+                             "theme_id": subs["theme_id"].to_numpy(),
+                             "theme": name.reindex(subs["theme_id"]).to_numpy(),
+                             "subtheme_id": subs["subtheme_id"].to_numpy(),
+                             "subtheme": subs["subtheme"].to_numpy(),
+                             "rank": rank.reindex(subs["theme_id"]).to_numpy(),
+                             "at": subs.index.to_numpy()})
+    rows = pd.concat([theme_rows, sub_rows], ignore_index=True)
+    rows = rows.sort_values(["rank", "at"], kind="stable").drop(columns=["rank", "at"])
+    # Built again from records, so that every column has the types a table of plain
+    # Python values gets (as before: what pages and CSV files show does not change).
+    return pd.DataFrame(rows.to_dict("records"))
 
 
 def _row_excerpts(support: ThemeSupport) -> pd.DataFrame:
@@ -572,6 +609,7 @@ class SensitivitySummary:
     largest_drop: str
     left_out_bands: tuple[str, ...] = ()
     newly_flagged_rows: tuple[str, ...] = ()
+    flagged_rows: tuple[str, ...] = ()  # '<row> (<flag>)', for a list a page can cut
 
 
 def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
@@ -601,6 +639,7 @@ def summarise_sensitivity(support: ThemeSupport, table: pd.DataFrame,
                       if table.loc[drop, "change_pct"] < 0 else "none"),
         left_out_bands=tuple(kept.excluded_bands),
         newly_flagged_rows=tuple(str(name) for name in newly),
+        flagged_rows=tuple(str(row) for row in flagged),
     )
 
 
