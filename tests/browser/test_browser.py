@@ -42,7 +42,7 @@ import pytest
 from analysis import paths
 from analysis.contract.table_files import MANUSCRIPT_TABLES
 from tests import sitecheck
-from analysis.engine.pages import load_pages
+from tests.book.test_book import bundled_pages
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -451,7 +451,7 @@ def _check_contents(driver) -> list[str]:
 def test_every_page_works_in_a_real_browser(site, server, browser):
     origin, failures = server
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    specs = load_pages()
+    specs = bundled_pages()
     problems = []
     accessibility = AccessibilityReport(origin)
     weights = {}
