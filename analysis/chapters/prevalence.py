@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.chapters.words import join_words, markdown
+from analysis.chapters.words import count_words, format_p, in_sentence, join_words, markdown
 from analysis.contract.escape import Myst, myst_code_block, myst_role, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.published import published_facts
@@ -42,23 +42,6 @@ SUBGROUP_COLUMNS = ("setting", "income_group", "design")
 
 def _pct(value: float) -> float:
     return 100 * value
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
-
-
-def _join(items: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c' (MyST when an item is, see :func:`join_words`)."""
-    return join_words(items)
-
-
-def format_p(p: float) -> str:
-    """A p-value as prose writes it: '< 0.001' or '= 0.042'."""
-    if not np.isfinite(p):
-        return "not applicable"
-    # A no-break space keeps '< 0.001' on one line in prose and in table cells.
-    return "<\u00a00.001" if p < 0.001 else f"=\u00a0{p:.3f}"
 
 
 def _estimate_text(value: float, low: float, high: float, digits: int = 1) -> str:
@@ -255,10 +238,8 @@ def population_label(where: Mapping[str, str],
         label = vocabularies.get(column, {}).get(value)
         if label is None:  # a free-text column: the value as written (a country)
             words.append(str(value))
-        elif not words or label[:2].isupper():  # first, or an abbreviation
-            words.append(label)
-        else:
-            words.append(label[:1].lower() + label[1:])
+        else:  # the first as it is; the others inside the sentence ('NHS' stays)
+            words.append(in_sentence(label) if words else label)
     return ", ".join(words)
 
 
@@ -589,7 +570,7 @@ def _regression(rows: pd.DataFrame, covariate: str, transform: str, method: str,
 
 def _lower_first(words: str) -> str:
     """'Study design' -> 'study design'; an abbreviation ('WHO region') stays."""
-    return words if words[:2].isupper() else words[:1].lower() + words[1:]
+    return in_sentence(words)
 
 
 def forest_columns(package: DataPackage) -> tuple[str, ...]:
@@ -852,7 +833,7 @@ def _interval(pooled: PooledPrevalence, ci_words: str = "95% CI ") -> str:
 
 
 def _studies(k: int) -> str:
-    return _plural(k, "study", "studies")
+    return count_words(k, "study", "studies")
 
 
 def _subgroup_items(context: PrevalenceContext, column: str, analysis: SubgroupAnalysis,
@@ -920,9 +901,9 @@ def pooled_markdown(context: PrevalenceContext):
     main setting, in the vocabularies' labels and order (categories without a study
     say so)."""
     h = context.headline
-    lines = [myst_text(f"The {_plural(h.k_studies, 'prevalence study', 'prevalence studies')} "
+    lines = [myst_text(f"The {count_words(h.k_studies, 'prevalence study', 'prevalence studies')} "
                        f"of this data package assessed "
-                       f"{_plural(h.n_participants, 'person', 'people')}. Pooled on the "
+                       f"{count_words(h.n_participants, 'person', 'people')}. Pooled on the "
                        f"{h.transform_label} scale, setting by setting:"), Myst("")]
     lines += _subgroup_items(context, "setting", context.by_setting,
                              "no study of this data package")
@@ -934,7 +915,7 @@ def pooled_markdown(context: PrevalenceContext):
     lines += [Myst(""), (Myst("By country income group, over all {}:").format(
         _studies(h.k_main_setting)) if context.main_is_all else Myst(
         "Within {} ({}), by country income group:").format(
-            context.main_phrase, _plural(h.k_main_setting, "study", "studies"))), Myst("")]
+            context.main_phrase, count_words(h.k_main_setting, "study", "studies"))), Myst("")]
     lines += _subgroup_items(context, "income_group", income, "no study of this setting")
     return markdown(Myst("\n").join(lines))
 
@@ -1039,7 +1020,7 @@ def _calibration_text(context: PrevalenceContext) -> str:
         figures = ("the figure" if len(calibrated) == 1 else
                    f"the {len(calibrated)} figures")
         text.append(f"Across {figures} the package's studies were calibrated to "
-                    f"({_join(sources)}), the largest difference is "
+                    f"({join_words(sources)}), the largest difference is "
                     f"{calibrated['difference_pp'].abs().max():.2f} percentage points.")
     text.append("A re-analysis of synthetic data cannot reproduce a published estimate "
                 "exactly: the synthetic studies are invented whole-number counts"
@@ -1088,7 +1069,7 @@ def heterogeneity_markdown(context: PrevalenceContext):
             "There is a single study in {}, so there is no between-study variance to "
             "estimate: no tau², I², Q or prediction interval. Its prevalence is that study's "
             "own, {}.").format(where, _interval(pooled)))
-    df = _plural(pooled.q_df, "degree", "degrees")
+    df = count_words(pooled.q_df, "degree", "degrees")
     text = [Myst("The {} of {} {}: I² is {:.1f}% (Q = {:.1f} on {} of freedom, "
                  "p {}) and tau² is {:.3f} on the {} scale.").format(
                      _studies(pooled.k), where, _heterogeneity_words(pooled), pooled.i2_percent,
@@ -1139,7 +1120,7 @@ def subgroups_markdown(context: PrevalenceContext):
     labels = [Myst("*{}*").format(context.label("income_group", c)) for c in income.pooled]
     if income.df_between:
         text.append(Myst("Among the studies of {}, the income groups ({}) "
-                         "differ {}.").format(where, _join(labels), _between_words(income)))
+                         "differ {}.").format(where, join_words(labels), _between_words(income)))
     elif labels:
         text.append(Myst("The studies of {} are all from one income group ({}), "
                          "so there is no test between income groups.").format(where, labels[0]))
@@ -1190,8 +1171,7 @@ def not_reported_markdown(context: PrevalenceContext):
     view = context.characteristics
     counts = [(column, int((view[column] == NOT_REPORTED).sum())) for column in view.columns
               if not pd.api.types.is_numeric_dtype(view[column])]
-    said = [Myst("{} for {}").format(column[:1].lower() + column[1:] if not column[:2].isupper()
-                                     else column, _studies(n)) for column, n in counts if n]
+    said = [Myst("{} for {}").format(in_sentence(column), _studies(n)) for column, n in counts if n]
     if not said:
         return None
     return markdown(Myst("Not reported by the sources: {}; the analyses that split the "
@@ -1259,7 +1239,7 @@ def regression_markdown(context: PrevalenceContext):
     if reg is None:
         return markdown(Myst("A meta-regression on {} cannot be fitted to {}: {}.").format(
             what, where, context.regression_reason))
-    df = _plural(reg.qm_df, "degree", "degrees")
+    df = count_words(reg.qm_df, "degree", "degrees")
     return markdown(Myst(
         "Does a study's {} explain some of the differences between {}? The test of the "
         "moderator gives Q = {:.2f} on {} of freedom (p {}), and the moderator accounts for "
@@ -1312,7 +1292,7 @@ def forest_note(context: PrevalenceContext) -> str:
     if NOT_REPORTED_GROUP in groups.pooled:
         k = groups.pooled[NOT_REPORTED_GROUP].k
         them = "it" if k == 1 else "them"
-        unreported = (f" {_plural(k, 'study', 'studies')} that do{'es' if k == 1 else ''} "
+        unreported = (f" {count_words(k, 'study', 'studies')} that do{'es' if k == 1 else ''} "
                       f"not report the {context.forest_words} form{'s' if k == 1 else ''} "
                       "the group 'Not reported'" + (
                           f"; the test for subgroup differences leaves {them} out."

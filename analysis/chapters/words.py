@@ -7,6 +7,8 @@ the book's bibliography allows, and a figure's caption may depend on the data.
 
 from __future__ import annotations
 
+import math
+
 from analysis.chapters.citations import cite
 from analysis.contract.escape import Myst, myst_name
 from analysis.contract.package import DataPackage
@@ -40,6 +42,15 @@ def join_words(items: list[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {conjunction} {items[-1]}"
+
+
+def format_p(p: float) -> str:
+    """A p-value as prose writes it: '< 0.001' or '= 0.042' ('not applicable' when
+    there is none)."""
+    if not math.isfinite(p):
+        return "not applicable"
+    # A no-break space keeps '< 0.001' on one line in prose and in table cells.
+    return "<\u00a00.001" if p < 0.001 else f"=\u00a0{p:.3f}"
 
 
 def in_sentence(label: str) -> str:
