@@ -284,6 +284,65 @@ def glue_theme_figure(page: MultiversePage):
         "right is the share of specifications in which the theme is supported.")
 
 
+# ------------------------------------------------------------------ the binomial GLMM
+
+
+@dataclass(frozen=True)
+class GlmmText:
+    """What the page says of the GLMM specifications (glued as ``mvg_``)."""
+
+    paragraph: str
+
+
+NO_GLMM = ("The declared choices do not take the binomial GLMM as a pooling model (a "
+           "choice pooling with the options inverse_variance and glmm), so every "
+           "specification pools by inverse variance.")
+
+
+def glmm_text(summary: multiverse.GlmmSummary | None, choices: Choices,
+              size: str = "book") -> GlmmText:
+    """The GLMM specifications in words: how many, how many could not be fitted and why,
+    where their estimates lie, the conclusion's share, and how far they are from the
+    inverse-variance model on the same studies."""
+    if summary is None:
+        if choices.has_glmm:
+            return GlmmText("The GLMM is among the declared pooling models, but not among "
+                            f"the options of the {size} multiverse this page runs "
+                            "(python -m analysis multiverse --size full fits it).")
+        return GlmmText(NO_GLMM)
+    s = summary
+    specs = count_words(s.n_specifications, "GLMM specification")
+    parts = [f"The {specs} {'is' if s.n_specifications == 1 else 'are'} summarised here "
+             "apart from the others: a GLMM takes no transform, tau² estimator or interval "
+             "(it pools the counts on the logit scale by maximum likelihood, with a Wald "
+             "interval on the normal quantile), so it is fitted once for each selection of "
+             "studies, and the curve, the shares and the choice effects above are those "
+             "of the inverse-variance specifications."]
+    if s.n_too_few:
+        parts.append(f"Of these, {s.n_too_few:,} selected too few studies and "
+                     f"{'was' if s.n_too_few == 1 else 'were'} not fitted.")
+    if s.n_failed:
+        parts.append(f"{count_words(s.n_failed, 'fit')} gave no estimate "
+                     f"({s.failures}); those specifications are in the table with that "
+                     "status and no numbers.")
+    elif s.n_pooled:
+        parts.append("Every fit converged.")
+    if not s.n_pooled:
+        parts.append("No GLMM specification gave an estimate.")
+        return GlmmText(" ".join(parts))
+    parts.append(f"The {count_words(s.n_pooled, 'GLMM estimate')} run from "
+                 f"{s.lowest:.1f}% to {s.highest:.1f}%, with a median of {s.median:.1f}%.")
+    if choices.below_percent is not None:
+        parts.append(f"The {choices.outcome} is below {choices.below_percent:g}% in "
+                     f"{s.share_below:.0f}% of them ({s.n_below:,}).")
+    if s.n_paired:
+        parts.append(f"Against the inverse-variance model of the same studies (with the "
+                     f"main analysis's transform, estimator and interval) the GLMM "
+                     f"estimate differs by {s.median_difference:+.2f} percentage points "
+                     f"at the median, and by {s.largest_difference:+.2f} at most.")
+    return GlmmText(" ".join(parts))
+
+
 @dataclass(frozen=True, eq=False)
 class MultiversePage:
     """Everything the Multiverse page shows, computed once."""
@@ -297,10 +356,21 @@ class MultiversePage:
     quality_text: QualityText
     themes: pd.DataFrame
     theme_text: ThemeText
+    glmm: multiverse.GlmmSummary | None = None
+    glmm_text: GlmmText = GlmmText(NO_GLMM)
 
     @property
     def table(self) -> pd.DataFrame:
         return self.run.table
+
+    @property
+    def curve(self) -> tuple[pd.DataFrame, Choices]:
+        """The table and choices the specification curve draws: the inverse-variance
+        specifications (the GLMM ones are summarised apart)."""
+        glmm = multiverse.is_glmm(self.table)
+        if not glmm.any():
+            return self.table, self.choices
+        return self.table[~glmm].reset_index(drop=True), self.choices.without_glmm()
 
 
 def _plural(n: int, word: str) -> str:
@@ -434,9 +504,10 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         judged = multiverse.quality_multiverse(consensus, choices)
     words = theme_text(theme_table, choices, in_book(package, "themes"),
                        themes_page_support(package, choices) if coded else None)
+    glmm = multiverse.glmm_summary(run.table, choices)
     return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts,
                           judged, QualityText(quality_sentence(judged, appraised)),
-                          theme_table, words)
+                          theme_table, words, glmm, glmm_text(glmm, choices, size))
 
 
 def _text(value) -> str:

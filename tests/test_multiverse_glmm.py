@@ -1,0 +1,109 @@
+"""The binomial GLMM as a pooling choice of the multiverse (issue 28 item 2).
+
+Small declarations on the bundled studies: each GLMM fit is a maximum-likelihood fit, so
+these multiverses keep a handful of selections of studies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.chapters import multiverse as multiverse_page
+from analysis.contract.choices import ChoicesError, parse
+from analysis.stats import multiverse, multiverse_batch, prevalence_glmm
+
+DECLARED = {
+    "min_studies": 3, "conclusion": {"below_percent": 10},
+    "choices": {
+        "transform": {"options": ["logit", "freeman_tukey"], "main": "logit"},
+        "tau2_method": {"options": ["dl", "pm"], "main": "dl"},
+        "interval": {"options": ["wald", "hartung_knapp"], "main": "wald"},
+        "pooling": {"options": ["inverse_variance", "glmm"], "main": "inverse_variance"},
+        "design": {"options": "each", "main": "all"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def studies(package) -> pd.DataFrame:
+    return package["prevalence_studies"]
+
+
+@pytest.fixture(scope="module")
+def glmm_table(studies):
+    return multiverse.run_serial(studies, parse(DECLARED))
+
+
+def test_a_glmm_specification_is_made_once_per_selection_of_studies(glmm_table):
+    glmm = glmm_table[glmm_table["pooling"] == "glmm"]
+    iv = glmm_table[glmm_table["pooling"] == "inverse_variance"]
+    assert len(iv) == 8 * len(glmm) and len(glmm) == glmm_table["design"].nunique() == 3
+    for name in ("transform", "tau2_method", "interval"):
+        assert set(glmm[name]) == {"not_applicable"}
+    assert not glmm["main"].any() and iv["main"].sum() == 1
+
+
+def test_the_glmm_rows_are_prevalence_glmm_fits(glmm_table, studies):
+    setting = multiverse.setting_of(studies, parse(DECLARED))
+    rows = studies[studies["setting"] == setting]
+    row = glmm_table[(glmm_table["pooling"] == "glmm") & (glmm_table["design"] == "all")]
+    fit = prevalence_glmm.pool_glmm(rows["cases"], rows["n"])
+    assert fit.converged and row["status"].item() == "ok"
+    assert row["prevalence"].item() == pytest.approx(100 * fit.prevalence, abs=1e-12)
+    assert (row["ci_low"].item(), row["ci_high"].item()) == pytest.approx(
+        (100 * fit.ci_low, 100 * fit.ci_high), abs=1e-12)
+    assert row["tau2"].item() == pytest.approx(fit.tau2, abs=1e-12)
+
+
+def test_the_batched_path_gives_the_reference_table_with_a_glmm(glmm_table, studies):
+    batched = multiverse_batch.run_batched(studies, parse(DECLARED))
+    pd.testing.assert_frame_equal(batched[glmm_table.columns], glmm_table,
+                                  check_exact=False, rtol=0, atol=1e-10, check_dtype=False)
+
+
+def test_the_headline_is_the_inverse_variance_one_and_the_glmm_apart(glmm_table, studies):
+    choices = multiverse.resolve(studies, parse(DECLARED))
+    s = multiverse.summarise(glmm_table, choices)
+    assert s.n_specifications == int((glmm_table["pooling"] == "inverse_variance").sum())
+    g = multiverse.glmm_summary(glmm_table, choices)
+    glmm = glmm_table[(glmm_table["pooling"] == "glmm") & (glmm_table["status"] == "ok")]
+    assert g.n_specifications == 3 and g.n_pooled == len(glmm) and g.n_failed == 0
+    assert g.median == pytest.approx(np.median(glmm["prevalence"]))
+    assert g.n_below == int((glmm["prevalence"] < 10).sum())
+    words = multiverse_page.glmm_text(g, choices).paragraph
+    assert "3 GLMM specifications" in words and "Every fit converged." in words
+    assert f"{g.median:.1f}%" in words and "nan" not in words
+
+
+def test_a_fit_without_an_estimate_is_a_status_and_words_not_a_traceback(studies):
+    choices = multiverse.resolve(studies, parse(DECLARED))
+    setting = multiverse.setting_of(studies, choices)
+    rows = studies[studies["setting"] == setting].copy()
+    rows["cases"] = 0  # no study has a case: the pooled logit runs off to minus infinity
+    table = multiverse.run_serial(rows, choices)
+    glmm = table[table["pooling"] == "glmm"]
+    assert set(glmm["status"]) <= {"GLMM not fitted: infinite estimate", "too few studies"}
+    assert glmm["prevalence"].isna().all()
+    g = multiverse.glmm_summary(table, choices)
+    assert g.n_failed >= 1 and g.n_pooled == 0
+    words = multiverse_page.glmm_text(g, choices).paragraph
+    assert "gave no estimate (infinite estimate" in words
+    assert "No GLMM specification gave an estimate." in words and "nan" not in words
+
+
+def test_without_the_choice_the_page_says_so(package):
+    from analysis.contract.choices import load_choices
+
+    choices = load_choices()
+    assert not choices.has_glmm
+    assert multiverse_page.glmm_text(None, choices).paragraph == multiverse_page.NO_GLMM
+
+
+def test_the_main_analysis_pools_by_inverse_variance():
+    spec = {**DECLARED, "choices": {**DECLARED["choices"], "pooling": {
+        "options": ["inverse_variance", "glmm"], "main": "glmm"}}}
+    with pytest.raises(ChoicesError, match="choices.pooling.main: the main analysis is the "
+                                           "Prevalence page's"):
+        parse(spec)
