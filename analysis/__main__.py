@@ -23,6 +23,7 @@ says what to fix; 1 a page or the book build failed. A traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import textwrap
@@ -291,8 +292,12 @@ def _multiverse(args: argparse.Namespace) -> int:
     seed = f"; bootstrap seed {run.seed}" if run.seed is not None else ""
     _say(f"{summary.n_specifications:,} specifications ({summary.n_pooled:,} pooled) "
           f"{where}, {run.seconds:.1f} s{seed}\n"
-          f"the {summary.outcome} is below {summary.threshold:g}% in "
-          f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications; the main "
+          + (f"the {summary.outcome} is below {summary.threshold:g}% in "
+             f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications"
+             if not math.isnan(summary.threshold) else
+             "no threshold declared (study.prevalence.threshold_percent): no conclusion "
+             "tested")
+          + "; the main "
           f"analysis gives {summary.main_estimate:.2f}%; the choice that moves it most: "
           f"{summary.top_choice} ({summary.top_choice_spread:.1f} percentage points)\n"
           f"wrote {' and '.join(map(str, run.files))}")

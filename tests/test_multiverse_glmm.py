@@ -1,4 +1,5 @@
-"""The binomial GLMM as a pooling choice of the multiverse (issue 28 item 2).
+"""The binomial GLMM as a pooling choice of the multiverse (issue 28 item 2), and the
+threshold of its conclusion from the package or the page (issue 24 item 4).
 
 Small declarations on the bundled studies: each GLMM fit is a maximum-likelihood fit, so
 these multiverses keep a handful of selections of studies.
@@ -107,3 +108,52 @@ def test_the_main_analysis_pools_by_inverse_variance():
     with pytest.raises(ChoicesError, match="choices.pooling.main: the main analysis is the "
                                            "Prevalence page's"):
         parse(spec)
+
+
+# ------------------------------------------------------------------ the threshold
+
+
+def _with_threshold(package, percent):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    prevalence = {k: v for k, v in package.study.prevalence.items()
+                  if k != "threshold_percent"}
+    if percent is not None:
+        prevalence["threshold_percent"] = percent
+    return SimpleNamespace(study=replace(package.study, prevalence=prevalence))
+
+
+def test_the_threshold_is_the_packages_then_the_pages_then_none(package):
+    from analysis.contract.choices import load_choices
+
+    declared = load_choices()
+    assert package.study.threshold_percent == 10  # the bundled package declares it
+    assert multiverse_page.package_threshold(declared, package).below_percent == 10
+    assert multiverse_page.package_threshold(declared, package, 25).below_percent == 10
+    none = _with_threshold(package, None)
+    assert multiverse_page.package_threshold(declared, none, 25).below_percent == 25
+    assert multiverse_page.package_threshold(declared, none).below_percent is None
+    assert multiverse_page.threshold_text(package, 10.0) == (
+        "The threshold, 10%, is the one the data package declares for its review.")
+    assert "this page's parameter" in multiverse_page.threshold_text(none, 25.0, 25.0)
+    assert multiverse_page.threshold_text(none, None).startswith("No threshold was declared")
+
+
+def test_without_a_threshold_no_conclusion_is_tested(studies):
+    spec = {k: v for k, v in DECLARED.items() if k != "conclusion"}
+    spec["choices"] = {k: v for k, v in DECLARED["choices"].items() if k != "pooling"}
+    choices = multiverse.resolve(studies, parse(spec))
+    assert choices.below_percent is None
+    table = multiverse.run_serial(studies, choices)
+    s = multiverse.summarise(table, choices)
+    assert np.isnan(s.threshold) and np.isnan(s.share_below) and s.n_below == 0
+    assert np.isnan(s.share_ci_below) and s.n_pooled > 0
+    shares = multiverse_page.shares_table(table, choices)
+    assert list(shares.columns) == ["Specifications pooled", "Median, %"]
+    assert "no threshold was declared" in multiverse_page.shares_sentence(choices)
+    text = str(multiverse_page.conclusion_markdown(s, choices).data)
+    assert "No conclusion is tested" in text and "nan" not in text
+    with_threshold = multiverse.resolve(studies, parse(DECLARED)).without_glmm()
+    assert "Below 10%" in multiverse_page.shares_table(
+        multiverse.run_serial(studies, with_threshold), with_threshold).columns

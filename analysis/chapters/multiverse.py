@@ -42,18 +42,54 @@ class Facts:
     rules_text: str
     tasks_text: str
     threshold_text: str = ""
+    shares_text: str = ""
 
 
-def threshold_text(package, below_percent: float) -> str:
+def threshold_text(package, below_percent: float | None, parameter: float | None = None
+                   ) -> str:
     """Whose threshold the conclusion tests: the package's own
-    (``study.prevalence.threshold_percent``), or the choices file's when it declares
-    none."""
+    (``study.prevalence.threshold_percent``), the page's parameter, or the choices
+    file's; or that none was declared and no conclusion is tested."""
+    if below_percent is None:
+        return ("No threshold was declared (threshold_percent in the prevalence entry of "
+                "the data package's study section, or this page's parameter), so no "
+                "conclusion is tested: the page says where the estimates lie, and no share "
+                "of them below a threshold.")
     if package.study.threshold_percent is not None:
         return (f"The threshold, {below_percent:g}%, is the one the data package declares "
                 "for its review.")
+    if parameter is not None:
+        return (f"The threshold, {below_percent:g}%, is this page's parameter "
+                "(threshold_percent): the data package declares none of its own.")
     return (f"The threshold, {below_percent:g}%, is the choices file's: this data package "
             "declares none of its own (threshold_percent in the prevalence entry of its "
             "study section), so the conclusion tested is not one its review states.")
+
+
+def conclusion_markdown(summary: multiverse.MultiverseSummary, choices: Choices):
+    """The conclusion's shares in bold, or (no threshold) nothing to test."""
+    from analysis.chapters.words import markdown
+    from analysis.contract.escape import Myst
+
+    if choices.below_percent is None:
+        return markdown(Myst("**No conclusion is tested**: no threshold was declared for "
+                             "the {}.").format(summary.outcome))
+    t = f"{summary.threshold:g}"
+    return markdown(Myst(
+        "**The {} is below {}% in {}% of the {} specifications** ({} of them); the upper "
+        "limit of its 95% confidence interval is below {}% in {}% of them.").format(
+            summary.outcome, t, f"{summary.share_below:.0f}", f"{summary.n_pooled:,}",
+            f"{summary.n_below}", t, f"{summary.share_ci_below:.0f}"))
+
+
+def shares_sentence(choices: Choices) -> str:
+    """What the table of shares by option shows."""
+    if choices.below_percent is None:
+        return ("The median pooled prevalence under each option, among the specifications "
+                "that take it (no threshold was declared, so no share below one).")
+    return ("How often the conclusion holds under each option: among the specifications "
+            "that take it, the share whose pooled prevalence is below "
+            f"{choices.below_percent:g}%.")
 
 
 @dataclass(frozen=True)
@@ -408,17 +444,21 @@ def _rules_sentence(choices: Choices) -> str:
     return text
 
 
-def package_threshold(declared: Choices, package) -> Choices:
-    """The declared choices with the package's own threshold, where it declares one
-    (``study.prevalence.threshold_percent``): the conclusion a page tests belongs to the
-    review, and the choices file's only stands in for a package that declares none."""
+def package_threshold(declared: Choices, package, parameter: float | None = None
+                      ) -> Choices:
+    """The declared choices with the threshold in force: the package's own
+    (``study.prevalence.threshold_percent``), else the page's parameter, else the
+    choices file's, else none (no conclusion tested). The conclusion a page tests belongs
+    to the review: the bundled package declares the source study's 10%."""
     from dataclasses import replace
 
     own = package.study.threshold_percent
+    own = own if own is not None else parameter
     return declared if own is None else replace(declared, below_percent=float(own))
 
 
-def package_choices(declared: Choices, package) -> Choices:
+def package_choices(declared: Choices, package, threshold_percent: float | None = None
+                    ) -> Choices:
     """The declared choices for one package: its own threshold (:func:`package_threshold`)
     and each categorical covariate it declares as a filter, whose main option is the
     value its main prevalence analysis selects (``study.prevalence.main``)."""
@@ -427,13 +467,14 @@ def package_choices(declared: Choices, package) -> Choices:
     main = package.study.main_prevalence
     covariates = [c.name for c in package.covariates("prevalence_studies")
                   if c.kind == "categorical"]
-    return package_threshold(declared, package).with_covariates(
+    return package_threshold(declared, package, threshold_percent).with_covariates(
         covariates, dict(main) if isinstance(main, Mapping) else {})
 
 
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
-                    processes: bool = False) -> MultiversePage:
+                    processes: bool = False, threshold_percent: float | None = None
+                    ) -> MultiversePage:
     """The multiverse of the declared choices on one data package.
 
     Parameters
@@ -454,7 +495,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster, should the multiverse need one (see
         :func:`analysis.compute.multiverse.cluster_for`).
     """
-    declared = package_choices(load_choices(choices_file), package)
+    parameter = None if threshold_percent in (None, "") else float(threshold_percent)
+    declared = package_choices(load_choices(choices_file), package, parameter)
     studies = package["prevalence_studies"]
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
@@ -495,7 +537,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   choices_text=_plural(len(choices.choices), "choice"),
                   rules_text=_rules_sentence(choices),
                   tasks_text=_plural(run.n_tasks, "chunk"),
-                  threshold_text=threshold_text(package, choices.below_percent))
+                  threshold_text=threshold_text(package, choices.below_percent, parameter),
+                  shares_text=shares_sentence(choices))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
     appraised = in_book(package, "quality")
@@ -555,13 +598,23 @@ def show_rules(choices: Choices):
 def shares_table(table: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     """Each option's share of specifications whose estimate is below the threshold."""
     shares = multiverse.option_shares(table, choices)
-    threshold = f"{choices.below_percent:g}%"
-    return pd.DataFrame({
-        "Choice": shares["choice"].map(_text), "Option": shares["option"].map(_text),
-        "Specifications pooled": shares["n_pooled"],
-        f"Below {threshold}": shares["n_below"],
-        f"Below {threshold}, % of them": shares["share_below"],
-        "Median, %": shares["median"]}).set_index(["Choice", "Option"])
+    columns = {"Choice": shares["choice"].map(_text), "Option": shares["option"].map(_text),
+               "Specifications pooled": shares["n_pooled"]}
+    if choices.below_percent is not None:  # no threshold: no share below one
+        threshold = f"{choices.below_percent:g}%"
+        columns[f"Below {threshold}"] = shares["n_below"]
+        columns[f"Below {threshold}, % of them"] = shares["share_below"]
+    columns["Median, %"] = shares["median"]
+    return pd.DataFrame(columns).set_index(["Choice", "Option"])
+
+
+def shares_caption(choices: Choices) -> str:
+    """The caption of :func:`shares_table`."""
+    if choices.below_percent is None:
+        return ("Median pooled prevalence of the pooled specifications, by the option of "
+                "each choice")
+    return ("Share of the pooled specifications below the threshold, by the option of each "
+            "choice")
 
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}

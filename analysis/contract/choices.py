@@ -168,7 +168,10 @@ class Choices:
     outcome: str
     setting: str | None
     min_studies: int
-    below_percent: float
+    # The threshold of the conclusion "below P%": the package's own
+    # (study.prevalence.threshold_percent) or a page parameter, set by the page; a
+    # choices file may declare one (conclusion); None: no threshold, no conclusion tested.
+    below_percent: float | None
     choices: tuple[Choice, ...]
     rules: tuple[Rule, ...]
     book: dict[str, tuple[Any, ...]] = field(default_factory=dict)
@@ -402,16 +405,14 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
                            f"studies), not {min_studies!r}")
         min_studies = 3
-    # The threshold is the declaration's, never the code's: the bundled file holds the
-    # source study's figure, a package's own file its own.
+    # The threshold is a declaration's, never the code's: a data package declares its
+    # own (study.prevalence.threshold_percent), which the page puts in force; a choices
+    # file may declare one for packages that do not; with none, no conclusion is tested.
     conclusion = spec.get("conclusion")
     below = conclusion.get("below_percent") if isinstance(conclusion, dict) else None
-    if conclusion is None:
-        bad("conclusion", "declare the conclusion to test, {below_percent: P}: the share of "
-                          "specifications whose estimate is below P% (the bundled "
-                          "book/multiverse.yml declares one)")
-    elif isinstance(below, bool) or not isinstance(below, (int, float)) \
-            or not 0 < below < 100:
+    if conclusion is not None and (isinstance(below, bool)
+                                   or not isinstance(below, (int, float))
+                                   or not 0 < below < 100):
         bad("conclusion", "must be {below_percent: P} with P a percentage between 0 and "
                           f"100, not {conclusion!r}")
 
@@ -514,7 +515,8 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
     if problems:
         raise ChoicesError(problems)
     return Choices(outcome=str(spec.get("outcome") or "pooled prevalence"),
-                   setting=setting, min_studies=min_studies, below_percent=float(below),
+                   setting=setting, min_studies=min_studies,
+                   below_percent=None if below is None else float(below),
                    choices=tuple(choices), rules=tuple(rules), book=book, source=source,
                    quality=quality, themes=themes, resampling=resampling)
 

@@ -499,16 +499,24 @@ def option_shares(frame: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
         # as in choice_effects: the pooling model over all, the rest over inverse variance
         pooled = everything if name == POOLING else everything[~is_glmm(everything)]
-        below = pooled["prevalence"].to_numpy() < choices.below_percent
+        below = _below(pooled["prevalence"].to_numpy(), choices.below_percent)
         options, codes = _options_taken(pooled[name], name)
         for i, option in enumerate(options):
             taken = codes == i
             rows.append({"choice": name, "option": str(option), "n_pooled": int(taken.sum()),
-                         "n_below": int(below[taken].sum()),
+                         "n_below": int(np.nansum(below[taken])),
                          "share_below": float(100 * below[taken].mean()),
                          "median": float(np.median(pooled["prevalence"].to_numpy()[taken]))})
     return pd.DataFrame(rows, columns=["choice", "option", "n_pooled", "n_below",
                                        "share_below", "median"])
+
+
+def _below(values: np.ndarray, threshold: float | None) -> np.ndarray:
+    """1.0 where a value is below the threshold, else 0.0; NaN throughout with none (so a
+    share of it is NaN, and the page says no threshold was declared)."""
+    if threshold is None:
+        return np.full(values.shape, np.nan)
+    return (values < threshold).astype(float)
 
 
 def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
@@ -561,18 +569,19 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
     m = mains[np.lexsort((number[mains], estimate[mains]))[0]]
     rank = int(((pooled < estimate[m]) | ((pooled == estimate[m])
                                           & (number[ok] < number[m]))).sum()) + 1
-    below = pooled < choices.below_percent
+    below = _below(pooled, choices.below_percent)
+    ci_below = _below(frame["ci_high"].to_numpy()[ok], choices.below_percent)
     effects = choice_effects(frame, choices)
     top = effects[0] if effects else ChoiceEffect("none", "", float("nan"), "", float("nan"))
     return MultiverseSummary(
         outcome=choices.outcome, n_specifications=len(frame), n_pooled=int(pooled.size),
         n_too_few=int((~ok).sum()),
         n_excluded_by_rules=n_excluded(choices, size), min_studies=choices.min_studies,
-        threshold=choices.below_percent, n_below=int(below.sum()),
+        threshold=(float("nan") if choices.below_percent is None
+                   else choices.below_percent), n_below=int(np.nansum(below)),
         share_below=float(100 * below.mean()), median=float(np.median(pooled)),
         lowest=float(pooled.min()), highest=float(pooled.max()),
-        share_ci_below=float(100 * (frame["ci_high"].to_numpy()[ok]
-                                    < choices.below_percent).mean()),
+        share_ci_below=float(100 * ci_below.mean()),
         main_estimate=float(estimate[m]), main_ci_low=float(frame["ci_low"].iloc[m]),
         main_ci_high=float(frame["ci_high"].iloc[m]), main_k=int(frame["k"].iloc[m]),
         main_rank=rank, main_percentile=float(100 * rank / pooled.size),
@@ -623,8 +632,7 @@ def glmm_summary(frame: pd.DataFrame, choices: Choices) -> GlmmSummary | None:
     counts = failed.str.removeprefix(GLMM_FAILED).value_counts()
     estimates = rows.loc[ok, "prevalence"].to_numpy()
     nan = float("nan")
-    threshold = choices.below_percent
-    below = estimates < threshold if threshold is not None else np.zeros(0, dtype=bool)
+    below = _below(estimates, choices.below_percent)
     # The inverse-variance row of the same studies under the main analysis's methods.
     main = choices.main
     same = ~glmm & (frame["status"] == OK).to_numpy()
@@ -644,9 +652,8 @@ def glmm_summary(frame: pd.DataFrame, choices: Choices) -> GlmmSummary | None:
         median=float(np.median(estimates)) if estimates.size else nan,
         lowest=float(estimates.min()) if estimates.size else nan,
         highest=float(estimates.max()) if estimates.size else nan,
-        n_below=int(below.sum()),
-        share_below=float(100 * below.mean()) if threshold is not None and below.size
-        else nan,
+        n_below=int(np.nansum(below)),
+        share_below=float(100 * below.mean()) if below.size else nan,
         n_paired=int(len(paired)),
         median_difference=float(np.median(difference)) if difference.size else nan,
         largest_difference=largest)
