@@ -249,7 +249,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _multiverse(args: argparse.Namespace) -> int:
     from analysis.chapters.book_pages import in_book
-    from analysis.chapters.multiverse import package_choices
+    from analysis.chapters.multiverse import package_choices, package_studies
     from analysis.compute import multiverse as multiverse_compute
     from analysis.compute.cluster import SchedulerError
     from analysis.contract.choices import ChoicesError, load_choices
@@ -265,9 +265,10 @@ def _multiverse(args: argparse.Namespace) -> int:
         package = load_package(args.data_dir or "data_synthetic")
         # As on the Multiverse page: the package's own threshold and covariate filters.
         choices = package_choices(load_choices(args.choices), package)
-        studies = package["prevalence_studies"]
+        own = package_studies(package, choices)  # numeric covariates cut at the median
+        studies = own.studies
         run = multiverse_compute.to_folder(
-            studies, choices, args.size, out, multiverse.package_categories(package),
+            studies, choices, args.size, out, own.categories,
             use_cache=not args.no_cache, scheduler=args.scheduler, n_workers=args.workers)
         summary = multiverse.summarise(run.summary_table, run.choices, args.size)
         # The theme multiverse is a few dozen recounts: computed again, not cached.

@@ -157,3 +157,60 @@ def test_without_a_threshold_no_conclusion_is_tested(studies):
     with_threshold = multiverse.resolve(studies, parse(DECLARED)).without_glmm()
     assert "Below 10%" in multiverse_page.shares_table(
         multiverse.run_serial(studies, with_threshold), with_threshold).columns
+
+
+# ------------------------------------------------- numeric covariates as filters
+
+
+def _with_mean_age(package):
+    """The bundled package with a numeric covariate declared (mean age; two studies
+    of the main setting do not report it)."""
+    import copy
+
+    from analysis.contract.package import DataPackage
+
+    schema = [*package.fields("prevalence_studies"),
+              {"name": "mean_age", "type": "number", "role": "covariate",
+               "title": "Mean age (years)"}]
+    studies = package["prevalence_studies"].copy()
+    studies["mean_age"] = 20.0 + np.arange(len(studies)) % 17
+    setting = studies["setting"].value_counts().index[0]
+    studies.loc[studies.index[studies["setting"] == setting][:2], "mean_age"] = np.nan
+    return DataPackage(package.data_dir, copy.deepcopy(package.descriptor),
+                       {"prevalence_studies": studies},
+                       schemas={"prevalence_studies": schema})
+
+
+def test_a_numeric_covariate_is_a_filter_cut_at_its_median(package):
+    from analysis.contract.choices import load_choices
+
+    own_package = _with_mean_age(package)
+    assert [c.kind for c in own_package.covariates("prevalence_studies")] == ["numeric"]
+    choices = multiverse_page.package_choices(load_choices(), own_package)
+    assert "mean_age" in choices.names
+    own = multiverse_page.package_studies(own_package, choices)
+    (split,) = own.splits
+    studies = own_package["prevalence_studies"]
+    setting = multiverse.setting_of(studies, choices)
+    reported = studies.loc[studies["setting"] == setting, "mean_age"].dropna()
+    assert split.median == reported.median() and split.n_reported == len(reported)
+    assert set(own.studies["mean_age"]) == {split.below, split.above, "not reported"}
+    assert (own.studies["mean_age"] == split.below).sum() == (studies["mean_age"]
+                                                              < split.median).sum()
+    resolved = multiverse.resolve(own.studies, choices, own.categories)
+    option = next(c for c in resolved.choices if c.name == "mean_age")
+    assert option.options == ("all", split.below, split.above, "not reported")
+    table = multiverse_page.choices_table(resolved, own.titles)
+    assert "Mean age (years)" in table.index
+    words = multiverse_page.splits_sentence(own.splits, own.titles)
+    assert words.startswith(f"Mean age (years) is a choice of studies cut at its median, "
+                            f"{split.median:g}, over the {len(reported)} studies")
+    frame = multiverse.run_serial(own.studies, resolved, "book")
+    below = frame[(frame["mean_age"] == split.below) & (frame["status"] == "ok")]
+    assert len(below) and (below["k"] <= (reported < split.median).sum()).all()
+
+
+def test_a_numeric_covariate_nobody_reports_is_not_cut(package):
+    studies = package["prevalence_studies"].assign(mean_age=np.nan)
+    column, split = multiverse.split_at_median(studies, "mean_age", None)
+    assert split is None and set(column) == {"not reported"}

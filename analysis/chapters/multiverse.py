@@ -9,7 +9,7 @@ there is nothing to vary when it does not.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -394,6 +394,8 @@ class MultiversePage:
     theme_text: ThemeText
     glmm: multiverse.GlmmSummary | None = None
     glmm_text: GlmmText = GlmmText(NO_GLMM)
+    # The package's titles of its covariate columns, for the choices they make.
+    titles: dict = field(default_factory=dict)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -457,6 +459,46 @@ def package_threshold(declared: Choices, package, parameter: float | None = None
     return declared if own is None else replace(declared, below_percent=float(own))
 
 
+@dataclass(frozen=True, eq=False)
+class PackageStudies:
+    """The prevalence studies as the multiverse selects among them: each numeric
+    covariate replaced by its median split (:func:`analysis.stats.multiverse.split_at_median`),
+    the categories of every filter column in force, and the splits made."""
+
+    studies: pd.DataFrame
+    categories: dict[str, dict]
+    splits: tuple[multiverse.MedianSplit, ...]
+    titles: dict[str, str]
+
+
+def package_studies(package, choices: Choices) -> PackageStudies:
+    """The studies, categories and splits of a package's multiverse (the page and the
+    command line both take them from here)."""
+    studies = package["prevalence_studies"].copy()
+    categories = multiverse.package_categories(package)
+    setting = multiverse.setting_of(studies, choices)
+    splits = []
+    for c in package.covariates("prevalence_studies"):
+        if c.kind != "numeric" or c.name not in choices.names:
+            continue
+        studies[c.name], split = multiverse.split_at_median(studies, c.name, setting)
+        if split is not None:
+            splits.append(split)
+            categories[c.name] = {o: o for o in split.options}
+    titles = {c.name: package.column_title("prevalence_studies", c.name)
+              for c in package.covariates("prevalence_studies")}
+    return PackageStudies(studies, categories, tuple(splits), titles)
+
+
+def splits_sentence(splits, titles: dict[str, str]) -> str:
+    """How each numeric covariate was cut ("" with none)."""
+    return " ".join(
+        f"{titles.get(s.column, s.column)} is a choice of studies cut at its median, "
+        f"{s.median:g}, over the {s.n_reported:,} studies of the setting that report it: "
+        f"{s.below} and {s.above} (a study at the median goes above)."
+        for s in splits)
+
+
 def package_choices(declared: Choices, package, threshold_percent: float | None = None
                     ) -> Choices:
     """The declared choices for one package: its own threshold (:func:`package_threshold`)
@@ -465,8 +507,8 @@ def package_choices(declared: Choices, package, threshold_percent: float | None 
     from collections.abc import Mapping
 
     main = package.study.main_prevalence
-    covariates = [c.name for c in package.covariates("prevalence_studies")
-                  if c.kind == "categorical"]
+    # Numeric covariates too: package_studies cuts each at its median.
+    covariates = [c.name for c in package.covariates("prevalence_studies")]
     return package_threshold(declared, package, threshold_percent).with_covariates(
         covariates, dict(main) if isinstance(main, Mapping) else {})
 
@@ -497,11 +539,12 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     """
     parameter = None if threshold_percent in (None, "") else float(threshold_percent)
     declared = package_choices(load_choices(choices_file), package, parameter)
-    studies = package["prevalence_studies"]
+    own = package_studies(package, declared)
+    studies = own.studies
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
     run = multiverse_compute.evaluate(studies, declared, size, scheduler or None, workers,
-                                      processes, multiverse.package_categories(package))
+                                      processes, own.categories)
     theme_table = (multiverse_compute.evaluate_themes(package, declared).table
                    if coded else pd.DataFrame())
     choices = run.choices
@@ -535,7 +578,8 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                   prevalence_page=page_value,
                   main_comparison=("the same as" if same else "different from"),
                   choices_text=_plural(len(choices.choices), "choice"),
-                  rules_text=_rules_sentence(choices),
+                  rules_text=" ".join(filter(None, (
+                      _rules_sentence(choices), splits_sentence(own.splits, own.titles)))),
                   tasks_text=_plural(run.n_tasks, "chunk"),
                   threshold_text=threshold_text(package, choices.below_percent, parameter),
                   shares_text=shares_sentence(choices))
@@ -550,15 +594,18 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
     glmm = multiverse.glmm_summary(run.table, choices)
     return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts,
                           judged, QualityText(quality_sentence(judged, appraised)),
-                          theme_table, words, glmm, glmm_text(glmm, choices, size))
+                          theme_table, words, glmm, glmm_text(glmm, choices, size),
+                          own.titles)
 
 
 def _text(value) -> str:
     return str(value).replace("_", " ")
 
 
-def choices_table(choices: Choices) -> pd.DataFrame:
-    """One row per choice: its options in the book and in full, and the main option."""
+def choices_table(choices: Choices, titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per choice: its options in the book and in full, and the main option; a
+    package's covariate named by its title (``package.column_title``)."""
+    titles = titles or {}
     book, full = choices.options("book"), choices.options("full")
 
     def shown(values) -> str:
@@ -566,7 +613,8 @@ def choices_table(choices: Choices) -> pd.DataFrame:
                          for v in values)
 
     return pd.DataFrame([{
-        "Choice": _text(c.name), "Options on this page": shown(book[c.name]),
+        "Choice": titles.get(c.name, _text(c.name)),
+        "Options on this page": shown(book[c.name]),
         "All options (--size full)": shown(full[c.name]), "Main analysis": _text(c.main),
     } for c in choices.choices]).set_index("Choice")
 

@@ -160,6 +160,54 @@ def package_categories(package) -> dict[str, dict]:
     return {name: categories(name) for name in (*FILTER_COLUMNS, *covariates)}
 
 
+@dataclass(frozen=True)
+class MedianSplit:
+    """A numeric covariate made a filter: its studies below the median, and at it or above.
+
+    ``median`` is over the ``n_reported`` studies of the setting that report the
+    covariate; ``below`` and ``above`` are the options as the table writes them
+    ("below 34.5", "34.5 or above"); studies that do not report it take
+    :data:`NOT_REPORTED`.
+    """
+
+    column: str
+    median: float
+    n_reported: int
+    below: str
+    above: str
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return (self.below, self.above, NOT_REPORTED)
+
+
+NOT_REPORTED = "not reported"
+
+
+def split_at_median(studies: pd.DataFrame, column: str,
+                    setting: str | None) -> tuple[pd.Series, MedianSplit | None]:
+    """A numeric covariate as two groups of studies, cut at its median.
+
+    The median is taken over the studies of ``setting`` (all studies with None) that
+    report the covariate, since those are the studies the multiverse selects from; a
+    study at the median goes with those above it. Returns the column as the filter's
+    options (text) and the split; the split is None when fewer than two studies of the
+    setting report it (there is nothing to cut), and the column is then every study's
+    ``not reported`` or the one value.
+    """
+    values = pd.to_numeric(studies[column], errors="coerce")
+    within = values if setting is None else values[studies["setting"] == setting]
+    reported = within.dropna()
+    if len(reported) < 2 or reported.nunique() < 2:
+        return pd.Series(NOT_REPORTED, index=studies.index, dtype=object), None
+    median = float(reported.median())
+    split = MedianSplit(column, median, int(len(reported)), f"below {median:g}",
+                        f"{median:g} or above")
+    text = np.where(values.isna(), NOT_REPORTED,
+                    np.where(values < median, split.below, split.above))
+    return pd.Series(text, index=studies.index, dtype=object), split
+
+
 def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     """The studies of the setting (:func:`setting_of`), checked against the declared
     options.
