@@ -33,8 +33,12 @@ def studies(package) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def choices(package, studies):
-    """The declared choices, their 'each' filters completed from the bundled package."""
-    return multiverse.resolve(studies, load_choices(), multiverse.package_categories(package))
+    """The declared choices, their 'each' filters completed from the bundled package, with
+    its threshold (10%) in force as on the page."""
+    from analysis.chapters.multiverse import package_threshold
+
+    return multiverse.resolve(studies, package_threshold(load_choices(), package),
+                              multiverse.package_categories(package))
 
 
 @pytest.fixture(scope="module")
