@@ -330,9 +330,9 @@ class GlmmText:
     paragraph: str
 
 
-NO_GLMM = ("The declared choices do not take the binomial GLMM as a pooling model (a "
-           "choice pooling with the options inverse_variance and glmm), so every "
-           "specification pools by inverse variance.")
+NO_GLMM = ("The declared choices do not make the pooling model a choice (pooling, with the "
+           "options inverse_variance and glmm, as book/multiverse.yml shows in a comment), "
+           "so every specification pools by inverse variance.")
 
 
 def glmm_text(summary: multiverse.GlmmSummary | None, choices: Choices,
