@@ -180,7 +180,7 @@ def casp(package: DataPackage) -> CaspAnswers:
         patterns = int(len({tuple(r) for r in rows.to_numpy()}))
     example = kappa_paradox_example(tool)
     chance = quality.cohen_kappa(np.asarray(PARADOX_PAIRS)).expected
-    answer = (f"Kappa takes chance agreement from each reviewer's own shares of answers: "
+    answer = (f"Kappa takes chance agreement from the shares of answers each reviewer gave: "
               f"with one answer this common it expects {100 * chance:.0f}% agreement by "
               "chance and credits only what lies beyond, so it "
               + ("is low although the reviewers agree on most papers. "
@@ -387,9 +387,9 @@ def glmm_choice(cases, n, iv: prevalence.PooledPrevalence,
             f"inverse-variance model must approximate (or correct); {compare}.")
     return sparse, boundary, ratio, (
         f"Either model will do: every study has at least {SPARSE_COUNT} cases and "
-        f"{SPARSE_COUNT} non-cases, so the inverse-variance model's approximations hold; "
+        f"{SPARSE_COUNT} non-cases, so the approximations of the inverse-variance model hold; "
         f"{compare} (tau² by maximum likelihood on the exact binomial against "
-        "DerSimonian and Laird's moments on the logits)."
+        "the moments of DerSimonian and Laird on the logits)."
         + (f" The largest study is {ratio:,.0f} times the smallest: a reason to avoid the "
            "Freeman-Tukey back-transformation, not the logit." if ratio >= SIZE_RATIO else ""))
 
