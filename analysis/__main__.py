@@ -23,6 +23,7 @@ says what to fix; 1 a page or the book build failed. A traceback is a bug.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import textwrap
@@ -252,7 +253,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _multiverse(args: argparse.Namespace) -> int:
     from analysis.chapters.book_pages import in_book
-    from analysis.chapters.multiverse import package_choices
+    from analysis.chapters.multiverse import package_choices, package_studies
     from analysis.compute import multiverse as multiverse_compute
     from analysis.compute.cluster import SchedulerError
     from analysis.contract.choices import ChoicesError, load_choices
@@ -268,9 +269,10 @@ def _multiverse(args: argparse.Namespace) -> int:
         package = load_package(args.data_dir or "data_synthetic")
         # As on the Multiverse page: the package's own threshold and covariate filters.
         choices = package_choices(load_choices(args.choices), package)
-        studies = package["prevalence_studies"]
+        own = package_studies(package, choices)  # numeric covariates cut at the median
+        studies = own.studies
         run = multiverse_compute.to_folder(
-            studies, choices, args.size, out, multiverse.package_categories(package),
+            studies, choices, args.size, out, own.categories,
             use_cache=not args.no_cache, scheduler=args.scheduler, n_workers=args.workers)
         summary = multiverse.summarise(run.summary_table, run.choices, args.size)
         # The theme multiverse is a few dozen recounts: computed again, not cached.
@@ -295,8 +297,12 @@ def _multiverse(args: argparse.Namespace) -> int:
     seed = f"; bootstrap seed {run.seed}" if run.seed is not None else ""
     _say(f"{summary.n_specifications:,} specifications ({summary.n_pooled:,} pooled) "
           f"{where}, {run.seconds:.1f} s{seed}\n"
-          f"the {summary.outcome} is below {summary.threshold:g}% in "
-          f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications; the main "
+          + (f"the {summary.outcome} is below {summary.threshold:g}% in "
+             f"{summary.share_below:.0f}% of {summary.n_pooled:,} specifications"
+             if not math.isnan(summary.threshold) else
+             "no threshold declared (study.prevalence.threshold_percent): no conclusion "
+             "tested")
+          + "; the main "
           f"analysis gives {summary.main_estimate:.2f}%; the choice that moves it most: "
           f"{summary.top_choice} ({summary.top_choice_spread:.1f} percentage points)\n"
           f"wrote {' and '.join(map(str, run.files))}")

@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.chapters.words import count_words, join_words, number_words
 from analysis.contract.escape import Myst, myst_code_block
 from analysis.contract.package import DataPackage, category_labels
-from analysis.stats import prevalence, quality, saturation, themes
+from analysis.stats import (agreement, prevalence, prevalence_glmm, quality, saturation,
+                            themes)
 
 
 def _top(counts: pd.Series) -> tuple[str, int]:
@@ -111,6 +113,51 @@ class CaspAnswers:
     same_yes: int
     n_same_yes: int
     n_patterns_same_yes: int
+    paradox_papers: int
+    paradox_agreement: float
+    paradox_share: float
+    paradox_kappa: float
+    paradox_ac1: float
+    paradox_pabak: float
+    paradox_answer: str
+
+
+# The kappa-paradox exercise (Feinstein and Cicchetti 1990): two reviewers' answers to one
+# question on 20 papers, as a table of pairs (first reviewer's answer in rows, the
+# second's in columns; the tool's favourable answer first). They agree on 17 papers, and
+# the favourable answer is 35 of the 40 answers, so chance agreement under kappa is high
+# and kappa is low although AC1 and PABAK are not. A teaching table, not data: the same
+# for every package, with the tool's own answer labels.
+PARADOX_PAIRS = ((16, 2), (1, 1))
+
+
+def paradox_answers(tool: quality.AppraisalTool) -> tuple[str, str]:
+    """The two answers of the paradox table: the tool's favourable answer and its first
+    unfavourable one (its last answer if it declares none)."""
+    roles = dict(tool.roles)
+    worst = next((a for a in tool.answers if roles.get(a) == "unfavourable"), tool.answers[-1])
+    return tool.answers[0], worst
+
+
+def paradox_table(tool: quality.AppraisalTool) -> pd.DataFrame:
+    """:data:`PARADOX_PAIRS` as the page shows it, labelled with the tool's answers."""
+    labels = [tool.answer_labels()[a] for a in paradox_answers(tool)]
+    table = pd.DataFrame(PARADOX_PAIRS, index=labels,
+                         columns=[f"Reviewer B: {label}" for label in labels])
+    table.index.name = "Reviewer A"
+    return table
+
+
+def kappa_paradox_example(tool: quality.AppraisalTool) -> agreement.KappaParadox:
+    """Kappa, AC1 and PABAK of :data:`PARADOX_PAIRS` by the functions of the appraisal
+    page (:func:`analysis.stats.quality.cohen_kappa`,
+    :func:`analysis.stats.agreement.kappa_paradox`)."""
+    pairs = np.asarray(PARADOX_PAIRS)
+    kappa = quality.cohen_kappa(pairs).kappa
+    # one row per paper: how many of the two reviewers gave each answer
+    rows = [np.bincount([a, b], minlength=2) for a in range(2) for b in range(2)
+            for _ in range(int(pairs[a, b]))]
+    return agreement.kappa_paradox(np.vstack(rows), kappa)
 
 
 def casp(package: DataPackage) -> CaspAnswers:
@@ -131,9 +178,22 @@ def casp(package: DataPackage) -> CaspAnswers:
         rows = ~yes.loc[partial.index[partial == same]]
         n_same = len(rows)
         patterns = int(len({tuple(r) for r in rows.to_numpy()}))
+    example = kappa_paradox_example(tool)
+    chance = quality.cohen_kappa(np.asarray(PARADOX_PAIRS)).expected
+    answer = (f"Kappa takes chance agreement from the shares of answers each reviewer gave: "
+              f"with one answer this common it expects {100 * chance:.0f}% agreement by "
+              "chance and credits only what lies beyond, so it "
+              + ("is low although the reviewers agree on most papers. "
+                 if example.paradox else "is not low here. ")
+              + "AC1 and PABAK do not let the imbalance raise chance agreement that way.")
     return CaspAnswers(n_papers=int(len(wide)), n_all_yes=int((n_yes == wide.shape[1]).sum()),
                        top_question=question, n_top_question=n_question, same_yes=same,
-                       n_same_yes=n_same, n_patterns_same_yes=patterns)
+                       n_same_yes=n_same, n_patterns_same_yes=patterns,
+                       paradox_papers=int(np.sum(PARADOX_PAIRS)),
+                       paradox_agreement=100 * example.observed_agreement,
+                       paradox_share=100 * example.dominant_share,
+                       paradox_kappa=example.kappa, paradox_ac1=example.ac1,
+                       paradox_pabak=example.pabak, paradox_answer=answer)
 
 
 # ------------------------------------------------------------------- GRADE-CERQual
@@ -274,6 +334,64 @@ class PrevalenceAnswers:
     pooled_ft: float
     studies: str
     heterogeneity: str
+    n_sparse: int
+    n_boundary: int
+    size_ratio: float
+    glmm_pooled: float
+    glmm_ci_low: float
+    glmm_ci_high: float
+    glmm_tau2: float
+    iv_tau2: float
+    glmm_choice: str
+
+
+# A study is "sparse" for the inverse-variance model when it has fewer than this many
+# cases or non-cases: the usual rule for the normal approximation of a binomial count
+# (n p and n (1 - p) at least 5), on which the study's logit and its variance rest.
+SPARSE_COUNT = 5
+# Studies whose sizes differ tenfold or more: then the one sample size the Freeman-Tukey
+# back-transformation needs fits few of them (Schwarzer et al. 2019).
+SIZE_RATIO = 10
+
+
+def glmm_choice(cases, n, iv: prevalence.PooledPrevalence,
+                glmm: prevalence_glmm.GlmmPrevalence) -> tuple[int, int, float, str]:
+    """Whether the GLMM is to be preferred over the inverse-variance model for these
+    studies, in a sentence: studies with no cases (or only cases), sparse studies
+    (:data:`SPARSE_COUNT`), the spread of sizes, and the two estimates side by side.
+
+    Returns the sparse and boundary counts, the ratio of the largest study to the
+    smallest, and the sentence (Schwarzer et al. 2019; Stijnen, Hamza and Ozdemir 2010).
+    """
+    cases, n = np.asarray(cases, dtype=float), np.asarray(n, dtype=float)
+    boundary = int(((cases == 0) | (cases == n)).sum())
+    sparse = int(((cases < SPARSE_COUNT) | (n - cases < SPARSE_COUNT)).sum())
+    ratio = float(n.max() / n.min())
+    if not glmm.converged:
+        why = glmm.status.value.replace("_", " ")
+        return sparse, boundary, ratio, (
+            f"The GLMM gives no estimate here ({why}): report the inverse-variance model "
+            "and say that the GLMM could not be fitted.")
+    compare = (f"the GLMM gives {100 * glmm.prevalence:.1f}% (95% CI "
+               f"{100 * glmm.ci_low:.1f}% to {100 * glmm.ci_high:.1f}%) against "
+               f"{100 * iv.prevalence:.1f}% by the logit inverse-variance model, and tau² "
+               f"{glmm.tau2:.2f} against {iv.tau2:.2f}")
+    if boundary or sparse:
+        reasons = [f"{count_words(boundary, 'study', 'studies')} with no cases or only "
+                   "cases" if boundary else "",
+                   f"{count_words(sparse, 'study', 'studies')} with fewer than "
+                   f"{SPARSE_COUNT} cases or non-cases" if sparse else ""]
+        return sparse, boundary, ratio, (
+            f"Prefer the GLMM: there {'is' if boundary + sparse == 1 else 'are'} "
+            f"{' and '.join(filter(None, reasons))}, whose logits and variances the "
+            f"inverse-variance model must approximate (or correct); {compare}.")
+    return sparse, boundary, ratio, (
+        f"Either model will do: every study has at least {SPARSE_COUNT} cases and "
+        f"{SPARSE_COUNT} non-cases, so the approximations of the inverse-variance model hold; "
+        f"{compare} (tau² by maximum likelihood on the exact binomial against "
+        "the moments of DerSimonian and Laird on the logits)."
+        + (f" The largest study is {ratio:,.0f} times the smallest: a reason to avoid the "
+           "Freeman-Tukey back-transformation, not the logit." if ratio >= SIZE_RATIO else ""))
 
 
 def prevalence_pooling(package: DataPackage) -> PrevalenceAnswers:
@@ -286,6 +404,8 @@ def prevalence_pooling(package: DataPackage) -> PrevalenceAnswers:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
         ft = prevalence.estimate(cases, n, transform="freeman_tukey", tau2_method="dl")
+    glmm = prevalence_glmm.pool_glmm(cases, n)
+    n_sparse, n_boundary, ratio, choice = glmm_choice(cases, n, main, glmm)
     own = cases / n
     outside = int(((own < main.pi_low) | (own > main.pi_high)).sum())
     if main.k >= 3:
@@ -304,7 +424,11 @@ def prevalence_pooling(package: DataPackage) -> PrevalenceAnswers:
         k=main.k, pooled=100 * main.prevalence, ci_low=100 * main.ci_low,
         ci_high=100 * main.ci_high, pi_low=100 * main.pi_low, pi_high=100 * main.pi_high,
         i2=float(main.i2_percent), n_outside_pi=outside, pooled_ft=100 * ft.prevalence,
-        studies=count_words(main.k, "study", "studies"), heterogeneity=heterogeneity)
+        studies=count_words(main.k, "study", "studies"), heterogeneity=heterogeneity,
+        n_sparse=n_sparse, n_boundary=n_boundary, size_ratio=ratio,
+        glmm_pooled=100 * glmm.prevalence, glmm_ci_low=100 * glmm.ci_low,
+        glmm_ci_high=100 * glmm.ci_high, glmm_tau2=glmm.tau2, iv_tau2=main.tau2,
+        glmm_choice=choice)
 
 
 # ------------------------------------------------------------------------ saturation

@@ -8,7 +8,7 @@ there is nothing to vary when it does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,18 +41,54 @@ class Facts:
     rules_text: str
     tasks_text: str
     threshold_text: str = ""
+    shares_text: str = ""
 
 
-def threshold_text(package, below_percent: float) -> str:
+def threshold_text(package, below_percent: float | None, parameter: float | None = None
+                   ) -> str:
     """Whose threshold the conclusion tests: the package's own
-    (``study.prevalence.threshold_percent``), or the choices file's when it declares
-    none."""
+    (``study.prevalence.threshold_percent``), the page's parameter, or the choices
+    file's; or that none was declared and no conclusion is tested."""
+    if below_percent is None:
+        return ("No threshold was declared (threshold_percent in the prevalence entry of "
+                "the data package's study section, or this page's parameter), so no "
+                "conclusion is tested: the page says where the estimates lie, and no share "
+                "of them below a threshold.")
     if package.study.threshold_percent is not None:
         return (f"The threshold, {below_percent:g}%, is the one the data package declares "
                 "for its review.")
+    if parameter is not None:
+        return (f"The threshold, {below_percent:g}%, is this page's parameter "
+                "(threshold_percent): the data package declares none of its own.")
     return (f"The threshold, {below_percent:g}%, is the choices file's: this data package "
             "declares none of its own (threshold_percent in the prevalence entry of its "
             "study section), so the conclusion tested is not one its review states.")
+
+
+def conclusion_markdown(summary: multiverse.MultiverseSummary, choices: Choices):
+    """The conclusion's shares in bold, or (no threshold) nothing to test."""
+    from analysis.chapters.words import markdown
+    from analysis.contract.escape import Myst
+
+    if choices.below_percent is None:
+        return markdown(Myst("**No conclusion is tested**: no threshold was declared for "
+                             "the {}.").format(summary.outcome))
+    t = f"{summary.threshold:g}"
+    return markdown(Myst(
+        "**The {} is below {}% in {}% of the {} specifications** ({} of them); the upper "
+        "limit of its 95% confidence interval is below {}% in {}% of them.").format(
+            summary.outcome, t, f"{summary.share_below:.0f}", f"{summary.n_pooled:,}",
+            f"{summary.n_below}", t, f"{summary.share_ci_below:.0f}"))
+
+
+def shares_sentence(choices: Choices) -> str:
+    """What the table of shares by option shows."""
+    if choices.below_percent is None:
+        return ("The median pooled prevalence under each option, among the specifications "
+                "that take it (no threshold was declared, so no share below one).")
+    return ("How often the conclusion holds under each option: among the specifications "
+            "that take it, the share whose pooled prevalence is below "
+            f"{choices.below_percent:g}%.")
 
 
 @dataclass(frozen=True)
@@ -283,6 +319,65 @@ def glue_theme_figure(page: MultiversePage):
         "right is the share of specifications in which the theme is supported.")
 
 
+# ------------------------------------------------------------------ the binomial GLMM
+
+
+@dataclass(frozen=True)
+class GlmmText:
+    """What the page says of the GLMM specifications (glued as ``mvg_``)."""
+
+    paragraph: str
+
+
+NO_GLMM = ("The declared choices do not make the pooling model a choice (pooling, with the "
+           "options inverse_variance and glmm, as book/multiverse.yml shows in a comment), "
+           "so every specification pools by inverse variance.")
+
+
+def glmm_text(summary: multiverse.GlmmSummary | None, choices: Choices,
+              size: str = "book") -> GlmmText:
+    """The GLMM specifications in words: how many, how many could not be fitted and why,
+    where their estimates lie, the conclusion's share, and how far they are from the
+    inverse-variance model on the same studies."""
+    if summary is None:
+        if choices.has_glmm:
+            return GlmmText("The GLMM is among the declared pooling models, but not among "
+                            f"the options of the {size} multiverse this page runs "
+                            "(python -m analysis multiverse --size full fits it).")
+        return GlmmText(NO_GLMM)
+    s = summary
+    specs = count_words(s.n_specifications, "GLMM specification")
+    parts = [f"The {specs} {'is' if s.n_specifications == 1 else 'are'} summarised here "
+             "apart from the others: a GLMM takes no transform, tau² estimator or interval "
+             "(it pools the counts on the logit scale by maximum likelihood, with a Wald "
+             "interval on the normal quantile), so it is fitted once for each selection of "
+             "studies, and the curve, the shares and the choice effects above are those "
+             "of the inverse-variance specifications."]
+    if s.n_too_few:
+        parts.append(f"Of these, {s.n_too_few:,} selected too few studies and "
+                     f"{'was' if s.n_too_few == 1 else 'were'} not fitted.")
+    if s.n_failed:
+        parts.append(f"{count_words(s.n_failed, 'fit')} gave no estimate "
+                     f"({s.failures}); those specifications are in the table with that "
+                     "status and no numbers.")
+    elif s.n_pooled:
+        parts.append("Every fit converged.")
+    if not s.n_pooled:
+        parts.append("No GLMM specification gave an estimate.")
+        return GlmmText(" ".join(parts))
+    parts.append(f"The {count_words(s.n_pooled, 'GLMM estimate')} run from "
+                 f"{s.lowest:.1f}% to {s.highest:.1f}%, with a median of {s.median:.1f}%.")
+    if choices.below_percent is not None:
+        parts.append(f"The {choices.outcome} is below {choices.below_percent:g}% in "
+                     f"{s.share_below:.0f}% of them ({s.n_below:,}).")
+    if s.n_paired:
+        parts.append(f"Against the inverse-variance model of the same studies (with the "
+                     f"main analysis's transform, estimator and interval) the GLMM "
+                     f"estimate differs by {s.median_difference:+.2f} percentage points "
+                     f"at the median, and by {s.largest_difference:+.2f} at most.")
+    return GlmmText(" ".join(parts))
+
+
 @dataclass(frozen=True, eq=False)
 class MultiversePage:
     """Everything the Multiverse page shows, computed once."""
@@ -296,18 +391,27 @@ class MultiversePage:
     quality_text: QualityText
     themes: pd.DataFrame
     theme_text: ThemeText
+    glmm: multiverse.GlmmSummary | None = None
+    glmm_text: GlmmText = GlmmText(NO_GLMM)
+    # The package's titles of its covariate columns, for the choices they make.
+    titles: dict = field(default_factory=dict)
 
     @property
     def table(self) -> pd.DataFrame:
         return self.run.table
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    @property
+    def curve(self) -> tuple[pd.DataFrame, Choices]:
+        """The table and choices the specification curve draws: the inverse-variance
+        specifications (the GLMM ones are summarised apart)."""
+        glmm = multiverse.is_glmm(self.table)
+        if not glmm.any():
+            return self.table, self.choices
+        return self.table[~glmm].reset_index(drop=True), self.choices.without_glmm()
 
 
 def _where(run: multiverse_compute.MultiverseRun) -> str:
-    workers = _plural(run.n_workers, "worker")
+    workers = count_words(run.n_workers, "worker")
     if run.where == "this process":
         return "this page's own process, as arrays"
     if run.where == "local cluster":
@@ -317,7 +421,7 @@ def _where(run: multiverse_compute.MultiverseRun) -> str:
 
 def _how(run: multiverse_compute.MultiverseRun) -> str:
     """Where and in how many chunks the multiverse ran, and why there."""
-    chunks = _plural(run.n_tasks, "chunk")
+    chunks = count_words(run.n_tasks, "chunk")
     if run.where == "this process":
         return (f"in this page's own process, as arrays, in {chunks} (a multiverse of "
                 f"{multiverse_compute.CLUSTER_FROM:,} specifications or more runs on a Dask "
@@ -337,32 +441,77 @@ def _rules_sentence(choices: Choices) -> str:
     return text
 
 
-def package_threshold(declared: Choices, package) -> Choices:
-    """The declared choices with the package's own threshold, where it declares one
-    (``study.prevalence.threshold_percent``): the conclusion a page tests belongs to the
-    review, and the choices file's only stands in for a package that declares none."""
+def package_threshold(declared: Choices, package, parameter: float | None = None
+                      ) -> Choices:
+    """The declared choices with the threshold in force: the package's own
+    (``study.prevalence.threshold_percent``), else the page's parameter, else the
+    choices file's, else none (no conclusion tested). The conclusion a page tests belongs
+    to the review: the bundled package declares the source study's 10%."""
     from dataclasses import replace
 
     own = package.study.threshold_percent
+    own = own if own is not None else parameter
     return declared if own is None else replace(declared, below_percent=float(own))
 
 
-def package_choices(declared: Choices, package) -> Choices:
+@dataclass(frozen=True, eq=False)
+class PackageStudies:
+    """The prevalence studies as the multiverse selects among them: each numeric
+    covariate replaced by its median split (:func:`analysis.stats.multiverse.split_at_median`),
+    the categories of every filter column in force, and the splits made."""
+
+    studies: pd.DataFrame
+    categories: dict[str, dict]
+    splits: tuple[multiverse.MedianSplit, ...]
+    titles: dict[str, str]
+
+
+def package_studies(package, choices: Choices) -> PackageStudies:
+    """The studies, categories and splits of a package's multiverse (the page and the
+    command line both take them from here)."""
+    studies = package["prevalence_studies"].copy()
+    categories = multiverse.package_categories(package)
+    setting = multiverse.setting_of(studies, choices)
+    splits = []
+    for c in package.covariates("prevalence_studies"):
+        if c.kind != "numeric" or c.name not in choices.names:
+            continue
+        studies[c.name], split = multiverse.split_at_median(studies, c.name, setting)
+        if split is not None:
+            splits.append(split)
+            categories[c.name] = {o: o for o in split.options}
+    titles = {c.name: package.column_title("prevalence_studies", c.name)
+              for c in package.covariates("prevalence_studies")}
+    return PackageStudies(studies, categories, tuple(splits), titles)
+
+
+def splits_sentence(splits, titles: dict[str, str]) -> str:
+    """How each numeric covariate was cut ("" with none)."""
+    return " ".join(
+        f"{titles.get(s.column, s.column)} is a choice of studies cut at its median, "
+        f"{s.median:g}, over the {s.n_reported:,} studies of the setting that report it: "
+        f"{s.below} and {s.above} (a study at the median goes above)."
+        for s in splits)
+
+
+def package_choices(declared: Choices, package, threshold_percent: float | None = None
+                    ) -> Choices:
     """The declared choices for one package: its own threshold (:func:`package_threshold`)
     and each categorical covariate it declares as a filter, whose main option is the
     value its main prevalence analysis selects (``study.prevalence.main``)."""
     from collections.abc import Mapping
 
     main = package.study.main_prevalence
-    covariates = [c.name for c in package.covariates("prevalence_studies")
-                  if c.kind == "categorical"]
-    return package_threshold(declared, package).with_covariates(
+    # Numeric covariates too: package_studies cuts each at its median.
+    covariates = [c.name for c in package.covariates("prevalence_studies")]
+    return package_threshold(declared, package, threshold_percent).with_covariates(
         covariates, dict(main) if isinstance(main, Mapping) else {})
 
 
 def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                     size: str = "book", scheduler: str | None = None, workers: int = 1,
-                    processes: bool = False) -> MultiversePage:
+                    processes: bool = False, threshold_percent: float | None = None
+                    ) -> MultiversePage:
     """The multiverse of the declared choices on one data package.
 
     Parameters
@@ -383,12 +532,14 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         Size and kind of the local cluster, should the multiverse need one (see
         :func:`analysis.compute.multiverse.cluster_for`).
     """
-    declared = package_choices(load_choices(choices_file), package)
-    studies = package["prevalence_studies"]
+    parameter = None if threshold_percent in (None, "") else float(threshold_percent)
+    declared = package_choices(load_choices(choices_file), package, parameter)
+    own = package_studies(package, declared)
+    studies = own.studies
     coded = bool(declared.themes) and in_book(package, "themes")
     # Below the size that pays for a cluster (and with no scheduler given) both run here.
     run = multiverse_compute.evaluate(studies, declared, size, scheduler or None, workers,
-                                      processes, multiverse.package_categories(package))
+                                      processes, own.categories)
     theme_table = (multiverse_compute.evaluate_themes(package, declared).table
                    if coded else pd.DataFrame())
     choices = run.choices
@@ -421,10 +572,12 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
                                 f"{label} ({why})"),
                   prevalence_page=page_value,
                   main_comparison=("the same as" if same else "different from"),
-                  choices_text=_plural(len(choices.choices), "choice"),
-                  rules_text=_rules_sentence(choices),
-                  tasks_text=_plural(run.n_tasks, "chunk"),
-                  threshold_text=threshold_text(package, choices.below_percent))
+                  choices_text=count_words(len(choices.choices), "choice"),
+                  rules_text=" ".join(filter(None, (
+                      _rules_sentence(choices), splits_sentence(own.splits, own.titles)))),
+                  tasks_text=count_words(run.n_tasks, "chunk"),
+                  threshold_text=threshold_text(package, choices.below_percent, parameter),
+                  shares_text=shares_sentence(choices))
     effects = multiverse.choice_effects_table(multiverse.choice_effects(run.table, choices))
     judged = pd.DataFrame()
     appraised = in_book(package, "quality")
@@ -433,17 +586,21 @@ def multiverse_page(package: DataPackage, choices_file: str = "multiverse.yml",
         judged = multiverse.quality_multiverse(consensus, choices)
     words = theme_text(theme_table, choices, in_book(package, "themes"),
                        themes_page_support(package, choices) if coded else None)
+    glmm = multiverse.glmm_summary(run.table, choices)
     return MultiversePage(choices, run, summary, effects.set_index("Choice"), facts,
                           judged, QualityText(quality_sentence(judged, appraised)),
-                          theme_table, words)
+                          theme_table, words, glmm, glmm_text(glmm, choices, size),
+                          own.titles)
 
 
 def _text(value) -> str:
     return str(value).replace("_", " ")
 
 
-def choices_table(choices: Choices) -> pd.DataFrame:
-    """One row per choice: its options in the book and in full, and the main option."""
+def choices_table(choices: Choices, titles: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per choice: its options in the book and in full, and the main option; a
+    package's covariate named by its title (``package.column_title``)."""
+    titles = titles or {}
     book, full = choices.options("book"), choices.options("full")
 
     def shown(values) -> str:
@@ -451,7 +608,8 @@ def choices_table(choices: Choices) -> pd.DataFrame:
                          for v in values)
 
     return pd.DataFrame([{
-        "Choice": _text(c.name), "Options on this page": shown(book[c.name]),
+        "Choice": titles.get(c.name, _text(c.name)),
+        "Options on this page": shown(book[c.name]),
         "All options (--size full)": shown(full[c.name]), "Main analysis": _text(c.main),
     } for c in choices.choices]).set_index("Choice")
 
@@ -483,13 +641,23 @@ def show_rules(choices: Choices):
 def shares_table(table: pd.DataFrame, choices: Choices) -> pd.DataFrame:
     """Each option's share of specifications whose estimate is below the threshold."""
     shares = multiverse.option_shares(table, choices)
-    threshold = f"{choices.below_percent:g}%"
-    return pd.DataFrame({
-        "Choice": shares["choice"].map(_text), "Option": shares["option"].map(_text),
-        "Specifications pooled": shares["n_pooled"],
-        f"Below {threshold}": shares["n_below"],
-        f"Below {threshold}, % of them": shares["share_below"],
-        "Median, %": shares["median"]}).set_index(["Choice", "Option"])
+    columns = {"Choice": shares["choice"].map(_text), "Option": shares["option"].map(_text),
+               "Specifications pooled": shares["n_pooled"]}
+    if choices.below_percent is not None:  # no threshold: no share below one
+        threshold = f"{choices.below_percent:g}%"
+        columns[f"Below {threshold}"] = shares["n_below"]
+        columns[f"Below {threshold}, % of them"] = shares["share_below"]
+    columns["Median, %"] = shares["median"]
+    return pd.DataFrame(columns).set_index(["Choice", "Option"])
+
+
+def shares_caption(choices: Choices) -> str:
+    """The caption of :func:`shares_table`."""
+    if choices.below_percent is None:
+        return ("Median pooled prevalence of the pooled specifications, by the option of "
+                "each choice")
+    return ("Share of the pooled specifications below the threshold, by the option of each "
+            "choice")
 
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet"}

@@ -54,7 +54,19 @@ METHOD_OPTIONS = {
     # The usual normal-theory (Wald) interval of the Prevalence page, or Hartung-Knapp's
     # (analysis.stats.hartung_knapp), which the page gives beside it.
     "interval": ("wald", "hartung_knapp"),
+    # The pooling model: the inverse-variance random-effects model of the Prevalence page
+    # (with the transform, estimator and interval above) or the binomial GLMM
+    # (analysis.stats.prevalence_glmm), which has none of those three choices.
+    "pooling": ("inverse_variance", "glmm"),
 }
+POOLING = "pooling"
+INVERSE_VARIANCE = "inverse_variance"
+GLMM = "glmm"
+# The choices a GLMM specification does not take: it pools the counts on the logit
+# scale by maximum likelihood, with the Wald interval of the normal quantile.
+GLMM_NOT_TAKEN = ("transform", "tau2_method", "interval")
+# What the table writes for a choice a specification does not take.
+NOT_APPLICABLE = "not_applicable"
 FILTER_COLUMNS = ("design", "interviewer", "income_group", "country")
 ALL = "all"
 NONE = "none"
@@ -156,7 +168,10 @@ class Choices:
     outcome: str
     setting: str | None
     min_studies: int
-    below_percent: float
+    # The threshold of the conclusion "below P%": the package's own
+    # (study.prevalence.threshold_percent) or a page parameter, set by the page; a
+    # choices file may declare one (conclusion); None: no threshold, no conclusion tested.
+    below_percent: float | None
     choices: tuple[Choice, ...]
     rules: tuple[Rule, ...]
     book: dict[str, tuple[Any, ...]] = field(default_factory=dict)
@@ -196,6 +211,17 @@ class Choices:
         return replace(self, choices=(*self.choices, *(
             Choice(n, (), str(main.get(n, ALL)), each=True) for n in added)),
             covariates=(*self.covariates, *added))
+
+    @property
+    def has_glmm(self) -> bool:
+        """Whether the pooling model is a choice with the GLMM among its options."""
+        return any(c.name == POOLING and GLMM in c.options for c in self.choices)
+
+    def without_glmm(self) -> Choices:
+        """The declaration with the inverse-variance model as the only pooling model."""
+        return replace(self, choices=tuple(
+            Choice(POOLING, (INVERSE_VARIANCE,), INVERSE_VARIANCE) if c.name == POOLING else c
+            for c in self.choices), book={k: v for k, v in self.book.items() if k != POOLING})
 
     def columns(self, size: str = "full") -> tuple[str, ...]:
         """The choice columns of the table of a multiverse of this ``size``."""
@@ -293,6 +319,23 @@ class Choices:
         return {c.name: (self.book.get(c.name, c.options) if size == "book" else c.options)
                 for c in self.choices}
 
+    def combinations(self, size: str = "full") -> Iterator[dict[str, Any]]:
+        """Every combination of options, in declared order, before any rule; a GLMM
+        combination once per selection of studies, with the choices it does not take
+        (:data:`GLMM_NOT_TAKEN`) written ``not_applicable``."""
+        options = self.options(size)
+        names = list(options)
+        seen = set()
+        for values in itertools.product(*options.values()):
+            base = dict(zip(names, values))
+            if base.get(POOLING) == GLMM:
+                base.update({n: NOT_APPLICABLE for n in GLMM_NOT_TAKEN if n in base})
+                key = tuple(map(str, base.values()))
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield base
+
     def excluded_by(self, spec: dict[str, Any]) -> Rule | None:
         return next((rule for rule in self.rules if rule.matches(spec)), None)
 
@@ -304,10 +347,7 @@ class Choices:
         to the ids of the setting's studies in order (the evaluation decides which of
         them a subset holds). Without it, ``each`` is kept as it is.
         """
-        options = self.options(size)
-        names = list(options)
-        for values in itertools.product(*options.values()):
-            base = dict(zip(names, values))
+        for base in self.combinations(size):
             if self.excluded_by(base):
                 continue
             if base.get("leave_one_out") == EACH and studies is not None:
@@ -365,16 +405,14 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
         bad("min_studies", f"must be a whole number of at least 2 (pooling needs two "
                            f"studies), not {min_studies!r}")
         min_studies = 3
-    # The threshold is the declaration's, never the code's: the bundled file holds the
-    # source study's figure, a package's own file its own.
+    # The threshold is a declaration's, never the code's: a data package declares its
+    # own (study.prevalence.threshold_percent), which the page puts in force; a choices
+    # file may declare one for packages that do not; with none, no conclusion is tested.
     conclusion = spec.get("conclusion")
     below = conclusion.get("below_percent") if isinstance(conclusion, dict) else None
-    if conclusion is None:
-        bad("conclusion", "declare the conclusion to test, {below_percent: P}: the share of "
-                          "specifications whose estimate is below P% (the bundled "
-                          "book/multiverse.yml declares one)")
-    elif isinstance(below, bool) or not isinstance(below, (int, float)) \
-            or not 0 < below < 100:
+    if conclusion is not None and (isinstance(below, bool)
+                                   or not isinstance(below, (int, float))
+                                   or not 0 < below < 100):
         bad("conclusion", "must be {below_percent: P} with P a percentage between 0 and "
                           f"100, not {conclusion!r}")
 
@@ -421,6 +459,9 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
                                  f"({', '.join(map(str, options))})")
         if name == "leave_one_out" and entry["main"] != NONE:
             bad(f"{where}.main", "the main analysis leaves no study out: use none")
+        if name == POOLING and entry["main"] != INVERSE_VARIANCE:
+            bad(f"{where}.main", "the main analysis is the Prevalence page's, which pools "
+                                 "by inverse variance: use inverse_variance")
         choices.append(Choice(name, tuple(options), entry["main"]))
     declared = {c.name: c for c in choices}
 
@@ -474,7 +515,8 @@ def parse(spec: Any, source: str = "multiverse.yml") -> Choices:
     if problems:
         raise ChoicesError(problems)
     return Choices(outcome=str(spec.get("outcome") or "pooled prevalence"),
-                   setting=setting, min_studies=min_studies, below_percent=float(below),
+                   setting=setting, min_studies=min_studies,
+                   below_percent=None if below is None else float(below),
                    choices=tuple(choices), rules=tuple(rules), book=book, source=source,
                    quality=quality, themes=themes, resampling=resampling)
 

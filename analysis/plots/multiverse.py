@@ -88,8 +88,9 @@ def specification_curve(table: pd.DataFrame, choices: Choices, ax=None):
     ax.scatter(x[main], pooled["prevalence"].to_numpy()[main], s=40, marker="D",
                color=PALETTE[3], edgecolor="black", linewidths=0.6, zorder=4,
                label="main analysis")
-    ax.axhline(choices.below_percent, color="black", linestyle="--", linewidth=0.8,
-               label=f"{choices.below_percent:g}%")
+    if choices.below_percent is not None:  # no threshold declared: no line
+        ax.axhline(choices.below_percent, color="black", linestyle="--", linewidth=0.8,
+                   label=f"{choices.below_percent:g}%")
     ax.set_xlim(0.5, len(pooled) + 0.5)
     low = np.nanmin(pooled["ci_low"]) if len(pooled) else 0
     high = np.nanmax(pooled["ci_high"]) if len(pooled) else 1

@@ -35,6 +35,7 @@ Psychologie 227:64-82.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import warnings
@@ -45,10 +46,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, NONE, RESAMPLED,
-                                       RESAMPLING_COLUMNS, Choices, ChoicesError)
+from analysis.contract.choices import (ALL, EACH, FILTER_COLUMNS, GLMM, GLMM_NOT_TAKEN, NONE,
+                                       POOLING, RESAMPLED, RESAMPLING_COLUMNS, Choices,
+                                       ChoicesError)
 from analysis.contract.package import category_labels
-from analysis.stats import prevalence
+from analysis.stats import prevalence, prevalence_glmm
 from analysis.stats.hartung_knapp import hartung_knapp_of
 
 HARTUNG_KNAPP = "hartung_knapp"
@@ -64,6 +66,28 @@ SUBSET_LABELS = {"leave_one_out": "one study left out", "leave_k_out": "k studie
                  "bootstrap": "bootstrap replicate"}
 # How the table writes the studies a leave-k-out specification leaves out.
 STUDY_SEPARATOR = "+"
+# The status of a GLMM specification whose fit gave no estimate: this, then the
+# fit's status (analysis.stats.prevalence_glmm.GlmmStatus) in words.
+GLMM_FAILED = "GLMM not fitted: "
+
+
+def glmm_status_text(status: prevalence_glmm.GlmmStatus) -> str:
+    """The table's status of a GLMM fit that gave no estimate."""
+    return GLMM_FAILED + status.value.replace("_", " ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _glmm_of(cases: tuple[int, ...], n: tuple[int, ...]) -> prevalence_glmm.GlmmPrevalence:
+    # One fit per distinct set of studies: the GLMM specifications of a multiverse
+    # differ only in the studies they pool, and many choices select the same ones.
+    return prevalence_glmm.pool_glmm(np.asarray(cases), np.asarray(n))
+
+
+def is_glmm(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of a multiverse table pool by the GLMM (none without the choice)."""
+    if POOLING not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame[POOLING] == GLMM).to_numpy()
 
 
 # Columns of the studies no specification selects on by value.
@@ -134,6 +158,54 @@ def package_categories(package) -> dict[str, dict]:
             return {}
 
     return {name: categories(name) for name in (*FILTER_COLUMNS, *covariates)}
+
+
+@dataclass(frozen=True)
+class MedianSplit:
+    """A numeric covariate made a filter: its studies below the median, and at it or above.
+
+    ``median`` is over the ``n_reported`` studies of the setting that report the
+    covariate; ``below`` and ``above`` are the options as the table writes them
+    ("below 34.5", "34.5 or above"); studies that do not report it take
+    :data:`NOT_REPORTED`.
+    """
+
+    column: str
+    median: float
+    n_reported: int
+    below: str
+    above: str
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return (self.below, self.above, NOT_REPORTED)
+
+
+NOT_REPORTED = "not reported"
+
+
+def split_at_median(studies: pd.DataFrame, column: str,
+                    setting: str | None) -> tuple[pd.Series, MedianSplit | None]:
+    """A numeric covariate as two groups of studies, cut at its median.
+
+    The median is taken over the studies of ``setting`` (all studies with None) that
+    report the covariate, since those are the studies the multiverse selects from; a
+    study at the median goes with those above it. Returns the column as the filter's
+    options (text) and the split; the split is None when fewer than two studies of the
+    setting report it (there is nothing to cut), and the column is then every study's
+    ``not reported`` or the one value.
+    """
+    values = pd.to_numeric(studies[column], errors="coerce")
+    within = values if setting is None else values[studies["setting"] == setting]
+    reported = within.dropna()
+    if len(reported) < 2 or reported.nunique() < 2:
+        return pd.Series(NOT_REPORTED, index=studies.index, dtype=object), None
+    median = float(reported.median())
+    split = MedianSplit(column, median, int(len(reported)), f"below {median:g}",
+                        f"{median:g} or above")
+    text = np.where(values.isna(), NOT_REPORTED,
+                    np.where(values < median, split.below, split.above))
+    return pd.Series(text, index=studies.index, dtype=object), split
 
 
 def setting_studies(studies: pd.DataFrame, choices: Choices) -> pd.DataFrame:
@@ -260,7 +332,9 @@ def specifications(rows: pd.DataFrame | StudyArrays, choices: Choices,
             specs += [{**base, "leave_one_out": str(study)} for study in ids]
             continue
         specs.append(base)
-        if resampled:
+        # The resampled multiverse resamples the inverse-variance specifications only:
+        # a GLMM fit per replicate would be thousands of maximum-likelihood fits.
+        if resampled and base.get(POOLING) != GLMM:
             ids = [str(s) for s in arrays.columns["study_id"][arrays.mask(base)]]
             specs += [{**base, "leave_k_out": left}
                       for k in choices.resampling.leave_k_out
@@ -296,6 +370,15 @@ def evaluate_one(rows: pd.DataFrame | StudyArrays, spec: dict[str, Any],
     row: dict[str, Any] = {**spec, "k": int(cases.size), "n": int(n.sum())}
     if row["k"] < min_studies:
         return {**row, **dict.fromkeys(RESULT_COLUMNS[2:-1], nan), "status": TOO_FEW}
+    if spec.get(POOLING) == GLMM:
+        fit = _glmm_of(tuple(int(c) for c in cases), tuple(int(m) for m in n))
+        if not fit.converged:
+            return {**row, **dict.fromkeys(RESULT_COLUMNS[2:-1], nan),
+                    "status": glmm_status_text(fit.status)}
+        return {**row, "prevalence": 100 * fit.prevalence, "ci_low": 100 * fit.ci_low,
+                "ci_high": 100 * fit.ci_high, "pi_low": 100 * fit.pi_low,
+                "pi_high": 100 * fit.pi_high, "tau2": fit.tau2,
+                "i2_percent": fit.i2_percent, "status": OK}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", prevalence.FreemanTukeyWarning)
         res = prevalence.estimate(cases, n, spec["transform"], spec["tau2_method"])
@@ -425,10 +508,14 @@ def choice_effects(frame: pd.DataFrame, choices: Choices) -> list[ChoiceEffect]:
     first.
     """
     # Column by column, option by option: a resampled multiverse has millions of rows.
-    ok = (frame["status"] == OK).to_numpy()
-    estimates = frame["prevalence"].to_numpy()[ok]
+    # The pooling model over every pooled specification; every other choice over the
+    # inverse-variance ones (a GLMM specification takes no transform, estimator or
+    # interval, and one per selection of studies).
+    pooled = (frame["status"] == OK).to_numpy()
     effects = []
     for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
+        ok = pooled if name == POOLING else pooled & ~is_glmm(frame)
+        estimates = frame["prevalence"].to_numpy()[ok]
         options, codes = _options_taken(frame[name][ok], name)
         if len(options) < 2:
             continue
@@ -455,19 +542,29 @@ def option_shares(frame: pd.DataFrame, choices: Choices) -> pd.DataFrame:
         ``n_pooled``, ``n_below`` (estimate below ``choices.below_percent``),
         ``share_below`` (%) and ``median`` (%).
     """
-    pooled = frame[frame["status"] == OK]
-    below = pooled["prevalence"].to_numpy() < choices.below_percent
+    everything = frame[frame["status"] == OK]
     rows = []
     for name in [*choices.names, *(c for c in RESAMPLING_COLUMNS if c in frame.columns)]:
+        # as in choice_effects: the pooling model over all, the rest over inverse variance
+        pooled = everything if name == POOLING else everything[~is_glmm(everything)]
+        below = _below(pooled["prevalence"].to_numpy(), choices.below_percent)
         options, codes = _options_taken(pooled[name], name)
         for i, option in enumerate(options):
             taken = codes == i
             rows.append({"choice": name, "option": str(option), "n_pooled": int(taken.sum()),
-                         "n_below": int(below[taken].sum()),
+                         "n_below": int(np.nansum(below[taken])),
                          "share_below": float(100 * below[taken].mean()),
                          "median": float(np.median(pooled["prevalence"].to_numpy()[taken]))})
     return pd.DataFrame(rows, columns=["choice", "option", "n_pooled", "n_below",
                                        "share_below", "median"])
+
+
+def _below(values: np.ndarray, threshold: float | None) -> np.ndarray:
+    """1.0 where a value is below the threshold, else 0.0; NaN throughout with none (so a
+    share of it is NaN, and the page says no threshold was declared)."""
+    if threshold is None:
+        return np.full(values.shape, np.nan)
+    return (values < threshold).astype(float)
 
 
 def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
@@ -484,9 +581,7 @@ def choice_effects_table(effects: Sequence[ChoiceEffect]) -> pd.DataFrame:
 
 def n_excluded(choices: Choices, size: str = "full") -> int:
     """How many combinations of options (before leave-one-out) the rules exclude."""
-    total = 1
-    for options in choices.options(size).values():
-        total *= len(options)
+    total = sum(1 for _ in choices.combinations(size))
     return total - sum(1 for _ in choices.specifications(size))
 
 
@@ -502,6 +597,10 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
         When no specification could be pooled, or the main analysis is not among them.
     """
     # Arrays, not copies of the table: a resampled multiverse has millions of rows.
+    # The GLMM specifications are summarised apart (glmm_summary).
+    if is_glmm(frame).any():
+        frame = frame[~is_glmm(frame)].reset_index(drop=True)
+        choices = choices.without_glmm()
     ok = (frame["status"] == OK).to_numpy()
     estimate = frame["prevalence"].to_numpy()
     number = frame["specification"].to_numpy()
@@ -518,18 +617,19 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
     m = mains[np.lexsort((number[mains], estimate[mains]))[0]]
     rank = int(((pooled < estimate[m]) | ((pooled == estimate[m])
                                           & (number[ok] < number[m]))).sum()) + 1
-    below = pooled < choices.below_percent
+    below = _below(pooled, choices.below_percent)
+    ci_below = _below(frame["ci_high"].to_numpy()[ok], choices.below_percent)
     effects = choice_effects(frame, choices)
     top = effects[0] if effects else ChoiceEffect("none", "", float("nan"), "", float("nan"))
     return MultiverseSummary(
         outcome=choices.outcome, n_specifications=len(frame), n_pooled=int(pooled.size),
         n_too_few=int((~ok).sum()),
         n_excluded_by_rules=n_excluded(choices, size), min_studies=choices.min_studies,
-        threshold=choices.below_percent, n_below=int(below.sum()),
+        threshold=(float("nan") if choices.below_percent is None
+                   else choices.below_percent), n_below=int(np.nansum(below)),
         share_below=float(100 * below.mean()), median=float(np.median(pooled)),
         lowest=float(pooled.min()), highest=float(pooled.max()),
-        share_ci_below=float(100 * (frame["ci_high"].to_numpy()[ok]
-                                    < choices.below_percent).mean()),
+        share_ci_below=float(100 * ci_below.mean()),
         main_estimate=float(estimate[m]), main_ci_low=float(frame["ci_low"].iloc[m]),
         main_ci_high=float(frame["ci_high"].iloc[m]), main_k=int(frame["k"].iloc[m]),
         main_rank=rank, main_percentile=float(100 * rank / pooled.size),
@@ -538,6 +638,73 @@ def summarise(frame: pd.DataFrame, choices: Choices, size: str = "full") -> Mult
         top_choice_lowest_median=top.lowest_median,
         top_choice_highest_option=top.highest_option.replace("_", " "),
         top_choice_highest_median=top.highest_median)
+
+
+@dataclass(frozen=True)
+class GlmmSummary:
+    """The GLMM specifications of a multiverse, apart from the inverse-variance ones.
+
+    ``n_specifications`` GLMM specifications (one per selection of studies), of which
+    ``n_pooled`` gave an estimate, ``n_too_few`` had fewer than ``min_studies`` studies
+    and ``n_failed`` gave none (``failures``: how many of each status, in words).
+    ``median``, ``lowest``, ``highest`` (%) over the estimates; ``n_below`` and
+    ``share_below`` against the threshold (NaN with none). ``n_paired`` of them have the
+    inverse-variance specification of the same studies under the main transform,
+    estimator and interval; ``median_difference`` and ``largest_difference`` are GLMM
+    minus that, in percentage points (the largest in absolute value, with its sign).
+    """
+
+    n_specifications: int
+    n_pooled: int
+    n_too_few: int
+    n_failed: int
+    failures: str
+    median: float
+    lowest: float
+    highest: float
+    n_below: int
+    share_below: float
+    n_paired: int
+    median_difference: float
+    largest_difference: float
+
+
+def glmm_summary(frame: pd.DataFrame, choices: Choices) -> GlmmSummary | None:
+    """What the GLMM specifications of a multiverse show (None: there are none)."""
+    glmm = is_glmm(frame)
+    if not glmm.any():
+        return None
+    rows = frame[glmm]
+    ok = rows["status"] == OK
+    failed = rows[(rows["status"] != OK) & (rows["status"] != TOO_FEW)]["status"]
+    counts = failed.str.removeprefix(GLMM_FAILED).value_counts()
+    estimates = rows.loc[ok, "prevalence"].to_numpy()
+    nan = float("nan")
+    below = _below(estimates, choices.below_percent)
+    # The inverse-variance row of the same studies under the main analysis's methods.
+    main = choices.main
+    same = ~glmm & (frame["status"] == OK).to_numpy()
+    for name in GLMM_NOT_TAKEN:
+        if name in frame.columns:
+            same &= (frame[name] == str(main[name])).to_numpy()
+    keys = [c for c in choices.columns("full") if c not in (*GLMM_NOT_TAKEN, POOLING)
+            and c in frame.columns]
+    paired = rows[ok].merge(frame[same][[*keys, "prevalence"]], on=keys,
+                            suffixes=("", "_iv"))
+    difference = (paired["prevalence"] - paired["prevalence_iv"]).to_numpy()
+    largest = float(difference[np.argmax(np.abs(difference))]) if difference.size else nan
+    return GlmmSummary(
+        n_specifications=int(len(rows)), n_pooled=int(ok.sum()),
+        n_too_few=int((rows["status"] == TOO_FEW).sum()), n_failed=int(len(failed)),
+        failures="; ".join(f"{status} ({count:,})" for status, count in counts.items()),
+        median=float(np.median(estimates)) if estimates.size else nan,
+        lowest=float(estimates.min()) if estimates.size else nan,
+        highest=float(estimates.max()) if estimates.size else nan,
+        n_below=int(np.nansum(below)),
+        share_below=float(100 * below.mean()) if below.size else nan,
+        n_paired=int(len(paired)),
+        median_difference=float(np.median(difference)) if difference.size else nan,
+        largest_difference=largest)
 
 
 # ------------------------------------------------------- the quality judgement

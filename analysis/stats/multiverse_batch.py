@@ -62,8 +62,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.contract.choices import (EACH, NONE, RESAMPLED, RESAMPLING_COLUMNS,
-                                       Choices)
+from analysis.contract.choices import (EACH, GLMM, NONE, POOLING, RESAMPLED,
+                                       RESAMPLING_COLUMNS, Choices)
 from analysis.stats import prevalence
 from analysis.stats.multiverse import (HARTUNG_KNAPP, OK, RESULT_COLUMNS, STUDY_SEPARATOR,
                                        TOO_FEW, StudyArrays, bootstrap_draws, evaluate_one,
@@ -138,7 +138,8 @@ class SpecificationPlan:
                 made = (Segment("leave_one_out", k),)
             else:
                 made = [Segment("base", 1)]
-                if resampling is not None:
+                # GLMM specifications are not resampled (specifications() says why)
+                if resampling is not None and base.get(POOLING) != GLMM:
                     made += [Segment("leave_k_out", math.comb(k, j), j)
                              for j in resampling.leave_k_out if k - j >= choices.min_studies]
                     if k >= choices.min_studies and resampling.bootstrap:
@@ -526,6 +527,7 @@ def evaluate_block(plan: SpecificationPlan, start: int, stop: int) -> pd.DataFra
     k = blk.counts.sum(axis=1)
     results = {name: np.full(size, np.nan) for name in RESULT_COLUMNS[2:-1]}
     pooled = k >= plan.choices.min_studies
+    status = np.where(pooled, OK, TOO_FEW).astype(object)
     kinds, code, hk = plan.methods
     row_code = code[blk.base]
     for c in np.unique(row_code[pooled]):
@@ -539,6 +541,8 @@ def evaluate_block(plan: SpecificationPlan, start: int, stop: int) -> pd.DataFra
                                 plan.choices.min_studies, plan.seed) for r in rows]
             values = {name: np.array([o[name] for o in one], dtype=float)
                       for name in results}
+            # a fit that gave no estimate (a GLMM's) says why in its status
+            status[rows] = [o["status"] for o in one]
         for name, column in values.items():
             results[name][rows] = column
     columns: dict[str, Any] = {"specification": np.arange(start + 1, start + size + 1)}
@@ -548,7 +552,7 @@ def evaluate_block(plan: SpecificationPlan, start: int, stop: int) -> pd.DataFra
     columns["k"] = k.astype(np.int64)
     columns["n"] = np.rint(row_sums(blk.counts, n)).astype(np.int64)
     columns.update(results)
-    columns["status"] = np.where(pooled, OK, TOO_FEW).astype(object)
+    columns["status"] = status
     columns["main"] = plan.main_base[blk.base] & blk.first
     frame = pd.DataFrame(columns)
     for name in (*plan.columns, "status"):

@@ -308,7 +308,9 @@ def test_every_exercise_answer_equals_the_functions_value(full_book, package):
         values = dataclasses.asdict(answers(page, package))
         glues = _dropdown_glues(paths.NOTEBOOKS / f"{page}.ipynb")
         shown = _dropdown_texts(full_book.html / f"{page}.html")
-        assert 2 <= len(glues) <= 3, f"{page}: two or three exercises"
+        # Two or three on the data; the CASP and prevalence pages add a fourth each for
+        # the methods issue 28 asks them to teach (the kappa paradox, choosing the GLMM).
+        assert 2 <= len(glues) <= 4, f"{page}: two to four exercises"
         assert len(shown) == len(glues), f"{page}: every answer is in a dropdown"
         for refs, text in zip(glues, shown):
             assert refs, f"{page}: an answer with no computed value"

@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.chapters import exercises
-from analysis.stats import prevalence, saturation
+from analysis.stats import prevalence, prevalence_glmm, quality, saturation
 
 
 def test_every_method_page_has_an_answer_function():
@@ -106,6 +106,59 @@ def test_prevalence_answers(package):
     assert a.n_outside_pi == int(((own < a.pi_low) | (own > a.pi_high)).sum())
     assert a.ci_low < a.pooled < a.ci_high and a.pi_low < a.ci_low
     assert np.isfinite(a.pooled_ft) and a.pooled_ft != a.pooled
+    glmm = prevalence_glmm.pool_glmm(studies["cases"], studies["n"])
+    assert (a.glmm_pooled, a.glmm_ci_low, a.glmm_ci_high) == pytest.approx(
+        (100 * glmm.prevalence, 100 * glmm.ci_low, 100 * glmm.ci_high))
+    assert a.glmm_tau2 == pytest.approx(glmm.tau2) and a.iv_tau2 == pytest.approx(main.tau2)
+    cases, n = studies["cases"], studies["n"]
+    assert a.n_sparse == int(((cases < 5) | (n - cases < 5)).sum())
+    assert a.n_boundary == int(((cases == 0) | (cases == n)).sum())
+    assert a.size_ratio == pytest.approx(n.max() / n.min())
+    assert f"{100 * glmm.prevalence:.1f}%" in a.glmm_choice
+
+
+def test_the_glmm_answer_prefers_the_glmm_for_studies_without_cases(package):
+    from analysis.contract.package import DataPackage
+
+    few = package["prevalence_studies"].head(6).reset_index(drop=True)
+    few.loc[0, "cases"] = 0
+    small = DataPackage(package.data_dir, package.descriptor, {"prevalence_studies": few})
+    a = exercises.prevalence_pooling(small)
+    assert a.n_boundary == 1 and a.glmm_choice.startswith("Prefer the GLMM: there")
+    assert "1 study with no cases or only cases" in a.glmm_choice
+
+
+def test_the_glmm_answer_says_when_the_glmm_gives_no_estimate(package):
+    from analysis.contract.package import DataPackage
+
+    one = package["prevalence_studies"].head(1).reset_index(drop=True)
+    one.loc[0, "cases"] = 0
+    small = DataPackage(package.data_dir, package.descriptor, {"prevalence_studies": one})
+    a = exercises.prevalence_pooling(small)
+    assert a.glmm_choice.startswith("The GLMM gives no estimate here (")
+    assert "nan" not in a.glmm_choice
+
+
+def test_the_kappa_paradox_exercise(package):
+    """The teaching table: 17 of 20 papers agreed, 35 of 40 answers the favourable one;
+    kappa by hand (Cohen 1960), PABAK = 2 p_o - 1 and AC1 = (p_o - p_e) / (1 - p_e) with
+    p_e = 2 pi (1 - pi) (Gwet 2008)."""
+    a = exercises.casp(package)
+    p_o, yes_a, yes_b = 17 / 20, 18 / 20, 17 / 20
+    p_c = yes_a * yes_b + (1 - yes_a) * (1 - yes_b)
+    pi = (yes_a + yes_b) / 2
+    p_e = 2 * pi * (1 - pi)
+    assert a.paradox_papers == 20 and a.paradox_agreement == pytest.approx(85)
+    assert a.paradox_share == pytest.approx(87.5)
+    assert a.paradox_kappa == pytest.approx((p_o - p_c) / (1 - p_c))
+    assert a.paradox_pabak == pytest.approx(2 * p_o - 1)
+    assert a.paradox_ac1 == pytest.approx((p_o - p_e) / (1 - p_e))
+    assert a.paradox_kappa < 0.4 <= a.paradox_pabak < a.paradox_ac1
+    assert exercises.kappa_paradox_example(quality.package_tool(package)).paradox
+    table = exercises.paradox_table(quality.package_tool(package))
+    assert table.to_numpy().tolist() == [[16, 2], [1, 1]]
+    assert list(table.index) == ["Yes", "No"]
+    assert f"{100 * p_c:.0f}%" in a.paradox_answer and "is low although" in a.paradox_answer
 
 
 def test_saturation_answers(package):
