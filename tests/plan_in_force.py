@@ -22,4 +22,8 @@ def plan_in_force(monkeypatch, folder: Path, page: str | None = None,
 
 def no_plan(monkeypatch) -> None:
     """No build in progress: a page logs no reads and exports no table."""
-    monkeypatch.delenv(PLAN_ENV, raising=False)
+    # Set, then removed: monkeypatch records the variable's state before the set and
+    # puts it back afterwards, so a plan a test puts in force with analysis.plan.enter
+    # (as a page does) is gone too. delenv alone records nothing for an absent variable.
+    monkeypatch.setenv(PLAN_ENV, "")
+    monkeypatch.delenv(PLAN_ENV)

@@ -206,7 +206,7 @@ def test_multiverse_page_marks_the_prevalence_pages_estimate(full_book):
     assert (f"Re-analysing the {found.group(1)} studies of this data package that match it "
             "(Community)") in prevalence_text
     assert f"gives {float(found.group(2)):.1f}%" in prevalence_text
-    assert re.search(r"below 10 % in \d+ % of the [\d,]+ specifications", text)
+    assert re.search(r"below 10 ?% in \d+ ?% of the [\d,]+ specifications", text)
     assert "The choice that moves the estimate most is the" in text
     assert ("Under the main analysis (at least 3 studies, no paper left out) all 6 themes are "
             "supported, as on the Theme frequencies page.") in text

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from analysis.chapters import themes as themes_page
-from analysis.paths import TABLES_DIR_ENV
 from analysis.stats import quality, themes
+from tests.plan_in_force import plan_in_force
 from tests.stats.test_themes import CASP, FRAMEWORK, STUDIES, STUDY_CODES
 
 
@@ -29,9 +29,8 @@ def support() -> themes.ThemeSupport:
 @pytest.fixture
 def tables_dir(tmp_path, monkeypatch):
     """Where the page's tables go during a build: <page>.run.tables."""
-    folder = tmp_path / "themes.run.tables"
-    monkeypatch.setenv(TABLES_DIR_ENV, str(folder))
-    return folder
+    plan_in_force(monkeypatch, tmp_path, page="themes")
+    return tmp_path / "themes.run.tables"
 
 
 def _unescaped(shown) -> str:

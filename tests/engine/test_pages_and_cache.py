@@ -74,8 +74,20 @@ def test_template_committed_without_outputs(template):
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
 def test_template_has_a_parameters_cell_with_working_default(template):
+    """A template runs on its own on the bundled package, or, where the bundled package
+    does not hold what its page needs (the ConQual pages), on a test package that does."""
+    from analysis.contract.page_needs import choose_pages, offered_by_package
+    from analysis.contract.validation import load_package
+    from analysis.engine.pages import load_pages
+
     declared = papermill.inspect_notebook(str(template))
-    assert declared["data_dir"]["default"].strip("'\"") == "data_synthetic"
+    default = declared["data_dir"]["default"].strip("'\"")
+    assert (paths.ROOT / default / "datapackage.json").is_file(), default
+    if default != "data_synthetic":
+        kept, _ = choose_pages(load_pages(), offered_by_package(load_package(paths.DATA_SYNTHETIC)))
+        assert default.startswith("tests/fixtures/packages/")
+        assert template.stem not in {page.notebook for page in kept}, (
+            f"{template.name}: the bundled package serves this page; default to it")
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
