@@ -15,7 +15,7 @@ cells and absolute paths are checked on the files (``tests/sitecheck.py``).
 On the same visits it checks every page against WCAG 2.1 AA with axe-core (from npm,
 pinned in ``tests/browser/package-lock.json`` and installed by ``make browser``), in
 light and dark mode: no critical or serious violation; every violation is listed in
-``_build/browser/axe.json``. At the desktop width every page loads with an empty cache
+``_build/browser/axe-<width>.json``. At the desktop width every page loads with an empty cache
 and is weighed (``_build/browser/weights.json``; at most 1.2 MB). A second test prints
 representative pages to PDF (``_build/browser/<page>.pdf``) and checks page by page that
 every printed page carries the synthetic-data notice (where the data are synthetic) and
@@ -448,62 +448,66 @@ def _check_contents(driver) -> list[str]:
     return []
 
 
-def test_every_page_works_in_a_real_browser(site, server, browser):
+@pytest.mark.parametrize("label", list(WIDTHS))
+def test_every_page_works_in_a_real_browser(label, site, server, browser):
+    """Every page at one screen width (a test per width, so that the two test processes
+    can share the work)."""
     origin, failures = server
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     specs = bundled_pages()
     problems = []
-    accessibility = AccessibilityReport(origin)
+    accessibility = AccessibilityReport(origin, label)
     weights = {}
-    for label, width in WIDTHS.items():
-        _viewport(browser, width)
-        # At the desktop width every page loads as on a first visit, and is weighed.
-        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": label == "desktop"})
-        for spec in specs:
-            page = spec.name
-            url = f"{origin}/{page}.html"
-            browser.get_log("browser")
-            browser.get_log("performance")
-            browser.get(url)
-            where = f"{page}.html at {width} px"
-            problems += [f"{where}: console: {m}" for m in _console(browser)]
-            if label == "desktop":
-                _settled(browser, _SETTLED, bool, timeout=10)
-            messages = _performance(browser)
-            problems += [f"{where}: {m}" for m in _requests(browser, origin, messages)]
-            if label == "desktop":
-                weights[page] = _transferred(messages)
-            problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
-            if page in MANUSCRIPT_PAGES and not browser.execute_script(_WORD_LINK):
-                problems.append(f"{where}: a table the manuscript needs has no Word link")
-            browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
-            problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
-            if not browser.execute_script(_NOTICE_IN_VIEW):
-                problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
-                                "is out of view")
-            if label == "desktop":
-                accessibility.check(browser, page, width, ("light", "dark"))
-            problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
-            if label == "phone":
-                browser.get(url)  # closes the navigation sidebar
-                # Polled: the page marks a table that scrolls once its layout has settled.
-                problems += [f"{where}: {m}" for m in
-                             _settled(browser, _ON_A_PHONE, lambda found: not found)]
-                accessibility.check(browser, page, width, ("light",))
-                problems += [f"{where}: {m}" for m in _check_contents(browser)]
-            if label == "desktop":
-                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-                for selector, what in ((".bd-header-announcement", "synthetic-data notice"),
-                                       (".edition-stamp", "edition stamp")):
-                    state = browser.execute_script(_VISIBLE_IN_PRINT, selector)
-                    if state != "shown":
-                        problems.append(f"{where}: printed, the {what} is {state}")
-                browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-            problems += [f"{where}: console: {m}" for m in _console(browser)]
+    width = WIDTHS[label]
+    _viewport(browser, width)
+    # At the desktop width every page loads as on a first visit, and is weighed.
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": label == "desktop"})
+    for spec in specs:
+        page = spec.name
+        url = f"{origin}/{page}.html"
+        browser.get_log("browser")
+        browser.get_log("performance")
+        browser.get(url)
+        where = f"{page}.html at {width} px"
+        problems += [f"{where}: console: {m}" for m in _console(browser)]
+        if label == "desktop":
+            _settled(browser, _SETTLED, bool, timeout=10)
+        messages = _performance(browser)
+        problems += [f"{where}: {m}" for m in _requests(browser, origin, messages)]
+        if label == "desktop":
+            weights[page] = _transferred(messages)
+        problems += [f"{where}: {m}" for m in browser.execute_script(_HIDDEN)]
+        if page in MANUSCRIPT_PAGES and not browser.execute_script(_WORD_LINK):
+            problems.append(f"{where}: a table the manuscript needs has no Word link")
+        browser.save_screenshot(str(ARTEFACTS / f"{page}-{label}.png"))
+        problems += [f"{where}: {m}" for m in _check_launch(browser, spec.notebook)]
+        if not browser.execute_script(_NOTICE_IN_VIEW):
+            problems.append(f"{where}: scrolled to the end, the synthetic-data notice "
+                            "is out of view")
+        if label == "desktop":
+            accessibility.check(browser, page, width, ("light", "dark"))
+        problems += [f"{where}: {m}" for m in _check_sidebar(browser, width)]
+        if label == "phone":
+            browser.get(url)  # closes the navigation sidebar
+            # Polled: the page marks a table that scrolls once its layout has settled.
+            problems += [f"{where}: {m}" for m in
+                         _settled(browser, _ON_A_PHONE, lambda found: not found)]
+            accessibility.check(browser, page, width, ("light",))
+            problems += [f"{where}: {m}" for m in _check_contents(browser)]
+        if label == "desktop":
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+            for selector, what in ((".bd-header-announcement", "synthetic-data notice"),
+                                   (".edition-stamp", "edition stamp")):
+                state = browser.execute_script(_VISIBLE_IN_PRINT, selector)
+                if state != "shown":
+                    problems.append(f"{where}: printed, the {what} is {state}")
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        problems += [f"{where}: console: {m}" for m in _console(browser)]
     browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
     problems += [f"server: {m}" for m in failures]
     problems += accessibility.failing()
-    problems += _too_heavy(weights, origin)
+    if label == "desktop":
+        problems += _too_heavy(weights, origin)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
@@ -574,10 +578,11 @@ class AccessibilityReport:
     and best practice in light mode at a desktop width; in dark mode the rules about
     colour; at a phone's width the rule that a box that scrolls can be reached from the
     keyboard (what the mode or the width changes). Every violation goes to
-    ``_build/browser/axe.json``; a critical or serious one is a problem."""
+    ``_build/browser/axe-<width>.json``; a critical or serious one is a problem."""
 
-    def __init__(self, origin: str):
+    def __init__(self, origin: str, label: str = "desktop"):
         self.origin = origin
+        self.label = label
         self.found: list[dict] = []
         self.available = AXE.exists()
         if not self.available:
@@ -611,8 +616,8 @@ class AccessibilityReport:
         if not self.available:
             return []
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTEFACTS / "axe.json").write_text(json.dumps(self.found, indent=1) + "\n",
-                                            encoding="utf-8")
+        (ARTEFACTS / f"axe-{self.label}.json").write_text(
+            json.dumps(self.found, indent=1) + "\n", encoding="utf-8")
         return [f"{v['page']}.html at {v['width']} px, {v['mode']} mode: axe-core "
                 f"{v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'][:3])}"
                 for v in self.found if v["impact"] in FAILING_IMPACTS]
