@@ -64,9 +64,14 @@ def end_workers(pool) -> None:
             process.kill()
         except psutil.Error:
             pass
-    psutil.wait_procs(doomed, timeout=5)
+    # The workers are this process's children: multiprocessing must reap them itself
+    # (join). Were psutil to reap them, their Process objects would never learn that
+    # they ended, and the pool's manager thread would wait for them, busy, for ever at
+    # the interpreter's exit. Their kernels are not our children; psutil waits for those.
+    pids = {worker.pid for worker in workers}
+    psutil.wait_procs([p for p in doomed if p.pid not in pids], timeout=5)
     for worker in workers:
-        worker.join(timeout=1)
+        worker.join(timeout=5)
 
 
 def die_with_parent() -> None:
