@@ -17,6 +17,7 @@ from analysis.stats import prevalence as pv
 from analysis.contract.package import DataPackage
 from analysis.contract import published as published_figures
 from analysis.contract.validation import load_package as _load_bundled
+from tests.stats.test_prevalence import SETTINGS, _toy
 
 
 def published(fact_id):
@@ -81,23 +82,6 @@ def test_all_zero_counts_give_a_finite_result_with_the_correction_stated():
 
 
 
-def _toy() -> pd.DataFrame:
-    return pd.DataFrame({
-        "study_id": [f"V{i:02d}" for i in range(1, 9)],
-        "country": ["UK", "UK", "India", "USA", "UK", "UK", "Japan", "UK"],
-        "income_group": ["high", "high", "low_middle", "high", "high", "high", "high", "high"],
-        "setting": ["community"] * 5 + ["primary_care"] * 2 + ["outpatient"],
-        "design": ["one_stage", "two_stage", "one_stage", "two_stage", "one_stage",
-                   "one_stage", "two_stage", "one_stage"],
-        "interviewer": ["lay", "lay", "clinician", "clinician", "lay", "lay", "lay", "lay"],
-        "n": [500, 800, 300, 1200, 650, 200, 150, 90],
-        "cases": [40, 90, 12, 70, 55, 50, 30, 45],
-        "year": [1990, 1995, 2001, 2010, 2018, 2000, 2012, 2005],
-    })
-
-
-SETTINGS = {"community": "Community", "primary_care": "Primary care attenders",
-            "outpatient": "Psychiatric outpatients"}
 
 
 def test_subgroup_of_one_study_gets_its_own_estimate():

@@ -39,9 +39,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import expit
 
-from analysis.chapters import prevalence as prevalence_page
 from analysis.stats import prevalence as pv
-from analysis.contract.package import DataPackage
 from analysis.contract import published as published_figures
 from analysis.contract.validation import load_package as _load_bundled
 
@@ -346,27 +344,3 @@ def test_meta_regression_on_year_and_bad_covariates():
         pv.meta_regression(rows, "interviewer", setting="primary_care")
     with pytest.raises(ValueError, match="at least two different values"):
         pv.meta_regression(rows.assign(year=2000), "year")
-
-
-def _with_studies(package, studies: pd.DataFrame) -> DataPackage:
-    """The bundled package with its prevalence studies replaced."""
-    tables = {**package.tables, "prevalence_studies": studies.reset_index(drop=True)}
-    return DataPackage(package.data_dir, package.descriptor, tables)
-
-
-PARAGRAPHS = ("pooled_markdown", "comparison_markdown", "heterogeneity_markdown",
-              "subgroups_markdown", "regression_markdown", "sensitivity_markdown",
-              "method_notes")
-
-
-def _shown_text(ctx) -> str:
-    """Every cell and every generated sentence the page shows, as one string."""
-    frames = [prevalence_page.subgroup_view(ctx.by_setting),
-              prevalence_page.subgroup_view(ctx.by_income),
-              prevalence_page.comparison_view(ctx.comparison), ctx.sensitivity]
-    if ctx.regression is not None:
-        frames.append(prevalence_page.regression_view(ctx.regression))
-    cells = " ".join(str(v) for f in frames for v in f.reset_index().to_numpy().ravel())
-    shown = [getattr(prevalence_page, name)(ctx) for name in PARAGRAPHS]
-    words = " ".join(m.data for m in shown if m is not None)
-    return f"{cells} {words} {prevalence_page.forest_note(ctx)}"
