@@ -58,6 +58,10 @@ class BuildPlan:
         SHA-256 of the source a page runs (:func:`analysis.engine.provenance.code_hash`).
     data_hashes : mapping
         SHA-256 of every file of the package, hashed once by the build.
+    data_stats : mapping
+        Size, modification time (ns) and inode of every file of the package, taken just
+        before it was hashed (:func:`analysis.contract.files.file_stats`): a kernel checks
+        these instead of hashing the files again.
     pages : tuple of str
         The pages of this book, in order (those the package cannot fill are left out).
     pending : tuple of str
@@ -75,6 +79,7 @@ class BuildPlan:
     executed_dir: str
     code: str = ""
     data_hashes: Mapping[str, str] = field(default_factory=dict)
+    data_stats: Mapping[str, list[int]] = field(default_factory=dict)
     pages: tuple[str, ...] = ()
     pending: tuple[str, ...] = ()
     plain: bool = False

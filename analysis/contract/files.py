@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,25 @@ def file_hashes(data_dir: Path) -> dict[str, str]:
     return hashes
 
 
+def file_stats(data_dir: Path) -> dict[str, list[int]]:
+    """Size, modification time (ns) and inode of every file of the package, by file name
+    (a file that cannot be looked at is left out, so that it differs from any file that
+    can).
+
+    Taken by :meth:`PackageFiles.at` just before hashing, and again by a page's kernel
+    (:func:`analysis.contract.validation.load_package`) to tell, without reading a byte,
+    whether a file changed since the build hashed it.
+    """
+    stats = {}
+    for path in data_files(data_dir):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        stats[path.name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return stats
+
+
 def fingerprint_of(hashes: dict[str, str]) -> str:
     """A short fingerprint of a package's file hashes (first 12 hex digits of a SHA-256)."""
     digest = hashlib.sha256()
@@ -70,14 +90,18 @@ class PackageFiles:
     data_dir: Path
     hashes: dict[str, str]
     fingerprint: str
+    stats: dict[str, list[int]] = field(default_factory=dict)  # file_stats, before hashing
 
     @classmethod
     def at(cls, data_dir: str | Path | None) -> "PackageFiles":
         """Resolve a ``data_dir`` parameter (see :func:`analysis.paths.resolve_data_dir`)
         and hash its files."""
         folder = paths.resolve_data_dir(data_dir)
+        # Looked at before the bytes are read: a file written while it is hashed then
+        # differs from what was looked at, and the kernels validate it again.
+        stats = file_stats(folder)
         hashes = file_hashes(folder)
-        return cls(folder, hashes, fingerprint_of(hashes))
+        return cls(folder, hashes, fingerprint_of(hashes), stats)
 
     def descriptor(self) -> dict[str, Any]:
         """The package's ``datapackage.json`` as read (an empty one when absent or unreadable:

@@ -31,7 +31,7 @@ from analysis.contract.errors import (DataPackageError, InputError, Problem, Val
                                       quoted)
 from analysis.contract.escape import terminal_text
 from analysis.contract.import_log import IMPORT_LOG_NAME, read_import_log
-from analysis.contract.files import fingerprint
+from analysis.contract.files import file_stats, fingerprint, fingerprint_of
 from analysis.contract.package import (FIXED_VOCABULARIES, DataPackage, contract_resources,
                                        not_reported)
 from analysis.contract.study import iso_date
@@ -854,11 +854,22 @@ def save_validated(package: DataPackage, path: Path, data_fingerprint: str | Non
 
 def _validated_by_build(data_dir: Path) -> DataPackage | None:
     path = build_plan.validated_package()
-    if not path or not path.exists():
+    plan = build_plan.current()
+    if not path or not plan or not path.exists():
         return None
     with open(path, "rb") as handle:
         stored = pickle.load(handle)
-    if stored["data_dir"] != str(data_dir) or stored["fingerprint"] != fingerprint(data_dir):
+    # The build hashed every file once, and the package stored here is the one it
+    # validated for those hashes. Hashing them again in every kernel would read the
+    # whole package once more per page; a file changed since then (rewritten in place,
+    # or replaced) has another size, modification time or inode than the plan recorded
+    # just before hashing, so looking at those is enough to tell. A change that keeps
+    # all three (the same size, within one tick of the file system's clock, in place)
+    # is the one it cannot see; the next build's hashes see it.
+    if (stored["data_dir"] != str(data_dir) or plan.data_dir != str(data_dir)
+            or stored["fingerprint"] != fingerprint_of(plan.data_hashes)
+            or file_stats(data_dir) != {name: list(stat)
+                                        for name, stat in plan.data_stats.items()}):
         return None  # other data, or changed since the build validated it
     return stored["package"]
 

@@ -1,27 +1,33 @@
 """From parameter sets to a published book: the orchestration of one build.
 
 ``book/pages.yml`` lists the pages of the book in order (:mod:`~analysis.engine.pages`).
-:func:`build`:
+:func:`build` runs five stages, each given the frozen plan the first one makes
+(:class:`~analysis.engine.planned.EnginePlan`) and returning a named result:
 
-1. plans the build once (:func:`_plan`): hashes the data package once
+1. **plan** (:func:`_plan`): hashes the data package once
    (:class:`~analysis.contract.files.PackageFiles`), keeps the pages the package fills,
-   finds the pages whose cache key changed (:mod:`~analysis.engine.cache`) and the order
-   they will run in, and writes the plan (:class:`~analysis.plan.BuildPlan`) into the
-   build folder, where the workers, the kernels and the book build read it; if pages
-   are to run, starts the worker processes warming their kernels
-   (:mod:`~analysis.engine.execution`, :mod:`~analysis.engine.kernels`);
-2. meanwhile checks every parameter set against its notebook's ``parameters`` cell and
-   validates the data package (stops with ``file:row:column`` messages);
-3. lays out the book source, stamps the edition into the configuration, puts stand-ins
-   where pages are still to come and starts ``jupyter-book build`` (warnings are
-   errors, :class:`~analysis.engine.book.BookProcess`), which reads each of those pages
-   only once it is final;
-4. executes the pages with papermill, in parallel, placing each executed notebook in
-   the source as soon as it is done;
-5. adds the Provenance page to the source and lets the book build finish;
-6. only when all of that succeeded, replaces ``_build/html`` with the new book, writes
-   ``manifest.json`` beside it and keeps the source as ``_build/source``
-   (:mod:`~analysis.engine.publish`). A failed build leaves the last good book as it was.
+   checks every parameter set against its notebook's ``parameters`` cell, finds the
+   pages whose cache key changed (:mod:`~analysis.engine.cache`) and the order they will
+   run in. The plan the kernels read (:class:`~analysis.plan.BuildPlan`) is written into
+   the build folder, and if pages are to run, the worker processes start warming their
+   kernels (:mod:`~analysis.engine.execution`, :mod:`~analysis.engine.kernels`);
+2. **validate** (:func:`_validate_stage`), meanwhile: the data package (stops with
+   ``file:row:column`` messages);
+3. **execute** (:func:`_execute`): lays out the book source, stamps the edition into the
+   configuration, puts stand-ins where pages are still to come and starts
+   ``jupyter-book build`` (warnings are errors, :class:`~analysis.engine.book.BookProcess`),
+   which reads each of those pages only once it is final; executes the pages with
+   papermill, in parallel, placing each executed notebook in the source as soon as it
+   is done;
+4. **assemble** (:func:`_assemble`): adds the Provenance page to the source and hashes
+   it; when the published book is this one already, the build ends there ("book:
+   unchanged");
+5. **publish** (:func:`_publish`): lets the book build finish and, only when all of that
+   succeeded, replaces ``_build/html`` with the new book, writes ``manifest.json``
+   beside it and keeps the source as ``_build/source`` (:mod:`~analysis.engine.publish`).
+
+Error handling (:func:`_attempt`) holds the build folder's lock around stages 2-5; a
+failed build leaves the last good book as it was.
 
 Nothing imported here loads pandas: the build plans its pages and starts the kernels
 first, and imports the data-package reader only while they warm up.
@@ -32,7 +38,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,10 +57,11 @@ from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, pla
                                    tree_hash)
 from analysis.engine.errors import BuildError
 from analysis.engine.execution import execute_pages, schedule, worker_count, workers
-from analysis.engine.pages import (PageSpec, available_inputs, check_parameters, load_pages,
+from analysis.engine.pages import (available_inputs, check_parameters, load_pages,
                                    select_pages)
-from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
-                                        package_versions)
+from analysis.engine.planned import EnginePlan
+from analysis.engine.provenance import (GENERATED_PAGES, Edition, code_hash, data_provenance,
+                                        edition, package_versions)
 from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
                                      releases, write_manifest)
 from analysis.plan import BuildPlan
@@ -116,140 +124,31 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     tell = say
     say = lambda line: tell(inert(line))  # noqa: E731 - lines quote titles and folders
     _compile_analysis()
-    planned = _plan(data_dir, jobs, force, build_root, pages_file, plain, session, say)
-    plan, package, pages = planned.plan, planned.package, planned.pages
-    results, pending, untouched = planned.results, planned.pending, planned.untouched
-    html_dir, executed_dir = paths.html_dir(build_root), Path(plan.executed_dir)
-    build_dir = paths.build_dir(build_root)
-    source = BookSource(build_dir / ".staging")
-    book = None  # the jupyter-book build, started ahead when notebooks run
-    lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
-    # The plan reaches the workers, the kernels and the book build as one file, which
-    # they find through the environment they inherit (analysis.plan).
-    plan_path = plan.write(build_plan.plan_file(build_dir))
-    if session is not None:
-        session.begin(plan, pages)
-    ok = False
-    with build_plan.in_force(plan_path):
-        try:
-            with workers(pending, jobs, reuse_kernels, executed_dir, session) as pool:
-                validated = _validate(package, executed_dir, plan.code, say)
-                for name, result in results.items():
-                    if result.status == "reused":
-                        say(f"  reused    {name}")
-                stamp = edition(package)
-                lay_out_source(pages, source, stamp, planned.left_out, planned.descriptor)
-                if pending:
-                    # The book build starts now, on the pages already executed and
-                    # stand-ins for the rest, and reads them in the order they are
-                    # expected to finish (longest handed out first), each once placed.
-                    coming = list(plan.pending)
-                    for page in pages:
-                        if page.notebook and page.name not in coming:
-                            place_notebook(page.name, executed_dir, source)
-                    write_stand_ins(source, coming, pages)
-                    book = _book_process(source, build_dir, session, force, ahead=True,
-                                         plan=plan_path)
-
-                    def place(name: str) -> None:
-                        place_notebook(name, executed_dir, source)
-                        book.ready(name)
-
-                    validated.save_for_pages(plan.validated_package())
-                    execute_pages(pool, pending, plan, plan_path, results, say, untouched,
-                                  reuse_kernels, on_executed=place)
-
-            record = {
-                "book": "CEN evidence-synthesis book",
-                "version": __version__,
-                "edition": stamp.as_dict(),
-                "data": data_provenance(package),
-                "packages": package_versions(),
-                "code_sha256": plan.code,
-                "pages": [asdict(results[p.name]) for p in pages],
-                "left_out": [item.as_dict() for item in planned.left_out],
-                "releases": releases(),
-            }
-            generated = {name: render(record) for name, render in GENERATED_PAGES.items()
-                         if name in plan.pages}
-            complete_source(pages, executed_dir, source, generated)
-            # The stamp is not in the source Sphinx reads (analysis.engine.book.STAMP_MARK)
-            # but it is part of the book: a new stamp is a new book.
-            source_sha = hashlib.sha256(
-                f"{tree_hash(source.folder)} {stamp.footer()}".encode()).hexdigest()
-
-            outcome = [results[p.name] for p in pages]
-            previous = read_manifest(html_dir)
-            if (not force and not pending and previous.get("book_source_sha256") == source_sha
-                    and not build_lock.disagreements(html_dir, previous)):
-                seconds = time.perf_counter() - started
-                say(f"book: unchanged, {html_dir / 'index.html'} ({seconds:.1f} s)")
-                ok = True
-                return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds,
-                                   book_rebuilt=False)
-
-            say("book: jupyter-book build (warnings are errors)")
-            if book is None:
-                book = _book_process(source, build_dir, session, force, plan=plan_path)
-            new_html = book.finish(untouched)
-            # Sphinx's output is kept for the next build: the book published is a copy.
-            shutil.rmtree(build_dir / "html.new", ignore_errors=True)
-            new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
-            stamped = stamp_pages(new_html, stamp)
-            if stamped < len(pages):
-                raise BuildError(f"only {stamped} of the book's {len(pages)} pages carry the "
-                                 f"edition stamp\n{untouched}")
-            manifest = {
-                **record,
-                "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "book_source_sha256": source_sha,
-                # From the moment the source was complete: Jupyter Book's start-up may
-                # have overlapped the notebooks.
-                "jupyter_book_seconds": round(book.seconds_after_release, 2),
-                "build_seconds": round(time.perf_counter() - started, 2),
-                "tables": copy_tables(pages, executed_dir, new_html / "tables"),
-            }
-            write_manifest(new_html, manifest)
-            wrong = build_lock.disagreements(new_html, manifest)
-            if wrong:  # never publish a book whose files disagree with its manifest
-                raise BuildError("the new book disagrees with its manifest: "
-                                 + "; ".join(wrong) + f"\n{untouched}")
-            publish(new_html, html_dir)
-            stamp_kept_source(source, stamp)
-            keep_source(source, paths.book_source_dir(build_root))
-            ok = True
-        finally:
-            if book is not None:
-                book.close()
-            shutil.rmtree(source.folder, ignore_errors=True)
-            if session is not None:
-                session.finished(ok, executed_dir)
-            elif not ok and book is not None:
-                discard_kept_output(build_dir)
-            lock.release()
+    planned = _plan(data_dir, jobs, force, build_root, pages_file, plain, session, say,
+                    reuse_kernels, started)
+    with _attempt(planned, session) as attempt:
+        with workers(planned.pending, jobs, reuse_kernels, planned.executed_dir,
+                     session) as pool:
+            validated = _validate_stage(planned, say)
+            executed = _execute(planned, validated, pool, attempt, say)
+        assembled = _assemble(planned, executed, attempt.source)
+        if assembled.unchanged:
+            seconds = time.perf_counter() - started
+            say(f"book: unchanged, {planned.html_dir / 'index.html'} ({seconds:.1f} s)")
+            return BuildResult(planned.html_dir, planned.html_dir / "manifest.json",
+                               assembled.outcome, seconds, book_rebuilt=False)
+        published = _publish(planned, executed, assembled, attempt, say)
     seconds = time.perf_counter() - started
-    say(f"book: {html_dir / 'index.html'} ({seconds:.1f} s)")
-    return BuildResult(html_dir, html_dir / "manifest.json", outcome, seconds)
+    say(f"book: {published.html / 'index.html'} ({seconds:.1f} s)")
+    return BuildResult(published.html, published.manifest, assembled.outcome, seconds)
 
 
-@dataclass(frozen=True)
-class _Planned:
-    """The build's plan (what the kernels read), with what only the engine needs: the
-    package's files, the pages as parameter sets, the pages left out and the cache's
-    verdict on every page."""
-
-    plan: BuildPlan
-    package: PackageFiles
-    descriptor: dict
-    pages: list[PageSpec]
-    left_out: list
-    results: dict[str, PageResult]  # the pages reused; the build adds those it executes
-    pending: list  # (PageSpec, reason), in the order they are handed to the workers
-    untouched: str  # what a failure says of the last good book
+# ------------------------------------------------------------------ 1. plan
 
 
 def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file: Path,
-          plain: bool, session, say) -> _Planned:
+          plain: bool, session, say, reuse_kernels: bool = True,
+          started: float = 0.0) -> EnginePlan:
     """Plan a build from the command's arguments: hash the package once, keep the pages
     it can fill, check their parameters and ask the cache which pages must run, in which
     order. Nothing is started and nothing in the build folder is written but the
@@ -281,10 +180,62 @@ def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file:
     plan = BuildPlan(
         data_dir=str(package.data_dir), pages_file=str(Path(pages_file).resolve()),
         executed_dir=str(executed_dir), code=code, data_hashes=dict(package.hashes),
-        pages=tuple(page.name for page in pages),
+        data_stats=dict(package.stats), pages=tuple(page.name for page in pages),
         pending=tuple(coming) if scheduled.pending else (), plain=plain)
-    return _Planned(plan, package, descriptor, pages, selection.left_out, results,
-                    scheduled.pending, untouched)
+    return EnginePlan(plan, build_plan.plan_file(paths.build_dir(build_root)), package,
+                      descriptor, pages, selection.left_out, results, scheduled.pending,
+                      untouched, build_root, force, jobs, reuse_kernels, started)
+
+
+# ------------------------------------------------------------------ error handling
+
+
+@dataclass
+class _Attempt:
+    """What a running build holds and lets go of however it ends: the staging source and
+    the jupyter-book build, once started."""
+
+    planned: EnginePlan
+    session: object | None
+    source: BookSource
+    book: BookProcess | None = None
+
+    def start_book(self, ahead: bool = False) -> BookProcess:
+        """Start the jupyter-book build of the staging source (see :func:`_book_process`)."""
+        self.book = _book_process(self.source, self.planned.build_dir, self.session,
+                                  self.planned.force, ahead=ahead,
+                                  plan=self.planned.plan_path)
+        return self.book
+
+
+@contextmanager
+def _attempt(planned: EnginePlan, session) -> Iterator[_Attempt]:
+    """Hold the build folder for one build, with its plan in force; whatever happens
+    inside, close the book build and the staging source afterwards. A build that fails
+    leaves the last good book untouched and discards Sphinx's kept output (or tells the
+    preview ``session``, which keeps its own)."""
+    build_dir = planned.build_dir
+    attempt = _Attempt(planned, session, BookSource(build_dir / ".staging"))
+    lock = build_lock.hold(build_dir)  # one build at a time; stops naming the one running
+    # The plan reaches the workers, the kernels and the book build as one file, which
+    # they find through the environment they inherit (analysis.plan).
+    planned.plan.write(planned.plan_path)
+    if session is not None:
+        session.begin(planned.plan, planned.pages)
+    ok = False
+    with build_plan.in_force(planned.plan_path):
+        try:
+            yield attempt
+            ok = True  # also when the build returns early: the book was unchanged
+        finally:
+            if attempt.book is not None:
+                attempt.book.close()
+            shutil.rmtree(attempt.source.folder, ignore_errors=True)
+            if session is not None:
+                session.finished(ok, planned.executed_dir)
+            elif not ok and attempt.book is not None:
+                discard_kept_output(build_dir)
+            lock.release()
 
 
 def _book_process(source: BookSource, build_dir: Path, session, force: bool = False,
@@ -299,6 +250,9 @@ def _book_process(source: BookSource, build_dir: Path, session, force: bool = Fa
         output = session.sphinx_output_for(toc_text)
     return BookProcess(source, output, build_dir / "jupyter-book.log", ahead=ahead,
                        plan=plan, keep=True)
+
+
+# ------------------------------------------------------------------ 2. validate
 
 
 @dataclass
@@ -332,6 +286,144 @@ def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Val
     for warning in warnings:
         say(f"  warning: {warning}")
     return _Validated(package, typed)
+
+
+def _validate_stage(planned: EnginePlan, say) -> _Validated:
+    """Validate the plan's package (see :func:`_validate`)."""
+    return _validate(planned.package, planned.executed_dir, planned.plan.code, say)
+
+
+# ------------------------------------------------------------------ 3. execute
+
+
+@dataclass(frozen=True)
+class _Executed:
+    """The pages once executed: the edition they are stamped with and how each page of
+    the book was produced."""
+
+    stamp: Edition
+    results: dict[str, PageResult]
+
+
+def _execute(planned: EnginePlan, validated: _Validated, pool, attempt: _Attempt,
+             say) -> _Executed:
+    """Lay out the book source, start the book build ahead when pages run, and execute
+    the pending pages in the workers, placing each in the source once executed."""
+    for name, result in planned.results.items():
+        if result.status == "reused":
+            say(f"  reused    {name}")
+    stamp = edition(planned.package)
+    source, executed_dir = attempt.source, planned.executed_dir
+    lay_out_source(planned.pages, source, stamp, planned.left_out, planned.descriptor)
+    results = dict(planned.results)
+    if planned.pending:
+        # The book build starts now, on the pages already executed and stand-ins for
+        # the rest, and reads them in the order they are expected to finish (longest
+        # handed out first), each once placed.
+        coming = list(planned.plan.pending)
+        for page in planned.pages:
+            if page.notebook and page.name not in coming:
+                place_notebook(page.name, executed_dir, source)
+        write_stand_ins(source, coming, planned.pages)
+        book = attempt.start_book(ahead=True)
+
+        def place(name: str) -> None:
+            place_notebook(name, executed_dir, source)
+            book.ready(name)
+
+        validated.save_for_pages(planned.plan.validated_package())
+        results.update(execute_pages(pool, planned, say, on_executed=place))
+    return _Executed(stamp, results)
+
+
+# ------------------------------------------------------------------ 4. assemble
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    """The complete book source: its provenance record, its hash, how each page was
+    produced, and whether the published book is this one already."""
+
+    record: dict
+    source_sha: str
+    outcome: list[PageResult]
+    unchanged: bool
+
+
+def _assemble(planned: EnginePlan, executed: _Executed, source: BookSource) -> _Assembled:
+    """Add the generated pages (Provenance) to the source and hash it."""
+    plan, pages, results = planned.plan, planned.pages, executed.results
+    record = {
+        "book": "CEN evidence-synthesis book",
+        "version": __version__,
+        "edition": executed.stamp.as_dict(),
+        "data": data_provenance(planned.package),
+        "packages": package_versions(),
+        "code_sha256": plan.code,
+        "pages": [asdict(results[p.name]) for p in pages],
+        "left_out": [item.as_dict() for item in planned.left_out],
+        "releases": releases(),
+    }
+    generated = {name: render(record) for name, render in GENERATED_PAGES.items()
+                 if name in plan.pages}
+    complete_source(pages, planned.executed_dir, source, generated)
+    # The stamp is not in the source Sphinx reads (analysis.engine.book.STAMP_MARK)
+    # but it is part of the book: a new stamp is a new book.
+    source_sha = hashlib.sha256(
+        f"{tree_hash(source.folder)} {executed.stamp.footer()}".encode()).hexdigest()
+    previous = read_manifest(planned.html_dir)
+    unchanged = (not planned.force and not planned.pending
+                 and previous.get("book_source_sha256") == source_sha
+                 and not build_lock.disagreements(planned.html_dir, previous))
+    return _Assembled(record, source_sha, [results[p.name] for p in pages], unchanged)
+
+
+# ------------------------------------------------------------------ 5. publish
+
+
+@dataclass(frozen=True)
+class _Published:
+    """Where the new book and its manifest are."""
+
+    html: Path
+    manifest: Path
+
+
+def _publish(planned: EnginePlan, executed: _Executed, assembled: _Assembled,
+             attempt: _Attempt, say) -> _Published:
+    """Let the book build finish, stamp the pages, write the manifest and, only when the
+    book agrees with it, replace the published book and keep the source."""
+    build_dir, html_dir, untouched = planned.build_dir, planned.html_dir, planned.untouched
+    stamp = executed.stamp
+    say("book: jupyter-book build (warnings are errors)")
+    book = attempt.book or attempt.start_book()
+    new_html = book.finish(untouched)
+    # Sphinx's output is kept for the next build: the book published is a copy.
+    shutil.rmtree(build_dir / "html.new", ignore_errors=True)
+    new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
+    stamped = stamp_pages(new_html, stamp)
+    if stamped < len(planned.pages):
+        raise BuildError(f"only {stamped} of the book's {len(planned.pages)} pages carry "
+                         f"the edition stamp\n{untouched}")
+    manifest = {
+        **assembled.record,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "book_source_sha256": assembled.source_sha,
+        # From the moment the source was complete: Jupyter Book's start-up may
+        # have overlapped the notebooks.
+        "jupyter_book_seconds": round(book.seconds_after_release, 2),
+        "build_seconds": round(time.perf_counter() - planned.started, 2),
+        "tables": copy_tables(planned.pages, planned.executed_dir, new_html / "tables"),
+    }
+    write_manifest(new_html, manifest)
+    wrong = build_lock.disagreements(new_html, manifest)
+    if wrong:  # never publish a book whose files disagree with its manifest
+        raise BuildError("the new book disagrees with its manifest: "
+                         + "; ".join(wrong) + f"\n{untouched}")
+    publish(new_html, html_dir)
+    stamp_kept_source(attempt.source, stamp)
+    keep_source(attempt.source, paths.book_source_dir(planned.build_root))
+    return _Published(html_dir, html_dir / "manifest.json")
 
 
 def _compile_analysis() -> None:

@@ -16,7 +16,8 @@ from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.kernels import execute_page, page_imports, warm_up
 from analysis.engine.pages import PageSpec
-from analysis.plan import BuildPlan, channel
+from analysis.engine.planned import EnginePlan
+from analysis.plan import channel
 
 
 @dataclass(frozen=True)
@@ -108,30 +109,32 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
     pool.shutdown(wait=True)
 
 
-def execute_pages(pool, pending, plan: BuildPlan, plan_path: Path,
-                  results: dict[str, PageResult], say, untouched: str,
-                  reuse_kernels: bool = True,
-                  on_executed: Callable[[str], None] | None = None) -> None:
-    """Execute pages in the worker processes; any failure stops the build.
+def execute_pages(pool, planned: EnginePlan, say,
+                  on_executed: Callable[[str], None] | None = None) -> dict[str, PageResult]:
+    """Execute the plan's pending pages in the worker processes; any failure stops the
+    build. Returns how each was produced, by page name.
 
-    ``plan`` is the build's plan (written to ``plan_path``, which each page's kernel
-    reads: :mod:`analysis.plan`). ``on_executed`` is called with the name of each page
-    as soon as its executed notebook is in place, until a page fails (the build then
-    stops). The plan's ``pages`` (the pages of this build) are part of the key of a
-    page that links to others.
+    Each page's kernel reads the plan (``planned.plan``, written to ``planned.plan_path``:
+    :mod:`analysis.plan`). ``on_executed`` is called with the name of each page as soon
+    as its executed notebook is in place, until a page fails (the build then stops). The
+    plan's ``pages`` (the pages of this build) are part of the key of a page that links
+    to others.
     """
+    plan, untouched = planned.plan, planned.untouched
     executed_dir = Path(plan.executed_dir)
     data_dir = Path(plan.data_dir)
+    results: dict[str, PageResult] = {}
     failures = []
     futures = {}
-    for page, reason in pending:
+    for page, reason in planned.pending:
         out = executed_dir / f"{page.name}.run.ipynb"
         params = {**page.parameters, "data_dir": _portable(data_dir)}
         plan.table_log(page.name).unlink(missing_ok=True)
         tables = plan.tables_dir(page.name)
         shutil.rmtree(tables, ignore_errors=True)
         futures[pool.submit(execute_page, str(page.template), str(out), params,
-                            page.title, channel(plan_path, page.name), reuse_kernels)] = (
+                            page.title, channel(planned.plan_path, page.name),
+                            planned.reuse_kernels)] = (
             page, reason, out, tables)
     for future in as_completed(futures):  # each page reported as soon as it is done
         page, reason, out, tables = futures[future]
@@ -155,6 +158,7 @@ def execute_pages(pool, pending, plan: BuildPlan, plan_path: Path,
             on_executed(page.name)
     if failures:
         raise BuildError("\n".join(failures) + f"\n{untouched}")
+    return results
 
 
 def _failure_message(page: PageSpec, exc: BaseException, artefact: Path) -> str:
