@@ -47,7 +47,7 @@ MODULES = {module_name(p): p for p in sorted(paths.PACKAGE.rglob("*.py"))
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if module in ("analysis", "analysis.paths", "analysis.plan"):
+    if module in ("analysis", "analysis.paths", "analysis.plan", "analysis.cache"):
         return "base"
     if module == "analysis.__main__":
         return "cli"

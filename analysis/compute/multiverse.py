@@ -18,7 +18,8 @@ of the themes). This module decides where the plan runs and hands its rows on:
   the memory held does not grow with the multiverse.
 - **Files**: the rows stream to Parquet (and to CSV while the table fits a
   spreadsheet), with the cache key and the bootstrap seed in the Parquet file's
-  metadata; an unchanged multiverse is read back instead of recomputed. What the
+  metadata; an unchanged multiverse is read back instead of recomputed
+  (:class:`MultiverseTables`, a :class:`analysis.cache.Cache`). What the
   summary needs (the estimate, the upper limit, the status and the options, as
   categories) is kept in memory, some 50 bytes a specification.
 
@@ -30,7 +31,6 @@ scheduling. Proceedings of the 14th Python in Science Conference, 130-136.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.cache import Cache, key_from
 from analysis.compute.cluster import client_for, reuse_array_memory, workers_of
 from analysis.contract.choices import NONE, Choices
 from analysis.contract.spreadsheet import write_csv
@@ -349,16 +350,16 @@ def cache_key(studies: pd.DataFrame, choices: Choices, size: str,
     The choices are taken as resolved against the studies (``categories`` as for
     :func:`evaluate`), so a package with other categories has another key.
     """
-    digest = hashlib.sha256()
     choices = multiverse.resolve(studies, choices, categories)
     rows = multiverse.setting_studies(studies, choices)
-    digest.update(rows.to_csv(index=False, lineterminator="\n").encode())
-    digest.update(repr(choices).encode() + size.encode())
-    for path in CODE_FILES:
-        digest.update(path.read_bytes())
-    for name in NUMERIC_PACKAGES:
-        digest.update(f"{name}=={metadata.version(name)}".encode())
-    return digest.hexdigest()
+    return key_from({
+        "studies": rows.to_csv(index=False, lineterminator="\n"),
+        "choices": repr(choices),
+        "size": size,
+        **{f"code:{path.relative_to(paths.PACKAGE).as_posix()}": path.read_bytes()
+           for path in CODE_FILES},
+        "packages": {name: metadata.version(name) for name in NUMERIC_PACKAGES},
+    })
 
 
 def evaluate(studies: pd.DataFrame, choices: Choices, size: str = "book",
@@ -451,32 +452,58 @@ def table_key(path: Path) -> str | None:
     return value.decode() if value else None
 
 
+class MultiverseTables(Cache):
+    """The multiverse tables in a folder (:class:`analysis.cache.Cache`), one entry a
+    table: ``<name>.parquet``, whose metadata records the key (:func:`cache_key`) it was
+    computed under, and ``<name>.csv`` while the table fits a spreadsheet."""
+
+    def entry(self, name: str) -> tuple[Path, ...]:
+        stem = self.folder / name
+        return (stem.with_suffix(".parquet"), stem.with_suffix(".csv"))
+
+    def stored_key(self, name: str) -> str | None:
+        return table_key(self.entry(name)[0])
+
+    def get(self, name: str, key: str) -> Any | None:
+        """The Parquet file (``pyarrow.parquet.ParquetFile``) of a table computed under
+        ``key``, None when there is none."""
+        if not self.has(name, key):
+            return None
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(self.entry(name)[0])
+
+    def put(self, name: str, key: str, value: dict[str, Any], csv: bool = True) -> TableFiles:
+        """Open the entry ``name`` for the rows of a table computed under ``key``, with
+        the metadata ``value`` beside the key: the files the rows stream to. The stale
+        entry is dropped first: a stale table must not stand beside the new one."""
+        self.drop(name)
+        return TableFiles(self.folder / name, {"key": key, **value}, csv=csv)
+
+
 def to_folder(studies: pd.DataFrame, choices: Choices, size: str, out: Path | None = None,
               categories: dict[str, dict] | None = None, use_cache: bool = True,
               scheduler: str | None = None, n_workers: int | None = None,
               processes: bool = True) -> MultiverseRun:
     """The command line's multiverse: streamed to ``out/multiverse_<size>.parquet`` (and
     ``.csv`` when it fits a spreadsheet), or read back from it when its recorded key is
-    this multiverse's (:func:`cache_key`).
+    this multiverse's (:func:`cache_key`, :class:`MultiverseTables`).
 
     The rows are not kept in memory; the run's ``summary_table`` is what the summary
     reads.
     """
     began = time.perf_counter()
-    out = Path(out) if out else cache_dir()
+    tables = MultiverseTables(Path(out) if out else cache_dir())
     key = cache_key(studies, choices, size, categories)
-    stem = out / f"multiverse_{size}"
+    name = f"multiverse_{size}"
     resolved = multiverse.resolve(studies, choices, categories)
-    if use_cache and table_key(stem.with_suffix(".parquet")) == key:
-        import pyarrow.parquet as pq
-
-        stored = pq.ParquetFile(stem.with_suffix(".parquet"))
+    stored = tables.get(name, key) if use_cache else None
+    if stored is not None:
         summary = SummaryColumns(resolved, size, stored.metadata.num_rows)
         columns = [*SUMMARY_COLUMNS, *summary.dtypes]
         for batch in stored.iter_batches(columns=columns, batch_size=200_000):
             summary.add(batch.to_pandas())
-        files = tuple(p for p in (stem.with_suffix(".parquet"), stem.with_suffix(".csv"))
-                      if p.exists())
+        files = tuple(p for p in tables.entry(name) if p.exists())
         table = summary.table()
         return MultiverseRun(None, table, size, "cache", 0, 0, time.perf_counter() - began,
                              len(table), key=key, choices=resolved, files=files,
@@ -484,10 +511,8 @@ def to_folder(studies: pd.DataFrame, choices: Choices, size: str, out: Path | No
     plan_size = len(multiverse_batch.SpecificationPlan.of(
         multiverse.setting_studies(studies, resolved), resolved, size))
     seed = resolved.resampling.seed if resolved.resampling and size == "resampled" else None
-    for suffix in (".parquet", ".csv"):  # a stale table must not stand beside the new one
-        stem.with_suffix(suffix).unlink(missing_ok=True)
-    files = TableFiles(stem, {"key": key, "size": size, "specifications": plan_size,
-                              "bootstrap_seed": "" if seed is None else seed},
+    files = tables.put(name, key, {"size": size, "specifications": plan_size,
+                                   "bootstrap_seed": "" if seed is None else seed},
                        csv=plan_size <= SPREADSHEET_ROWS)
     run = evaluate(studies, choices, size, scheduler, n_workers, processes, categories,
                    keep_table=False, files=files)

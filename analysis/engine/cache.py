@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import paths
+from analysis.cache import Cache
 from analysis.contract.page_needs import ASKED_PREFIX
 from analysis.engine.declared import declared_files
 from analysis.engine.pages import PageSpec, template_hash
@@ -102,12 +103,50 @@ class PageResult:
     notebook: str | None = None
 
 
+class PageCache(Cache):
+    """The executed pages in a build's folder of executed notebooks, one entry a page:
+    ``<page>.key.json`` (the key's parts, with the data files the page read, the pages
+    it asked about, why and how long it ran), the executed notebook ``<page>.ipynb``
+    and its shown tables ``<page>.tables``.
+
+    The key is the parts themselves (:func:`key_parts`), so that a page that runs again
+    can say which part changed (:func:`why_changed`). A page's entry is replaced in place
+    when it runs again: the executed notebook by the new one
+    (:func:`analysis.engine.execution.execute_pages`), then its key (:meth:`put`).
+    """
+
+    def entry(self, name: str) -> tuple[Path, ...]:
+        return (self.folder / f"{name}.key.json", self.folder / f"{name}.ipynb",
+                self.folder / f"{name}.tables")
+
+    def record(self, name: str) -> dict[str, Any]:
+        """What was stored with the page's key (empty when the page never ran here)."""
+        key_file = self.entry(name)[0]
+        return json.loads(key_file.read_text()) if key_file.exists() else {}
+
+    def stored_key(self, name: str) -> dict[str, Any] | None:
+        return self.record(name).get("parts")
+
+    def has(self, name: str, key: Any) -> bool:
+        return super().has(name, key) and self.entry(name)[1].exists()
+
+    def get(self, name: str, key: Any) -> dict[str, Any] | None:
+        """The page's record when its executed notebook was made under ``key``."""
+        return self.record(name) if self.has(name, key) else None
+
+    def put(self, name: str, key: dict[str, Any], value: dict[str, Any]) -> None:
+        """Store the key of a page just executed, with ``value`` (its reads, the pages it
+        asked about, why and how long it ran)."""
+        self.entry(name)[0].write_text(json.dumps({"parts": key, **value}, indent=1))
+
+
 def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str], code: str,
           force: bool) -> tuple[dict[str, PageResult], list]:
     """Which pages can reuse their executed notebook and which must run, and why."""
     results: dict[str, PageResult] = {}
     pending = []
     book = frozenset(page.name for page in pages)
+    cache = PageCache(executed_dir)
     for page in pages:
         if page.notebook is None:
             results[page.name] = PageResult(page.name, "markdown")
@@ -115,11 +154,10 @@ def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str,
         if not page.template.exists():  # check_parameters says so before anything runs
             pending.append((page, "notebook missing"))
             continue
-        key_file = executed_dir / f"{page.name}.key.json"
-        stored = json.loads(key_file.read_text()) if key_file.exists() else {}
+        stored = cache.record(page.name)
         old, reads = stored.get("parts"), stored.get("reads")
         parts = key_parts(page, data_hashes, code, reads, stored.get("asked", []), book)
-        if not force and old == parts and (executed_dir / f"{page.name}.ipynb").exists():
+        if not force and cache.has(page.name, parts):
             results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
                                             stored.get("seconds", 0.0), page.parameters,
                                             page.notebook)
@@ -132,7 +170,7 @@ def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str,
 def last_seconds(executed_dir: Path, name: str) -> float | None:
     """How long a page took the last time it was executed here (None if never)."""
     try:
-        return float(json.loads((executed_dir / f"{name}.key.json").read_text())["seconds"])
+        return float(PageCache(executed_dir).record(name)["seconds"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -152,37 +190,58 @@ def record_execution(page: PageSpec, reason: str, seconds: float, executed_dir: 
     it asked about; ``book`` is the pages of this build) and say how it was produced."""
     log = executed_dir / f"{page.name}.reads"
     reads, asked = tables_read(log), pages_asked(log)
-    stored = {"parts": key_parts(page, data_hashes, code, reads, asked, book), "reads": reads,
-              "asked": asked, "reason": reason, "seconds": round(seconds, 2),
-              "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    (executed_dir / f"{page.name}.key.json").write_text(json.dumps(stored, indent=1))
+    PageCache(executed_dir).put(
+        page.name, key_parts(page, data_hashes, code, reads, asked, book),
+        {"reads": reads, "asked": asked, "reason": reason, "seconds": round(seconds, 2),
+         "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return PageResult(page.name, "executed", reason, round(seconds, 2), page.parameters,
                       page.notebook)
 
 
-@dataclass(frozen=True)
-class ValidationMemo:
+class ValidationMemo(Cache):
     """Validation is a function of the data's bytes and the code: an unchanged pair that
-    passed before passes again, so a no-op rebuild skips it."""
+    passed before passes again, so a no-op rebuild skips it.
 
-    path: Path
-    record: dict[str, Any]
+    One entry, ``validated.json``: the key (the data folder, the SHA-256 of each file,
+    the code hash) with the warnings of the validation that passed (what it normalised).
+    """
+
+    NAME = "validated"
+
+    def __init__(self, executed_dir: Path, key: dict[str, Any]) -> None:
+        super().__init__(executed_dir)
+        self.key = key
 
     @classmethod
     def of(cls, executed_dir: Path, data_dir: Path, data_hashes: dict[str, str],
            code: str) -> "ValidationMemo":
-        return cls(executed_dir / "validated.json",
-                   {"data_dir": str(data_dir), "files": data_hashes, "code": code})
+        return cls(executed_dir, {"data_dir": str(data_dir), "files": data_hashes,
+                                  "code": code})
+
+    def entry(self, name: str) -> tuple[Path, ...]:
+        return (self.folder / f"{name}.json",)
+
+    def _stored(self, name: str) -> dict[str, Any]:
+        path = self.entry(name)[0]
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def stored_key(self, name: str) -> dict[str, Any] | None:
+        stored = self._stored(name)
+        return {k: v for k, v in stored.items() if k != "warnings"} if stored else None
+
+    def get(self, name: str, key: Any) -> list[str] | None:
+        """The warnings of the validation that passed under ``key``."""
+        return list(self._stored(name).get("warnings", [])) if self.has(name, key) else None
+
+    def put(self, name: str, key: dict[str, Any], value: list[str]) -> None:
+        self.entry(name)[0].write_text(json.dumps({**key, "warnings": list(value)}))
 
     def passed_before(self) -> bool:
-        if not self.path.exists():
-            return False
-        stored = json.loads(self.path.read_text())
-        return {k: v for k, v in stored.items() if k != "warnings"} == self.record
+        return self.has(self.NAME, self.key)
 
     def warnings(self) -> list[str]:
         """The warnings of the validation that passed (what it normalised)."""
-        return list(json.loads(self.path.read_text()).get("warnings", []))
+        return self.get(self.NAME, self.key) or []
 
     def remember(self, warnings: list[str] = ()) -> None:
-        self.path.write_text(json.dumps({**self.record, "warnings": list(warnings)}))
+        self.put(self.NAME, self.key, warnings)

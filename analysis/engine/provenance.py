@@ -63,11 +63,11 @@ def page_code_files() -> list[Path]:
     """The source files a page can run: the layers its notebook imports.
 
     The data contract, the statistics, their computation at scale, the chapters and the
-    plots (with the package's ``__init__``, ``paths`` and ``plan``), but not the engine, the
-    generator of synthetic data or the benchmark, which no page imports: editing them
-    re-executes no page.
+    plots (with the package's ``__init__``, ``paths``, ``plan`` and ``cache``), but not
+    the engine, the generator of synthetic data or the benchmark, which no page imports:
+    editing them re-executes no page.
     """
-    files = [paths.PACKAGE / "__init__.py", paths.PACKAGE / "paths.py", paths.PACKAGE / "plan.py"]
+    files = [paths.PACKAGE / name for name in ("__init__.py", "paths.py", "plan.py", "cache.py")]
     for layer in PAGE_LAYERS:
         files += sorted(p for p in (paths.PACKAGE / layer).rglob("*")
                         if p.suffix in (".py", ".json", ".csv") and "__pycache__" not in p.parts)

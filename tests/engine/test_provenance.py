@@ -80,6 +80,7 @@ def test_the_cache_key_covers_the_layers_pages_import_and_not_the_engine(tmp_pat
     assert "analysis/stats/prevalence.py" in files and "analysis/chapters/page.py" in files
     assert "analysis/contract/data_contract.json" in files
     assert "analysis/compute/multiverse.py" in files  # the Multiverse page runs it
+    assert "analysis/cache.py" in files  # the multiverse's cache is one
     assert not [f for f in files if f.startswith(("analysis/engine", "benchmarks"))]
     before = provenance.code_hash()
     with open(root / "analysis" / "engine" / "build.py", "a") as handle:
