@@ -147,8 +147,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
 
 
 def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file: Path,
-          plain: bool, session, say, reuse_kernels: bool = True,
-          started: float = 0.0) -> EnginePlan:
+          plain: bool, session, say, reuse_kernels: bool, started: float) -> EnginePlan:
     """Plan a build from the command's arguments: hash the package once, keep the pages
     it can fill, check their parameters and ask the cache which pages must run, in which
     order. Nothing is started and nothing in the build folder is written but the
