@@ -9,6 +9,7 @@ would stop the strict build.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,13 +23,40 @@ REVIEW_NAMES = {"meta_synthesis": "the meta-synthesis", "interview_study": "the 
                 "prevalence": "the prevalence meta-analysis"}
 
 
+@dataclass(frozen=True)
+class BibEntry:
+    """One entry of a BibTeX file: its key, and its first author's surname and year when
+    it gives them."""
+
+    key: str
+    first_author: str = ""
+    year: str = ""
+
+
 @lru_cache(maxsize=4)
+def bibliography_entries(path: Path = BIBLIOGRAPHY) -> tuple[BibEntry, ...]:
+    """The entries of a BibTeX file, in file order (none when there is no file).
+
+    Read with a few patterns, not a BibTeX parser: the book's bibliography is written by
+    the project, one field per line, and only keys, surnames and years are needed.
+    """
+    if not path.exists():
+        return ()
+    entries = []
+    for text in re.split(r"\n(?=@)", "\n" + path.read_text(encoding="utf-8")):
+        key = re.match(r"\s*@\w+\s*\{\s*([^,\s]+)\s*,", text)
+        if not key:
+            continue
+        author = re.search(r"\bauthor\s*=\s*\{+\s*([^,{}]+)", text)
+        year = re.search(r"\byear\s*=\s*\{?(\d{4})", text)
+        entries.append(BibEntry(key.group(1), author.group(1).strip() if author else "",
+                                year.group(1) if year else ""))
+    return tuple(entries)
+
+
 def bibliography_keys(path: Path = BIBLIOGRAPHY) -> frozenset[str]:
     """The citation keys of a BibTeX file (empty when there is none)."""
-    if not path.exists():
-        return frozenset()
-    return frozenset(re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(encoding="utf-8"),
-                                flags=re.M))
+    return frozenset(entry.key for entry in bibliography_entries(path))
 
 
 def cite(report: Report) -> Myst:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.chapters.citations import bibliography_entries
 from analysis.chapters.words import count_words, format_p, in_sentence, join_words, markdown
 from analysis.contract.escape import Myst, myst_code_block, myst_role, myst_text
 from analysis.contract.package import DataPackage
@@ -926,23 +927,6 @@ def _calibration_sources(context: PrevalenceContext) -> list[str]:
     return [s for s in dict.fromkeys(context.comparison["short_source"]) if s and s in said]
 
 
-def _bibliography() -> list[tuple[str, str, str]]:
-    """(key, first author's surname, year) of every entry of the book's bibliography."""
-    from analysis import paths
-
-    bib = paths.BOOK / "references.bib"
-    if not bib.exists():
-        return []
-    entries = []
-    for entry in re.split(r"\n(?=@)", "\n" + bib.read_text(encoding="utf-8")):
-        key = re.match(r"\s*@\w+\{([^,\s]+),", entry)
-        author = re.search(r"\bauthor\s*=\s*\{+\s*([^,{}]+)", entry)
-        year = re.search(r"\byear\s*=\s*\{?(\d{4})", entry)
-        if key and author and year:
-            entries.append((key.group(1), author.group(1).strip(), year.group(1)))
-    return entries
-
-
 def cite_source(source: str) -> Myst:
     """A published figure's source as the page prints it, linked to the bibliography.
 
@@ -955,8 +939,8 @@ def cite_source(source: str) -> Myst:
     if not found:
         return myst_text(source)
     surname, year, rest = found.groups()
-    keys = [key for key, author, y in _bibliography()
-            if y == year and author.lower() == surname.strip().lower()]
+    keys = [entry.key for entry in bibliography_entries()
+            if entry.year == year and entry.first_author.lower() == surname.strip().lower()]
     if len(keys) != 1:
         return myst_text(source)
     try:

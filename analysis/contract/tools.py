@@ -154,10 +154,7 @@ def tool_problems(declared: Any, where: str = "study.appraisal.tool",
     if not isinstance(declared, dict):
         return [(where, f"must be the name of a tool ({', '.join(shipped)}) or an object "
                         f"declaring your own, e.g. {OWN_TOOL_EXAMPLE}")]
-    problems: list[tuple[str, str]] = []
-    for key in sorted(set(declared) - set(TOOL_KEYS)):
-        problems.append((f"{where}.{key}", f"is not a key of a tool; the keys are: "
-                                           f"{', '.join(TOOL_KEYS)}"))
+    problems = _unknown_keys(declared, TOOL_KEYS, where, "a tool")
     tool_id = declared.get("tool_id")
     if not (isinstance(tool_id, str) and CODE.match(tool_id)):
         problems.append((f"{where}.tool_id", "must be a short code in lower case (letters, "
@@ -189,6 +186,13 @@ def tool_problems(declared: Any, where: str = "study.appraisal.tool",
     return problems
 
 
+def _unknown_keys(declared: dict, keys: tuple[str, ...], where: str,
+                  what: str) -> list[tuple[str, str]]:
+    """One problem for each key of ``declared`` that ``keys`` does not list."""
+    return [(f"{where}.{key}", f"is not a key of {what}; the keys are: {', '.join(keys)}")
+            for key in sorted(set(declared) - set(keys))]
+
+
 def _answer_problems(answers: Any, where: str) -> list[tuple[str, str]]:
     example = '{"code": "unclear", "label": "Unclear", "role": "uncertain"}'
     if not isinstance(answers, list) or len(answers) < 2:
@@ -200,9 +204,7 @@ def _answer_problems(answers: Any, where: str) -> list[tuple[str, str]]:
         if not isinstance(answer, dict):
             problems.append((at, f"must be an object such as {example}"))
             continue
-        for key in sorted(set(answer) - set(ANSWER_KEYS)):
-            problems.append((f"{at}.{key}", f"is not a key of an answer; the keys are: "
-                                            f"{', '.join(ANSWER_KEYS)}"))
+        problems += _unknown_keys(answer, ANSWER_KEYS, at, "an answer")
         code = answer.get("code")
         if not (isinstance(code, str) and CODE.match(code)):
             problems.append((f"{at}.code", "must be a short code in lower case, such as "
@@ -233,9 +235,7 @@ def _item_problems(items: Any, where: str, sections: set[str]) -> list[tuple[str
         if not isinstance(item, dict):
             problems.append((at, f"must be an object such as {example}"))
             continue
-        for key in sorted(set(item) - set(ITEM_KEYS)):
-            problems.append((f"{at}.{key}", f"is not a key of a question; the keys are: "
-                                            f"{', '.join(ITEM_KEYS)}"))
+        problems += _unknown_keys(item, ITEM_KEYS, at, "a question")
         number = item.get("item")
         if isinstance(number, bool) or number != i + 1:
             problems.append((f"{at}.item", f"{json.dumps(number)} must be {i + 1}: the "
