@@ -50,12 +50,12 @@ from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, pla
                                    tree_hash)
 from analysis.engine.errors import BuildError
 from analysis.engine.execution import execute_pages, schedule, worker_count, workers
-from analysis.engine.pages import (PageSpec, available_inputs, check_parameters, load_pages,
-                                   select_pages)
+from analysis.engine.pages import available_inputs, check_parameters, load_pages, select_pages
 from analysis.engine.provenance import (GENERATED_PAGES, code_hash, data_provenance, edition,
                                         package_versions)
 from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
                                      releases, write_manifest)
+from analysis.pages.page import Page
 from analysis.plan import BuildPlan
 
 __all__ = ["BuildError", "BuildResult", "build"]
@@ -241,10 +241,10 @@ class _Planned:
     plan: BuildPlan
     package: PackageFiles
     descriptor: dict
-    pages: list[PageSpec]
+    pages: list[Page]
     left_out: list
     results: dict[str, PageResult]  # the pages reused; the build adds those it executes
-    pending: list  # (PageSpec, reason), in the order they are handed to the workers
+    pending: list  # (Page, reason), in the order they are handed to the workers
     untouched: str  # what a failure says of the last good book
 
 
@@ -310,7 +310,8 @@ class _Validated:
 
     def save_for_pages(self, path: Path) -> None:
         """Store the typed package for the pages, which then need not validate again."""
-        from analysis.contract.validation import load_package, save_validated
+        from analysis.contract.validation import save_validated
+        from analysis.engine.pages import load_package
 
         save_validated(self.typed or load_package(self.package.data_dir), path,
                        self.package.fingerprint)
@@ -319,7 +320,7 @@ class _Validated:
 def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Validated:
     """Validate the package unless the same bytes passed with the same code before."""
     # Imported here, while the kernels warm up: the data-package reader loads pandas.
-    from analysis.contract.validation import load_package
+    from analysis.engine.pages import load_package
 
     memo = ValidationMemo.of(executed_dir, package.data_dir, package.hashes, code)
     typed = None

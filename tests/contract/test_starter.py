@@ -21,7 +21,8 @@ from analysis.contract.starter import (CHAPTER_GROUPS, STUDY_TEMPLATE, chapters,
                                        start_package)
 from analysis.contract.study import FACT_KINDS, MEASURES, REVIEWS, TOPIC_KEYS, read_study
 from analysis.contract.validation import validate
-from analysis.engine.pages import load_pages
+from analysis.pages.needs import alternatives
+from analysis.pages.page import load_pages
 
 SCHEMA_FILE = paths.CONTRACT / "study_schema.json"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "packages"
@@ -42,7 +43,8 @@ def check(schema):
 
 @pytest.fixture(scope="module")
 def known():
-    return chapters((page.name, page.needs) for page in load_pages())
+    return chapters((page.name, [alternatives(need) for need in page.needs])
+                    for page in load_pages())
 
 
 def run(capsys, *argv):
