@@ -63,9 +63,9 @@ def page_code_files() -> list[Path]:
     """The source files a page can run: the layers its notebook imports.
 
     The data contract, the pages of the book (which a page asks about), the statistics,
-    their computation at scale, the chapters and the plots (with the package's ``__init__``, ``paths`` and ``plan``), but not the engine, the
-    generator of synthetic data or the benchmark, which no page imports: editing them
-    re-executes no page.
+    their computation at scale, the chapters and the plots (with the package's
+    ``__init__``, ``paths`` and ``plan``), but not the engine, the generator of synthetic
+    data or the benchmark, which no page imports: editing them re-executes no page.
     """
     files = [paths.PACKAGE / "__init__.py", paths.PACKAGE / "paths.py", paths.PACKAGE / "plan.py"]
     for layer in PAGE_LAYERS:
