@@ -53,10 +53,10 @@ def _chapters():
     """The chapters ``init`` offers, from the pages of the book and what they need."""
     from analysis.contract.starter import chapters
     from analysis.pages.needs import alternatives
-    from analysis.pages.page import load_pages
+    from analysis.pages.page import parse_pages
 
     return chapters((page.name, [alternatives(need) for need in page.needs])
-                    for page in load_pages())
+                    for page in parse_pages())
 
 
 def _chapters_help() -> str:

@@ -20,17 +20,16 @@ from analysis.engine.errors import BuildError
 from analysis.engine.parameters import check_values, plain_values
 from analysis.engine.provenance import GENERATED_PAGES
 from analysis.pages.needs import LeftOut, choose_pages, offered_by_files, pages_needing
-from analysis.pages.page import Page
-from analysis.pages.page import load_pages as strict_pages
+from analysis.pages.page import Page, parse_pages
 from analysis.pages.template import load_template
 
 
 def load_pages(path: Path = paths.PAGES) -> list[Page]:
-    """The pages of a pages file, strictly read (:func:`analysis.pages.page.load_pages`),
+    """The pages of a pages file, strictly read (:func:`analysis.pages.page.parse_pages`),
     with each banding rule in the plain form JSON can hold (the cache key, the manifest,
     papermill's record of the parameters); the first page is the book's landing page."""
     return [replace(page, parameters=plain_values(page.parameters))
-            for page in strict_pages(path)]
+            for page in parse_pages(path)]
 
 
 @dataclass(frozen=True)

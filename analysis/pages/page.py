@@ -3,7 +3,7 @@ lists them: one :class:`Page` type for the engine, the chapters and validation.
 
 A page is a Markdown file of ``book/`` or a notebook template run with one set of
 parameters; one template can serve several pages (a main analysis and its sensitivity
-analyses). :func:`load_pages` reads a pages file strictly, for the build, which stops
+analyses). :func:`parse_pages` reads a pages file strictly, for the build, which stops
 with the message of the one parser of pages files
 (:func:`analysis.pages.pages_file.read_entries`); :func:`read_pages` reads it with the
 same parser but forgivingly, for a page or a message that asks which pages the book
@@ -81,7 +81,7 @@ def page_label(name: str, notebook: str | None = None, title: str | None = None)
     return heading or name.replace("_", " ").capitalize()
 
 
-def load_pages(path: Path = paths.PAGES, notebooks: Path | None = paths.NOTEBOOKS
+def parse_pages(path: Path = paths.PAGES, notebooks: Path | None = paths.NOTEBOOKS
                ) -> list[Page]:
     """The pages of a pages file, in book order; the first is the book's landing page.
 
@@ -117,7 +117,7 @@ def pages_file() -> Path:
 def read_pages(path: Path | None = None) -> tuple[Page, ...]:
     """The pages of a pages file (the one in force by default), in book order.
 
-    Read as :func:`load_pages` reads them, but forgiving: a file it refuses gives no
+    Read as :func:`parse_pages` reads them, but forgiving: a file it refuses gives no
     pages here (the build reads the same file first, and stops with its message).
     """
     path = Path(path or pages_file())
@@ -133,6 +133,6 @@ def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[Page, ...]:
     # Keyed by the file's time and size too: a pages file edited in a long-lived process
     # (a test, a kernel kept for many pages) is read again.
     try:
-        return tuple(load_pages(path, notebooks=None))
+        return tuple(parse_pages(path, notebooks=None))
     except InputError:
         return ()

@@ -8,12 +8,12 @@ import yaml
 
 from analysis import paths
 from analysis.contract.errors import InputError
-from analysis.pages.page import Page, load_pages, page_label, read_pages
+from analysis.pages.page import Page, page_label, parse_pages, read_pages
 
 
 def test_the_forgiving_reader_reads_what_the_strict_one_reads():
-    strict = load_pages()
-    assert read_pages(paths.PAGES) == tuple(load_pages(paths.PAGES, notebooks=None))
+    strict = parse_pages()
+    assert read_pages(paths.PAGES) == tuple(parse_pages(paths.PAGES, notebooks=None))
     assert [(p.name, p.part, p.notebook, p.title, p.needs) for p in read_pages()] == [
         (p.name, p.part, p.notebook, p.title, p.needs) for p in strict]
     assert strict[0] == Page("intro", "About this book", "intro", needs=())
@@ -30,7 +30,7 @@ def test_a_wrong_pages_file_stops_the_build_and_gives_a_page_no_pages(tmp_path, 
     path = tmp_path / "pages.yml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=says):
-        load_pages(path)
+        parse_pages(path)
     assert read_pages(path) == ()
 
 
