@@ -18,6 +18,7 @@ show.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +179,7 @@ def plain_values(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_values(page: str, notebook: str, parameters: dict[str, Any],
-                 defaults: dict[str, Any]) -> list[str]:
+                 defaults: Mapping[str, Any]) -> list[str]:
     """Every parameter of one page against its declaration.
 
     Parameters
@@ -187,7 +188,7 @@ def check_values(page: str, notebook: str, parameters: dict[str, Any],
         The page's name and its notebook template (for the messages).
     parameters : dict
         The page's parameter set from ``book/pages.yml``.
-    defaults : dict
+    defaults : mapping
         The notebook's defaults (:attr:`analysis.pages.template.Template.defaults`),
         which declare the types.
 

@@ -15,9 +15,11 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 HEADING = re.compile(r"^# +(.+?)\s*$", flags=re.M)  # a level-one heading: the page's title
@@ -39,9 +41,9 @@ class Template:
         The names assigned in its ``parameters`` cell, sorted: the names papermill would
         report (:func:`papermill.inspect_notebook`; a test checks that both agree on
         every template), read with :mod:`ast` rather than by importing papermill.
-    defaults : dict
+    defaults : mapping
         The default of every parameter whose default is a literal (an expression is left
-        out: its type is not declared).
+        out: its type is not declared); read-only, as the template is shared.
     parameters_error : str or None
         Why the ``parameters`` cell is not valid Python ("line 2: invalid syntax"), or
         None when it is.
@@ -54,7 +56,7 @@ class Template:
     path: Path
     hash: str
     parameters: tuple[str, ...]
-    defaults: dict[str, Any]
+    defaults: Mapping[str, Any]
     parameters_error: str | None
     heading: str | None
     imports: tuple[str, ...]
@@ -80,7 +82,8 @@ def _load(path: Path, mtime_ns: int, size: int) -> Template:
     imports = {line for kind, source, _ in sources if kind == "code"
                for line in IMPORT_LINE.findall(source)}
     return Template(path=path, hash=hashlib.sha256(json.dumps(sources).encode()).hexdigest(),
-                    parameters=names, defaults=defaults, parameters_error=error,
+                    parameters=names, defaults=MappingProxyType(defaults),
+                    parameters_error=error,
                     heading=first_heading(markdown), imports=tuple(sorted(imports)))
 
 
