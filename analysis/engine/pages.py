@@ -2,7 +2,7 @@
 fill, checked against their notebooks, and the book's table of contents.
 
 The pages themselves (the one :class:`~analysis.pages.page.Page` type, the parser of
-the pages file, which pages a package fills) are :mod:`analysis.pages`'; here the
+the pages file, which pages a package fills) belong to :mod:`analysis.pages`; the
 engine adds what a build needs of them: each banding rule in the plain form JSON can
 hold, the landing page's list of the pages left out, the parameter sets checked against
 each notebook's ``parameters`` cell.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analysis import paths
 from analysis.engine.declared import check_declared_files
@@ -22,6 +22,9 @@ from analysis.engine.provenance import GENERATED_PAGES
 from analysis.pages.needs import LeftOut, choose_pages, offered_by_files, pages_needing
 from analysis.pages.page import Page, parse_pages
 from analysis.pages.template import load_template
+
+if TYPE_CHECKING:
+    from analysis.contract.package import DataPackage
 
 
 def load_pages(path: Path = paths.PAGES) -> list[Page]:
@@ -43,7 +46,7 @@ class PageSelection:
 LEFT_OUT_PARAMETER = "left_out"  # the landing page's list of the pages left out
 
 
-def load_package(data_dir: Path):
+def load_package(data_dir: Path) -> DataPackage:
     """The data package the build validates (:func:`analysis.contract.validation.load_package`),
     whose messages name the pages of the book a table without rows leaves empty.
 
