@@ -52,9 +52,11 @@ def _say(text: object) -> None:
 def _chapters():
     """The chapters ``init`` offers, from the pages of the book and what they need."""
     from analysis.contract.starter import chapters
-    from analysis.engine.pages import load_pages
+    from analysis.pages.needs import alternatives
+    from analysis.pages.page import parse_pages
 
-    return chapters((page.name, page.needs) for page in load_pages())
+    return chapters((page.name, [alternatives(need) for need in page.needs])
+                    for page in parse_pages())
 
 
 def _chapters_help() -> str:
@@ -102,8 +104,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from analysis.contract.validation import validate
+    from analysis.pages.needs import pages_needing
 
-    report = validate(args.data_dir)
+    report = validate(args.data_dir, needed_for=pages_needing)
     (_say if report.ok else _error)(report.format())
     if report.ok:
         _say_chapters(Path(args.data_dir))
@@ -259,6 +262,7 @@ def _multiverse(args: argparse.Namespace) -> int:
     from analysis.contract.choices import ChoicesError, load_choices
     from analysis.contract.errors import DataPackageError
     from analysis.contract.validation import load_package
+    from analysis.pages.needs import pages_needing
     from analysis.stats import multiverse, multiverse_themes
 
     if args.workers is not None and args.workers < 1:
@@ -266,7 +270,7 @@ def _multiverse(args: argparse.Namespace) -> int:
         return 2
     out = args.out or multiverse_compute.cache_dir()
     try:
-        package = load_package(args.data_dir or "data_synthetic")
+        package = load_package(args.data_dir or "data_synthetic", needed_for=pages_needing)
         # As on the Multiverse page: the package's own threshold and covariate filters.
         choices = package_choices(load_choices(args.choices), package)
         own = package_studies(package, choices)  # numeric covariates cut at the median

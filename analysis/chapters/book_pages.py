@@ -1,7 +1,7 @@
 """Whether another page of the book is built for this package, to decide what to link.
 
 A build leaves out every page whose needs the package does not meet (``needs`` in
-``book/pages.yml``, decided by :mod:`analysis.contract.page_needs` for the build and
+``book/pages.yml``, decided by :mod:`analysis.pages.needs` for the build and
 the pages alike); a sentence that sends the reader to such a page would point nowhere
 (and a Markdown link to it stops the strict build), so a page asks here first and words
 its sentence for the book it is in. A build from another pages file names it in
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from analysis.contract.escape import Myst, myst_name, myst_text
 from analysis.contract.package import DataPackage
-from analysis.contract.page_needs import PUBLISHED, in_book
+from analysis.pages.needs import PUBLISHED, in_book
 
 __all__ = ["PUBLISHED", "glue_links", "in_book", "link"]
 

@@ -161,7 +161,8 @@ def as_built(table: pd.DataFrame, package, pages: Path | None = None) -> pd.Data
     pages : Path, optional
         The pages file (the one in force by default).
     """
-    from analysis.contract.page_needs import choose_pages, offered_by_package, read_pages
+    from analysis.pages.needs import choose_pages, offered_by_package
+    from analysis.pages.page import read_pages
 
     listed = read_pages(pages)
     kept, left_out = choose_pages(listed, offered_by_package(package))

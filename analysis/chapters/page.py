@@ -21,6 +21,7 @@ from analysis.contract.escape import html_text
 from analysis.contract.package import DataPackage
 from analysis.contract.table_files import table_siblings
 from analysis.contract.validation import load_package
+from analysis.pages.needs import pages_needing
 from analysis.plan import tables_dir
 
 
@@ -64,7 +65,7 @@ def start_page(**parameters: Any) -> Page:
     # A warning a page shows names no file of the machine the book was built on.
     warnings.formatwarning = warning_text
     data_dir = paths.resolve_data_dir(parameters.get("data_dir"))
-    page = Page(load_package(data_dir), dict(parameters))
+    page = Page(load_package(data_dir, needed_for=pages_needing), dict(parameters))
     page.parameters["data_dir"] = (data_dir.name if data_dir == paths.DATA_SYNTHETIC
                                    else str(data_dir))
     display(show_text_table(page.parameters_table(), caption="Parameters of this page"))

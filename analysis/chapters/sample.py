@@ -21,10 +21,11 @@ from analysis.chapters.glue import glue_figure
 from analysis.chapters.page import show_table
 from analysis.chapters.words import (count_words, counted, figure_markdown, in_sentence,
                                      join_words, markdown, report_citation)
-from analysis.contract import page_needs
 from analysis.contract.escape import Myst, myst_text
 from analysis.contract.package import DataPackage
 from analysis.contract.study import DEFAULT_SUSPENSION_LABEL
+from analysis.pages.needs import missing_needs, offered_by_package
+from analysis.pages.page import read_pages
 from analysis.plots import sample as sample_plots
 from analysis.stats import sample as sample_stats
 from analysis.stats.sample import IncludedPapers, InterviewSample, SampleSummary
@@ -207,10 +208,10 @@ def per_person_pages(package: DataPackage) -> tuple[PerPersonPage, ...]:
     (:data:`PER_PERSON_TABLES`, with no alternative) that the package does not give,
     in book order: what a published summary of the sample cannot support.
     """
-    offered = page_needs.offered_by_package(package)
+    offered = offered_by_package(package)
     found = []
-    for page in page_needs.read_pages():
-        lacking = tuple(need for need in page_needs.missing_needs(page.needs, offered)
+    for page in read_pages():
+        lacking = tuple(need for need in missing_needs(page.needs, offered)
                         if need in PER_PERSON_TABLES)
         if lacking:
             found.append(PerPersonPage(page.name, page.label, lacking))

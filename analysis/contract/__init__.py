@@ -8,7 +8,7 @@ the modules read a package (:mod:`~analysis.contract.validation`), hold it typed
 (:mod:`analysis.chapters.dictionary`). A banding rule is data too
 (:mod:`~analysis.contract.banding`), as is the label of the agreed appraisal answers
 (:mod:`~analysis.contract.reviewers`). Which pages of the book a package fills is
-decided in :mod:`~analysis.contract.page_needs`, for the build and the pages alike.
-:mod:`~analysis.contract.errors`, :mod:`~analysis.contract.files` and
-:mod:`~analysis.contract.page_needs` import no pandas. Imports nothing above it.
+book logic, decided in :mod:`analysis.pages` (the layer above this one).
+:mod:`~analysis.contract.errors` and :mod:`~analysis.contract.files` import no pandas.
+Imports nothing above it.
 """

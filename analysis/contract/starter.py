@@ -8,8 +8,9 @@ only its header. ``validate`` on the fresh folder then names each table still em
 the chapters waiting for it, which is the list of what to fill in first.
 
 Which tables a chapter needs is declared by the pages of the book (``needs`` in
-``book/pages.yml``); that file is read by the engine, which this layer does not import,
-so the caller hands the pages over as plain ``(name, needs)`` pairs. The friendly names
+``book/pages.yml``); that file is read by :mod:`analysis.pages`, which this layer does
+not import, so the caller hands the pages over as plain ``(name, needs)`` pairs, each
+need as its alternatives. The friendly names
 (:data:`CHAPTER_GROUPS`) gather the pages of one analysis under one word.
 """
 
@@ -99,14 +100,16 @@ def table_order() -> list[str]:
     return [r["name"] for r in load_contract()["resources"]]
 
 
-def chapters(pages: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Chapter]:
+def chapters(pages: Iterable[tuple[str, Sequence[Sequence[str]]]]) -> dict[str, Chapter]:
     """Every chapter a researcher can name: the groups, then each page that needs tables.
 
     Parameters
     ----------
-    pages : iterable of (str, sequence of str)
-        Each page of the book with what it needs (``needs`` in ``book/pages.yml``);
-        needs that are not tables (``study.published``) are not files to start.
+    pages : iterable of (str, sequence of sequences of str)
+        Each page of the book with what it needs (``needs`` in ``book/pages.yml``), each
+        need as its alternatives (``participants|sample_summary`` as ``("participants",
+        "sample_summary")``, :func:`analysis.pages.needs.alternatives`); needs that are
+        not tables (``study.published``) are not files to start.
 
     Returns
     -------
@@ -114,10 +117,8 @@ def chapters(pages: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Chapter]:
         By name. A group shadows a page of the same name (``appraisal``): the group
         holds that page and needs no other table.
     """
-    from analysis.contract.page_needs import alternatives
-
     order = table_order()
-    pages = [(name, tuple(wanted)) for name, wanted in pages]
+    pages = [(name, tuple(tuple(options) for options in wanted)) for name, wanted in pages]
 
     def resolved(prefer: tuple[str, ...] = ()) -> dict[str, list[str]]:
         # A need with alternatives (participants|sample_summary) starts the one the
@@ -125,8 +126,7 @@ def chapters(pages: Iterable[tuple[str, Sequence[str]]]) -> dict[str, Chapter]:
         out = {}
         for name, wanted in pages:
             tables = []
-            for need in wanted:
-                options = alternatives(need)
+            for options in wanted:
                 pick = next((o for o in options if o in prefer), options[0])
                 if pick in order:
                     tables.append(pick)

@@ -6,6 +6,10 @@ researcher can go straight to the cell. Checks of single tables are here; checks
 relate rows and tables to each other are :mod:`analysis.contract.rules`, run once every
 table is typed and its keys are clean.
 
+A table declared with a header and no rows is named with what needs its rows: the
+pages of the book, which the contract does not know; the caller says them
+(``needed_for``, :func:`analysis.pages.needs.pages_needing` for the book's pages).
+
 References
 ----------
 Frictionless Data, *Data Package* and *Table Schema* specifications,
@@ -18,6 +22,7 @@ import json
 import math
 import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +42,6 @@ from analysis.contract.package import (FIXED_VOCABULARIES, DataPackage, contract
 from analysis.contract.study import iso_date
 from analysis.contract.study import read_study
 from analysis.contract.tools import DEFAULT_TOOL, tool_in_force
-from analysis.contract.page_needs import pages_needing
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
@@ -46,6 +50,13 @@ LARGEST_INTEGER = 2**53  # whole numbers beyond this lose digits as numbers
 LARGEST_NUMBER = 1e15
 # Columns renamed so that their names hold for any study: (table, old name) -> new name.
 RENAMED_COLUMNS = {("studies", "n_clinicians"): "n_participants"}
+# What needs a table's rows, in words ("Prevalence context; Prevalence meta-analysis"),
+# for the message on a table without rows; without it, "the book".
+NeededFor = Callable[[str], str]
+
+
+def _the_book(table: str) -> str:
+    return "the book"
 
 
 # --------------------------------------------------------------------------- reading
@@ -429,7 +440,8 @@ def _covariate_in_force(own: dict[str, Any]) -> dict[str, Any]:
     return fdef
 
 
-def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> pd.DataFrame | None:
+def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport,
+              needed_for: NeededFor = _the_book) -> pd.DataFrame | None:
     """Read one CSV as text, check its header and rows; index = line in the file."""
     file = res["path"]
     expected = [f["name"] for f in res["schema"]["fields"]]
@@ -443,7 +455,7 @@ def _read_raw(data_dir: Path, res: dict[str, Any], report: ValidationReport) -> 
             Problem(file, None, None,
                     "has a header but no rows; the table "
                     f"'{res['name']}' needs at least one row for: "
-                    f"{pages_needing(res['name'])}"))
+                    f"{needed_for(res['name'])}"))
     index = pd.Index(table.lines, dtype="int64")  # index = line number in the file
     raw = pd.DataFrame({name: np.asarray(table.columns[name], dtype=object)
                         for name in expected}, index=index)
@@ -801,30 +813,37 @@ def _published_papers(package: DataPackage) -> list[Problem]:
     return problems
 
 
-def validate(data_dir: str | Path) -> ValidationReport:
+def validate(data_dir: str | Path, needed_for: NeededFor = _the_book) -> ValidationReport:
     """Check a data package against the contract.
 
     Parameters
     ----------
     data_dir : str or Path
         Folder holding ``datapackage.json`` and the CSV files.
+    needed_for : callable, optional
+        What needs a table's rows, in words, from the table's name: the message on a
+        table without rows names it (:func:`analysis.pages.needs.pages_needing`, the
+        pages of the book); "the book" when not given.
 
     Returns
     -------
     ValidationReport
         Every problem found (empty when the package is valid).
     """
-    report, _ = _validate(Path(data_dir))
+    report, _ = _validate(Path(data_dir), needed_for)
     return report
 
 
-def load_package(data_dir: str | Path | None = None) -> DataPackage:
+def load_package(data_dir: str | Path | None = None,
+                 needed_for: NeededFor = _the_book) -> DataPackage:
     """Validate a data package and return its typed tables.
 
     Parameters
     ----------
     data_dir : str or Path, optional
         Folder of the data package; the bundled synthetic data when omitted.
+    needed_for : callable, optional
+        What needs a table's rows, in words (as for :func:`validate`).
 
     Raises
     ------
@@ -834,7 +853,7 @@ def load_package(data_dir: str | Path | None = None) -> DataPackage:
     data_dir = paths.resolve_data_dir(data_dir)
     package = _validated_by_build(data_dir)
     if package is None:
-        report, package = _validate(data_dir)
+        report, package = _validate(data_dir, needed_for)
         if not report.ok:
             raise DataPackageError(report)
     package.log_reads = True
@@ -874,7 +893,8 @@ def _validated_by_build(data_dir: Path) -> DataPackage | None:
     return stored["package"]
 
 
-def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
+def _validate(data_dir: Path, needed_for: NeededFor = _the_book
+              ) -> tuple[ValidationReport, DataPackage | None]:
     report = ValidationReport(data_dir=data_dir)
     if not data_dir.is_dir():
         report.problems.append(Problem(str(data_dir), None, None, "folder not found"))
@@ -892,7 +912,7 @@ def _validate(data_dir: Path) -> tuple[ValidationReport, DataPackage | None]:
     raw_tables: dict[str, pd.DataFrame] = {}
     typed_tables: dict[str, pd.DataFrame] = {}
     for name, res in in_force.items():
-        raw = _read_raw(data_dir, res, report)
+        raw = _read_raw(data_dir, res, report, needed_for)
         if raw is None:
             continue
         raw_tables[name] = raw

@@ -23,7 +23,8 @@ from analysis.engine import site
 from analysis.engine.book_hooks import GO, READY
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.book_hooks import LEFT_OUT_KEY
-from analysis.engine.pages import PageSpec, load_pages, toc
+from analysis.engine.pages import load_pages, toc
+from analysis.pages.page import Page
 
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
@@ -44,7 +45,7 @@ LOWER_PRIORITY = 10  # niceness of a jupyter-book build started ahead (BookProce
 STAMP_MARK = "@@cen-edition-stamp@@"
 
 
-def book_config(stamp, pages: Sequence[PageSpec] = (), left_out: Iterable[str] = (),
+def book_config(stamp, pages: Sequence[Page] = (), left_out: Iterable[str] = (),
                 descriptor: dict[str, Any] | None = None) -> dict[str, Any]:
     """``_config.yml`` with the edition stamped into every page, and the notebook
     template each of ``pages`` renders (for its launch buttons, :mod:`analysis.engine.site`).
@@ -142,7 +143,7 @@ class BookSource:
                                   str(output), *BUILD_COMMAND]
 
 
-def lay_out_source(pages: list[PageSpec], source: BookSource, stamp, left_out=(),
+def lay_out_source(pages: list[Page], source: BookSource, stamp, left_out=(),
                    descriptor: dict[str, Any] | None = None) -> None:
     """What the book source needs before any notebook has run: the Markdown pages and
     bibliography of ``book/``, the table of contents and the stamped configuration."""
@@ -178,7 +179,7 @@ def place_notebook(name: str, executed_dir: Path, source: BookSource) -> None:
     partial.replace(target)
 
 
-def write_stand_ins(source: BookSource, names: list[str], pages: list[PageSpec]) -> None:
+def write_stand_ins(source: BookSource, names: list[str], pages: list[Page]) -> None:
     """Files for the pages still to come, so that the build started ahead finds them.
 
     Sphinx lists a book's pages from its files before it reads any; the build waits
@@ -192,7 +193,7 @@ def write_stand_ins(source: BookSource, names: list[str], pages: list[PageSpec])
             (source.pages / f"{name}.md").write_text("", encoding="utf-8")
 
 
-def complete_source(pages: list[PageSpec], executed_dir: Path, source: BookSource,
+def complete_source(pages: list[Page], executed_dir: Path, source: BookSource,
                      generated: dict[str, str]) -> None:
     """Add the executed notebooks and the generated pages (Provenance) to the source."""
     for page in pages:

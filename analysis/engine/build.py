@@ -263,7 +263,8 @@ class _Validated:
 
     def save_for_pages(self, path: Path) -> None:
         """Store the typed package for the pages, which then need not validate again."""
-        from analysis.contract.validation import load_package, save_validated
+        from analysis.contract.validation import save_validated
+        from analysis.engine.pages import load_package
 
         save_validated(self.typed or load_package(self.package.data_dir), path,
                        self.package.fingerprint)
@@ -272,7 +273,7 @@ class _Validated:
 def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Validated:
     """Validate the package unless the same bytes passed with the same code before."""
     # Imported here, while the kernels warm up: the data-package reader loads pandas.
-    from analysis.contract.validation import load_package
+    from analysis.engine.pages import load_package
 
     memo = ValidationMemo.of(executed_dir, package.data_dir, package.hashes, code)
     typed = None

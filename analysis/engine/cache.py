@@ -19,19 +19,20 @@ from typing import Any
 
 from analysis import paths
 from analysis.cache import Cache
-from analysis.contract.page_needs import ASKED_PREFIX
 from analysis.engine.declared import declared_files
-from analysis.engine.pages import PageSpec, template_hash
+from analysis.pages.needs import ASKED_PREFIX
+from analysis.pages.page import Page
+from analysis.pages.template import template_hash
 
 
-def key_parts(page: PageSpec, data_hashes: dict[str, str], code: str,
+def key_parts(page: Page, data_hashes: dict[str, str], code: str,
               reads: list[str] | None = None, asked: list[str] = (),
               book: frozenset[str] = frozenset()) -> dict[str, Any]:
     """What a page's executed notebook depends on, part by part.
 
     ``reads`` names the data files the page read when it last ran (None: all of them);
     ``datapackage.json`` always counts, since it declares the tables. ``asked`` names
-    the pages it asked about (:func:`analysis.contract.page_needs.in_book`), and
+    the pages it asked about (:func:`analysis.pages.needs.in_book`), and
     ``book`` the pages of this build: the key holds which of them the book has.
     """
     data = {name: sha for name, sha in data_hashes.items()
@@ -140,7 +141,7 @@ class PageCache(Cache):
         self.entry(name)[0].write_text(json.dumps({"parts": key, **value}, indent=1))
 
 
-def plan_pages(pages: list[PageSpec], executed_dir: Path, data_hashes: dict[str, str], code: str,
+def plan_pages(pages: list[Page], executed_dir: Path, data_hashes: dict[str, str], code: str,
           force: bool) -> tuple[dict[str, PageResult], list]:
     """Which pages can reuse their executed notebook and which must run, and why."""
     results: dict[str, PageResult] = {}
@@ -183,7 +184,7 @@ def tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def record_execution(page: PageSpec, reason: str, seconds: float, executed_dir: Path,
+def record_execution(page: Page, reason: str, seconds: float, executed_dir: Path,
                      data_hashes: dict[str, str], code: str,
                      book: frozenset[str] = frozenset()) -> PageResult:
     """Store the key of a page just executed (with the data files it read and the pages

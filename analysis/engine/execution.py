@@ -15,8 +15,8 @@ from analysis.engine.cache import PageResult, record_execution
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.lifetime import die_with_parent, end_workers
 from analysis.engine.kernels import execute_page, page_imports, warm_up
-from analysis.engine.pages import PageSpec
 from analysis.engine.planned import EnginePlan
+from analysis.pages.page import Page
 from analysis.plan import channel
 
 
@@ -25,7 +25,7 @@ class Schedule:
     """The order the pending pages are handed to the workers, and the order in which
     they are expected to finish (the order the book build started ahead reads them)."""
 
-    pending: list  # (PageSpec, reason), in the order they are submitted
+    pending: list  # (Page, reason), in the order they are submitted
     finish_order: list[str]
 
 
@@ -60,7 +60,7 @@ def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> S
     return Schedule(ordered, [name for _, _, name in sorted(finish)])
 
 
-def start_workers(count: int, pages: list[PageSpec] | None, executed_dir: Path):
+def start_workers(count: int, pages: list[Page] | None, executed_dir: Path):
     """A pool of ``count`` worker processes; with ``pages``, each starts warming a kernel
     with their imports at once (see :func:`warm_up`)."""
     pool = ProcessPoolExecutor(max_workers=count, initializer=die_with_parent)
@@ -161,7 +161,7 @@ def execute_pages(pool, planned: EnginePlan, say,
     return results
 
 
-def _failure_message(page: PageSpec, exc: BaseException, artefact: Path) -> str:
+def _failure_message(page: Page, exc: BaseException, artefact: Path) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     lines = [f"page '{page.name}' (book/notebooks/{page.notebook}.ipynb) failed: {ename}: {evalue}"]

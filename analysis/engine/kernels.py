@@ -4,7 +4,6 @@ execution with papermill.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -15,7 +14,8 @@ from analysis import paths
 from analysis import plan as build_plan
 from analysis.contract.escape import Myst
 from analysis.engine import internals
-from analysis.engine.pages import PageSpec
+from analysis.pages.page import Page
+from analysis.pages.template import load_template
 
 
 def _finish_page(nb_path: Path, title: str | None) -> None:
@@ -120,14 +120,11 @@ def warm_up(imports: str, log: str) -> bool:
     return True
 
 
-def page_imports(pages: list[PageSpec]) -> str:
+def page_imports(pages: list[Page]) -> str:
     """The import lines of the pages' notebooks, for :func:`warm_up`."""
     lines = {"import matplotlib.pyplot"}
     for template in {page.template for page in pages if page.notebook}:
-        for cell in json.loads(template.read_text(encoding="utf-8")).get("cells", []):
-            if cell.get("cell_type") == "code":
-                source = "".join(cell.get("source", []))
-                lines.update(re.findall(r"^(?:from \S+ )?import [^\n(]+$", source, flags=re.M))
+        lines.update(load_template(template).imports)
     return "\n".join(sorted(lines))
 
 

@@ -1,95 +1,78 @@
-"""The pages of the book and their parameter sets (``book/pages.yml``).
+"""The pages of one build: the parameter sets of ``book/pages.yml`` the package can
+fill, checked against their notebooks, and the book's table of contents.
 
-A page is a Markdown file of ``book/`` or a notebook template run with one set of
-parameters; one template can serve several pages (a main analysis and its sensitivity
-analyses). Parameter names are checked against each notebook's ``parameters`` cell.
+The pages themselves (the one :class:`~analysis.pages.page.Page` type, the parser of
+the pages file, which pages a package fills) belong to :mod:`analysis.pages`; the
+engine adds what a build needs of them: each banding rule in the plain form JSON can
+hold, the landing page's list of the pages left out, the parameter sets checked against
+each notebook's ``parameters`` cell.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
+from typing import TYPE_CHECKING, Any
 
 from analysis import paths
-from analysis.contract.errors import InputError
-from analysis.contract.page_needs import LeftOut, choose_pages, offered_by_files, page_label
 from analysis.engine.declared import check_declared_files
-from analysis.contract.pages_file import read_entries
-from analysis.engine.parameters import check_values, notebook_defaults, plain_values
 from analysis.engine.errors import BuildError
+from analysis.engine.parameters import check_values, plain_values
 from analysis.engine.provenance import GENERATED_PAGES
+from analysis.pages.needs import LeftOut, choose_pages, offered_by_files, pages_needing
+from analysis.pages.page import Page, parse_pages
+from analysis.pages.template import load_template
+
+if TYPE_CHECKING:
+    from analysis.contract.package import DataPackage
 
 
-@dataclass(frozen=True)
-class PageSpec:
-    """One page of the book: a Markdown file or a notebook run with parameters."""
-
-    name: str
-    part: str
-    notebook: str | None = None
-    title: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
-    # What the page shows: tables of the data package, "study.published" (the
-    # published figures of its study section) or "casp_ratings.independent_reviewers".
-    # Without them the page is left out (analysis.contract.page_needs).
-    needs: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """How messages name the page: its title, else its notebook's or file's heading."""
-        return page_label(self.name, self.notebook, self.title)
-
-    @property
-    def template(self) -> Path | None:
-        return paths.NOTEBOOKS / f"{self.notebook}.ipynb" if self.notebook else None
-
-
-def load_pages(path: Path = paths.PAGES) -> list[PageSpec]:
-    """Read the parameter sets; the first page is the book's landing page."""
-    pages = [PageSpec(name=entry["page"], part=caption, notebook=entry.get("notebook"),
-                      title=entry.get("title"),
-                      parameters=plain_values(dict(entry.get("parameters") or {})),
-                      needs=tuple(entry.get("needs") or ()))
-             for caption, entry in read_entries(path, paths.NOTEBOOKS)]
-    names = [p.name for p in pages]
-    unusable = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_-]+", str(n))]
-    if unusable:
-        # A page name is a file name in the book and a word on the book build's input.
-        raise InputError(f"{path}: page names may use only letters, digits, '_' and '-'; "
-                         f"rename: {', '.join(map(repr, unusable))}")
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise InputError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
-    return pages
+def load_pages(path: Path = paths.PAGES) -> list[Page]:
+    """The pages of a pages file, strictly read (:func:`analysis.pages.page.parse_pages`),
+    with each banding rule in the plain form JSON can hold (the cache key, the manifest,
+    papermill's record of the parameters); the first page is the book's landing page."""
+    return [replace(page, parameters=plain_values(page.parameters))
+            for page in parse_pages(path)]
 
 
 @dataclass(frozen=True)
 class PageSelection:
     """The pages a data package can fill, in book order, and those left out."""
 
-    pages: list[PageSpec]
+    pages: list[Page]
     left_out: list[LeftOut]
 
 
 LEFT_OUT_PARAMETER = "left_out"  # the landing page's list of the pages left out
 
 
+def load_package(data_dir: Path) -> DataPackage:
+    """The data package the build validates (:func:`analysis.contract.validation.load_package`),
+    whose messages name the pages of the book a table without rows leaves empty.
+
+    Raises
+    ------
+    DataPackageError
+        With every problem found, when the package does not meet the contract.
+    """
+    # Imported here: the data-package reader loads pandas, which the build's planning
+    # does without.
+    from analysis.contract.validation import load_package as validated
+
+    return validated(data_dir, needed_for=pages_needing)
+
+
 def available_inputs(descriptor: dict[str, Any], data_dir: Path | None = None) -> set[str]:
-    """What a package offers the pages (:func:`analysis.contract.page_needs.offered_by_files`):
+    """What a package offers the pages (:func:`analysis.pages.needs.offered_by_files`):
     its declared tables and study sections, and whether its appraisal has independent
     reviewers, read from its files before any table is validated."""
     return offered_by_files(descriptor, data_dir)
 
 
-def select_pages(pages: list[PageSpec], available: set[str]) -> PageSelection:
+def select_pages(pages: list[Page], available: set[str]) -> PageSelection:
     """Keep the pages whose needs the package meets, and tell the landing page the rest.
 
-    The choice is :func:`analysis.contract.page_needs.choose_pages`, the one the pages
+    The choice is :func:`analysis.pages.needs.choose_pages`, the one the pages
     themselves make when they link to each other. The first page (the landing page) is
     always kept; when it is a notebook that takes a ``left_out`` parameter, it receives
     the list of the pages left out.
@@ -97,18 +80,18 @@ def select_pages(pages: list[PageSpec], available: set[str]) -> PageSelection:
     kept, left_out = choose_pages(pages, available)
     landing = kept[0]
     if landing.notebook and left_out:
-        kept[0] = PageSpec(landing.name, landing.part, landing.notebook, landing.title,
-                           {**landing.parameters,
-                            LEFT_OUT_PARAMETER: [item.as_dict() for item in left_out]},
-                           landing.needs)
+        kept[0] = replace(landing, parameters={
+            **landing.parameters, LEFT_OUT_PARAMETER: [item.as_dict() for item in left_out]})
     return PageSelection(kept, left_out)
 
 
-def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> list[str]:
+def check_parameters(pages: list[Page], build_root: Path | None = None) -> list[str]:
     """Every parameter set against its notebook's ``parameters`` cell.
 
     papermill only warns about a parameter the notebook does not declare; a typo would
-    then silently leave the default in force, so here it is an error.
+    then silently leave the default in force, so here it is an error. Each template is
+    read once (:func:`analysis.pages.template.load_template`); ``build_root`` is not
+    used (a build once stored the declared names there).
     """
     problems = []
     for page in pages:
@@ -121,12 +104,16 @@ def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> l
             problems.append(f"pages.yml: page '{page.name}': notebook "
                             f"book/notebooks/{page.notebook}.ipynb does not exist")
             continue
-        declared = declared_parameters(page.template, build_root)
+        template = load_template(page.template)
+        if template.parameters_error:
+            raise BuildError(f"book/notebooks/{page.template.name}: the parameters cell is "
+                             f"not valid Python ({template.parameters_error})")
+        declared = template.parameters
         if "data_dir" not in declared:
             problems.append(f"book/notebooks/{page.notebook}.ipynb: its parameters cell "
                             "must declare data_dir")
         problems += check_values(page.name, page.notebook, page.parameters,
-                                 notebook_defaults(page.template))
+                                 template.defaults)
         for name in page.parameters:
             if name not in declared:
                 problems.append(
@@ -136,50 +123,7 @@ def check_parameters(pages: list[PageSpec], build_root: Path | None = None) -> l
     return problems + check_declared_files(pages)
 
 
-def declared_parameters(template: Path, build_root: Path | None = None) -> list[str]:
-    """Names assigned in a notebook's ``parameters`` cell.
-
-    The names papermill would report (:func:`papermill.inspect_notebook`; a test checks
-    that both agree on every template), read with :mod:`ast` rather than by importing
-    papermill in the main process, where that import costs more than half a second of
-    processor time while the kernels start. Remembered by the notebook's source hash.
-    """
-    import ast
-
-    store = paths.executed_dir(build_root) / "declared-parameters.json"
-    key = f"{template.name}:{template_hash(template)}"
-    known = json.loads(store.read_text()) if store.exists() else {}
-    if key not in known:
-        cells = json.loads(template.read_text(encoding="utf-8")).get("cells", [])
-        source = "".join(next((
-            "".join(cell.get("source", [])) for cell in cells
-            if "parameters" in cell.get("metadata", {}).get("tags", [])), ""))
-        try:
-            body = ast.parse(source).body
-        except SyntaxError as error:
-            raise BuildError(f"book/notebooks/{template.name}: the parameters cell is not "
-                             f"valid Python (line {error.lineno}: {error.msg})") from None
-        names = set()
-        for statement in body:
-            targets = (statement.targets if isinstance(statement, ast.Assign)
-                       else [statement.target] if isinstance(statement, ast.AnnAssign) else [])
-            names.update(t.id for t in targets if isinstance(t, ast.Name))
-        known[key] = sorted(names)
-        store.parent.mkdir(parents=True, exist_ok=True)
-        store.write_text(json.dumps(known, indent=1))
-    return known[key]
-
-
-def template_hash(template: Path) -> str:
-    """SHA-256 of a notebook's sources only: outputs and metadata do not count."""
-    nb = json.loads(template.read_text(encoding="utf-8"))
-    cells = [(c["cell_type"], "".join(c.get("source", [])), sorted(c.get("metadata", {})
-                                                                   .get("tags", [])))
-             for c in nb.get("cells", [])]
-    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
-
-
-def toc(pages: list[PageSpec]) -> dict[str, Any]:
+def toc(pages: list[Page]) -> dict[str, Any]:
     """The Jupyter Book table of contents, in the order of pages.yml."""
     parts: list[dict[str, Any]] = []
     for page in pages[1:]:

@@ -17,10 +17,9 @@ show.
 
 from __future__ import annotations
 
-import ast
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from analysis.contract import banding
@@ -98,36 +97,6 @@ DECLARED: dict[str, Declared] = {
     "banding_rule": Declared("rule", choices=BANDING_RULES),
 }
 SET_BY_BUILD = {"data_dir"}
-
-
-def notebook_defaults(template: Path) -> dict[str, Any]:
-    """The default of every parameter of a notebook's ``parameters`` cell.
-
-    A default that is not a literal (an expression) is left out: its type is not
-    declared, so only its range (if any) is checked.
-    """
-    cells = json.loads(template.read_text(encoding="utf-8")).get("cells", [])
-    source = "".join(next((
-        "".join(cell.get("source", [])) for cell in cells
-        if "parameters" in cell.get("metadata", {}).get("tags", [])), ""))
-    defaults: dict[str, Any] = {}
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return defaults  # reported by pages.declared_parameters
-    for statement in body:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
-            target, value = statement.targets[0], statement.value
-        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-            target, value = statement.target, statement.value
-        else:
-            continue
-        if isinstance(target, ast.Name):
-            try:
-                defaults[target.id] = ast.literal_eval(value)
-            except ValueError:
-                continue
-    return defaults
 
 
 def _is_int(value: Any) -> bool:
@@ -210,7 +179,7 @@ def plain_values(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_values(page: str, notebook: str, parameters: dict[str, Any],
-                 defaults: dict[str, Any]) -> list[str]:
+                 defaults: Mapping[str, Any]) -> list[str]:
     """Every parameter of one page against its declaration.
 
     Parameters
@@ -219,8 +188,9 @@ def check_values(page: str, notebook: str, parameters: dict[str, Any],
         The page's name and its notebook template (for the messages).
     parameters : dict
         The page's parameter set from ``book/pages.yml``.
-    defaults : dict
-        The notebook's defaults (:func:`notebook_defaults`), which declare the types.
+    defaults : mapping
+        The notebook's defaults (:attr:`analysis.pages.template.Template.defaults`),
+        which declare the types.
 
     Returns
     -------

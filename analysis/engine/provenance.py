@@ -17,7 +17,7 @@ from analysis.contract.import_log import read_import_log
 
 # The layers of analysis/ that a page imports (see tests/test_layers.py); their source is
 # part of every page's cache key.
-PAGE_LAYERS = ("contract", "stats", "compute", "chapters", "plots")
+PAGE_LAYERS = ("contract", "pages", "stats", "compute", "chapters", "plots")
 
 KEY_PACKAGES = ["jupyter-book", "myst-nb", "sphinx", "papermill", "pandas", "numpy", "scipy",
                 "statsmodels", "matplotlib", "seaborn"]
@@ -62,8 +62,9 @@ def package_versions() -> dict[str, str]:
 def page_code_files() -> list[Path]:
     """The source files a page can run: the layers its notebook imports.
 
-    The data contract, the statistics, their computation at scale, the chapters and the
-    plots (with the package's ``__init__``, ``paths``, ``plan`` and ``cache``), but not
+    The data contract, the pages of the book (which a page asks about), the statistics,
+    their computation at scale, the chapters and the plots (with the package's
+    ``__init__``, ``paths``, ``plan`` and ``cache``), but not
     the engine, the generator of synthetic data or the benchmark, which no page imports:
     editing them re-executes no page.
     """

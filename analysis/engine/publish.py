@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.engine.book import BookSource
-from analysis.engine.pages import PageSpec
+from analysis.pages.page import Page
 
 
 def releases() -> list:
@@ -32,7 +32,7 @@ def read_manifest(html_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def copy_tables(pages: list[PageSpec], executed_dir: Path, target: Path) -> list[str]:
+def copy_tables(pages: list[Page], executed_dir: Path, target: Path) -> list[str]:
     """Publish every table a page showed as CSV under ``tables/<page>/``, each with its
     Excel copy (and the manuscript's tables with a Word copy, :mod:`analysis.engine.exports`).
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from analysis import paths
 from analysis.engine.execution import start_workers
 from analysis.engine.lifetime import end_workers
-from analysis.engine.pages import PageSpec
+from analysis.pages.page import Page
 from analysis.plan import BuildPlan
 
 
@@ -52,11 +52,11 @@ class PreviewSession:
         self.sphinx_output = paths.build_dir(build_root) / "preview" / "jupyter-book"
         self._pool = None
         self._key: tuple | None = None
-        self._pages: list[PageSpec] = []
+        self._pages: list[Page] = []
         self._toc: str | None = None
         self.pools_started = 0  # the tests read it: a pool is kept while it may be
 
-    def begin(self, plan: BuildPlan, pages: list[PageSpec]) -> None:
+    def begin(self, plan: BuildPlan, pages: list[Page]) -> None:
         """A build starts: keep the pool only if its kernels import the same code (with
         the same pages file and ``--plain``)."""
         key = (plan.code, plan.pages_file, plan.plain)

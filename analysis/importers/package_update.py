@@ -36,6 +36,7 @@ from analysis.contract.files import load_contract
 from analysis.contract.import_log import ImportLog, read_import_log, write_import_log
 from analysis.contract.starter import descriptor as starter_descriptor
 from analysis.contract.validation import resources_in_force, validate
+from analysis.pages.needs import pages_needing
 
 MAX_CONFLICTS_SHOWN = 20
 
@@ -350,7 +351,7 @@ def apply_import(data_dir: str | Path, kind: str, tables: dict[str, list[dict[st
                   "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   **record}
         write_import_log(work, ImportLog(log.records + (record,)))
-        report = validate(work)
+        report = validate(work, needed_for=pages_needing)
         report.data_dir = data_dir
         old = data_dir.parent / f".{data_dir.name}.previous-{os.getpid()}"
         if data_dir.exists():

@@ -40,7 +40,7 @@ def page_text(html_dir: Path, page: str) -> str:
 def bundled_pages() -> list:
     """The pages of book/pages.yml that the bundled package's book has: all but those
     whose inputs it does not hold (the ConQual pages need meta-aggregation findings)."""
-    from analysis.contract.page_needs import choose_pages, offered_by_package
+    from analysis.pages.needs import choose_pages, offered_by_package
     from analysis.contract.validation import load_package
 
     chosen, _ = choose_pages(load_pages(), offered_by_package(load_package(paths.DATA_SYNTHETIC)))

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import paths
-from analysis.contract.page_needs import choose_pages, offered_by_package
+from analysis.pages.needs import choose_pages, offered_by_package
 from analysis.contract.validation import load_package, validate
-from analysis.engine.parameters import notebook_defaults
 from analysis.engine.pages import load_pages
+from analysis.pages.template import load_template
 from analysis.synth import generate
 from tests.plan_in_force import plan_in_force
 
@@ -120,7 +120,7 @@ def run_every_page(data_dir: Path, tmp: Path, monkeypatch) -> list[str]:
             continue
         glued.clear()
         shown.clear()
-        namespace = {"__name__": "__main__", **notebook_defaults(page.template),
+        namespace = {"__name__": "__main__", **load_template(page.template).defaults,
                      **page.parameters, "data_dir": str(data_dir)}
         _run_cells(_cells(page.template), namespace, shown)
         plt.close("all")

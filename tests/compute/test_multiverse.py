@@ -414,20 +414,19 @@ def test_specification_curve_draws_every_pooled_estimate(book_table, choices):
 
 def test_the_build_checks_the_declaration_and_keys_the_page_on_it(tmp_path, declaration):
     from analysis.engine.declared import check_declared_files, declared_files
-    from analysis.engine.pages import PageSpec
+    from analysis.pages.page import Page
 
-    good = PageSpec("multiverse", "x", "multiverse", parameters={"choices_file":
-                                                                 "multiverse.yml"})
+    good = Page("multiverse", "x", "multiverse", parameters={"choices_file": "multiverse.yml"})
     assert check_declared_files([good]) == []
     bad_file = tmp_path / "bad.yml"
     spec = copy.deepcopy(declaration)
     spec["choices"]["transform"]["main"] = "probit"
     bad_file.write_text(yaml.safe_dump(spec))
-    bad = PageSpec("multiverse", "x", "multiverse", parameters={"choices_file": str(bad_file)})
+    bad = Page("multiverse", "x", "multiverse", parameters={"choices_file": str(bad_file)})
     assert check_declared_files([bad]) == [
         f"pages.yml: page 'multiverse': {bad_file}: choices.transform.main: 'probit' is not "
         "one of its options (logit, freeman_tukey, arcsine, proportion)"]
-    odd = PageSpec("multiverse", "x", "multiverse", parameters={
+    odd = Page("multiverse", "x", "multiverse", parameters={
         "choices_file": "multiverse.yml", "size": "huge", "workers": 0})
     assert check_declared_files([odd]) == [
         "pages.yml: page 'multiverse': size must be one of book, full, not 'huge'",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from analysis.contract.banding import BandingRule
-from analysis.contract.page_needs import alternatives, choose_pages, missing_needs
+from analysis.pages.needs import alternatives, choose_pages, missing_needs
 from analysis.contract.study import Study, read_study
 from analysis.contract.tools import (answer_codes, banding_codes, known_tools, read_tool,
                                      tool_in_force, tool_problems)

@@ -21,7 +21,8 @@ from analysis.contract.starter import (CHAPTER_GROUPS, STUDY_TEMPLATE, chapters,
                                        start_package)
 from analysis.contract.study import FACT_KINDS, MEASURES, REVIEWS, TOPIC_KEYS, read_study
 from analysis.contract.validation import validate
-from analysis.engine.pages import load_pages
+from analysis.pages.needs import alternatives
+from analysis.pages.page import parse_pages
 
 SCHEMA_FILE = paths.CONTRACT / "study_schema.json"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "packages"
@@ -42,7 +43,8 @@ def check(schema):
 
 @pytest.fixture(scope="module")
 def known():
-    return chapters((page.name, page.needs) for page in load_pages())
+    return chapters((page.name, [alternatives(need) for need in page.needs])
+                    for page in parse_pages())
 
 
 def run(capsys, *argv):
@@ -147,7 +149,7 @@ def test_every_key_of_the_schema_is_explained_on_the_book_page(schema):
 
 
 def test_every_page_of_a_group_is_a_page_of_the_book():
-    names = {page.name for page in load_pages()}
+    names = {page.name for page in parse_pages()}
     stray = {g: [p for p in members if p not in names] for g, members in CHAPTER_GROUPS.items()}
     assert not any(stray.values()), stray
 

@@ -183,9 +183,10 @@ def test_declared_choices_are_the_ones_the_statistics_implement():
 def test_every_declared_default_is_allowed():
     """Each notebook's own defaults meet the declarations (no range excludes them)."""
     from analysis import paths
-    from analysis.engine.parameters import DECLARED, notebook_defaults, problem
+    from analysis.engine.parameters import DECLARED, problem
+    from analysis.pages.template import load_template
 
     for template in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
-        for name, value in notebook_defaults(template).items():
+        for name, value in load_template(template).defaults.items():
             if name in DECLARED:
                 assert problem(value, DECLARED[name]) is None, (template.name, name, value)

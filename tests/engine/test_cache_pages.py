@@ -14,7 +14,7 @@ import yaml
 
 from analysis import paths
 from analysis.contract.files import PackageFiles
-from analysis.contract.page_needs import ASKED_PREFIX, in_book
+from analysis.pages.needs import ASKED_PREFIX, in_book
 from analysis.contract.validation import load_package
 from analysis.engine.cache import plan_pages, record_execution
 from analysis.engine.pages import available_inputs, load_pages, select_pages

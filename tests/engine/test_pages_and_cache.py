@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from analysis import paths
 from analysis.contract.errors import InputError
 from analysis.engine.cache import why_changed
 from analysis.engine.errors import BuildError
-from analysis.engine.pages import check_parameters, load_pages, template_hash, toc
+from analysis.engine.pages import check_parameters, load_pages, toc
 
 TEMPLATES = sorted(paths.NOTEBOOKS.glob("*.ipynb"))
 
@@ -76,7 +75,7 @@ def test_template_committed_without_outputs(template):
 def test_template_has_a_parameters_cell_with_working_default(template):
     """A template runs on its own on the bundled package, or, where the bundled package
     does not hold what its page needs (the ConQual pages), on a test package that does."""
-    from analysis.contract.page_needs import choose_pages, offered_by_package
+    from analysis.pages.needs import choose_pages, offered_by_package
     from analysis.contract.validation import load_package
     from analysis.engine.pages import load_pages
 
@@ -90,39 +89,17 @@ def test_template_has_a_parameters_cell_with_working_default(template):
             f"{template.name}: the bundled package serves this page; default to it")
 
 
-@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.stem)
-def test_declared_parameters_are_the_names_papermill_reads(template, tmp_path):
-    from analysis.engine.pages import declared_parameters
+def test_a_parameters_cell_that_is_not_python_is_named(tmp_path, monkeypatch):
+    from analysis.pages.page import Page
 
-    assert declared_parameters(template, tmp_path) == sorted(
-        papermill.inspect_notebook(str(template)))
-
-
-def test_a_parameters_cell_that_is_not_python_is_named(tmp_path):
-    from analysis.engine.pages import declared_parameters
-
+    monkeypatch.setattr(paths, "NOTEBOOKS", tmp_path)  # where the page's template is
     template = Path(_notebook(tmp_path / "broken.ipynb"))
     nb = nbformat.read(str(template), as_version=4)
     nb.cells[0].source = 'data_dir = "data_synthetic"\nyear_periods = [2003,'
     nbformat.write(nb, str(template))
     with pytest.raises(BuildError, match=r"broken.ipynb: the parameters cell is not valid "
                                          r"Python \(line 2"):
-        declared_parameters(template, tmp_path)
-
-
-def test_template_hash_ignores_outputs(tmp_path):
-    template = TEMPLATES[0]
-    nb = json.loads(template.read_text())
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
-            cell["execution_count"] = 3
-    copy = tmp_path / template.name
-    copy.write_text(json.dumps(nb))
-    assert template_hash(copy) == template_hash(template)
-    nb["cells"][0]["source"] = "# changed"
-    copy.write_text(json.dumps(nb))
-    assert template_hash(copy) != template_hash(template)
+        check_parameters([Page("broken", "A", "broken")])
 
 
 def test_why_changed_names_the_input():

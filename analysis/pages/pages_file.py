@@ -2,7 +2,7 @@
 
 The file is a mapping with ``parts``, a list of parts, each with a ``caption`` and a
 list of ``pages``; a page is a mapping with ``page`` and, optionally, ``notebook``,
-``title`` and ``parameters`` (a mapping of names to values). :func:`read_entries`
+``title``, ``parameters`` (a mapping of names to values) and ``needs``. :func:`read_entries`
 returns the entries in order, or raises :class:`~analysis.contract.errors.InputError`
 naming the part or page that is wrong and what it should be.
 """

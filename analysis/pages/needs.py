@@ -16,29 +16,28 @@ everyone who asks:
 - a page, from its validated package (:func:`offered_by_package`), to word a sentence
   that would send the reader to another page (:func:`in_book`);
 - validation, to name the pages a table that is empty leaves without rows
-  (:func:`pages_needing`).
+  (:func:`pages_needing`, which the callers of
+  :func:`analysis.contract.validation.validate` hand it: the contract knows no pages).
 
 The pages file is ``book/pages.yml`` unless the build was given another, which its plan
-names for the pages it runs (:func:`analysis.plan.pages_file`). Imports no pandas.
+names for the pages it runs (:func:`analysis.plan.pages_file`); its pages are read by
+:mod:`analysis.pages.page`. Imports no pandas.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from analysis import paths
 from analysis import plan as build_plan
 from analysis.contract.import_log import IMPORT_LOG_NAME, IMPORT_LOG_NEED
 from analysis.contract.reviewers import independent_labels
 from analysis.contract.study import read_study
+from analysis.pages.page import Page, read_pages
 
 if TYPE_CHECKING:
     from analysis.contract.package import DataPackage
@@ -58,90 +57,6 @@ NEED_WORDS = {
     IMPORT_LOG_NEED: f"no {IMPORT_LOG_NAME} (nothing was imported with python -m analysis "
                      "import)",
 }
-
-
-class _Page(Protocol):
-    name: str
-    needs: tuple[str, ...]
-
-    @property
-    def label(self) -> str: ...
-
-
-P = TypeVar("P", bound=_Page)
-
-
-# ---------------------------------------------------------------- the pages file
-
-
-def pages_file() -> Path:
-    """The pages file in force: the build's (its plan's), else ``book/pages.yml``."""
-    return build_plan.pages_file()
-
-
-def page_label(name: str, notebook: str | None = None, title: str | None = None) -> str:
-    """How the book names a page: its title, else its notebook's or file's heading."""
-    if title:
-        return title
-    source = paths.NOTEBOOKS / f"{notebook}.ipynb" if notebook else paths.BOOK / f"{name}.md"
-    heading = _first_heading(source) if source.exists() else None
-    return heading or name.replace("_", " ").capitalize()
-
-
-def _first_heading(source: Path) -> str | None:
-    """The first level-one heading of a notebook or Markdown page (its title in the book)."""
-    if source.suffix == ".ipynb":
-        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
-        text = "\n".join("".join(c.get("source", [])) for c in cells
-                         if c.get("cell_type") == "markdown")
-    else:
-        text = source.read_text(encoding="utf-8")
-    found = re.search(r"^# +(.+?)\s*$", text, flags=re.M)
-    return found.group(1) if found else None
-
-
-@dataclass(frozen=True)
-class PageNeeds:
-    """One page of the pages file as far as the choice of pages goes."""
-
-    name: str
-    needs: tuple[str, ...]
-    notebook: str | None = None
-    title: str | None = None
-
-    @property
-    def label(self) -> str:
-        return page_label(self.name, self.notebook, self.title)
-
-
-def read_pages(path: Path | None = None) -> tuple[PageNeeds, ...]:
-    """The pages of a pages file (the one in force by default), in book order.
-
-    Read by the one parser of pages files (:func:`analysis.contract.pages_file.read_entries`),
-    but forgiving: a file that parser refuses gives no pages here (the build reads the
-    same file first, and stops with the parser's message).
-    """
-    path = Path(path or pages_file())
-    try:
-        stat = path.stat()
-    except OSError:
-        return ()
-    return _read_pages(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=8)
-def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[PageNeeds, ...]:
-    # Keyed by the file's time and size too: a pages file edited in a long-lived process
-    # (a test, a kernel kept for many pages) is read again.
-    from analysis.contract.errors import InputError
-    from analysis.contract.pages_file import read_entries
-
-    try:
-        return tuple(PageNeeds(str(entry["page"]), tuple(entry.get("needs") or ()),
-                               entry.get("notebook"), entry.get("title"))
-                     for _, entry in read_entries(path))
-    except InputError:
-        return ()
 
 
 # ---------------------------------------------------------------- what a package offers
@@ -253,12 +168,12 @@ def missing_needs(needs: Iterable[str], offered: set[str]) -> tuple[str, ...]:
                  if "." not in need or need.split(".")[0] not in missing)
 
 
-def choose_pages(pages: Sequence[P], offered: set[str]) -> tuple[list[P], list[LeftOut]]:
+def choose_pages(pages: Sequence[Page], offered: set[str]) -> tuple[list[Page], list[LeftOut]]:
     """The pages whose needs the package meets, in order, and the pages left out.
 
     The first page (the book's landing page) is always kept.
     """
-    kept: list[P] = []
+    kept: list[Page] = []
     left_out: list[LeftOut] = []
     for i, page in enumerate(pages):
         missing = missing_needs(page.needs, offered)

@@ -1,0 +1,1 @@
+"""Tests of analysis/pages: the pages of the book."""
