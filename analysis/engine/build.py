@@ -56,7 +56,8 @@ from analysis.engine.book import (BookProcess, BookSource, complete_source, disc
 from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, plan_pages,
                                    tree_hash)
 from analysis.engine.errors import BuildError
-from analysis.engine.execution import execute_pages, schedule, worker_count, workers
+from analysis.engine.execution import (execute_pages, schedule, validate_apart, worker_count,
+                                       workers)
 from analysis.engine.pages import (available_inputs, check_parameters, load_pages,
                                    select_pages)
 from analysis.engine.planned import EnginePlan
@@ -129,7 +130,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     with _attempt(planned, session) as attempt:
         with workers(planned.pending, jobs, reuse_kernels, planned.executed_dir,
                      session) as pool:
-            validated = _validate_stage(planned, say)
+            validated = validate_apart(_validate, planned.package, planned.plan, say, session)
             executed = _execute(planned, validated, pool, attempt, say)
         assembled = _assemble(planned, executed, attempt.source)
         if assembled.unchanged:

@@ -9,15 +9,19 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis import paths
 from analysis.engine.cache import PageResult, record_execution
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.lifetime import die_with_parent, end_workers
-from analysis.engine.kernels import execute_page, page_imports, warm_up
+from analysis.engine.kernels import execute_page, page_imports, warm_up, without_pyarrow
 from analysis.engine.planned import EnginePlan
 from analysis.pages.page import Page
-from analysis.plan import channel
+from analysis.plan import BuildPlan, channel
+
+if TYPE_CHECKING:
+    from analysis.contract.files import PackageFiles
 
 
 @dataclass(frozen=True)
@@ -177,3 +181,127 @@ def _portable(data_dir: Path) -> str:
         return str(data_dir.relative_to(paths.ROOT))
     except ValueError:
         return str(data_dir)
+
+
+@dataclass(frozen=True)
+class ValidatedApart:
+    """A data package that :func:`validate_apart` found valid and stored for the pages."""
+
+    package: PackageFiles
+    stored: Path
+
+    def save_for_pages(self, path: Path) -> None:
+        """Store the typed package for the pages (done already when it was asked for)."""
+        if Path(path) != self.stored:
+            _apart(_store, self.package, Path(path))
+
+
+def validate_apart(validate: Callable, package: PackageFiles, plan: BuildPlan, say,
+                   session=None):
+    """Validate the package (``validate``: :func:`analysis.engine.build._validate`) and,
+    when the build runs pages, store it for them, in a process of its own.
+
+    Reading a package loads pandas: about 70 MB that the main process would hold to the
+    end of the build, beside the two kernels that do the pages' work. A short-lived
+    process validates it instead, while the kernels warm up, stores the typed package
+    the pages read (``plan.validated_package()``) and ends, leaving the main process
+    without pandas; the build says the same lines and raises the same
+    :class:`~analysis.contract.errors.DataPackageError`.
+
+    The main process validates as before when no page runs, and in a preview
+    (``session``), which lives on and validates after every change, unless it has
+    loaded pyarrow: the pages must read their tables with the text columns of a pandas
+    without pyarrow, as in their kernels (:func:`~analysis.engine.kernels.without_pyarrow`).
+    """
+    import sys
+
+    executed_dir = Path(plan.executed_dir)
+    if not plan.pending or (session is not None and "pyarrow" not in sys.modules):
+        with without_pyarrow():
+            return validate(package, executed_dir, plan.code, say)
+    store = plan.validated_package()
+    said, report = _apart(_validate_and_store, validate, package, executed_dir, plan.code,
+                          store)
+    for line in said:
+        say(line)
+    if report is not None:
+        from analysis.contract.errors import DataPackageError
+
+        raise DataPackageError(report)
+    return ValidatedApart(package, store)
+
+
+def _validate_and_store(validate: Callable, package: PackageFiles, executed_dir: Path,
+                        code: str, store: Path):
+    """In the process of :func:`validate_apart`: the lines validation said, and the
+    report of a package that is not valid (None when it is)."""
+    from analysis.contract.errors import DataPackageError
+
+    with without_pyarrow():
+        import pandas  # noqa: F401 - as the kernels import it
+    said: list[str] = []
+    try:
+        validate(package, executed_dir, code, said.append).save_for_pages(store)
+    except DataPackageError as exc:  # its report pickles; the error itself does not
+        return said, exc.report
+    return said, None
+
+
+def _store(package: PackageFiles, store: Path) -> None:
+    """In a process of its own: store the typed package for the pages at ``store``."""
+    with without_pyarrow():
+        from analysis.contract.validation import save_validated
+        from analysis.engine.pages import load_package
+
+        save_validated(load_package(package.data_dir), store, package.fingerprint)
+
+
+def _apart(function: Callable, *args):
+    """``function(*args)`` in a new Python process, which ends with it; what it raises
+    is raised here.
+
+    A plain child process (not multiprocessing's: its "spawn" leaves a resource tracker
+    process running to the end of the build, and a fork would copy a process that runs
+    threads); the call and its outcome pass as pickles.
+    """
+    import pickle
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "analysis.engine.execution"],
+                          input=pickle.dumps((function, args)), stdout=subprocess.PIPE,
+                          check=False)  # Ctrl+C or SIGTERM here: run() kills the child
+    if done.returncode != 0:  # its traceback went to the build's standard error
+        raise RuntimeError(f"{function.__name__} failed in its own process "
+                           f"(exit status {done.returncode})")
+    ok, value = pickle.loads(done.stdout)
+    if not ok:
+        raise value
+    return value
+
+
+def _run_apart() -> None:
+    """The process :func:`_apart` starts: a pickled call on standard input, its pickled
+    outcome on standard output (anything the call prints goes to standard error)."""
+    import os
+    import pickle
+    import sys
+
+    outcome = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    function, args = pickle.load(sys.stdin.buffer)
+    try:
+        result = (True, function(*args))
+    except Exception as exc:  # raised in the main process, as if the call had run there
+        try:
+            pickle.dumps(exc)
+            result = (False, exc)
+        except Exception:
+            raise exc from None
+    outcome.write(pickle.dumps(result))
+    outcome.close()
+
+
+if __name__ == "__main__":
+    _run_apart()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +47,10 @@ def _finish_page(nb_path: Path, title: str | None) -> None:
 
 
 # Run first in a reused kernel: forget the previous page (its names, outputs, figures
-# and the warnings already shown), put the build's plan in force for this page (its
-# table log and exported tables, analysis.plan), and
+# and the warnings already shown), give the memory they held back to the system (the
+# two kernels are most of a build's memory: analysis.engine.internals.give_back_memory),
+# put the build's plan in force for this page (its table log and exported tables,
+# analysis.plan), and
 # (once per kernel) stop empty flushes from waiting (analysis.engine.internals).
 # Not IPython's %reset: that runs the garbage collector twice, a quarter of a second
 # per page once pandas, scipy and matplotlib are loaded, to free memory nobody waits for.
@@ -54,7 +58,7 @@ PRELUDE = """\
 def _cen_book_new_page(plan):
     import warnings
     import matplotlib.pyplot as plt
-    from analysis.engine.internals import skip_empty_flushes
+    from analysis.engine.internals import give_back_memory, skip_empty_flushes
     from analysis.plan import enter
     skip_empty_flushes()
     shell = get_ipython()
@@ -65,6 +69,7 @@ def _cen_book_new_page(plan):
     plt.close("all")
     with warnings.catch_warnings():  # leaving it resets the once-only warning registries
         pass
+    give_back_memory()
     enter(plan)
 _cen_book_new_page({plan})
 """
@@ -98,6 +103,20 @@ def _shutdown_kernel() -> None:
         run_sync(km.shutdown_kernel)(now=True)
 
 
+# The cell that warms a worker's kernel: the pages' imports, pandas without pyarrow
+# (without_pyarrow), then the objects they created set aside from the garbage
+# collector (gc.freeze): they live as long as the kernel, and the collection that
+# every page's prelude runs (analysis.engine.internals.give_back_memory) then looks
+# only at what the pages made.
+WARM_UP = """\
+from analysis.engine.kernels import without_pyarrow
+with without_pyarrow():
+{imports}
+import gc
+gc.freeze()
+"""
+
+
 def warm_up(imports: str, log: str) -> bool:
     """Start this worker's kernel and run the pages' import lines in it.
 
@@ -111,7 +130,9 @@ def warm_up(imports: str, log: str) -> bool:
 
     with open(log, "a") as stream:  # the kernel's start-up chatter, as for a page
         os.dup2(stream.fileno(), 2)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(imports)])
+    indented = "\n".join(f"    {line}" for line in ["import pandas", *imports.splitlines()])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        WARM_UP.format(imports=indented))])
     try:
         NotebookClient(nb, km=_kernel_manager(), kernel_name="python3").execute()
     except Exception:
@@ -128,26 +149,49 @@ def page_imports(pages: list[Page]) -> str:
     return "\n".join(sorted(lines))
 
 
+@contextmanager
+def without_pyarrow():
+    """Imports made inside this block see pyarrow as not installed; later ones find it.
+
+    pandas imports pyarrow whenever it is installed (for its Arrow-backed types): about
+    35 MB of memory in a process that imports pandas, and nearly 60 MB resident once
+    its libraries are mapped. The book's pages use neither Arrow types nor Parquet, but
+    the multiverse page, which writes its tables as Parquet and imports pyarrow then
+    (:mod:`analysis.compute.multiverse`). Every process that reads a data package for a
+    build (the validation, :func:`analysis.engine.execution.validate_apart`, and the
+    kernels, :func:`warm_up`) imports pandas in this block, so that their tables hold
+    the same kind of text column (pandas' own, not Arrow's) and a validated package
+    passes between them as it is. Nothing happens when pyarrow is already loaded.
+    """
+    if "pyarrow" in sys.modules:
+        yield
+        return
+    sys.modules["pyarrow"] = None  # makes ``import pyarrow`` an ImportError
+    try:
+        yield
+    finally:
+        del sys.modules["pyarrow"]
+
+
+# The hidden first cell of a page in a kernel of its own (no warm_up): pandas as the
+# validation and the warmed kernels import it (without_pyarrow).
+FRESH_KERNEL_START = """\
+from analysis.engine.kernels import without_pyarrow
+with without_pyarrow():
+    import pandas
+del without_pyarrow, pandas
+"""
+
+
 def _papermill():
     """papermill, imported without pyarrow.
 
     papermill's I/O module imports ``pyarrow.fs`` for notebooks on Hadoop (HDFS) and
     falls back to a stub when it cannot: that import costs each worker about 60 MB of
     memory (pyarrow and numpy) for a book that reads and writes local notebooks only.
-    The worker does not load pandas, which needs pyarrow; a later ``import pyarrow``
-    works as usual.
     """
-    import sys
-
-    if "papermill" in sys.modules or "pyarrow" in sys.modules:
+    with without_pyarrow():
         import papermill
-
-        return papermill
-    sys.modules["pyarrow"] = None  # makes ``from pyarrow.fs import ...`` an ImportError
-    try:
-        import papermill
-    finally:
-        del sys.modules["pyarrow"]
     return papermill
 
 
@@ -181,10 +225,11 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     # machine a figure's output can be that late, and the page would fail for no fault
     # of its own.
     options: dict[str, Any] = {"shutdown_kernel": "immediate", "iopub_timeout": IOPUB_SECONDS}
+    prelude = nbformat.v4.new_code_cell(PRELUDE.format(plan=repr(plan)) if reuse_kernel
+                                        else FRESH_KERNEL_START)
+    prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
+    nb.cells.insert(0, prelude)
     if reuse_kernel:
-        prelude = nbformat.v4.new_code_cell(PRELUDE.format(plan=repr(plan)))
-        prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
-        nb.cells.insert(0, prelude)
         options = {"km": _kernel_manager(), "iopub_timeout": IOPUB_SECONDS}
     start = time.perf_counter()
     try:
