@@ -130,7 +130,7 @@ def build(data_dir: str | Path | None = None, jobs: int = 2, force: bool = False
     with _attempt(planned, session) as attempt:
         with workers(planned.pending, jobs, reuse_kernels, planned.executed_dir,
                      session) as pool:
-            validated = validate_apart(_validate, planned.package, planned.plan, say, session)
+            validated = _validate_stage(planned, say, session)
             executed = _execute(planned, validated, pool, attempt, say)
         assembled = _assemble(planned, executed, attempt.source)
         if assembled.unchanged:
@@ -289,9 +289,10 @@ def _validate(package: PackageFiles, executed_dir: Path, code: str, say) -> _Val
     return _Validated(package, typed)
 
 
-def _validate_stage(planned: EnginePlan, say) -> _Validated:
-    """Validate the plan's package (see :func:`_validate`)."""
-    return _validate(planned.package, planned.executed_dir, planned.plan.code, say)
+def _validate_stage(planned: EnginePlan, say, session=None):
+    """Validate the plan's package (see :func:`_validate`), in a short-lived process of
+    its own when pages run (:func:`~analysis.engine.execution.validate_apart`)."""
+    return validate_apart(_validate, planned.package, planned.plan, say, session)
 
 
 # ------------------------------------------------------------------ 3. execute

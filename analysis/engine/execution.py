@@ -271,9 +271,12 @@ def _apart(function: Callable, *args):
     done = subprocess.run([sys.executable, "-m", "analysis.engine.execution"],
                           input=pickle.dumps((function, args)), stdout=subprocess.PIPE,
                           check=False)  # Ctrl+C or SIGTERM here: run() kills the child
-    if done.returncode != 0:  # its traceback went to the build's standard error
-        raise RuntimeError(f"{function.__name__} failed in its own process "
-                           f"(exit status {done.returncode})")
+    if done.returncode != 0:  # killed (out of memory, a signal): what it said is above
+        ended = (f"was stopped by signal {-done.returncode}" if done.returncode < 0
+                 else f"ended with exit status {done.returncode}")
+        raise BuildError(f"the process validating the data package {ended} before it "
+                         "finished; run the build again, and if it stops again, check "
+                         "that the machine has free memory")
     ok, value = pickle.loads(done.stdout)
     if not ok:
         raise value

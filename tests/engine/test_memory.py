@@ -93,3 +93,15 @@ def test_a_package_found_invalid_apart_raises_the_same_error_with_every_problem(
     assert "participants.csv" in raised.value.report.format()
     assert not raised.value.report.ok
     assert not _plan(tmp_path, data_copy).validated_package().exists()
+
+
+def test_a_validating_process_that_dies_is_one_message_not_a_traceback():
+    import os
+
+    import pytest
+
+    from analysis.engine.errors import BuildError
+    from analysis.engine.execution import _apart
+
+    with pytest.raises(BuildError, match="ended with exit status 3 before it finished"):
+        _apart(os._exit, 3)
