@@ -7,10 +7,12 @@ pandas first would hold the kernels back by half a second.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +107,18 @@ class PackageFiles:
 
     def descriptor(self) -> dict[str, Any]:
         """The package's ``datapackage.json`` as read (an empty one when absent or unreadable:
-        validation reports why)."""
+        validation reports why); a copy of its own for each caller."""
+        return copy.deepcopy(self._descriptor)
+
+    @cached_property
+    def _descriptor(self) -> dict[str, Any]:
+        # Read once: the plan, the book's layout, the edition stamp and the provenance
+        # record all ask, and the bytes are those hashed (a later change is the next
+        # build's).
         descriptor, problems, _ = read_json(self.data_dir / paths.DATAPACKAGE_NAME,
                                             paths.DATAPACKAGE_NAME, self.data_dir)
         return descriptor if isinstance(descriptor, dict) and not problems else {}
 
     @property
     def synthetic(self) -> bool:
-        return bool(self.descriptor().get("synthetic", False))
+        return bool(self._descriptor.get("synthetic", False))

@@ -23,8 +23,8 @@ from analysis.engine import site
 from analysis.engine.book_hooks import GO, READY
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
 from analysis.engine.book_hooks import LEFT_OUT_KEY
-from analysis.engine.pages import load_pages, toc
-from analysis.pages.page import Page
+from analysis.engine.pages import toc
+from analysis.pages.page import Page, read_pages
 
 
 BUILD_COMMAND = ["-W", "-n", "--keep-going"]
@@ -161,7 +161,8 @@ def lay_out_source(pages: list[Page], source: BookSource, stamp, left_out=(),
             (source.pages / item.name).unlink(missing_ok=True)
     # Links to a page this book does not have (left out for want of its tables, or not
     # in the pages file it was built from) read as their words.
-    known = ({p.name for p in load_pages()} | {p.stem for p in paths.NOTEBOOKS.glob("*.ipynb")}
+    known = ({p.name for p in read_pages(paths.PAGES)}
+             | {p.stem for p in paths.NOTEBOOKS.glob("*.ipynb")}
              | {item.name for item in left_out})
     config = book_config(stamp, pages, sorted(known - shown), descriptor)
     source.config.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -12,8 +12,9 @@ has (the build has read the same file first, and said what was wrong with it).
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,20 @@ def parse_pages(path: Path = paths.PAGES, notebooks: Path | None = paths.NOTEBOO
         When the file cannot be read, does not have the shape of a pages file, or names
         a page with other characters than letters, digits, ``_`` and ``-`` or twice.
     """
+    try:
+        stat = Path(path).stat()
+    except OSError:  # read_entries says so
+        return list(_parsed_pages(Path(path), notebooks, 0, -1))
+    # Read once per version of the file: the build, its book layout and the command line
+    # all ask; each caller gets parameters of its own to change.
+    return [replace(page, parameters=copy.deepcopy(page.parameters))
+            for page in _parsed_pages(Path(path).resolve(), notebooks, stat.st_mtime_ns,
+                                      stat.st_size)]
+
+
+@lru_cache(maxsize=8)
+def _parsed_pages(path: Path, notebooks: Path | None, mtime_ns: int, size: int
+                  ) -> tuple[Page, ...]:
     pages = [Page(name=entry["page"], part=caption, notebook=entry.get("notebook"),
                   title=entry.get("title"), parameters=dict(entry.get("parameters") or {}),
                   needs=tuple(entry.get("needs") or ()))
@@ -106,7 +121,7 @@ def parse_pages(path: Path = paths.PAGES, notebooks: Path | None = paths.NOTEBOO
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InputError(f"{path}: page names must be unique; repeated: {', '.join(duplicated)}")
-    return pages
+    return tuple(pages)
 
 
 def pages_file() -> Path:
@@ -132,6 +147,12 @@ def read_pages(path: Path | None = None) -> tuple[Page, ...]:
 def _read_pages(path: Path, mtime_ns: int, size: int) -> tuple[Page, ...]:
     # Keyed by the file's time and size too: a pages file edited in a long-lived process
     # (a test, a kernel kept for many pages) is read again.
+    try:
+        # A file the build accepted names notebooks that exist: the same parse as the
+        # build's, already made in this process when it was the build.
+        return tuple(parse_pages(path))
+    except InputError:
+        pass
     try:
         return tuple(parse_pages(path, notebooks=None))
     except InputError:
