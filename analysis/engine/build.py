@@ -170,7 +170,8 @@ def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file:
     problems = check_parameters(pages, build_root)  # before any worker or kernel starts
     if problems:
         raise InputError("\n".join(problems) + f"\n{untouched}")
-    results, pending = plan_pages(pages, executed_dir, package.hashes, code, force)
+    results, pending = plan_pages(pages, executed_dir, package.hashes, code, force,
+                                  str(package.data_dir))
     scheduled = schedule(pending, {page.name: last_seconds(executed_dir, page.name)
                                    for page, _ in pending},
                          session.jobs if session else worker_count(jobs, pending))

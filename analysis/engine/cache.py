@@ -27,13 +27,16 @@ from analysis.pages.template import template_hash
 
 def key_parts(page: Page, data_hashes: dict[str, str], code: str,
               reads: list[str] | None = None, asked: list[str] = (),
-              book: frozenset[str] = frozenset()) -> dict[str, Any]:
+              book: frozenset[str] = frozenset(), data_dir: str = "") -> dict[str, Any]:
     """What a page's executed notebook depends on, part by part.
 
     ``reads`` names the data files the page read when it last ran (None: all of them);
     ``datapackage.json`` always counts, since it declares the tables. ``asked`` names
     the pages it asked about (:func:`analysis.pages.needs.in_book`), and
     ``book`` the pages of this build: the key holds which of them the book has.
+    ``data_dir`` is the package's folder, which a page shows among its parameters: the
+    same bytes in another folder re-execute it, so that it never shows a folder it was
+    not built from.
     """
     data = {name: sha for name, sha in data_hashes.items()
             if reads is None or name in reads or name == paths.DATAPACKAGE_NAME}
@@ -45,6 +48,7 @@ def key_parts(page: Page, data_hashes: dict[str, str], code: str,
                                                 sort_keys=True).encode()).hexdigest(),
         "data": data,
         "code": code,
+        "data_dir": data_dir,
     }
 
 
@@ -83,6 +87,8 @@ def why_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
         reasons.append("data changed: " + ", ".join(changed))
     if old.get("code") != new["code"]:
         reasons.append("analysis code or dependencies changed")
+    if old.get("data_dir", "") != new.get("data_dir", ""):
+        reasons.append("data package moved")
     old_pages, new_pages = old.get("pages", {}), new.get("pages", {})
     linked = sorted(p for p in set(old_pages) | set(new_pages)
                     if old_pages.get(p) != new_pages.get(p))
@@ -142,7 +148,7 @@ class PageCache(Cache):
 
 
 def plan_pages(pages: list[Page], executed_dir: Path, data_hashes: dict[str, str], code: str,
-          force: bool) -> tuple[dict[str, PageResult], list]:
+               force: bool, data_dir: str = "") -> tuple[dict[str, PageResult], list]:
     """Which pages can reuse their executed notebook and which must run, and why."""
     results: dict[str, PageResult] = {}
     pending = []
@@ -157,7 +163,8 @@ def plan_pages(pages: list[Page], executed_dir: Path, data_hashes: dict[str, str
             continue
         stored = cache.record(page.name)
         old, reads = stored.get("parts"), stored.get("reads")
-        parts = key_parts(page, data_hashes, code, reads, stored.get("asked", []), book)
+        parts = key_parts(page, data_hashes, code, reads, stored.get("asked", []), book,
+                          data_dir)
         if not force and cache.has(page.name, parts):
             results[page.name] = PageResult(page.name, "reused", stored.get("reason", ""),
                                             stored.get("seconds", 0.0), page.parameters,
@@ -186,13 +193,13 @@ def tree_hash(folder: Path) -> str:
 
 def record_execution(page: Page, reason: str, seconds: float, executed_dir: Path,
                      data_hashes: dict[str, str], code: str,
-                     book: frozenset[str] = frozenset()) -> PageResult:
+                     book: frozenset[str] = frozenset(), data_dir: str = "") -> PageResult:
     """Store the key of a page just executed (with the data files it read and the pages
     it asked about; ``book`` is the pages of this build) and say how it was produced."""
     log = executed_dir / f"{page.name}.reads"
     reads, asked = tables_read(log), pages_asked(log)
     PageCache(executed_dir).put(
-        page.name, key_parts(page, data_hashes, code, reads, asked, book),
+        page.name, key_parts(page, data_hashes, code, reads, asked, book, data_dir),
         {"reads": reads, "asked": asked, "reason": reason, "seconds": round(seconds, 2),
          "executed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return PageResult(page.name, "executed", reason, round(seconds, 2), page.parameters,

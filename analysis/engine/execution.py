@@ -156,7 +156,7 @@ def execute_pages(pool, planned: EnginePlan, say,
             tables.rename(final_tables)
         results[page.name] = record_execution(page, reason, seconds, executed_dir,
                                               dict(plan.data_hashes), plan.code,
-                                              frozenset(plan.pages))
+                                              frozenset(plan.pages), plan.data_dir)
         say(f"  executed  {page.name} ({seconds:.1f} s; {reason})")
         if on_executed is not None and not failures:
             on_executed(page.name)

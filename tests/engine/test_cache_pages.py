@@ -129,3 +129,25 @@ def test_a_page_records_the_pages_it_asked_about(tmp_path, monkeypatch):
     plan_in_force(monkeypatch, tmp_path, "quality", name="plan2.json",
                   pages_file=str(pages_file))
     assert not in_book(package, "appraisal") and in_book(package, "quality")
+
+
+def test_the_same_bytes_in_another_folder_re_execute_the_pages_that_show_it(tmp_path):
+    # A page shows its data folder among its parameters: reused from another folder, it
+    # would show the folder it was not built from.
+    executed = tmp_path / "executed"
+    executed.mkdir()
+    pages = _selection(paths.PAGES).pages
+    hashes = PackageFiles.at(FIXTURE).hashes
+    for page in pages:
+        if page.notebook is not None:
+            (executed / f"{page.name}.reads").write_text("studies\ncasp_ratings\n")
+            (executed / f"{page.name}.ipynb").write_text("{}")
+            record_execution(page, "first", 1.0, executed, hashes, "code",
+                             frozenset(p.name for p in pages), str(FIXTURE))
+    here, _ = plan_pages(pages, executed, hashes, "code", force=False, data_dir=str(FIXTURE))
+    _, moved = plan_pages(pages, executed, hashes, "code", force=False,
+                          data_dir=str(tmp_path / "copy"))
+    notebooks = {page.name for page in pages if page.notebook is not None}
+    assert {name for name, result in here.items() if result.status == "reused"} == notebooks
+    assert {page.name: reason for page, reason in moved} == dict.fromkeys(
+        notebooks, "data package moved")
