@@ -141,6 +141,7 @@ class FixtureBuild:
     lines: tuple[str, ...]
     failure: str | None
     seconds: float
+    plan_env_left: bool = False  # the build left its plan in the environment (a bug)
 
 
 TEST_BOOKS_ROOT = paths.build_dir() / "test-books"
@@ -177,10 +178,12 @@ def fixture_package_book():
     """Build the book of a package under ``tests/fixtures/packages/<name>/`` once per test
     run (``built_once_per_run``), however many test modules read its pages (the
     own-study scan, the chapter tests of a real paper's package)."""
+    import os
     import time
 
     from analysis.contract.errors import InputError
     from analysis.engine.build import BuildError, build
+    from analysis.plan import PLAN_ENV
 
     def make(name: str):
         def made(folder: Path) -> dict:
@@ -195,7 +198,8 @@ def fixture_package_book():
             except (BuildError, InputError) as exc:  # names the page and its failing cell
                 result, failure = None, str(exc)
             return {"html": str(result.html) if result else None, "lines": lines,
-                    "failure": failure, "seconds": time.perf_counter() - started}
+                    "failure": failure, "seconds": time.perf_counter() - started,
+                    "plan_env_left": PLAN_ENV in os.environ}
         return made
 
     built: dict[str, FixtureBuild] = {}
@@ -205,7 +209,7 @@ def fixture_package_book():
             kept = built_once_per_run(f"fixture-{name}", make(name))
             built[name] = FixtureBuild(name, Path(kept["html"]) if kept["html"] else None,
                                        tuple(kept["lines"]), kept["failure"],
-                                       kept["seconds"])
+                                       kept["seconds"], kept["plan_env_left"])
         return built[name]
 
     return book

@@ -15,7 +15,8 @@ def plan_in_force(monkeypatch, folder: Path, page: str | None = None,
     ``page`` when given (its table log ``folder/<page>.reads``, its tables
     ``folder/<page>.run.tables``). ``fields`` are the plan's other fields."""
     fields.setdefault("pages_file", str(paths.PAGES))
-    plan = BuildPlan(data_dir=str(paths.DATA_SYNTHETIC), executed_dir=str(folder), **fields)
+    fields.setdefault("data_dir", str(paths.DATA_SYNTHETIC))
+    plan = BuildPlan(executed_dir=str(folder), **fields)
     monkeypatch.setenv(PLAN_ENV, channel(plan.write(Path(folder) / name), page))
     return plan
 

@@ -89,17 +89,44 @@ def test_a_notebook_takes_its_data_folder_from_the_command_line(tmp_path, data_c
     assert str(data_copy) in out.read_text()
 
 
+def ipykernels() -> list[str]:
+    """Command lines of this process's kernels (children at any depth)."""
+    import psutil
+
+    return [" ".join(p.cmdline()) for p in psutil.Process().children(recursive=True)
+            if "ipykernel" in " ".join(p.cmdline())]
+
+
 @pytest.fixture(scope="session")
-def small_book() -> Path:
+def small_book_made() -> dict:
     """The build root of the four-page book (``small_pages``) on the bundled data, built
-    with the defaults once per test run and shared by the tests that compare another
-    build with it (``tests/conftest.py built_once_per_run``)."""
+    once per test run by one worker (so its pages run one after the other in one reused
+    kernel) and shared by the tests that compare another build with it or start from it
+    (``tests/conftest.py built_once_per_run``); a test that builds again in it builds in
+    a copy (``small_book_copy``)."""
     def made(folder: Path) -> dict:
         root = folder / "root"
-        build(build_root=root, pages_file=small_pages(folder), force=True,
+        build(build_root=root, pages_file=small_pages(folder), jobs=1, force=True,
               say=lambda s: None)
-        return {"root": str(root)}
-    return Path(built_once_per_run("small-book", made)["root"])
+        # The kernels left once the build returned, in the process that built it
+        # (test_reused_kernels_give_the_same_numbers_as_fresh_ones).
+        return {"root": str(root), "kernels_left": ipykernels()}
+    return built_once_per_run("small-book", made)
+
+
+@pytest.fixture(scope="session")
+def small_book(small_book_made) -> Path:
+    """The small book's build root (``small_book_made``)."""
+    return Path(small_book_made["root"])
+
+
+def small_book_copy(small_book: Path, root: Path) -> Path:
+    """A copy of the small book's build root at ``root``, to build in again: its last
+    good book, its executed pages and Sphinx's kept output, as if built there."""
+    import shutil
+
+    shutil.copytree(small_book, root, symlinks=True)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -448,6 +475,8 @@ def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_bo
     book published says what a build from nothing says."""
     pages = small_pages(tmp_path)
     warm_root, cold_root = tmp_path / "warm", tmp_path / "cold"
+    # Not a copy of the small book: a page shows the data folder it was built on, and the
+    # warm book's pages must read as the cold one's.
     build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
     kept = warm_root / "_build" / "jupyter-book"
     assert (kept / "_build" / "html" / "index.html").exists()
@@ -467,11 +496,10 @@ def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_bo
         warm_root)
 
 
-def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
-    pages = small_pages(tmp_path)
-    root = tmp_path / "root"
-    good = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
-    before = tree_hash(good.html)
+def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy, small_book):
+    root = small_book_copy(small_book, tmp_path / "root")  # the last good book
+    good_html = paths.html_dir(root)
+    before = tree_hash(good_html)
 
     # A notebook that fails: a period starts after the latest year a paper can have.
     failing = small_pages(tmp_path, year_periods=(2003, 3000))
@@ -480,7 +508,7 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     message = str(caught.value)
     assert "page 'included_papers'" in message and "ValueError" in message
     assert "after the latest year a paper can have" in message and "is untouched" in message
-    assert tree_hash(good.html) == before
+    assert tree_hash(good_html) == before
     # The book build started ahead of the notebooks is ended with them.
     assert book_builds_running(root) == []
     # Nothing a failed build wrote is kept for the next one.
@@ -491,17 +519,17 @@ def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy):
     edit_cell(data_copy, "participants.csv", 4, "gender", "mal")
     with pytest.raises(DataPackageError, match="participants.csv:4:gender"):
         build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
-    assert tree_hash(good.html) == before
+    assert tree_hash(good_html) == before
 
 
 def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
-        tmp_path, data_copy, monkeypatch):
+        tmp_path, data_copy, monkeypatch, small_book):
     import shutil
 
     pages = small_pages(tmp_path)
-    root = tmp_path / "root"
-    good = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
-    before = tree_hash(good.html)
+    root = small_book_copy(small_book, tmp_path / "root")  # the last good book
+    good_html = paths.html_dir(root)
+    before = tree_hash(good_html)
 
     book = tmp_path / "book"
     shutil.copytree(paths.BOOK, book, ignore=shutil.ignore_patterns("notebooks"))
@@ -517,7 +545,7 @@ def test_a_sphinx_warning_fails_the_build_and_keeps_the_last_good_book(
     assert "  references.md:" in message
     assert "WARNING: undefined label: 'a-label-nobody-defined'" in message
     assert ".staging" not in message
-    assert tree_hash(good.html) == before
+    assert tree_hash(good_html) == before
     assert book_builds_running(root) == []
 
 
@@ -547,10 +575,9 @@ def test_another_seed_builds_a_different_book_with_the_same_published_counts(
             != (paths.html_dir(small_book) / "tables" / table).read_text())
 
 
-def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy):
+def test_release_and_diff_report_a_changed_cell(tmp_path, data_copy, small_book):
     pages = small_pages(tmp_path)
-    root = tmp_path / "root"
-    build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    root = small_book_copy(small_book, tmp_path / "root")  # the book to release
     printed = tmp_path / "printed.pdf"  # stands in for the PDF edition (tests/book/test_pdf.py)
     printed.write_bytes(b"%PDF-1.4 the book")
     made = release(build_root=root, root=tmp_path, version="1.0.0", pdf=printed)
@@ -578,25 +605,25 @@ def _glued(notebook: Path) -> dict[str, str]:
             if "scrapbook" in o.get("metadata", {})}
 
 
-def test_reused_kernels_give_the_same_numbers_as_fresh_ones(tmp_path):
+def test_reused_kernels_give_the_same_numbers_as_fresh_ones(tmp_path, small_book,
+                                                            small_book_made):
     pages = small_pages(tmp_path)
-    # One worker, so both pages run in the same kernel, one after the other.
-    reused = build(build_root=tmp_path / "reused", pages_file=pages, jobs=1,
-                   say=lambda s: None)
+    # The small book is built by one worker, so its pages run in the same kernel, one
+    # after the other.
+    reused = small_book
     fresh = build(build_root=tmp_path / "fresh", pages_file=pages, jobs=1,
                   reuse_kernels=False, say=lambda s: None)
     for page in ("data_dictionary", "sample_characteristics"):
-        a = _glued(paths.executed_dir(tmp_path / "reused") / f"{page}.ipynb")
+        a = _glued(paths.executed_dir(reused) / f"{page}.ipynb")
         b = _glued(paths.executed_dir(tmp_path / "fresh") / f"{page}.ipynb")
         assert a and a == b, page
-        nb = json.loads((paths.executed_dir(tmp_path / "reused") / f"{page}.ipynb").read_text())
+        nb = json.loads((paths.executed_dir(reused) / f"{page}.ipynb").read_text())
         assert not any("cen-book-prelude" in c["metadata"].get("tags", []) for c in nb["cells"])
-    assert reused.html.exists() and fresh.html.exists()
-    import psutil
-
-    kernels = [p for p in psutil.Process().children(recursive=True)
-               if "ipykernel" in " ".join(p.cmdline())]
-    assert kernels == []  # every worker shut its kernel down
+    assert paths.html_dir(reused).exists() and fresh.html.exists()
+    # Every worker shut its kernel down, after the reused kernels' build (in the process
+    # that made the small book) and after the fresh ones' (here).
+    assert small_book_made["kernels_left"] == []
+    assert ipykernels() == []
 
 
 def test_a_plain_build_gives_the_same_glued_values(tmp_path, small_book):

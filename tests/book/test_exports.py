@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
+import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,46 +52,61 @@ def test_a_csv_gets_an_excel_copy_with_the_same_cells(tmp_path):
     assert table_siblings("tables/prevalence/x.csv").docx is None
 
 
-def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(
-        checkout_book, tmp_path, capsys):
+@dataclass(frozen=True)
+class Exported:
+    code: int
+    said: str  # what the command printed
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def exported(checkout_book, tmp_path_factory) -> Exported:
+    """``python -m analysis export`` run once on the checkout's book, for every test here
+    that reads what it wrote."""
+    out = tmp_path_factory.mktemp("export") / "out"
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        code = main(["export", "--to", str(out)])
+    return Exported(code, said.getvalue(), out)
+
+
+def test_the_book_publishes_copies_and_export_writes_the_manuscript_tables(exported):
     tables = paths.html_dir() / "tables"
     for csv_file in tables.rglob("*.csv"):
         assert csv_file.with_suffix(".xlsx").exists(), csv_file
-    assert main(["export", "--to", str(tmp_path / "out")]) == 0
-    out = capsys.readouterr().out
-    assert "wrote 26 files" in out
+    assert exported.code == 0
+    assert "wrote 26 files" in exported.said
     sample = csv_rows(next((tables / "sample_characteristics").glob(
         "characteristics_of_the_interview_sample*.csv")))
-    sheet = load_workbook(tmp_path / "out" / "sample_characteristics.xlsx").active
+    sheet = load_workbook(exported.out / "sample_characteristics.xlsx").active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0] == sample[0]
     assert [[cell_value(c) for c in row] for row in sample[1:]] == values[1:]
-    word = Document(tmp_path / "out" / "sample_characteristics.docx").tables[0]
+    word = Document(exported.out / "sample_characteristics.docx").tables[0]
     assert [[c.text for c in row.cells] for row in word.rows] == sample
     prisma = csv_rows(next((tables / "prisma").glob("counts_of_the_prisma*.csv")))
-    sheet = load_workbook(tmp_path / "out" / "prisma_counts.xlsx").active
+    sheet = load_workbook(exported.out / "prisma_counts.xlsx").active
     assert [c.value for c in sheet["C"]][1:] == [int(r[2]) for r in prisma[1:]]
-    summary = load_workbook(tmp_path / "out" / "cerqual_summary.xlsx").active
+    summary = load_workbook(exported.out / "cerqual_summary.xlsx").active
     assert tuple(c.value for c in summary[1]) == ISOQ_SUMMARY_COLUMNS
     book_summary = csv_rows(next((tables / "cerqual").glob("summary_of_qualitative*.csv")))
     assert [r[2].value for r in list(summary.iter_rows())[1:]] == [r[1] for r in book_summary[1:]]
-    profile = Document(tmp_path / "out" / "cerqual_evidence_profile.docx").tables[0]
+    profile = Document(exported.out / "cerqual_evidence_profile.docx").tables[0]
     assert tuple(c.text for c in profile.rows[0].cells) == ISOQ_EVIDENCE_PROFILE_COLUMNS
     assert len(profile.rows) == len(book_summary)
-    entreq = Document(tmp_path / "out" / "reporting_entreq.docx").tables[0]
+    entreq = Document(exported.out / "reporting_entreq.docx").tables[0]
     assert "Where in this book" in [c.text for c in entreq.rows[0].cells]
 
 
 @pytest.mark.parametrize("key", ["prisma", "prisma_abstract", "emerge", "srqr", "gripp2_sf"])
-def test_each_reporting_checklist_is_exported_filled_in(checkout_book, tmp_path, capsys, key):
+def test_each_reporting_checklist_is_exported_filled_in(exported, key):
     """A journal takes the checklist filled in: the Word and CSV copies hold every item,
     its status and where the book reports it."""
     from analysis.chapters import crosswalk
 
-    assert main(["export", "--to", str(tmp_path)]) == 0
-    capsys.readouterr()
+    assert exported.code == 0
     items = crosswalk.load_crosswalk(key)
-    word = Document(tmp_path / f"reporting_{key}.docx").tables[0]
+    word = Document(exported.out / f"reporting_{key}.docx").tables[0]
     header = [c.text for c in word.rows[0].cells]
     assert header == ["Item", "Domain", "Topic", "What it asks (in our words)", "Status",
                       "Where in this book", "Note"]
