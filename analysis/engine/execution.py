@@ -1,11 +1,14 @@
-"""Executing the pending pages in worker processes, from the main process.
+"""Executing the pending pages from the main process, each kernel driven by a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import shutil
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +17,8 @@ from typing import TYPE_CHECKING
 from analysis import paths
 from analysis.engine.cache import PageResult, record_execution
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
-from analysis.engine.lifetime import die_with_parent, end_workers
-from analysis.engine.kernels import execute_page, page_imports, warm_up, without_pyarrow
+from analysis.engine.kernels import (execute_page, kill_kernels, page_imports, shutdown_kernel,
+                                     warm_up, without_pyarrow)
 from analysis.engine.planned import EnginePlan
 from analysis.pages.page import Page
 from analysis.plan import BuildPlan, channel
@@ -64,31 +67,96 @@ def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> S
     return Schedule(ordered, [name for _, _, name in sorted(finish)])
 
 
-def start_workers(count: int, pages: list[Page] | None, executed_dir: Path):
-    """A pool of ``count`` worker processes; with ``pages``, each starts warming a kernel
-    with their imports at once (see :func:`warm_up`)."""
-    pool = ProcessPoolExecutor(max_workers=count, initializer=die_with_parent)
-    if pages is not None:
-        imports = page_imports(pages)
-        for i in range(count):
-            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
-    return pool
+class KernelThreads:
+    """``count`` threads of this process, each driving one Jupyter kernel through the
+    pages handed to it (:func:`~analysis.engine.kernels.execute_page`).
+
+    A thread spends a page waiting for its kernel's messages, so threads of the main
+    process drive the kernels as well as processes of their own did, without a copy of
+    papermill, nbclient and jupyter_client in each (about 58 MB a worker process).
+    Pages are taken in the order they are submitted (:meth:`submit`), each by the first
+    thread free. With ``warm`` (the pages' import lines) every thread first starts its
+    kernel and runs them (:func:`~analysis.engine.kernels.warm_up`), its start-up
+    chatter logged to ``kernel-N.log`` in ``executed_dir``.
+
+    A thread shuts its own kernel down when the pool shuts down (:meth:`shutdown`): a
+    kernel manager belongs to the event loop of the thread that started it.
+    :meth:`end` stops a build at once: queued pages are cancelled and the kernels killed,
+    which frees a thread waiting in the middle of a page.
+    """
+
+    def __init__(self, count: int, warm: str | None, executed_dir: Path):
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"kernel-{i + 1}", daemon=True,
+                             args=(warm, str(executed_dir / f"kernel-{i + 1}.log")))
+            for i in range(max(1, count))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable, *args) -> Future:
+        """Run ``function(*args)`` in the first thread free; its outcome as a future."""
+        future: Future = Future()
+        self._tasks.put((future, function, args))
+        return future
+
+    def _serve(self, warm: str | None, log: str) -> None:
+        try:
+            if warm is not None:
+                warm_up(warm, log)
+            while (task := self._tasks.get()) is not None:
+                future, function, args = task
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:  # the caller reads it from the future
+                    future.set_exception(exc)
+        finally:
+            with contextlib.suppress(Exception):  # a killed kernel has nothing to shut
+                shutdown_kernel()
+
+    def shutdown(self) -> None:
+        """Let the threads finish the pages handed out, shut their kernels down and end."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def end(self) -> None:
+        """Stop now: cancel the pages not started, kill the kernels (a page running in
+        one fails at once) and let the threads end by themselves."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                task = self._tasks.get_nowait()
+                if task is not None:
+                    task[0].cancel()
+        kill_kernels([thread.ident for thread in self._threads])
+        for _ in self._threads:
+            self._tasks.put(None)
+
+
+def start_workers(count: int, pages: list[Page] | None, executed_dir: Path) -> KernelThreads:
+    """``count`` kernel threads; with ``pages``, each starts warming its kernel with
+    their imports at once (see :func:`warm_up`)."""
+    return KernelThreads(count, page_imports(pages) if pages is not None else None,
+                         executed_dir)
 
 
 def worker_count(jobs: int, pending: list) -> int:
-    """How many worker processes a build starts for its pending pages."""
+    """How many kernels a build starts for its pending pages."""
     return max(1, min(jobs, len(pending)))
 
 
 @contextmanager
 def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session=None):
-    """The worker processes for the pending pages (None when there are none).
+    """The kernel threads for the pending pages (None when there are none).
 
-    With reused kernels every worker starts warming its kernel at once (see
-    :func:`warm_up`). If the build stops (invalid data, a signal), the workers are
-    ended at once with their kernels (:func:`analysis.engine.lifetime.end_workers`).
-    A preview's ``session`` (:class:`analysis.engine.session.PreviewSession`) lends
-    its own pool, warmed before the change that started the build, and keeps it.
+    With reused kernels every thread starts warming its kernel at once (see
+    :func:`warm_up`). If the build stops (invalid data, a signal), the kernels are
+    killed at once (:meth:`KernelThreads.end`). A preview's ``session``
+    (:class:`analysis.engine.session.PreviewSession`) lends its own pool, warmed before
+    the change that started the build, and keeps it.
     """
     if not pending:
         yield None
@@ -107,15 +175,14 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
     try:
         yield pool
     except BaseException:
-        end_workers(pool)  # running pages too, with their kernels
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.end()  # running pages too, with their kernels
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown()
 
 
-def execute_pages(pool, planned: EnginePlan, say,
+def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
                   on_executed: Callable[[str], None] | None = None) -> dict[str, PageResult]:
-    """Execute the plan's pending pages in the worker processes; any failure stops the
+    """Execute the plan's pending pages on the kernel threads; any failure stops the
     build. Returns how each was produced, by page name.
 
     Each page's kernel reads the plan (``planned.plan``, written to ``planned.plan_path``:

@@ -146,7 +146,7 @@ def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path, monkeypatch
             nb = nbformat.read(str(out), as_version=4)
             assert not any(kernels.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
     finally:
-        kernels._shutdown_kernel()
+        kernels.shutdown_kernel()
         os.dup2(stderr, 2)
     cells = nbformat.read(str(tmp_path / "first.out.ipynb"), as_version=4).cells
     assert [c.outputs[0]["text"] for c in cells if "leftover" in c.source] == ["42\n"]
