@@ -8,7 +8,7 @@ import queue
 import shutil
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, as_completed
+from concurrent.futures import Future, InvalidStateError, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +79,16 @@ class KernelThreads:
     kernel and runs them (:func:`~analysis.engine.kernels.warm_up`), its start-up
     chatter logged to ``kernel-N.log`` in ``executed_dir``.
 
-    A thread shuts its own kernel down when the pool shuts down (:meth:`shutdown`): a
-    kernel manager belongs to the event loop of the thread that started it.
+    A thread shuts its own kernel down when no page is left for it: once the pages of a
+    build are all handed out (:meth:`close`), or when the pool shuts down
+    (:meth:`shutdown`); a kernel manager belongs to the event loop of the thread that
+    started it. :attr:`first_ended` is done once the first thread has ended its kernel.
     :meth:`end` stops a build at once: queued pages are cancelled and the kernels killed,
     which frees a thread waiting in the middle of a page.
     """
 
     def __init__(self, count: int, warm: str | None, executed_dir: Path):
+        self.first_ended: Future = Future()
         self._tasks: queue.SimpleQueue = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._serve, name=f"kernel-{i + 1}", daemon=True,
@@ -115,6 +118,13 @@ class KernelThreads:
         finally:
             with contextlib.suppress(Exception):  # a killed kernel has nothing to shut
                 shutdown_kernel()
+            with contextlib.suppress(InvalidStateError):  # another thread ended first
+                self.first_ended.set_result(threading.current_thread().name)
+
+    def close(self) -> None:
+        """No more pages will come: each thread ends its kernel once the queue is empty."""
+        for _ in self._threads:
+            self._tasks.put(None)
 
     def shutdown(self) -> None:
         """Let the threads finish the pages handed out, shut their kernels down and end."""
@@ -181,7 +191,9 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
 
 
 def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
-                  on_executed: Callable[[str], None] | None = None) -> dict[str, PageResult]:
+                  on_executed: Callable[[str], None] | None = None,
+                  on_kernel_ended: Callable[[], None] | None = None
+                  ) -> dict[str, PageResult]:
     """Execute the plan's pending pages on the kernel threads; any failure stops the
     build. Returns how each was produced, by page name.
 
@@ -189,7 +201,10 @@ def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
     :mod:`analysis.plan`). ``on_executed`` is called with the name of each page as soon
     as its executed notebook is in place, until a page fails (the build then stops). The
     plan's ``pages`` (the pages of this build) are part of the key of a page that links
-    to others.
+    to others. With ``on_kernel_ended`` the pool is closed once every page is handed
+    out (:meth:`KernelThreads.close`: each kernel ends when no page is left for it),
+    and ``on_kernel_ended`` is called when the first kernel has ended, before the last
+    pages are done (not at all if they are all done by then).
     """
     plan, untouched = planned.plan, planned.untouched
     executed_dir = Path(plan.executed_dir)
@@ -207,7 +222,17 @@ def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
                             page.title, channel(planned.plan_path, page.name),
                             planned.reuse_kernels)] = (
             page, reason, out, tables)
-    for future in as_completed(futures):  # each page reported as soon as it is done
+    waiting = list(futures)
+    if on_kernel_ended is not None:
+        pool.close()
+        waiting.append(pool.first_ended)
+    left = len(futures)
+    for future in as_completed(waiting):  # each page reported as soon as it is done
+        if future is pool.first_ended:
+            if left and not failures:
+                on_kernel_ended()
+            continue
+        left -= 1
         page, reason, out, tables = futures[future]
         try:
             seconds = future.result()
