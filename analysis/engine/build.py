@@ -185,7 +185,8 @@ def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file:
         pending=tuple(coming) if scheduled.pending else (), plain=plain)
     return EnginePlan(plan, build_plan.plan_file(paths.build_dir(build_root)), package,
                       descriptor, pages, selection.left_out, results, scheduled.pending,
-                      untouched, build_root, force, jobs, reuse_kernels, started)
+                      untouched, build_root, force, jobs, reuse_kernels, started,
+                      scheduled.seconds)
 
 
 # ------------------------------------------------------------------ error handling

@@ -34,6 +34,7 @@ class Schedule:
 
     pending: list  # (Page, reason), in the order they are submitted
     finish_order: list[str]
+    seconds: dict[str, float]  # how long each page is expected to take
 
 
 def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> Schedule:
@@ -58,13 +59,14 @@ def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> S
                         key=lambda item: -timed[item[0].name]))
     known = sorted(timed.values())
     guess = known[len(known) // 2] if known else 1.0  # for a page never timed
+    expected = {page.name: timed.get(page.name, guess) for page, _ in ordered}
     free = [0.0] * max(1, workers)
     finish = []
     for position, (page, _) in enumerate(ordered):
         worker = free.index(min(free))
-        free[worker] += timed.get(page.name, guess)
+        free[worker] += expected[page.name]
         finish.append((free[worker], position, page.name))
-    return Schedule(ordered, [name for _, _, name in sorted(finish)])
+    return Schedule(ordered, [name for _, _, name in sorted(finish)], expected)
 
 
 class KernelThreads:
@@ -90,6 +92,10 @@ class KernelThreads:
     def __init__(self, count: int, warm: str | None, executed_dir: Path):
         self.first_ended: Future = Future()
         self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._queued_seconds = 0.0  # the expected seconds of the pages not yet taken
+        self._retire_at: float | None = None
+        self._retired = False
         self._threads = [
             threading.Thread(target=self._serve, name=f"kernel-{i + 1}", daemon=True,
                              args=(warm, str(executed_dir / f"kernel-{i + 1}.log")))
@@ -97,18 +103,33 @@ class KernelThreads:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, function: Callable, *args) -> Future:
-        """Run ``function(*args)`` in the first thread free; its outcome as a future."""
+    def submit(self, function: Callable, *args, seconds: float = 0.0) -> Future:
+        """Run ``function(*args)`` in the first thread free, expected to take
+        ``seconds``; its outcome as a future."""
         future: Future = Future()
-        self._tasks.put((future, function, args))
+        with self._lock:
+            self._queued_seconds += seconds
+        self._tasks.put((future, function, args, seconds))
         return future
+
+    def _retiring(self) -> bool:
+        """Whether this thread ends its kernel now, leaving the pages queued to the
+        others (see :meth:`close`)."""
+        with self._lock:
+            if (self._retire_at is None or self._retired or len(self._threads) < 2
+                    or self._queued_seconds > self._retire_at):
+                return False
+            self._retired = True
+            return True
 
     def _serve(self, warm: str | None, log: str) -> None:
         try:
             if warm is not None:
                 warm_up(warm, log)
-            while (task := self._tasks.get()) is not None:
-                future, function, args = task
+            while not self._retiring() and (task := self._tasks.get()) is not None:
+                future, function, args, seconds = task
+                with self._lock:
+                    self._queued_seconds -= seconds
                 if not future.set_running_or_notify_cancel():
                     continue
                 try:
@@ -121,8 +142,16 @@ class KernelThreads:
             with contextlib.suppress(InvalidStateError):  # another thread ended first
                 self.first_ended.set_result(threading.current_thread().name)
 
-    def close(self) -> None:
-        """No more pages will come: each thread ends its kernel once the queue is empty."""
+    def close(self, retire_one_at: float | None = None) -> None:
+        """No more pages will come: each thread ends its kernel once the queue is empty.
+
+        With ``retire_one_at``, the first thread to find no more than that many seconds
+        of pages queued ends its kernel then, leaving them to the others: what follows
+        the pages (Jupyter Book's start) can then have its core and memory while the
+        last pages run.
+        """
+        with self._lock:
+            self._retire_at = retire_one_at
         for _ in self._threads:
             self._tasks.put(None)
 
@@ -190,6 +219,13 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
     pool.shutdown()
 
 
+# How long Jupyter Book takes to start before it reads a page (the imports of Sphinx,
+# MyST-NB and the theme, the configuration, the kept environment): 2 to 3 seconds of
+# processor time on the project's 2-core machine. A build hands its last pages of about
+# that length to one kernel, while Jupyter Book starts beside it (execute_pages).
+BOOK_START_SECONDS = 2.5
+
+
 def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
                   on_executed: Callable[[str], None] | None = None,
                   on_kernel_ended: Callable[[], None] | None = None
@@ -202,9 +238,11 @@ def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
     as its executed notebook is in place, until a page fails (the build then stops). The
     plan's ``pages`` (the pages of this build) are part of the key of a page that links
     to others. With ``on_kernel_ended`` the pool is closed once every page is handed
-    out (:meth:`KernelThreads.close`: each kernel ends when no page is left for it),
-    and ``on_kernel_ended`` is called when the first kernel has ended, before the last
-    pages are done (not at all if they are all done by then).
+    out (:meth:`KernelThreads.close`): each kernel ends when no page is left for it, and
+    the first thread to find no more than :data:`BOOK_START_SECONDS` of pages queued
+    (as the plan expects them, ``planned.expected_seconds``) ends its kernel then,
+    leaving them to the others. ``on_kernel_ended`` is called when the first kernel has
+    ended, if pages are still running (not at all if they are all done by then).
     """
     plan, untouched = planned.plan, planned.untouched
     executed_dir = Path(plan.executed_dir)
@@ -220,11 +258,12 @@ def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
         shutil.rmtree(tables, ignore_errors=True)
         futures[pool.submit(execute_page, str(page.template), str(out), params,
                             page.title, channel(planned.plan_path, page.name),
-                            planned.reuse_kernels)] = (
+                            planned.reuse_kernels,
+                            seconds=planned.expected_seconds.get(page.name, 0.0))] = (
             page, reason, out, tables)
     waiting = list(futures)
     if on_kernel_ended is not None:
-        pool.close()
+        pool.close(retire_one_at=BOOK_START_SECONDS)
         waiting.append(pool.first_ended)
     left = len(futures)
     for future in as_completed(waiting):  # each page reported as soon as it is done
