@@ -506,7 +506,7 @@ def parser() -> argparse.ArgumentParser:
                    help="build without the speed-ups that rely on other libraries' private "
                    "internals (analysis/engine/internals.py): the same book, a little slower")
     p.add_argument("--fresh-kernels", action="store_true",
-                   help="start a new kernel for every page instead of one per worker")
+                   help="start a new kernel for every page instead of one per thread")
     p.add_argument("--build-root", type=Path, default=None, metavar="DIR",
                    help="folder that receives _build/ (default: the project folder)")
     p.add_argument("--pages", type=Path, default=None, metavar="FILE",

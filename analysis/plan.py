@@ -159,6 +159,12 @@ def environment(plan_path: Path | None, **extra: str) -> dict[str, str]:
     return env
 
 
+def entered(value: str) -> dict[str, str]:
+    """The environment of a process started with ``value`` (:func:`channel`) in force:
+    a fresh kernel that runs one page, as :func:`enter` would put it in this process."""
+    return {**os.environ, PLAN_ENV: value}
+
+
 _read: dict[tuple[str, int, int], BuildPlan] = {}  # read once per version of the file
 
 

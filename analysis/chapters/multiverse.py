@@ -664,8 +664,14 @@ FORMATS = {".csv": "CSV", ".parquet": "Parquet"}
 
 
 def publish_tables(page: MultiversePage):
-    """Publish every specification's row (and the theme multiverse's) as CSV and Parquet
-    with the book's tables, and show the links (nothing outside a build)."""
+    """Publish every specification's row (and the theme multiverse's) with the book's
+    tables, and show the links (nothing outside a build).
+
+    As CSV, or as Parquet when a table is longer than a spreadsheet holds
+    (:func:`analysis.compute.multiverse.export`). Not as both: writing Parquet loads
+    pyarrow, which the kernel would hold for every page it runs after this one (about
+    70 MB of the build's peak memory); ``python -m analysis multiverse`` writes both.
+    """
     folder = tables_dir()
     if not folder:
         return None
@@ -682,7 +688,7 @@ def publish_tables(page: MultiversePage):
                                "every specification and theme of the theme multiverse")):
         if table.empty:
             continue
-        written = multiverse_compute.export(table, Path(folder), name)
+        written = multiverse_compute.export(table, Path(folder), name, parquet=False)
         links = " ".join(f'<a href="{escape(csv_href(p) or p.name)}" download>'
                          f'{FORMATS[p.suffix]}</a>' for p in sorted(written))
         parts.append(f"{what.capitalize()} ({len(table):,} rows): {links}")

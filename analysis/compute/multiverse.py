@@ -301,14 +301,17 @@ class SummaryColumns:
 
 
 class TableFiles:
-    """Rows streamed to ``<stem>.parquet`` (and ``<stem>.csv``), each written as
-    ``.partial`` and renamed when complete, so a file that exists is whole."""
+    """Rows streamed to ``<stem>.parquet`` and ``<stem>.csv`` (either may be left out),
+    each written as ``.partial`` and renamed when complete, so a file that exists is
+    whole."""
 
-    def __init__(self, stem: Path, metadata: dict[str, str], csv: bool = True):
+    def __init__(self, stem: Path, metadata: dict[str, str], csv: bool = True,
+                 parquet: bool = True):
         self.stem = Path(stem)
         self.metadata = {f"{METADATA_PREFIX}{k}".encode(): str(v).encode()
                          for k, v in metadata.items()}
         self.csv = csv
+        self.parquet = parquet
         self.writer = None
         self.stem.parent.mkdir(parents=True, exist_ok=True)
         self.partial = {suffix: self.stem.with_suffix(f".{suffix}.partial")
@@ -316,15 +319,16 @@ class TableFiles:
         self.first = True
 
     def write(self, rows: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        if self.parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(rows, preserve_index=False)
-        if self.writer is None:
-            schema = table.schema.with_metadata({**(table.schema.metadata or {}),
-                                                 **self.metadata})
-            self.writer = pq.ParquetWriter(self.partial["parquet"], schema)
-        self.writer.write_table(table.cast(self.writer.schema))
+            table = pa.Table.from_pandas(rows, preserve_index=False)
+            if self.writer is None:
+                schema = table.schema.with_metadata({**(table.schema.metadata or {}),
+                                                     **self.metadata})
+                self.writer = pq.ParquetWriter(self.partial["parquet"], schema)
+            self.writer.write_table(table.cast(self.writer.schema))
         if self.csv:
             # The first part opens the file with its byte-order mark; every part is
             # written as every CSV of the book is (analysis.contract.spreadsheet).
@@ -334,10 +338,12 @@ class TableFiles:
         self.first = False
 
     def close(self) -> tuple[Path, ...]:
-        if self.writer is None:  # no row: still a file with the table's columns
+        if self.first:  # no row: still a file with the table's columns
             return ()
-        self.writer.close()
-        written = [self.partial["parquet"].replace(self.stem.with_suffix(".parquet"))]
+        written = []
+        if self.writer is not None:
+            self.writer.close()
+            written.append(self.partial["parquet"].replace(self.stem.with_suffix(".parquet")))
         if self.csv:
             written.append(self.partial["csv"].replace(self.stem.with_suffix(".csv")))
         return tuple(written)
@@ -527,9 +533,14 @@ def cache_dir(root: Path | None = None) -> Path:
     return paths.build_dir(root) / "multiverse"
 
 
-def export(table: pd.DataFrame, folder: Path, name: str = "multiverse") -> tuple[Path, ...]:
-    """Write a table held in memory as ``<name>.parquet`` and ``<name>.csv`` in ``folder``
-    (text cells a spreadsheet would run as formulas are escaped in the CSV)."""
-    files = TableFiles(Path(folder) / name, {"rows": len(table)})
+def export(table: pd.DataFrame, folder: Path, name: str = "multiverse",
+           parquet: bool = True) -> tuple[Path, ...]:
+    """Write a table held in memory as ``<name>.csv`` (text cells a spreadsheet would run
+    as formulas are escaped) and, with ``parquet`` or when the table is longer than a
+    spreadsheet holds (:data:`SPREADSHEET_ROWS`: then as Parquet only), ``<name>.parquet``
+    in ``folder``."""
+    fits = len(table) <= SPREADSHEET_ROWS
+    files = TableFiles(Path(folder) / name, {"rows": len(table)}, csv=fits,
+                       parquet=parquet or not fits)
     files.write(table)
     return files.close()

@@ -185,7 +185,8 @@ def _plan(data_dir, jobs: int, force: bool, build_root: Path | None, pages_file:
         pending=tuple(coming) if scheduled.pending else (), plain=plain)
     return EnginePlan(plan, build_plan.plan_file(paths.build_dir(build_root)), package,
                       descriptor, pages, selection.left_out, results, scheduled.pending,
-                      untouched, build_root, force, jobs, reuse_kernels, started)
+                      untouched, build_root, force, jobs, reuse_kernels, started,
+                      scheduled.seconds)
 
 
 # ------------------------------------------------------------------ error handling
@@ -320,22 +321,36 @@ def _execute(planned: EnginePlan, validated: _Validated, pool, attempt: _Attempt
     lay_out_source(planned.pages, source, stamp, planned.left_out, planned.descriptor)
     results = dict(planned.results)
     if planned.pending:
-        # The book build starts now, on the pages already executed and stand-ins for
-        # the rest, and reads them in the order they are expected to finish (longest
-        # handed out first), each once placed.
+        # The book build reads the pages already executed and stand-ins for the rest,
+        # in the order they are expected to finish (longest handed out first), each
+        # once placed. In a preview it starts now, beside the session's warm kernels.
+        # Otherwise it starts as soon as one kernel has run out of pages and ended:
+        # Jupyter Book's process (about 130 MB) and two kernels (about 240 MB each) at
+        # once would be most of a build's peak memory, while the last pages keep only
+        # one core busy.
         coming = list(planned.plan.pending)
         for page in planned.pages:
             if page.notebook and page.name not in coming:
                 place_notebook(page.name, executed_dir, source)
         write_stand_ins(source, coming, planned.pages)
-        book = attempt.start_book(ahead=True)
+        placed: list[str] = []
+
+        def start_book() -> None:
+            book = attempt.start_book(ahead=True)
+            for name in placed:
+                book.ready(name)
 
         def place(name: str) -> None:
             place_notebook(name, executed_dir, source)
-            book.ready(name)
+            placed.append(name)
+            if attempt.book is not None:
+                attempt.book.ready(name)
 
+        if attempt.session is not None:
+            start_book()
         validated.save_for_pages(planned.plan.validated_package())
-        results.update(execute_pages(pool, planned, say, on_executed=place))
+        results.update(execute_pages(pool, planned, say, on_executed=place,
+                                     on_kernel_ended=None if attempt.book else start_book))
     return _Executed(stamp, results)
 
 

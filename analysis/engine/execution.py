@@ -1,11 +1,14 @@
-"""Executing the pending pages in worker processes, from the main process.
+"""Executing the pending pages from the main process, each kernel driven by a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import shutil
+import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, InvalidStateError, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +17,8 @@ from typing import TYPE_CHECKING
 from analysis import paths
 from analysis.engine.cache import PageResult, record_execution
 from analysis.engine.errors import BuildError, is_out_of_space, out_of_space
-from analysis.engine.lifetime import die_with_parent, end_workers
-from analysis.engine.kernels import execute_page, page_imports, warm_up, without_pyarrow
+from analysis.engine.kernels import (execute_page, kill_kernels, page_imports, shutdown_kernel,
+                                     warm_up, without_pyarrow)
 from analysis.engine.planned import EnginePlan
 from analysis.pages.page import Page
 from analysis.plan import BuildPlan, channel
@@ -31,6 +34,7 @@ class Schedule:
 
     pending: list  # (Page, reason), in the order they are submitted
     finish_order: list[str]
+    seconds: dict[str, float]  # how long each page is expected to take
 
 
 def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> Schedule:
@@ -55,40 +59,143 @@ def schedule(pending: list, seconds: dict[str, float | None], workers: int) -> S
                         key=lambda item: -timed[item[0].name]))
     known = sorted(timed.values())
     guess = known[len(known) // 2] if known else 1.0  # for a page never timed
+    expected = {page.name: timed.get(page.name, guess) for page, _ in ordered}
     free = [0.0] * max(1, workers)
     finish = []
     for position, (page, _) in enumerate(ordered):
         worker = free.index(min(free))
-        free[worker] += timed.get(page.name, guess)
+        free[worker] += expected[page.name]
         finish.append((free[worker], position, page.name))
-    return Schedule(ordered, [name for _, _, name in sorted(finish)])
+    return Schedule(ordered, [name for _, _, name in sorted(finish)], expected)
 
 
-def start_workers(count: int, pages: list[Page] | None, executed_dir: Path):
-    """A pool of ``count`` worker processes; with ``pages``, each starts warming a kernel
-    with their imports at once (see :func:`warm_up`)."""
-    pool = ProcessPoolExecutor(max_workers=count, initializer=die_with_parent)
-    if pages is not None:
-        imports = page_imports(pages)
-        for i in range(count):
-            pool.submit(warm_up, imports, str(executed_dir / f"kernel-{i + 1}.log"))
-    return pool
+class KernelThreads:
+    """``count`` threads of this process, each driving one Jupyter kernel through the
+    pages handed to it (:func:`~analysis.engine.kernels.execute_page`).
+
+    A thread spends a page waiting for its kernel's messages, so threads of the main
+    process drive the kernels as well as processes of their own did, without a copy of
+    papermill, nbclient and jupyter_client in each (about 58 MB a worker process).
+    Pages are taken in the order they are submitted (:meth:`submit`), each by the first
+    thread free. With ``warm`` (the pages' import lines) every thread first starts its
+    kernel and runs them (:func:`~analysis.engine.kernels.warm_up`), its start-up
+    chatter logged to ``kernel-N.log`` in ``executed_dir``.
+
+    A thread shuts its own kernel down when no page is left for it: once the pages of a
+    build are all handed out (:meth:`close`), or when the pool shuts down
+    (:meth:`shutdown`); a kernel manager belongs to the event loop of the thread that
+    started it. :attr:`first_ended` is done once the first thread has ended its kernel.
+    :meth:`end` stops a build at once: queued pages are cancelled and the kernels killed,
+    which frees a thread waiting in the middle of a page.
+    """
+
+    def __init__(self, count: int, warm: str | None, executed_dir: Path):
+        self.first_ended: Future = Future()
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._queued_seconds = 0.0  # the expected seconds of the pages not yet taken
+        self._retire_at: float | None = None
+        self._retired = False
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"kernel-{i + 1}", daemon=True,
+                             args=(warm, str(executed_dir / f"kernel-{i + 1}.log")))
+            for i in range(max(1, count))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, function: Callable, *args, seconds: float = 0.0) -> Future:
+        """Run ``function(*args)`` in the first thread free, expected to take
+        ``seconds``; its outcome as a future."""
+        future: Future = Future()
+        with self._lock:
+            self._queued_seconds += seconds
+        self._tasks.put((future, function, args, seconds))
+        return future
+
+    def _retiring(self) -> bool:
+        """Whether this thread ends its kernel now, leaving the pages queued to the
+        others (see :meth:`close`)."""
+        with self._lock:
+            if (self._retire_at is None or self._retired or len(self._threads) < 2
+                    or self._queued_seconds > self._retire_at):
+                return False
+            self._retired = True
+            return True
+
+    def _serve(self, warm: str | None, log: str) -> None:
+        try:
+            if warm is not None:
+                warm_up(warm, log)
+            while not self._retiring() and (task := self._tasks.get()) is not None:
+                future, function, args, seconds = task
+                with self._lock:
+                    self._queued_seconds -= seconds
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:  # the caller reads it from the future
+                    future.set_exception(exc)
+        finally:
+            with contextlib.suppress(Exception):  # a killed kernel has nothing to shut
+                shutdown_kernel()
+            with contextlib.suppress(InvalidStateError):  # another thread ended first
+                self.first_ended.set_result(threading.current_thread().name)
+
+    def close(self, retire_one_at: float | None = None) -> None:
+        """No more pages will come: each thread ends its kernel once the queue is empty.
+
+        With ``retire_one_at``, the first thread to find no more than that many seconds
+        of pages queued ends its kernel then, leaving them to the others: what follows
+        the pages (Jupyter Book's start) can then have its core and memory while the
+        last pages run.
+        """
+        with self._lock:
+            self._retire_at = retire_one_at
+        for _ in self._threads:
+            self._tasks.put(None)
+
+    def shutdown(self) -> None:
+        """Let the threads finish the pages handed out, shut their kernels down and end."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def end(self) -> None:
+        """Stop now: cancel the pages not started, kill the kernels (a page running in
+        one fails at once) and let the threads end by themselves."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                task = self._tasks.get_nowait()
+                if task is not None:
+                    task[0].cancel()
+        kill_kernels([thread.ident for thread in self._threads])
+        for _ in self._threads:
+            self._tasks.put(None)
+
+
+def start_workers(count: int, pages: list[Page] | None, executed_dir: Path) -> KernelThreads:
+    """``count`` kernel threads; with ``pages``, each starts warming its kernel with
+    their imports at once (see :func:`warm_up`)."""
+    return KernelThreads(count, page_imports(pages) if pages is not None else None,
+                         executed_dir)
 
 
 def worker_count(jobs: int, pending: list) -> int:
-    """How many worker processes a build starts for its pending pages."""
+    """How many kernels a build starts for its pending pages."""
     return max(1, min(jobs, len(pending)))
 
 
 @contextmanager
 def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session=None):
-    """The worker processes for the pending pages (None when there are none).
+    """The kernel threads for the pending pages (None when there are none).
 
-    With reused kernels every worker starts warming its kernel at once (see
-    :func:`warm_up`). If the build stops (invalid data, a signal), the workers are
-    ended at once with their kernels (:func:`analysis.engine.lifetime.end_workers`).
-    A preview's ``session`` (:class:`analysis.engine.session.PreviewSession`) lends
-    its own pool, warmed before the change that started the build, and keeps it.
+    With reused kernels every thread starts warming its kernel at once (see
+    :func:`warm_up`). If the build stops (invalid data, a signal), the kernels are
+    killed at once (:meth:`KernelThreads.end`). A preview's ``session``
+    (:class:`analysis.engine.session.PreviewSession`) lends its own pool, warmed before
+    the change that started the build, and keeps it.
     """
     if not pending:
         yield None
@@ -107,22 +214,35 @@ def workers(pending, jobs: int, reuse_kernels: bool, executed_dir: Path, session
     try:
         yield pool
     except BaseException:
-        end_workers(pool)  # running pages too, with their kernels
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.end()  # running pages too, with their kernels
         raise
-    pool.shutdown(wait=True)
+    pool.shutdown()
 
 
-def execute_pages(pool, planned: EnginePlan, say,
-                  on_executed: Callable[[str], None] | None = None) -> dict[str, PageResult]:
-    """Execute the plan's pending pages in the worker processes; any failure stops the
+# How long Jupyter Book takes to start before it reads a page (the imports of Sphinx,
+# MyST-NB and the theme, the configuration, the kept environment): 2 to 3 seconds of
+# processor time on the project's 2-core machine. A build hands its last pages of about
+# that length to one kernel, while Jupyter Book starts beside it (execute_pages).
+BOOK_START_SECONDS = 2.5
+
+
+def execute_pages(pool: KernelThreads, planned: EnginePlan, say,
+                  on_executed: Callable[[str], None] | None = None,
+                  on_kernel_ended: Callable[[], None] | None = None
+                  ) -> dict[str, PageResult]:
+    """Execute the plan's pending pages on the kernel threads; any failure stops the
     build. Returns how each was produced, by page name.
 
     Each page's kernel reads the plan (``planned.plan``, written to ``planned.plan_path``:
     :mod:`analysis.plan`). ``on_executed`` is called with the name of each page as soon
     as its executed notebook is in place, until a page fails (the build then stops). The
     plan's ``pages`` (the pages of this build) are part of the key of a page that links
-    to others.
+    to others. With ``on_kernel_ended`` the pool is closed once every page is handed
+    out (:meth:`KernelThreads.close`): each kernel ends when no page is left for it, and
+    the first thread to find no more than :data:`BOOK_START_SECONDS` of pages queued
+    (as the plan expects them, ``planned.expected_seconds``) ends its kernel then,
+    leaving them to the others. ``on_kernel_ended`` is called when the first kernel has
+    ended, if pages are still running (not at all if they are all done by then).
     """
     plan, untouched = planned.plan, planned.untouched
     executed_dir = Path(plan.executed_dir)
@@ -138,9 +258,20 @@ def execute_pages(pool, planned: EnginePlan, say,
         shutil.rmtree(tables, ignore_errors=True)
         futures[pool.submit(execute_page, str(page.template), str(out), params,
                             page.title, channel(planned.plan_path, page.name),
-                            planned.reuse_kernels)] = (
+                            planned.reuse_kernels,
+                            seconds=planned.expected_seconds.get(page.name, 0.0))] = (
             page, reason, out, tables)
-    for future in as_completed(futures):  # each page reported as soon as it is done
+    waiting = list(futures)
+    if on_kernel_ended is not None:
+        pool.close(retire_one_at=BOOK_START_SECONDS)
+        waiting.append(pool.first_ended)
+    left = len(futures)
+    for future in as_completed(waiting):  # each page reported as soon as it is done
+        if future is pool.first_ended:
+            if left and not failures:
+                on_kernel_ended()
+            continue
+        left -= 1
         page, reason, out, tables = futures[future]
         try:
             seconds = future.result()

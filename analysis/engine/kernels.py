@@ -1,12 +1,17 @@
-"""What runs in a worker process: its kernel, reused for many pages, and one page's
-execution with papermill.
+"""What runs in one of the build's kernel threads: its kernel, reused for many pages,
+and one page's execution with papermill.
+
+The build drives its kernels from threads of the main process
+(:class:`analysis.engine.execution.KernelThreads`), one kernel per thread: a thread spends
+its time waiting for its kernel's messages, and a process of its own for each would hold
+another copy of papermill, nbclient and jupyter_client (about 58 MB each).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,24 +84,56 @@ IOPUB_SECONDS = 60  # how late a cell's last output may be (see execute_page)
 PRELUDE_TAG = "cen-book-prelude"
 
 
-_worker_kernel = None  # one kernel per worker process when kernels are reused
+_thread = threading.local()  # this thread's kernel manager, when kernels are reused
 
 
 def _kernel_manager():
-    """This worker's kernel manager, created on first use and shut down at exit."""
-    global _worker_kernel
-    if _worker_kernel is None:
-        from multiprocessing.util import Finalize
-
-        _worker_kernel = internals.kernel_manager()
-        # Worker processes leave through os._exit: atexit never runs, Finalize does.
-        Finalize(_worker_kernel, _shutdown_kernel, exitpriority=10)
-    return _worker_kernel
+    """This thread's kernel manager, created on first use (its kernel is started by
+    :func:`start_kernel`)."""
+    km = getattr(_thread, "km", None)
+    if km is None:
+        km = _thread.km = internals.kernel_manager()
+    return km
 
 
-def _shutdown_kernel() -> None:
-    global _worker_kernel
-    km, _worker_kernel = _worker_kernel, None
+def start_kernel(km, log: str, env: dict[str, str] | None = None) -> None:
+    """Start ``km``'s kernel in the notebooks' folder, its standard error (start-up
+    chatter, warnings) going to the file ``log``, with the environment ``env`` (this
+    process's when None)."""
+    from jupyter_core.utils import run_sync
+
+    with open(log, "a") as stream:  # the kernel keeps its own copy of the descriptor
+        run_sync(km.start_kernel)(stderr=stream, cwd=str(paths.NOTEBOOKS),
+                                  **({} if env is None else {"env": env}))
+    _pids[threading.get_ident()] = km.provisioner.pid
+
+
+_pids: dict[int, int] = {}  # the process of the kernel each thread started last
+
+
+def kill_kernels(threads: list[int]) -> None:
+    """Kill the kernels that the threads ``threads`` (their idents) started, now.
+
+    For a build that stops: a thread may be waiting for its kernel in the middle of a
+    page, and is freed by its kernel's death (nbclient notices within a second).
+    """
+    import psutil
+
+    doomed = []
+    for pid in [_pids.pop(ident, None) for ident in threads]:
+        if pid is None:  # psutil.Process(None) is this process
+            continue
+        try:
+            doomed.append(psutil.Process(pid))
+            doomed[-1].kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(doomed, timeout=5)
+
+
+def shutdown_kernel() -> None:
+    """Shut this thread's kernel down now (a thread's kernel ends with the thread)."""
+    km, _thread.km = getattr(_thread, "km", None), None
     if km is not None and km.has_kernel:
         from jupyter_core.utils import run_sync
 
@@ -118,25 +155,27 @@ gc.freeze()
 
 
 def warm_up(imports: str, log: str) -> bool:
-    """Start this worker's kernel and run the pages' import lines in it.
+    """Start this thread's kernel and run the pages' import lines in it.
 
-    Runs in a worker process while the main process validates the data, so that the
-    kernel's start-up and the imports of pandas, matplotlib, scipy and statsmodels
-    (about three seconds) overlap that work instead of following it. Any failure is
-    left for the pages to report: they run the same imports and show the error.
+    Runs in a kernel thread while the data are validated, so that the kernel's start-up
+    and the imports of pandas, matplotlib, scipy and statsmodels (about three seconds)
+    overlap that work instead of following it. The kernel's standard error goes to
+    ``log``. Any failure is left for the pages to report: they run the same imports and
+    show the error.
     """
     import nbformat
     from nbclient import NotebookClient
 
-    with open(log, "a") as stream:  # the kernel's start-up chatter, as for a page
-        os.dup2(stream.fileno(), 2)
     indented = "\n".join(f"    {line}" for line in ["import pandas", *imports.splitlines()])
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         WARM_UP.format(imports=indented))])
     try:
-        NotebookClient(nb, km=_kernel_manager(), kernel_name="python3").execute()
+        km = _kernel_manager()
+        if not km.has_kernel:
+            start_kernel(km, log)
+        NotebookClient(nb, km=km, kernel_name="python3").execute()
     except Exception:
-        _shutdown_kernel()
+        shutdown_kernel()
         return False
     return True
 
@@ -203,43 +242,50 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
     kernel finds its table log, the folder of its tables, the validated package and
     the pages file there.
 
-    Runs in a worker process. With ``reuse_kernel`` the worker keeps one kernel for
-    all its pages: starting a kernel and importing pandas, matplotlib and statsmodels
-    costs each page seconds, while the prelude cell (removed from the executed
-    notebook) gives every page a clean namespace. Without it every page gets a fresh
-    kernel, shut down immediately after the last cell (a graceful shutdown sometimes
-    stalls for seconds).
+    Runs in a kernel thread. With ``reuse_kernel`` the thread keeps one kernel for all
+    its pages: starting a kernel and importing pandas, matplotlib and statsmodels costs
+    each page seconds, while the prelude cell (removed from the executed notebook)
+    gives every page a clean namespace and puts its plan in force. Without it every
+    page gets a fresh kernel, started with the plan in its environment and shut down
+    immediately after the last cell (a graceful shutdown sometimes stalls for seconds).
+    Either kernel runs in the notebooks' folder, as papermill's ``cwd`` would put it;
+    papermill is not given ``cwd``, which it applies by changing this whole process's
+    working directory.
     """
     import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     papermill = _papermill()
-
-    # The kernel inherits this worker's stderr; its start-up chatter goes to a log
-    # beside the executed notebook instead of the user's terminal.
-    with open(Path(output).with_suffix(".log"), "w") as log:
-        os.dup2(log.fileno(), 2)
-    build_plan.enter(plan)  # inherited by a kernel started from here
     nb = nbformat.read(template, as_version=4)
-    # papermill makes nbclient raise when a cell's last output is more than
-    # ``iopub_timeout`` seconds behind its reply (nbclient's default: 4 s); on a busy
-    # machine a figure's output can be that late, and the page would fail for no fault
-    # of its own.
-    options: dict[str, Any] = {"shutdown_kernel": "immediate", "iopub_timeout": IOPUB_SECONDS}
     prelude = nbformat.v4.new_code_cell(PRELUDE.format(plan=repr(plan)) if reuse_kernel
                                         else FRESH_KERNEL_START)
     prelude.metadata["tags"] = ["remove-cell", PRELUDE_TAG]
     nb.cells.insert(0, prelude)
     if reuse_kernel:
-        options = {"km": _kernel_manager(), "iopub_timeout": IOPUB_SECONDS}
+        km = _kernel_manager()
+        if not km.has_kernel:  # not warmed, or shut down after a failure
+            start_kernel(km, str(Path(output).with_suffix(".log")))
+    else:
+        km = AsyncKernelManager(kernel_name="python3")
+        start_kernel(km, str(Path(output).with_suffix(".log")),
+                     env=build_plan.entered(plan))
     start = time.perf_counter()
     try:
+        # papermill makes nbclient raise when a cell's last output is more than
+        # ``iopub_timeout`` seconds behind its reply (nbclient's default: 4 s); on a
+        # busy machine a figure's output can be that late, and the page would fail for
+        # no fault of its own.
         papermill.execute_notebook(
             nb, output, parameters=parameters, kernel_name="python3", progress_bar=False,
-            log_output=False, cwd=str(paths.NOTEBOOKS), request_save_on_cell_execute=False,
-            **options)
+            log_output=False, request_save_on_cell_execute=False, km=km,
+            iopub_timeout=IOPUB_SECONDS)
     except Exception as exc:
         if reuse_kernel and type(exc).__name__ != "PapermillExecutionError":
-            _shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
+            shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
         raise
+    finally:
+        if not reuse_kernel and km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
     _finish_page(Path(output), title)
     return time.perf_counter() - start

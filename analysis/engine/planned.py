@@ -9,7 +9,7 @@ to every later stage (validate, execute, assemble, publish) and to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import paths
@@ -25,7 +25,7 @@ class EnginePlan:
     Parameters
     ----------
     plan : BuildPlan
-        What the workers, the kernels and the book build read (written to ``plan_path``).
+        What the kernels and the book build read (written to ``plan_path``).
     plan_path : Path
         Where the build writes ``plan`` (:func:`analysis.plan.plan_file`).
     package : PackageFiles
@@ -40,7 +40,7 @@ class EnginePlan:
         The cache's verdict on the pages that need not run (reused, or Markdown).
     pending : list
         ``(page, reason)`` of the pages to execute, in the order they are handed to the
-        workers.
+        kernels.
     untouched : str
         What a failure says of the last good book.
     build_root : Path or None
@@ -49,6 +49,9 @@ class EnginePlan:
         The command's options (see :func:`analysis.engine.build.build`).
     started : float
         When the build began (:func:`time.perf_counter`), for its timings.
+    expected_seconds : mapping
+        How long each pending page is expected to take (its last execution, or a guess:
+        :func:`analysis.engine.execution.schedule`).
     """
 
     plan: BuildPlan
@@ -65,6 +68,7 @@ class EnginePlan:
     jobs: int
     reuse_kernels: bool
     started: float
+    expected_seconds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def build_dir(self) -> Path:

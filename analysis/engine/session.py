@@ -1,14 +1,14 @@
 """What a preview keeps from one build to the next, so that a saved data file shows in
 the open page within seconds (``python -m analysis preview``, :mod:`analysis.engine.preview`).
 
-A build from nothing pays, before any page has changed, for worker processes whose
-kernels start and import pandas, matplotlib, scipy and statsmodels (about three seconds
-of processor time each), and for Jupyter Book reading and writing every page of the
-book. While an author edits one data file, almost none of that changes. A
-:class:`PreviewSession` keeps, between the builds of one preview:
+A build from nothing pays, before any page has changed, for kernels that start and
+import pandas, matplotlib, scipy and statsmodels (about three seconds of processor time
+each), and for Jupyter Book reading and writing every page of the book. While an author
+edits one data file, almost none of that changes. A :class:`PreviewSession` keeps, between the
+builds of one preview:
 
-- **the worker pool with its warm kernels**, lent to the next build as long as the code
-  the pages import (:func:`analysis.engine.provenance.code_hash`), the pages file and
+- **the kernel threads with their warm kernels**, lent to the next build as long as the
+  code the pages import (:func:`analysis.engine.provenance.code_hash`), the pages file and
   ``--plain`` are the same. Each page still starts in a clean namespace (the reused
   kernel's prelude, :mod:`analysis.engine.kernels`). After a failed build the pool is
   ended (a page may still have been running) and a new one starts warming at once;
@@ -31,13 +31,12 @@ from pathlib import Path
 
 from analysis import paths
 from analysis.engine.execution import start_workers
-from analysis.engine.lifetime import end_workers
 from analysis.pages.page import Page
 from analysis.plan import BuildPlan
 
 
 class PreviewSession:
-    """The worker pool and the Sphinx output a preview keeps between its builds.
+    """The kernel threads and the Sphinx output a preview keeps between its builds.
 
     Parameters
     ----------
@@ -93,12 +92,11 @@ class PreviewSession:
         self.pools_started += 1
 
     def discard_workers(self) -> None:
-        """End the pool's workers and their kernels now."""
+        """End the pool's kernels now."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            end_workers(pool)
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.end()
 
     def close(self) -> None:
-        """End the preview's workers and their kernels."""
+        """End the preview's kernels."""
         self.discard_workers()

@@ -357,6 +357,16 @@ def test_export_writes_csv_and_parquet_and_escapes_formulas(book_table, tmp_path
     assert pd.read_csv(csv, dtype=str)["leave_one_out"].tolist() == ["'=HYPERLINK(1)", "-0.5"]
 
 
+def test_the_books_export_is_csv_and_parquet_only_beyond_a_spreadsheet(book_table, tmp_path,
+                                                                       monkeypatch):
+    (csv,) = multiverse_compute.export(book_table, tmp_path, "book", parquet=False)
+    assert csv.suffix == ".csv" and not list(tmp_path.glob("*.parquet"))
+    monkeypatch.setattr(multiverse_compute, "SPREADSHEET_ROWS", len(book_table) - 1)
+    (parquet,) = multiverse_compute.export(book_table, tmp_path, "long", parquet=False)
+    assert parquet.suffix == ".parquet" and not (tmp_path / "long.csv").exists()
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), book_table)
+
+
 # ------------------------------------------------------------ the page and its figure
 
 

@@ -50,7 +50,7 @@ def test_a_kernel_warmed_for_the_pages_holds_pandas_without_pyarrow(tmp_path):
             "    \"import sys; print('pandas' in sys.modules, 'pyarrow' in sys.modules)\")])\n"
             "NotebookClient(nb, km=kernels._kernel_manager()).execute()\n"
             f"nbformat.write(nb, {str(out)!r})\n"
-            "kernels._shutdown_kernel()\n")
+            "kernels.shutdown_kernel()\n")
     _python(code)
     import nbformat
 

@@ -146,7 +146,7 @@ def test_a_reused_kernel_gives_each_page_a_clean_namespace(tmp_path, monkeypatch
             nb = nbformat.read(str(out), as_version=4)
             assert not any(kernels.PRELUDE_TAG in c.metadata.get("tags", []) for c in nb.cells)
     finally:
-        kernels._shutdown_kernel()
+        kernels.shutdown_kernel()
         os.dup2(stderr, 2)
     cells = nbformat.read(str(tmp_path / "first.out.ipynb"), as_version=4).cells
     assert [c.outputs[0]["text"] for c in cells if "leftover" in c.source] == ["42\n"]
@@ -399,3 +399,38 @@ def test_the_longest_pages_are_handed_out_first_and_read_in_their_expected_finis
     # A page never timed goes first: it may be long.
     mixed = schedule(pending("a", "new"), {"a": 5.0, "new": None}, workers=1)
     assert [page.name for page, _ in mixed.pending] == ["new", "a"]
+    # What each page is expected to take: its last time, or the median of the others'.
+    assert mixed.seconds == {"new": 5.0, "a": 5.0}
+    assert planned.seconds["multiverse"] == 2.5 and fresh.seconds == dict.fromkeys("abc", 1.0)
+
+
+def test_the_first_kernel_thread_out_of_long_pages_leaves_the_last_short_ones_to_the_other(
+        tmp_path):
+    import threading
+
+    from analysis.engine.execution import KernelThreads
+
+    def blocked_until(event):
+        event.wait(30)
+        return threading.current_thread().name
+
+    def name():
+        return threading.current_thread().name
+
+    pool = KernelThreads(2, None, tmp_path)  # no kernel: the threads run plain calls
+    first, second = threading.Event(), threading.Event()
+    try:
+        long_a = pool.submit(blocked_until, first, seconds=9.0)
+        long_b = pool.submit(blocked_until, second, seconds=9.0)
+        short = [pool.submit(name, seconds=1.0) for _ in range(2)]
+        pool.close(retire_one_at=2.0)  # 2 s of pages queued: one thread may retire
+        second.set()
+        retired = pool.first_ended.result(timeout=30)
+        assert retired == long_b.result(timeout=30)  # it ended once its long page was done
+        assert not any(f.done() for f in short)  # the short pages wait for the other
+        first.set()
+        assert [f.result(timeout=30) for f in short] == [long_a.result(), long_a.result()]
+    finally:
+        first.set()
+        second.set()
+        pool.shutdown()
