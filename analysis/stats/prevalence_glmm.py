@@ -71,6 +71,7 @@ Statistics in Medicine 21:1539-1558.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -407,6 +408,29 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
                              f"shape {X.shape}")
         terms = (tuple(str(c) for c in design.columns) if isinstance(design, pd.DataFrame)
                  else tuple(f"x{j}" for j in range(X.shape[1])))
+    # Everything the fit depends on, the module's limits included (a test may change one).
+    key = (x.dtype.str, x.tobytes(), m.dtype.str, m.tobytes(), X.shape, X.tobytes(), terms,
+           n_agq, level, MAX_ITERATIONS, GRADIENT_TOLERANCE, LOGIT_LIMIT)
+    if key not in _FITTED:
+        if len(_FITTED) >= FITS_KEPT:
+            del _FITTED[next(iter(_FITTED))]
+        _FITTED[key] = _fit(x, m, X, terms, nodes, log_w, n_agq, level)
+    return copy.deepcopy(_FITTED[key])
+
+
+# The fits already made in this process, by their exact input (counts, design, nodes,
+# level, the limits above): a pure function's results. The pages of one book fit the same studies again
+# and again (the Prevalence context page and its two sensitivity analyses, the
+# multiverse's and the method page's exercises), each fit some hundred evaluations of
+# the likelihood, and a worker's kernel runs several of those pages. Each caller gets
+# its own copy, so a fit changed by one cannot reach another.
+_FITTED: dict[tuple, GlmmFit] = {}
+FITS_KEPT = 32
+
+
+def _fit(x: np.ndarray, m: np.ndarray, X: np.ndarray, terms: tuple[str, ...],
+         nodes: np.ndarray, log_w: np.ndarray, n_agq: int, level: float) -> GlmmFit:
+    """:func:`fit_glmm` on checked counts and design."""
     k, p = X.shape
     if k < p + 1:
         return _not_fitted(k, terms, GlmmStatus.TOO_FEW_STUDIES, n_agq, level)

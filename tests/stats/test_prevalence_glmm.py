@@ -628,3 +628,14 @@ def test_results_are_named_and_complete():
     assert expit(res.ci_low_logit) == pytest.approx(res.ci_low)
     assert fit.loglik > fit.loglik_fixed  # random intercepts improve on a common one
     assert fit.lrt == pytest.approx(2 * (fit.loglik_saturated - fit.loglik_fixed))
+
+
+def test_a_fit_of_the_same_studies_again_is_the_first_fit_and_the_callers_own():
+    first = glmm.fit_glmm(PRITZ_X, PRITZ_N)
+    first.beta[0] = 99.0  # a caller that changes its fit changes no one else's
+    again = glmm.fit_glmm(np.array(PRITZ_X), pd.Series(PRITZ_N))
+    assert again.beta[0] != 99.0
+    assert again.beta[0] == glmm.pool_glmm(PRITZ_X, PRITZ_N).logit
+    assert again.function_evaluations == first.function_evaluations
+    other = glmm.fit_glmm(PRITZ_X, PRITZ_N, n_agq=1)  # another input: fitted anew
+    assert other.n_agq == 1 and other.loglik != again.loglik
