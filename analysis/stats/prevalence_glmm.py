@@ -419,11 +419,12 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
 
 
 # The fits already made in this process, by their exact input (counts, design, nodes,
-# level, the limits above): a pure function's results. The pages of one book fit the same studies again
-# and again (the Prevalence context page and its two sensitivity analyses, the
-# multiverse's and the method page's exercises), each fit some hundred evaluations of
-# the likelihood, and a worker's kernel runs several of those pages. Each caller gets
-# its own copy, so a fit changed by one cannot reach another.
+# level, the limits above): a pure function's results. The pages of one book fit the
+# same studies again and again (the Prevalence context page and its two sensitivity
+# analyses pool the same main analysis; the method page's exercises pool every study),
+# each fit some hundred evaluations of the likelihood, and a worker's kernel runs
+# several of those pages. Each caller gets its own copy, so a fit changed by one cannot
+# reach another.
 _FITTED: dict[tuple, GlmmFit] = {}
 FITS_KEPT = 32
 
