@@ -386,7 +386,8 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
         With ``status`` saying whether the fit can be reported: fewer studies than
         parameters plus one (metafor refuses such a model), a pooled logit that runs off
         to infinity, an optimiser that did not converge or a covariance that could not
-        be inverted all come back as a status, with NaN where no number exists.
+        be inverted all come back as a status, with NaN where no number exists. The
+        same input fitted again in one process gives a copy of the first fit.
 
     Raises
     ------
