@@ -72,6 +72,7 @@ Statistics in Medicine 21:1539-1558.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -412,11 +413,15 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
     # Everything the fit depends on, the module's limits included (a test may change one).
     key = (x.dtype.str, x.tobytes(), m.dtype.str, m.tobytes(), X.shape, X.tobytes(), terms,
            n_agq, level, MAX_ITERATIONS, GRADIENT_TOLERANCE, LOGIT_LIMIT)
-    if key not in _FITTED:
-        if len(_FITTED) >= FITS_KEPT:
-            del _FITTED[next(iter(_FITTED))]
-        _FITTED[key] = _fit(x, m, X, terms, nodes, log_w, n_agq, level)
-    return copy.deepcopy(_FITTED[key])
+    with _FITTED_LOCK:
+        fitted = _FITTED.get(key)
+    if fitted is None:
+        fitted = _fit(x, m, X, terms, nodes, log_w, n_agq, level)
+        with _FITTED_LOCK:
+            _FITTED[key] = fitted
+            while len(_FITTED) > FITS_KEPT:
+                del _FITTED[next(iter(_FITTED))]  # the oldest first
+    return copy.deepcopy(fitted)
 
 
 # The fits already made in this process, by their exact input (counts, design, nodes,
@@ -425,8 +430,9 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
 # analyses pool the same main analysis; the method page's exercises pool every study),
 # each fit some hundred evaluations of the likelihood, and a worker's kernel runs
 # several of those pages. Each caller gets its own copy, so a fit changed by one cannot
-# reach another.
+# reach another. A multiverse on a threaded Dask cluster fits from several threads.
 _FITTED: dict[tuple, GlmmFit] = {}
+_FITTED_LOCK = threading.Lock()
 FITS_KEPT = 32
 
 
