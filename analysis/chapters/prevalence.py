@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -489,11 +490,21 @@ class PrevalenceContext:
     condition: str = "the condition studied"
     cases: str = "cases"
     characteristics: pd.DataFrame | None = None
-    glmm: GlmmComparison | None = None
+    # The studies of the main analysis (``cases`` and ``n``), which the GLMM pools.
+    main_rows: pd.DataFrame | None = None
     # The forest plot's groups: the column it groups by (``forest_by``, the setting
     # unless the page's parameter names another) and its subgroup analysis.
     forest_by: str = "setting"
     by_forest: SubgroupAnalysis | None = None
+
+    @cached_property
+    def glmm(self) -> GlmmComparison | None:
+        """The main analysis pooled again by the GLMM (:func:`glmm_comparison`), fitted
+        when first asked for: the Multiverse page takes this page's estimates, not its
+        GLMM, and a fit costs more than the rest of the chapter's arithmetic."""
+        if self.main_rows is None or self.main is None:
+            return None
+        return glmm_comparison(self.main_rows, self.main)
 
     @property
     def forest_groups(self) -> SubgroupAnalysis:
@@ -725,7 +736,7 @@ def prevalence_context(package: DataPackage, transform: str = "logit",
         by_covariate=by_covariate, titles=titles,
         study_labels=dict(package.study_labels(table)), condition=study.condition_words,
         cases=study.case_words, characteristics=characteristics_view(package),
-        glmm=glmm_comparison(main_rows, main_pooled),
+        main_rows=main_rows[["cases", "n"]],
         forest_by=forest_by, by_forest=by_forest,
     )
 

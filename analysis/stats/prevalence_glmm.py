@@ -71,6 +71,8 @@ Statistics in Medicine 21:1539-1558.
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -385,7 +387,8 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
         With ``status`` saying whether the fit can be reported: fewer studies than
         parameters plus one (metafor refuses such a model), a pooled logit that runs off
         to infinity, an optimiser that did not converge or a covariance that could not
-        be inverted all come back as a status, with NaN where no number exists.
+        be inverted all come back as a status, with NaN where no number exists. The
+        same input fitted again in one process gives a copy of the first fit.
 
     Raises
     ------
@@ -407,6 +410,35 @@ def fit_glmm(cases, n, design: pd.DataFrame | np.ndarray | None = None,
                              f"shape {X.shape}")
         terms = (tuple(str(c) for c in design.columns) if isinstance(design, pd.DataFrame)
                  else tuple(f"x{j}" for j in range(X.shape[1])))
+    # Everything the fit depends on, the module's limits included (a test may change one).
+    key = (x.dtype.str, x.tobytes(), m.dtype.str, m.tobytes(), X.shape, X.tobytes(), terms,
+           n_agq, level, MAX_ITERATIONS, GRADIENT_TOLERANCE, LOGIT_LIMIT)
+    with _FITTED_LOCK:
+        fitted = _FITTED.get(key)
+    if fitted is None:
+        fitted = _fit(x, m, X, terms, nodes, log_w, n_agq, level)
+        with _FITTED_LOCK:
+            _FITTED[key] = fitted
+            while len(_FITTED) > FITS_KEPT:
+                del _FITTED[next(iter(_FITTED))]  # the oldest first
+    return copy.deepcopy(fitted)
+
+
+# The fits already made in this process, by their exact input (counts, design, nodes,
+# level, the limits above): a pure function's results. The pages of one book fit the
+# same studies again and again (the Prevalence context page and its two sensitivity
+# analyses pool the same main analysis; the method page's exercises pool every study),
+# each fit some hundred evaluations of the likelihood, and a worker's kernel runs
+# several of those pages. Each caller gets its own copy, so a fit changed by one cannot
+# reach another. A multiverse on a threaded Dask cluster fits from several threads.
+_FITTED: dict[tuple, GlmmFit] = {}
+_FITTED_LOCK = threading.Lock()
+FITS_KEPT = 32
+
+
+def _fit(x: np.ndarray, m: np.ndarray, X: np.ndarray, terms: tuple[str, ...],
+         nodes: np.ndarray, log_w: np.ndarray, n_agq: int, level: float) -> GlmmFit:
+    """:func:`fit_glmm` on checked counts and design."""
     k, p = X.shape
     if k < p + 1:
         return _not_fitted(k, terms, GlmmStatus.TOO_FEW_STUDIES, n_agq, level)

@@ -419,6 +419,26 @@ def test_specification_curve_draws_every_pooled_estimate(book_table, choices):
     assert "interval: hartung knapp" in labels and "interviewer: lay" in labels
 
 
+def test_a_dense_indicator_panel_marks_each_specification_with_a_vertical_line(book_table,
+                                                                                choices):
+    from analysis.plots.multiverse import MAX_MARKED, _option_rows, specification_curve
+
+    pooled = book_table[book_table["status"] == multiverse.OK].sort_values(
+        ["prevalence", "specification"])
+    assert len(pooled) > MAX_MARKED  # the bundled multiverse draws the dense panel
+    panel = specification_curve(book_table, choices).figure.axes[1]
+    rows = _option_rows(choices, pooled)
+    marks = [c for c in panel.collections if c.get_segments()]
+    assert len(marks) == len(rows)
+    for i, ((_, _, mask), lines) in enumerate(zip(rows, marks)):
+        segments = np.array(lines.get_segments())
+        assert len(segments) == mask.sum() and lines.get_rasterized()
+        assert np.array_equal(segments[:, 0, 0], np.flatnonzero(mask) + 1)  # x: sorted rank
+        assert np.array_equal(segments[:, 0, 0], segments[:, 1, 0])  # vertical
+        assert np.allclose(segments[:, :, 1], [i - 0.35, i + 0.35])
+    assert panel.get_ylim() == (len(rows) - 0.5, -0.5)
+
+
 # ------------------------------------------------------- the build and the command line
 
 

@@ -45,6 +45,31 @@ def test_figures_are_glued_as_svg_with_reproducible_bytes(package):
     assert set(bundle) == {"image/svg+xml", "text/plain"}
 
 
+def test_drawing_a_figure_leaves_the_garbage_collector_as_it_found_it(package, monkeypatch):
+    import gc
+
+    from analysis.chapters.glue import render_svg
+
+    ax = sample_plots.papers_by_year(package)
+    assert gc.isenabled()
+    assert "Year of publication" in render_svg(ax.figure, "fig")
+    assert gc.isenabled()
+    gc.disable()  # a caller that paused it finds it paused
+    try:
+        render_svg(ax.figure, "fig")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+    def fails(*args, **kwargs):
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(ax.figure, "savefig", fails)
+    with pytest.raises(ValueError, match="cannot draw"):  # a failed drawing leaves it on
+        render_svg(ax.figure, "fig")
+    assert gc.isenabled()
+
+
 def test_forest_plot_draws_one_square_and_interval_per_study(package):
     from matplotlib.collections import LineCollection, PathCollection
 

@@ -628,3 +628,24 @@ def test_results_are_named_and_complete():
     assert expit(res.ci_low_logit) == pytest.approx(res.ci_low)
     assert fit.loglik > fit.loglik_fixed  # random intercepts improve on a common one
     assert fit.lrt == pytest.approx(2 * (fit.loglik_saturated - fit.loglik_fixed))
+
+
+def test_a_fit_of_the_same_studies_again_is_the_first_fit_and_the_callers_own():
+    first = glmm.fit_glmm(PRITZ_X, PRITZ_N)
+    first.beta[0] = 99.0  # a caller that changes its fit changes no one else's
+    again = glmm.fit_glmm(np.array(PRITZ_X), pd.Series(PRITZ_N))
+    assert again.beta[0] != 99.0
+    assert again.beta[0] == glmm.pool_glmm(PRITZ_X, PRITZ_N).logit
+    assert again.function_evaluations == first.function_evaluations
+    other = glmm.fit_glmm(PRITZ_X, PRITZ_N, n_agq=1)  # another input: fitted anew
+    assert other.n_agq == 1 and other.loglik != again.loglik
+
+
+def test_the_fits_kept_are_bounded_the_oldest_going_first(monkeypatch):
+    monkeypatch.setattr(glmm, "FITS_KEPT", 2)
+    monkeypatch.setattr(glmm, "_FITTED", {})
+    for extra in (1, 2, 3):
+        glmm.fit_glmm([*PRITZ_X[:5], extra], [*PRITZ_N[:5], 100])
+    assert len(glmm._FITTED) == 2
+    kept = [np.frombuffer(key[1])[-1] for key in glmm._FITTED]
+    assert kept == [2, 3]
