@@ -41,7 +41,6 @@ LONG = {
     # the hostile book is built once for both modules: together, so neither waits
     "tests/book/test_security.py": 50,
     "tests/book/test_pdf.py": 38,
-    PROPERTIES + "test_every_page_runs_clean_on_the_bundled_data": 20,
     PROPERTIES + "test_random_valid_packages_never_crash_a_page_or_show_nan": 50,
     "tests/own_study/test_appraisal_jbi_book.py": 26,
     "tests/own_study/test_own_study_single_rater.py": 30,
@@ -52,9 +51,8 @@ LONG = {
     "tests/engine/test_preview.py": 40,
     "tests/engine/test_build_safety.py": 22,
     "tests/stats/test_multiverse_batch.py": 22,
-    "tests/compute/test_multiverse.py": 18,
+    "tests/compute/test_multiverse.py": 8,
     "tests/compute/test_multiverse_themes.py": 10,
-    "tests/chapters/test_quality.py": 22,
 }
 SPLIT = {"tests/browser/test_browser.py", "tests/book/test_book.py",
          "tests/book/test_properties.py"}
