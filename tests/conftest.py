@@ -213,3 +213,15 @@ def fixture_package_book():
         return built[name]
 
     return book
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``make test`` (two processes), the long tests first in each process's share,
+    so that both end together (tests/schedule.py)."""
+    import os
+
+    from tests.schedule import long_first
+
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if processes > 1:
+        items[:] = long_first(items, processes)

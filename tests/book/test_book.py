@@ -425,12 +425,27 @@ def book_builds_running(root: Path) -> list[str]:
     return found
 
 
-def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monkeypatch):
+def sphinx_written_pages(build_root: Path) -> set[str]:
+    """The pages the last jupyter-book build of ``build_root`` wrote (from its log)."""
+    log = re.sub(r"\x1b\[[0-9;]*m", "", (build_root / "_build" / "jupyter-book.log").read_text())
+    return set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
+
+
+def test_the_cache_and_a_rebuild_redo_only_what_changed(
+        tmp_path, data_copy, monkeypatch):
+    """One build folder through a series of changes. The execution cache re-executes only
+    the pages whose inputs changed; a plain build keeps Sphinx's output for the next one
+    (issue 29): after one data cell changes, Sphinx reads and writes only the pages that
+    read the file, and the book published says what a build from nothing says (the
+    forced build at the end: every notebook run again and Sphinx started from nothing,
+    on the same data folder, which a page shows)."""
     pages = small_pages(tmp_path)
     root = tmp_path / "root"
     first = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
     assert {p.name for p in first.pages if p.status == "executed"} == {
         "intro", "data_dictionary", "sample_characteristics", "included_papers"}
+    kept = root / "_build" / "jupyter-book"
+    assert (kept / "_build" / "html" / "index.html").exists()
 
     # Editing the engine (here a comment in the editions module, put back afterwards)
     # changes no page's cache key: pages do not import it.
@@ -457,45 +472,28 @@ def test_cache_reuses_and_reexecutes_only_what_changed(tmp_path, data_copy, monk
     executed = {p.name: p.reason for p in third.pages if p.status == "executed"}
     assert executed == {"data_dictionary": "data changed: cerqual.csv"}
 
+    # One participant's cell: Sphinx writes the sample page again, not the papers page.
+    edit_cell(data_copy, "participants.csv", 2, "gender", "male")
+    warm = build(data_dir=data_copy, build_root=root, pages_file=pages, say=lambda s: None)
+    written = sphinx_written_pages(root)
+    assert "sample_characteristics" in written and "included_papers" not in written, written
+    names = [p.name for p in warm.pages if p.name != "provenance"]  # its times differ
+    warm_text = {page: page_text(warm.html, page) for page in names}
+    assert "@@" not in warm_text["included_papers"]
+    # --force starts Sphinx from nothing: every page is written again, and every page
+    # reads as the warm build's.
+    cold = build(data_dir=data_copy, build_root=root, pages_file=pages, force=True,
+                 say=lambda s: None)
+    assert {"included_papers", "sample_characteristics", "intro"} <= sphinx_written_pages(root)
+    assert {p.name for p in cold.pages if p.name != "provenance"} == set(names)
+    for page in names:
+        assert warm_text[page] == page_text(cold.html, page), page
+
     changed = small_pages(tmp_path, year_periods=(2003, 2012))
     fourth = build(data_dir=data_copy, build_root=root, pages_file=changed, say=lambda s: None)
     executed = {p.name: p.reason for p in fourth.pages if p.status == "executed"}
     assert executed == {"included_papers": "parameters changed"}
     assert "2012-" in page_text(fourth.html, "included_papers")
-
-
-def sphinx_written_pages(build_root: Path) -> set[str]:
-    """The pages the last jupyter-book build of ``build_root`` wrote (from its log)."""
-    log = re.sub(r"\x1b\[[0-9;]*m", "", (build_root / "_build" / "jupyter-book.log").read_text())
-    return set(re.findall(r"writing output\.\.\. \[\s*\d+%\] (\S+)", log))
-
-
-def test_a_rebuild_writes_only_the_changed_pages_and_publishes_a_clean_builds_book(
-        tmp_path, data_copy):
-    """A plain build keeps Sphinx's output for the next one (issue 29): after one data
-    cell changes, Sphinx reads and writes only the pages that read the file, and the
-    book published says what a build from nothing says."""
-    pages = small_pages(tmp_path)
-    warm_root, cold_root = tmp_path / "warm", tmp_path / "cold"
-    # Not a copy of the small book: a page shows the data folder it was built on, and the
-    # warm book's pages must read as the cold one's.
-    build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
-    kept = warm_root / "_build" / "jupyter-book"
-    assert (kept / "_build" / "html" / "index.html").exists()
-    edit_cell(data_copy, "participants.csv", 2, "gender", "male")
-    warm = build(data_dir=data_copy, build_root=warm_root, pages_file=pages, say=lambda s: None)
-    written = sphinx_written_pages(warm_root)
-    assert "sample_characteristics" in written and "included_papers" not in written, written
-    cold = build(data_dir=data_copy, build_root=cold_root, pages_file=pages,
-                 say=lambda s: None)
-    for page in (p.name for p in cold.pages if p.name != "provenance"):  # its times differ
-        assert page_text(warm.html, page) == page_text(cold.html, page), page
-    assert "@@" not in page_text(warm.html, "included_papers")
-    # --force starts Sphinx from nothing: every page is written again.
-    build(data_dir=data_copy, build_root=warm_root, pages_file=pages, force=True,
-          say=lambda s: None)
-    assert {"included_papers", "sample_characteristics", "intro"} <= sphinx_written_pages(
-        warm_root)
 
 
 def test_failures_leave_the_last_good_book_untouched(tmp_path, data_copy, small_book):

@@ -521,16 +521,18 @@ def _glued(nb_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.book
-def test_changing_the_rule_changes_the_glued_bands(tmp_path):
-    import papermill
-
+def test_changing_the_rule_changes_the_glued_bands(checkout_book):
+    """The quality notebook under the default rule and under the strict one: the pages
+    quality and quality_strict of the checkout's book (tests/conftest.py), whose rules
+    are the named ones."""
+    pages = {p["page"]: p for part in yaml.safe_load(paths.PAGES.read_text())["parts"]
+             for p in part["pages"]}
+    executed = paths.executed_dir(checkout_book.html.parent.parent)
     glued = {}
-    for name in ("default", "strict"):
-        out = tmp_path / f"{name}.ipynb"
-        papermill.execute_notebook(str(NOTEBOOK), str(out), parameters={"banding_rule": name},
-                                   cwd=str(paths.ROOT), progress_bar=False,
-                                   kernel_name="python3")
-        glued[name] = _glued(out)
+    for name, page in (("default", "quality"), ("strict", "quality_strict")):
+        assert (quality.BandingRule.from_parameter(pages[page]["parameters"]["banding_rule"])
+                == quality.BandingRule.from_parameter(name))
+        glued[name] = _glued(executed / f"{page}.ipynb")
     assert glued["default"]["band_judgement"].strip("'") == "moderate"
     assert glued["default"]["band_n_low"] != glued["strict"]["band_n_low"]
     assert glued["default"]["band_rule_text"] != glued["strict"]["band_rule_text"]
@@ -538,13 +540,11 @@ def test_changing_the_rule_changes_the_glued_bands(tmp_path):
 
 
 @pytest.mark.book
-def test_the_appraisal_page_glues_agreement_and_disagreements(tmp_path):
-    import papermill
-
-    out = tmp_path / "appraisal.ipynb"
-    papermill.execute_notebook(str(paths.NOTEBOOKS / "appraisal.ipynb"), str(out),
-                               cwd=str(paths.ROOT), progress_bar=False, kernel_name="python3")
-    glued = _glued(out)
+def test_the_appraisal_page_glues_agreement_and_disagreements(checkout_book):
+    """The appraisal notebook on its defaults (the bundled package), as the checkout's
+    book ran it (tests/conftest.py)."""
+    executed = paths.executed_dir(checkout_book.html.parent.parent)
+    glued = _glued(executed / "appraisal.ipynb")
     agreement = quality.agreement(load_package(paths.DATA_SYNTHETIC), quality.load_tool())
     assert glued["agree_n_agreed"] == str(agreement.n_agreed)
     assert glued["disagree_n_disagreements"] == str(agreement.n_ratings - agreement.n_agreed)
