@@ -64,7 +64,7 @@ from analysis.engine.planned import EnginePlan
 from analysis.engine.provenance import (GENERATED_PAGES, Edition, code_hash, data_provenance,
                                         edition, package_versions)
 from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
-                                     releases, write_manifest)
+                                     releases, write_manifest, write_table_copies)
 from analysis.plan import BuildPlan
 
 __all__ = ["BuildError", "BuildResult", "build"]
@@ -400,6 +400,7 @@ def _publish(planned: EnginePlan, executed: _Executed, assembled: _Assembled,
     stamp = executed.stamp
     say("book: jupyter-book build (warnings are errors)")
     book = attempt.book or attempt.start_book()
+    write_table_copies(planned.pages, planned.executed_dir)  # while the book is written
     new_html = book.finish(untouched)
     # Sphinx's output is kept for the next build: the book published is a copy.
     shutil.rmtree(build_dir / "html.new", ignore_errors=True)

@@ -32,26 +32,41 @@ def read_manifest(html_dir: Path) -> dict[str, Any]:
         return {}
 
 
+def _table_folders(pages: list[Page], executed_dir: Path) -> list[tuple[str, Path]]:
+    folders = [(page.name, executed_dir / f"{page.name}.tables") for page in pages
+               if page.notebook]
+    return [(name, folder) for name, folder in folders if folder.is_dir()]
+
+
+def write_table_copies(pages: list[Page], executed_dir: Path) -> None:
+    """Make the Excel (and Word) copies of the executed pages' tables that are missing
+    or older than their CSV (:mod:`analysis.engine.exports`).
+
+    The copies are made beside the executed page's CSV files, once: a page reused from
+    the cache brings its copies along. They depend on the executed pages only, so the
+    build makes them while Jupyter Book writes the book (:func:`copy_tables` then finds
+    them made).
+    """
+    from analysis.engine.exports import write_copies  # openpyxl, python-docx: only here
+
+    for _, folder in _table_folders(pages, executed_dir):
+        for csv_file in sorted(folder.glob("*.csv")):
+            xlsx = csv_file.with_suffix(".xlsx")
+            if not xlsx.exists() or xlsx.stat().st_mtime_ns < csv_file.stat().st_mtime_ns:
+                write_copies(csv_file)
+
+
 def copy_tables(pages: list[Page], executed_dir: Path, target: Path) -> list[str]:
     """Publish every table a page showed as CSV under ``tables/<page>/``, each with its
     Excel copy (and the manuscript's tables with a Word copy, :mod:`analysis.engine.exports`).
 
     Returns the CSV files, as the manifest lists them.
     """
-    from analysis.engine.exports import write_copies  # openpyxl, python-docx: only here
-
+    write_table_copies(pages, executed_dir)
     written = []
-    for page in pages:
-        folder = executed_dir / f"{page.name}.tables"
-        if page.notebook and folder.is_dir():
-            # The copies are made beside the executed page's CSV files, once: a page reused
-            # from the cache brings its copies along (a copy older than its CSV is redone).
-            for csv_file in sorted(folder.glob("*.csv")):
-                xlsx = csv_file.with_suffix(".xlsx")
-                if not xlsx.exists() or xlsx.stat().st_mtime_ns < csv_file.stat().st_mtime_ns:
-                    write_copies(csv_file)
-                written.append(f"{page.name}/{csv_file.name}")
-            shutil.copytree(folder, target / page.name)
+    for name, folder in _table_folders(pages, executed_dir):
+        written += [f"{name}/{csv_file.name}" for csv_file in sorted(folder.glob("*.csv"))]
+        shutil.copytree(folder, target / name)
     return written
 
 

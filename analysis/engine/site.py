@@ -208,13 +208,33 @@ def portable_notebook(text: str, root: str) -> str:
     return out.replace(json.dumps(root)[1:-1], ".")
 
 
+def _note_written_source(app, pagename, templatename, context, doctree) -> None:
+    # Sphinx copies a page's source into _sources/ when it writes the page, and only
+    # then: in a build into kept output (analysis.engine.book.kept_sphinx_output) the
+    # sources of the pages it did not write are the portable ones of an earlier build.
+    source = context.get("sourcename")
+    if isinstance(source, str) and source.endswith(".ipynb"):
+        _written_sources(app).add(source)
+
+
+def _written_sources(app) -> set[str]:
+    if not hasattr(app.builder, "_cen_written_sources"):
+        app.builder._cen_written_sources = set()
+    return app.builder._cen_written_sources
+
+
 def _portable_sources(app, exception) -> None:
+    """Make the notebooks this build copied into ``_sources/`` portable (the others
+    were made so by the build that copied them)."""
     if exception is not None or app.builder.format != "html":
         return
     root = str(paths.ROOT)
-    for notebook in (Path(app.outdir) / "_sources").glob("*.ipynb"):
-        text = notebook.read_text(encoding="utf-8")
-        notebook.write_text(portable_notebook(text, root), encoding="utf-8")
+    sources = Path(app.outdir) / "_sources"
+    for name in sorted(_written_sources(app)):
+        notebook = sources / name
+        if notebook.is_file():
+            text = notebook.read_text(encoding="utf-8")
+            notebook.write_text(portable_notebook(text, root), encoding="utf-8")
 
 
 def caption_alt(caption: str, limit: int = 300) -> str:
@@ -345,7 +365,19 @@ def _light_icons(app, exception) -> None:
     used = icon_codepoints(css.read_text(encoding="utf-8"), texts)
     sheets = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")
               if "vendor" not in p.parts]
-    subset_icons(font, set(used.values()) | css_glyphs(sheets), static / ICON_FONT)
+    codepoints = set(used.values()) | css_glyphs(sheets)
+    # The subset is a function of the font and the code points. A build into kept
+    # output (analysis.engine.book.kept_sphinx_output) that needs the same ones as the
+    # last keeps that build's subset; the record lies beside Sphinx's doctrees, outside
+    # the published book.
+    record = Path(app.doctreedir) / "cen-icons.json"
+    wanted = json.dumps({"font": hashlib.sha256(font.read_bytes()).hexdigest(),
+                         "codepoints": sorted(codepoints)})
+    made = record.read_text(encoding="utf-8") if record.exists() else ""
+    if made != wanted or not (static / ICON_FONT).exists():
+        record.unlink(missing_ok=True)
+        subset_icons(font, codepoints, static / ICON_FONT)
+        record.write_text(wanted, encoding="utf-8")
     script.write_text("/* Empty: the book draws its icons with a subset of Font Awesome's "
                       f"solid font ({ICON_FONT}: {', '.join(used)}); "
                       "see analysis/engine/site.py. */\n", encoding="utf-8")
@@ -363,6 +395,7 @@ def setup(app) -> dict:
     app.connect("html-page-context", _escape_titles, priority=900)
     # After the book theme has made its launch buttons (priority 501).
     app.connect("html-page-context", _launch_templates, priority=900)
+    app.connect("html-page-context", _note_written_source)
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("builder-inited", _accessible_nodes)
     app.connect("build-finished", _portable_sources)
