@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +59,63 @@ def write_table_copies(pages: list[Page], executed_dir: Path) -> None:
                 write_copies(csv_file)
 
 
-def copy_tables(pages: list[Page], executed_dir: Path, target: Path) -> list[str]:
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def copy_tree(source: Path, target: Path, previous: Path | None = None,
+              rewrite: Callable[[Path, bytes], bytes] | None = None) -> Path:
+    """Copy the folder ``source`` to the new folder ``target``, each file's bytes passed
+    through ``rewrite`` (given its path relative to ``source``) when given.
+
+    A file whose bytes are those of the same file in ``previous`` (the published book)
+    becomes a second name of that file (a hard link) instead of a copy. After a
+    one-file change most of a book's files are unchanged, and on a journalling file
+    system removing the old book is then only removing names: freeing the blocks of
+    hundreds of files costs more than writing the new pages. Neither book's files are
+    written in place afterwards (the new book's are written here, once), so the
+    names never show different bytes.
+    """
+    for folder, _, files in os.walk(source, followlinks=True):
+        relative = Path(folder).relative_to(source)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            src, dst = Path(folder) / name, target / relative / name
+            old = previous / relative / name if previous is not None else None
+            if rewrite is None:
+                if (old is not None and old.is_file()
+                        and old.stat().st_size == src.stat().st_size
+                        and filecmp.cmp(old, src, shallow=False) and _linked(old, dst)):
+                    continue
+                shutil.copy2(src, dst)
+                continue
+            raw = src.read_bytes()
+            data = rewrite(relative / name, raw)
+            if old is not None and _same_bytes(old, data) and _linked(old, dst):
+                continue
+            dst.write_bytes(data)
+            # A rewritten file is new (a server answers a browser's "modified since?"
+            # by its time); an unchanged one keeps Sphinx's times, as a copy would.
+            (shutil.copystat if data == raw else shutil.copymode)(src, dst)
+    return target
+
+
+def _linked(existing: Path, name: Path) -> bool:
+    try:
+        os.link(existing, name)
+    except OSError:  # another file system, or links not allowed: copy instead
+        return False
+    return True
+
+
+def copy_tables(pages: list[Page], executed_dir: Path, target: Path,
+                previous: Path | None = None) -> list[str]:
     """Publish every table a page showed as CSV under ``tables/<page>/``, each with its
-    Excel copy (and the manuscript's tables with a Word copy, :mod:`analysis.engine.exports`).
+    Excel copy (and the manuscript's tables with a Word copy, :mod:`analysis.engine.exports`);
+    a file unchanged since the ``previous`` book's ``tables/`` is linked (:func:`copy_tree`).
 
     Returns the CSV files, as the manifest lists them.
     """
@@ -66,7 +123,7 @@ def copy_tables(pages: list[Page], executed_dir: Path, target: Path) -> list[str
     written = []
     for name, folder in _table_folders(pages, executed_dir):
         written += [f"{name}/{csv_file.name}" for csv_file in sorted(folder.glob("*.csv"))]
-        shutil.copytree(folder, target / name)
+        copy_tree(folder, target / name, previous / name if previous is not None else None)
     return written
 
 
