@@ -400,7 +400,8 @@ def _publish(planned: EnginePlan, executed: _Executed, assembled: _Assembled,
     stamp = executed.stamp
     say("book: jupyter-book build (warnings are errors)")
     book = attempt.book or attempt.start_book()
-    write_table_copies(planned.pages, planned.executed_dir)  # while the book is written
+    # While the book is written:
+    write_table_copies(planned.pages, planned.executed_dir, html_dir / "tables")
     built = book.finish(untouched)
     # Sphinx's output is kept for the next build: the book published is a stamped copy,
     # sharing the files the published book has already (publish.copy_tree).

@@ -41,22 +41,43 @@ def _table_folders(pages: list[Page], executed_dir: Path) -> list[tuple[str, Pat
     return [(name, folder) for name, folder in folders if folder.is_dir()]
 
 
-def write_table_copies(pages: list[Page], executed_dir: Path) -> None:
+def write_table_copies(pages: list[Page], executed_dir: Path,
+                       previous: Path | None = None) -> None:
     """Make the Excel (and Word) copies of the executed pages' tables that are missing
     or older than their CSV (:mod:`analysis.engine.exports`).
 
     The copies are made beside the executed page's CSV files, once: a page reused from
-    the cache brings its copies along. They depend on the executed pages only, so the
-    build makes them while Jupyter Book writes the book (:func:`copy_tables` then finds
-    them made).
+    the cache brings its copies along. A page executed again writes its tables anew,
+    most often the same ones: a table whose CSV files are those of the ``previous``
+    book's ``tables/`` takes that book's copies (the same cells), which the new book
+    then shares (:func:`copy_tree`). The copies depend on the executed pages only, so
+    the build makes them while Jupyter Book writes the book (:func:`copy_tables` then
+    finds them made).
     """
-    from analysis.engine.exports import write_copies  # openpyxl, python-docx: only here
+    from analysis.engine import exports  # openpyxl, python-docx: only when written
 
-    for _, folder in _table_folders(pages, executed_dir):
+    for name, folder in _table_folders(pages, executed_dir):
         for csv_file in sorted(folder.glob("*.csv")):
             xlsx = csv_file.with_suffix(".xlsx")
-            if not xlsx.exists() or xlsx.stat().st_mtime_ns < csv_file.stat().st_mtime_ns:
-                write_copies(csv_file)
+            if xlsx.exists() and xlsx.stat().st_mtime_ns >= csv_file.stat().st_mtime_ns:
+                continue
+            if previous is None or not _copies_taken(csv_file, previous / name, exports):
+                exports.write_copies(csv_file)
+
+
+def _copies_taken(csv_file: Path, published: Path, exports) -> bool:
+    """Take the copies of a published table made from the same CSV files as ``csv_file``'s."""
+    for source in exports.copy_inputs(csv_file):
+        old = published / source.name
+        if not (old.is_file() and filecmp.cmp(old, source, shallow=False)):
+            return False
+    copies = exports.copy_files(csv_file)
+    if not all((published / copy.name).is_file() for copy in copies):
+        return False
+    for copy in copies:
+        # A copy, not a link: the executed page's files are rewritten where they lie.
+        shutil.copyfile(published / copy.name, copy)
+    return True
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

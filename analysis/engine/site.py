@@ -237,6 +237,30 @@ def _portable_sources(app, exception) -> None:
             notebook.write_text(portable_notebook(text, root), encoding="utf-8")
 
 
+def stale_images(image_dir: Path, current: Iterable[str]) -> list[Path]:
+    """The files of the book's image folder that no page shows any more."""
+    keep = set(current)
+    return sorted(path for path in image_dir.glob("*") if path.is_file()
+                  and path.name not in keep) if image_dir.is_dir() else []
+
+
+def _drop_stale_images(app, exception) -> None:
+    """Remove the images of figures no page shows any more.
+
+    Sphinx copies a page's images into ``_images/`` when it writes the page and never
+    removes one: in a build into kept output (analysis.engine.book.kept_sphinx_output)
+    the figures of a page executed again on new data (named by their content's hash)
+    would pile up beside the new ones, which a clean build does not have. Sphinx's
+    environment lists every image of every page (``env.images``: file -> (pages,
+    name in ``_images/``)).
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    current = [name for _, name in app.env.images.values()]
+    for path in stale_images(Path(app.outdir) / app.builder.imagedir, current):
+        path.unlink()
+
+
 def caption_alt(caption: str, limit: int = 300) -> str:
     """Alt text from a figure's caption: its words, folded to one line, at most
     ``limit`` characters, cut at a word."""
@@ -399,5 +423,6 @@ def setup(app) -> dict:
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("builder-inited", _accessible_nodes)
     app.connect("build-finished", _portable_sources)
+    app.connect("build-finished", _drop_stale_images)
     app.connect("build-finished", _light_icons)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
