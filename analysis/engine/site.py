@@ -157,6 +157,12 @@ def escaped_search_index() -> None:
 
     def escaped_freeze(self):
         frozen = freeze(self)
+        # A word that only pages read again had (a number on new data) stays in the
+        # index kept from the last build with no page: the index a clean build makes
+        # has no such word.
+        for key in ("terms", "titleterms"):
+            frozen[key] = {word: where for word, where in frozen.get(key, {}).items()
+                           if where != []}
         frozen["alltitles"] = {html.escape(title, quote=False): where
                                for title, where in frozen.get("alltitles", {}).items()}
         return frozen
@@ -242,6 +248,20 @@ def stale_images(image_dir: Path, current: Iterable[str]) -> list[Path]:
     keep = set(current)
     return sorted(path for path in image_dir.glob("*") if path.is_file()
                   and path.name not in keep) if image_dir.is_dir() else []
+
+
+def _drop_late_stylesheet(app) -> None:
+    """Remove myst-nb's stylesheet from kept output before the pages are written.
+
+    myst-nb copies it only once the book is written (``build-finished``), and Sphinx
+    links a stylesheet with its checksum (``?v=``) only when the file is there as it
+    writes a page: in a clean build it is not, in a build into kept output
+    (analysis.engine.book.kept_sphinx_output) it would be, and the pages written again
+    would differ from a clean build's.
+    """
+    if app.builder.format == "html":
+        for path in (Path(app.outdir) / "_static").glob("mystnb.*.css"):
+            path.unlink()
 
 
 def _drop_stale_images(app, exception) -> None:
@@ -422,6 +442,7 @@ def setup(app) -> dict:
     app.connect("html-page-context", _note_written_source)
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("builder-inited", _accessible_nodes)
+    app.connect("builder-inited", _drop_late_stylesheet)
     app.connect("build-finished", _portable_sources)
     app.connect("build-finished", _drop_stale_images)
     app.connect("build-finished", _light_icons)
