@@ -140,7 +140,7 @@ def copy_tables(pages: list[Page], executed_dir: Path, target: Path,
 
     Returns the CSV files, as the manifest lists them.
     """
-    write_table_copies(pages, executed_dir)
+    write_table_copies(pages, executed_dir, previous)
     written = []
     for name, folder in _table_folders(pages, executed_dir):
         written += [f"{name}/{csv_file.name}" for csv_file in sorted(folder.glob("*.csv"))]
