@@ -76,20 +76,35 @@ def book_config(stamp, pages: Sequence[Page] = (), left_out: Iterable[str] = (),
     return config
 
 
-def stamp_pages(html_dir: Path, stamp) -> int:
-    """Write the edition stamp into the pages of a built book; returns how many had its mark.
+class PageStamp:
+    """The edition stamp written into the HTML pages of a built book as they pass
+    through it (see :func:`analysis.engine.publish.copy_tree`), counting the pages.
 
-    Every page carries it (``book_config``), and a page without it would be a book
-    that does not say which edition it is: the build checks the count.
+    Every page carries its mark (``book_config``), and a page without it would be a
+    book that does not say which edition it is: the build checks the count
+    (``stamped``).
     """
-    mark, footer = STAMP_MARK.encode(), stamp.footer().encode("utf-8")
-    stamped = 0
+
+    def __init__(self, stamp):
+        self.mark, self.footer = STAMP_MARK.encode(), stamp.footer().encode("utf-8")
+        self.stamped = 0
+
+    def __call__(self, relative: Path, data: bytes) -> bytes:
+        if relative.suffix == ".html" and self.mark in data:
+            self.stamped += 1
+            return data.replace(self.mark, self.footer)
+        return data
+
+
+def stamp_pages(html_dir: Path, stamp) -> int:
+    """Write the edition stamp into the pages of a built book; returns how many had its mark."""
+    stamper = PageStamp(stamp)
     for page in html_dir.rglob("*.html"):
         text = page.read_bytes()
-        if mark in text:
-            page.write_bytes(text.replace(mark, footer))
-            stamped += 1
-    return stamped
+        stamped = stamper(page.relative_to(html_dir), text)
+        if stamped is not text:
+            page.write_bytes(stamped)
+    return stamper.stamped
 
 
 def stamp_kept_source(source: BookSource, stamp) -> None:

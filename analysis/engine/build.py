@@ -49,10 +49,9 @@ from analysis import plan as build_plan
 from analysis.contract.errors import InputError, inert
 from analysis.contract.files import PackageFiles
 from analysis.engine import lock as build_lock
-from analysis.engine.book import (BookProcess, BookSource, complete_source, discard_kept_output,
-                                  kept_sphinx_output, lay_out_source,
-                                  place_notebook, stamp_kept_source, stamp_pages,
-                                  write_stand_ins)
+from analysis.engine.book import (BookProcess, BookSource, PageStamp, complete_source,
+                                  discard_kept_output, kept_sphinx_output, lay_out_source,
+                                  place_notebook, stamp_kept_source, write_stand_ins)
 from analysis.engine.cache import (PageResult, ValidationMemo, last_seconds, plan_pages,
                                    tree_hash)
 from analysis.engine.errors import BuildError
@@ -63,8 +62,9 @@ from analysis.engine.pages import (available_inputs, check_parameters, load_page
 from analysis.engine.planned import EnginePlan
 from analysis.engine.provenance import (GENERATED_PAGES, Edition, code_hash, data_provenance,
                                         edition, package_versions)
-from analysis.engine.publish import (copy_tables, keep_source, publish, read_manifest,
-                                     releases, write_manifest)
+from analysis.engine.publish import (copy_tables, copy_tree, keep_source, publish,
+                                     read_manifest, releases, write_manifest,
+                                     write_table_copies)
 from analysis.plan import BuildPlan
 
 __all__ = ["BuildError", "BuildResult", "build"]
@@ -415,14 +415,17 @@ def _publish(planned: EnginePlan, executed: _Executed, assembled: _Assembled,
     stamp = executed.stamp
     say("book: jupyter-book build (warnings are errors)")
     book = attempt.book or attempt.start_book()
-    new_html = book.finish(untouched)
-    # Sphinx's output is kept for the next build: the book published is a copy.
+    # While the book is written:
+    write_table_copies(planned.pages, planned.executed_dir, html_dir / "tables")
+    built = book.finish(untouched)
+    # Sphinx's output is kept for the next build: the book published is a stamped copy,
+    # sharing the files the published book has already (publish.copy_tree).
     shutil.rmtree(build_dir / "html.new", ignore_errors=True)
-    new_html = Path(shutil.copytree(new_html, build_dir / "html.new"))
-    stamped = stamp_pages(new_html, stamp)
-    if stamped < len(planned.pages):
-        raise BuildError(f"only {stamped} of the book's {len(planned.pages)} pages carry "
-                         f"the edition stamp\n{untouched}")
+    stamper = PageStamp(stamp)
+    new_html = copy_tree(built, build_dir / "html.new", html_dir, stamper)
+    if stamper.stamped < len(planned.pages):
+        raise BuildError(f"only {stamper.stamped} of the book's {len(planned.pages)} pages "
+                         f"carry the edition stamp\n{untouched}")
     manifest = {
         **assembled.record,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -431,7 +434,8 @@ def _publish(planned: EnginePlan, executed: _Executed, assembled: _Assembled,
         # have overlapped the notebooks.
         "jupyter_book_seconds": round(book.seconds_after_release, 2),
         "build_seconds": round(time.perf_counter() - planned.started, 2),
-        "tables": copy_tables(planned.pages, planned.executed_dir, new_html / "tables"),
+        "tables": copy_tables(planned.pages, planned.executed_dir, new_html / "tables",
+                              html_dir / "tables"),
     }
     write_manifest(new_html, manifest)
     wrong = build_lock.disagreements(new_html, manifest)

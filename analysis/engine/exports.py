@@ -138,6 +138,22 @@ def _grid_for(table: ManuscriptTable, csv_path: Path) -> Grid:
     return grid
 
 
+def copy_inputs(csv_path: Path) -> list[Path]:
+    """The CSV files the copies of a published CSV are made from (:func:`write_copies`)."""
+    inputs = [csv_path]
+    table = manuscript_table(csv_path)
+    if table is not None and table.key == "cerqual_evidence_profile":
+        summary = next(csv_path.parent.glob("summary_of_qualitative_findings*.csv"), None)
+        inputs += [summary] if summary else []
+    return inputs
+
+
+def copy_files(csv_path: Path) -> list[Path]:
+    """The copies :func:`write_copies` writes for a published CSV."""
+    word = [csv_path.with_suffix(".docx")] if manuscript_table(csv_path) is not None else []
+    return [csv_path.with_suffix(".xlsx"), *word]
+
+
 def write_copies(csv_path: Path) -> list[Path]:
     """The Excel copy of a published CSV (same numbers) and, for a manuscript table, its
     Word copy; returns the files written."""

@@ -157,6 +157,12 @@ def escaped_search_index() -> None:
 
     def escaped_freeze(self):
         frozen = freeze(self)
+        # A word that only pages read again had (a number on new data) stays in the
+        # index kept from the last build with no page: the index a clean build makes
+        # has no such word.
+        for key in ("terms", "titleterms"):
+            frozen[key] = {word: where for word, where in frozen.get(key, {}).items()
+                           if where != []}
         frozen["alltitles"] = {html.escape(title, quote=False): where
                                for title, where in frozen.get("alltitles", {}).items()}
         return frozen
@@ -208,13 +214,71 @@ def portable_notebook(text: str, root: str) -> str:
     return out.replace(json.dumps(root)[1:-1], ".")
 
 
+def _note_written_source(app, pagename, templatename, context, doctree) -> None:
+    # Sphinx copies a page's source into _sources/ when it writes the page, and only
+    # then: in a build into kept output (analysis.engine.book.kept_sphinx_output) the
+    # sources of the pages it did not write are the portable ones of an earlier build.
+    source = context.get("sourcename")
+    if isinstance(source, str) and source.endswith(".ipynb"):
+        _written_sources(app).add(source)
+
+
+def _written_sources(app) -> set[str]:
+    if not hasattr(app.builder, "_cen_written_sources"):
+        app.builder._cen_written_sources = set()
+    return app.builder._cen_written_sources
+
+
 def _portable_sources(app, exception) -> None:
+    """Make the notebooks this build copied into ``_sources/`` portable (the others
+    were made so by the build that copied them)."""
     if exception is not None or app.builder.format != "html":
         return
     root = str(paths.ROOT)
-    for notebook in (Path(app.outdir) / "_sources").glob("*.ipynb"):
-        text = notebook.read_text(encoding="utf-8")
-        notebook.write_text(portable_notebook(text, root), encoding="utf-8")
+    sources = Path(app.outdir) / "_sources"
+    for name in sorted(_written_sources(app)):
+        notebook = sources / name
+        if notebook.is_file():
+            text = notebook.read_text(encoding="utf-8")
+            notebook.write_text(portable_notebook(text, root), encoding="utf-8")
+
+
+def stale_images(image_dir: Path, current: Iterable[str]) -> list[Path]:
+    """The files of the book's image folder that no page shows any more."""
+    keep = set(current)
+    return sorted(path for path in image_dir.glob("*") if path.is_file()
+                  and path.name not in keep) if image_dir.is_dir() else []
+
+
+def _drop_late_stylesheet(app) -> None:
+    """Remove myst-nb's stylesheet from kept output before the pages are written.
+
+    myst-nb copies it only once the book is written (``build-finished``), and Sphinx
+    links a stylesheet with its checksum (``?v=``) only when the file is there as it
+    writes a page: in a clean build it is not, in a build into kept output
+    (analysis.engine.book.kept_sphinx_output) it would be, and the pages written again
+    would differ from a clean build's.
+    """
+    if app.builder.format == "html":
+        for path in (Path(app.outdir) / "_static").glob("mystnb.*.css"):
+            path.unlink()
+
+
+def _drop_stale_images(app, exception) -> None:
+    """Remove the images of figures no page shows any more.
+
+    Sphinx copies a page's images into ``_images/`` when it writes the page and never
+    removes one: in a build into kept output (analysis.engine.book.kept_sphinx_output)
+    the figures of a page executed again on new data (named by their content's hash)
+    would pile up beside the new ones, which a clean build does not have. Sphinx's
+    environment lists every image of every page (``env.images``: file -> (pages,
+    name in ``_images/``)).
+    """
+    if exception is not None or app.builder.format != "html":
+        return
+    current = [name for _, name in app.env.images.values()]
+    for path in stale_images(Path(app.outdir) / app.builder.imagedir, current):
+        path.unlink()
 
 
 def caption_alt(caption: str, limit: int = 300) -> str:
@@ -345,7 +409,19 @@ def _light_icons(app, exception) -> None:
     used = icon_codepoints(css.read_text(encoding="utf-8"), texts)
     sheets = [p.read_text(encoding="utf-8") for p in static.rglob("*.css")
               if "vendor" not in p.parts]
-    subset_icons(font, set(used.values()) | css_glyphs(sheets), static / ICON_FONT)
+    codepoints = set(used.values()) | css_glyphs(sheets)
+    # The subset is a function of the font and the code points. A build into kept
+    # output (analysis.engine.book.kept_sphinx_output) that needs the same ones as the
+    # last keeps that build's subset; the record lies beside Sphinx's doctrees, outside
+    # the published book.
+    record = Path(app.doctreedir) / "cen-icons.json"
+    wanted = json.dumps({"font": hashlib.sha256(font.read_bytes()).hexdigest(),
+                         "codepoints": sorted(codepoints)})
+    made = record.read_text(encoding="utf-8") if record.exists() else ""
+    if made != wanted or not (static / ICON_FONT).exists():
+        record.unlink(missing_ok=True)
+        subset_icons(font, codepoints, static / ICON_FONT)
+        record.write_text(wanted, encoding="utf-8")
     script.write_text("/* Empty: the book draws its icons with a subset of Font Awesome's "
                       f"solid font ({ICON_FONT}: {', '.join(used)}); "
                       "see analysis/engine/site.py. */\n", encoding="utf-8")
@@ -363,8 +439,11 @@ def setup(app) -> dict:
     app.connect("html-page-context", _escape_titles, priority=900)
     # After the book theme has made its launch buttons (priority 501).
     app.connect("html-page-context", _launch_templates, priority=900)
+    app.connect("html-page-context", _note_written_source)
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("builder-inited", _accessible_nodes)
+    app.connect("builder-inited", _drop_late_stylesheet)
     app.connect("build-finished", _portable_sources)
+    app.connect("build-finished", _drop_stale_images)
     app.connect("build-finished", _light_icons)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

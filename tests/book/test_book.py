@@ -480,6 +480,19 @@ def test_the_cache_and_a_rebuild_redo_only_what_changed(
     names = [p.name for p in warm.pages if p.name != "provenance"]  # its times differ
     warm_text = {page: page_text(warm.html, page) for page in names}
     assert "@@" not in warm_text["included_papers"]
+    # The same files as a build from nothing (no figure of the first build left over), a
+    # search index without the words only the first build's pages had, the same
+    # stylesheets on every page written again.
+    def files(html):
+        return sorted(p.relative_to(html).as_posix() for p in html.rglob("*") if p.is_file())
+
+    def stylesheets(html, page):
+        return re.findall(r'<link rel="stylesheet"[^>]*>',
+                          (html / f"{page}.html").read_text(encoding="utf-8"))
+
+    warm_files = files(warm.html)
+    warm_styles = {page: stylesheets(warm.html, page) for page in written}
+    assert ": []" not in (warm.html / "searchindex.js").read_text(encoding="utf-8")
     # --force starts Sphinx from nothing: every page is written again, and every page
     # reads as the warm build's.
     cold = build(data_dir=data_copy, build_root=root, pages_file=pages, force=True,
@@ -488,6 +501,9 @@ def test_the_cache_and_a_rebuild_redo_only_what_changed(
     assert {p.name for p in cold.pages if p.name != "provenance"} == set(names)
     for page in names:
         assert warm_text[page] == page_text(cold.html, page), page
+    assert warm_files == files(cold.html)
+    for page, links in warm_styles.items():
+        assert links == stylesheets(cold.html, page), page
 
     changed = small_pages(tmp_path, year_periods=(2003, 2012))
     fourth = build(data_dir=data_copy, build_root=root, pages_file=changed, say=lambda s: None)

@@ -256,3 +256,104 @@ def test_toggles_are_named_by_their_words_and_references_are_list_items():
     html = "".join(writer.body)
     assert '<div role="list"' in html and 'role="listitem"' in html
     assert "doc-biblioentry" not in html
+
+
+def test_only_the_notebooks_a_build_wrote_are_made_portable_again(tmp_path):
+    import json
+
+    root = str(paths.ROOT)
+    nb = {"cells": [], "metadata": {"papermill": {"input_path": f"{root}/x.ipynb"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    sources = tmp_path / "_sources"
+    sources.mkdir()
+    for name in ("written.ipynb", "kept.ipynb"):
+        (sources / name).write_text(json.dumps(nb), encoding="utf-8")
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"), outdir=str(tmp_path))
+    site._note_written_source(app, "written", "page.html", {"sourcename": "written.ipynb"},
+                              None)
+    site._note_written_source(app, "intro", "page.html", {"sourcename": "intro.md"}, None)
+    site._portable_sources(app, None)
+    written = json.loads((sources / "written.ipynb").read_text(encoding="utf-8"))
+    assert "input_path" not in written["metadata"]["papermill"]
+    # A page Sphinx did not write keeps the source an earlier build made portable.
+    assert (sources / "kept.ipynb").read_text(encoding="utf-8") == json.dumps(nb)
+
+
+def _icon_site(tmp_path: Path, page: str) -> SimpleNamespace:
+    import shutil
+
+    import pydata_sphinx_theme
+
+    theme = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme"
+             / "static")
+    out = tmp_path / "html"
+    static = out / "_static"
+    for part in ("scripts/fontawesome.js", "styles/pydata-sphinx-theme.css",
+                 "vendor/fontawesome/webfonts/fa-solid-900.ttf"):
+        (static / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(theme / part, static / part)
+    (out / "index.html").write_text(page, encoding="utf-8")
+    (tmp_path / "doctrees").mkdir(exist_ok=True)
+    return SimpleNamespace(builder=SimpleNamespace(format="html"), outdir=str(out),
+                           doctreedir=str(tmp_path / "doctrees"))
+
+
+def test_the_icon_font_is_subset_again_only_when_other_icons_are_used(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    app = _icon_site(tmp_path, '<i class="fa-solid fa-sun"></i>')
+    site._light_icons(app, None)
+    font = Path(app.outdir) / "_static" / site.ICON_FONT
+    first = font.stat().st_ino, font.read_bytes()
+    assert 0xF185 in TTFont(font).getBestCmap()
+    # The next build into the same output, with the same icons: the subset is kept.
+    app = _icon_site(tmp_path, '<i class="fa-solid fa-sun"></i> other words')
+    site._light_icons(app, None)
+    assert (font.stat().st_ino, font.read_bytes()) == first
+    # A page that names another icon: the font holds it.
+    app = _icon_site(tmp_path, '<i class="fa-solid fa-sun"></i><i class="fa-solid fa-moon">')
+    site._light_icons(app, None)
+    assert {0xF185, 0xF186} <= set(TTFont(font).getBestCmap())
+    # A subset whose record is gone is made again.
+    (tmp_path / "doctrees" / "cen-icons.json").unlink()
+    font.unlink()
+    site._light_icons(app, None)
+    assert {0xF185, 0xF186} <= set(TTFont(font).getBestCmap())
+
+
+def test_images_no_page_shows_are_removed(tmp_path):
+    images = _site(tmp_path / "_images", {"new.svg": "", "old.svg": ""})
+    app = SimpleNamespace(builder=SimpleNamespace(format="html", imagedir="_images"),
+                          outdir=str(tmp_path),
+                          env=SimpleNamespace(images={"/x/new.svg": ({"prevalence"}, "new.svg")}))
+    site._drop_stale_images(app, None)
+    assert sorted(p.name for p in images.iterdir()) == ["new.svg"]
+
+
+def test_a_rebuild_links_myst_nbs_stylesheet_as_a_clean_build_does(tmp_path):
+    static = tmp_path / "_static"
+    static.mkdir()
+    (static / "mystnb.0f83.css").write_text("p {}", encoding="utf-8")
+    (static / "book.css").write_text("p {}", encoding="utf-8")
+    site._drop_late_stylesheet(SimpleNamespace(builder=SimpleNamespace(format="html"),
+                                               outdir=str(tmp_path)))
+    assert [p.name for p in static.iterdir()] == ["book.css"]
+
+
+def test_the_search_index_has_no_word_without_a_page():
+    """A word only pages read again had stays in an index kept between builds with no
+    page; a clean build's index has no such word, and neither has the frozen one."""
+    from sphinx.search import IndexBuilder
+
+    site.escaped_search_index()
+    index = IndexBuilder.__new__(IndexBuilder)  # the state freeze() reads, no Sphinx app
+    index.env = SimpleNamespace(domains={}, version={})
+    index._titles = {"a": "A", "b": "B"}
+    index._filenames = {"a": "a.md", "b": "b.md"}
+    index._mapping = {"kept": {"a", "b"}, "once": {"b"}, "gone": set()}
+    index._title_mapping = {"gone": set(), "title": {"a"}}
+    index._all_titles, index._index_entries = {}, {}
+    index._objtypes, index._objnames = {}, {}
+    frozen = IndexBuilder.freeze(index)
+    assert frozen["terms"] == {"kept": [0, 1], "once": 1}
+    assert frozen["titleterms"] == {"title": 0}
