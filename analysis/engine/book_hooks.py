@@ -1,7 +1,7 @@
 """Sphinx extension: how the build engine (:mod:`analysis.engine.book`) drives
 ``jupyter-book build``.
 
-Two hooks are active only in a build the engine drives (its plan, :mod:`analysis.plan`,
+Three hooks are active only in a build the engine drives (its plan, :mod:`analysis.plan`,
 says so; a plain ``jupyter-book build`` of the same source, as the benchmark's floor
 runs it, has no plan and behaves exactly as without them):
 
@@ -21,6 +21,10 @@ runs it, has no plan and behaves exactly as without them):
   Python objects of the build. Any warning lets Sphinx finish as usual, report it and
   fail (the engine builds with warnings as errors). This reads Sphinx's private warning
   count (:mod:`analysis.engine.internals`); a ``--plain`` build skips it.
+- **The bibliography formatted again only when it changes.** A rebuild into Sphinx's
+  kept output keeps the formatted references of the last build unless a citation, the
+  style or a bibliography file changed (:func:`analysis.engine.internals.format_citations_once`;
+  a ``--plain`` build skips it).
 
 One change serves every build of the book, the floor's included:
 
@@ -122,43 +126,6 @@ def look_up_citation_backend_once() -> None:
     register_plugin("pybtex.backends", "plaintext", backend, force=True)
 
 
-def format_citations_once() -> None:
-    """Keep the formatted bibliography in Sphinx's environment between builds.
-
-    After reading the pages, sphinxcontrib-bibtex formats every entry of the
-    bibliography again (``BibtexDomain.env_updated``), about a second for the book's
-    references, although a rebuild into kept output (:mod:`analysis.engine.book`) rarely
-    changes a citation. The entries' formatting is a function of the bibliography's
-    style and label prefix, the tooltip settings, the entries in citation order and the
-    bibliography files (by their modification time, as the extension itself checks
-    them): it is kept in the domain's data, which Sphinx keeps with its environment, under
-    that key, and formatted again only when the key changes. This reads the extension's
-    private methods (``get_formatted_entries``, ``get_sorted_entries``), so a ``--plain``
-    build skips it. Done once per process.
-    """
-    from sphinxcontrib.bibtex.domain import BibtexDomain
-
-    if getattr(BibtexDomain, "_cen_formatted_once", False):
-        return
-    formatted = BibtexDomain.get_formatted_entries
-
-    def kept_formatted_entries(self, bibliography_key, docnames, tooltips, tooltips_style):
-        bibliography = self.bibliographies[bibliography_key]
-        key = repr((bibliography.style, bibliography.labelprefix, tooltips, tooltips_style,
-                    [key for key, _ in self.get_sorted_entries(bibliography_key, docnames)],
-                    sorted((str(path), bibfile.mtime)
-                           for path, bibfile in self.bibdata.bibfiles.items())))
-        kept = self.data.setdefault(FORMATTED_KEY, {})
-        if kept.get(bibliography_key, (None, None))[0] != key:
-            kept[bibliography_key] = (key, list(formatted(
-                self, bibliography_key, docnames, tooltips, tooltips_style)))
-        return iter(kept[bibliography_key][1])
-
-    BibtexDomain.get_formatted_entries = kept_formatted_entries
-    BibtexDomain._cen_formatted_once = True
-
-
-FORMATTED_KEY = "cen_formatted_entries"  # in the cite domain's data (format_citations_once)
 
 
 LEFT_OUT_KEY = "cen_left_out_pages"  # set by analysis.engine.book.book_config
@@ -214,7 +181,7 @@ def setup(app) -> dict:
     app.add_post_transform(_myst_links_to_left_out_pages())
     look_up_citation_backend_once()
     if _driven_by_engine() and not build_plan.plain():
-        format_citations_once()
+        internals.format_citations_once()
     pending = pending_pages()
     if pending:
         gate = SourceGate(sys.stdin)

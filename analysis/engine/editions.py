@@ -16,10 +16,12 @@ import shutil
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from analysis import __version__, paths
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CURRENT = "build"  # the name by which diff refers to the working build
 
@@ -172,6 +174,8 @@ def _manifest_inputs(old: dict, new: dict) -> list[str]:
 
 
 def _cell_changes(name: str, old: pd.DataFrame, new: pd.DataFrame) -> list[CellChange]:
+    import pandas as pd
+
     changes = []
     columns = [c for c in new.columns if c in old.columns]
     for column in [c for c in new.columns if c not in old.columns]:
@@ -203,6 +207,8 @@ def diff(a: str, b: str = CURRENT, build_root: Path | None = None,
     tb = {str(p.relative_to(fb / "tables")): p for p in (fb / "tables").rglob("*.csv")}
     result.tables_added = sorted(set(tb) - set(ta))
     result.tables_removed = sorted(set(ta) - set(tb))
+    import pandas as pd  # here: listing the releases for a build needs none
+
     for name in sorted(set(ta) & set(tb)):
         if ta[name].read_bytes() == tb[name].read_bytes():
             continue

@@ -18,6 +18,10 @@ with that message.
 - **Freed memory handed back to the system** (:func:`give_back_memory`): calls glibc's
   ``malloc_trim`` through ctypes (Linux with glibc only; elsewhere, and in a plain build,
   only the garbage collector runs).
+- **The bibliography formatted once between builds** (:func:`format_citations_once`):
+  wraps sphinxcontrib-bibtex's ``BibtexDomain.get_formatted_entries`` and reads its
+  ``get_sorted_entries``, ``bibliographies`` and ``bibdata.bibfiles`` (in the Jupyter
+  Book process only).
 - **Prompt exit of a clean book build** (:func:`clean_build_written`,
   :func:`leave_now`): reads Sphinx's private warning count ``app._warncount`` and
   leaves with ``os._exit`` from the last ``build-finished`` handler.
@@ -33,7 +37,7 @@ from analysis import plan as build_plan
 
 # The versions each internal was read from and tested with (see requirements.lock).
 CHECKED_AGAINST = {"jupyter_client": "8.10.0", "nbclient": "0.11.0", "ipykernel": "7.4.0",
-                   "sphinx": "7.4.7"}
+                   "sphinx": "7.4.7", "sphinxcontrib-bibtex": "2.7.0"}
 
 
 def plain() -> bool:
@@ -157,6 +161,45 @@ def leave_now() -> None:
     os._exit(0)
 
 
+def format_citations_once() -> None:
+    """Keep the formatted bibliography in Sphinx's environment between builds.
+
+    After reading the pages, sphinxcontrib-bibtex formats every entry of the
+    bibliography again (``BibtexDomain.env_updated``), about a second for the book's
+    references, although a rebuild into kept output (:mod:`analysis.engine.book`) rarely
+    changes a citation. The entries' formatting is a function of the bibliography's
+    style and label prefix, the tooltip settings, the entries in citation order and the
+    bibliography files (by their modification time, as the extension itself checks
+    them): it is kept in the domain's data, which Sphinx keeps with its environment, under
+    that key, and formatted again only when the key changes. This reads the extension's
+    private methods (``get_formatted_entries``, ``get_sorted_entries``), so a ``--plain``
+    build skips it. Done once per process.
+    """
+    from sphinxcontrib.bibtex.domain import BibtexDomain
+
+    if getattr(BibtexDomain, "_cen_formatted_once", False):
+        return
+    formatted = BibtexDomain.get_formatted_entries
+
+    def kept_formatted_entries(self, bibliography_key, docnames, tooltips, tooltips_style):
+        bibliography = self.bibliographies[bibliography_key]
+        key = repr((bibliography.style, bibliography.labelprefix, tooltips, tooltips_style,
+                    [key for key, _ in self.get_sorted_entries(bibliography_key, docnames)],
+                    sorted((str(path), bibfile.mtime)
+                           for path, bibfile in self.bibdata.bibfiles.items())))
+        kept = self.data.setdefault(FORMATTED_KEY, {})
+        if kept.get(bibliography_key, (None, None))[0] != key:
+            kept[bibliography_key] = (key, list(formatted(
+                self, bibliography_key, docnames, tooltips, tooltips_style)))
+        return iter(kept[bibliography_key][1])
+
+    BibtexDomain.get_formatted_entries = kept_formatted_entries
+    BibtexDomain._cen_formatted_once = True
+
+
+FORMATTED_KEY = "cen_formatted_entries"  # in the cite domain's data (format_citations_once)
+
+
 def problems() -> list[str]:
     """What no longer fits the internals above, in plain words (empty when all is well)."""
     found = []
@@ -179,6 +222,12 @@ def problems() -> list[str]:
                      "property that kernel_manager() relies on")
     if "_warncount" not in Sphinx.__init__.__code__.co_names:
         found.append("Sphinx no longer sets app._warncount, which clean_build_written() reads")
+    from sphinxcontrib.bibtex.domain import BibtexDomain
+
+    if not all(callable(getattr(BibtexDomain, name, None))
+               for name in ("get_formatted_entries", "get_sorted_entries")):
+        found.append("sphinxcontrib-bibtex's BibtexDomain no longer has get_formatted_entries "
+                     "and get_sorted_entries, which format_citations_once() relies on")
     init_names = OutStream.__init__.__code__.co_names
     if not {"_buffer_lock", "_buffers", "echo"} <= set(init_names):
         found.append("ipykernel's OutStream no longer sets _buffer_lock, _buffers and echo, "

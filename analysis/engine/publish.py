@@ -17,7 +17,9 @@ from analysis.pages.page import Page
 
 def releases() -> list:
     """The archived editions, for the Provenance page."""
-    from analysis.engine.editions import list_releases  # reads tables with pandas
+    # Not pandas (only comparing two editions reads their tables): the build lists the
+    # releases while Jupyter Book runs.
+    from analysis.engine.editions import list_releases
 
     return list_releases()
 
