@@ -134,6 +134,8 @@ def kill_kernels(threads: list[int]) -> None:
 def shutdown_kernel() -> None:
     """Shut this thread's kernel down now (a thread's kernel ends with the thread)."""
     km, _thread.km = getattr(_thread, "km", None), None
+    # Forgotten first: kill_kernels must never kill a process id the system has reused.
+    _pids.pop(threading.get_ident(), None)
     if km is not None and km.has_kernel:
         from jupyter_core.utils import run_sync
 
@@ -285,7 +287,9 @@ def execute_page(template: str, output: str, parameters: dict[str, Any],
             shutdown_kernel()  # the kernel may be dead or stuck: the next page starts anew
         raise
     finally:
-        if not reuse_kernel and km.has_kernel:
-            run_sync(km.shutdown_kernel)(now=True)
+        if not reuse_kernel:
+            _pids.pop(threading.get_ident(), None)  # as in shutdown_kernel
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
     _finish_page(Path(output), title)
     return time.perf_counter() - start
